@@ -1,0 +1,148 @@
+//! The message route on real API Gateway events over the in-memory store.
+
+use super::handle;
+use app::auth::{Credential, StaticCredentials};
+use app::memory::MemoryStore;
+use http_api::InboundDeps;
+use http_api::testing::{Encoding, GATEWAYS, Gateway, basic, post};
+use lambda_http::{Body, Response};
+use serde_json::{Value, json};
+
+const MESSAGE: &str = include_str!("../../../../tests/fixtures/message.json");
+
+fn deps() -> InboundDeps<MemoryStore, StaticCredentials> {
+    InboundDeps {
+        store: MemoryStore::new(),
+        credentials: StaticCredentials::new(&[Credential::new("thumbtack", "pw")]),
+    }
+}
+
+fn send(deps_gateway: Gateway, body: &[u8], encoding: Encoding) -> lambda_http::Request {
+    post(
+        deps_gateway,
+        "/v1/message",
+        body,
+        encoding,
+        Some(&basic("thumbtack", "pw")),
+    )
+}
+
+fn json_body(response: &Response<Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).expect("the answer is JSON")
+}
+
+fn message_with_id(id: &str, text: &str) -> Vec<u8> {
+    let mut message: Value = serde_json::from_str(MESSAGE).unwrap();
+    message["message"]["messageID"] = json!(id);
+    message["message"]["text"] = json!(text);
+    serde_json::to_vec(&message).unwrap()
+}
+
+#[tokio::test]
+async fn a_valid_message_is_stored_even_before_its_lead_on_every_gateway_and_encoding() {
+    for gateway in GATEWAYS {
+        for encoding in [Encoding::Text, Encoding::Base64] {
+            let deps = deps();
+            let response = handle(&deps, send(gateway, MESSAGE.as_bytes(), encoding)).await;
+            assert_eq!(response.status(), 200, "{gateway:?} {encoding:?}");
+            assert_eq!(
+                json_body(&response),
+                json!({"status": "stored", "leadID": "299614694480093245", "messageID": "8699842694484326245"})
+            );
+            assert_eq!(deps.store.message_count(), 1);
+            assert_eq!(deps.store.lead_count(), 0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn messages_are_deduplicated_on_message_id_not_on_the_lead() {
+    let deps = deps();
+    let first = message_with_id("m-1", "Hello");
+    let second = message_with_id("m-2", "Are you there?");
+    for (body, expected) in [
+        (&first, "stored"),
+        (&second, "stored"),
+        (&first, "duplicate"),
+        (&second, "duplicate"),
+    ] {
+        let response = handle(&deps, send(Gateway::HttpV2, body, Encoding::Text)).await;
+        assert_eq!(json_body(&response)["status"], expected);
+    }
+    assert_eq!(
+        deps.store.message_count(),
+        2,
+        "two messages of one lead are two messages"
+    );
+}
+
+#[tokio::test]
+async fn a_message_redelivered_with_other_text_is_kept_as_a_revision() {
+    let deps = deps();
+    handle(
+        &deps,
+        send(
+            Gateway::RestV1,
+            &message_with_id("m-1", "Hello"),
+            Encoding::Text,
+        ),
+    )
+    .await;
+    let response = handle(
+        &deps,
+        send(
+            Gateway::RestV1,
+            &message_with_id("m-1", "Hello!"),
+            Encoding::Text,
+        ),
+    )
+    .await;
+    assert_eq!(json_body(&response)["status"], "revision");
+    assert_eq!(deps.store.message_count(), 1);
+    assert_eq!(deps.store.revision_count(), 1);
+}
+
+#[tokio::test]
+async fn an_invalid_message_gets_400_naming_every_field() {
+    let deps = deps();
+    let mut message: Value = serde_json::from_str(MESSAGE).unwrap();
+    message["message"]["createTimestamp"] = json!(1498760294);
+    message["message"].as_object_mut().unwrap().remove("text");
+    message["businessID"] = json!("");
+    let response = handle(
+        &deps,
+        send(
+            Gateway::HttpV2,
+            &serde_json::to_vec(&message).unwrap(),
+            Encoding::Text,
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    let fields = json_body(&response)["fields"].clone();
+    assert_eq!(
+        fields,
+        json!([
+            {"path": "businessID", "reason": models::ids::ID_RULE},
+            {"path": "message.createTimestamp", "reason": "must be a string"},
+            {"path": "message.text", "reason": "is required"},
+        ])
+    );
+    assert_eq!(deps.store.quarantine_records()[0].route, "message");
+}
+
+#[tokio::test]
+async fn a_message_without_credentials_gets_401() {
+    let deps = deps();
+    let request = post(
+        Gateway::RestV1,
+        "/v1/message",
+        MESSAGE.as_bytes(),
+        Encoding::Text,
+        None,
+    );
+    let response = handle(&deps, request).await;
+    assert_eq!(response.status(), 401);
+    assert!(response.headers().contains_key("www-authenticate"));
+    assert_eq!(deps.store.message_count(), 0);
+}

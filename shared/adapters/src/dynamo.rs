@@ -1,0 +1,400 @@
+//! [`LeadStore`] on DynamoDB: one table, single-table design (see `docs/data-model.md`).
+//!
+//! Every write that creates something is a `PutItem` conditioned on `attribute_not_exists(PK)`,
+//! so any number of concurrent deliveries store one item; the losers get the stored item back in
+//! the same call (`ReturnValuesOnConditionCheckFailure`) to tell a duplicate from a revision.
+
+use crate::errors::store_error;
+use crate::schema::*;
+use app::ports::{
+    ConversationRecords, Insert, LeadSummary, MessageRecord, NewLead, NewMessage, NewRevision,
+    QuarantineRecord, Quarantined, RevisionRecord,
+};
+use app::{LeadStore, StoreError};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use models::{FieldProblem, RevisionOf};
+use std::collections::HashMap;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// At most this many problems are kept on a quarantine record (the response lists them all); it
+/// keeps the item far below DynamoDB's 400 KB limit whatever the payload.
+pub const MAX_STORED_PROBLEMS: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A store on a new client built from the process's SDK configuration.
+    pub fn from_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk), table)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Puts `item` unless its key exists; on conflict returns the stored item's `raw` body.
+    async fn insert(&self, item: Item) -> Result<Insert, StoreError> {
+        let key = key_of(&item);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(Insert::Created),
+            Err(error) => error,
+        };
+        let existing = match error.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(conflict)) => {
+                conflict.item().cloned()
+            }
+            _ => return Err(store_error(error)),
+        };
+        let existing = match existing {
+            Some(item) => item,
+            // Not every DynamoDB implementation returns the item with the error: read it.
+            None => self.get(key).await?.ok_or_else(|| {
+                StoreError::Corrupt("condition failed but the item is missing".to_owned())
+            })?,
+        };
+        Ok(Insert::Exists {
+            raw: string(&existing, "raw")?,
+        })
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(output.item)
+    }
+
+    /// All items of one partition, across pages.
+    async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Newest first from one GSI1 partition, at most `limit` items.
+    async fn index_newest(&self, pk: String, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        while items.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        items.truncate(limit);
+        Ok(items)
+    }
+}
+
+impl LeadStore for DynamoStore {
+    async fn insert_lead(&self, new: NewLead<'_>) -> Result<Insert, StoreError> {
+        let lead = new.lead;
+        let request = &lead.request;
+        let mut item = Item::with_capacity(20);
+        item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
+        item.insert(SK.into(), s(LEAD_SK));
+        item.insert("type".into(), s("lead"));
+        item.insert("leadID".into(), s(&lead.lead_id));
+        item.insert("businessID".into(), s(&lead.business.business_id));
+        item.insert("customerID".into(), s(&lead.customer.customer_id));
+        item.insert("requestID".into(), s(&request.request_id));
+        item.insert("category".into(), s(&request.category));
+        item.insert("title".into(), s(&request.title));
+        item.insert("city".into(), s(&request.location.city));
+        item.insert("state".into(), s(&request.location.state));
+        item.insert("zipCode".into(), s(&request.location.zip_code));
+        item.insert("createTimestamp".into(), n(lead.create_timestamp.0));
+        if let Some(price) = &lead.price {
+            item.insert("price".into(), s(price));
+        }
+        item.insert("raw".into(), s(new.raw));
+        item.insert("receivedAt".into(), n(new.received_at_ms));
+        item.insert(GSI1_PK.into(), s(business_pk(&lead.business.business_id)));
+        item.insert(
+            GSI1_SK.into(),
+            s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
+        );
+        self.insert(item).await
+    }
+
+    async fn insert_message(&self, new: NewMessage<'_>) -> Result<Insert, StoreError> {
+        let message = new.message;
+        let mut item = Item::with_capacity(10);
+        item.insert(PK.into(), s(lead_pk(&message.lead_id)));
+        item.insert(SK.into(), s(message_sk(&message.message.message_id)));
+        item.insert("type".into(), s("message"));
+        item.insert("messageID".into(), s(&message.message.message_id));
+        item.insert("leadID".into(), s(&message.lead_id));
+        item.insert("businessID".into(), s(&message.business_id));
+        item.insert("customerID".into(), s(&message.customer_id));
+        item.insert(
+            "createTimestamp".into(),
+            n(message.message.create_timestamp.0),
+        );
+        item.insert("raw".into(), s(new.raw));
+        item.insert("receivedAt".into(), n(new.received_at_ms));
+        self.insert(item).await
+    }
+
+    async fn insert_revision(&self, new: NewRevision<'_>) -> Result<Insert, StoreError> {
+        let mut item = Item::with_capacity(8);
+        item.insert(PK.into(), s(lead_pk(new.lead_id)));
+        item.insert(SK.into(), s(revision_sk(new.digest)));
+        item.insert("type".into(), s("revision"));
+        item.insert("of".into(), s(revision_of_str(new.of)));
+        item.insert("id".into(), s(new.id));
+        item.insert("raw".into(), s(new.raw));
+        item.insert("receivedAt".into(), n(new.received_at_ms));
+        self.insert(item).await
+    }
+
+    async fn quarantine(&self, payload: Quarantined<'_>) -> Result<(), StoreError> {
+        let problems: Vec<AttributeValue> = payload
+            .problems
+            .iter()
+            .take(MAX_STORED_PROBLEMS)
+            .map(|p| {
+                AttributeValue::M(HashMap::from([
+                    ("path".to_owned(), s(&p.path)),
+                    ("reason".to_owned(), s(p.reason.as_ref())),
+                ]))
+            })
+            .collect();
+        // One UpdateItem: the first delivery sets the record, every delivery counts.
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(quarantine_pk(payload.digest)))
+            .key(SK, s(QUARANTINE_SK))
+            .update_expression(
+                "SET #type = :type, #route = :route, #raw = if_not_exists(#raw, :raw), \
+                 #problems = if_not_exists(#problems, :problems), #count = :count, \
+                 #first = if_not_exists(#first, :now), #last = :now, \
+                 GSI1PK = :gsi_pk, GSI1SK = if_not_exists(GSI1SK, :gsi_sk) \
+                 ADD #deliveries :one",
+            )
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_names("#route", "route")
+            .expression_attribute_names("#raw", "raw")
+            .expression_attribute_names("#problems", "problems")
+            .expression_attribute_names("#count", "problemCount")
+            .expression_attribute_names("#first", "firstReceivedAt")
+            .expression_attribute_names("#last", "lastReceivedAt")
+            .expression_attribute_names("#deliveries", "deliveries")
+            .expression_attribute_values(":type", s("quarantine"))
+            .expression_attribute_values(":route", s(payload.route.as_str()))
+            .expression_attribute_values(":raw", AttributeValue::B(Blob::new(payload.raw)))
+            .expression_attribute_values(":problems", AttributeValue::L(problems))
+            .expression_attribute_values(":count", n(payload.problems.len() as u64))
+            .expression_attribute_values(":now", n(payload.received_at_ms))
+            .expression_attribute_values(":gsi_pk", s(QUARANTINE_INDEX_PK))
+            .expression_attribute_values(
+                ":gsi_sk",
+                s(quarantine_index_sk(payload.received_at_ms, payload.digest)),
+            )
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn conversation(&self, lead_id: &str) -> Result<ConversationRecords, StoreError> {
+        let mut records = ConversationRecords::default();
+        for item in self.partition(lead_pk(lead_id)).await? {
+            let sk = string(&item, SK)?;
+            if sk == LEAD_SK {
+                records.lead_raw = Some(string(&item, "raw")?);
+            } else if sk.starts_with(MESSAGE_SK_PREFIX) {
+                records.messages.push(MessageRecord {
+                    message_id: string(&item, "messageID")?,
+                    raw: string(&item, "raw")?,
+                    received_at_ms: number(&item, "receivedAt")?,
+                });
+            } else if sk.starts_with(REVISION_SK_PREFIX) {
+                records.revisions.push(RevisionRecord {
+                    of: revision_of(&string(&item, "of")?)?,
+                    id: string(&item, "id")?,
+                    raw: string(&item, "raw")?,
+                    received_at_ms: number(&item, "receivedAt")?,
+                });
+            }
+        }
+        Ok(records)
+    }
+
+    async fn business_leads(
+        &self,
+        business_id: &str,
+        limit: usize,
+    ) -> Result<Vec<LeadSummary>, StoreError> {
+        self.index_newest(business_pk(business_id), limit)
+            .await?
+            .iter()
+            .map(|item| {
+                Ok(LeadSummary {
+                    lead_id: string(item, "leadID")?,
+                    create_timestamp: number(item, "createTimestamp")?,
+                    category: string(item, "category")?,
+                    title: string(item, "title")?,
+                    received_at_ms: number(item, "receivedAt")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn list_quarantine(&self, limit: usize) -> Result<Vec<QuarantineRecord>, StoreError> {
+        self.index_newest(QUARANTINE_INDEX_PK.to_owned(), limit)
+            .await?
+            .iter()
+            .map(quarantine_record)
+            .collect()
+    }
+}
+
+fn quarantine_record(item: &Item) -> Result<QuarantineRecord, StoreError> {
+    let raw = match item.get("raw") {
+        Some(AttributeValue::B(blob)) => blob.clone().into_inner(),
+        _ => return Err(corrupt("raw")),
+    };
+    let problems = match item.get("problems") {
+        Some(AttributeValue::L(list)) => list
+            .iter()
+            .map(|entry| match entry {
+                AttributeValue::M(map) => Ok(FieldProblem {
+                    path: string(map, "path")?,
+                    reason: string(map, "reason")?.into(),
+                }),
+                _ => Err(corrupt("problems")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(corrupt("problems")),
+    };
+    let digest = string(item, PK)?
+        .trim_start_matches("QUARANTINE#")
+        .to_owned();
+    Ok(QuarantineRecord {
+        route: string(item, "route")?,
+        digest,
+        raw,
+        problems,
+        deliveries: number(item, "deliveries")?,
+        first_received_at_ms: number(item, "firstReceivedAt")?,
+        last_received_at_ms: number(item, "lastReceivedAt")?,
+    })
+}
+
+fn key_of(item: &Item) -> Item {
+    [PK, SK]
+        .into_iter()
+        .filter_map(|k| item.get(k).map(|v| (k.to_owned(), v.clone())))
+        .collect()
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn corrupt(attribute: &str) -> StoreError {
+    StoreError::Corrupt(format!(
+        "attribute {attribute} is missing or of the wrong type"
+    ))
+}
+
+fn string(item: &Item, attribute: &str) -> Result<String, StoreError> {
+    match item.get(attribute) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(corrupt(attribute)),
+    }
+}
+
+fn number(item: &Item, attribute: &str) -> Result<u64, StoreError> {
+    match item.get(attribute) {
+        Some(AttributeValue::N(value)) => value.parse().map_err(|_| corrupt(attribute)),
+        _ => Err(corrupt(attribute)),
+    }
+}
+
+fn revision_of_str(of: RevisionOf) -> &'static str {
+    match of {
+        RevisionOf::Lead => "lead",
+        RevisionOf::Message => "message",
+    }
+}
+
+fn revision_of(text: &str) -> Result<RevisionOf, StoreError> {
+    match text {
+        "lead" => Ok(RevisionOf::Lead),
+        "message" => Ok(RevisionOf::Message),
+        _ => Err(corrupt("of")),
+    }
+}

@@ -1,0 +1,23 @@
+//! The domain of the partner bundle, independent of AWS and of HTTP.
+//!
+//! Ports are traits with `impl Future + Send` methods and are injected as generic parameters, not
+//! `dyn`: every function binary uses exactly one adapter per port, so generics cost nothing at run
+//! time, need no boxing of futures and keep the concrete types visible in `main.rs`.
+
+pub mod auth;
+pub mod conversation;
+pub mod digest;
+pub mod ingest;
+pub mod ports;
+
+#[cfg(feature = "testing")]
+pub mod memory;
+
+pub use ports::{LeadStore, StoreError};
+
+/// Milliseconds since the Unix epoch, the resolution of our own timestamps (`receivedAt`).
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

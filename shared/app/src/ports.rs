@@ -1,0 +1,180 @@
+//! What the domain needs from storage, as a trait the DynamoDB adapter implements (and an
+//! in-memory store, for unit tests).
+
+use models::{FieldProblem, InboundMessage, Lead, RevisionOf};
+use std::future::Future;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A storage failure. The variants tell the caller whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Throttling, timeouts, 5xx, connection failures: the same call may succeed later.
+    #[error("storage is temporarily unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The store refused the request (missing table, access denied, validation): retrying the
+    /// same call will not help until an operator acts.
+    #[error("storage rejected the request")]
+    Rejected(#[source] BoxError),
+    /// An item in the table does not have the shape we write.
+    #[error("stored item is malformed: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// Which inbound route a payload came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Lead,
+    Message,
+}
+
+impl Route {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Lead => "lead",
+            Route::Message => "message",
+        }
+    }
+}
+
+/// A validated lead to store, with the body exactly as received.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLead<'a> {
+    pub lead: &'a Lead,
+    pub raw: &'a str,
+    pub received_at_ms: u64,
+}
+
+/// A validated message to store, with the body exactly as received.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    pub message: &'a InboundMessage,
+    pub raw: &'a str,
+    pub received_at_ms: u64,
+}
+
+/// A redelivery whose body differs from the stored one; keyed by the digest of its content so a
+/// repeated revision is stored once.
+#[derive(Debug, Clone, Copy)]
+pub struct NewRevision<'a> {
+    pub lead_id: &'a str,
+    pub of: RevisionOf,
+    pub id: &'a str,
+    pub digest: &'a str,
+    pub raw: &'a str,
+    pub received_at_ms: u64,
+}
+
+/// An authenticated payload that failed validation, kept so that nothing Thumbtack sent is lost
+/// if our validation is wrong. Keyed by route and body digest; a redelivery counts up.
+#[derive(Debug, Clone, Copy)]
+pub struct Quarantined<'a> {
+    pub route: Route,
+    pub digest: &'a str,
+    pub raw: &'a [u8],
+    pub problems: &'a [FieldProblem],
+    pub received_at_ms: u64,
+}
+
+/// The result of a conditional insert keyed by an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Insert {
+    /// Nothing had this id: the item is now stored.
+    Created,
+    /// An item with this id was stored before; here is its body as received.
+    Exists { raw: String },
+}
+
+/// Everything stored under one lead, as read in one query.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationRecords {
+    /// `None` when messages arrived but the lead itself has not (yet).
+    pub lead_raw: Option<String>,
+    pub messages: Vec<MessageRecord>,
+    pub revisions: Vec<RevisionRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub message_id: String,
+    pub raw: String,
+    pub received_at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRecord {
+    pub of: RevisionOf,
+    pub id: String,
+    pub raw: String,
+    pub received_at_ms: u64,
+}
+
+/// A lead as listed for a business, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadSummary {
+    pub lead_id: String,
+    pub create_timestamp: u64,
+    pub category: String,
+    pub title: String,
+    pub received_at_ms: u64,
+}
+
+/// A quarantined payload as listed for an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRecord {
+    pub route: String,
+    pub digest: String,
+    pub raw: Vec<u8>,
+    pub problems: Vec<FieldProblem>,
+    pub deliveries: u64,
+    pub first_received_at_ms: u64,
+    pub last_received_at_ms: u64,
+}
+
+/// Storage of leads, messages and their conversations. Every write is conditional, so concurrent
+/// redeliveries store one item.
+pub trait LeadStore: Send + Sync {
+    fn insert_lead(
+        &self,
+        lead: NewLead<'_>,
+    ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
+
+    fn insert_message(
+        &self,
+        message: NewMessage<'_>,
+    ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
+
+    fn insert_revision(
+        &self,
+        revision: NewRevision<'_>,
+    ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
+
+    fn quarantine(
+        &self,
+        payload: Quarantined<'_>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn conversation(
+        &self,
+        lead_id: &str,
+    ) -> impl Future<Output = Result<ConversationRecords, StoreError>> + Send;
+
+    /// A business's leads, newest `createTimestamp` first, at most `limit`.
+    fn business_leads(
+        &self,
+        business_id: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<LeadSummary>, StoreError>> + Send;
+
+    /// Quarantined payloads, newest first, at most `limit`.
+    fn list_quarantine(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<QuarantineRecord>, StoreError>> + Send;
+}

@@ -1,0 +1,104 @@
+use crate::request::MAX_BODY_BYTES;
+use crate::response::json;
+use app::StoreError;
+use app::auth::{AuthFailure, CredentialError};
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use models::Invalid;
+use serde_json::json as body;
+
+/// The realm Thumbtack's client sees in `WWW-Authenticate`.
+const CHALLENGE: &str = r#"Basic realm="thumbtack-partner", charset="UTF-8""#;
+
+/// Everything a route can answer other than success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("not authenticated: {0}")]
+    Unauthorized(AuthFailure),
+    #[error("request body of {size} bytes is over the limit")]
+    PayloadTooLarge { size: usize },
+    #[error("invalid request: {0}")]
+    Invalid(Invalid),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Store(error) if error.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Credentials(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The response; 5xx are logged here with their cause chain, once.
+    pub fn into_response(self) -> Response<Body> {
+        let status = self.status();
+        match self {
+            ApiError::Unauthorized(failure) => {
+                tracing::warn!(reason = %failure, "unauthenticated request");
+                let mut response = json(
+                    status,
+                    &body!({"error": "unauthorized", "message": "valid HTTP basic credentials are required"}),
+                );
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(CHALLENGE),
+                );
+                response
+            }
+            ApiError::PayloadTooLarge { size } => {
+                tracing::warn!(size, limit = MAX_BODY_BYTES, "request body too large");
+                json(
+                    status,
+                    &body!({
+                        "error": "payload_too_large",
+                        "message": format!("the request body must be at most {MAX_BODY_BYTES} bytes"),
+                        "limitBytes": MAX_BODY_BYTES,
+                    }),
+                )
+            }
+            ApiError::Invalid(invalid) => {
+                // Paths and rules only: reasons never quote the payload.
+                tracing::warn!(kind = invalid.kind.code(), problems = ?invalid.paths(), "invalid payload");
+                json(
+                    status,
+                    &body!({
+                        "error": invalid.kind.code(),
+                        "message": invalid.to_string(),
+                        "fields": invalid.problems,
+                    }),
+                )
+            }
+            ApiError::NotFound => json(status, &body!({"error": "not_found"})),
+            error @ (ApiError::Store(_) | ApiError::Credentials(_)) => {
+                tracing::error!(error = %chain(&error), "request could not be served");
+                json(
+                    status,
+                    &body!({"error": "unavailable", "message": "temporarily unable to handle the request; please retry"}),
+                )
+            }
+        }
+    }
+}
+
+/// `error: cause: cause` — the whole chain on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,53 @@
+use crate::error::ApiError;
+use app::auth::CredentialSource;
+use lambda_http::{Request, RequestExt};
+
+/// The largest body we accept. DynamoDB items are limited to 400 KB and a lead is stored with its
+/// raw body plus its indexed fields, so 256 KiB leaves room; real leads are a few KB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Checks HTTP basic credentials against the accepted set.
+pub async fn authenticate<C: CredentialSource>(
+    credentials: &C,
+    request: &Request,
+) -> Result<(), ApiError> {
+    let accepted = credentials.accepted().await?;
+    let header = request
+        .headers()
+        .get(lambda_http::http::header::AUTHORIZATION)
+        .map(|value| value.as_bytes());
+    accepted
+        .verify_header(header)
+        .map_err(ApiError::Unauthorized)
+}
+
+/// The body bytes, already base64-decoded by `lambda_http` when API Gateway set `isBase64Encoded`.
+pub fn body_within_limit(request: &Request) -> Result<&[u8], ApiError> {
+    let body: &[u8] = request.body().as_ref();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge { size: body.len() });
+    }
+    Ok(body)
+}
+
+/// API Gateway's request id (also in its access logs), or Lambda's when there is none.
+pub fn request_id(request: &Request) -> String {
+    use lambda_http::request::RequestContext;
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => context.request_id.clone(),
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+        _ => None,
+    }
+    .or_else(|| request.lambda_context_ref().map(|c| c.request_id.clone()))
+    .unwrap_or_default()
+}
+
+/// The body as text. A body that parsed as JSON is UTF-8, so this only fails on a bug upstream.
+pub fn as_text(body: &[u8]) -> Result<&str, ApiError> {
+    std::str::from_utf8(body).map_err(|_| {
+        ApiError::Invalid(models::Invalid::body(
+            models::InvalidKind::NotJson,
+            "the request body is not valid UTF-8",
+        ))
+    })
+}

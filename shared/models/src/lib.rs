@@ -1,0 +1,24 @@
+//! Thumbtack's partner API as types.
+//!
+//! The wire structs serialise exactly as Thumbtack sends them (camelCase, timestamps as strings), so
+//! partners' code and our tests can build payloads with them. Parsing never goes through their
+//! `Deserialize` alone: [`Lead::parse`] and [`InboundMessage::parse`] walk the JSON and report every
+//! problem with its field path, which is what the caller needs to fix a payload.
+
+pub mod conversation;
+pub mod ids;
+pub mod lead;
+pub mod message;
+mod path;
+pub mod problems;
+pub mod time;
+mod walk;
+
+pub use conversation::{
+    ConversationEntry, ConversationView, Direction, ReplyStatus, RevisionOf, RevisionView,
+};
+pub use ids::is_valid_id;
+pub use lead::{Business, Customer, Detail, Lead, Location, Request};
+pub use message::{InboundMessage, MessageBody};
+pub use problems::{FieldProblem, Invalid, InvalidKind};
+pub use time::UnixSeconds;
