@@ -1,1 +1,10 @@
+//! Adapter and end-to-end tests against the moto emulator over real connections.
+//!
+//! Run them with `make test`, which starts the emulator and sets `AWS_ENDPOINT_URL`. Every test
+//! creates its own table, so tests run in parallel and never see each other's items.
+#![allow(clippy::unwrap_used)]
 
+mod devstack_http;
+mod dynamo_store;
+mod inbound_flow;
+mod support;

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# make dev: the whole system on this machine, in the foreground, against the moto emulator.
+# Ctrl-C stops everything it started.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+trap stop_started EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+use_emulator
+say "dev: building the local stack (the first build takes a few minutes)"
+cargo build --quiet -p tools --bin devstack
+# Not exec: the traps above must run to stop the emulator after the server exits.
+"$ROOT/target/debug/devstack" &
+server=$!
+STARTED_PIDS+=("$server")
+wait "$server"

@@ -1,0 +1,309 @@
+//! The DynamoDB adapter against the emulator.
+
+use crate::support::*;
+use adapters::DynamoStore;
+use app::ports::{Insert, NewLead, NewMessage, NewRevision, Quarantined, Route};
+use app::{LeadStore, StoreError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use models::{FieldProblem, InboundMessage, Lead, RevisionOf};
+use serde_json::json;
+
+fn lead_with(id: &str, business: &str, created: &str) -> (Lead, String) {
+    let raw = with_field(LEAD, "/leadID", json!(id));
+    let raw = with_field(&raw, "/business/businessID", json!(business));
+    let raw = with_field(&raw, "/createTimestamp", json!(created));
+    (Lead::parse(raw.as_bytes()).unwrap(), raw)
+}
+
+#[tokio::test]
+async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body() {
+    let store = fresh_store().await;
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    let new = NewLead {
+        lead: &lead,
+        raw: LEAD,
+        received_at_ms: 1,
+    };
+    assert_eq!(store.insert_lead(new).await.unwrap(), Insert::Created);
+    let other_raw = LEAD.replace("Jay J.", "Jay K.");
+    let again = NewLead {
+        lead: &lead,
+        raw: &other_raw,
+        received_at_ms: 2,
+    };
+    assert_eq!(
+        store.insert_lead(again).await.unwrap(),
+        Insert::Exists {
+            raw: LEAD.to_owned()
+        }
+    );
+    assert_eq!(all_items(&store).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
+    let store = fresh_store().await;
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    store
+        .insert_lead(NewLead {
+            lead: &lead,
+            raw: LEAD,
+            received_at_ms: 42,
+        })
+        .await
+        .unwrap();
+    let item = all_items(&store).await.pop().unwrap();
+    let s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    assert_eq!(s("PK").as_deref(), Some("LEAD#299614694480093245"));
+    assert_eq!(s("SK").as_deref(), Some("LEAD"));
+    assert_eq!(s("businessID").as_deref(), Some("286845156044809661"));
+    assert_eq!(s("zipCode").as_deref(), Some("95125"));
+    assert_eq!(s("raw").as_deref(), Some(LEAD));
+    assert_eq!(
+        item.get("createTimestamp"),
+        Some(&AttributeValue::N("1498760294".into()))
+    );
+    assert_eq!(
+        item.get("receivedAt"),
+        Some(&AttributeValue::N("42".into()))
+    );
+    assert!(
+        !item.contains_key("name"),
+        "the customer's name stays inside the raw body only"
+    );
+}
+
+#[tokio::test]
+async fn the_conversation_query_returns_the_lead_its_messages_and_revisions_in_one_call() {
+    let store = fresh_store().await;
+    let message_raw = MESSAGE.to_owned();
+    let message = InboundMessage::parse(message_raw.as_bytes()).unwrap();
+    store
+        .insert_message(NewMessage {
+            message: &message,
+            raw: &message_raw,
+            received_at_ms: 5,
+        })
+        .await
+        .unwrap();
+    let before = store.conversation(LEAD_ID).await.unwrap();
+    assert_eq!(before.lead_raw, None);
+    assert_eq!(
+        before.messages.len(),
+        1,
+        "a message may arrive before its lead"
+    );
+
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    store
+        .insert_lead(NewLead {
+            lead: &lead,
+            raw: LEAD,
+            received_at_ms: 6,
+        })
+        .await
+        .unwrap();
+    store
+        .insert_revision(NewRevision {
+            lead_id: LEAD_ID,
+            of: RevisionOf::Lead,
+            id: LEAD_ID,
+            digest: "abc",
+            raw: "{\"changed\":true}",
+            received_at_ms: 7,
+        })
+        .await
+        .unwrap();
+    let after = store.conversation(LEAD_ID).await.unwrap();
+    assert_eq!(after.lead_raw.as_deref(), Some(LEAD));
+    assert_eq!(after.messages[0].message_id, "8699842694484326245");
+    assert_eq!(after.messages[0].raw, MESSAGE);
+    assert_eq!(after.revisions.len(), 1);
+    assert_eq!(after.revisions[0].of, RevisionOf::Lead);
+}
+
+#[tokio::test]
+async fn a_conversation_larger_than_one_query_page_is_read_whole() {
+    let store = fresh_store().await;
+    // About 1.3 MB of messages: DynamoDB pages at 1 MB, so this needs two pages.
+    let text = "x".repeat(60_000);
+    for index in 0..22 {
+        let raw = with_field(
+            MESSAGE,
+            "/message/messageID",
+            json!(format!("m-{index:02}")),
+        );
+        let raw = with_field(&raw, "/message/text", json!(text));
+        let message = InboundMessage::parse(raw.as_bytes()).unwrap();
+        store
+            .insert_message(NewMessage {
+                message: &message,
+                raw: &raw,
+                received_at_ms: index,
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.conversation(LEAD_ID).await.unwrap().messages.len(),
+        22
+    );
+}
+
+#[tokio::test]
+async fn a_business_leads_are_listed_newest_first_from_the_index() {
+    let store = fresh_store().await;
+    for (id, business, created) in [
+        ("lead-a", "biz-1", "1700000100"),
+        ("lead-b", "biz-1", "1700000300"),
+        ("lead-c", "biz-2", "1700000400"),
+        ("lead-d", "biz-1", "1700000200"),
+    ] {
+        let (lead, raw) = lead_with(id, business, created);
+        store
+            .insert_lead(NewLead {
+                lead: &lead,
+                raw: &raw,
+                received_at_ms: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let ids: Vec<String> = store
+        .business_leads("biz-1", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.lead_id)
+        .collect();
+    assert_eq!(ids, ["lead-b", "lead-d", "lead-a"]);
+    assert_eq!(store.business_leads("biz-1", 2).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_quarantined_payload_is_kept_byte_for_byte_and_counts_redeliveries() {
+    let store = fresh_store().await;
+    let raw: &[u8] = b"{\"leadID\": 5, \xff binary tail";
+    let problems = vec![FieldProblem {
+        path: "$".into(),
+        reason: "the request body is not valid JSON".into(),
+    }];
+    for received_at_ms in [10, 20, 30] {
+        store
+            .quarantine(Quarantined {
+                route: Route::Lead,
+                digest: "d1",
+                raw,
+                problems: &problems,
+                received_at_ms,
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .quarantine(Quarantined {
+            route: Route::Message,
+            digest: "d2",
+            raw: b"{}",
+            problems: &problems,
+            received_at_ms: 40,
+        })
+        .await
+        .unwrap();
+    let listed = store.list_quarantine(10).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].route, "message", "newest first");
+    let lead = &listed[1];
+    assert_eq!(lead.raw, raw);
+    assert_eq!(lead.deliveries, 3);
+    assert_eq!(lead.first_received_at_ms, 10);
+    assert_eq!(lead.last_received_at_ms, 30);
+    assert_eq!(lead.problems, problems);
+    assert_eq!(lead.digest, "d1");
+}
+
+#[tokio::test]
+async fn a_body_at_the_size_limit_fits_in_one_item_with_its_fields() {
+    let store = fresh_store().await;
+    let filler = "é".repeat(1000);
+    let mut raw = with_field(LEAD, "/request/description", json!(""));
+    let room = http_api::MAX_BODY_BYTES - raw.len();
+    raw = with_field(
+        LEAD,
+        "/request/description",
+        json!(filler.repeat(room / filler.len())),
+    );
+    assert!(raw.len() <= http_api::MAX_BODY_BYTES && raw.len() > http_api::MAX_BODY_BYTES - 3000);
+    let lead = Lead::parse(raw.as_bytes()).unwrap();
+    assert_eq!(
+        store
+            .insert_lead(NewLead {
+                lead: &lead,
+                raw: &raw,
+                received_at_ms: 1
+            })
+            .await
+            .unwrap(),
+        Insert::Created
+    );
+    // The same size refused as invalid still fits in a quarantine record, with many problems.
+    let problems: Vec<FieldProblem> = (0..5000)
+        .map(|i| FieldProblem {
+            path: format!("request.details[{i}].answer"),
+            reason: "is required".into(),
+        })
+        .collect();
+    store
+        .quarantine(Quarantined {
+            route: Route::Lead,
+            digest: "big",
+            raw: raw.as_bytes(),
+            problems: &problems,
+            received_at_ms: 1,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_table_is_a_permanent_storage_error() {
+    let sdk = sdk().await;
+    let store = DynamoStore::from_config(&sdk, unique_name("never-created"));
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    let error = store
+        .insert_lead(NewLead {
+            lead: &lead,
+            raw: LEAD,
+            received_at_ms: 1,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Rejected(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_a_transient_storage_error() {
+    let sdk = sdk().await;
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .endpoint_url(closed_port_url())
+        .build();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "any");
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    let error = store
+        .insert_lead(NewLead {
+            lead: &lead,
+            raw: LEAD,
+            received_at_ms: 1,
+        })
+        .await
+        .unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+}
+
+/// A loopback URL where nothing listens (the port was bound, then released).
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
