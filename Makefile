@@ -1,5 +1,10 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint quarantine emulator help
+.PHONY: dev test lint reply parked redrive quarantine emulator help
+
+# The sample lead's ids (tests/fixtures/lead.json), so that `make reply TEXT=...` just works.
+LEAD ?= 299614694480093245
+BUSINESS ?= 286845156044809661
+TEXT ?= Hello from the pro! When would suit you?
 
 ## dev: the whole system locally against the moto emulator (Ctrl-C stops it all)
 dev:
@@ -13,6 +18,18 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+## reply: enqueue a pro's reply on the local reply queue (LEAD=... BUSINESS=... TEXT=... REPLY_ID=...)
+reply:
+	@scripts/ctl.sh reply --lead "$(LEAD)" --business "$(BUSINESS)" --text "$(TEXT)" $(if $(REPLY_ID),--reply-id "$(REPLY_ID)")
+
+## parked: show replies parked in the dead-letter queue, with the reason
+parked:
+	@scripts/ctl.sh parked
+
+## redrive: move parked replies back to the reply queue (after fixing the cause)
+redrive:
+	@scripts/ctl.sh redrive
 
 ## quarantine: list refused payloads kept by the local stack (ARGS="--raw --limit 5")
 quarantine:

@@ -92,3 +92,100 @@ async fn an_oversized_body_gets_413_through_the_local_stack() {
         .unwrap();
     assert_eq!(response.status(), 413);
 }
+
+/// The whole local stack as `make dev` starts it (routes, reply worker, sandbox), on ephemeral
+/// ports with its own table and queues.
+async fn launch_stack() -> tools::devstack::Launched {
+    let table = unique_name("dev");
+    let queue = format!("{}.fifo", unique_name("dev-replies"));
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let vars = std::collections::HashMap::from([
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+        ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
+        ("TABLE_NAME", table),
+        ("REPLY_QUEUE_NAME", queue),
+        ("REPLY_VISIBILITY_SECONDS", "1".to_owned()),
+        ("REPLY_RETRY_BASE_SECONDS", "1".to_owned()),
+        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
+        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint),
+    ]);
+    let env = adapters::config::Env::with(move |var| vars.get(var).cloned());
+    let settings = tools::settings::DevSettings::from_env(&env).unwrap();
+    tools::devstack::launch(&settings, &sdk().await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_reply_enqueued_on_the_local_stack_reaches_the_sandbox_and_reads_back_as_sent() {
+    let stack = launch_stack().await;
+    let http = reqwest::Client::new();
+    let base = &stack.base_url;
+    let lead = http
+        .post(format!("{base}/v1/lead"))
+        .basic_auth(USERNAME, Some(PASSWORD))
+        .body(LEAD)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lead.status(), 200);
+
+    let queue = adapters::SqsReplyQueue::new(
+        aws_sdk_sqs::Client::new(&sdk().await),
+        &stack.queue_url,
+        &stack.dlq_url,
+    );
+    let reply = models::ReplyRequest {
+        reply_id: "local-reply-1".into(),
+        business_id: "286845156044809661".into(),
+        lead_id: LEAD_ID.into(),
+        text: "Hi Jay, Tuesday at 10?".into(),
+    };
+    queue.enqueue(&reply).await.unwrap();
+
+    let started = std::time::Instant::now();
+    let outbound = loop {
+        let view: serde_json::Value = http
+            .get(format!("{base}/v1/leads/{LEAD_ID}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sent = view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["direction"] == "outbound" && m["status"] == "sent")
+            .cloned();
+        if let Some(entry) = sent {
+            break entry;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "not sent: {view}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(outbound["id"], "local-reply-1");
+    assert_eq!(outbound["text"], "Hi Jay, Tuesday at 10?");
+
+    let received: serde_json::Value = http
+        .get(format!(
+            "{}/sandbox/messages",
+            stack.sandbox_url.as_deref().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        received,
+        serde_json::json!([{"businessID": "286845156044809661", "leadID": LEAD_ID, "text": "Hi Jay, Tuesday at 10?"}])
+    );
+    stack.stop().await;
+}

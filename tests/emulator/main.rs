@@ -7,4 +7,5 @@
 mod devstack_http;
 mod dynamo_store;
 mod inbound_flow;
+mod replies;
 mod support;

@@ -1,13 +1,18 @@
 //! The local stack's settings: environment variables with documented defaults (README, "Local
 //! settings"). The variables override the defaults.
 
-use adapters::config::Env;
+use adapters::config::{ConfigError, Env};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_SANDBOX_ADDR: &str = "127.0.0.1:4010";
 pub const DEFAULT_TABLE: &str = "thumbtack-partner-local";
 pub const DEFAULT_USERNAME: &str = "thumbtack";
 pub const DEFAULT_PASSWORD: &str = "local-dev-password";
+pub const DEFAULT_REPLY_QUEUE: &str = "thumbtack-replies.fifo";
+pub const DEFAULT_THUMBTACK_USERNAME: &str = "partner";
+pub const DEFAULT_THUMBTACK_PASSWORD: &str = "sandbox-password";
 
 #[derive(Debug, Clone)]
 pub struct DevSettings {
@@ -16,6 +21,17 @@ pub struct DevSettings {
     pub username: String,
     pub password: String,
     pub endpoint: String,
+    pub reply_queue: String,
+    /// Short locally, so that a failed reply is retried within seconds.
+    pub reply_visibility: Duration,
+    pub reply_max_receives: u32,
+    pub reply_retry_base: Duration,
+    /// `None`: start the sandbox and send replies there.
+    pub thumbtack_base_url: Option<String>,
+    pub thumbtack_username: String,
+    pub thumbtack_password: String,
+    pub thumbtack_timeout: Duration,
+    pub sandbox_addr: SocketAddr,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -24,38 +40,49 @@ pub enum SettingsError {
         "AWS_ENDPOINT_URL must point at the local emulator (make dev sets it); refusing to run against real AWS"
     )]
     NoEmulator,
-    #[error("DEV_ADDR {0:?} is not an address such as 127.0.0.1:3000")]
-    BadAddr(String),
+    #[error("{0} {1:?} is not an address such as 127.0.0.1:3000")]
+    BadAddr(&'static str, String),
     #[error("PARTNER_API_USERNAME must not contain ':'")]
     BadUsername,
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+fn addr<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    var: &'static str,
+    default: &str,
+) -> Result<SocketAddr, SettingsError> {
+    let text = env.optional(var).unwrap_or_else(|| default.to_owned());
+    text.parse().map_err(|_| SettingsError::BadAddr(var, text))
 }
 
 impl DevSettings {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, SettingsError> {
-        let addr_text = env
-            .optional("DEV_ADDR")
-            .unwrap_or_else(|| DEFAULT_ADDR.to_owned());
-        let addr = addr_text
-            .parse()
-            .map_err(|_| SettingsError::BadAddr(addr_text.clone()))?;
-        let username = env
-            .optional("PARTNER_API_USERNAME")
-            .unwrap_or_else(|| DEFAULT_USERNAME.to_owned());
+        let or = |var: &'static str, default: &str| {
+            env.optional(var).unwrap_or_else(|| default.to_owned())
+        };
+        let username = or("PARTNER_API_USERNAME", DEFAULT_USERNAME);
         if username.contains(':') {
             return Err(SettingsError::BadUsername);
         }
         Ok(DevSettings {
-            addr,
-            table: env
-                .optional("TABLE_NAME")
-                .unwrap_or_else(|| DEFAULT_TABLE.to_owned()),
+            addr: addr(env, "DEV_ADDR", DEFAULT_ADDR)?,
+            table: or("TABLE_NAME", DEFAULT_TABLE),
             username,
-            password: env
-                .optional("PARTNER_API_PASSWORD")
-                .unwrap_or_else(|| DEFAULT_PASSWORD.to_owned()),
+            password: or("PARTNER_API_PASSWORD", DEFAULT_PASSWORD),
             endpoint: env
                 .optional("AWS_ENDPOINT_URL")
                 .ok_or(SettingsError::NoEmulator)?,
+            reply_queue: or("REPLY_QUEUE_NAME", DEFAULT_REPLY_QUEUE),
+            reply_visibility: Duration::from_secs(env.number("REPLY_VISIBILITY_SECONDS", 5)?),
+            reply_max_receives: u32::try_from(env.number("REPLY_MAX_RECEIVES", 5)?).unwrap_or(5),
+            reply_retry_base: Duration::from_secs(env.number("REPLY_RETRY_BASE_SECONDS", 2)?),
+            thumbtack_base_url: env.optional("THUMBTACK_API_BASE_URL"),
+            thumbtack_username: or("THUMBTACK_API_USERNAME", DEFAULT_THUMBTACK_USERNAME),
+            thumbtack_password: or("THUMBTACK_API_PASSWORD", DEFAULT_THUMBTACK_PASSWORD),
+            thumbtack_timeout: Duration::from_secs(env.number("THUMBTACK_TIMEOUT_SECONDS", 10)?),
+            sandbox_addr: addr(env, "SANDBOX_ADDR", DEFAULT_SANDBOX_ADDR)?,
         })
     }
 }

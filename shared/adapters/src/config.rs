@@ -1,6 +1,10 @@
 //! Typed configuration, read once at start from an allow-list of environment variables.
 
+use crate::thumbtack::{DEFAULT_BASE_URL, ThumbtackSettings};
 use app::auth::Credential;
+use app::replies::RetryPolicy;
+use secrecy::SecretString;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {var} {problem}")]
@@ -41,6 +45,20 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     pub fn optional(&self, var: &'static str) -> Option<String> {
         (self.lookup)(var).filter(|value| !value.trim().is_empty())
     }
+
+    /// A positive whole number, or `default` when unset.
+    pub fn number(&self, var: &'static str, default: u64) -> Result<u64, ConfigError> {
+        match self.optional(var) {
+            None => Ok(default),
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(value) if value > 0 => Ok(value),
+                _ => Err(ConfigError {
+                    var,
+                    problem: "must be a positive whole number",
+                }),
+            },
+        }
+    }
 }
 
 impl<F: Fn(&str) -> Option<String>> std::fmt::Debug for Env<F> {
@@ -70,6 +88,56 @@ pub fn partner_credential<F: Fn(&str) -> Option<String>>(
     Ok(Credential::new(username, password))
 }
 
+/// What the reply function needs.
+#[derive(Debug, Clone)]
+pub struct ReplySettings {
+    pub table: String,
+    pub queue_url: String,
+    pub dlq_url: String,
+    pub thumbtack: ThumbtackSettings,
+    pub policy: RetryPolicy,
+}
+
+/// `REPLY_QUEUE_URL`, `REPLY_DLQ_URL`, `THUMBTACK_API_BASE_URL` (default
+/// `https://api.thumbtack.com`), `THUMBTACK_API_USERNAME`, `THUMBTACK_API_PASSWORD`,
+/// `THUMBTACK_TIMEOUT_SECONDS` (10), `REPLY_MAX_RECEIVES` (5: the queue's maxReceiveCount) and
+/// `REPLY_RETRY_BASE_SECONDS` (30: the first redelivery delay), plus `TABLE_NAME`.
+pub fn reply_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<ReplySettings, ConfigError> {
+    let base_url = env
+        .optional("THUMBTACK_API_BASE_URL")
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        return Err(ConfigError {
+            var: "THUMBTACK_API_BASE_URL",
+            problem: "must be an http(s) URL",
+        });
+    }
+    let timeout = env.number("THUMBTACK_TIMEOUT_SECONDS", 10)?;
+    let max_receives = env.number("REPLY_MAX_RECEIVES", 5)?;
+    let retry_base = env.number("REPLY_RETRY_BASE_SECONDS", 30)?;
+    Ok(ReplySettings {
+        table: table_name(env)?,
+        queue_url: env.required("REPLY_QUEUE_URL")?,
+        dlq_url: env.required("REPLY_DLQ_URL")?,
+        thumbtack: ThumbtackSettings {
+            base_url,
+            username: env.required("THUMBTACK_API_USERNAME")?,
+            password: SecretString::from(env.required("THUMBTACK_API_PASSWORD")?),
+            connect_timeout: Duration::from_secs(3).min(Duration::from_secs(timeout)),
+            timeout: Duration::from_secs(timeout),
+        },
+        policy: RetryPolicy {
+            max_receives: u32::try_from(max_receives).unwrap_or(u32::MAX),
+            redelivery_base: Duration::from_secs(retry_base),
+            redelivery_cap: Duration::from_secs(900).max(Duration::from_secs(retry_base)),
+            attempt_budget: Duration::from_secs(timeout + 2),
+            ..RetryPolicy::default()
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +160,35 @@ mod tests {
         );
         let error = partner_credential(&env(&[("PARTNER_API_USERNAME", "u")])).unwrap_err();
         assert_eq!(error.var, "PARTNER_API_PASSWORD");
+    }
+
+    #[test]
+    fn reply_settings_take_defaults_and_refuse_bad_numbers() {
+        let vars = [
+            ("TABLE_NAME", "t"),
+            ("REPLY_QUEUE_URL", "http://q"),
+            ("REPLY_DLQ_URL", "http://d"),
+            ("THUMBTACK_API_USERNAME", "partner"),
+            ("THUMBTACK_API_PASSWORD", "secret"),
+        ];
+        let settings = reply_settings(&env(&vars)).unwrap();
+        assert_eq!(settings.thumbtack.base_url, "https://api.thumbtack.com");
+        assert_eq!(settings.thumbtack.timeout, Duration::from_secs(10));
+        assert_eq!(settings.policy.max_receives, 5);
+        assert!(!format!("{settings:?}").contains("secret"));
+
+        let mut bad = vars.to_vec();
+        bad.push(("REPLY_MAX_RECEIVES", "0"));
+        assert_eq!(
+            reply_settings(&env(&bad)).unwrap_err().var,
+            "REPLY_MAX_RECEIVES"
+        );
+        let mut bad = vars.to_vec();
+        bad.push(("THUMBTACK_API_BASE_URL", "api.thumbtack.com"));
+        assert_eq!(
+            reply_settings(&env(&bad)).unwrap_err().var,
+            "THUMBTACK_API_BASE_URL"
+        );
     }
 
     #[test]

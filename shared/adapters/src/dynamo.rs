@@ -8,17 +8,17 @@ use crate::errors::store_error;
 use crate::schema::*;
 use app::ports::{
     ConversationRecords, Insert, LeadSummary, MessageRecord, NewLead, NewMessage, NewRevision,
-    QuarantineRecord, Quarantined, RevisionRecord,
+    QuarantineRecord, Quarantined, ReplyRecord, RevisionRecord,
 };
 use app::{LeadStore, StoreError};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use models::{FieldProblem, RevisionOf};
+use models::{FieldProblem, ReplyStatus, RevisionOf};
 use std::collections::HashMap;
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 /// At most this many problems are kept on a quarantine record (the response lists them all); it
 /// keeps the item far below DynamoDB's 400 KB limit whatever the payload.
@@ -85,7 +85,7 @@ impl DynamoStore {
         })
     }
 
-    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -276,6 +276,8 @@ impl LeadStore for DynamoStore {
                     raw: string(&item, "raw")?,
                     received_at_ms: number(&item, "receivedAt")?,
                 });
+            } else if sk.starts_with(REPLY_SK_PREFIX) {
+                records.replies.push(reply_record(&item)?);
             } else if sk.starts_with(REVISION_SK_PREFIX) {
                 records.revisions.push(RevisionRecord {
                     of: revision_of(&string(&item, "of")?)?,
@@ -314,6 +316,27 @@ impl LeadStore for DynamoStore {
             .iter()
             .map(quarantine_record)
             .collect()
+    }
+}
+
+fn reply_record(item: &Item) -> Result<ReplyRecord, StoreError> {
+    Ok(ReplyRecord {
+        reply_id: string(item, "replyID")?,
+        text: string(item, "text")?,
+        status: reply_status(&string(item, "status")?)?,
+        error: item.get("lastError").and_then(|v| v.as_s().ok()).cloned(),
+        enqueued_at_ms: number(item, "enqueuedAt")?,
+        sequence: item.get("sequence").and_then(|v| v.as_s().ok()).cloned(),
+        attempts: u32::try_from(number(item, "attempts")?).unwrap_or(u32::MAX),
+    })
+}
+
+fn reply_status(text: &str) -> Result<ReplyStatus, StoreError> {
+    match text {
+        "sending" => Ok(ReplyStatus::Sending),
+        "sent" => Ok(ReplyStatus::Sent),
+        "failed" => Ok(ReplyStatus::Failed),
+        _ => Err(corrupt("status")),
     }
 }
 
@@ -356,28 +379,28 @@ fn key_of(item: &Item) -> Item {
         .collect()
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: u64) -> AttributeValue {
+pub(crate) fn n(value: u64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn corrupt(attribute: &str) -> StoreError {
+pub(crate) fn corrupt(attribute: &str) -> StoreError {
     StoreError::Corrupt(format!(
         "attribute {attribute} is missing or of the wrong type"
     ))
 }
 
-fn string(item: &Item, attribute: &str) -> Result<String, StoreError> {
+pub(crate) fn string(item: &Item, attribute: &str) -> Result<String, StoreError> {
     match item.get(attribute) {
         Some(AttributeValue::S(value)) => Ok(value.clone()),
         _ => Err(corrupt(attribute)),
     }
 }
 
-fn number(item: &Item, attribute: &str) -> Result<u64, StoreError> {
+pub(crate) fn number(item: &Item, attribute: &str) -> Result<u64, StoreError> {
     match item.get(attribute) {
         Some(AttributeValue::N(value)) => value.parse().map_err(|_| corrupt(attribute)),
         _ => Err(corrupt(attribute)),

@@ -7,6 +7,11 @@ pub mod aws;
 pub mod config;
 pub mod dynamo;
 mod errors;
+mod ledger;
 pub mod schema;
+pub mod sqs;
+pub mod thumbtack;
 
 pub use dynamo::DynamoStore;
+pub use sqs::SqsReplyQueue;
+pub use thumbtack::HttpThumbtack;

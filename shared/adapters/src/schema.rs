@@ -20,6 +20,8 @@ pub const GSI1_SK: &str = "GSI1SK";
 pub const LEAD_SK: &str = "LEAD";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
 pub const REVISION_SK_PREFIX: &str = "REV#";
+pub const REPLY_SK_PREFIX: &str = "REPLY#";
+pub const REPLY_GUARD_SK: &str = "REPLYID";
 pub const QUARANTINE_SK: &str = "QUARANTINE";
 /// GSI1 partition listing every quarantined payload, newest first.
 pub const QUARANTINE_INDEX_PK: &str = "QUARANTINE";
@@ -34,6 +36,15 @@ pub fn message_sk(message_id: &str) -> String {
 
 pub fn revision_sk(digest: &str) -> String {
     format!("{REVISION_SK_PREFIX}{digest}")
+}
+
+pub fn reply_sk(reply_id: &str) -> String {
+    format!("{REPLY_SK_PREFIX}{reply_id}")
+}
+
+/// The item that makes a replyID unique across all leads.
+pub fn reply_guard_pk(reply_id: &str) -> String {
+    format!("REPLYID#{reply_id}")
 }
 
 pub fn quarantine_pk(digest: &str) -> String {

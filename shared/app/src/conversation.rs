@@ -1,7 +1,10 @@
 //! The read side: a lead and its conversation in time order.
 
 use crate::ports::{LeadStore, StoreError};
-use models::{ConversationEntry, ConversationView, Direction, InboundMessage, RevisionView};
+use models::{
+    ConversationEntry, ConversationView, Direction, InboundMessage, ReplyStatus, RevisionView,
+    UnixSeconds,
+};
 use serde_json::value::RawValue;
 
 /// The conversation of a lead, or `None` while the lead itself has not arrived (even if some of its
@@ -16,8 +19,9 @@ pub async fn view<S: LeadStore>(
     };
     let lead = raw_json(lead_raw, "lead")?;
 
-    let mut timeline: Vec<(u64, u64, ConversationEntry)> =
-        Vec::with_capacity(records.messages.len());
+    // Sorted by (createTimestamp, our millisecond, FIFO sequence, id).
+    let mut timeline: Vec<(u64, u64, String, ConversationEntry)> =
+        Vec::with_capacity(records.messages.len() + records.replies.len());
     for record in records.messages {
         let message = InboundMessage::parse(record.raw.as_bytes()).map_err(|_| {
             StoreError::Corrupt(format!("message {} does not parse", record.message_id))
@@ -26,6 +30,7 @@ pub async fn view<S: LeadStore>(
         timeline.push((
             created.0,
             record.received_at_ms,
+            String::new(),
             ConversationEntry {
                 direction: Direction::Inbound,
                 id: message.message.message_id,
@@ -36,8 +41,27 @@ pub async fn view<S: LeadStore>(
             },
         ));
     }
+    for reply in records.replies {
+        let failed = reply.status == ReplyStatus::Failed;
+        let created = reply.enqueued_at_ms / 1000;
+        // Sequence numbers are decimal strings of up to 20 digits: pad to compare as numbers.
+        let sequence = format!("{:0>40}", reply.sequence.unwrap_or_default());
+        timeline.push((
+            created,
+            reply.enqueued_at_ms,
+            sequence,
+            ConversationEntry {
+                direction: Direction::Outbound,
+                id: reply.reply_id,
+                text: reply.text,
+                create_timestamp: UnixSeconds(created),
+                status: Some(reply.status),
+                error: if failed { reply.error } else { None },
+            },
+        ));
+    }
     // Same second: the order of arrival, then the id, so the order is stable across reads.
-    timeline.sort_by(|a, b| (a.0, a.1, &a.2.id).cmp(&(b.0, b.1, &b.2.id)));
+    timeline.sort_by(|a, b| (a.0, a.1, &a.2, &a.3.id).cmp(&(b.0, b.1, &b.2, &b.3.id)));
 
     let mut revisions = Vec::with_capacity(records.revisions.len());
     for record in records.revisions {
@@ -52,7 +76,7 @@ pub async fn view<S: LeadStore>(
 
     Ok(Some(ConversationView {
         lead,
-        messages: timeline.into_iter().map(|(_, _, entry)| entry).collect(),
+        messages: timeline.into_iter().map(|(_, _, _, entry)| entry).collect(),
         revisions,
     }))
 }

@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod digest;
 pub mod ingest;
 pub mod ports;
+pub mod replies;
 
 #[cfg(feature = "testing")]
 pub mod memory;
@@ -20,4 +21,16 @@ pub fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// `error: cause: cause`, the whole chain on one line, for logs.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -1,13 +1,16 @@
-//! An in-memory [`LeadStore`] for fast unit tests of logic. Not for production: the real store is
-//! the DynamoDB adapter, which the emulator tests exercise.
+//! In-memory implementations of the ports for fast unit tests of logic. Not for production: the
+//! real adapters (DynamoDB, SQS, reqwest) are tested against the emulator and a real HTTP server.
 
 use crate::ports::{
-    ConversationRecords, Insert, LeadStore, LeadSummary, MessageRecord, NewLead, NewMessage,
-    NewRevision, QuarantineRecord, Quarantined, RevisionRecord, StoreError,
+    Accepted, Claim, ConversationRecords, Insert, LeadStore, LeadSummary, MessageRecord, NewLead,
+    NewMessage, NewRevision, Parked, QuarantineRecord, Quarantined, QueueError, ReplyClaim,
+    ReplyLedger, ReplyQueue, ReplyRecord, RevisionRecord, SendError, StoreError, Thumbtack,
 };
-use std::collections::BTreeMap;
+use models::{ReplyRequest, ReplyStatus};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -21,6 +24,15 @@ struct State {
     messages: BTreeMap<(String, String), MessageRecord>,
     revisions: BTreeMap<(String, String), RevisionRecord>,
     quarantine: BTreeMap<String, QuarantineRecord>,
+    /// By replyID: the reply, its lead and its state.
+    replies: BTreeMap<String, StoredReply>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredReply {
+    request: ReplyRequest,
+    record: ReplyRecord,
+    lease_until_ms: u64,
 }
 
 impl MemoryStore {
@@ -51,6 +63,11 @@ impl MemoryStore {
 
     pub fn revision_count(&self) -> usize {
         self.lock().revisions.len()
+    }
+
+    /// The ledger's record of a reply.
+    pub fn reply(&self, reply_id: &str) -> Option<ReplyRecord> {
+        self.lock().replies.get(reply_id).map(|r| r.record.clone())
     }
 
     pub fn quarantine_records(&self) -> Vec<QuarantineRecord> {
@@ -171,6 +188,12 @@ impl LeadStore for MemoryStore {
                 .filter(|((lead, _), _)| lead == lead_id)
                 .map(|(_, record)| record.clone())
                 .collect(),
+            replies: state
+                .replies
+                .values()
+                .filter(|reply| reply.request.lead_id == lead_id)
+                .map(|reply| reply.record.clone())
+                .collect(),
         })
     }
 
@@ -200,5 +223,215 @@ impl LeadStore for MemoryStore {
         records.sort_by_key(|r| std::cmp::Reverse(r.first_received_at_ms));
         records.truncate(limit);
         Ok(records)
+    }
+}
+
+impl ReplyLedger for MemoryStore {
+    async fn claim(&self, claim: ReplyClaim<'_>) -> Result<Claim, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some(stored) = state.replies.get_mut(&claim.reply.reply_id) else {
+            let record = ReplyRecord {
+                reply_id: claim.reply.reply_id.clone(),
+                text: claim.reply.text.clone(),
+                status: ReplyStatus::Sending,
+                error: None,
+                enqueued_at_ms: claim.enqueued_at_ms,
+                sequence: claim.sequence.map(str::to_owned),
+                attempts: 1,
+            };
+            state.replies.insert(
+                claim.reply.reply_id.clone(),
+                StoredReply {
+                    request: claim.reply.clone(),
+                    record,
+                    lease_until_ms: claim.lease_until_ms,
+                },
+            );
+            return Ok(Claim::Claimed { attempt: 1 });
+        };
+        if stored.request != *claim.reply {
+            return Ok(Claim::Conflict {
+                reason: "replyID already used for a different reply".to_owned(),
+            });
+        }
+        if stored.record.status == ReplyStatus::Sent {
+            return Ok(Claim::AlreadySent);
+        }
+        if stored.lease_until_ms > claim.now_ms {
+            return Ok(Claim::Busy);
+        }
+        stored.record.status = ReplyStatus::Sending;
+        stored.record.attempts += 1;
+        stored.lease_until_ms = claim.lease_until_ms;
+        Ok(Claim::Claimed {
+            attempt: stored.record.attempts,
+        })
+    }
+
+    async fn mark_sent(
+        &self,
+        reply: &ReplyRequest,
+        _status: u16,
+        _now: u64,
+    ) -> Result<(), StoreError> {
+        self.update(reply, |stored| {
+            stored.record.status = ReplyStatus::Sent;
+            stored.record.error = None;
+            stored.lease_until_ms = 0;
+        })
+    }
+
+    async fn mark_retrying(
+        &self,
+        reply: &ReplyRequest,
+        error: &str,
+        _now: u64,
+    ) -> Result<(), StoreError> {
+        self.update(reply, |stored| {
+            stored.record.error = Some(error.to_owned());
+            stored.lease_until_ms = 0;
+        })
+    }
+
+    async fn mark_failed(
+        &self,
+        reply: &ReplyRequest,
+        error: &str,
+        _status: Option<u16>,
+        _now: u64,
+    ) -> Result<(), StoreError> {
+        self.update(reply, |stored| {
+            stored.record.status = ReplyStatus::Failed;
+            stored.record.error = Some(error.to_owned());
+            stored.lease_until_ms = 0;
+        })
+    }
+}
+
+impl MemoryStore {
+    fn update(
+        &self,
+        reply: &ReplyRequest,
+        change: impl FnOnce(&mut StoredReply),
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let stored = state
+            .replies
+            .get_mut(&reply.reply_id)
+            .ok_or_else(|| StoreError::Corrupt("no such reply".to_owned()))?;
+        change(stored);
+        Ok(())
+    }
+}
+
+/// A [`Thumbtack`] that answers from a script and records what it was sent.
+#[derive(Debug, Default)]
+pub struct ScriptedThumbtack {
+    script: Mutex<VecDeque<Result<Accepted, SendError>>>,
+    sent: Mutex<Vec<(String, String, String)>>,
+}
+
+impl ScriptedThumbtack {
+    /// Answers these in order, then 200 for ever.
+    pub fn answering(answers: impl IntoIterator<Item = Result<Accepted, SendError>>) -> Self {
+        ScriptedThumbtack {
+            script: Mutex::new(answers.into_iter().collect()),
+            sent: Mutex::default(),
+        }
+    }
+
+    /// `(businessID, leadID, text)` of every call, in order.
+    pub fn calls(&self) -> Vec<(String, String, String)> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A 503, the typical transient answer.
+pub fn unavailable() -> SendError {
+    SendError::Transient {
+        status: Some(503),
+        retry_after: None,
+        detail: "Thumbtack answered 503".to_owned(),
+    }
+}
+
+impl Thumbtack for ScriptedThumbtack {
+    async fn send_message(
+        &self,
+        business_id: &str,
+        lead_id: &str,
+        text: &str,
+    ) -> Result<Accepted, SendError> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((business_id.to_owned(), lead_id.to_owned(), text.to_owned()));
+        self.script
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop_front()
+            .unwrap_or(Ok(Accepted { status: 200 }))
+    }
+}
+
+/// A [`ReplyQueue`] that records what the handler asked of it.
+#[derive(Debug, Default)]
+pub struct RecordingQueue {
+    delays: Mutex<Vec<(String, Duration)>>,
+    parked: Mutex<Vec<(String, String)>>,
+    failing: AtomicBool,
+}
+
+impl RecordingQueue {
+    /// `(receipt handle, delay)` of every `retry_later`.
+    pub fn delays(&self) -> Vec<(String, Duration)> {
+        self.delays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// `(message id, reason)` of every parked message.
+    pub fn parked(&self) -> Vec<(String, String)> {
+        self.parked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn fail_all_calls(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), QueueError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(QueueError("injected queue fault".into()));
+        }
+        Ok(())
+    }
+}
+
+impl ReplyQueue for RecordingQueue {
+    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
+        self.check()?;
+        self.delays
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((receipt_handle.to_owned(), delay));
+        Ok(())
+    }
+
+    async fn park(&self, parked: Parked<'_>) -> Result<(), QueueError> {
+        self.check()?;
+        self.parked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((parked.message_id.to_owned(), parked.reason.to_owned()));
+        Ok(())
     }
 }

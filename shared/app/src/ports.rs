@@ -1,8 +1,9 @@
 //! What the domain needs from storage, as a trait the DynamoDB adapter implements (and an
 //! in-memory store, for unit tests).
 
-use models::{FieldProblem, InboundMessage, Lead, RevisionOf};
+use models::{FieldProblem, InboundMessage, Lead, ReplyRequest, ReplyStatus, RevisionOf};
 use std::future::Future;
+use std::time::Duration;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -98,6 +99,7 @@ pub struct ConversationRecords {
     pub lead_raw: Option<String>,
     pub messages: Vec<MessageRecord>,
     pub revisions: Vec<RevisionRecord>,
+    pub replies: Vec<ReplyRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +125,21 @@ pub struct LeadSummary {
     pub category: String,
     pub title: String,
     pub received_at_ms: u64,
+}
+
+/// An outbound reply as the ledger knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRecord {
+    pub reply_id: String,
+    pub text: String,
+    pub status: ReplyStatus,
+    /// Why the last attempt failed (kept while retrying, and when failed for good).
+    pub error: Option<String>,
+    /// When the partner enqueued it, unix milliseconds.
+    pub enqueued_at_ms: u64,
+    /// The FIFO queue's sequence number: the order of replies enqueued in the same millisecond.
+    pub sequence: Option<String>,
+    pub attempts: u32,
 }
 
 /// A quarantined payload as listed for an operator.
@@ -177,4 +194,121 @@ pub trait LeadStore: Send + Sync {
         &self,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<QuarantineRecord>, StoreError>> + Send;
+}
+
+/// A request to take ownership of sending one reply.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyClaim<'a> {
+    pub reply: &'a ReplyRequest,
+    /// When the partner enqueued it (SQS `SentTimestamp`), unix milliseconds.
+    pub enqueued_at_ms: u64,
+    /// SQS FIFO `SequenceNumber`, when there is one.
+    pub sequence: Option<&'a str>,
+    pub now_ms: u64,
+    /// Until then no other delivery of this reply may send it.
+    pub lease_until_ms: u64,
+}
+
+/// The answer to a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This delivery owns the send; `attempt` counts deliveries that got this far.
+    Claimed { attempt: u32 },
+    /// Sent before: acknowledge without sending.
+    AlreadySent,
+    /// Another delivery holds an unexpired claim: try again later.
+    Busy,
+    /// The replyID is taken by a different reply (other lead, business or text): never send.
+    Conflict { reason: String },
+}
+
+/// The durable state of every outbound reply: `sending` → `sent` | `failed`, with conditional
+/// writes so that a reply is sent by one delivery at a time and never after it was sent.
+pub trait ReplyLedger: Send + Sync {
+    fn claim(
+        &self,
+        claim: ReplyClaim<'_>,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    fn mark_sent(
+        &self,
+        reply: &ReplyRequest,
+        http_status: u16,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The attempt failed transiently; the reply stays `sending` and the claim is released.
+    fn mark_retrying(
+        &self,
+        reply: &ReplyRequest,
+        error: &str,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn mark_failed(
+        &self,
+        reply: &ReplyRequest,
+        error: &str,
+        http_status: Option<u16>,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Thumbtack accepted the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    pub status: u16,
+}
+
+/// Why Thumbtack did not take the message. Details never contain the message text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// 429, 408, 5xx, timeouts, connection failures: the same request may succeed later.
+    #[error("{detail}")]
+    Transient {
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        detail: String,
+    },
+    /// Any other 4xx (or an unexpected answer): sending it again unchanged will not help.
+    #[error("Thumbtack answered {status}: {excerpt}")]
+    Permanent { status: u16, excerpt: String },
+}
+
+/// Thumbtack's messages API.
+pub trait Thumbtack: Send + Sync {
+    fn send_message(
+        &self,
+        business_id: &str,
+        lead_id: &str,
+        text: &str,
+    ) -> impl Future<Output = Result<Accepted, SendError>> + Send;
+}
+
+/// A queue operation failed.
+#[derive(Debug, thiserror::Error)]
+#[error("reply queue operation failed")]
+pub struct QueueError(#[source] pub BoxError);
+
+/// A message moved aside to the dead-letter queue, to be redriven once the cause is fixed.
+#[derive(Debug, Clone, Copy)]
+pub struct Parked<'a> {
+    pub body: &'a str,
+    pub message_id: &'a str,
+    pub group_id: &'a str,
+    /// Short and free of message text: it travels as a message attribute.
+    pub reason: &'a str,
+}
+
+/// What the reply handler does to queue messages besides acknowledging them.
+pub trait ReplyQueue: Send + Sync {
+    /// Makes the message visible again only after `delay` (the redelivery backoff).
+    fn retry_later(
+        &self,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Moves the message to the dead-letter queue (the caller then acknowledges the original).
+    fn park(&self, parked: Parked<'_>) -> impl Future<Output = Result<(), QueueError>> + Send;
 }

@@ -1,7 +1,7 @@
 use crate::request::MAX_BODY_BYTES;
 use crate::response::json;
-use app::StoreError;
 use app::auth::{AuthFailure, CredentialError};
+use app::{StoreError, error_chain as chain};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use models::Invalid;
@@ -89,16 +89,4 @@ impl ApiError {
             }
         }
     }
-}
-
-/// `error: cause: cause` — the whole chain on one line.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

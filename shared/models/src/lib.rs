@@ -11,6 +11,7 @@ pub mod lead;
 pub mod message;
 mod path;
 pub mod problems;
+pub mod reply;
 pub mod time;
 mod walk;
 
@@ -21,4 +22,5 @@ pub use ids::is_valid_id;
 pub use lead::{Business, Customer, Detail, Lead, Location, Request};
 pub use message::{InboundMessage, MessageBody};
 pub use problems::{FieldProblem, Invalid, InvalidKind};
+pub use reply::{OutboundMessage, ReplyRequest};
 pub use time::UnixSeconds;

@@ -1,11 +1,10 @@
-//! `make dev`'s server: creates the table in the emulator and serves the routes on loopback.
+//! `make dev`'s process: creates the table and queues in the emulator, serves the HTTP routes on
+//! loopback, runs the reply worker, and (unless THUMBTACK_API_BASE_URL is set) a Thumbtack sandbox.
 
+use adapters::aws;
 use adapters::config::Env;
-use adapters::{DynamoStore, aws, schema};
-use app::auth::{Credential, StaticCredentials};
 use std::process::ExitCode;
-use std::sync::Arc;
-use tools::devstack::{Stack, router};
+use tools::devstack::launch;
 use tools::settings::DevSettings;
 
 #[tokio::main]
@@ -26,48 +25,51 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let settings = DevSettings::from_env(&Env::process())?;
     let sdk = aws::sdk_config().await;
-    let store = DynamoStore::from_config(&sdk, &settings.table);
-    schema::ensure_table(store.client(), &settings.table).await?;
-    let credentials =
-        StaticCredentials::new(&[Credential::new(&settings.username, &settings.password)]);
-    let app = router(Arc::new(Stack::new(store, credentials)));
-    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let stack = launch(&settings, &sdk).await?;
+    let base = &stack.base_url;
     println!("devstack: emulator     {}", settings.endpoint);
     println!("devstack: table        {}", settings.table);
+    println!("devstack: reply queue  {}", stack.queue_url);
+    println!("devstack: parked (DLQ) {}", stack.dlq_url);
     println!(
         "devstack: credentials  {}:{} (HTTP basic, what Thumbtack presents)",
         settings.username, settings.password
     );
+    match &stack.sandbox_url {
+        None => println!(
+            "devstack: thumbtack    {} (THUMBTACK_API_BASE_URL)",
+            stack.thumbtack_url
+        ),
+        Some(url) => println!(
+            "devstack: sandbox      {url} stands in for Thumbtack (credentials {}:{})",
+            settings.thumbtack_username, settings.thumbtack_password
+        ),
+    }
+    println!("devstack: reply worker polling the reply queue");
     println!("devstack: POST {base}/v1/lead");
     println!("devstack: POST {base}/v1/message");
     println!("devstack: GET  {base}/v1/leads/{{leadID}}");
     println!("devstack: GET  {base}/healthz");
+    println!("devstack: make reply TEXT='...' enqueues a pro's reply");
     println!("devstack: ready (Ctrl-C stops everything)");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    shutdown_signal().await;
+    stack.stop().await;
     println!("devstack: stopped");
     Ok(())
 }
 
-async fn shutdown() {
+async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return interrupt.await.unwrap_or(()),
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return interrupt.await.unwrap_or(()),
+        };
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
     }
-    #[cfg(not(unix))]
-    interrupt.await.unwrap_or(());
 }

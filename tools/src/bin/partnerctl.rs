@@ -1,16 +1,27 @@
-//! Operator commands on the table, locally (AWS_ENDPOINT_URL set by `make`) or in AWS (with the
-//! usual AWS credentials and TABLE_NAME).
+//! Operator commands, locally (`make` sets AWS_ENDPOINT_URL) or in AWS (the usual AWS credentials,
+//! with TABLE_NAME, REPLY_QUEUE_URL and REPLY_DLQ_URL from the stack's outputs).
 //!
-//!   partnerctl quarantine [--limit N] [--raw]   refused payloads, newest first
-//!   partnerctl leads <businessID> [--limit N]   a business's leads, newest first
+//!   partnerctl reply --lead L --business B --text T [--reply-id R]   enqueue a pro's reply
+//!   partnerctl parked [--limit N]                                    show parked replies (DLQ)
+//!   partnerctl redrive [--limit N]                                   move parked replies back
+//!   partnerctl quarantine [--limit N] [--raw]                        refused inbound payloads
+//!   partnerctl leads <businessID> [--limit N]                        a business's leads
 
 use adapters::config::Env;
-use adapters::{DynamoStore, aws};
+use adapters::sqs::PARKED_REASON;
+use adapters::{DynamoStore, SqsReplyQueue, aws};
 use app::LeadStore;
+use models::ReplyRequest;
 use std::process::ExitCode;
-use tools::settings::DEFAULT_TABLE;
+use tools::settings::{DEFAULT_REPLY_QUEUE, DEFAULT_TABLE};
 
-const USAGE: &str = "usage: partnerctl quarantine [--limit N] [--raw]\n       partnerctl leads <businessID> [--limit N]";
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--reply-id R]
+       partnerctl parked [--limit N]
+       partnerctl redrive [--limit N]
+       partnerctl quarantine [--limit N] [--raw]
+       partnerctl leads <businessID> [--limit N]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -18,20 +29,78 @@ async fn main() -> ExitCode {
     match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("partnerctl: {error}");
+            eprintln!("partnerctl: {}", app::error_chain(&*error));
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let table = Env::process()
+async fn run(args: &[String]) -> Result<(), Error> {
+    let env = Env::process();
+    let limit = match flag(args, "--limit") {
+        Some(text) => text.parse().map_err(|_| "--limit needs a number")?,
+        None => 20,
+    };
+    let sdk = aws::sdk_config().await;
+    let table = env
         .optional("TABLE_NAME")
         .unwrap_or_else(|| DEFAULT_TABLE.to_owned());
-    let limit = flag_value(args, "--limit").unwrap_or(Ok(20))?;
-    let store = DynamoStore::from_config(&aws::sdk_config().await, table);
     match args.first().map(String::as_str) {
+        Some("reply") => {
+            let reply = ReplyRequest {
+                reply_id: flag(args, "--reply-id")
+                    .map_or_else(|| format!("reply-{}", app::now_millis()), str::to_owned),
+                business_id: flag(args, "--business").ok_or(USAGE)?.to_owned(),
+                lead_id: flag(args, "--lead").ok_or(USAGE)?.to_owned(),
+                text: flag(args, "--text").ok_or(USAGE)?.to_owned(),
+            };
+            // The consumer validates too; refusing here saves a trip to the DLQ.
+            let body = serde_json::to_vec(&reply)?;
+            if let Err(invalid) = ReplyRequest::parse(&body) {
+                return Err(format!("invalid reply: {}", invalid.paths().join(", ")).into());
+            }
+            let message_id = queue(&env, &sdk).await?.enqueue(&reply).await?;
+            println!(
+                "enqueued reply {} for lead {} (SQS message {message_id})",
+                reply.reply_id, reply.lead_id
+            );
+            Ok(())
+        }
+        Some("parked") => {
+            let queue = queue(&env, &sdk).await?;
+            // Peek: received with a zero visibility timeout, so they stay available.
+            let output = queue
+                .client()
+                .receive_message()
+                .queue_url(queue.dlq_url())
+                .max_number_of_messages(i32::try_from(limit.min(10)).unwrap_or(10))
+                .visibility_timeout(0)
+                .message_attribute_names("All")
+                .send()
+                .await?;
+            let messages = output.messages.unwrap_or_default();
+            println!(
+                "{} parked message(s) shown (at most 10 per call)",
+                messages.len()
+            );
+            for message in messages {
+                let reason = message
+                    .message_attributes
+                    .as_ref()
+                    .and_then(|a| a.get(PARKED_REASON))
+                    .and_then(|v| v.string_value.clone())
+                    .unwrap_or_else(|| "moved by the queue after maxReceiveCount".to_owned());
+                println!("- {}: {reason}", message.message_id.unwrap_or_default());
+            }
+            Ok(())
+        }
+        Some("redrive") => {
+            let moved = queue(&env, &sdk).await?.redrive(limit).await?;
+            println!("moved {moved} parked message(s) back to the reply queue");
+            Ok(())
+        }
         Some("quarantine") => {
+            let store = DynamoStore::from_config(&sdk, table);
             let show_raw = args.iter().any(|a| a == "--raw");
             let records = store.list_quarantine(limit).await?;
             println!("{} quarantined payload(s), newest first", records.len());
@@ -55,6 +124,7 @@ async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         }
         Some("leads") => {
             let business = args.get(1).filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
+            let store = DynamoStore::from_config(&sdk, table);
             for lead in store.business_leads(business, limit).await? {
                 println!(
                     "{} createTimestamp={} {} / {}",
@@ -67,11 +137,44 @@ async fn run(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-fn flag_value(args: &[String], flag: &str) -> Option<Result<usize, Box<dyn std::error::Error>>> {
-    let position = args.iter().position(|a| a == flag)?;
-    Some(
-        args.get(position + 1)
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| format!("{flag} needs a number").into()),
-    )
+/// The reply queue: REPLY_QUEUE_URL and REPLY_DLQ_URL, or looked up by REPLY_QUEUE_NAME.
+async fn queue<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    sdk: &aws_config::SdkConfig,
+) -> Result<SqsReplyQueue, Error> {
+    let client = aws_sdk_sqs::Client::new(sdk);
+    let name = env
+        .optional("REPLY_QUEUE_NAME")
+        .unwrap_or_else(|| DEFAULT_REPLY_QUEUE.to_owned());
+    let lookup = |name: String| {
+        let client = client.clone();
+        async move {
+            client
+                .get_queue_url()
+                .queue_name(&name)
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "queue {name} not found: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(e)
+                    )
+                })
+                .map(|o| o.queue_url.unwrap_or_default())
+        }
+    };
+    let queue_url = match env.optional("REPLY_QUEUE_URL") {
+        Some(url) => url,
+        None => lookup(name.clone()).await?,
+    };
+    let dlq_url = match env.optional("REPLY_DLQ_URL") {
+        Some(url) => url,
+        None => lookup(format!("{}-dlq.fifo", name.trim_end_matches(".fifo"))).await?,
+    };
+    Ok(SqsReplyQueue::new(client, queue_url, dlq_url))
+}
+
+fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    let position = args.iter().position(|a| a == name)?;
+    args.get(position + 1).map(String::as_str)
 }

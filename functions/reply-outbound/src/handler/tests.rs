@@ -1,0 +1,140 @@
+//! The batch handler on a real SQS FIFO event, over in-memory ports.
+
+use super::{handle, process};
+use app::memory::{MemoryStore, RecordingQueue, unavailable};
+use app::ports::{Accepted, SendError, Thumbtack};
+use app::replies::{ReplyDeps, RetryPolicy};
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Context, LambdaEvent};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const EVENT: &str = include_str!("../../../../tests/fixtures/events/sqs-fifo-replies.json");
+
+/// Answers 503 for the leads in `failing`, 200 for the others, and records the texts it got.
+#[derive(Debug, Default)]
+struct Leads {
+    failing: Vec<&'static str>,
+    sent: Mutex<Vec<String>>,
+}
+
+impl Thumbtack for Leads {
+    async fn send_message(
+        &self,
+        _business: &str,
+        lead: &str,
+        text: &str,
+    ) -> Result<Accepted, SendError> {
+        if self.failing.contains(&lead) {
+            return Err(unavailable());
+        }
+        self.sent.lock().unwrap().push(text.to_owned());
+        Ok(Accepted { status: 200 })
+    }
+}
+
+fn deps(failing: Vec<&'static str>) -> ReplyDeps<MemoryStore, Leads, RecordingQueue> {
+    ReplyDeps {
+        ledger: MemoryStore::new(),
+        thumbtack: Leads {
+            failing,
+            sent: Mutex::default(),
+        },
+        queue: RecordingQueue::default(),
+        policy: RetryPolicy::default(),
+    }
+}
+
+fn event() -> SqsEvent {
+    serde_json::from_str(EVENT).unwrap()
+}
+
+fn failures(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    let mut ids: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn later() -> Instant {
+    Instant::now() + Duration::from_secs(600)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_of_good_replies_reports_no_failures_and_keeps_each_lead_in_order() {
+    let deps = deps(vec![]);
+    let response = process(&deps, &event().records, later()).await;
+    // Only the malformed record of lead-c is parked; it is not a failure for the queue.
+    assert!(failures(&response).is_empty());
+    let sent = deps.thumbtack.sent.lock().unwrap().clone();
+    let a: Vec<&String> = sent.iter().filter(|t| t.ends_with(" A")).collect();
+    let b: Vec<&String> = sent.iter().filter(|t| t.ends_with(" B")).collect();
+    assert_eq!(a, ["First reply to A", "Second reply to A"]);
+    assert_eq!(b, ["First reply to B", "Second reply to B"]);
+    assert_eq!(deps.queue.parked().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mixed_batch_returns_exactly_the_failed_ids_and_the_rest_of_their_group() {
+    let deps = deps(vec!["lead-a"]);
+    let response = process(&deps, &event().records, later()).await;
+    assert_eq!(
+        failures(&response),
+        [
+            "11111111-1111-4111-8111-111111111111",
+            "33333333-3333-4333-8333-333333333333",
+        ]
+    );
+    // lead-b went out whole although lead-a failed, and the poison record of lead-c was parked.
+    assert_eq!(
+        deps.thumbtack.sent.lock().unwrap().clone(),
+        ["First reply to B", "Second reply to B"]
+    );
+    assert_eq!(
+        deps.queue.parked()[0].0,
+        "44444444-4444-4444-8444-444444444444"
+    );
+    // The second reply of lead-a was not even tried: it must not overtake the first.
+    assert!(deps.ledger.reply("reply-a2").is_none());
+}
+
+#[tokio::test]
+async fn an_invocation_without_time_left_sends_nothing_and_fails_every_record() {
+    let deps = deps(vec![]);
+    let mut context = Context::default();
+    context.deadline = 0;
+    let response = handle(&deps, LambdaEvent::new(event(), context))
+        .await
+        .unwrap();
+    assert_eq!(response.batch_item_failures.len(), 5);
+    assert!(deps.thumbtack.sent.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_lambda_entry_point_answers_with_batch_item_failures_as_json() {
+    let deps = deps(vec!["lead-b"]);
+    let mut context = Context::default();
+    context.deadline = u64::try_from(
+        (std::time::SystemTime::now() + Duration::from_secs(60))
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let response = handle(&deps, LambdaEvent::new(event(), context))
+        .await
+        .unwrap();
+    let json = serde_json::to_value(&response).unwrap();
+    let ids: Vec<&str> = json["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"22222222-2222-4222-8222-222222222222"));
+    assert!(ids.contains(&"55555555-5555-4555-8555-555555555555"));
+}

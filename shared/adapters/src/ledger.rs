@@ -1,0 +1,255 @@
+//! [`ReplyLedger`] on DynamoDB: the reply item lives in its lead's partition (so the conversation
+//! query returns it), and a guard item keyed by the replyID alone makes the replyID unique across
+//! leads. Both are created in one transaction.
+
+use crate::dynamo::{DynamoStore, Item, corrupt, n, s, string};
+use crate::errors::store_error;
+use crate::schema::*;
+use app::StoreError;
+use app::ports::{Claim, ReplyClaim, ReplyLedger};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use models::ReplyRequest;
+
+fn reply_key(reply: &ReplyRequest) -> Item {
+    Item::from([
+        (PK.to_owned(), s(lead_pk(&reply.lead_id))),
+        (SK.to_owned(), s(reply_sk(&reply.reply_id))),
+    ])
+}
+
+fn put_if_absent(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+impl DynamoStore {
+    /// Creates the reply (status `sending`) and its guard, or reports that one of them exists.
+    async fn create_reply(&self, claim: &ReplyClaim<'_>) -> Result<bool, StoreError> {
+        let reply = claim.reply;
+        let mut item = reply_key(reply);
+        item.insert("type".into(), s("reply"));
+        item.insert("replyID".into(), s(&reply.reply_id));
+        item.insert("leadID".into(), s(&reply.lead_id));
+        item.insert("businessID".into(), s(&reply.business_id));
+        item.insert("text".into(), s(&reply.text));
+        item.insert("status".into(), s("sending"));
+        item.insert("attempts".into(), n(1));
+        item.insert("enqueuedAt".into(), n(claim.enqueued_at_ms));
+        if let Some(sequence) = claim.sequence {
+            item.insert("sequence".into(), s(sequence));
+        }
+        item.insert("leaseUntil".into(), n(claim.lease_until_ms));
+        item.insert("createdAt".into(), n(claim.now_ms));
+        item.insert("updatedAt".into(), n(claim.now_ms));
+        let guard = Item::from([
+            (PK.to_owned(), s(reply_guard_pk(&reply.reply_id))),
+            (SK.to_owned(), s(REPLY_GUARD_SK)),
+            ("type".to_owned(), s("reply-guard")),
+            ("leadID".to_owned(), s(&reply.lead_id)),
+        ]);
+        let result = self
+            .client()
+            .transact_write_items()
+            .transact_items(put_if_absent(self.table(), item)?)
+            .transact_items(put_if_absent(self.table(), guard)?)
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(true),
+            Err(error) => error,
+        };
+        let condition_failed = match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => Some(
+                canceled
+                    .cancellation_reasons()
+                    .iter()
+                    .any(|r| r.code() == Some("ConditionalCheckFailed")),
+            ),
+            _ => None,
+        };
+        match condition_failed {
+            Some(true) => Ok(false),
+            // Canceled for another reason (a concurrent transaction, throttling): worth a retry.
+            Some(false) => Err(StoreError::Unavailable(Box::new(error))),
+            None => Err(store_error(error)),
+        }
+    }
+
+    /// Takes over an existing reply that is not sent and whose claim has expired.
+    async fn reclaim(&self, claim: &ReplyClaim<'_>) -> Result<Option<u32>, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(reply_key(claim.reply)))
+            .update_expression(
+                "SET #status = :sending, attempts = attempts + :one, leaseUntil = :lease, updatedAt = :now",
+            )
+            .condition_expression("#status <> :sent AND leaseUntil < :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":sending", s("sending"))
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":lease", n(claim.lease_until_ms))
+            .expression_attribute_values(":now", n(claim.now_ms))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let attempts = output
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get("attempts"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| corrupt("attempts"))?;
+                Ok(Some(attempts))
+            }
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(store_error(error)),
+        }
+    }
+
+    /// An update of the reply's outcome; never overwrites `sent`.
+    async fn settle(
+        &self,
+        reply: &ReplyRequest,
+        expression: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<(), StoreError> {
+        let mut update = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(reply_key(reply)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(PK) AND #status <> :sent")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":sent", s("sent"));
+        for (name, value) in values {
+            update = update.expression_attribute_values(name, value);
+        }
+        match update.send().await {
+            Ok(_) => Ok(()),
+            // Already sent (by another delivery): nothing to record.
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(store_error(error)),
+        }
+    }
+}
+
+impl ReplyLedger for DynamoStore {
+    async fn claim(&self, claim: ReplyClaim<'_>) -> Result<Claim, StoreError> {
+        if self.create_reply(&claim).await? {
+            return Ok(Claim::Claimed { attempt: 1 });
+        }
+        let reply = claim.reply;
+        let guard_key = Item::from([
+            (PK.to_owned(), s(reply_guard_pk(&reply.reply_id))),
+            (SK.to_owned(), s(REPLY_GUARD_SK)),
+        ]);
+        if let Some(guard) = self.get(guard_key).await? {
+            let owner = string(&guard, "leadID")?;
+            if owner != reply.lead_id {
+                return Ok(Claim::Conflict {
+                    reason: format!("replyID already used for lead {owner}"),
+                });
+            }
+        }
+        let Some(existing) = self.get(reply_key(reply)).await? else {
+            return Err(StoreError::Corrupt(
+                "reply guard without its reply".to_owned(),
+            ));
+        };
+        if string(&existing, "businessID")? != reply.business_id
+            || string(&existing, "text")? != reply.text
+        {
+            return Ok(Claim::Conflict {
+                reason: "replyID already used for a different reply".to_owned(),
+            });
+        }
+        if string(&existing, "status")? == "sent" {
+            return Ok(Claim::AlreadySent);
+        }
+        match self.reclaim(&claim).await? {
+            Some(attempt) => Ok(Claim::Claimed { attempt }),
+            None => match self.get(reply_key(reply)).await? {
+                Some(item) if string(&item, "status")? == "sent" => Ok(Claim::AlreadySent),
+                _ => Ok(Claim::Busy),
+            },
+        }
+    }
+
+    async fn mark_sent(
+        &self,
+        reply: &ReplyRequest,
+        http_status: u16,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        self.settle(
+            reply,
+            "SET #status = :sent, httpStatus = :code, sentAt = :now, updatedAt = :now \
+             REMOVE leaseUntil, lastError",
+            vec![(":code", n(u64::from(http_status))), (":now", n(now_ms))],
+        )
+        .await
+    }
+
+    async fn mark_retrying(
+        &self,
+        reply: &ReplyRequest,
+        error: &str,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        self.settle(
+            reply,
+            "SET lastError = :error, leaseUntil = :zero, updatedAt = :now",
+            vec![(":error", s(error)), (":zero", n(0)), (":now", n(now_ms))],
+        )
+        .await
+    }
+
+    async fn mark_failed(
+        &self,
+        reply: &ReplyRequest,
+        error: &str,
+        http_status: Option<u16>,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        let mut values = vec![
+            (":failed", s("failed")),
+            (":error", s(error)),
+            (":zero", n(0)),
+            (":now", n(now_ms)),
+        ];
+        let expression = if let Some(code) = http_status {
+            values.push((":code", n(u64::from(code))));
+            "SET #status = :failed, lastError = :error, httpStatus = :code, leaseUntil = :zero, updatedAt = :now"
+        } else {
+            "SET #status = :failed, lastError = :error, leaseUntil = :zero, updatedAt = :now"
+        };
+        self.settle(reply, expression, values).await
+    }
+}

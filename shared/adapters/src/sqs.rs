@@ -1,0 +1,237 @@
+//! The reply queue on SQS FIFO: what the reply handler does besides acknowledging (delay a retry,
+//! park in the DLQ), what producers do (enqueue), and what operators do (redrive).
+
+use app::ports::{Parked, QueueError, ReplyQueue};
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
+use models::ReplyRequest;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The message attribute that says why a message was parked.
+pub const PARKED_REASON: &str = "parked-reason";
+
+/// SQS's longest visibility timeout (12 hours).
+const MAX_VISIBILITY_SECONDS: u64 = 43_200;
+
+#[derive(Debug, Clone)]
+pub struct SqsReplyQueue {
+    client: Client,
+    queue_url: String,
+    dlq_url: String,
+}
+
+fn queue_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> QueueError {
+    QueueError(Box::new(error))
+}
+
+impl SqsReplyQueue {
+    pub fn new(client: Client, queue_url: impl Into<String>, dlq_url: impl Into<String>) -> Self {
+        SqsReplyQueue {
+            client,
+            queue_url: queue_url.into(),
+            dlq_url: dlq_url.into(),
+        }
+    }
+
+    pub fn from_config(
+        sdk: &aws_config::SdkConfig,
+        queue_url: impl Into<String>,
+        dlq_url: impl Into<String>,
+    ) -> Self {
+        Self::new(Client::new(sdk), queue_url, dlq_url)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn queue_url(&self) -> &str {
+        &self.queue_url
+    }
+
+    pub fn dlq_url(&self) -> &str {
+        &self.dlq_url
+    }
+
+    /// Puts a reply on the queue as the contract says: group = leadID (one conversation's replies
+    /// keep their order), deduplication id = replyID. Returns the SQS message id.
+    pub async fn enqueue(&self, reply: &ReplyRequest) -> Result<String, QueueError> {
+        let body = serde_json::to_string(reply).map_err(queue_error)?;
+        let output = self
+            .client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .message_group_id(&reply.lead_id)
+            .message_deduplication_id(&reply.reply_id)
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(output.message_id.unwrap_or_default())
+    }
+
+    /// Moves up to `limit` parked messages back to the reply queue, in their original groups.
+    /// Returns how many moved. Only messages parked before the redrive started move: one that
+    /// fails again while we run is parked anew and must not come round in a loop. Each moved
+    /// message gets a fresh deduplication id, or SQS would drop it as a duplicate of its first
+    /// enqueue within five minutes.
+    pub async fn redrive(&self, limit: usize) -> Result<usize, QueueError> {
+        let started_ms = app::now_millis();
+        let mut moved = 0;
+        while moved < limit {
+            let batch = self
+                .client
+                .receive_message()
+                .queue_url(&self.dlq_url)
+                .max_number_of_messages(i32::try_from((limit - moved).min(10)).unwrap_or(10))
+                .wait_time_seconds(1)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .send()
+                .await
+                .map_err(queue_error)?;
+            let messages = batch.messages.unwrap_or_default();
+            let mut moved_now = 0;
+            for message in &messages {
+                let attributes = message.attributes.clone().unwrap_or_default();
+                let parked_at: u64 = attributes
+                    .get(&MessageSystemAttributeName::SentTimestamp)
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                let receipt = message.receipt_handle.clone().unwrap_or_default();
+                if parked_at >= started_ms {
+                    // Parked again during this redrive: leave it for the next one.
+                    self.client
+                        .change_message_visibility()
+                        .queue_url(&self.dlq_url)
+                        .receipt_handle(receipt)
+                        .visibility_timeout(0)
+                        .send()
+                        .await
+                        .map_err(queue_error)?;
+                    continue;
+                }
+                let group = attributes
+                    .get(&MessageSystemAttributeName::MessageGroupId)
+                    .cloned()
+                    .unwrap_or_else(|| "redriven".to_owned());
+                let original = message.message_id.clone().unwrap_or_default();
+                let dedup: String = format!("{original}-r{started_ms}")
+                    .chars()
+                    .take(128)
+                    .collect();
+                self.client
+                    .send_message()
+                    .queue_url(&self.queue_url)
+                    .message_body(message.body.clone().unwrap_or_default())
+                    .message_group_id(group)
+                    .message_deduplication_id(dedup)
+                    .send()
+                    .await
+                    .map_err(queue_error)?;
+                // Only once it is safely back on the queue.
+                self.client
+                    .delete_message()
+                    .queue_url(&self.dlq_url)
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+                    .map_err(queue_error)?;
+                moved_now += 1;
+            }
+            moved += moved_now;
+            if moved_now == 0 {
+                break;
+            }
+        }
+        Ok(moved)
+    }
+}
+
+impl ReplyQueue for SqsReplyQueue {
+    async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
+        let seconds = delay.as_secs().min(MAX_VISIBILITY_SECONDS);
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(())
+    }
+
+    async fn park(&self, parked: Parked<'_>) -> Result<(), QueueError> {
+        let reason: String = parked.reason.chars().take(1000).collect();
+        let reason = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(reason)
+            .build()
+            .map_err(queue_error)?;
+        self.client
+            .send_message()
+            .queue_url(&self.dlq_url)
+            .message_body(parked.body)
+            .message_group_id(parked.group_id)
+            // Parking the same message twice (a crash before the acknowledgement) stores it once.
+            .message_deduplication_id(parked.message_id)
+            .message_attributes(PARKED_REASON, reason)
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(())
+    }
+}
+
+/// Local provisioning (make dev, tests): a FIFO reply queue and its FIFO dead-letter queue, with
+/// the redrive policy. In AWS the SAM template owns them. Returns (queue URL, DLQ URL).
+pub async fn ensure_queues(
+    client: &Client,
+    name: &str,
+    visibility_timeout: Duration,
+    max_receive_count: u32,
+) -> Result<(String, String), QueueError> {
+    let base = name.trim_end_matches(".fifo");
+    let dlq = client
+        .create_queue()
+        .queue_name(format!("{base}-dlq.fifo"))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
+        .send()
+        .await
+        .map_err(queue_error)?;
+    let dlq_url = dlq.queue_url.unwrap_or_default();
+    let dlq_arn = client
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(queue_error)?
+        .attributes
+        .unwrap_or_default()
+        .remove(&QueueAttributeName::QueueArn)
+        .unwrap_or_default();
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dlq_arn,
+        "maxReceiveCount": max_receive_count,
+    })
+    .to_string();
+    let attributes = HashMap::from([
+        (QueueAttributeName::FifoQueue, "true".to_owned()),
+        (
+            QueueAttributeName::VisibilityTimeout,
+            visibility_timeout.as_secs().to_string(),
+        ),
+        (QueueAttributeName::RedrivePolicy, redrive),
+    ]);
+    let queue = client
+        .create_queue()
+        .queue_name(format!("{base}.fifo"))
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .map_err(queue_error)?;
+    Ok((queue.queue_url.unwrap_or_default(), dlq_url))
+}

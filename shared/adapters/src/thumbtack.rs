@@ -1,0 +1,172 @@
+//! Thumbtack's messages API over HTTPS (reqwest): `POST
+//! {base}/v1/business/:businessID/lead/:leadID/message` with `{"text": ...}` and HTTP basic auth.
+
+use app::ports::{Accepted, SendError, Thumbtack};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use models::OutboundMessage;
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
+use std::time::{Duration, SystemTime};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.thumbtack.com";
+
+/// How much of an error answer is kept (in the ledger, never in logs).
+const EXCERPT_CHARS: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct ThumbtackSettings {
+    pub base_url: String,
+    pub username: String,
+    pub password: SecretString,
+    pub connect_timeout: Duration,
+    /// The whole request, connection to last byte of the answer.
+    pub timeout: Duration,
+}
+
+/// One client per process: built at init so TLS sessions and connections are reused.
+#[derive(Debug, Clone)]
+pub struct HttpThumbtack {
+    client: reqwest::Client,
+    base_url: String,
+    authorization: HeaderValue,
+}
+
+impl HttpThumbtack {
+    pub fn new(settings: &ThumbtackSettings) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            // A redirect of a POST with credentials is never what we want.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "thumbtack-partner-bundle/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()?;
+        let token = STANDARD.encode(format!(
+            "{}:{}",
+            settings.username,
+            settings.password.expose_secret()
+        ));
+        let mut authorization = HeaderValue::try_from(format!("Basic {token}"))
+            .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
+        authorization.set_sensitive(true);
+        Ok(HttpThumbtack {
+            client,
+            base_url: settings.base_url.trim_end_matches('/').to_owned(),
+            authorization,
+        })
+    }
+}
+
+impl Thumbtack for HttpThumbtack {
+    async fn send_message(
+        &self,
+        business_id: &str,
+        lead_id: &str,
+        text: &str,
+    ) -> Result<Accepted, SendError> {
+        // IDs were validated against a URL-safe alphabet.
+        let url = format!(
+            "{}/v1/business/{business_id}/lead/{lead_id}/message",
+            self.base_url
+        );
+        let response = self
+            .client
+            .post(url)
+            .header(AUTHORIZATION, self.authorization.clone())
+            .json(&OutboundMessage { text })
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(Accepted {
+                status: status.as_u16(),
+            });
+        }
+        let code = status.as_u16();
+        if code == 429 || code == 408 || status.is_server_error() {
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(parse_retry_after);
+            return Err(SendError::Transient {
+                status: Some(code),
+                retry_after,
+                detail: format!("Thumbtack answered {code}"),
+            });
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        Err(SendError::Permanent {
+            status: code,
+            excerpt: excerpt(&body),
+        })
+    }
+}
+
+fn transport_error(error: reqwest::Error) -> SendError {
+    let detail = if error.is_timeout() {
+        "timed out waiting for Thumbtack".to_owned()
+    } else if error.is_connect() {
+        "could not connect to Thumbtack".to_owned()
+    } else {
+        format!("request to Thumbtack failed: {}", error.without_url())
+    };
+    SendError::Transient {
+        status: None,
+        retry_after: None,
+        detail,
+    }
+}
+
+/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or_default())
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut excerpt: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(EXCERPT_CHARS)
+        .collect();
+    if text.chars().count() > EXCERPT_CHARS {
+        excerpt.push('…');
+    }
+    excerpt.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_a_date() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        let in_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
+        let parsed = parse_retry_after(&in_a_minute).unwrap();
+        assert!(parsed > Duration::from_secs(55) && parsed <= Duration::from_secs(60));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn excerpts_are_short_and_single_line() {
+        let long = format!("error:\n{}", "x".repeat(500));
+        let excerpt = excerpt(long.as_bytes());
+        assert!(!excerpt.contains('\n'));
+        assert_eq!(excerpt.chars().count(), EXCERPT_CHARS + 1);
+    }
+}

@@ -1,0 +1,333 @@
+//! Sending a pro's reply to Thumbtack: once, retried when that can help, and never lost.
+//!
+//! One queue delivery goes through: parse → claim in the ledger → send (a few quick tries) →
+//! record the outcome. What happens to the queue message is the [`Disposition`]:
+//!
+//! | situation | ledger | queue message |
+//! |---|---|---|
+//! | sent (2xx) | `sent` | deleted |
+//! | sent before (a redelivery) | unchanged | deleted, no second send |
+//! | not a valid reply | – | parked in the DLQ, deleted |
+//! | replyID taken by another reply | unchanged | parked, deleted |
+//! | 4xx other than 408/429 | `failed`, with the status and Thumbtack's words | parked, deleted |
+//! | 429/408/5xx/timeout, deliveries left | `sending`, last error kept | back to the queue after a backoff |
+//! | the same, on the queue's last delivery | `failed`, "gave up after N deliveries" | parked, deleted |
+//! | the ledger cannot be written | unchanged | back to the queue |
+//!
+//! The one window for a second send: the process dies after Thumbtack accepted the message and
+//! before `sent` is written (a DynamoDB round trip, milliseconds). The redelivery finds the reply
+//! still `sending` and sends it again. Thumbtack's API has no idempotency key to close it.
+
+use crate::ports::{
+    Claim, Parked, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError, Thumbtack,
+};
+use crate::{error_chain as chain, now_millis};
+use models::ReplyRequest;
+use std::time::{Duration, Instant};
+
+/// How hard to try, and how long to wait between tries.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// HTTP tries within one delivery.
+    pub quick_attempts: u32,
+    /// Backoff between quick tries: full jitter over `base * 2^(try-1)`, capped.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// A `Retry-After` up to this is waited in place; a longer one sends the message back to the
+    /// queue for that long instead of holding the function.
+    pub max_inline_wait: Duration,
+    /// Delay before the queue redelivers a failed delivery: `base * 2^(delivery-1)`, capped.
+    pub redelivery_base: Duration,
+    pub redelivery_cap: Duration,
+    /// The queue's `maxReceiveCount`: the delivery with this count is the last one.
+    pub max_receives: u32,
+    /// How long a claim keeps other deliveries of the same reply from sending.
+    pub lease: Duration,
+    /// The longest one HTTP try can take (the client's timeout plus a margin): no try starts
+    /// unless it can finish before the deadline.
+    pub attempt_budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            quick_attempts: 3,
+            backoff_base: Duration::from_millis(200),
+            backoff_cap: Duration::from_secs(2),
+            max_inline_wait: Duration::from_secs(3),
+            redelivery_base: Duration::from_secs(30),
+            redelivery_cap: Duration::from_secs(900),
+            max_receives: 5,
+            lease: Duration::from_secs(120),
+            attempt_budget: Duration::from_secs(12),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = exponential(self.backoff_base, attempt, self.backoff_cap);
+        // Full jitter: concurrent senders that failed together do not retry together.
+        ceiling.mul_f64(fastrand::f64())
+    }
+
+    /// The visibility delay after delivery number `receive_count` failed.
+    pub fn redelivery_delay(&self, receive_count: u32, retry_after: Option<Duration>) -> Duration {
+        let backoff = exponential(self.redelivery_base, receive_count, self.redelivery_cap);
+        retry_after.map_or(backoff, |wait| wait.max(backoff))
+    }
+}
+
+fn exponential(base: Duration, attempt: u32, cap: Duration) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
+    base.saturating_mul(factor).min(cap)
+}
+
+/// The ports a reply delivery needs.
+#[derive(Debug, Clone)]
+pub struct ReplyDeps<L, T, Q> {
+    pub ledger: L,
+    pub thumbtack: T,
+    pub queue: Q,
+    pub policy: RetryPolicy,
+}
+
+/// One queue message, whatever carried it (a Lambda SQS event, the local worker).
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    pub message_id: &'a str,
+    pub receipt_handle: &'a str,
+    pub body: &'a str,
+    pub group_id: &'a str,
+    /// 1 on the first delivery.
+    pub receive_count: u32,
+    /// When the partner enqueued it, unix milliseconds.
+    pub sent_timestamp_ms: u64,
+    /// FIFO queues number messages in order.
+    pub sequence: Option<&'a str>,
+}
+
+/// What to do with the queue message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Handled for good (sent, sent before, or parked): delete it.
+    Done,
+    /// Not handled: leave it to the queue, which delivers it again.
+    RetryLater,
+}
+
+/// How a delivery ended, for logs and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent { attempt: u32, status: u16 },
+    AlreadySent,
+    Parked { reason: String },
+    Failed { reason: String },
+    Retrying { delay: Duration, error: String },
+    Busy,
+    StorageUnavailable,
+    NoTimeLeft,
+}
+
+impl Outcome {
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            Outcome::Sent { .. }
+            | Outcome::AlreadySent
+            | Outcome::Parked { .. }
+            | Outcome::Failed { .. } => Disposition::Done,
+            Outcome::Retrying { .. }
+            | Outcome::Busy
+            | Outcome::StorageUnavailable
+            | Outcome::NoTimeLeft => Disposition::RetryLater,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Outcome::Sent { .. } => "sent",
+            Outcome::AlreadySent => "already_sent",
+            Outcome::Parked { .. } => "parked",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Retrying { .. } => "retrying",
+            Outcome::Busy => "busy",
+            Outcome::StorageUnavailable => "storage_unavailable",
+            Outcome::NoTimeLeft => "no_time_left",
+        }
+    }
+}
+
+/// Handles one delivery of a reply; never panics, never loses it: every path ends in a state the
+/// ledger or the queue holds.
+pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    deadline: Instant,
+) -> Outcome {
+    let reply = match ReplyRequest::parse(delivery.body.as_bytes()) {
+        Ok(reply) => reply,
+        Err(invalid) => {
+            let reason = format!("not a valid reply: {}", invalid.paths().join(", "));
+            return park(deps, delivery, reason).await;
+        }
+    };
+    tracing::Span::current().record("reply_id", reply.reply_id.as_str());
+    tracing::Span::current().record("lead_id", reply.lead_id.as_str());
+
+    let now = now_millis();
+    let claim = ReplyClaim {
+        reply: &reply,
+        enqueued_at_ms: delivery.sent_timestamp_ms,
+        sequence: delivery.sequence,
+        now_ms: now,
+        lease_until_ms: now.saturating_add(millis(deps.policy.lease)),
+    };
+    let attempt = match deps.ledger.claim(claim).await {
+        Ok(Claim::Claimed { attempt }) => attempt,
+        Ok(Claim::AlreadySent) => return Outcome::AlreadySent,
+        Ok(Claim::Busy) => {
+            let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+            return retry_later(deps, delivery, delay, Outcome::Busy).await;
+        }
+        Ok(Claim::Conflict { reason }) => return park(deps, delivery, reason).await,
+        Err(error) => return storage_unavailable(deps, delivery, &error).await,
+    };
+
+    let mut last_error = None;
+    for try_number in 1..=deps.policy.quick_attempts {
+        match deps
+            .thumbtack
+            .send_message(&reply.business_id, &reply.lead_id, &reply.text)
+            .await
+        {
+            Ok(accepted) => {
+                if let Err(error) = deps
+                    .ledger
+                    .mark_sent(&reply, accepted.status, now_millis())
+                    .await
+                {
+                    // Thumbtack has it: acknowledging avoids a second send; the record lags.
+                    tracing::error!(error = %chain(&error), "reply sent but its state could not be recorded");
+                }
+                return Outcome::Sent {
+                    attempt,
+                    status: accepted.status,
+                };
+            }
+            Err(SendError::Permanent { status, excerpt }) => {
+                let reason = format!("Thumbtack answered {status}: {excerpt}");
+                return fail_and_park(deps, delivery, &reply, reason, Some(status)).await;
+            }
+            Err(SendError::Transient {
+                status,
+                retry_after,
+                detail,
+            }) => {
+                tracing::warn!(try_number, status, "transient send failure");
+                let wait = retry_after
+                    .unwrap_or_default()
+                    .max(deps.policy.backoff(try_number));
+                let long_retry_after = retry_after.is_some_and(|r| r > deps.policy.max_inline_wait);
+                last_error = Some((detail, retry_after));
+                let out_of_time = Instant::now() + wait + deps.policy.attempt_budget >= deadline;
+                if try_number == deps.policy.quick_attempts || long_retry_after || out_of_time {
+                    break;
+                }
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+
+    let (detail, retry_after) = last_error.unwrap_or_else(|| ("no attempt made".to_owned(), None));
+    if delivery.receive_count >= deps.policy.max_receives {
+        let reason = format!(
+            "gave up after {} deliveries: {detail}",
+            delivery.receive_count
+        );
+        return fail_and_park(deps, delivery, &reply, reason, None).await;
+    }
+    if let Err(error) = deps
+        .ledger
+        .mark_retrying(&reply, &detail, now_millis())
+        .await
+    {
+        tracing::warn!(error = %chain(&error), "could not record the retry");
+    }
+    let delay = deps
+        .policy
+        .redelivery_delay(delivery.receive_count, retry_after);
+    let outcome = Outcome::Retrying {
+        delay,
+        error: detail,
+    };
+    retry_later(deps, delivery, delay, outcome).await
+}
+
+async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+    reason: String,
+    status: Option<u16>,
+) -> Outcome {
+    if let Err(error) = deps
+        .ledger
+        .mark_failed(reply, &reason, status, now_millis())
+        .await
+    {
+        return storage_unavailable(deps, delivery, &error).await;
+    }
+    match park(deps, delivery, reason).await {
+        Outcome::Parked { reason } => Outcome::Failed { reason },
+        other => other,
+    }
+}
+
+async fn park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reason: String,
+) -> Outcome {
+    let parked = Parked {
+        body: delivery.body,
+        message_id: delivery.message_id,
+        group_id: delivery.group_id,
+        reason: &reason,
+    };
+    match deps.queue.park(parked).await {
+        Ok(()) => Outcome::Parked { reason },
+        Err(error) => {
+            // Not parked, so not acknowledged: the queue delivers it again (and its own redrive
+            // policy moves it to the DLQ after maxReceiveCount).
+            tracing::error!(error = %chain(&error), "could not park the message");
+            Outcome::StorageUnavailable
+        }
+    }
+}
+
+async fn storage_unavailable<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    error: &StoreError,
+) -> Outcome {
+    tracing::error!(error = %chain(error), "reply ledger unavailable");
+    let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+    retry_later(deps, delivery, delay, Outcome::StorageUnavailable).await
+}
+
+async fn retry_later<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    delay: Duration,
+    outcome: Outcome,
+) -> Outcome {
+    if let Err(error) = deps.queue.retry_later(delivery.receipt_handle, delay).await {
+        // The queue still redelivers after its visibility timeout; only the delay is lost.
+        tracing::warn!(error = %chain(&error), "could not set the redelivery delay");
+    }
+    outcome
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

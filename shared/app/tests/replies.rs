@@ -1,0 +1,295 @@
+//! The reply state machine over in-memory ports, on tokio's paused clock (waits take no time).
+#![allow(clippy::unwrap_used)]
+
+use app::memory::{MemoryStore, RecordingQueue, ScriptedThumbtack, unavailable};
+use app::ports::{Accepted, SendError};
+use app::replies::{Delivery, Disposition, Outcome, ReplyDeps, RetryPolicy, deliver};
+use models::ReplyStatus;
+use std::time::Duration;
+use tokio::time::Instant;
+
+const BODY: &str =
+    r#"{"replyID":"r-1","businessID":"b-1","leadID":"l-1","text":"Yes, Tuesday works."}"#;
+
+fn deps(
+    answers: Vec<Result<Accepted, SendError>>,
+) -> ReplyDeps<MemoryStore, ScriptedThumbtack, RecordingQueue> {
+    ReplyDeps {
+        ledger: MemoryStore::new(),
+        thumbtack: ScriptedThumbtack::answering(answers),
+        queue: RecordingQueue::default(),
+        policy: RetryPolicy::default(),
+    }
+}
+
+fn delivery(body: &str, receive_count: u32) -> Delivery<'_> {
+    Delivery {
+        message_id: "msg-1",
+        receipt_handle: "receipt-1",
+        body,
+        group_id: "l-1",
+        receive_count,
+        sent_timestamp_ms: 1_700_000_000_123,
+        sequence: Some("18887"),
+    }
+}
+
+fn far() -> std::time::Instant {
+    std::time::Instant::now() + Duration::from_secs(600)
+}
+
+fn too_many_requests(retry_after: u64) -> SendError {
+    SendError::Transient {
+        status: Some(429),
+        retry_after: Some(Duration::from_secs(retry_after)),
+        detail: "Thumbtack answered 429".into(),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_is_sent_once_and_recorded_as_sent() {
+    let deps = deps(vec![]);
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(
+        outcome,
+        Outcome::Sent {
+            attempt: 1,
+            status: 200
+        }
+    );
+    assert_eq!(outcome.disposition(), Disposition::Done);
+    assert_eq!(
+        deps.thumbtack.calls(),
+        [(
+            "b-1".to_owned(),
+            "l-1".to_owned(),
+            "Yes, Tuesday works.".to_owned()
+        )]
+    );
+    let record = deps.ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Sent);
+    assert_eq!(record.enqueued_at_ms, 1_700_000_000_123);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_reply_delivered_again_is_acknowledged_without_a_second_send() {
+    let deps = deps(vec![]);
+    deliver(&deps, &delivery(BODY, 1), far()).await;
+    let again = deliver(&deps, &delivery(BODY, 2), far()).await;
+    assert_eq!(again, Outcome::AlreadySent);
+    assert_eq!(again.disposition(), Disposition::Done);
+    assert_eq!(deps.thumbtack.calls().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_unavailable_answers_then_success_make_one_successful_send() {
+    let deps = deps(vec![Err(unavailable()), Err(unavailable())]);
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(
+        outcome,
+        Outcome::Sent {
+            attempt: 1,
+            status: 200
+        }
+    );
+    assert_eq!(deps.thumbtack.calls().len(), 3);
+    assert!(deps.queue.delays().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_short_retry_after_is_waited_in_place() {
+    let deps = deps(vec![Err(too_many_requests(2))]);
+    let started = Instant::now();
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert!(matches!(outcome, Outcome::Sent { .. }));
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "waited {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_retry_after_sends_the_message_back_to_the_queue_for_that_long() {
+    let deps = deps(vec![Err(too_many_requests(120))]);
+    let started = Instant::now();
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(outcome.disposition(), Disposition::RetryLater);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "did not hold the function"
+    );
+    assert_eq!(deps.thumbtack.calls().len(), 1);
+    assert_eq!(
+        deps.queue.delays(),
+        [("receipt-1".to_owned(), Duration::from_secs(120))]
+    );
+    let record = deps.ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Sending);
+    assert_eq!(record.error.as_deref(), Some("Thumbtack answered 429"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_error_fails_the_reply_parks_it_and_is_not_retried() {
+    let deps = deps(vec![Err(SendError::Permanent {
+        status: 400,
+        excerpt: "text too long".into(),
+    })]);
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            reason: "Thumbtack answered 400: text too long".into()
+        }
+    );
+    assert_eq!(outcome.disposition(), Disposition::Done);
+    assert_eq!(deps.thumbtack.calls().len(), 1);
+    assert_eq!(
+        deps.queue.parked(),
+        [(
+            "msg-1".to_owned(),
+            "Thumbtack answered 400: text too long".to_owned()
+        )]
+    );
+    let record = deps.ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Failed);
+    assert_eq!(
+        record.error.as_deref(),
+        Some("Thumbtack answered 400: text too long")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_go_back_to_the_queue_with_a_growing_delay() {
+    let deps = deps(vec![Err(unavailable()); 6]);
+    let first = deliver(&deps, &delivery(BODY, 1), far()).await;
+    let second = deliver(&deps, &delivery(BODY, 2), far()).await;
+    assert_eq!(first.disposition(), Disposition::RetryLater);
+    assert_eq!(second.disposition(), Disposition::RetryLater);
+    let delays: Vec<Duration> = deps.queue.delays().into_iter().map(|(_, d)| d).collect();
+    assert_eq!(delays, [Duration::from_secs(30), Duration::from_secs(60)]);
+    assert_eq!(
+        deps.thumbtack.calls().len(),
+        6,
+        "three quick tries per delivery"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_the_last_delivery_a_transient_failure_fails_the_reply_and_parks_it() {
+    let deps = deps(vec![Err(unavailable()); 3]);
+    let outcome = deliver(&deps, &delivery(BODY, 5), far()).await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            reason: "gave up after 5 deliveries: Thumbtack answered 503".into()
+        }
+    );
+    assert_eq!(
+        deps.ledger.reply("r-1").unwrap().status,
+        ReplyStatus::Failed
+    );
+    assert_eq!(deps.queue.parked().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_redriven_failed_reply_is_sent_on_its_next_delivery() {
+    let deps = deps(vec![Err(SendError::Permanent {
+        status: 403,
+        excerpt: "forbidden".into(),
+    })]);
+    deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(
+        deps.ledger.reply("r-1").unwrap().status,
+        ReplyStatus::Failed
+    );
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(
+        outcome,
+        Outcome::Sent {
+            attempt: 2,
+            status: 200
+        }
+    );
+    assert_eq!(deps.ledger.reply("r-1").unwrap().status, ReplyStatus::Sent);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_that_is_not_a_reply_is_parked_without_a_send() {
+    let deps = deps(vec![]);
+    for body in ["not json", r#"{"replyID":"r-1","leadID":"l-1"}"#] {
+        let outcome = deliver(&deps, &delivery(body, 1), far()).await;
+        assert!(matches!(outcome, Outcome::Parked { .. }), "{outcome:?}");
+        assert_eq!(outcome.disposition(), Disposition::Done);
+    }
+    assert!(deps.thumbtack.calls().is_empty());
+    let reasons: Vec<String> = deps.queue.parked().into_iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        reasons,
+        [
+            "not a valid reply: $",
+            "not a valid reply: businessID, text"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_id_reused_for_another_text_is_parked_and_never_sent() {
+    let deps = deps(vec![]);
+    deliver(&deps, &delivery(BODY, 1), far()).await;
+    let other = BODY.replace("Tuesday", "Friday");
+    let outcome = deliver(&deps, &delivery(&other, 1), far()).await;
+    assert!(matches!(outcome, Outcome::Parked { .. }), "{outcome:?}");
+    assert_eq!(deps.thumbtack.calls().len(), 1);
+    assert_eq!(
+        deps.ledger.reply("r-1").unwrap().text,
+        "Yes, Tuesday works."
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_the_ledger_is_down_nothing_is_sent_and_the_message_stays_queued() {
+    let deps = deps(vec![]);
+    deps.ledger.fail_all_calls(true);
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(outcome, Outcome::StorageUnavailable);
+    assert_eq!(outcome.disposition(), Disposition::RetryLater);
+    assert!(deps.thumbtack.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn when_parking_fails_the_message_is_not_acknowledged() {
+    let deps = deps(vec![]);
+    deps.queue.fail_all_calls(true);
+    let outcome = deliver(&deps, &delivery("not json", 1), far()).await;
+    assert_eq!(outcome.disposition(), Disposition::RetryLater);
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_no_time_left_a_transient_failure_is_not_retried_in_place() {
+    let deps = deps(vec![Err(unavailable())]);
+    let outcome = deliver(&deps, &delivery(BODY, 1), std::time::Instant::now()).await;
+    assert_eq!(outcome.disposition(), Disposition::RetryLater);
+    assert_eq!(deps.thumbtack.calls().len(), 1);
+}
+
+#[test]
+fn redelivery_delays_double_up_to_the_cap_and_honour_retry_after() {
+    let policy = RetryPolicy::default();
+    let delays: Vec<u64> = (1..=7)
+        .map(|n| policy.redelivery_delay(n, None).as_secs())
+        .collect();
+    assert_eq!(delays, [30, 60, 120, 240, 480, 900, 900]);
+    assert_eq!(
+        policy
+            .redelivery_delay(1, Some(Duration::from_secs(200)))
+            .as_secs(),
+        200
+    );
+    assert_eq!(
+        policy
+            .redelivery_delay(3, Some(Duration::from_secs(5)))
+            .as_secs(),
+        120
+    );
+}

@@ -1,0 +1,573 @@
+//! Outbound replies end to end: the reply queue on the emulator (SQS FIFO), the ledger in DynamoDB,
+//! a real HTTP server standing in for Thumbtack (wiremock), driven by the same worker `make dev`
+//! runs (receive → handler → delete what succeeded).
+
+use crate::support::*;
+use adapters::sqs::{PARKED_REASON, ensure_queues};
+use adapters::thumbtack::ThumbtackSettings;
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
+use app::replies::{ReplyDeps, RetryPolicy};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use models::ReplyRequest;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tools::worker::{Poll, Worker};
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const BUSINESS: &str = "286845156044809661";
+const TT_USER: &str = "partner";
+const TT_PASSWORD: &str = "tt-secret";
+
+struct Rig {
+    thumbtack: MockServer,
+    worker: Worker<DynamoStore, HttpThumbtack>,
+    arn: String,
+}
+
+impl Rig {
+    async fn new(adjust: impl FnOnce(&mut RetryPolicy)) -> Rig {
+        Self::with_timeout(Duration::from_secs(5), adjust).await
+    }
+
+    async fn with_timeout(timeout: Duration, adjust: impl FnOnce(&mut RetryPolicy)) -> Rig {
+        let store = fresh_store().await;
+        let sdk = sdk().await;
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let mut policy = RetryPolicy {
+            backoff_base: Duration::from_millis(20),
+            backoff_cap: Duration::from_millis(100),
+            redelivery_base: Duration::from_secs(1),
+            redelivery_cap: Duration::from_secs(2),
+            attempt_budget: timeout + Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        adjust(&mut policy);
+        let (queue_url, dlq_url) = ensure_queues(
+            &sqs,
+            &format!("{}.fifo", unique_name("replies")),
+            Duration::from_secs(1),
+            policy.max_receives,
+        )
+        .await
+        .unwrap();
+        let thumbtack = MockServer::start().await;
+        let client = HttpThumbtack::new(&ThumbtackSettings {
+            base_url: thumbtack.uri(),
+            username: TT_USER.into(),
+            password: TT_PASSWORD.to_owned().into(),
+            connect_timeout: Duration::from_secs(1),
+            timeout,
+        })
+        .unwrap();
+        let worker = Worker {
+            deps: ReplyDeps {
+                ledger: store,
+                thumbtack: client,
+                queue: SqsReplyQueue::new(sqs, queue_url, dlq_url),
+                policy,
+            },
+            invocation_timeout: Duration::from_secs(60),
+            wait: Duration::from_secs(1),
+            batch_size: 1,
+            lanes: 1,
+        };
+        let arn = worker.queue_arn().await;
+        Rig {
+            thumbtack,
+            worker,
+            arn,
+        }
+    }
+
+    fn queue(&self) -> &SqsReplyQueue {
+        &self.worker.deps.queue
+    }
+
+    fn store(&self) -> &DynamoStore {
+        &self.worker.deps.ledger
+    }
+
+    async fn enqueue(&self, lead: &str, reply_id: &str, text: &str) {
+        let reply = ReplyRequest {
+            reply_id: reply_id.into(),
+            business_id: BUSINESS.into(),
+            lead_id: lead.into(),
+            text: text.into(),
+        };
+        self.queue().enqueue(&reply).await.unwrap();
+    }
+
+    /// Sends a raw body to the reply queue (bypassing the producer's checks).
+    async fn enqueue_raw(&self, group: &str, dedup: &str, body: &str) {
+        self.queue()
+            .client()
+            .send_message()
+            .queue_url(self.queue().queue_url())
+            .message_body(body)
+            .message_group_id(group)
+            .message_deduplication_id(dedup)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn poll(&self) -> Poll {
+        self.worker.poll_once(&self.arn).await.unwrap()
+    }
+
+    /// Polls until `done` holds or `limit` passes.
+    async fn poll_until(&self, limit: Duration, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            self.poll().await;
+            let replies = self.replies("lead-1").await;
+            if done(&replies) || started.elapsed() > limit {
+                return replies;
+            }
+        }
+    }
+
+    /// The outbound entries of a lead's conversation, as the read API shows them.
+    async fn replies(&self, lead: &str) -> Vec<Value> {
+        let records = app::LeadStore::conversation(self.store(), lead)
+            .await
+            .unwrap();
+        let mut replies: Vec<Value> = records
+            .replies
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "id": r.reply_id,
+                    "text": r.text,
+                    "status": serde_json::to_value(r.status).unwrap(),
+                    "error": r.error,
+                    "attempts": r.attempts,
+                })
+            })
+            .collect();
+        replies.sort_by_key(|r| r["id"].as_str().unwrap().to_owned());
+        replies
+    }
+
+    /// (message body, parked reason) of what is in the dead-letter queue.
+    async fn parked(&self) -> Vec<(String, String)> {
+        let output = self
+            .queue()
+            .client()
+            .receive_message()
+            .queue_url(self.queue().dlq_url())
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap();
+        output
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let reason = m
+                    .message_attributes
+                    .and_then(|a| a.get(PARKED_REASON).and_then(|v| v.string_value.clone()))
+                    .unwrap_or_default();
+                (m.body.unwrap_or_default(), reason)
+            })
+            .collect()
+    }
+
+    async fn visible_messages(&self) -> i64 {
+        let attributes = self
+            .queue()
+            .client()
+            .get_queue_attributes()
+            .queue_url(self.queue().queue_url())
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap_or_default();
+        attributes[&QueueAttributeName::ApproximateNumberOfMessages]
+            .parse()
+            .unwrap()
+    }
+}
+
+fn message_path(lead: &str) -> String {
+    format!("/v1/business/{BUSINESS}/lead/{lead}/message")
+}
+
+fn success() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"status": "success"}))
+}
+
+#[tokio::test]
+async fn a_reply_is_sent_with_the_spec_credentials_and_body_and_recorded_as_sent() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .and(path(message_path("lead-1")))
+        .and(header("authorization", "Basic cGFydG5lcjp0dC1zZWNyZXQ="))
+        .and(header("content-type", "application/json"))
+        .and(body_json(
+            json!({"text": "Hi Jay,\nTuesday 10:00 works 👍"}),
+        ))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "Hi Jay,\nTuesday 10:00 works 👍")
+        .await;
+    assert_eq!(
+        rig.poll().await,
+        Poll {
+            received: 1,
+            deleted: 1
+        }
+    );
+    let replies = rig.replies("lead-1").await;
+    assert_eq!(replies[0]["status"], "sent");
+    assert_eq!(replies[0]["attempts"], 1);
+    assert_eq!(rig.visible_messages().await, 0);
+}
+
+#[tokio::test]
+async fn two_503_answers_then_200_make_one_successful_send() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .expect(2)
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    assert_eq!(
+        rig.poll().await,
+        Poll {
+            received: 1,
+            deleted: 1
+        }
+    );
+    assert_eq!(rig.replies("lead-1").await[0]["status"], "sent");
+}
+
+#[tokio::test]
+async fn a_429_with_a_short_retry_after_is_waited_before_trying_again() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    let started = Instant::now();
+    assert_eq!(rig.poll().await.deleted, 1);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not respected"
+    );
+}
+
+#[tokio::test]
+async fn a_429_with_a_long_retry_after_returns_the_message_to_the_queue_for_that_long() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "30"))
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    let started = Instant::now();
+    assert_eq!(
+        rig.poll().await,
+        Poll {
+            received: 1,
+            deleted: 0
+        }
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the function was not held for 30 s"
+    );
+    // Invisible for 30 s, not for the queue's 1 s visibility timeout.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(rig.poll().await.received, 0);
+    let reply = &rig.replies("lead-1").await[0];
+    assert_eq!(reply["status"], "sending");
+    assert_eq!(reply["error"], "Thumbtack answered 429");
+}
+
+#[tokio::test]
+async fn a_400_fails_the_reply_is_not_retried_and_is_parked_with_its_reason() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_string("{\"error\": \"unknown lead\"}"))
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    assert_eq!(
+        rig.poll().await,
+        Poll {
+            received: 1,
+            deleted: 1
+        }
+    );
+    let reply = &rig.replies("lead-1").await[0];
+    assert_eq!(reply["status"], "failed");
+    assert_eq!(
+        reply["error"],
+        "Thumbtack answered 400: {\"error\": \"unknown lead\"}"
+    );
+    let parked = rig.parked().await;
+    assert_eq!(parked.len(), 1);
+    assert!(parked[0].0.contains("\"replyID\":\"r-1\""));
+    assert!(parked[0].1.starts_with("Thumbtack answered 400"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(rig.poll().await.received, 0, "not retried");
+}
+
+#[tokio::test]
+async fn a_thumbtack_that_answers_too_late_is_a_timeout_and_the_reply_is_retried_later() {
+    let rig = Rig::with_timeout(Duration::from_millis(300), |p| p.quick_attempts = 2).await;
+    Mock::given(method("POST"))
+        .respond_with(success().set_delay(Duration::from_secs(3)))
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    let started = Instant::now();
+    assert_eq!(
+        rig.poll().await,
+        Poll {
+            received: 1,
+            deleted: 0
+        }
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the client gave up at its timeout"
+    );
+    let reply = &rig.replies("lead-1").await[0];
+    assert_eq!(reply["status"], "sending");
+    assert_eq!(reply["error"], "timed out waiting for Thumbtack");
+}
+
+#[tokio::test]
+async fn the_same_reply_id_delivered_twice_is_sent_once() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    let body =
+        json!({"replyID": "r-1", "businessID": BUSINESS, "leadID": "lead-1", "text": "hello"});
+    // Two deliveries SQS cannot deduplicate (another deduplication id, as after its 5-minute window).
+    rig.enqueue_raw("lead-1", "first", &body.to_string()).await;
+    rig.enqueue_raw("lead-1", "second", &body.to_string()).await;
+    let mut deleted = 0;
+    for _ in 0..3 {
+        deleted += rig.poll().await.deleted;
+    }
+    assert_eq!(deleted, 2, "both deliveries acknowledged");
+    assert_eq!(rig.replies("lead-1").await[0]["status"], "sent");
+}
+
+/// Thumbtack that records accepted texts in order and refuses `flaky` the first `failures` times.
+struct Recorder {
+    accepted: Arc<Mutex<Vec<String>>>,
+    flaky: &'static str,
+    failures: Mutex<u32>,
+}
+
+impl Respond for Recorder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let text = serde_json::from_slice::<Value>(&request.body).unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut failures = self.failures.lock().unwrap();
+        if text == self.flaky && *failures > 0 {
+            *failures -= 1;
+            return ResponseTemplate::new(503);
+        }
+        self.accepted.lock().unwrap().push(text);
+        success()
+    }
+}
+
+#[tokio::test]
+async fn six_replies_to_one_lead_reach_thumbtack_in_order_even_when_one_needs_a_retry() {
+    let rig = Rig::new(|_| {}).await;
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    Mock::given(method("POST"))
+        .respond_with(Recorder {
+            accepted: Arc::clone(&accepted),
+            flaky: "reply 3",
+            // More than the quick tries of one delivery: reply 3 goes back to the queue once.
+            failures: Mutex::new(4),
+        })
+        .mount(&rig.thumbtack)
+        .await;
+    for n in 1..=6 {
+        rig.enqueue("lead-1", &format!("r-{n}"), &format!("reply {n}"))
+            .await;
+    }
+    let replies = rig
+        .poll_until(Duration::from_secs(30), |r| {
+            r.len() == 6 && r.iter().all(|r| r["status"] == "sent")
+        })
+        .await;
+    assert!(replies.iter().all(|r| r["status"] == "sent"), "{replies:?}");
+    let order = accepted.lock().unwrap().clone();
+    assert_eq!(
+        order,
+        [
+            "reply 1", "reply 2", "reply 3", "reply 4", "reply 5", "reply 6"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_poison_message_is_parked_and_does_not_block_other_leads() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .and(path(message_path("lead-1")))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue_raw("lead-0", "poison", "{\"replyID\": \"r-0\", \"text\": 5")
+        .await;
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    let mut deleted = 0;
+    for _ in 0..3 {
+        deleted += rig.poll().await.deleted;
+    }
+    assert_eq!(deleted, 2);
+    assert_eq!(rig.replies("lead-1").await[0]["status"], "sent");
+    let parked = rig.parked().await;
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].1, "not a valid reply: $");
+}
+
+#[tokio::test]
+async fn a_mixed_batch_reports_exactly_the_failed_records() {
+    let rig = Rig::new(|p| p.quick_attempts = 1).await;
+    Mock::given(method("POST"))
+        .and(path(message_path("lead-a")))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(message_path("lead-b")))
+        .respond_with(success())
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-a", "a-1", "first to a").await;
+    rig.enqueue("lead-b", "b-1", "first to b").await;
+    rig.enqueue("lead-a", "a-2", "second to a").await;
+    rig.enqueue_raw("lead-c", "c-1", "not json").await;
+    let received = rig
+        .queue()
+        .client()
+        .receive_message()
+        .queue_url(rig.queue().queue_url())
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(received.len(), 4, "one batch");
+    let id_of = |text: &str| {
+        received
+            .iter()
+            .find(|m| m.body.as_deref().unwrap().contains(text))
+            .and_then(|m| m.message_id.clone())
+            .unwrap()
+    };
+    let event = tools::worker::sqs_event(&received, &rig.arn);
+    let mut context = lambda_runtime::Context::default();
+    context.deadline = app::now_millis() + 60_000;
+    let response = reply_outbound::handler::handle(
+        &rig.worker.deps,
+        lambda_runtime::LambdaEvent::new(event, context),
+    )
+    .await
+    .unwrap();
+    let mut failed: Vec<String> = response
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect();
+    failed.sort();
+    let mut expected = vec![id_of("first to a"), id_of("second to a")];
+    expected.sort();
+    assert_eq!(failed, expected);
+}
+
+#[tokio::test]
+async fn after_max_receives_a_failing_reply_is_failed_and_parked() {
+    let rig = Rig::new(|p| {
+        p.quick_attempts = 1;
+        p.max_receives = 2;
+    })
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    let replies = rig
+        .poll_until(Duration::from_secs(20), |r| {
+            r.first().is_some_and(|r| r["status"] == "failed")
+        })
+        .await;
+    assert_eq!(replies[0]["status"], "failed");
+    assert_eq!(
+        replies[0]["error"],
+        "gave up after 2 deliveries: Thumbtack answered 502"
+    );
+    assert_eq!(rig.parked().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_parked_reply_is_sent_after_a_redrive_once_the_cause_is_fixed() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(403))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    rig.poll().await;
+    assert_eq!(rig.replies("lead-1").await[0]["status"], "failed");
+    assert_eq!(rig.queue().redrive(10).await.unwrap(), 1);
+    let replies = rig
+        .poll_until(Duration::from_secs(10), |r| r[0]["status"] == "sent")
+        .await;
+    assert_eq!(replies[0]["status"], "sent");
+    assert_eq!(replies[0]["attempts"], 2);
+}
