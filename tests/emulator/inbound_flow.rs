@@ -169,6 +169,7 @@ async fn a_missing_table_answers_500_and_an_unreachable_database_503_never_2xx()
     let missing = InboundDeps {
         store: DynamoStore::from_config(&sdk, unique_name("never-created")),
         credentials: credentials(),
+        metrics: app::metrics::Metrics::off(),
     };
     let response = post_lead(&missing, LEAD).await;
     assert_eq!(response.status(), 500);
@@ -181,6 +182,7 @@ async fn a_missing_table_answers_500_and_an_unreachable_database_503_never_2xx()
     let unreachable = InboundDeps {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "any"),
         credentials: credentials(),
+        metrics: app::metrics::Metrics::off(),
     };
     assert_eq!(post_lead(&unreachable, LEAD).await.status(), 503);
     assert_eq!(post_message(&unreachable, MESSAGE).await.status(), 503);

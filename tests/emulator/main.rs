@@ -8,4 +8,5 @@ mod devstack_http;
 mod dynamo_store;
 mod inbound_flow;
 mod replies;
+mod secrets;
 mod support;

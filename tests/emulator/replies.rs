@@ -3,9 +3,12 @@
 //! runs (receive → handler → delete what succeeded).
 
 use crate::support::*;
+use adapters::secrets::ThumbtackCredentials;
 use adapters::sqs::{PARKED_REASON, ensure_queues};
 use adapters::thumbtack::ThumbtackSettings;
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
+use app::auth::Credential;
+use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use models::ReplyRequest;
@@ -53,13 +56,14 @@ impl Rig {
         .await
         .unwrap();
         let thumbtack = MockServer::start().await;
-        let client = HttpThumbtack::new(&ThumbtackSettings {
-            base_url: thumbtack.uri(),
-            username: TT_USER.into(),
-            password: TT_PASSWORD.to_owned().into(),
-            connect_timeout: Duration::from_secs(1),
-            timeout,
-        })
+        let client = HttpThumbtack::new(
+            &ThumbtackSettings {
+                base_url: thumbtack.uri(),
+                connect_timeout: Duration::from_secs(1),
+                timeout,
+            },
+            ThumbtackCredentials::fixed(Credential::new(TT_USER, TT_PASSWORD)),
+        )
         .unwrap();
         let worker = Worker {
             deps: ReplyDeps {
@@ -67,6 +71,7 @@ impl Rig {
                 thumbtack: client,
                 queue: SqsReplyQueue::new(sqs, queue_url, dlq_url),
                 policy,
+                metrics: Metrics::in_memory("test", "reply-outbound"),
             },
             invocation_timeout: Duration::from_secs(60),
             wait: Duration::from_secs(1),

@@ -50,6 +50,7 @@ pub async fn inbound_deps() -> InboundDeps<DynamoStore, StaticCredentials> {
     InboundDeps {
         store: fresh_store().await,
         credentials: credentials(),
+        metrics: app::metrics::Metrics::off(),
     }
 }
 

@@ -4,10 +4,12 @@
 use crate::sandbox::{self, Sandbox};
 use crate::settings::DevSettings;
 use crate::worker::Worker;
+use adapters::secrets::ThumbtackCredentials;
 use adapters::sqs::ensure_queues;
 use adapters::thumbtack::ThumbtackSettings;
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, schema};
 use app::auth::{Credential, StaticCredentials};
+use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
@@ -39,6 +41,7 @@ impl Stack {
             inbound: InboundDeps {
                 store: store.clone(),
                 credentials,
+                metrics: Metrics::off(),
             },
             read: ReadDeps { store },
         }
@@ -197,13 +200,17 @@ pub async fn launch(
     let worker = Worker {
         deps: ReplyDeps {
             ledger: store.clone(),
-            thumbtack: HttpThumbtack::new(&ThumbtackSettings {
-                base_url: thumbtack_url.clone(),
-                username: settings.thumbtack_username.clone(),
-                password: settings.thumbtack_password.clone().into(),
-                connect_timeout: Duration::from_secs(3).min(settings.thumbtack_timeout),
-                timeout: settings.thumbtack_timeout,
-            })?,
+            thumbtack: HttpThumbtack::new(
+                &ThumbtackSettings {
+                    base_url: thumbtack_url.clone(),
+                    connect_timeout: Duration::from_secs(3).min(settings.thumbtack_timeout),
+                    timeout: settings.thumbtack_timeout,
+                },
+                ThumbtackCredentials::fixed(Credential::new(
+                    &settings.thumbtack_username,
+                    &settings.thumbtack_password,
+                )),
+            )?,
             queue: SqsReplyQueue::new(sqs, &queue_url, &dlq_url),
             policy: RetryPolicy {
                 max_receives: settings.reply_max_receives,
@@ -212,6 +219,7 @@ pub async fn launch(
                 attempt_budget: settings.thumbtack_timeout + Duration::from_secs(2),
                 ..RetryPolicy::default()
             },
+            metrics: Metrics::off(),
         },
         invocation_timeout: Duration::from_secs(60),
         wait: Duration::from_secs(1),

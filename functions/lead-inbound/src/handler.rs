@@ -2,7 +2,9 @@ use app::auth::CredentialSource;
 use app::ingest::{self, Outcome};
 use app::ports::Route;
 use app::{LeadStore, now_millis};
-use http_api::{ApiError, InboundDeps, authenticate, body_within_limit, json, quarantined};
+use http_api::{
+    ApiError, InboundDeps, authenticate, body_within_limit, count_outcome, json, quarantined,
+};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use models::Lead;
@@ -33,7 +35,15 @@ async fn accept<S: LeadStore, C: CredentialSource>(
     let lead = match Lead::parse(body) {
         Ok(lead) => lead,
         Err(invalid) => {
-            return Err(quarantined(&deps.store, Route::Lead, body, invalid, received_at).await);
+            return Err(quarantined(
+                &deps.store,
+                &deps.metrics,
+                Route::Lead,
+                body,
+                invalid,
+                received_at,
+            )
+            .await);
         }
     };
     let span = tracing::Span::current();
@@ -41,6 +51,7 @@ async fn accept<S: LeadStore, C: CredentialSource>(
     let raw = http_api::as_text(body)?;
     let outcome = ingest::lead(&deps.store, &lead, raw, received_at).await?;
     span.record("outcome", outcome.as_str());
+    count_outcome(&deps.metrics, Route::Lead, outcome);
     if outcome == Outcome::Revision {
         tracing::warn!("lead redelivered with a different body; kept as a revision");
     }

@@ -1,6 +1,6 @@
 //! Lambda entry point: wiring only. The logic is in `handler`.
 
-use adapters::config::{self, Env};
+use adapters::config::{Env, read_settings};
 use adapters::{DynamoStore, aws};
 use http_api::ReadDeps;
 use lambda_http::{Error, service_fn};
@@ -9,10 +9,10 @@ use std::convert::Infallible;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let table = config::table_name(&Env::process())?;
+    let settings = read_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
     let deps = ReadDeps {
-        store: DynamoStore::from_config(&sdk, table),
+        store: DynamoStore::from_config(&sdk, settings.table),
     };
     lambda_http::run(service_fn(|request| async {
         Ok::<_, Infallible>(lead_read::handler::handle(&deps, request).await)

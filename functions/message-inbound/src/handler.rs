@@ -3,7 +3,8 @@ use app::ingest::{self, Outcome};
 use app::ports::Route;
 use app::{LeadStore, now_millis};
 use http_api::{
-    ApiError, InboundDeps, as_text, authenticate, body_within_limit, json, quarantined,
+    ApiError, InboundDeps, as_text, authenticate, body_within_limit, count_outcome, json,
+    quarantined,
 };
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -38,7 +39,15 @@ async fn accept<S: LeadStore, C: CredentialSource>(
     let message = match InboundMessage::parse(body) {
         Ok(message) => message,
         Err(invalid) => {
-            return Err(quarantined(&deps.store, Route::Message, body, invalid, received_at).await);
+            return Err(quarantined(
+                &deps.store,
+                &deps.metrics,
+                Route::Message,
+                body,
+                invalid,
+                received_at,
+            )
+            .await);
         }
     };
     let span = tracing::Span::current();
@@ -47,6 +56,7 @@ async fn accept<S: LeadStore, C: CredentialSource>(
     let raw = as_text(body)?;
     let outcome = ingest::message(&deps.store, &message, raw, received_at).await?;
     span.record("outcome", outcome.as_str());
+    count_outcome(&deps.metrics, Route::Message, outcome);
     if outcome == Outcome::Revision {
         tracing::warn!("message redelivered with a different body; kept as a revision");
     }

@@ -1,8 +1,10 @@
 //! Lambda entry point: wiring only. The logic is in `handler`.
 
-use adapters::config::{self, Env};
+use adapters::config::{Env, inbound_settings};
+use adapters::secrets::partner_credentials;
 use adapters::{DynamoStore, aws};
-use app::auth::StaticCredentials;
+use app::auth::CredentialSource;
+use app::metrics::Metrics;
 use http_api::InboundDeps;
 use lambda_http::{Error, service_fn};
 use std::convert::Infallible;
@@ -10,14 +12,15 @@ use std::convert::Infallible;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let env = Env::process();
-    let table = config::table_name(&env)?;
-    let credential = config::partner_credential(&env)?;
+    let settings = inbound_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
     let deps = InboundDeps {
-        store: DynamoStore::from_config(&sdk, table),
-        credentials: StaticCredentials::new(&[credential]),
+        store: DynamoStore::from_config(&sdk, settings.table),
+        credentials: partner_credentials(&settings.credentials, &sdk),
+        metrics: Metrics::configured(settings.metrics_namespace, "message-inbound"),
     };
+    // Read the credentials in init: the first request must not wait for Secrets Manager.
+    deps.credentials.accepted().await?;
     lambda_http::run(service_fn(|request| async {
         Ok::<_, Infallible>(message_inbound::handler::handle(&deps, request).await)
     }))

@@ -3,6 +3,7 @@
 //! that group in the batch is left too, so a conversation's replies never overtake each other.
 //! Failed records go back in `batchItemFailures` (`ReportBatchItemFailures`).
 
+use app::metrics::{Metrics, Unit};
 use app::ports::{ReplyLedger, ReplyQueue, Thumbtack};
 use app::replies::{Delivery, Disposition, Outcome, ReplyDeps, deliver};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -121,30 +122,59 @@ async fn process_record<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     async {
         let started = Instant::now();
         let outcome = deliver(deps, &delivery, deadline).await;
-        log_outcome(&outcome, started);
+        report(&deps.metrics, &outcome, started);
         outcome.disposition()
     }
     .instrument(span)
     .await
 }
 
-/// Kinds and status codes only: reasons may quote Thumbtack's answer, which stays in the ledger.
-fn log_outcome(outcome: &Outcome, started: Instant) {
-    let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
+/// Logs kinds and status codes only: reasons may quote Thumbtack's answer, which stays in the
+/// ledger. Metrics: `RepliesSent`, `SendLatency`, `FirstResponseTime`, `ReplyRetries` and
+/// `ReplyFailures` by `Reason`.
+fn report(metrics: &Metrics, outcome: &Outcome, started: Instant) {
+    let elapsed = started.elapsed();
+    let latency_ms = elapsed.as_micros() as f64 / 1000.0;
     let kind = outcome.kind();
     match outcome {
-        Outcome::Sent { attempt, status } => {
-            tracing::info!(outcome = kind, attempt, status, latency_ms, "reply sent");
+        Outcome::Sent {
+            attempt,
+            status,
+            first_response,
+        } => {
+            let first_response_s = first_response.map(|d| d.as_secs());
+            tracing::info!(
+                outcome = kind,
+                attempt,
+                status,
+                latency_ms,
+                first_response_s,
+                "reply sent"
+            );
+            metrics.count("RepliesSent", None);
+            metrics.record("SendLatency", latency_ms, Unit::Milliseconds, None);
+            if let Some(time) = first_response {
+                metrics.record("FirstResponseTime", time.as_secs_f64(), Unit::Seconds, None);
+            }
         }
         Outcome::AlreadySent => tracing::info!(outcome = kind, latency_ms, "reply was sent before"),
-        Outcome::Retrying { delay, .. } => tracing::warn!(
-            outcome = kind,
-            retry_in_s = delay.as_secs(),
-            latency_ms,
-            "reply will be retried"
-        ),
-        Outcome::Parked { .. } | Outcome::Failed { .. } => {
-            tracing::error!(outcome = kind, latency_ms, "reply failed and was parked")
+        Outcome::Retrying { delay, .. } => {
+            tracing::warn!(
+                outcome = kind,
+                retry_in_s = delay.as_secs(),
+                latency_ms,
+                "reply will be retried"
+            );
+            metrics.count("ReplyRetries", None);
+        }
+        Outcome::Parked { kind: why, .. } | Outcome::Failed { kind: why, .. } => {
+            tracing::error!(
+                outcome = kind,
+                reason = why.as_str(),
+                latency_ms,
+                "reply failed and was parked"
+            );
+            metrics.count("ReplyFailures", Some(("Reason", why.as_str())));
         }
         Outcome::Busy | Outcome::StorageUnavailable | Outcome::NoTimeLeft => {
             tracing::warn!(outcome = kind, latency_ms, "reply left for redelivery")

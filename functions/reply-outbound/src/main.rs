@@ -1,7 +1,9 @@
 //! Lambda entry point: wiring only. The logic is in `handler`.
 
 use adapters::config::{Env, reply_settings};
+use adapters::secrets::thumbtack_credentials;
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, aws};
+use app::metrics::Metrics;
 use app::replies::ReplyDeps;
 use lambda_runtime::{Error, service_fn};
 
@@ -10,12 +12,16 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = reply_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
+    let credentials = thumbtack_credentials(&settings.thumbtack_credentials, &sdk);
     let deps = ReplyDeps {
         ledger: DynamoStore::from_config(&sdk, settings.table),
-        thumbtack: HttpThumbtack::new(&settings.thumbtack)?,
+        thumbtack: HttpThumbtack::new(&settings.thumbtack, credentials)?,
         queue: SqsReplyQueue::from_config(&sdk, settings.queue_url, settings.dlq_url),
         policy: settings.policy,
+        metrics: Metrics::configured(settings.metrics_namespace, "reply-outbound"),
     };
+    // Read the credentials in init: the first batch must not wait for Secrets Manager.
+    deps.thumbtack.warm_up().await?;
     lambda_runtime::run(service_fn(|event| {
         reply_outbound::handler::handle(&deps, event)
     }))

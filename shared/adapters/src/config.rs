@@ -3,7 +3,6 @@
 use crate::thumbtack::{DEFAULT_BASE_URL, ThumbtackSettings};
 use app::auth::Credential;
 use app::replies::RetryPolicy;
-use secrecy::SecretString;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -72,20 +71,82 @@ pub fn table_name<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<String,
     env.required("TABLE_NAME")
 }
 
-/// `PARTNER_API_USERNAME` and `PARTNER_API_PASSWORD`: the credentials Thumbtack presents to us.
-pub fn partner_credential<F: Fn(&str) -> Option<String>>(
+/// Where a username and password come from.
+#[derive(Debug, Clone)]
+pub enum CredentialSetting {
+    /// From two environment variables (the local stack).
+    Fixed(Credential),
+    /// From a Secrets Manager secret `{"username", "password"}`, cached for `cache`.
+    Secret { arn: String, cache: Duration },
+}
+
+/// `<prefix>_SECRET_ARN` (with `SECRETS_CACHE_SECONDS`, default 300) when set, else
+/// `<user_var>` and `<password_var>`.
+fn credential_setting<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
-) -> Result<Credential, ConfigError> {
-    let username = env.required("PARTNER_API_USERNAME")?;
+    secret_var: &'static str,
+    user_var: &'static str,
+    password_var: &'static str,
+) -> Result<CredentialSetting, ConfigError> {
+    if let Some(arn) = env.optional(secret_var) {
+        let cache = Duration::from_secs(env.number("SECRETS_CACHE_SECONDS", 300)?);
+        return Ok(CredentialSetting::Secret { arn, cache });
+    }
+    let username = env.required(user_var)?;
     if username.contains(':') {
         // HTTP basic auth cannot carry a colon in the username (RFC 7617).
         return Err(ConfigError {
-            var: "PARTNER_API_USERNAME",
+            var: user_var,
             problem: "must not contain ':'",
         });
     }
-    let password = env.required("PARTNER_API_PASSWORD")?;
-    Ok(Credential::new(username, password))
+    let password = env.required(password_var)?;
+    Ok(CredentialSetting::Fixed(Credential::new(
+        username, password,
+    )))
+}
+
+/// `METRICS_NAMESPACE`: where EMF metrics go; unset, no metrics are written (the local stack).
+fn metrics_namespace<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Option<String> {
+    env.optional("METRICS_NAMESPACE")
+}
+
+/// What the inbound functions (leads, messages) need.
+#[derive(Debug, Clone)]
+pub struct InboundSettings {
+    pub table: String,
+    /// `PARTNER_CREDENTIALS_SECRET_ARN`, or `PARTNER_API_USERNAME` and `PARTNER_API_PASSWORD`.
+    pub credentials: CredentialSetting,
+    pub metrics_namespace: Option<String>,
+}
+
+pub fn inbound_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<InboundSettings, ConfigError> {
+    Ok(InboundSettings {
+        table: table_name(env)?,
+        credentials: credential_setting(
+            env,
+            "PARTNER_CREDENTIALS_SECRET_ARN",
+            "PARTNER_API_USERNAME",
+            "PARTNER_API_PASSWORD",
+        )?,
+        metrics_namespace: metrics_namespace(env),
+    })
+}
+
+/// What the read function needs.
+#[derive(Debug, Clone)]
+pub struct ReadSettings {
+    pub table: String,
+}
+
+pub fn read_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<ReadSettings, ConfigError> {
+    Ok(ReadSettings {
+        table: table_name(env)?,
+    })
 }
 
 /// What the reply function needs.
@@ -95,13 +156,16 @@ pub struct ReplySettings {
     pub queue_url: String,
     pub dlq_url: String,
     pub thumbtack: ThumbtackSettings,
+    /// `THUMBTACK_CREDENTIALS_SECRET_ARN`, or `THUMBTACK_API_USERNAME` and `THUMBTACK_API_PASSWORD`.
+    pub thumbtack_credentials: CredentialSetting,
     pub policy: RetryPolicy,
+    pub metrics_namespace: Option<String>,
 }
 
 /// `REPLY_QUEUE_URL`, `REPLY_DLQ_URL`, `THUMBTACK_API_BASE_URL` (default
-/// `https://api.thumbtack.com`), `THUMBTACK_API_USERNAME`, `THUMBTACK_API_PASSWORD`,
-/// `THUMBTACK_TIMEOUT_SECONDS` (10), `REPLY_MAX_RECEIVES` (5: the queue's maxReceiveCount) and
-/// `REPLY_RETRY_BASE_SECONDS` (30: the first redelivery delay), plus `TABLE_NAME`.
+/// `https://api.thumbtack.com`), Thumbtack's credentials, `THUMBTACK_TIMEOUT_SECONDS` (10),
+/// `REPLY_MAX_RECEIVES` (5: the queue's maxReceiveCount) and `REPLY_RETRY_BASE_SECONDS` (30: the
+/// first redelivery delay), plus `TABLE_NAME` and `METRICS_NAMESPACE`.
 pub fn reply_settings<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<ReplySettings, ConfigError> {
@@ -123,11 +187,15 @@ pub fn reply_settings<F: Fn(&str) -> Option<String>>(
         dlq_url: env.required("REPLY_DLQ_URL")?,
         thumbtack: ThumbtackSettings {
             base_url,
-            username: env.required("THUMBTACK_API_USERNAME")?,
-            password: SecretString::from(env.required("THUMBTACK_API_PASSWORD")?),
             connect_timeout: Duration::from_secs(3).min(Duration::from_secs(timeout)),
             timeout: Duration::from_secs(timeout),
         },
+        thumbtack_credentials: credential_setting(
+            env,
+            "THUMBTACK_CREDENTIALS_SECRET_ARN",
+            "THUMBTACK_API_USERNAME",
+            "THUMBTACK_API_PASSWORD",
+        )?,
         policy: RetryPolicy {
             max_receives: u32::try_from(max_receives).unwrap_or(u32::MAX),
             redelivery_base: Duration::from_secs(retry_base),
@@ -135,6 +203,7 @@ pub fn reply_settings<F: Fn(&str) -> Option<String>>(
             attempt_budget: Duration::from_secs(timeout + 2),
             ..RetryPolicy::default()
         },
+        metrics_namespace: metrics_namespace(env),
     })
 }
 
@@ -158,7 +227,8 @@ mod tests {
             error.to_string(),
             "configuration error: TABLE_NAME must be set"
         );
-        let error = partner_credential(&env(&[("PARTNER_API_USERNAME", "u")])).unwrap_err();
+        let error = inbound_settings(&env(&[("TABLE_NAME", "t"), ("PARTNER_API_USERNAME", "u")]))
+            .unwrap_err();
         assert_eq!(error.var, "PARTNER_API_PASSWORD");
     }
 
@@ -192,8 +262,27 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_arn_takes_the_place_of_the_username_and_password() {
+        let settings = inbound_settings(&env(&[
+            ("TABLE_NAME", "t"),
+            (
+                "PARTNER_CREDENTIALS_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:1:secret:p",
+            ),
+            ("SECRETS_CACHE_SECONDS", "60"),
+        ]))
+        .unwrap();
+        assert!(matches!(
+            settings.credentials,
+            CredentialSetting::Secret { cache, .. } if cache == Duration::from_secs(60)
+        ));
+        assert_eq!(settings.metrics_namespace, None);
+    }
+
+    #[test]
     fn a_username_with_a_colon_is_refused() {
-        let error = partner_credential(&env(&[
+        let error = inbound_settings(&env(&[
+            ("TABLE_NAME", "t"),
             ("PARTNER_API_USERNAME", "a:b"),
             ("PARTNER_API_PASSWORD", "p"),
         ]))
@@ -203,12 +292,13 @@ mod tests {
 
     #[test]
     fn the_error_never_contains_the_password() {
-        let credential = partner_credential(&env(&[
+        let settings = inbound_settings(&env(&[
+            ("TABLE_NAME", "t"),
             ("PARTNER_API_USERNAME", "thumbtack"),
             ("PARTNER_API_PASSWORD", "hunter2"),
         ]))
         .unwrap();
-        assert_eq!(credential.username, "thumbtack");
-        assert!(!format!("{credential:?}").contains("hunter2"));
+        assert!(format!("{settings:?}").contains("thumbtack"));
+        assert!(!format!("{settings:?}").contains("hunter2"));
     }
 }

@@ -252,4 +252,41 @@ impl ReplyLedger for DynamoStore {
         };
         self.settle(reply, expression, values).await
     }
+
+    async fn first_reply(&self, lead_id: &str, now_ms: u64) -> Result<Option<u64>, StoreError> {
+        let lead_key = Item::from([
+            (PK.to_owned(), s(lead_pk(lead_id))),
+            (SK.to_owned(), s(LEAD_SK)),
+        ]);
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(lead_key))
+            .update_expression("SET firstReplySentAt = :now")
+            .condition_expression("attribute_exists(PK) AND attribute_not_exists(firstReplySentAt)")
+            .expression_attribute_values(":now", n(now_ms))
+            // The lead's own createTimestamp comes back with it: one call, no extra read.
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(output
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get("createTimestamp"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())),
+            // No such lead, or answered before.
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(store_error(error)),
+        }
+    }
 }

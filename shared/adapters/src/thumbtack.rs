@@ -1,12 +1,13 @@
 //! Thumbtack's messages API over HTTPS (reqwest): `POST
 //! {base}/v1/business/:businessID/lead/:leadID/message` with `{"text": ...}` and HTTP basic auth.
 
+use crate::secrets::{SecretError, ThumbtackCredentials, basic_pair};
 use app::ports::{Accepted, SendError, Thumbtack};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use models::OutboundMessage;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
-use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.thumbtack.com";
@@ -17,8 +18,6 @@ const EXCERPT_CHARS: usize = 200;
 #[derive(Debug, Clone)]
 pub struct ThumbtackSettings {
     pub base_url: String,
-    pub username: String,
-    pub password: SecretString,
     pub connect_timeout: Duration,
     /// The whole request, connection to last byte of the answer.
     pub timeout: Duration,
@@ -29,11 +28,14 @@ pub struct ThumbtackSettings {
 pub struct HttpThumbtack {
     client: reqwest::Client,
     base_url: String,
-    authorization: HeaderValue,
+    credentials: Arc<ThumbtackCredentials>,
 }
 
 impl HttpThumbtack {
-    pub fn new(settings: &ThumbtackSettings) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        settings: &ThumbtackSettings,
+        credentials: ThumbtackCredentials,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
@@ -44,19 +46,36 @@ impl HttpThumbtack {
                 env!("CARGO_PKG_VERSION")
             ))
             .build()?;
-        let token = STANDARD.encode(format!(
-            "{}:{}",
-            settings.username,
-            settings.password.expose_secret()
-        ));
-        let mut authorization = HeaderValue::try_from(format!("Basic {token}"))
-            .unwrap_or_else(|_| HeaderValue::from_static("Basic"));
-        authorization.set_sensitive(true);
         Ok(HttpThumbtack {
             client,
             base_url: settings.base_url.trim_end_matches('/').to_owned(),
-            authorization,
+            credentials: Arc::new(credentials),
         })
+    }
+
+    /// Reads the credentials now (at init), so the first send does not pay for it.
+    pub async fn warm_up(&self) -> Result<(), SecretError> {
+        self.credentials.current().await.map(|_| ())
+    }
+
+    async fn authorization(&self) -> Result<HeaderValue, SendError> {
+        let credential = self.credentials.current().await.map_err(|error| {
+            tracing::error!(error = %app::error_chain(&error), "Thumbtack credentials unavailable");
+            SendError::Transient {
+                status: None,
+                retry_after: None,
+                detail: "Thumbtack credentials unavailable".to_owned(),
+            }
+        })?;
+        let token = STANDARD.encode(basic_pair(&credential));
+        let mut value =
+            HeaderValue::try_from(format!("Basic {token}")).map_err(|_| SendError::Transient {
+                status: None,
+                retry_after: None,
+                detail: "Thumbtack credentials are not a valid header".to_owned(),
+            })?;
+        value.set_sensitive(true);
+        Ok(value)
     }
 }
 
@@ -75,7 +94,7 @@ impl Thumbtack for HttpThumbtack {
         let response = self
             .client
             .post(url)
-            .header(AUTHORIZATION, self.authorization.clone())
+            .header(AUTHORIZATION, self.authorization().await?)
             .json(&OutboundMessage { text })
             .send()
             .await

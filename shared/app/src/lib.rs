@@ -8,6 +8,7 @@ pub mod auth;
 pub mod conversation;
 pub mod digest;
 pub mod ingest;
+pub mod metrics;
 pub mod ports;
 pub mod replies;
 

@@ -26,6 +26,8 @@ struct State {
     quarantine: BTreeMap<String, QuarantineRecord>,
     /// By replyID: the reply, its lead and its state.
     replies: BTreeMap<String, StoredReply>,
+    /// Leads whose first reply was sent.
+    answered: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -307,9 +309,28 @@ impl ReplyLedger for MemoryStore {
             stored.lease_until_ms = 0;
         })
     }
+
+    async fn first_reply(&self, lead_id: &str, _now: u64) -> Result<Option<u64>, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some((_, summary, _)) = state.leads.get(lead_id) else {
+            return Ok(None);
+        };
+        let created = summary.create_timestamp;
+        if state.answered.iter().any(|l| l == lead_id) {
+            return Ok(None);
+        }
+        state.answered.push(lead_id.to_owned());
+        Ok(Some(created))
+    }
 }
 
 impl MemoryStore {
+    /// Leads already answered, by leadID.
+    pub fn answered(&self) -> Vec<String> {
+        self.lock().answered.clone()
+    }
+
     fn update(
         &self,
         reply: &ReplyRequest,

@@ -252,6 +252,14 @@ pub trait ReplyLedger: Send + Sync {
         http_status: Option<u16>,
         now_ms: u64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Marks the lead as answered if no reply was sent for it before; returns the lead's
+    /// `createTimestamp` (unix seconds) when this was its first reply, for the response-time metric.
+    fn first_reply(
+        &self,
+        lead_id: &str,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
 }
 
 /// Thumbtack accepted the message.

@@ -18,6 +18,7 @@
 //! before `sent` is written (a DynamoDB round trip, milliseconds). The redelivery finds the reply
 //! still `sending` and sends it again. Thumbtack's API has no idempotency key to close it.
 
+use crate::metrics::Metrics;
 use crate::ports::{
     Claim, Parked, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError, Thumbtack,
 };
@@ -90,6 +91,7 @@ pub struct ReplyDeps<L, T, Q> {
     pub thumbtack: T,
     pub queue: Q,
     pub policy: RetryPolicy,
+    pub metrics: Metrics,
 }
 
 /// One queue message, whatever carried it (a Lambda SQS event, the local worker).
@@ -116,14 +118,54 @@ pub enum Disposition {
     RetryLater,
 }
 
+/// Why a reply was given up, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Thumbtack refused it (a 4xx other than 408/429).
+    Refused,
+    /// Transient failures until the queue's last delivery.
+    GaveUp,
+    /// The queue message is not a valid reply.
+    Invalid,
+    /// Its replyID belongs to another reply.
+    Conflict,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Refused => "refused",
+            FailureKind::GaveUp => "gave_up",
+            FailureKind::Invalid => "invalid",
+            FailureKind::Conflict => "conflict",
+        }
+    }
+}
+
 /// How a delivery ended, for logs and metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Sent { attempt: u32, status: u16 },
+    Sent {
+        attempt: u32,
+        status: u16,
+        /// From the lead's creation to this reply, when it is the lead's first reply sent.
+        first_response: Option<Duration>,
+    },
     AlreadySent,
-    Parked { reason: String },
-    Failed { reason: String },
-    Retrying { delay: Duration, error: String },
+    /// Moved to the DLQ without a ledger record (not a reply, or a replyID conflict).
+    Parked {
+        reason: String,
+        kind: FailureKind,
+    },
+    /// Recorded as `failed` and moved to the DLQ.
+    Failed {
+        reason: String,
+        kind: FailureKind,
+    },
+    Retrying {
+        delay: Duration,
+        error: String,
+    },
     Busy,
     StorageUnavailable,
     NoTimeLeft,
@@ -168,7 +210,7 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         Ok(reply) => reply,
         Err(invalid) => {
             let reason = format!("not a valid reply: {}", invalid.paths().join(", "));
-            return park(deps, delivery, reason).await;
+            return park(deps, delivery, reason, FailureKind::Invalid).await;
         }
     };
     tracing::Span::current().record("reply_id", reply.reply_id.as_str());
@@ -189,7 +231,9 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
             return retry_later(deps, delivery, delay, Outcome::Busy).await;
         }
-        Ok(Claim::Conflict { reason }) => return park(deps, delivery, reason).await,
+        Ok(Claim::Conflict { reason }) => {
+            return park(deps, delivery, reason, FailureKind::Conflict).await;
+        }
         Err(error) => return storage_unavailable(deps, delivery, &error).await,
     };
 
@@ -201,22 +245,30 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             .await
         {
             Ok(accepted) => {
-                if let Err(error) = deps
-                    .ledger
-                    .mark_sent(&reply, accepted.status, now_millis())
-                    .await
-                {
+                let now = now_millis();
+                if let Err(error) = deps.ledger.mark_sent(&reply, accepted.status, now).await {
                     // Thumbtack has it: acknowledging avoids a second send; the record lags.
                     tracing::error!(error = %chain(&error), "reply sent but its state could not be recorded");
                 }
+                let first_response = match deps.ledger.first_reply(&reply.lead_id, now).await {
+                    Ok(created) => created.map(|seconds| {
+                        Duration::from_millis(now.saturating_sub(seconds.saturating_mul(1000)))
+                    }),
+                    Err(error) => {
+                        tracing::warn!(error = %chain(&error), "could not mark the lead as answered");
+                        None
+                    }
+                };
                 return Outcome::Sent {
                     attempt,
                     status: accepted.status,
+                    first_response,
                 };
             }
             Err(SendError::Permanent { status, excerpt }) => {
                 let reason = format!("Thumbtack answered {status}: {excerpt}");
-                return fail_and_park(deps, delivery, &reply, reason, Some(status)).await;
+                let kind = FailureKind::Refused;
+                return fail_and_park(deps, delivery, &reply, reason, Some(status), kind).await;
             }
             Err(SendError::Transient {
                 status,
@@ -244,7 +296,7 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             "gave up after {} deliveries: {detail}",
             delivery.receive_count
         );
-        return fail_and_park(deps, delivery, &reply, reason, None).await;
+        return fail_and_park(deps, delivery, &reply, reason, None, FailureKind::GaveUp).await;
     }
     if let Err(error) = deps
         .ledger
@@ -269,6 +321,7 @@ async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     reply: &ReplyRequest,
     reason: String,
     status: Option<u16>,
+    kind: FailureKind,
 ) -> Outcome {
     if let Err(error) = deps
         .ledger
@@ -277,8 +330,8 @@ async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     {
         return storage_unavailable(deps, delivery, &error).await;
     }
-    match park(deps, delivery, reason).await {
-        Outcome::Parked { reason } => Outcome::Failed { reason },
+    match park(deps, delivery, reason, kind).await {
+        Outcome::Parked { reason, kind } => Outcome::Failed { reason, kind },
         other => other,
     }
 }
@@ -287,6 +340,7 @@ async fn park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     delivery: &Delivery<'_>,
     reason: String,
+    kind: FailureKind,
 ) -> Outcome {
     let parked = Parked {
         body: delivery.body,
@@ -295,7 +349,7 @@ async fn park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         reason: &reason,
     };
     match deps.queue.park(parked).await {
-        Ok(()) => Outcome::Parked { reason },
+        Ok(()) => Outcome::Parked { reason, kind },
         Err(error) => {
             // Not parked, so not acknowledged: the queue delivers it again (and its own redrive
             // policy moves it to the DLQ after maxReceiveCount).

@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use app::memory::{MemoryStore, RecordingQueue, ScriptedThumbtack, unavailable};
+use app::metrics::Metrics;
 use app::ports::{Accepted, SendError};
-use app::replies::{Delivery, Disposition, Outcome, ReplyDeps, RetryPolicy, deliver};
+use app::replies::{Delivery, Disposition, FailureKind, Outcome, ReplyDeps, RetryPolicy, deliver};
 use models::ReplyStatus;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -19,6 +20,7 @@ fn deps(
         thumbtack: ScriptedThumbtack::answering(answers),
         queue: RecordingQueue::default(),
         policy: RetryPolicy::default(),
+        metrics: Metrics::off(),
     }
 }
 
@@ -54,7 +56,8 @@ async fn a_reply_is_sent_once_and_recorded_as_sent() {
         outcome,
         Outcome::Sent {
             attempt: 1,
-            status: 200
+            status: 200,
+            first_response: None
         }
     );
     assert_eq!(outcome.disposition(), Disposition::Done);
@@ -89,7 +92,8 @@ async fn two_unavailable_answers_then_success_make_one_successful_send() {
         outcome,
         Outcome::Sent {
             attempt: 1,
-            status: 200
+            status: 200,
+            first_response: None
         }
     );
     assert_eq!(deps.thumbtack.calls().len(), 3);
@@ -139,7 +143,8 @@ async fn a_client_error_fails_the_reply_parks_it_and_is_not_retried() {
     assert_eq!(
         outcome,
         Outcome::Failed {
-            reason: "Thumbtack answered 400: text too long".into()
+            reason: "Thumbtack answered 400: text too long".into(),
+            kind: FailureKind::Refused
         }
     );
     assert_eq!(outcome.disposition(), Disposition::Done);
@@ -182,7 +187,8 @@ async fn on_the_last_delivery_a_transient_failure_fails_the_reply_and_parks_it()
     assert_eq!(
         outcome,
         Outcome::Failed {
-            reason: "gave up after 5 deliveries: Thumbtack answered 503".into()
+            reason: "gave up after 5 deliveries: Thumbtack answered 503".into(),
+            kind: FailureKind::GaveUp
         }
     );
     assert_eq!(
@@ -208,7 +214,8 @@ async fn a_redriven_failed_reply_is_sent_on_its_next_delivery() {
         outcome,
         Outcome::Sent {
             attempt: 2,
-            status: 200
+            status: 200,
+            first_response: None
         }
     );
     assert_eq!(deps.ledger.reply("r-1").unwrap().status, ReplyStatus::Sent);
@@ -292,4 +299,33 @@ fn redelivery_delays_double_up_to_the_cap_and_honour_retry_after() {
             .as_secs(),
         120
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_reply_sent_for_a_lead_reports_the_time_since_the_lead_was_created() {
+    let deps = deps(vec![]);
+    let lead_body =
+        include_str!("../../../tests/fixtures/lead.json").replace("299614694480093245", "l-1");
+    let lead = models::Lead::parse(lead_body.as_bytes()).unwrap();
+    app::ingest::lead(&deps.ledger, &lead, &lead_body, 1)
+        .await
+        .unwrap();
+    let Outcome::Sent { first_response, .. } = deliver(&deps, &delivery(BODY, 1), far()).await
+    else {
+        panic!("not sent");
+    };
+    let since_creation = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH + Duration::from_secs(1_498_760_294))
+        .unwrap();
+    let measured = first_response.expect("first reply");
+    assert!(
+        measured.abs_diff(since_creation) < Duration::from_secs(5),
+        "{measured:?}"
+    );
+    let second = BODY.replace("r-1", "r-2");
+    let Outcome::Sent { first_response, .. } = deliver(&deps, &delivery(&second, 1), far()).await
+    else {
+        panic!("not sent");
+    };
+    assert_eq!(first_response, None, "only the first reply counts");
 }

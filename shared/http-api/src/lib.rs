@@ -12,7 +12,7 @@ mod response;
 pub mod testing;
 
 pub use error::ApiError;
-pub use quarantine::quarantined;
+pub use quarantine::{count_outcome, quarantined};
 pub use request::{MAX_BODY_BYTES, as_text, authenticate, body_within_limit, request_id};
 pub use response::{json, respond};
 
@@ -21,6 +21,7 @@ pub use response::{json, respond};
 pub struct InboundDeps<S, C> {
     pub store: S,
     pub credentials: C,
+    pub metrics: app::metrics::Metrics,
 }
 
 /// What the read function needs.

@@ -4,6 +4,7 @@
 use super::handle;
 use app::auth::{Credential, StaticCredentials};
 use app::memory::MemoryStore;
+use app::metrics::Metrics;
 use http_api::InboundDeps;
 use http_api::testing::{Encoding, GATEWAYS, Gateway, basic, post};
 use lambda_http::{Body, Response};
@@ -15,6 +16,7 @@ fn deps() -> InboundDeps<MemoryStore, StaticCredentials> {
     InboundDeps {
         store: MemoryStore::new(),
         credentials: StaticCredentials::new(&[Credential::new("thumbtack", "local-dev-password")]),
+        metrics: Metrics::in_memory("test", "lead-inbound"),
     }
 }
 
@@ -341,4 +343,31 @@ async fn unicode_and_newlines_are_stored_byte_for_byte() {
 
 fn response_text(response: &Response<Body>) -> String {
     String::from_utf8_lossy(response.body().as_ref()).into_owned()
+}
+
+#[tokio::test]
+async fn each_delivery_counts_as_received_duplicate_or_quarantined_in_the_metrics() {
+    let deps = deps();
+    for body in [LEAD.as_bytes(), LEAD.as_bytes(), b"{}"] {
+        handle(
+            &deps,
+            send(Gateway::HttpV2, body, Encoding::Text, auth().as_deref()),
+        )
+        .await;
+    }
+    let lines: Vec<Value> = deps
+        .metrics
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["LeadsReceived"], 1.0);
+    assert_eq!(lines[1]["Duplicates"], 1.0);
+    assert_eq!(lines[1]["Route"], "lead");
+    assert_eq!(lines[2]["Quarantined"], 1.0);
+    assert_eq!(
+        lines[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "test"
+    );
 }

@@ -3,6 +3,7 @@
 use super::handle;
 use app::auth::{Credential, StaticCredentials};
 use app::memory::MemoryStore;
+use app::metrics::Metrics;
 use http_api::InboundDeps;
 use http_api::testing::{Encoding, GATEWAYS, Gateway, basic, post};
 use lambda_http::{Body, Response};
@@ -14,6 +15,7 @@ fn deps() -> InboundDeps<MemoryStore, StaticCredentials> {
     InboundDeps {
         store: MemoryStore::new(),
         credentials: StaticCredentials::new(&[Credential::new("thumbtack", "pw")]),
+        metrics: Metrics::in_memory("test", "message-inbound"),
     }
 }
 

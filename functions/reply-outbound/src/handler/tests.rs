@@ -2,6 +2,7 @@
 
 use super::{handle, process};
 use app::memory::{MemoryStore, RecordingQueue, unavailable};
+use app::metrics::Metrics;
 use app::ports::{Accepted, SendError, Thumbtack};
 use app::replies::{ReplyDeps, RetryPolicy};
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -42,6 +43,7 @@ fn deps(failing: Vec<&'static str>) -> ReplyDeps<MemoryStore, Leads, RecordingQu
         },
         queue: RecordingQueue::default(),
         policy: RetryPolicy::default(),
+        metrics: Metrics::in_memory("test", "reply-outbound"),
     }
 }
 
@@ -137,4 +139,24 @@ async fn the_lambda_entry_point_answers_with_batch_item_failures_as_json() {
     assert_eq!(ids.len(), 2);
     assert!(ids.contains(&"22222222-2222-4222-8222-222222222222"));
     assert!(ids.contains(&"55555555-5555-4555-8555-555555555555"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn sent_replies_and_failures_by_reason_are_counted_in_the_metrics() {
+    let deps = deps(vec![]);
+    process(&deps, &event().records, later()).await;
+    let lines: Vec<serde_json::Value> = deps
+        .metrics
+        .lines()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |name: &str| lines.iter().filter(|l| l.get(name).is_some()).count();
+    assert_eq!(count("RepliesSent"), 4);
+    assert_eq!(count("SendLatency"), 4);
+    let failure = lines
+        .iter()
+        .find(|l| l.get("ReplyFailures").is_some())
+        .unwrap();
+    assert_eq!(failure["Reason"], "invalid");
 }

@@ -1,0 +1,281 @@
+//! Credentials kept in Secrets Manager as `{"username": "...", "password": "..."}`, read at init
+//! and then at most once per cache period.
+//!
+//! The partner credential (what Thumbtack presents to us) is accepted in both its `AWSCURRENT` and
+//! `AWSPREVIOUS` versions, so a rotation never rejects Thumbtack while it switches over. If Secrets
+//! Manager cannot be read when the cache expires, the last value keeps serving (retried every 30 s)
+//! for at most [`MAX_STALE`]; after that requests fail with 5xx rather than run on a credential
+//! that may have been revoked.
+
+use crate::config::CredentialSetting;
+use app::auth::{
+    AcceptedCredentials, Credential, CredentialError, CredentialSource, StaticCredentials,
+};
+use aws_sdk_secretsmanager::Client;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a value read before a Secrets Manager outage keeps serving.
+pub const MAX_STALE: Duration = Duration::from_secs(3600);
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("secret {0} could not be read")]
+    Unavailable(String, #[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("secret {0} is not JSON with a username and a password")]
+    Malformed(String),
+    #[error("secret {0} has no current version")]
+    Missing(String),
+}
+
+#[derive(Deserialize)]
+struct UsernamePassword {
+    username: String,
+    password: String,
+}
+
+/// Reads one secret's versions.
+#[derive(Debug, Clone)]
+pub struct SecretReader {
+    client: Client,
+    secret_id: String,
+}
+
+impl SecretReader {
+    pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
+        SecretReader {
+            client,
+            secret_id: secret_id.into(),
+        }
+    }
+
+    /// The credential at a version stage, or `None` when no version has that stage.
+    pub async fn read(&self, stage: &str) -> Result<Option<Credential>, SecretError> {
+        let result = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .version_stage(stage)
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Ok(None);
+            }
+            Err(error) => {
+                return Err(SecretError::Unavailable(
+                    self.secret_id.clone(),
+                    Box::new(error),
+                ));
+            }
+        };
+        let text = output
+            .secret_string()
+            .ok_or_else(|| SecretError::Malformed(self.secret_id.clone()))?;
+        let parsed: UsernamePassword = serde_json::from_str(text)
+            .map_err(|_| SecretError::Malformed(self.secret_id.clone()))?;
+        if parsed.username.is_empty() || parsed.username.contains(':') || parsed.password.is_empty()
+        {
+            return Err(SecretError::Malformed(self.secret_id.clone()));
+        }
+        Ok(Some(Credential::new(parsed.username, parsed.password)))
+    }
+}
+
+/// A value derived from a secret, refreshed after `ttl`.
+#[derive(Debug)]
+struct Cache<T> {
+    ttl: Duration,
+    slot: tokio::sync::Mutex<Option<Slot<T>>>,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    value: Arc<T>,
+    read_at: Instant,
+    refresh_at: Instant,
+}
+
+impl<T> Cache<T> {
+    fn new(ttl: Duration) -> Self {
+        Cache {
+            ttl,
+            slot: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The cached value, or a fresh one from `load`. One caller loads; the others wait for it.
+    async fn get<F, Fut>(&self, load: F) -> Result<Arc<T>, SecretError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, SecretError>>,
+    {
+        let mut slot = self.slot.lock().await;
+        let now = Instant::now();
+        if let Some(cached) = slot.as_ref()
+            && now < cached.refresh_at
+        {
+            return Ok(Arc::clone(&cached.value));
+        }
+        match load().await {
+            Ok(value) => {
+                let value = Arc::new(value);
+                *slot = Some(Slot {
+                    value: Arc::clone(&value),
+                    read_at: now,
+                    refresh_at: now + self.ttl,
+                });
+                Ok(value)
+            }
+            Err(error) => match slot.as_mut() {
+                Some(cached) if now.duration_since(cached.read_at) < MAX_STALE => {
+                    tracing::warn!(error = %app::error_chain(&error), "secret refresh failed; serving the cached value");
+                    cached.refresh_at = now + RETRY_AFTER_FAILURE;
+                    Ok(Arc::clone(&cached.value))
+                }
+                _ => Err(error),
+            },
+        }
+    }
+}
+
+/// The credentials Thumbtack presents, from Secrets Manager: current and previous version.
+#[derive(Debug)]
+pub struct PartnerSecret {
+    reader: SecretReader,
+    cache: Cache<AcceptedCredentials>,
+}
+
+impl PartnerSecret {
+    pub fn new(reader: SecretReader, ttl: Duration) -> Self {
+        PartnerSecret {
+            reader,
+            cache: Cache::new(ttl),
+        }
+    }
+
+    async fn load(&self) -> Result<Arc<AcceptedCredentials>, SecretError> {
+        self.cache
+            .get(|| async {
+                let current = self
+                    .reader
+                    .read("AWSCURRENT")
+                    .await?
+                    .ok_or_else(|| SecretError::Missing(self.reader.secret_id.clone()))?;
+                let previous = self.reader.read("AWSPREVIOUS").await?;
+                Ok(AcceptedCredentials::new(
+                    std::iter::once(&current).chain(previous.as_ref()),
+                ))
+            })
+            .await
+    }
+}
+
+/// Where the partner credentials come from: the environment (local) or Secrets Manager (AWS).
+#[derive(Debug)]
+pub enum PartnerCredentials {
+    Static(StaticCredentials),
+    Secret(PartnerSecret),
+}
+
+impl CredentialSource for PartnerCredentials {
+    async fn accepted(&self) -> Result<Arc<AcceptedCredentials>, CredentialError> {
+        match self {
+            PartnerCredentials::Static(source) => source.accepted().await,
+            PartnerCredentials::Secret(secret) => secret
+                .load()
+                .await
+                .map_err(|e| CredentialError(Box::new(e))),
+        }
+    }
+}
+
+/// The credential we present to Thumbtack: fixed (local) or from Secrets Manager (AWS), so the
+/// operator can set or change it without a deploy.
+#[derive(Debug)]
+pub struct ThumbtackCredentials(Source);
+
+#[derive(Debug)]
+enum Source {
+    Fixed(Arc<Credential>),
+    Secret {
+        reader: SecretReader,
+        cache: Cache<Credential>,
+    },
+}
+
+impl ThumbtackCredentials {
+    pub fn fixed(credential: Credential) -> Self {
+        ThumbtackCredentials(Source::Fixed(Arc::new(credential)))
+    }
+
+    pub fn secret(reader: SecretReader, ttl: Duration) -> Self {
+        ThumbtackCredentials(Source::Secret {
+            reader,
+            cache: Cache::new(ttl),
+        })
+    }
+
+    pub async fn current(&self) -> Result<Arc<Credential>, SecretError> {
+        match &self.0 {
+            Source::Fixed(credential) => Ok(Arc::clone(credential)),
+            Source::Secret { reader, cache } => {
+                cache
+                    .get(|| async {
+                        reader
+                            .read("AWSCURRENT")
+                            .await?
+                            .ok_or_else(|| SecretError::Missing(reader.secret_id.clone()))
+                    })
+                    .await
+            }
+        }
+    }
+}
+
+/// Builds the partner credential source a setting names.
+pub fn partner_credentials(
+    setting: &CredentialSetting,
+    sdk: &aws_config::SdkConfig,
+) -> PartnerCredentials {
+    match setting {
+        CredentialSetting::Fixed(credential) => {
+            PartnerCredentials::Static(StaticCredentials::new(std::slice::from_ref(credential)))
+        }
+        CredentialSetting::Secret { arn, cache } => PartnerCredentials::Secret(PartnerSecret::new(
+            SecretReader::new(Client::new(sdk), arn),
+            *cache,
+        )),
+    }
+}
+
+/// Builds the Thumbtack credential source a setting names.
+pub fn thumbtack_credentials(
+    setting: &CredentialSetting,
+    sdk: &aws_config::SdkConfig,
+) -> ThumbtackCredentials {
+    match setting {
+        CredentialSetting::Fixed(credential) => ThumbtackCredentials::fixed(credential.clone()),
+        CredentialSetting::Secret { arn, cache } => {
+            ThumbtackCredentials::secret(SecretReader::new(Client::new(sdk), arn), *cache)
+        }
+    }
+}
+
+/// `user:password` for a basic `Authorization` header.
+pub fn basic_pair(credential: &Credential) -> String {
+    format!(
+        "{}:{}",
+        credential.username,
+        credential.password.expose_secret()
+    )
+}

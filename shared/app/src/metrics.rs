@@ -1,0 +1,165 @@
+//! Business metrics as CloudWatch Embedded Metric Format: one JSON line on stdout per event, which
+//! CloudWatch Logs turns into metrics. No client, no API call, nothing on the request path but a
+//! `println!`.
+
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    Milliseconds,
+    Seconds,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Milliseconds => "Milliseconds",
+            Unit::Seconds => "Seconds",
+        }
+    }
+}
+
+/// Where metric lines go. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    inner: Option<Arc<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    namespace: String,
+    function: String,
+    sink: Sink,
+}
+
+#[derive(Debug)]
+enum Sink {
+    Stdout,
+    Memory(Mutex<Vec<String>>),
+}
+
+impl Metrics {
+    /// No metrics (the local stack, unless asked for).
+    pub fn off() -> Self {
+        Metrics::default()
+    }
+
+    /// EMF lines on stdout, as Lambda ships them to CloudWatch.
+    pub fn stdout(namespace: impl Into<String>, function: impl Into<String>) -> Self {
+        Self::with(namespace, function, Sink::Stdout)
+    }
+
+    /// On stdout when a namespace is configured, else off.
+    pub fn configured(namespace: Option<String>, function: impl Into<String>) -> Self {
+        match namespace {
+            Some(namespace) => Self::stdout(namespace, function),
+            None => Self::off(),
+        }
+    }
+
+    /// Lines kept in memory, for tests.
+    pub fn in_memory(namespace: impl Into<String>, function: impl Into<String>) -> Self {
+        Self::with(namespace, function, Sink::Memory(Mutex::default()))
+    }
+
+    fn with(namespace: impl Into<String>, function: impl Into<String>, sink: Sink) -> Self {
+        Metrics {
+            inner: Some(Arc::new(Inner {
+                namespace: namespace.into(),
+                function: function.into(),
+                sink,
+            })),
+        }
+    }
+
+    /// The lines recorded in memory.
+    pub fn lines(&self) -> Vec<String> {
+        match self.inner.as_deref() {
+            Some(Inner {
+                sink: Sink::Memory(lines),
+                ..
+            }) => lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// One metric with the `Function` dimension and, optionally, one more.
+    pub fn record(&self, name: &str, value: f64, unit: Unit, dimension: Option<(&str, &str)>) {
+        let Some(inner) = self.inner.as_deref() else {
+            return;
+        };
+        let mut dimensions = vec!["Function"];
+        let mut line = serde_json::Map::new();
+        line.insert("Function".into(), inner.function.clone().into());
+        if let Some((key, val)) = dimension {
+            dimensions.push(key);
+            line.insert(key.into(), val.into());
+        }
+        line.insert(name.into(), value.into());
+        line.insert(
+            "_aws".into(),
+            serde_json::json!({
+                "Timestamp": crate::now_millis(),
+                "CloudWatchMetrics": [{
+                    "Namespace": inner.namespace,
+                    "Dimensions": [dimensions],
+                    "Metrics": [{"Name": name, "Unit": unit.as_str()}],
+                }],
+            }),
+        );
+        let text = serde_json::Value::Object(line).to_string();
+        match &inner.sink {
+            Sink::Stdout => println!("{text}"),
+            Sink::Memory(lines) => lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(text),
+        }
+    }
+
+    pub fn count(&self, name: &str, dimension: Option<(&str, &str)>) {
+        self.record(name, 1.0, Unit::Count, dimension);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn a_metric_is_one_emf_line_with_its_dimensions() {
+        let metrics = Metrics::in_memory("ThumbtackPartner/test", "reply-outbound");
+        metrics.record("SendLatency", 12.5, Unit::Milliseconds, None);
+        metrics.count("ReplyFailures", Some(("Reason", "client_error")));
+        let lines: Vec<Value> = metrics
+            .lines()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["SendLatency"], 12.5);
+        assert_eq!(lines[0]["Function"], "reply-outbound");
+        let directive = &lines[0]["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "ThumbtackPartner/test");
+        assert_eq!(directive["Dimensions"], serde_json::json!([["Function"]]));
+        assert_eq!(directive["Metrics"][0]["Unit"], "Milliseconds");
+        assert_eq!(lines[1]["Reason"], "client_error");
+        assert_eq!(
+            lines[1]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            serde_json::json!([["Function", "Reason"]])
+        );
+        assert!(lines[1]["_aws"]["Timestamp"].as_u64().unwrap() > 1_600_000_000_000);
+    }
+
+    #[test]
+    fn metrics_that_are_off_record_nothing() {
+        let metrics = Metrics::off();
+        metrics.count("LeadsReceived", None);
+        assert!(metrics.lines().is_empty());
+    }
+}

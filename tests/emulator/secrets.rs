@@ -1,0 +1,192 @@
+//! Credentials from Secrets Manager (moto's), as the functions read them in AWS.
+
+use crate::support::*;
+use adapters::config::CredentialSetting;
+use adapters::secrets::{PartnerCredentials, partner_credentials, thumbtack_credentials};
+use app::auth::CredentialSource;
+use http_api::InboundDeps;
+use http_api::testing::{Encoding, Gateway, basic, post};
+use std::time::Duration;
+
+async fn create_secret(username: &str, password: &str) -> (aws_sdk_secretsmanager::Client, String) {
+    let client = aws_sdk_secretsmanager::Client::new(&sdk().await);
+    let output = client
+        .create_secret()
+        .name(unique_name("partner-credentials"))
+        .secret_string(serde_json::json!({"username": username, "password": password}).to_string())
+        .send()
+        .await
+        .unwrap();
+    (client, output.arn.unwrap())
+}
+
+async fn rotate(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+    username: &str,
+    password: &str,
+) {
+    client
+        .put_secret_value()
+        .secret_id(arn)
+        .secret_string(serde_json::json!({"username": username, "password": password}).to_string())
+        .send()
+        .await
+        .unwrap();
+}
+
+fn header(username: &str, password: &str) -> Vec<u8> {
+    basic(username, password).into_bytes()
+}
+
+async fn accepts(source: &PartnerCredentials, username: &str, password: &str) -> bool {
+    let accepted = source.accepted().await.unwrap();
+    accepted
+        .verify_header(Some(&header(username, password)))
+        .is_ok()
+}
+
+#[tokio::test]
+async fn during_a_rotation_the_current_and_the_previous_partner_password_are_accepted() {
+    let (client, arn) = create_secret("thumbtack", "first-password").await;
+    let source = partner_credentials(
+        &CredentialSetting::Secret {
+            arn: arn.clone(),
+            cache: Duration::ZERO,
+        },
+        &sdk().await,
+    );
+    assert!(accepts(&source, "thumbtack", "first-password").await);
+    assert!(!accepts(&source, "thumbtack", "second-password").await);
+
+    rotate(&client, &arn, "thumbtack", "second-password").await;
+    assert!(
+        accepts(&source, "thumbtack", "second-password").await,
+        "the new one"
+    );
+    assert!(
+        accepts(&source, "thumbtack", "first-password").await,
+        "and the previous one"
+    );
+
+    rotate(&client, &arn, "thumbtack", "third-password").await;
+    assert!(accepts(&source, "thumbtack", "third-password").await);
+    assert!(accepts(&source, "thumbtack", "second-password").await);
+    assert!(
+        !accepts(&source, "thumbtack", "first-password").await,
+        "two rotations ago"
+    );
+}
+
+#[tokio::test]
+async fn the_secret_is_read_once_per_cache_period() {
+    let (client, arn) = create_secret("thumbtack", "first-password").await;
+    let source = partner_credentials(
+        &CredentialSetting::Secret {
+            arn: arn.clone(),
+            cache: Duration::from_secs(3600),
+        },
+        &sdk().await,
+    );
+    assert!(accepts(&source, "thumbtack", "first-password").await);
+    rotate(&client, &arn, "thumbtack", "second-password").await;
+    assert!(
+        !accepts(&source, "thumbtack", "second-password").await,
+        "still the cached set until the period ends"
+    );
+}
+
+#[tokio::test]
+async fn a_lead_is_accepted_with_the_secret_credentials_and_refused_503_when_no_secret_can_be_read()
+{
+    let (_, arn) = create_secret("thumbtack", "from-the-secret").await;
+    let store = fresh_store().await;
+    let deps = InboundDeps {
+        store: store.clone(),
+        credentials: partner_credentials(
+            &CredentialSetting::Secret {
+                arn,
+                cache: Duration::ZERO,
+            },
+            &sdk().await,
+        ),
+        metrics: app::metrics::Metrics::off(),
+    };
+    let auth = basic("thumbtack", "from-the-secret");
+    let request = post(
+        Gateway::HttpV2,
+        "/v1/lead",
+        LEAD.as_bytes(),
+        Encoding::Text,
+        Some(&auth),
+    );
+    assert_eq!(
+        lead_inbound::handler::handle(&deps, request).await.status(),
+        200
+    );
+
+    let missing = InboundDeps {
+        store,
+        credentials: partner_credentials(
+            &CredentialSetting::Secret {
+                arn: unique_name("no-such-secret"),
+                cache: Duration::ZERO,
+            },
+            &sdk().await,
+        ),
+        metrics: app::metrics::Metrics::off(),
+    };
+    let request = post(
+        Gateway::HttpV2,
+        "/v1/lead",
+        LEAD.as_bytes(),
+        Encoding::Text,
+        Some(&auth),
+    );
+    let response = lead_inbound::handler::handle(&missing, request).await;
+    assert_eq!(
+        response.status(),
+        503,
+        "the request cannot be judged: Thumbtack retries"
+    );
+}
+
+#[tokio::test]
+async fn thumbtack_credentials_come_from_their_secret_and_a_placeholder_is_refused() {
+    let (client, arn) = create_secret("partner-123", "api-key").await;
+    let source = thumbtack_credentials(
+        &CredentialSetting::Secret {
+            arn: arn.clone(),
+            cache: Duration::ZERO,
+        },
+        &sdk().await,
+    );
+    let current = source.current().await.unwrap();
+    assert_eq!(current.username, "partner-123");
+
+    client
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string("fill me in")
+        .send()
+        .await
+        .unwrap();
+    // A process that read a good value keeps serving it while the secret is broken...
+    assert_eq!(source.current().await.unwrap().username, "partner-123");
+    // ...and one starting now refuses to run on a placeholder.
+    let fresh = thumbtack_credentials(
+        &CredentialSetting::Secret {
+            arn,
+            cache: Duration::ZERO,
+        },
+        &sdk().await,
+    );
+    let error = fresh.current().await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("not JSON with a username and a password"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("fill me in"));
+}
