@@ -1,5 +1,7 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint reply parked redrive quarantine emulator help
+.PHONY: dev test lint validate build deploy delete smoke reply parked redrive quarantine emulator help
+
+STAGE ?= dev
 
 # The sample lead's ids (tests/fixtures/lead.json), so that `make reply TEXT=...` just works.
 LEAD ?= 299614694480093245
@@ -18,6 +20,26 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+## validate: the SAM template, offline (cfn-lint, sam validate --lint, sam validate)
+validate:
+	@scripts/validate.sh
+
+## build: deployable arm64 zips with cargo-lambda in target/lambda/arm64/ (ARCH=x86-64 for Intel)
+build:
+	@scripts/build.sh
+
+## deploy: sam build + sam deploy of the stack thumbtack-partner-$(STAGE) (AWS credentials needed)
+deploy:
+	@STAGE=$(STAGE) scripts/deploy.sh deploy
+
+## delete: delete the stack thumbtack-partner-$(STAGE) (a protected table must be unprotected first)
+delete:
+	@STAGE=$(STAGE) scripts/deploy.sh delete
+
+## smoke: play Thumbtack against a running stack (BASE_URL=..., default the local one)
+smoke:
+	@scripts/smoke.sh
 
 ## reply: enqueue a pro's reply on the local reply queue (LEAD=... BUSINESS=... TEXT=... REPLY_ID=...)
 reply:

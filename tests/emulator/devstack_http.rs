@@ -189,3 +189,26 @@ async fn a_reply_enqueued_on_the_local_stack_reaches_the_sandbox_and_reads_back_
     );
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn the_smoke_test_passes_against_the_local_stack() {
+    let stack = launch_stack().await;
+    let settings = tools::smoke::SmokeSettings {
+        base_url: stack.base_url.clone(),
+        username: USERNAME.to_owned(),
+        password: PASSWORD.to_owned(),
+        sign_reads: false,
+        region: "us-east-1".to_owned(),
+        accept_failed_reply: false,
+        reply_timeout: std::time::Duration::from_secs(20),
+    };
+    let queue = adapters::SqsReplyQueue::new(
+        aws_sdk_sqs::Client::new(&sdk().await),
+        &stack.queue_url,
+        &stack.dlq_url,
+    );
+    tools::smoke::run(&settings, &sdk().await, &queue)
+        .await
+        .unwrap();
+    stack.stop().await;
+}

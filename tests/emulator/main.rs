@@ -7,6 +7,7 @@
 mod devstack_http;
 mod dynamo_store;
 mod inbound_flow;
+mod logs;
 mod replies;
 mod secrets;
 mod support;

@@ -8,4 +8,5 @@
 pub mod devstack;
 pub mod sandbox;
 pub mod settings;
+pub mod smoke;
 pub mod worker;

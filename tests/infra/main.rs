@@ -1,0 +1,206 @@
+//! infra/template.yaml against the code: every environment variable a function reads is set for it
+//! in the template and nothing else is, and the numbers that must agree do.
+#![allow(clippy::unwrap_used)]
+
+use adapters::config::{Env, inbound_settings, read_settings, reply_settings};
+use serde_norway::Value;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+const TEMPLATE: &str = include_str!("../../infra/template.yaml");
+
+fn template() -> Value {
+    serde_norway::from_str(TEMPLATE).unwrap()
+}
+
+fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
+    &template["Resources"][name]
+}
+
+/// The variables a function gets: the Globals' and its own, with their literal values (or a
+/// placeholder for `!Ref`/`!Sub` values, known only at deploy time).
+fn environment(template: &Value, function: &str) -> BTreeMap<String, String> {
+    let global = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let own = &resource(template, function)["Properties"]["Environment"]["Variables"];
+    let mut variables = BTreeMap::new();
+    for map in [global, own] {
+        if let Value::Mapping(map) = map {
+            for (key, value) in map {
+                let value = match value {
+                    Value::String(text) => text.clone(),
+                    _ => "https://deploy-time.example".to_owned(),
+                };
+                variables.insert(key.as_str().unwrap().to_owned(), value);
+            }
+        }
+    }
+    variables
+}
+
+/// Runs a function's configuration loader on the template's variables and returns every
+/// variable it looked up.
+fn looked_up<T, E: std::fmt::Debug>(
+    variables: &BTreeMap<String, String>,
+    load: impl Fn(&Env<&dyn Fn(&str) -> Option<String>>) -> Result<T, E>,
+) -> BTreeSet<String> {
+    let seen = RefCell::new(BTreeSet::new());
+    let lookup = |var: &str| {
+        seen.borrow_mut().insert(var.to_owned());
+        variables.get(var).cloned()
+    };
+    let lookup: &dyn Fn(&str) -> Option<String> = &lookup;
+    let result = load(&Env::with(lookup));
+    if let Err(error) = result {
+        panic!("configuration fails with the template's variables: {error:?}");
+    }
+    seen.into_inner()
+}
+
+#[test]
+fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
+    let template = template();
+    let functions: [(&str, &str, &str); 4] = [
+        (
+            "LeadInboundFunction",
+            "inbound_settings(",
+            include_str!("../../functions/lead-inbound/src/main.rs"),
+        ),
+        (
+            "MessageInboundFunction",
+            "inbound_settings(",
+            include_str!("../../functions/message-inbound/src/main.rs"),
+        ),
+        (
+            "LeadReadFunction",
+            "read_settings(",
+            include_str!("../../functions/lead-read/src/main.rs"),
+        ),
+        (
+            "ReplyOutboundFunction",
+            "reply_settings(",
+            include_str!("../../functions/reply-outbound/src/main.rs"),
+        ),
+    ];
+    for (function, loader, main) in functions {
+        assert!(
+            main.contains(loader),
+            "{function}'s main.rs loads its settings with {loader}..)"
+        );
+        let variables = environment(&template, function);
+        // Closures, not the functions themselves: they must accept any lifetime of the lookup.
+        #[allow(clippy::redundant_closure)]
+        let read = match loader {
+            "inbound_settings(" => looked_up(&variables, |env| inbound_settings(env)),
+            "read_settings(" => looked_up(&variables, |env| read_settings(env)),
+            _ => looked_up(&variables, |env| reply_settings(env)),
+        };
+        let set: BTreeSet<String> = variables.keys().cloned().collect();
+        assert_eq!(
+            read, set,
+            "{function}: variables read by the code vs set in the template"
+        );
+    }
+}
+
+#[test]
+fn every_function_binary_is_deployed_by_the_template() {
+    let template = template();
+    let mut binaries: Vec<String> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+        .map(|r| {
+            r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    binaries.sort();
+    let mut crates: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+            .collect();
+    crates.sort();
+    assert_eq!(binaries, crates);
+    for function in template["Resources"].as_mapping().unwrap().values() {
+        if function["Type"] == "AWS::Serverless::Function" {
+            assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda");
+        }
+    }
+}
+
+#[test]
+fn the_reply_queue_agrees_with_the_reply_function() {
+    let template = template();
+    let function = &resource(&template, "ReplyOutboundFunction")["Properties"];
+    let queue = &resource(&template, "ReplyQueue")["Properties"];
+    let timeout = function["Timeout"].as_u64().unwrap();
+    assert_eq!(
+        queue["VisibilityTimeout"].as_u64().unwrap(),
+        6 * timeout,
+        "visibility = 6 x timeout"
+    );
+    let max_receives = queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap();
+    assert!(max_receives >= 5);
+    let variables = environment(&template, "ReplyOutboundFunction");
+    assert_eq!(variables["REPLY_MAX_RECEIVES"], max_receives.to_string());
+    let lease = app::replies::RetryPolicy::default().lease.as_secs();
+    assert!(
+        lease >= timeout && lease < 6 * timeout,
+        "a claim outlives an invocation, not a redelivery"
+    );
+    let events = &function["Events"]["Replies"]["Properties"];
+    assert_eq!(
+        events["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+    assert!(events["BatchSize"].as_u64().unwrap() <= 10);
+    assert_eq!(queue["FifoQueue"], true);
+}
+
+#[test]
+fn the_table_has_the_keys_and_index_the_adapter_uses() {
+    use adapters::schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
+    let template = template();
+    let table = &resource(&template, "Table")["Properties"];
+    assert_eq!(table["KeySchema"][0]["AttributeName"], PK);
+    assert_eq!(table["KeySchema"][1]["AttributeName"], SK);
+    let index = &table["GlobalSecondaryIndexes"][0];
+    assert_eq!(index["IndexName"], GSI1);
+    assert_eq!(index["KeySchema"][0]["AttributeName"], GSI1_PK);
+    assert_eq!(index["KeySchema"][1]["AttributeName"], GSI1_SK);
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+}
+
+#[test]
+fn the_read_route_is_iam_authorised_and_the_inbound_routes_are_not() {
+    let template = template();
+    let route = |function: &str, event: &str| {
+        resource(&template, function)["Properties"]["Events"][event]["Properties"].clone()
+    };
+    assert_eq!(
+        route("LeadReadFunction", "GetLead")["Auth"]["Authorizer"],
+        "AWS_IAM"
+    );
+    assert_eq!(
+        route("LeadReadFunction", "GetLead")["Path"],
+        "/v1/leads/{leadID}"
+    );
+    assert_eq!(route("LeadInboundFunction", "PostLead")["Path"], "/v1/lead");
+    assert_eq!(
+        route("MessageInboundFunction", "PostMessage")["Path"],
+        "/v1/message"
+    );
+    assert!(
+        route("LeadInboundFunction", "PostLead")
+            .get("Auth")
+            .is_none()
+    );
+}
