@@ -13,7 +13,7 @@ use_emulator
 say "dev: building the local stack (the first build takes a few minutes)"
 cargo build --quiet -p tools --bin devstack
 # Not exec: the traps above must run to stop the emulator after the server exits.
-"$ROOT/target/debug/devstack" &
+"${CARGO_TARGET_DIR:-$ROOT/target}/debug/devstack" &
 server=$!
 STARTED_PIDS+=("$server")
 wait "$server"

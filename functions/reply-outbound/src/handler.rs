@@ -140,19 +140,22 @@ fn report(metrics: &Metrics, outcome: &Outcome, started: Instant) {
         Outcome::Sent {
             attempt,
             status,
+            send_latency,
             first_response,
         } => {
             let first_response_s = first_response.map(|d| d.as_secs());
+            let send_ms = send_latency.as_micros() as f64 / 1000.0;
             tracing::info!(
                 outcome = kind,
                 attempt,
                 status,
+                send_ms,
                 latency_ms,
                 first_response_s,
                 "reply sent"
             );
             metrics.count("RepliesSent", None);
-            metrics.record("SendLatency", latency_ms, Unit::Milliseconds, None);
+            metrics.record("SendLatency", send_ms, Unit::Milliseconds, None);
             if let Some(time) = first_response {
                 metrics.record("FirstResponseTime", time.as_secs_f64(), Unit::Seconds, None);
             }

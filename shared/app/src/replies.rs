@@ -148,6 +148,8 @@ pub enum Outcome {
     Sent {
         attempt: u32,
         status: u16,
+        /// The successful HTTP call to Thumbtack.
+        send_latency: Duration,
         /// From the lead's creation to this reply, when it is the lead's first reply sent.
         first_response: Option<Duration>,
     },
@@ -239,12 +241,14 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
 
     let mut last_error = None;
     for try_number in 1..=deps.policy.quick_attempts {
+        let call_started = Instant::now();
         match deps
             .thumbtack
             .send_message(&reply.business_id, &reply.lead_id, &reply.text)
             .await
         {
             Ok(accepted) => {
+                let send_latency = call_started.elapsed();
                 let now = now_millis();
                 if let Err(error) = deps.ledger.mark_sent(&reply, accepted.status, now).await {
                     // Thumbtack has it: acknowledging avoids a second send; the record lags.
@@ -262,6 +266,7 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
                 return Outcome::Sent {
                     attempt,
                     status: accepted.status,
+                    send_latency,
                     first_response,
                 };
             }

@@ -52,13 +52,17 @@ fn too_many_requests(retry_after: u64) -> SendError {
 async fn a_reply_is_sent_once_and_recorded_as_sent() {
     let deps = deps(vec![]);
     let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
-    assert_eq!(
-        outcome,
-        Outcome::Sent {
-            attempt: 1,
-            status: 200,
-            first_response: None
-        }
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Sent {
+                attempt: 1,
+                status: 200,
+                first_response: None,
+                ..
+            }
+        ),
+        "{outcome:?}"
     );
     assert_eq!(outcome.disposition(), Disposition::Done);
     assert_eq!(
@@ -88,13 +92,17 @@ async fn the_same_reply_delivered_again_is_acknowledged_without_a_second_send() 
 async fn two_unavailable_answers_then_success_make_one_successful_send() {
     let deps = deps(vec![Err(unavailable()), Err(unavailable())]);
     let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
-    assert_eq!(
-        outcome,
-        Outcome::Sent {
-            attempt: 1,
-            status: 200,
-            first_response: None
-        }
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Sent {
+                attempt: 1,
+                status: 200,
+                first_response: None,
+                ..
+            }
+        ),
+        "{outcome:?}"
     );
     assert_eq!(deps.thumbtack.calls().len(), 3);
     assert!(deps.queue.delays().is_empty());
@@ -210,13 +218,17 @@ async fn a_redriven_failed_reply_is_sent_on_its_next_delivery() {
         ReplyStatus::Failed
     );
     let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
-    assert_eq!(
-        outcome,
-        Outcome::Sent {
-            attempt: 2,
-            status: 200,
-            first_response: None
-        }
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Sent {
+                attempt: 2,
+                status: 200,
+                first_response: None,
+                ..
+            }
+        ),
+        "{outcome:?}"
     );
     assert_eq!(deps.ledger.reply("r-1").unwrap().status, ReplyStatus::Sent);
 }
