@@ -365,3 +365,29 @@ fn an_empty_message_text_is_accepted_as_free_text() {
     let message = with(sample_message(), "message.text", Some(json!("")));
     assert!(message_problems(&message).is_empty());
 }
+
+#[test]
+fn a_body_with_a_duplicate_key_is_refused_as_ambiguous() {
+    let body = br#"{"leadID": "1", "leadID": "2", "createTimestamp": "1"}"#;
+    let invalid = Lead::parse(body).unwrap_err();
+    assert_eq!(invalid.kind, InvalidKind::NotJson);
+    assert!(
+        invalid.problems[0]
+            .reason
+            .contains("duplicate key \"leadID\""),
+        "{invalid:?}"
+    );
+    let nested = LEAD.replace(
+        "\"city\": \"San Jose\",",
+        "\"city\": \"San Jose\", \"city\": \"Oakland\",",
+    );
+    assert!(Lead::parse(nested.as_bytes()).is_err());
+}
+
+#[test]
+fn deeply_nested_bodies_are_refused_without_exhausting_the_stack() {
+    let depth = 100_000;
+    let body = format!("{{\"a\": {}{}}}", "[".repeat(depth), "]".repeat(depth));
+    let invalid = Lead::parse(body.as_bytes()).unwrap_err();
+    assert_eq!(invalid.kind, InvalidKind::NotJson);
+}

@@ -371,3 +371,34 @@ async fn each_delivery_counts_as_received_duplicate_or_quarantined_in_the_metric
         "test"
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the body, the answer is 200 or a 4xx that names a field, never a 5xx.
+        #[test]
+        fn any_body_gets_200_or_a_4xx_naming_a_field(
+            body in prop::collection::vec(any::<u8>(), 0..2048),
+            base64 in any::<bool>(),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let response = runtime.block_on(async {
+                let deps = deps();
+                let encoding = if base64 { Encoding::Base64 } else { Encoding::Text };
+                let body = if base64 { body.clone() } else { String::from_utf8_lossy(&body).into_owned().into_bytes() };
+                handle(&deps, send(Gateway::HttpV2, &body, encoding, auth().as_deref())).await
+            });
+            let status = response.status().as_u16();
+            prop_assert!(status == 200 || (400..500).contains(&status), "status {status}");
+            if status == 400 {
+                let answer = json_body(&response);
+                prop_assert!(!answer["fields"].as_array().unwrap().is_empty());
+                prop_assert!(answer["fields"][0]["path"].as_str().is_some());
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Hostile input: whatever the bytes, the parsers never panic, and every refusal names at least one
+//! field path that exists in the grammar of paths (`$`, `a.b`, `a.b[3].c`).
+#![allow(clippy::unwrap_used)]
+
+use models::{InboundMessage, Invalid, Lead, ReplyRequest};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
+const MESSAGE: &str = include_str!("../../../tests/fixtures/message.json");
+
+fn well_formed_paths(invalid: &Invalid) -> bool {
+    !invalid.problems.is_empty()
+        && invalid.problems.iter().all(|p| {
+            p.path == "$"
+                || p.path.split('.').all(|segment| {
+                    let name = segment.split('[').next().unwrap_or_default();
+                    !name.is_empty()
+                        && name.chars().all(|c| c.is_ascii_alphanumeric())
+                        && segment[name.len()..].split_terminator(']').all(|index| {
+                            index
+                                .strip_prefix('[')
+                                .is_some_and(|n| n.parse::<usize>().is_ok())
+                        })
+                })
+        })
+}
+
+/// Any JSON value, nested a few levels.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,40}".prop_map(Value::from),
+        "[0-9]{1,14}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::btree_map("[a-zA-Z]{1,10}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Every pointer to a value inside `value` (`/request/location/city`, `/request/details/1`).
+fn pointers(value: &Value, prefix: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let pointer = format!("{prefix}/{key}");
+                out.push(pointer.clone());
+                pointers(child, pointer, out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                let pointer = format!("{prefix}/{index}");
+                out.push(pointer.clone());
+                pointers(child, pointer, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Replace(usize, Value),
+    Remove(usize),
+    Truncate(usize),
+    DuplicateFirstKey,
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any_json()).prop_map(|(i, v)| Mutation::Replace(i, v)),
+        any::<usize>().prop_map(Mutation::Remove),
+        any::<usize>().prop_map(Mutation::Truncate),
+        Just(Mutation::DuplicateFirstKey),
+    ]
+}
+
+fn mutate(original: &str, mutations: &[Mutation]) -> Vec<u8> {
+    let mut value: Value = serde_json::from_str(original).unwrap();
+    for mutation in mutations {
+        let mut all = Vec::new();
+        pointers(&value, String::new(), &mut all);
+        match mutation {
+            Mutation::Replace(i, new) if !all.is_empty() => {
+                *value.pointer_mut(&all[i % all.len()]).unwrap() = new.clone();
+            }
+            Mutation::Remove(i) if !all.is_empty() => {
+                let pointer = &all[i % all.len()];
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                match value.pointer_mut(parent) {
+                    Some(Value::Object(map)) => {
+                        map.remove(key);
+                    }
+                    Some(Value::Array(items)) => {
+                        let index: usize = key.parse().unwrap();
+                        if index < items.len() {
+                            items.remove(index);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Mutation::Truncate(at) => {
+                let text = value.to_string();
+                let cut = at % (text.len() + 1);
+                return text.as_bytes()[..cut].to_vec();
+            }
+            Mutation::DuplicateFirstKey => {
+                let text = value.to_string();
+                if let Some(rest) = text.strip_prefix('{') {
+                    return format!("{{\"leadID\":\"x\",{rest}").into_bytes();
+                }
+            }
+            _ => {}
+        }
+    }
+    serde_json::to_vec(&value).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_a_refusal_names_a_path(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let refusals = [Lead::parse(&bytes).err(), InboundMessage::parse(&bytes).err(), ReplyRequest::parse(&bytes).err()];
+        for invalid in refusals.into_iter().flatten() {
+            prop_assert!(well_formed_paths(&invalid), "{invalid:?}");
+        }
+    }
+
+    #[test]
+    fn arbitrary_json_objects_are_parsed_or_refused_with_paths(value in any_json()) {
+        let bytes = serde_json::to_vec(&value).unwrap();
+        if let Err(invalid) = Lead::parse(&bytes) {
+            prop_assert!(well_formed_paths(&invalid), "{invalid:?}");
+        }
+        if let Err(invalid) = InboundMessage::parse(&bytes) {
+            prop_assert!(well_formed_paths(&invalid), "{invalid:?}");
+        }
+    }
+
+    #[test]
+    fn mutated_valid_leads_are_parsed_or_refused_with_paths(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(LEAD, &mutations);
+        match Lead::parse(&bytes) {
+            Ok(lead) => prop_assert!(models::is_valid_id(&lead.lead_id)),
+            Err(invalid) => prop_assert!(well_formed_paths(&invalid), "{invalid:?}"),
+        }
+    }
+
+    #[test]
+    fn mutated_valid_messages_are_parsed_or_refused_with_paths(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(MESSAGE, &mutations);
+        if let Err(invalid) = InboundMessage::parse(&bytes) {
+            prop_assert!(well_formed_paths(&invalid), "{invalid:?}");
+        }
+    }
+
+    #[test]
+    fn null_anywhere_in_a_lead_is_accepted_only_where_the_field_is_optional(index in any::<usize>()) {
+        let bytes = mutate(LEAD, &[Mutation::Replace(index, Value::Null)]);
+        let mut all = Vec::new();
+        pointers(&serde_json::from_str(LEAD).unwrap(), String::new(), &mut all);
+        let pointer = &all[index % all.len()];
+        let optional = ["/request/description", "/request/details"].contains(&pointer.as_str());
+        prop_assert_eq!(Lead::parse(&bytes).is_ok(), optional, "null at {}", pointer);
+    }
+
+    #[test]
+    fn numbers_where_strings_belong_are_refused_at_their_path(index in any::<usize>(), number in any::<i64>()) {
+        let original: Value = serde_json::from_str(MESSAGE).unwrap();
+        let mut all = Vec::new();
+        pointers(&original, String::new(), &mut all);
+        let strings: Vec<&String> = all.iter().filter(|p| original.pointer(p).unwrap().is_string()).collect();
+        let pointer = strings[index % strings.len()];
+        let mut value = original.clone();
+        *value.pointer_mut(pointer).unwrap() = json!(number);
+        let invalid = InboundMessage::parse(&serde_json::to_vec(&value).unwrap()).unwrap_err();
+        let expected = pointer.trim_start_matches('/').replace('/', ".");
+        prop_assert_eq!(invalid.paths(), vec![expected.as_str()]);
+    }
+
+    #[test]
+    fn huge_strings_are_parsed_without_trouble(length in 0usize..300_000) {
+        let lead: Value = serde_json::from_str(LEAD).unwrap();
+        let mut lead = lead;
+        lead["request"]["description"] = json!("é".repeat(length / 2));
+        prop_assert!(Lead::parse(&serde_json::to_vec(&lead).unwrap()).is_ok());
+    }
+}
