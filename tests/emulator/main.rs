@@ -8,6 +8,7 @@ mod devstack_http;
 mod dynamo_store;
 mod inbound_flow;
 mod logs;
+mod reliability;
 mod replies;
 mod secrets;
 mod support;

@@ -576,3 +576,94 @@ async fn a_parked_reply_is_sent_after_a_redrive_once_the_cause_is_fixed() {
     assert_eq!(replies[0]["status"], "sent");
     assert_eq!(replies[0]["attempts"], 2);
 }
+
+/// The process "dies" on the first send: the delivery's future is dropped mid-flight, before the
+/// request leaves (`before_send`) or after Thumbtack answered and before `sent` is recorded.
+struct DiesOnce {
+    inner: HttpThumbtack,
+    after_send: bool,
+    died: std::sync::atomic::AtomicBool,
+}
+
+impl app::ports::Thumbtack for DiesOnce {
+    async fn send_message(
+        &self,
+        business_id: &str,
+        lead_id: &str,
+        text: &str,
+    ) -> Result<app::ports::Accepted, app::ports::SendError> {
+        if !self.died.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            if self.after_send {
+                let _ = self.inner.send_message(business_id, lead_id, text).await;
+            }
+            // The process is gone: nothing after this point runs.
+            std::future::pending::<()>().await;
+        }
+        self.inner.send_message(business_id, lead_id, text).await
+    }
+}
+
+async fn crash_once(after_send: bool) -> (u64, Value, Duration) {
+    let rig = Rig::new(|p| p.lease = Duration::from_secs(2)).await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .mount(&rig.thumbtack)
+        .await;
+    let worker = Worker {
+        deps: ReplyDeps {
+            ledger: rig.store().clone(),
+            thumbtack: DiesOnce {
+                inner: rig.worker.deps.thumbtack.clone(),
+                after_send,
+                died: std::sync::atomic::AtomicBool::new(false),
+            },
+            queue: rig.queue().clone(),
+            policy: rig.worker.deps.policy,
+            metrics: Metrics::off(),
+        },
+        invocation_timeout: Duration::from_secs(60),
+        wait: Duration::from_secs(1),
+        batch_size: 1,
+        lanes: 1,
+    };
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    let died = tokio::time::timeout(Duration::from_millis(500), worker.poll_once(&rig.arn)).await;
+    assert!(died.is_err(), "the first delivery died mid-flight");
+    assert_eq!(
+        rig.replies("lead-1").await[0]["status"],
+        "sending",
+        "claimed, not settled"
+    );
+    let started = Instant::now();
+    while rig.replies("lead-1").await[0]["status"] != "sent" {
+        assert!(started.elapsed() < Duration::from_secs(20), "never sent");
+        worker.poll_once(&rig.arn).await.unwrap();
+    }
+    let requests = rig.thumbtack.received_requests().await.unwrap().len() as u64;
+    (
+        requests,
+        rig.replies("lead-1").await[0].clone(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn a_crash_after_the_claim_and_before_the_send_ends_in_exactly_one_send() {
+    let (requests, reply, waited) = crash_once(false).await;
+    assert_eq!(requests, 1, "Thumbtack got it once");
+    assert_eq!(reply["attempts"], 2, "the redelivery reclaimed it");
+    assert!(
+        waited >= Duration::from_secs(1),
+        "not before the claim expired: {waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_after_the_send_and_before_it_is_recorded_sends_it_twice_as_the_readme_says() {
+    let (requests, reply, _) = crash_once(true).await;
+    assert_eq!(
+        requests, 2,
+        "the documented window: sent, not recorded, sent again"
+    );
+    assert_eq!(reply["status"], "sent");
+}

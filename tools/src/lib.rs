@@ -6,6 +6,8 @@
 //! path parameters) and the handler's response back into HTTP.
 
 pub mod devstack;
+pub mod faults;
+pub mod reliability;
 pub mod sandbox;
 pub mod settings;
 pub mod smoke;

@@ -1,0 +1,347 @@
+//! A fault-injecting HTTP proxy between the AWS SDK and the emulator: it fails a chosen share of
+//! DynamoDB calls (those with `X-Amz-Target: DynamoDB_...`) and forwards everything else.
+//!
+//! Kinds of fault, picked at random among those enabled:
+//! - `ServerError`: 500 `InternalServerError`, nothing written;
+//! - `Throttle`: 400 `ThrottlingException`, nothing written;
+//! - `Timeout`: the call is held past the client's timeout, nothing written;
+//! - `LostAnswer`: the call *is* forwarded and applied, then the answer is replaced by a 500, so
+//!   the client retries a write that already happened (the hardest case for idempotency).
+//!
+//! Loopback only: it binds 127.0.0.1 and forwards to the emulator URL it is given.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    ServerError,
+    Throttle,
+    Timeout,
+    LostAnswer,
+}
+
+pub const ALL_FAULTS: [Fault; 4] = [
+    Fault::ServerError,
+    Fault::Throttle,
+    Fault::Timeout,
+    Fault::LostAnswer,
+];
+
+#[derive(Debug, Clone)]
+pub struct FaultPlan {
+    /// Share of DynamoDB calls that fail, 0.0 to 1.0.
+    pub share: f64,
+    pub kinds: Vec<Fault>,
+    /// How long a `Timeout` holds a call: longer than the client's attempt timeout.
+    pub hold: Duration,
+}
+
+/// How many calls the proxy saw and failed, by kind.
+#[derive(Debug, Default)]
+pub struct FaultCounts {
+    pub dynamodb_calls: AtomicU64,
+    pub server_errors: AtomicU64,
+    pub throttles: AtomicU64,
+    pub timeouts: AtomicU64,
+    pub lost_answers: AtomicU64,
+}
+
+impl FaultCounts {
+    pub fn injected(&self) -> u64 {
+        self.server_errors.load(Ordering::Relaxed)
+            + self.throttles.load(Ordering::Relaxed)
+            + self.timeouts.load(Ordering::Relaxed)
+            + self.lost_answers.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Debug)]
+struct Proxy {
+    upstream: String,
+    plan: FaultPlan,
+    counts: Arc<FaultCounts>,
+    client: reqwest::Client,
+}
+
+/// A running proxy: point the SDK's endpoint at `url`.
+#[derive(Debug)]
+pub struct RunningProxy {
+    pub url: String,
+    pub counts: Arc<FaultCounts>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn start(upstream: &str, plan: FaultPlan) -> std::io::Result<RunningProxy> {
+    let counts = Arc::new(FaultCounts::default());
+    let proxy = Arc::new(Proxy {
+        upstream: upstream.trim_end_matches('/').to_owned(),
+        plan,
+        counts: Arc::clone(&counts),
+        client: reqwest::Client::new(),
+    });
+    let app = Router::new().fallback(forward).with_state(proxy);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(RunningProxy { url, counts, task })
+}
+
+async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let dynamodb = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("DynamoDB_"));
+    let fault = if dynamodb {
+        proxy.counts.dynamodb_calls.fetch_add(1, Ordering::Relaxed);
+        (fastrand::f64() < proxy.plan.share && !proxy.plan.kinds.is_empty())
+            .then(|| proxy.plan.kinds[fastrand::usize(..proxy.plan.kinds.len())])
+    } else {
+        None
+    };
+    match fault {
+        Some(Fault::ServerError) => {
+            proxy.counts.server_errors.fetch_add(1, Ordering::Relaxed);
+            dynamodb_error(500, "InternalServerError")
+        }
+        Some(Fault::Throttle) => {
+            proxy.counts.throttles.fetch_add(1, Ordering::Relaxed);
+            dynamodb_error(400, "ThrottlingException")
+        }
+        Some(Fault::Timeout) => {
+            proxy.counts.timeouts.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(proxy.plan.hold).await;
+            dynamodb_error(500, "InternalServerError")
+        }
+        Some(Fault::LostAnswer) => {
+            proxy.counts.lost_answers.fetch_add(1, Ordering::Relaxed);
+            let _ = send(&proxy, &parts, body).await;
+            dynamodb_error(500, "InternalServerError")
+        }
+        None => match send(&proxy, &parts, body).await {
+            Ok(response) => response,
+            Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+        },
+    }
+}
+
+async fn send(
+    proxy: &Proxy,
+    parts: &axum::http::request::Parts,
+    body: Bytes,
+) -> Result<Response, reqwest::Error> {
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut request = proxy
+        .client
+        .request(parts.method.clone(), format!("{}{path}", proxy.upstream))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            request = request.header(name, value);
+        }
+    }
+    let upstream = request.send().await?;
+    let status = upstream.status();
+    let mut headers = HeaderMap::new();
+    for (name, value) in upstream.headers() {
+        if name != "content-length" && name != "transfer-encoding" && name != "connection" {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    let bytes = upstream.bytes().await?;
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().extend(headers);
+    Ok(response)
+}
+
+fn dynamodb_error(status: u16, code: &str) -> Response {
+    let body = format!(
+        r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{code}","message":"injected by the fault proxy"}}"#
+    );
+    let mut response = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        body,
+    )
+        .into_response();
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    response.headers_mut().insert(
+        "x-amzn-errortype",
+        HeaderValue::from_str(code).unwrap_or(HeaderValue::from_static("InternalServerError")),
+    );
+    response
+}
+
+/// How a Thumbtack stand-in misbehaves on a share of requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ThumbtackFault {
+    /// 503, message not taken.
+    Unavailable,
+    /// 429 with `Retry-After: 1`, message not taken.
+    TooManyRequests,
+    /// Answers only after the client's timeout, and never takes the message.
+    SlowBeforeTaking,
+    /// Takes the message, then answers after the client's timeout: the client cannot know.
+    SlowAfterTaking,
+    /// Drops the connection without an answer, message not taken.
+    Reset,
+}
+
+/// A Thumbtack stand-in with faults, on loopback. It counts the messages it *took*, by text.
+#[derive(Debug)]
+pub struct FaultyThumbtack {
+    pub url: String,
+    /// Texts in the order they were taken (a text twice if taken twice).
+    pub taken: Arc<std::sync::Mutex<Vec<String>>>,
+    pub faults: Arc<std::sync::Mutex<HashMap<ThumbtackFault, u32>>>,
+    pub requests: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultyThumbtack {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+use std::collections::HashMap;
+
+pub async fn faulty_thumbtack(
+    share: f64,
+    kinds: Vec<ThumbtackFault>,
+    slow: Duration,
+) -> std::io::Result<FaultyThumbtack> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::service::service_fn;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let taken: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let faults: Arc<std::sync::Mutex<HashMap<ThumbtackFault, u32>>> = Arc::default();
+    let requests = Arc::new(AtomicU64::new(0));
+    let (taken2, faults2, requests2) = (
+        Arc::clone(&taken),
+        Arc::clone(&faults),
+        Arc::clone(&requests),
+    );
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (taken, faults, requests, kinds) = (
+                Arc::clone(&taken2),
+                Arc::clone(&faults2),
+                Arc::clone(&requests2),
+                kinds.clone(),
+            );
+            tokio::spawn(async move {
+                let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    let (taken, faults, requests, kinds) = (
+                        Arc::clone(&taken),
+                        Arc::clone(&faults),
+                        Arc::clone(&requests),
+                        kinds.clone(),
+                    );
+                    async move {
+                        requests.fetch_add(1, Ordering::Relaxed);
+                        let body = request
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let text = serde_json::from_slice::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| v["text"].as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        let fault = (fastrand::f64() < share && !kinds.is_empty())
+                            .then(|| kinds[fastrand::usize(..kinds.len())]);
+                        if let Some(fault) = fault {
+                            *faults
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .entry(fault)
+                                .or_default() += 1;
+                        }
+                        let take = |taken: &std::sync::Mutex<Vec<String>>| {
+                            taken
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .push(text.clone());
+                        };
+                        let answer = |status: u16| {
+                            let mut response = hyper::Response::new(Full::new(bytes_of(status)));
+                            *response.status_mut() = hyper::StatusCode::from_u16(status)
+                                .unwrap_or(hyper::StatusCode::OK);
+                            response
+                        };
+                        match fault {
+                            Some(ThumbtackFault::Unavailable) => Ok(answer(503)),
+                            Some(ThumbtackFault::TooManyRequests) => {
+                                let mut response = answer(429);
+                                response
+                                    .headers_mut()
+                                    .insert("retry-after", HeaderValue::from_static("1"));
+                                Ok(response)
+                            }
+                            Some(ThumbtackFault::SlowBeforeTaking) => {
+                                tokio::time::sleep(slow).await;
+                                Ok(answer(503))
+                            }
+                            Some(ThumbtackFault::SlowAfterTaking) => {
+                                take(&taken);
+                                tokio::time::sleep(slow).await;
+                                Ok(answer(200))
+                            }
+                            // An error from the service makes hyper drop the connection unanswered.
+                            Some(ThumbtackFault::Reset) => Err(std::io::Error::other("reset")),
+                            None => {
+                                take(&taken);
+                                Ok(answer(200))
+                            }
+                        }
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok(FaultyThumbtack {
+        url,
+        taken,
+        faults,
+        requests,
+        task,
+    })
+}
+
+fn bytes_of(status: u16) -> Bytes {
+    if status == 200 {
+        Bytes::from_static(br#"{"status":"success"}"#)
+    } else {
+        Bytes::from_static(br#"{"status":"error"}"#)
+    }
+}
