@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint validate build deploy delete smoke reply parked redrive quarantine emulator help
+.PHONY: dev test lint validate build deploy delete smoke load reliability reply parked redrive quarantine emulator help
 
 STAGE ?= dev
 
@@ -40,6 +40,14 @@ delete:
 ## smoke: play Thumbtack against a running stack (BASE_URL=..., default the local one)
 smoke:
 	@scripts/smoke.sh
+
+## load: bounded load run against make dev (LEADS=5000 MESSAGES=10000 CONCURRENCY=32 DUPLICATE_PERCENT=30)
+load:
+	@scripts/load.sh
+
+## reliability: the fault-injection figures of docs/reliability.md (starts the emulator if needed)
+reliability:
+	@scripts/reliability.sh
 
 ## reply: enqueue a pro's reply on the local reply queue (LEAD=... BUSINESS=... TEXT=... REPLY_ID=...)
 reply:

@@ -6,6 +6,8 @@ cd "$ROOT"
 
 trap stop_started EXIT
 use_emulator
+# The Lambda runtime tests run the function binaries themselves.
+cargo build --quiet --workspace --bins
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"

@@ -104,7 +104,6 @@ async fn launch_stack() -> tools::devstack::Launched {
         ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
         ("TABLE_NAME", table),
         ("REPLY_QUEUE_NAME", queue),
-        ("REPLY_VISIBILITY_SECONDS", "1".to_owned()),
         ("REPLY_RETRY_BASE_SECONDS", "1".to_owned()),
         ("PARTNER_API_USERNAME", USERNAME.to_owned()),
         ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),

@@ -7,6 +7,7 @@
 mod devstack_http;
 mod dynamo_store;
 mod inbound_flow;
+mod lambda_runtime;
 mod logs;
 mod reliability;
 mod replies;

@@ -221,7 +221,8 @@ pub async fn launch(
             },
             metrics: Metrics::off(),
         },
-        invocation_timeout: Duration::from_secs(60),
+        // Shorter than the queue's visibility timeout, as in AWS.
+        invocation_timeout: settings.reply_visibility.mul_f64(0.8),
         wait: Duration::from_secs(1),
         batch_size: 1,
         lanes: 4,

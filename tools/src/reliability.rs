@@ -341,10 +341,12 @@ pub async fn reply_faults(
     let store = DynamoStore::from_config(sdk, table);
     schema::ensure_table(store.client(), table).await?;
     let sqs = aws_sdk_sqs::Client::new(sdk);
+    // As in AWS, the visibility timeout outlasts the longest invocation, so a delivery is never
+    // handed out twice while it is being handled; retries come sooner, by the delays we set.
     let (queue_url, dlq_url) = ensure_queues(
         &sqs,
         &format!("{table}-replies.fifo"),
-        Duration::from_secs(1),
+        Duration::from_secs(6),
         run.max_receives,
     )
     .await?;
@@ -373,7 +375,7 @@ pub async fn reply_faults(
             },
             metrics: Metrics::off(),
         },
-        invocation_timeout: Duration::from_secs(60),
+        invocation_timeout: Duration::from_secs(5),
         wait: Duration::from_secs(1),
         batch_size: 1,
         lanes: 4,
@@ -481,4 +483,49 @@ pub async fn reply_faults(
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Diagnostics for a run that left replies unfinished: their ledger items, and the queues' depths.
+pub async fn describe_unfinished(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+) -> Result<String, Error> {
+    let store = DynamoStore::from_config(sdk, table);
+    let items = store
+        .client()
+        .scan()
+        .table_name(table)
+        .send()
+        .await?
+        .items
+        .unwrap_or_default();
+    let mut out = String::new();
+    for item in items {
+        if matches!(item.get("status"), Some(AttributeValue::S(s)) if s == "sending") {
+            out.push_str(&format!("{item:?}\n"));
+        }
+    }
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    for name in [
+        format!("{table}-replies.fifo"),
+        format!("{table}-replies-dlq.fifo"),
+    ] {
+        let url = sqs
+            .get_queue_url()
+            .queue_name(&name)
+            .send()
+            .await?
+            .queue_url
+            .unwrap_or_default();
+        let attributes = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .send()
+            .await?
+            .attributes
+            .unwrap_or_default();
+        out.push_str(&format!("{name}: {attributes:?}\n"));
+    }
+    Ok(out)
 }

@@ -22,7 +22,9 @@ pub struct DevSettings {
     pub password: String,
     pub endpoint: String,
     pub reply_queue: String,
-    /// Short locally, so that a failed reply is retried within seconds.
+    /// Longer than a local invocation (25 s), as AWS requires of the function timeout, so a
+    /// message is never handed out twice while it is being handled. Retries come sooner: the
+    /// handler sets their delay (`reply_retry_base`).
     pub reply_visibility: Duration,
     pub reply_max_receives: u32,
     pub reply_retry_base: Duration,
@@ -44,6 +46,10 @@ pub enum SettingsError {
     BadAddr(&'static str, String),
     #[error("PARTNER_API_USERNAME must not contain ':'")]
     BadUsername,
+    #[error(
+        "REPLY_VISIBILITY_SECONDS must leave a local invocation (80 % of it) room for one try to Thumbtack (THUMBTACK_TIMEOUT_SECONDS + 2)"
+    )]
+    VisibilityTooShort,
     #[error(transparent)]
     Config(#[from] ConfigError),
 }
@@ -66,7 +72,7 @@ impl DevSettings {
         if username.contains(':') {
             return Err(SettingsError::BadUsername);
         }
-        Ok(DevSettings {
+        let settings = DevSettings {
             addr: addr(env, "DEV_ADDR", DEFAULT_ADDR)?,
             table: or("TABLE_NAME", DEFAULT_TABLE),
             username,
@@ -75,7 +81,7 @@ impl DevSettings {
                 .optional("AWS_ENDPOINT_URL")
                 .ok_or(SettingsError::NoEmulator)?,
             reply_queue: or("REPLY_QUEUE_NAME", DEFAULT_REPLY_QUEUE),
-            reply_visibility: Duration::from_secs(env.number("REPLY_VISIBILITY_SECONDS", 5)?),
+            reply_visibility: Duration::from_secs(env.number("REPLY_VISIBILITY_SECONDS", 30)?),
             reply_max_receives: u32::try_from(env.number("REPLY_MAX_RECEIVES", 5)?).unwrap_or(5),
             reply_retry_base: Duration::from_secs(env.number("REPLY_RETRY_BASE_SECONDS", 2)?),
             thumbtack_base_url: env.optional("THUMBTACK_API_BASE_URL"),
@@ -83,6 +89,12 @@ impl DevSettings {
             thumbtack_password: or("THUMBTACK_API_PASSWORD", DEFAULT_THUMBTACK_PASSWORD),
             thumbtack_timeout: Duration::from_secs(env.number("THUMBTACK_TIMEOUT_SECONDS", 10)?),
             sandbox_addr: addr(env, "SANDBOX_ADDR", DEFAULT_SANDBOX_ADDR)?,
-        })
+        };
+        if settings.reply_visibility.mul_f64(0.8)
+            <= settings.thumbtack_timeout + Duration::from_secs(2)
+        {
+            return Err(SettingsError::VisibilityTooShort);
+        }
+        Ok(settings)
     }
 }

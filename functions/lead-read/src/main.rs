@@ -9,13 +9,20 @@ use std::convert::Infallible;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let settings = read_settings(&Env::process())?;
-    let sdk = aws::sdk_config().await;
-    let deps = ReadDeps {
-        store: DynamoStore::from_config(&sdk, settings.table),
-    };
+    let deps = init().await.inspect_err(|error| {
+        // The line Lambda's logs show before it reports the failed init.
+        tracing::error!(%error, "init failed; the function cannot start");
+    })?;
     lambda_http::run(service_fn(|request| async {
         Ok::<_, Infallible>(lead_read::handler::handle(&deps, request).await)
     }))
     .await
+}
+
+async fn init() -> Result<ReadDeps<DynamoStore>, Error> {
+    let settings = read_settings(&Env::process())?;
+    let sdk = aws::sdk_config().await;
+    Ok(ReadDeps {
+        store: DynamoStore::from_config(&sdk, settings.table),
+    })
 }

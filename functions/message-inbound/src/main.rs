@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. The logic is in `handler`.
 
 use adapters::config::{Env, inbound_settings};
-use adapters::secrets::partner_credentials;
+use adapters::secrets::{PartnerCredentials, partner_credentials};
 use adapters::{DynamoStore, aws};
 use app::auth::CredentialSource;
 use app::metrics::Metrics;
@@ -12,6 +12,18 @@ use std::convert::Infallible;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
+    let deps = init().await.inspect_err(|error| {
+        // The line Lambda's logs show before it reports the failed init.
+        tracing::error!(%error, "init failed; the function cannot start");
+    })?;
+    lambda_http::run(service_fn(|request| async {
+        http_api::panic_if_asked(&request);
+        Ok::<_, Infallible>(message_inbound::handler::handle(&deps, request).await)
+    }))
+    .await
+}
+
+async fn init() -> Result<InboundDeps<DynamoStore, PartnerCredentials>, Error> {
     let settings = inbound_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
     let deps = InboundDeps {
@@ -19,10 +31,7 @@ async fn main() -> Result<(), Error> {
         credentials: partner_credentials(&settings.credentials, &sdk),
         metrics: Metrics::configured(settings.metrics_namespace, "message-inbound"),
     };
-    // Read the credentials in init: the first request must not wait for Secrets Manager.
+    // Read the credentials now: the first request must not wait for Secrets Manager.
     deps.credentials.accepted().await?;
-    lambda_http::run(service_fn(|request| async {
-        Ok::<_, Infallible>(message_inbound::handler::handle(&deps, request).await)
-    }))
-    .await
+    Ok(deps)
 }

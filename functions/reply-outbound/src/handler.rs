@@ -70,19 +70,27 @@ async fn process_group<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deadline: Instant,
 ) -> Vec<String> {
     let mut failed = Vec::new();
-    let mut blocked = false;
+    // Once a record is left for redelivery, the rest of its group is held back with it: for as
+    // long as the queue holds the head back, or not at all when this invocation ran out of time.
+    let mut held: Option<Option<Duration>> = None;
     for record in records {
         let id = record.message_id.clone().unwrap_or_default();
-        if !blocked && Instant::now() + deps.policy.attempt_budget >= deadline {
+        if held.is_none() && Instant::now() + deps.policy.attempt_budget >= deadline {
             tracing::warn!(message_id = %id, "no time left in this invocation; left for redelivery");
-            blocked = true;
+            held = Some(Some(Duration::ZERO));
         }
-        if blocked {
+        if let Some(delay) = held {
+            if let (Some(delay), Some(receipt)) = (delay, record.receipt_handle.as_deref())
+                && let Err(error) = deps.queue.retry_later(receipt, delay).await
+            {
+                tracing::warn!(error = %app::error_chain(&error), "could not hold back a record");
+            }
             failed.push(id);
             continue;
         }
-        if process_record(deps, group, record, deadline).await == Disposition::RetryLater {
-            blocked = true;
+        let outcome = process_record(deps, group, record, deadline).await;
+        if outcome.disposition() == Disposition::RetryLater {
+            held = Some(outcome.redelivery_delay());
             failed.push(id);
         }
     }
@@ -94,7 +102,7 @@ async fn process_record<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     group: &str,
     record: &SqsMessage,
     deadline: Instant,
-) -> Disposition {
+) -> Outcome {
     let number = |name: &str| {
         record
             .attributes
@@ -123,7 +131,7 @@ async fn process_record<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         let started = Instant::now();
         let outcome = deliver(deps, &delivery, deadline).await;
         report(&deps.metrics, &outcome, started);
-        outcome.disposition()
+        outcome
     }
     .instrument(span)
     .await
@@ -179,7 +187,7 @@ fn report(metrics: &Metrics, outcome: &Outcome, started: Instant) {
             );
             metrics.count("ReplyFailures", Some(("Reason", why.as_str())));
         }
-        Outcome::Busy | Outcome::StorageUnavailable | Outcome::NoTimeLeft => {
+        Outcome::Busy { .. } | Outcome::StorageUnavailable { .. } | Outcome::NoTimeLeft => {
             tracing::warn!(outcome = kind, latency_ms, "reply left for redelivery")
         }
     }

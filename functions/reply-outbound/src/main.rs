@@ -7,9 +7,22 @@ use app::metrics::Metrics;
 use app::replies::ReplyDeps;
 use lambda_runtime::{Error, service_fn};
 
+type Deps = ReplyDeps<DynamoStore, HttpThumbtack, SqsReplyQueue>;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
+    let deps = init().await.inspect_err(|error| {
+        // The line Lambda's logs show before it reports the failed init.
+        tracing::error!(%error, "init failed; the function cannot start");
+    })?;
+    lambda_runtime::run(service_fn(|event| {
+        reply_outbound::handler::handle(&deps, event)
+    }))
+    .await
+}
+
+async fn init() -> Result<Deps, Error> {
     let settings = reply_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
     let credentials = thumbtack_credentials(&settings.thumbtack_credentials, &sdk);
@@ -20,10 +33,7 @@ async fn main() -> Result<(), Error> {
         policy: settings.policy,
         metrics: Metrics::configured(settings.metrics_namespace, "reply-outbound"),
     };
-    // Read the credentials in init: the first batch must not wait for Secrets Manager.
+    // Read the credentials now: the first batch must not wait for Secrets Manager.
     deps.thumbtack.warm_up().await?;
-    lambda_runtime::run(service_fn(|event| {
-        reply_outbound::handler::handle(&deps, event)
-    }))
-    .await
+    Ok(deps)
 }

@@ -168,8 +168,14 @@ pub enum Outcome {
         delay: Duration,
         error: String,
     },
-    Busy,
-    StorageUnavailable,
+    /// Another delivery holds the claim; back to the queue for `delay`.
+    Busy {
+        delay: Duration,
+    },
+    /// The ledger or the queue failed; back to the queue (for `delay`, when it could be set).
+    StorageUnavailable {
+        delay: Option<Duration>,
+    },
     NoTimeLeft,
 }
 
@@ -181,9 +187,18 @@ impl Outcome {
             | Outcome::Parked { .. }
             | Outcome::Failed { .. } => Disposition::Done,
             Outcome::Retrying { .. }
-            | Outcome::Busy
-            | Outcome::StorageUnavailable
+            | Outcome::Busy { .. }
+            | Outcome::StorageUnavailable { .. }
             | Outcome::NoTimeLeft => Disposition::RetryLater,
+        }
+    }
+
+    /// How long the queue holds the message back before delivering it again, when we set it.
+    pub fn redelivery_delay(&self) -> Option<Duration> {
+        match self {
+            Outcome::Retrying { delay, .. } | Outcome::Busy { delay } => Some(*delay),
+            Outcome::StorageUnavailable { delay } => *delay,
+            _ => None,
         }
     }
 
@@ -194,8 +209,8 @@ impl Outcome {
             Outcome::Parked { .. } => "parked",
             Outcome::Failed { .. } => "failed",
             Outcome::Retrying { .. } => "retrying",
-            Outcome::Busy => "busy",
-            Outcome::StorageUnavailable => "storage_unavailable",
+            Outcome::Busy { .. } => "busy",
+            Outcome::StorageUnavailable { .. } => "storage_unavailable",
             Outcome::NoTimeLeft => "no_time_left",
         }
     }
@@ -231,7 +246,7 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         Ok(Claim::AlreadySent) => return Outcome::AlreadySent,
         Ok(Claim::Busy) => {
             let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
-            return retry_later(deps, delivery, delay, Outcome::Busy).await;
+            return retry_later(deps, delivery, delay, Outcome::Busy { delay }).await;
         }
         Ok(Claim::Conflict { reason }) => {
             return park(deps, delivery, reason, FailureKind::Conflict).await;
@@ -359,7 +374,7 @@ async fn park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             // Not parked, so not acknowledged: the queue delivers it again (and its own redrive
             // policy moves it to the DLQ after maxReceiveCount).
             tracing::error!(error = %chain(&error), "could not park the message");
-            Outcome::StorageUnavailable
+            Outcome::StorageUnavailable { delay: None }
         }
     }
 }
@@ -371,7 +386,8 @@ async fn storage_unavailable<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
 ) -> Outcome {
     tracing::error!(error = %chain(error), "reply ledger unavailable");
     let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
-    retry_later(deps, delivery, delay, Outcome::StorageUnavailable).await
+    let outcome = Outcome::StorageUnavailable { delay: Some(delay) };
+    retry_later(deps, delivery, delay, outcome).await
 }
 
 async fn retry_later<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(

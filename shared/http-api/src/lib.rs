@@ -13,7 +13,9 @@ pub mod testing;
 
 pub use error::ApiError;
 pub use quarantine::{count_outcome, quarantined};
-pub use request::{MAX_BODY_BYTES, as_text, authenticate, body_within_limit, request_id};
+pub use request::{
+    MAX_BODY_BYTES, as_text, authenticate, body_within_limit, panic_if_asked, request_id,
+};
 pub use response::{json, respond};
 
 /// What the inbound functions (leads, messages) need.

@@ -51,3 +51,19 @@ pub fn as_text(body: &[u8]) -> Result<&str, ApiError> {
         ))
     })
 }
+
+/// Test seam, in debug builds only: with `LAMBDA_TEST_SEAMS=1` in the environment, a request
+/// carrying an `x-test-panic` header panics, so a test can show that a panic fails only its own
+/// invocation. Release builds compile it to nothing.
+#[cfg(debug_assertions)]
+pub fn panic_if_asked(request: &Request) {
+    if std::env::var_os("LAMBDA_TEST_SEAMS").is_some()
+        && request.headers().contains_key("x-test-panic")
+    {
+        panic!("panic requested through the test seam");
+    }
+}
+
+#[cfg(not(debug_assertions))]
+#[inline]
+pub fn panic_if_asked(_request: &Request) {}

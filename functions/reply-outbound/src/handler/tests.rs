@@ -99,8 +99,14 @@ async fn a_mixed_batch_returns_exactly_the_failed_ids_and_the_rest_of_their_grou
         deps.queue.parked()[0].0,
         "44444444-4444-4444-8444-444444444444"
     );
-    // The second reply of lead-a was not even tried: it must not overtake the first.
+    // The second reply of lead-a was not even tried: it must not overtake the first, and the queue
+    // holds it back exactly as long as the first.
     assert!(deps.ledger.reply("reply-a2").is_none());
+    let delays = deps.queue.delays();
+    assert_eq!(delays.len(), 2, "{delays:?}");
+    assert_eq!(delays[0].0, "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a-receipt-1");
+    assert_eq!(delays[1].0, "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a-receipt-3");
+    assert_eq!(delays[0].1, delays[1].1);
 }
 
 #[tokio::test]

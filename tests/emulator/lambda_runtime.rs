@@ -1,0 +1,446 @@
+//! The real function binaries under a small Lambda Runtime API of our own (the
+//! `/2018-06-01/runtime/invocation/next`, `/response` and `/error` protocol), with real event
+//! shapes: API Gateway REST (v1) and HTTP API (v2) with base64 bodies, SQS batches.
+
+use crate::support::*;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+const REST_POST: &str = include_str!("../fixtures/events/apigw-rest-post-lead.json");
+const HTTP_POST: &str = include_str!("../fixtures/events/apigw-http-post-lead.json");
+const REST_GET: &str = include_str!("../fixtures/events/apigw-rest-get-lead.json");
+const SQS_EVENT: &str = include_str!("../fixtures/events/sqs-fifo-replies.json");
+
+/// What the function answered for one invocation.
+#[derive(Debug)]
+enum Answer {
+    Response(Value),
+    Error(Value),
+}
+
+#[derive(Default)]
+struct RuntimeState {
+    next: tokio::sync::Mutex<Option<mpsc::Receiver<(String, Value)>>>,
+    waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
+}
+
+/// The Runtime API a Lambda function polls, on loopback.
+struct RuntimeApi {
+    address: String,
+    events: mpsc::Sender<(String, Value)>,
+    state: Arc<RuntimeState>,
+    counter: std::sync::atomic::AtomicU32,
+}
+
+impl RuntimeApi {
+    async fn start() -> RuntimeApi {
+        let (events, receiver) = mpsc::channel(16);
+        let state = Arc::new(RuntimeState {
+            next: tokio::sync::Mutex::new(Some(receiver)),
+            ..RuntimeState::default()
+        });
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(respond),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        RuntimeApi {
+            address,
+            events,
+            state,
+            counter: Default::default(),
+        }
+    }
+
+    /// Hands `event` to the function and waits for its answer.
+    async fn invoke(&self, event: Value) -> Answer {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("invocation-{n}");
+        let (sender, receiver) = oneshot::channel();
+        self.state
+            .waiting
+            .lock()
+            .unwrap()
+            .insert(id.clone(), sender);
+        self.events.send((id, event)).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(30), receiver)
+            .await
+            .expect("the function answered in time")
+            .unwrap()
+    }
+}
+
+async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
+    let mut guard = state.next.lock().await;
+    let Some(receiver) = guard.as_mut() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Some((id, event)) = receiver.recv().await else {
+        return StatusCode::GONE.into_response();
+    };
+    let deadline = app::now_millis() + 30_000;
+    let mut headers = HeaderMap::new();
+    headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
+    headers.insert(
+        "lambda-runtime-deadline-ms",
+        deadline.to_string().parse().unwrap(),
+    );
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:123456789012:function:under-test"
+            .parse()
+            .unwrap(),
+    );
+    headers.insert(
+        "lambda-runtime-trace-id",
+        "Root=1-00000000-000000000000000000000000".parse().unwrap(),
+    );
+    (headers, event.to_string()).into_response()
+}
+
+async fn respond(
+    State(state): State<Arc<RuntimeState>>,
+    Path(id): Path<String>,
+    body: String,
+) -> StatusCode {
+    answer(
+        &state,
+        &id,
+        Answer::Response(serde_json::from_str(&body).unwrap_or(Value::String(body))),
+    )
+}
+
+async fn error(
+    State(state): State<Arc<RuntimeState>>,
+    Path(id): Path<String>,
+    body: String,
+) -> StatusCode {
+    answer(
+        &state,
+        &id,
+        Answer::Error(serde_json::from_str(&body).unwrap_or(Value::String(body))),
+    )
+}
+
+fn answer(state: &RuntimeState, id: &str, answer: Answer) -> StatusCode {
+    if let Some(sender) = state.waiting.lock().unwrap().remove(id) {
+        let _ = sender.send(answer);
+    }
+    StatusCode::ACCEPTED
+}
+
+/// The debug build of a function binary (`make test` builds them first).
+fn binary(name: &str) -> std::path::PathBuf {
+    let debug = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = debug.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` (make test does)",
+        path.display()
+    );
+    path
+}
+
+/// A function process polling `runtime`, with the environment Lambda and our template give it.
+fn launch(name: &str, runtime: &RuntimeApi, env: &[(&str, String)]) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(binary(name));
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env(
+            "AWS_ENDPOINT_URL",
+            std::env::var("AWS_ENDPOINT_URL").unwrap(),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.spawn().unwrap()
+}
+
+fn inbound_env(table: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("TABLE_NAME", table.to_owned()),
+        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
+        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
+        ("METRICS_NAMESPACE", "ThumbtackPartner/test".to_owned()),
+        ("LAMBDA_TEST_SEAMS", "1".to_owned()),
+    ]
+}
+
+fn authorization() -> String {
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{USERNAME}:{PASSWORD}"))
+    )
+}
+
+fn rest_post(body: &str, base64: bool) -> Value {
+    let mut event: Value = serde_json::from_str(REST_POST).unwrap();
+    event["headers"]["Authorization"] = json!(authorization());
+    event["multiValueHeaders"]["Authorization"] = json!([authorization()]);
+    event["body"] = json!(if base64 {
+        STANDARD.encode(body)
+    } else {
+        body.to_owned()
+    });
+    event["isBase64Encoded"] = json!(base64);
+    event
+}
+
+fn http_post(path: &str, body: &str, base64: bool, authorization: &str) -> Value {
+    let mut event: Value = serde_json::from_str(HTTP_POST).unwrap();
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["headers"]["authorization"] = json!(authorization);
+    event["body"] = json!(if base64 {
+        STANDARD.encode(body)
+    } else {
+        body.to_owned()
+    });
+    event["isBase64Encoded"] = json!(base64);
+    event
+}
+
+fn response_of(answer: Answer) -> Value {
+    match answer {
+        Answer::Response(value) => value,
+        Answer::Error(error) => panic!("the function failed: {error}"),
+    }
+}
+
+fn body_of(response: &Value) -> Value {
+    serde_json::from_str(response["body"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_lead_binary_answers_rest_and_http_api_events_with_text_and_base64_bodies() {
+    let store = fresh_store().await;
+    let runtime = RuntimeApi::start().await;
+    let _function = launch("lead-inbound", &runtime, &inbound_env(store.table()));
+
+    let first = response_of(runtime.invoke(rest_post(LEAD, false)).await);
+    assert_eq!(first["statusCode"], 200, "{first}");
+    assert_eq!(body_of(&first)["status"], "stored");
+
+    let again = response_of(
+        runtime
+            .invoke(http_post("/v1/lead", LEAD, true, &authorization()))
+            .await,
+    );
+    assert_eq!(again["statusCode"], 200, "{again}");
+    assert_eq!(body_of(&again)["status"], "duplicate");
+
+    let refused = response_of(
+        runtime
+            .invoke(http_post("/v1/lead", LEAD, false, "Basic d3Jvbmc6d3Jvbmc="))
+            .await,
+    );
+    assert_eq!(refused["statusCode"], 401);
+    assert!(
+        refused["headers"]["www-authenticate"]
+            .as_str()
+            .unwrap()
+            .starts_with("Basic realm=")
+    );
+
+    let invalid = response_of(
+        runtime
+            .invoke(http_post(
+                "/v1/lead",
+                "{\"leadID\": 5}",
+                true,
+                &authorization(),
+            ))
+            .await,
+    );
+    assert_eq!(invalid["statusCode"], 400);
+    assert_eq!(body_of(&invalid)["fields"][0]["path"], "leadID");
+}
+
+#[tokio::test]
+async fn the_message_and_read_binaries_answer_their_events() {
+    let store = fresh_store().await;
+    let inbound = RuntimeApi::start().await;
+    let _lead = launch("lead-inbound", &inbound, &inbound_env(store.table()));
+    response_of(inbound.invoke(rest_post(LEAD, false)).await);
+    let messages = RuntimeApi::start().await;
+    let _message = launch("message-inbound", &messages, &inbound_env(store.table()));
+    let stored = response_of(
+        messages
+            .invoke(http_post("/v1/message", MESSAGE, true, &authorization()))
+            .await,
+    );
+    assert_eq!(stored["statusCode"], 200, "{stored}");
+
+    let reads = RuntimeApi::start().await;
+    let _read = launch(
+        "lead-read",
+        &reads,
+        &[("TABLE_NAME", store.table().to_owned())],
+    );
+    let view = response_of(reads.invoke(serde_json::from_str(REST_GET).unwrap()).await);
+    assert_eq!(view["statusCode"], 200, "{view}");
+    let body = body_of(&view);
+    assert_eq!(body["lead"]["leadID"], LEAD_ID);
+    assert_eq!(body["messages"][0]["id"], "8699842694484326245");
+}
+
+#[tokio::test]
+async fn a_panic_fails_only_its_own_invocation_and_the_next_one_is_served() {
+    let store = fresh_store().await;
+    let runtime = RuntimeApi::start().await;
+    let mut function = launch("lead-inbound", &runtime, &inbound_env(store.table()));
+    let mut panicking = http_post("/v1/lead", LEAD, false, &authorization());
+    panicking["headers"]["x-test-panic"] = json!("1");
+    match runtime.invoke(panicking).await {
+        Answer::Error(error) => assert!(error.to_string().contains("panic"), "{error}"),
+        Answer::Response(response) => panic!("expected an error, got {response}"),
+    }
+    let next = response_of(
+        runtime
+            .invoke(http_post("/v1/lead", LEAD, false, &authorization()))
+            .await,
+    );
+    assert_eq!(
+        next["statusCode"], 200,
+        "the same process served the next request"
+    );
+    assert!(function.try_wait().unwrap().is_none(), "still running");
+}
+
+#[tokio::test]
+async fn a_missing_setting_fails_init_with_a_message_that_names_it() {
+    let runtime = RuntimeApi::start().await;
+    let function = launch(
+        "lead-inbound",
+        &runtime,
+        &[("PARTNER_API_USERNAME", "thumbtack".to_owned())],
+    );
+    let output = tokio::time::timeout(Duration::from_secs(20), function.wait_with_output())
+        .await
+        .expect("init ends")
+        .unwrap();
+    assert!(!output.status.success());
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(logs.contains("TABLE_NAME must be set"), "{logs}");
+    assert!(logs.contains("init failed"), "{logs}");
+}
+
+#[tokio::test]
+async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let store = fresh_store().await;
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    let (queue_url, dlq_url) = adapters::sqs::ensure_queues(
+        &sqs,
+        &format!("{}.fifo", unique_name("runtime-replies")),
+        Duration::from_secs(30),
+        5,
+    )
+    .await
+    .unwrap();
+    let thumbtack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/business/286845156044809661/lead/lead-a/message"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&thumbtack)
+        .await;
+    let runtime = RuntimeApi::start().await;
+    let _function = launch(
+        "reply-outbound",
+        &runtime,
+        &[
+            ("TABLE_NAME", store.table().to_owned()),
+            ("REPLY_QUEUE_URL", queue_url),
+            ("REPLY_DLQ_URL", dlq_url),
+            ("THUMBTACK_API_BASE_URL", thumbtack.uri()),
+            ("THUMBTACK_API_USERNAME", "partner".to_owned()),
+            ("THUMBTACK_API_PASSWORD", "secret".to_owned()),
+            ("THUMBTACK_TIMEOUT_SECONDS", "2".to_owned()),
+            ("REPLY_MAX_RECEIVES", "5".to_owned()),
+            ("REPLY_RETRY_BASE_SECONDS", "1".to_owned()),
+        ],
+    );
+    // The fixture's receipt handles are not the queue's: the delays fail and are only logged.
+    let response = response_of(
+        runtime
+            .invoke(serde_json::from_str(SQS_EVENT).unwrap())
+            .await,
+    );
+    let mut failed: Vec<&str> = response["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap())
+        .collect();
+    failed.sort_unstable();
+    assert_eq!(
+        failed,
+        [
+            "11111111-1111-4111-8111-111111111111",
+            "33333333-3333-4333-8333-333333333333"
+        ],
+        "lead-a failed and held its second reply back; lead-b was sent; the poison record was parked"
+    );
+    let sent: Vec<String> = thumbtack
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("lead-b"))
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            r#"{"text":"First reply to B"}"#,
+            r#"{"text":"Second reply to B"}"#
+        ]
+    );
+}

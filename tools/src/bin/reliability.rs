@@ -1,0 +1,126 @@
+//! `make reliability`: the fault-injection experiments at full size, printed as the tables of
+//! docs/reliability.md. Needs the emulator (the make target starts one).
+
+use adapters::aws;
+use adapters::config::Env;
+use std::process::ExitCode;
+use std::time::Duration;
+use tools::faults::{ALL_FAULTS, ThumbtackFault};
+use tools::reliability::{
+    ReplyReport, ReplyRun, StorageReport, StorageRun, reply_faults, storage_faults,
+};
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("reliability: {}", app::error_chain(&*error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+    let env = Env::process();
+    let endpoint = env.required("AWS_ENDPOINT_URL")?;
+    let leads = usize::try_from(env.number("LEADS", 500)?)?;
+    let replies = usize::try_from(env.number("REPLIES", 200)?)?;
+    let sdk = aws::sdk_config().await;
+    let stamp = app::now_millis();
+    let mut good = true;
+    // MIX=<n> runs only the n-th reply experiment (for investigating one).
+    let only = env.optional("MIX").and_then(|m| m.parse::<usize>().ok());
+
+    println!(
+        "Storage faults: {leads} leads and {} messages, concurrency 16, Thumbtack retrying every non-2xx\n",
+        leads * 2
+    );
+    println!("{}", StorageReport::HEADER);
+    for share in [0.10, 0.50] {
+        if only.is_some() {
+            continue;
+        }
+        let run = StorageRun {
+            leads,
+            messages_per_lead: 2,
+            share,
+            kinds: ALL_FAULTS.to_vec(),
+            concurrency: 16,
+            max_deliveries: 100,
+        };
+        let table = format!("reliability-storage-{}-{stamp}", (share * 100.0) as u32);
+        let report = storage_faults(&run, &sdk, &endpoint, &table).await?;
+        println!("{}", report.row());
+        good &= report.acknowledged_but_missing == 0
+            && report.stored_twice == 0
+            && report.stored_differently == 0;
+    }
+
+    println!(
+        "\nThumbtack faults on the reply path: {replies} replies across 20 leads, client timeout 300 ms, maxReceiveCount 5\n"
+    );
+    println!("{}", ReplyReport::HEADER);
+    let mixes = [
+        (
+            0.30,
+            vec![
+                ThumbtackFault::Unavailable,
+                ThumbtackFault::TooManyRequests,
+                ThumbtackFault::SlowBeforeTaking,
+                ThumbtackFault::Reset,
+            ],
+        ),
+        (
+            0.60,
+            vec![
+                ThumbtackFault::Unavailable,
+                ThumbtackFault::TooManyRequests,
+                ThumbtackFault::SlowBeforeTaking,
+                ThumbtackFault::Reset,
+            ],
+        ),
+        (0.30, vec![ThumbtackFault::SlowAfterTaking]),
+    ];
+    for (index, (share, kinds)) in mixes.into_iter().enumerate() {
+        if only.is_some_and(|o| o != index) {
+            continue;
+        }
+        let slow_after = kinds.contains(&ThumbtackFault::SlowAfterTaking);
+        let run = ReplyRun {
+            replies,
+            leads: 20,
+            share,
+            kinds,
+            client_timeout: Duration::from_millis(300),
+            max_receives: 5,
+            limit: Duration::from_secs(300),
+        };
+        let table = format!("reliability-replies-{index}-{stamp}");
+        let report = reply_faults(&run, &sdk, &table).await?;
+        println!("{}", report.row());
+        if report.unfinished > 0 {
+            eprintln!(
+                "{}",
+                tools::reliability::describe_unfinished(&sdk, &table).await?
+            );
+        }
+        good &=
+            report.unfinished == 0 && report.sent_not_taken == 0 && report.leads_out_of_order == 0;
+        good &= if slow_after {
+            report.extra_takes as u64 <= report.slow_after_taking
+        } else {
+            report.taken_twice == 0 && report.failed_but_taken == 0
+        };
+    }
+    println!(
+        "\nreliability: {}",
+        if good {
+            "all invariants held"
+        } else {
+            "AN INVARIANT FAILED"
+        }
+    );
+    Ok(good)
+}
