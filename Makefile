@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint validate build deploy delete smoke load reliability reply parked redrive quarantine emulator help
+.PHONY: dev test lint validate build deploy delete smoke load reliability fuzz reply parked redrive quarantine emulator help
 
 STAGE ?= dev
 
@@ -48,6 +48,10 @@ load:
 ## reliability: the fault-injection figures of docs/reliability.md (starts the emulator if needed)
 reliability:
 	@scripts/reliability.sh
+
+## fuzz: libFuzzer on the parsers and the auth header, FUZZ_SECONDS each (needs cargo-fuzz; see scripts/fuzz.sh)
+fuzz:
+	@scripts/fuzz.sh
 
 ## reply: enqueue a pro's reply on the local reply queue (LEAD=... BUSINESS=... TEXT=... REPLY_ID=...)
 reply:

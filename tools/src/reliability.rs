@@ -369,7 +369,9 @@ pub async fn reply_faults(
                 redelivery_base: Duration::from_secs(1),
                 redelivery_cap: Duration::from_secs(2),
                 max_receives: run.max_receives,
-                lease: Duration::from_secs(5),
+                // Outlives the queue's visibility timeout: locally nothing kills a slow delivery
+                // at its deadline, as Lambda does, so the claim must hold until it is redelivered.
+                lease: Duration::from_secs(10),
                 attempt_budget: run.client_timeout + Duration::from_secs(1),
                 ..RetryPolicy::default()
             },
@@ -489,6 +491,7 @@ pub async fn reply_faults(
 pub async fn describe_unfinished(
     sdk: &aws_config::SdkConfig,
     table: &str,
+    replies: usize,
 ) -> Result<String, Error> {
     let store = DynamoStore::from_config(sdk, table);
     let items = store
@@ -500,11 +503,20 @@ pub async fn describe_unfinished(
         .items
         .unwrap_or_default();
     let mut out = String::new();
-    for item in items {
+    let mut recorded = std::collections::HashSet::new();
+    for item in &items {
+        if let Some(AttributeValue::S(id)) = item.get("replyID") {
+            recorded.insert(id.clone());
+        }
         if matches!(item.get("status"), Some(AttributeValue::S(s)) if s == "sending") {
             out.push_str(&format!("{item:?}\n"));
         }
     }
+    let missing: Vec<String> = (0..replies)
+        .map(|i| format!("{table}-r{i}"))
+        .filter(|id| !recorded.contains(id))
+        .collect();
+    out.push_str(&format!("reply ids without a ledger record: {missing:?}\n"));
     let sqs = aws_sdk_sqs::Client::new(sdk);
     for name in [
         format!("{table}-replies.fifo"),

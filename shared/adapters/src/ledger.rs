@@ -162,10 +162,14 @@ impl DynamoStore {
 
 impl ReplyLedger for DynamoStore {
     async fn claim(&self, claim: ReplyClaim<'_>) -> Result<Claim, StoreError> {
-        if self.create_reply(&claim).await? {
+        let reply = claim.reply;
+        // Redeliveries are common (retries, redrives): a read first spares them a transaction
+        // that would fail on its condition. That costs capacity in DynamoDB, and in moto a failed
+        // transaction restores a whole-table snapshot, undoing concurrent writes.
+        let known = self.get(reply_key(reply)).await?.is_some();
+        if !known && self.create_reply(&claim).await? {
             return Ok(Claim::Claimed { attempt: 1 });
         }
-        let reply = claim.reply;
         let guard_key = Item::from([
             (PK.to_owned(), s(reply_guard_pk(&reply.reply_id))),
             (SK.to_owned(), s(REPLY_GUARD_SK)),

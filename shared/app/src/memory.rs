@@ -16,6 +16,7 @@ use std::time::Duration;
 pub struct MemoryStore {
     state: Mutex<State>,
     failing: AtomicBool,
+    sent_failures: std::sync::atomic::AtomicU32,
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +41,11 @@ struct StoredReply {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The next `times` attempts to record a reply as sent fail as if storage were unavailable.
+    pub fn fail_recording_sent(&self, times: u32) {
+        self.sent_failures.store(times, Ordering::SeqCst);
     }
 
     /// From now on every call fails as if storage were unavailable.
@@ -277,6 +283,13 @@ impl ReplyLedger for MemoryStore {
         _status: u16,
         _now: u64,
     ) -> Result<(), StoreError> {
+        let left = self.sent_failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.sent_failures.store(left - 1, Ordering::SeqCst);
+            return Err(StoreError::Unavailable(
+                "injected fault recording sent".into(),
+            ));
+        }
         self.update(reply, |stored| {
             stored.record.status = ReplyStatus::Sent;
             stored.record.error = None;

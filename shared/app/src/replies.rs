@@ -265,10 +265,7 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             Ok(accepted) => {
                 let send_latency = call_started.elapsed();
                 let now = now_millis();
-                if let Err(error) = deps.ledger.mark_sent(&reply, accepted.status, now).await {
-                    // Thumbtack has it: acknowledging avoids a second send; the record lags.
-                    tracing::error!(error = %chain(&error), "reply sent but its state could not be recorded");
-                }
+                record_sent(deps, &reply, accepted.status, now, deadline).await;
                 let first_response = match deps.ledger.first_reply(&reply.lead_id, now).await {
                     Ok(created) => created.map(|seconds| {
                         Duration::from_millis(now.saturating_sub(seconds.saturating_mul(1000)))
@@ -333,6 +330,34 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         error: detail,
     };
     retry_later(deps, delivery, delay, outcome).await
+}
+
+/// Writes `sent`, trying again for as long as the invocation allows: once Thumbtack has the
+/// message, a reply left `sending` would be sent again after its lease. If the ledger stays
+/// unreachable, the message is acknowledged all the same (a second send is worse than a record
+/// that lags) and the error is logged with the reply id.
+async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    reply: &ReplyRequest,
+    status: u16,
+    now: u64,
+    deadline: Instant,
+) {
+    let mut wait = deps.policy.backoff_base;
+    loop {
+        match deps.ledger.mark_sent(reply, status, now).await {
+            Ok(()) => return,
+            Err(error) if Instant::now() + wait + deps.policy.attempt_budget < deadline => {
+                tracing::warn!(error = %chain(&error), "could not record the send yet; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(deps.policy.backoff_cap);
+            }
+            Err(error) => {
+                tracing::error!(error = %chain(&error), "reply sent but its state could not be recorded");
+                return;
+            }
+        }
+    }
 }
 
 async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(

@@ -344,3 +344,34 @@ async fn the_first_reply_sent_for_a_lead_reports_the_time_since_the_lead_was_cre
     };
     assert_eq!(first_response, None, "only the first reply counts");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_send_that_cannot_be_recorded_at_once_is_recorded_on_a_later_try_without_a_second_send() {
+    let deps = deps(vec![]);
+    deps.ledger.fail_recording_sent(2);
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert!(matches!(outcome, Outcome::Sent { .. }), "{outcome:?}");
+    assert_eq!(deps.ledger.reply("r-1").unwrap().status, ReplyStatus::Sent);
+    assert_eq!(deps.thumbtack.calls().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_that_can_never_be_recorded_is_still_acknowledged_and_never_sent_again() {
+    let deps = deps(vec![]);
+    deps.ledger.fail_recording_sent(u32::MAX);
+    // The deadline is a real-clock instant: keep it close so the retries end quickly.
+    let deadline =
+        std::time::Instant::now() + deps.policy.attempt_budget + Duration::from_millis(200);
+    let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
+    assert_eq!(
+        outcome.disposition(),
+        Disposition::Done,
+        "acknowledged: a second send is worse"
+    );
+    assert_eq!(
+        deps.ledger.reply("r-1").unwrap().status,
+        ReplyStatus::Sending,
+        "the record lags"
+    );
+    assert_eq!(deps.thumbtack.calls().len(), 1);
+}

@@ -12,6 +12,14 @@ use tools::reliability::{
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
+    // Warnings and errors of the code under test, on stderr (RUST_LOG to see more).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     match run().await {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -103,7 +111,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
         if report.unfinished > 0 {
             eprintln!(
                 "{}",
-                tools::reliability::describe_unfinished(&sdk, &table).await?
+                tools::reliability::describe_unfinished(&sdk, &table, replies).await?
             );
         }
         good &=
