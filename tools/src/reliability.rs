@@ -12,6 +12,7 @@ use app::auth::{Credential, StaticCredentials};
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine as _;
 use futures::StreamExt;
 use http_api::InboundDeps;
 use lambda_http::http::HeaderValue;
@@ -24,6 +25,26 @@ use tokio::sync::watch;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const LEAD: &str = include_str!("../../tests/fixtures/lead.json");
+/// Credentials of the runs, distinctive so that a log scan can look for them.
+pub const PARTNER_PASSWORD: &str = "partner-pw-71d3";
+pub const THUMBTACK_PASSWORD: &str = "thumbtack-pw-9c2e";
+
+/// What must never appear in a log line of the runs: the credentials (plain and base64) and the
+/// texts of leads, messages and replies.
+pub fn secrets_of_the_runs() -> Vec<String> {
+    use base64::Engine as _;
+    let encode = |pair: &str| base64::engine::general_purpose::STANDARD.encode(pair);
+    vec![
+        PARTNER_PASSWORD.to_owned(),
+        THUMBTACK_PASSWORD.to_owned(),
+        encode(&format!("thumbtack:{PARTNER_PASSWORD}")),
+        encode(&format!("partner:{THUMBTACK_PASSWORD}")),
+        "of the reliability run".to_owned(),
+        " about lead ".to_owned(),
+        " to lead ".to_owned(),
+        "Jay J.".to_owned(),
+    ]
+}
 const MESSAGE: &str = include_str!("../../tests/fixtures/message.json");
 
 /// Storage faults under Thumbtack's retries.
@@ -152,10 +173,13 @@ pub async fn storage_faults(
         .build();
     let deps = InboundDeps {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table),
-        credentials: StaticCredentials::new(&[Credential::new("thumbtack", "reliability")]),
+        credentials: StaticCredentials::new(&[Credential::new("thumbtack", PARTNER_PASSWORD)]),
         metrics: Metrics::off(),
     };
-    let authorization = HeaderValue::from_static("Basic dGh1bWJ0YWNrOnJlbGlhYmlsaXR5");
+    let authorization = HeaderValue::try_from(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("thumbtack:{PARTNER_PASSWORD}"))
+    ))?;
     let all = payloads(run, table);
     let outcomes: Vec<(usize, Option<u16>, u64, u64, u64)> =
         futures::stream::iter(all.iter().enumerate())
@@ -360,7 +384,7 @@ pub async fn reply_faults(
                     connect_timeout: run.client_timeout,
                     timeout: run.client_timeout,
                 },
-                ThumbtackCredentials::fixed(Credential::new("partner", "reliability")),
+                ThumbtackCredentials::fixed(Credential::new("partner", THUMBTACK_PASSWORD)),
             )?,
             queue: SqsReplyQueue::new(sqs.clone(), &queue_url, &dlq_url),
             policy: RetryPolicy {

@@ -7,18 +7,37 @@ use std::process::ExitCode;
 use std::time::Duration;
 use tools::faults::{ALL_FAULTS, ThumbtackFault};
 use tools::reliability::{
-    ReplyReport, ReplyRun, StorageReport, StorageRun, reply_faults, storage_faults,
+    ReplyReport, ReplyRun, StorageReport, StorageRun, reply_faults, secrets_of_the_runs,
+    storage_faults,
 };
+
+/// Every log line of the run.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct Captured;
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
-    // Warnings and errors of the code under test, on stderr (RUST_LOG to see more).
+    // The code under test logs as in Lambda (INFO and up, JSON); every line is kept and scanned
+    // at the end for credentials and customer text.
     tracing_subscriber::fmt()
+        .json()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
+        .with_writer(|| Captured)
         .init();
     match run().await {
         Ok(true) => ExitCode::SUCCESS,
@@ -122,6 +141,26 @@ async fn run() -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
             report.taken_twice == 0 && report.failed_but_taken == 0
         };
     }
+    let logs = String::from_utf8_lossy(
+        &LOGS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned();
+    let lines = logs.lines().count();
+    let secrets = secrets_of_the_runs();
+    let leaks: Vec<&str> = logs
+        .lines()
+        .filter(|line| secrets.iter().any(|secret| line.contains(secret.as_str())))
+        .collect();
+    println!(
+        "\nLogs of these runs: {lines} lines (INFO and up) scanned; lines with a credential or customer text: {}",
+        leaks.len()
+    );
+    for leak in leaks.iter().take(3) {
+        println!("  {leak}");
+    }
+    good &= leaks.is_empty() && lines > 0;
     println!(
         "\nreliability: {}",
         if good {
