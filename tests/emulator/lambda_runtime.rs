@@ -3,149 +3,20 @@
 //! shapes: API Gateway REST (v1) and HTTP API (v2) with base64 bodies, SQS batches.
 
 use crate::support::*;
-use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tools::runtime_api::{Answer, RuntimeApi};
 
 const REST_POST: &str = include_str!("../fixtures/events/apigw-rest-post-lead.json");
 const HTTP_POST: &str = include_str!("../fixtures/events/apigw-http-post-lead.json");
 const REST_GET: &str = include_str!("../fixtures/events/apigw-rest-get-lead.json");
 const SQS_EVENT: &str = include_str!("../fixtures/events/sqs-fifo-replies.json");
 
-/// What the function answered for one invocation.
-#[derive(Debug)]
-enum Answer {
-    Response(Value),
-    Error(Value),
-}
-
-#[derive(Default)]
-struct RuntimeState {
-    next: tokio::sync::Mutex<Option<mpsc::Receiver<(String, Value)>>>,
-    waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
-}
-
-/// The Runtime API a Lambda function polls, on loopback.
-struct RuntimeApi {
-    address: String,
-    events: mpsc::Sender<(String, Value)>,
-    state: Arc<RuntimeState>,
-    counter: std::sync::atomic::AtomicU32,
-}
-
-impl RuntimeApi {
-    async fn start() -> RuntimeApi {
-        let (events, receiver) = mpsc::channel(16);
-        let state = Arc::new(RuntimeState {
-            next: tokio::sync::Mutex::new(Some(receiver)),
-            ..RuntimeState::default()
-        });
-        let app = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(respond),
-            )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-            .with_state(Arc::clone(&state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        RuntimeApi {
-            address,
-            events,
-            state,
-            counter: Default::default(),
-        }
-    }
-
-    /// Hands `event` to the function and waits for its answer.
-    async fn invoke(&self, event: Value) -> Answer {
-        let n = self
-            .counter
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = format!("invocation-{n}");
-        let (sender, receiver) = oneshot::channel();
-        self.state
-            .waiting
-            .lock()
-            .unwrap()
-            .insert(id.clone(), sender);
-        self.events.send((id, event)).await.unwrap();
-        tokio::time::timeout(Duration::from_secs(30), receiver)
-            .await
-            .expect("the function answered in time")
-            .unwrap()
-    }
-}
-
-async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
-    let mut guard = state.next.lock().await;
-    let Some(receiver) = guard.as_mut() else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let Some((id, event)) = receiver.recv().await else {
-        return StatusCode::GONE.into_response();
-    };
-    let deadline = app::now_millis() + 30_000;
-    let mut headers = HeaderMap::new();
-    headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
-    headers.insert(
-        "lambda-runtime-deadline-ms",
-        deadline.to_string().parse().unwrap(),
-    );
-    headers.insert(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:123456789012:function:under-test"
-            .parse()
-            .unwrap(),
-    );
-    headers.insert(
-        "lambda-runtime-trace-id",
-        "Root=1-00000000-000000000000000000000000".parse().unwrap(),
-    );
-    (headers, event.to_string()).into_response()
-}
-
-async fn respond(
-    State(state): State<Arc<RuntimeState>>,
-    Path(id): Path<String>,
-    body: String,
-) -> StatusCode {
-    answer(
-        &state,
-        &id,
-        Answer::Response(serde_json::from_str(&body).unwrap_or(Value::String(body))),
-    )
-}
-
-async fn error(
-    State(state): State<Arc<RuntimeState>>,
-    Path(id): Path<String>,
-    body: String,
-) -> StatusCode {
-    answer(
-        &state,
-        &id,
-        Answer::Error(serde_json::from_str(&body).unwrap_or(Value::String(body))),
-    )
-}
-
-fn answer(state: &RuntimeState, id: &str, answer: Answer) -> StatusCode {
-    if let Some(sender) = state.waiting.lock().unwrap().remove(id) {
-        let _ = sender.send(answer);
-    }
-    StatusCode::ACCEPTED
+async fn start_runtime() -> RuntimeApi {
+    RuntimeApi::start().await.unwrap()
 }
 
 /// The debug build of a function binary (`make test` builds them first).
@@ -238,10 +109,11 @@ fn http_post(path: &str, body: &str, base64: bool, authorization: &str) -> Value
     event
 }
 
-fn response_of(answer: Answer) -> Value {
+fn response_of(answer: Option<Answer>) -> Value {
     match answer {
-        Answer::Response(value) => value,
-        Answer::Error(error) => panic!("the function failed: {error}"),
+        Some(Answer::Response(value)) => value,
+        Some(Answer::Error(error)) => panic!("the function failed: {error}"),
+        None => panic!("the function did not answer in time"),
     }
 }
 
@@ -252,7 +124,7 @@ fn body_of(response: &Value) -> Value {
 #[tokio::test]
 async fn the_lead_binary_answers_rest_and_http_api_events_with_text_and_base64_bodies() {
     let store = fresh_store().await;
-    let runtime = RuntimeApi::start().await;
+    let runtime = start_runtime().await;
     let _function = launch("lead-inbound", &runtime, &inbound_env(store.table()));
 
     let first = response_of(runtime.invoke(rest_post(LEAD, false)).await);
@@ -297,10 +169,10 @@ async fn the_lead_binary_answers_rest_and_http_api_events_with_text_and_base64_b
 #[tokio::test]
 async fn the_message_and_read_binaries_answer_their_events() {
     let store = fresh_store().await;
-    let inbound = RuntimeApi::start().await;
+    let inbound = start_runtime().await;
     let _lead = launch("lead-inbound", &inbound, &inbound_env(store.table()));
     response_of(inbound.invoke(rest_post(LEAD, false)).await);
-    let messages = RuntimeApi::start().await;
+    let messages = start_runtime().await;
     let _message = launch("message-inbound", &messages, &inbound_env(store.table()));
     let stored = response_of(
         messages
@@ -309,7 +181,7 @@ async fn the_message_and_read_binaries_answer_their_events() {
     );
     assert_eq!(stored["statusCode"], 200, "{stored}");
 
-    let reads = RuntimeApi::start().await;
+    let reads = start_runtime().await;
     let _read = launch(
         "lead-read",
         &reads,
@@ -325,13 +197,13 @@ async fn the_message_and_read_binaries_answer_their_events() {
 #[tokio::test]
 async fn a_panic_fails_only_its_own_invocation_and_the_next_one_is_served() {
     let store = fresh_store().await;
-    let runtime = RuntimeApi::start().await;
+    let runtime = start_runtime().await;
     let mut function = launch("lead-inbound", &runtime, &inbound_env(store.table()));
     let mut panicking = http_post("/v1/lead", LEAD, false, &authorization());
     panicking["headers"]["x-test-panic"] = json!("1");
     match runtime.invoke(panicking).await {
-        Answer::Error(error) => assert!(error.to_string().contains("panic"), "{error}"),
-        Answer::Response(response) => panic!("expected an error, got {response}"),
+        Some(Answer::Error(error)) => assert!(error.to_string().contains("panic"), "{error}"),
+        other => panic!("expected an error, got {other:?}"),
     }
     let next = response_of(
         runtime
@@ -347,7 +219,7 @@ async fn a_panic_fails_only_its_own_invocation_and_the_next_one_is_served() {
 
 #[tokio::test]
 async fn a_missing_setting_fails_init_with_a_message_that_names_it() {
-    let runtime = RuntimeApi::start().await;
+    let runtime = start_runtime().await;
     let function = launch(
         "lead-inbound",
         &runtime,
@@ -391,7 +263,7 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
         .respond_with(ResponseTemplate::new(200))
         .mount(&thumbtack)
         .await;
-    let runtime = RuntimeApi::start().await;
+    let runtime = start_runtime().await;
     let _function = launch(
         "reply-outbound",
         &runtime,

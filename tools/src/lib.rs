@@ -8,6 +8,7 @@
 pub mod devstack;
 pub mod faults;
 pub mod reliability;
+pub mod runtime_api;
 pub mod sandbox;
 pub mod settings;
 pub mod smoke;

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use models::{FieldProblem, ReplyStatus, RevisionOf};
 use std::collections::HashMap;
 
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// At most this many problems are kept on a quarantine record (the response lists them all); it
 /// keeps the item far below DynamoDB's 400 KB limit whatever the payload.
@@ -153,33 +153,7 @@ impl DynamoStore {
 
 impl LeadStore for DynamoStore {
     async fn insert_lead(&self, new: NewLead<'_>) -> Result<Insert, StoreError> {
-        let lead = new.lead;
-        let request = &lead.request;
-        let mut item = Item::with_capacity(20);
-        item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
-        item.insert(SK.into(), s(LEAD_SK));
-        item.insert("type".into(), s("lead"));
-        item.insert("leadID".into(), s(&lead.lead_id));
-        item.insert("businessID".into(), s(&lead.business.business_id));
-        item.insert("customerID".into(), s(&lead.customer.customer_id));
-        item.insert("requestID".into(), s(&request.request_id));
-        item.insert("category".into(), s(&request.category));
-        item.insert("title".into(), s(&request.title));
-        item.insert("city".into(), s(&request.location.city));
-        item.insert("state".into(), s(&request.location.state));
-        item.insert("zipCode".into(), s(&request.location.zip_code));
-        item.insert("createTimestamp".into(), n(lead.create_timestamp.0));
-        if let Some(price) = &lead.price {
-            item.insert("price".into(), s(price));
-        }
-        item.insert("raw".into(), s(new.raw));
-        item.insert("receivedAt".into(), n(new.received_at_ms));
-        item.insert(GSI1_PK.into(), s(business_pk(&lead.business.business_id)));
-        item.insert(
-            GSI1_SK.into(),
-            s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
-        );
-        self.insert(item).await
+        self.insert(lead_item(new)).await
     }
 
     async fn insert_message(&self, new: NewMessage<'_>) -> Result<Insert, StoreError> {
@@ -317,6 +291,37 @@ impl LeadStore for DynamoStore {
             .map(quarantine_record)
             .collect()
     }
+}
+
+/// The item a lead is stored as (docs/data-model.md).
+pub fn lead_item(new: NewLead<'_>) -> Item {
+    let lead = new.lead;
+    let request = &lead.request;
+    let mut item = Item::with_capacity(20);
+    item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
+    item.insert(SK.into(), s(LEAD_SK));
+    item.insert("type".into(), s("lead"));
+    item.insert("leadID".into(), s(&lead.lead_id));
+    item.insert("businessID".into(), s(&lead.business.business_id));
+    item.insert("customerID".into(), s(&lead.customer.customer_id));
+    item.insert("requestID".into(), s(&request.request_id));
+    item.insert("category".into(), s(&request.category));
+    item.insert("title".into(), s(&request.title));
+    item.insert("city".into(), s(&request.location.city));
+    item.insert("state".into(), s(&request.location.state));
+    item.insert("zipCode".into(), s(&request.location.zip_code));
+    item.insert("createTimestamp".into(), n(lead.create_timestamp.0));
+    if let Some(price) = &lead.price {
+        item.insert("price".into(), s(price));
+    }
+    item.insert("raw".into(), s(new.raw));
+    item.insert("receivedAt".into(), n(new.received_at_ms));
+    item.insert(GSI1_PK.into(), s(business_pk(&lead.business.business_id)));
+    item.insert(
+        GSI1_SK.into(),
+        s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
+    );
+    item
 }
 
 fn reply_record(item: &Item) -> Result<ReplyRecord, StoreError> {

@@ -6,6 +6,7 @@
 //! problem with its field path, which is what the caller needs to fix a payload.
 
 pub mod conversation;
+mod duplicates;
 pub mod ids;
 pub mod lead;
 pub mod message;

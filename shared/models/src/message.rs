@@ -1,9 +1,10 @@
 //! `POST /v1/message`: a customer's message to the partner's pro about a lead.
 
+use crate::ids::is_valid_id;
 use crate::path::Path;
 use crate::problems::Invalid;
 use crate::time::UnixSeconds;
-use crate::walk::{Object, Walker, object_body};
+use crate::walk::{Object, Walker, parse};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,10 +30,21 @@ pub struct MessageBody {
 impl InboundMessage {
     /// Parses and validates a message body, reporting every problem with its path.
     pub fn parse(body: &[u8]) -> Result<InboundMessage, Invalid> {
-        let object = object_body(body)?;
-        let mut walker = Walker::default();
-        let message = read_message(&mut walker, &object);
-        walker.finish(message)
+        parse(body, InboundMessage::follows_the_rules, read_message)
+    }
+
+    /// The walker alone, without the fast path: the tests check that both agree on every input.
+    #[doc(hidden)]
+    pub fn parse_by_walking(body: &[u8]) -> Result<InboundMessage, Invalid> {
+        crate::walk::walk_only(body, read_message)
+    }
+
+    /// The rules the typed parse cannot check (the walker checks the same, field by field).
+    fn follows_the_rules(&self) -> bool {
+        is_valid_id(&self.lead_id)
+            && is_valid_id(&self.customer_id)
+            && is_valid_id(&self.business_id)
+            && is_valid_id(&self.message.message_id)
     }
 }
 

@@ -1,9 +1,10 @@
 //! A pro's reply, as the partner's systems put it on the reply queue:
 //! `{"replyID": "...", "businessID": "...", "leadID": "...", "text": "..."}`.
 
+use crate::ids::is_valid_id;
 use crate::path::Path;
 use crate::problems::Invalid;
-use crate::walk::{Object, Walker, object_body};
+use crate::walk::{Object, Walker, parse};
 use serde::{Deserialize, Serialize};
 
 /// The most text one reply may carry (bytes of UTF-8).
@@ -29,10 +30,16 @@ pub struct OutboundMessage<'a> {
 
 impl ReplyRequest {
     pub fn parse(body: &[u8]) -> Result<ReplyRequest, Invalid> {
-        let object = object_body(body)?;
-        let mut walker = Walker::default();
-        let reply = read_reply(&mut walker, &object);
-        walker.finish(reply)
+        parse(body, ReplyRequest::follows_the_rules, read_reply)
+    }
+
+    /// The rules the typed parse cannot check (the walker checks the same, field by field).
+    fn follows_the_rules(&self) -> bool {
+        is_valid_id(&self.reply_id)
+            && is_valid_id(&self.business_id)
+            && is_valid_id(&self.lead_id)
+            && !self.text.trim().is_empty()
+            && self.text.len() <= MAX_REPLY_TEXT_BYTES
     }
 }
 

@@ -11,6 +11,45 @@ use std::borrow::Cow;
 
 pub(crate) type Object = Map<String, Value>;
 
+/// Parses `body` as `T`. The common case, a valid payload, costs serde's typed parse and the
+/// format rules (`valid`). Anything else goes to the walker (`read`), which reads the body field by
+/// field and reports every problem with its path: it alone words refusals.
+///
+/// Duplicate keys: the typed parse fails on a duplicate of any field it reads, and the walker then
+/// refuses the body as ambiguous. A duplicate among fields nobody reads is not ambiguous for us
+/// (the raw body is kept as received), so it does not make a valid payload invalid.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    valid: fn(&T) -> bool,
+    read: fn(&mut Walker, &Object) -> Option<T>,
+) -> Result<T, Invalid> {
+    if let Ok(value) = serde_json::from_slice::<T>(body)
+        && valid(&value)
+    {
+        return Ok(value);
+    }
+    walk_only(body, read)
+}
+
+/// The walker alone, without the typed fast path: for tests that the two agree.
+pub(crate) fn walk_only<T>(
+    body: &[u8],
+    read: fn(&mut Walker, &Object) -> Option<T>,
+) -> Result<T, Invalid> {
+    let object = object_body(body)?;
+    let mut walker = Walker::default();
+    let value = read(&mut walker, &object);
+    walker.finish(value)
+}
+
+fn duplicate(key: &str) -> Invalid {
+    let shown: String = key.chars().take(40).collect();
+    Invalid::body(
+        InvalidKind::NotJson,
+        format!("the request body is ambiguous: duplicate key {shown:?}"),
+    )
+}
+
 /// Parses the body into a JSON object, or explains why it is not one.
 pub(crate) fn object_body(body: &[u8]) -> Result<Object, Invalid> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -19,7 +58,10 @@ pub(crate) fn object_body(body: &[u8]) -> Result<Object, Invalid> {
             "the request body is empty",
         ));
     }
-    match serde_json::from_slice::<Strict>(body).map(|strict| strict.0) {
+    if let Some(key) = crate::duplicates::first_duplicate_key(body) {
+        return Err(duplicate(&key));
+    }
+    match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(Invalid::body(
             InvalidKind::NotAnObject,
@@ -159,81 +201,5 @@ fn leaf<'p>(path: &Path<'p>) -> &'p str {
     match path {
         Path::Key(_, key) => key,
         Path::Root | Path::Index(..) => "",
-    }
-}
-
-/// A JSON value that refuses duplicate object keys. `serde_json::Value` keeps the last of two
-/// `"leadID"`s silently; another parser on the way might have kept the first, so such a body is
-/// ambiguous and refused rather than guessed at.
-struct Strict(Value);
-
-impl<'de> serde::Deserialize<'de> for Strict {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(Strict)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> serde::de::Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(Strict(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            if map.contains_key(&key) {
-                let shown: String = key.chars().take(40).collect();
-                return Err(serde::de::Error::custom(format_args!(
-                    "duplicate key {shown:?}"
-                )));
-            }
-            let Strict(value) = access.next_value()?;
-            map.insert(key, value);
-        }
-        Ok(Value::Object(map))
     }
 }

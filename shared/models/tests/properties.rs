@@ -159,6 +159,18 @@ proptest! {
     }
 
     #[test]
+    fn the_fast_path_and_the_walker_agree_on_mutated_leads(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(LEAD, &mutations);
+        prop_assert_eq!(Lead::parse(&bytes), Lead::parse_by_walking(&bytes));
+    }
+
+    #[test]
+    fn the_fast_path_and_the_walker_agree_on_mutated_messages(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(MESSAGE, &mutations);
+        prop_assert_eq!(InboundMessage::parse(&bytes), InboundMessage::parse_by_walking(&bytes));
+    }
+
+    #[test]
     fn mutated_valid_messages_are_parsed_or_refused_with_paths(mutations in prop::collection::vec(mutation(), 1..4)) {
         let bytes = mutate(MESSAGE, &mutations);
         if let Err(invalid) = InboundMessage::parse(&bytes) {

@@ -1,0 +1,183 @@
+//! A small Lambda Runtime API of our own, on loopback: what a function binary polls in Lambda
+//! (`/2018-06-01/runtime/invocation/next`, then `/response` or `/error`). The tests run the real
+//! binaries under it; the cold-start benchmark times their init up to the first `next`.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+/// What the function answered for one invocation.
+#[derive(Debug)]
+pub enum Answer {
+    Response(Value),
+    Error(Value),
+}
+
+#[derive(Debug, Default)]
+struct RuntimeState {
+    next: tokio::sync::Mutex<Option<mpsc::Receiver<(String, Value)>>>,
+    waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
+    first_poll: Mutex<Option<Instant>>,
+    polled: Notify,
+}
+
+#[derive(Debug)]
+pub struct RuntimeApi {
+    /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
+    pub address: String,
+    events: mpsc::Sender<(String, Value)>,
+    state: Arc<RuntimeState>,
+    counter: std::sync::atomic::AtomicU32,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RuntimeApi {
+    pub async fn start() -> std::io::Result<RuntimeApi> {
+        let (events, receiver) = mpsc::channel(16);
+        let state = Arc::new(RuntimeState {
+            next: tokio::sync::Mutex::new(Some(receiver)),
+            ..RuntimeState::default()
+        });
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(respond),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?.to_string();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(RuntimeApi {
+            address,
+            events,
+            state,
+            counter: Default::default(),
+            task,
+        })
+    }
+
+    /// When the function first asked for an invocation (the end of its init), waiting up to
+    /// `limit` for it.
+    pub async fn first_poll(&self, limit: Duration) -> Option<Instant> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let notified = self.state.polled.notified();
+            if let Some(at) = *self
+                .state
+                .first_poll
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+            {
+                return Some(at);
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            if tokio::time::timeout(left, notified).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// Hands `event` to the function and waits (up to 30 s) for its answer.
+    pub async fn invoke(&self, event: Value) -> Option<Answer> {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("invocation-{n}");
+        let (sender, receiver) = oneshot::channel();
+        self.state
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id.clone(), sender);
+        self.events.send((id, event)).await.ok()?;
+        tokio::time::timeout(Duration::from_secs(30), receiver)
+            .await
+            .ok()?
+            .ok()
+    }
+}
+
+async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
+    {
+        let mut first = state
+            .first_poll
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if first.is_none() {
+            *first = Some(Instant::now());
+            state.polled.notify_waiters();
+        }
+    }
+    let mut guard = state.next.lock().await;
+    let Some(receiver) = guard.as_mut() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Some((id, event)) = receiver.recv().await else {
+        return StatusCode::GONE.into_response();
+    };
+    let deadline = app::now_millis() + 30_000;
+    let mut headers = HeaderMap::new();
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = value.parse() {
+            headers.insert(name, value);
+        }
+    };
+    set("lambda-runtime-aws-request-id", id);
+    set("lambda-runtime-deadline-ms", deadline.to_string());
+    set(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:123456789012:function:under-test".to_owned(),
+    );
+    set(
+        "lambda-runtime-trace-id",
+        "Root=1-00000000-000000000000000000000000".to_owned(),
+    );
+    (headers, event.to_string()).into_response()
+}
+
+async fn respond(
+    State(state): State<Arc<RuntimeState>>,
+    Path(id): Path<String>,
+    body: String,
+) -> StatusCode {
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    answer(&state, &id, Answer::Response(value))
+}
+
+async fn error(
+    State(state): State<Arc<RuntimeState>>,
+    Path(id): Path<String>,
+    body: String,
+) -> StatusCode {
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    answer(&state, &id, Answer::Error(value))
+}
+
+fn answer(state: &RuntimeState, id: &str, answer: Answer) -> StatusCode {
+    if let Some(sender) = state
+        .waiting
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(id)
+    {
+        let _ = sender.send(answer);
+    }
+    StatusCode::ACCEPTED
+}
