@@ -46,6 +46,8 @@ pub struct FaultPlan {
 /// How many calls the proxy saw and failed, by kind.
 #[derive(Debug, Default)]
 pub struct FaultCounts {
+    /// When the first call of any kind arrived.
+    pub first_call: std::sync::OnceLock<std::time::Instant>,
     pub dynamodb_calls: AtomicU64,
     pub server_errors: AtomicU64,
     pub throttles: AtomicU64,
@@ -102,6 +104,7 @@ pub async fn start(upstream: &str, plan: FaultPlan) -> std::io::Result<RunningPr
 }
 
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    proxy.counts.first_call.get_or_init(std::time::Instant::now);
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
         return StatusCode::BAD_REQUEST.into_response();

@@ -22,7 +22,10 @@ async fn main() -> Result<(), Error> {
 async fn init() -> Result<ReadDeps<DynamoStore>, Error> {
     let settings = read_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
-    Ok(ReadDeps {
+    let deps = ReadDeps {
         store: DynamoStore::from_config(&sdk, settings.table),
-    })
+    };
+    // Now, not on the first request: the connection to DynamoDB.
+    deps.store.warm_up().await;
+    Ok(deps)
 }

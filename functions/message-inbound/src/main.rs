@@ -31,7 +31,9 @@ async fn init() -> Result<InboundDeps<DynamoStore, PartnerCredentials>, Error> {
         credentials: partner_credentials(&settings.credentials, &sdk),
         metrics: Metrics::configured(settings.metrics_namespace, "message-inbound"),
     };
-    // Read the credentials now: the first request must not wait for Secrets Manager.
+    // Now, not on the first request: the credentials from Secrets Manager, and the connection
+    // to DynamoDB.
     deps.credentials.accepted().await?;
+    deps.store.warm_up().await;
     Ok(deps)
 }

@@ -33,7 +33,10 @@ async fn init() -> Result<Deps, Error> {
         policy: settings.policy,
         metrics: Metrics::configured(settings.metrics_namespace, "reply-outbound"),
     };
-    // Read the credentials now: the first batch must not wait for Secrets Manager.
+    // Now, not on the first batch: Thumbtack's credentials from Secrets Manager, and the
+    // connections to DynamoDB and SQS. (Thumbtack's own TLS connection opens on the first send.)
     deps.thumbtack.warm_up().await?;
+    deps.ledger.warm_up().await;
+    deps.queue.warm_up().await;
     Ok(deps)
 }

@@ -3,6 +3,7 @@
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use std::time::Duration;
 
 /// Loads region, credentials and endpoint from the environment (`AWS_ENDPOINT_URL` points the
@@ -10,6 +11,7 @@ use std::time::Duration;
 /// handler can answer with 5xx well before API Gateway's 29-second limit.
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))
@@ -20,4 +22,78 @@ pub async fn sdk_config() -> SdkConfig {
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .load()
         .await
+}
+
+/// The roots of Amazon Trust Services, which sign every AWS service endpoint (Amazon Root CA 1-4
+/// and the Starfield Services G2 root they are cross-signed by).
+const AMAZON_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
+/// The SDK's HTTPS client, trusting Amazon's roots only. The default trusts the system store,
+/// which it reads and parses at start-up: about 150 files here, most of the cold start of a
+/// function. Trusting only the CAs that sign AWS endpoints is also the narrower trust.
+fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    let trust = TrustStore::empty()
+        .with_native_roots(false)
+        .with_pem_certificate(AMAZON_ROOTS);
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(context)
+        .build_https()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AMAZON_ROOTS;
+    use base64::Engine as _;
+
+    #[test]
+    fn the_bundled_roots_are_the_five_amazon_trust_services_certificates() {
+        let text = std::str::from_utf8(AMAZON_ROOTS).unwrap();
+        let certificates: Vec<Vec<u8>> = text
+            .split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|block| {
+                let body: String = block
+                    .split("-----END CERTIFICATE-----")
+                    .next()
+                    .unwrap()
+                    .split_whitespace()
+                    .collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(certificates.len(), 5);
+        for der in &certificates {
+            assert_eq!(der[0], 0x30, "a DER SEQUENCE");
+        }
+        let contains =
+            |der: &[u8], name: &str| der.windows(name.len()).any(|w| w == name.as_bytes());
+        for name in [
+            "Amazon Root CA 1",
+            "Amazon Root CA 2",
+            "Amazon Root CA 3",
+            "Amazon Root CA 4",
+        ] {
+            assert!(certificates.iter().any(|der| contains(der, name)), "{name}");
+        }
+        assert!(
+            certificates
+                .iter()
+                .any(|der| contains(der, "Starfield Services Root"))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_sdk_configuration_builds_with_the_amazon_trust_store() {
+        let config = super::sdk_config().await;
+        assert!(config.http_client().is_some());
+    }
 }

@@ -24,6 +24,9 @@ pub type Item = HashMap<String, AttributeValue>;
 /// keeps the item far below DynamoDB's 400 KB limit whatever the payload.
 pub const MAX_STORED_PROBLEMS: usize = 100;
 
+/// The longest a warm-up call may hold init.
+pub const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -41,6 +44,26 @@ impl DynamoStore {
     /// A store on a new client built from the process's SDK configuration.
     pub fn from_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
         Self::new(Client::new(sdk), table)
+    }
+
+    /// One cheap read in init (an absent key): opens the connection (TLS in AWS), resolves the
+    /// credentials and the endpoint, so the first request pays none of it. A failure is only
+    /// logged: the requests will report storage faults themselves.
+    pub async fn warm_up(&self) {
+        let key = Item::from([(PK.to_owned(), s("WARMUP#")), (SK.to_owned(), s("WARMUP#"))]);
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .send();
+        match tokio::time::timeout(WARM_UP_LIMIT, read).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "warm-up read failed")
+            }
+            Err(_) => tracing::warn!("warm-up read timed out"),
+        }
     }
 
     pub fn client(&self) -> &Client {

@@ -42,6 +42,23 @@ impl SqsReplyQueue {
         Self::new(Client::new(sdk), queue_url, dlq_url)
     }
 
+    /// One cheap call in init, so the first batch does not pay the connection set-up.
+    pub async fn warm_up(&self) {
+        let call = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send();
+        match tokio::time::timeout(crate::dynamo::WARM_UP_LIMIT, call).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "warm-up call failed")
+            }
+            Err(_) => tracing::warn!("warm-up call timed out"),
+        }
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

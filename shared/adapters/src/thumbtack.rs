@@ -41,6 +41,13 @@ impl HttpThumbtack {
             .timeout(settings.timeout)
             // A redirect of a POST with credentials is never what we want.
             .redirect(reqwest::redirect::Policy::none())
+            // Mozilla's root set, compiled in: the platform verifier would read and parse the
+            // system's ~150 certificate files at every cold start.
+            .tls_certs_only(
+                webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                    .iter()
+                    .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
+            )
             .user_agent(concat!(
                 "thumbtack-partner-bundle/",
                 env!("CARGO_PKG_VERSION")
