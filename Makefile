@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint validate build deploy delete smoke load reliability fuzz reply parked redrive quarantine emulator help
+.PHONY: dev test lint bench validate build deploy delete smoke load reliability fuzz reply parked redrive quarantine emulator help
 
 STAGE ?= dev
 
@@ -20,6 +20,10 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+## bench: handler CPU, cold start, end to end and replies benchmarks (docs/benchmarks.md)
+bench:
+	@scripts/bench.sh
 
 ## validate: the SAM template, offline (cfn-lint, sam validate --lint, sam validate)
 validate:

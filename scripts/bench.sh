@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make bench: every benchmark of docs/benchmarks.md, release builds, against the emulator (started
+# here unless one runs). About 10 minutes, most of it the release build the first time.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+trap stop_started EXIT
+use_emulator
+target="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+
+echo "== handler CPU (criterion)"
+cargo bench --quiet -p lead-inbound --bench lead_path -- --warm-up-time 2 --measurement-time 5 \
+  | grep -E '^lead|time:' | grep -v '%'
+echo
+echo "== release builds"
+cargo build --quiet --release -p lead-inbound -p message-inbound -p lead-read -p reply-outbound
+cargo build --quiet --release -p tools --bin hello-lambda --bin coldstart --bin e2e-bench --bin replies-bench
+echo
+echo "== cold start"
+"$target/coldstart"
+echo
+echo "== end to end"
+"$target/e2e-bench"
+echo
+echo "== replies"
+"$target/replies-bench"
+if [ -d target/lambda/arm64 ]; then
+  echo
+  echo "== deployable zips (from the last make build)"
+  for zip in target/lambda/arm64/*/bootstrap.zip; do
+    printf '%-18s binary %10s  zip %10s\n' "$(basename "$(dirname "$zip")")" \
+      "$(unzip -Zt "$zip" | awk '{print $3}')" "$(stat -c %s "$zip")"
+  done
+fi
