@@ -16,8 +16,11 @@ pub struct Lead {
     pub create_timestamp: UnixSeconds,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
+    #[serde(deserialize_with = "crate::map_only::object")]
     pub request: Request,
+    #[serde(deserialize_with = "crate::map_only::object")]
     pub customer: Customer,
+    #[serde(deserialize_with = "crate::map_only::object")]
     pub business: Business,
 }
 
@@ -30,9 +33,14 @@ pub struct Request {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(deserialize_with = "crate::map_only::object")]
     pub location: Location,
     pub travel_preferences: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::map_only::objects"
+    )]
     pub details: Vec<Detail>,
 }
 

@@ -9,6 +9,7 @@ pub mod conversation;
 mod duplicates;
 pub mod ids;
 pub mod lead;
+mod map_only;
 pub mod message;
 mod path;
 pub mod problems;

@@ -15,6 +15,7 @@ pub struct InboundMessage {
     pub customer_id: String,
     #[serde(rename = "businessID")]
     pub business_id: String,
+    #[serde(deserialize_with = "crate::map_only::object")]
     pub message: MessageBody,
 }
 

@@ -23,7 +23,7 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     valid: fn(&T) -> bool,
     read: fn(&mut Walker, &Object) -> Option<T>,
 ) -> Result<T, Invalid> {
-    if let Ok(value) = serde_json::from_slice::<T>(body)
+    if let Ok(crate::map_only::MapOnly(value)) = serde_json::from_slice(body)
         && valid(&value)
     {
         return Ok(value);

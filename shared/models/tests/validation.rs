@@ -239,6 +239,32 @@ fn details_must_be_an_array_of_objects_when_present() {
 }
 
 #[test]
+fn objects_written_as_arrays_of_their_values_are_refused() {
+    // serde's derive would read ["Q", "A"] as a detail; the spec says object.
+    let problems = lead_problems(&with(
+        sample_lead(),
+        "request.details.0",
+        Some(json!(["Q", "A"])),
+    ));
+    assert_eq!(
+        problems,
+        vec![(
+            "request.details[0]".to_owned(),
+            "must be an object".to_owned()
+        )]
+    );
+    let problems = lead_problems(&with(
+        sample_lead(),
+        "customer",
+        Some(json!(["331138063184986319", "Jay J."])),
+    ));
+    assert_eq!(
+        problems,
+        vec![("customer".to_owned(), "must be an object".to_owned())]
+    );
+}
+
+#[test]
 fn optional_fields_may_be_absent_or_null_but_not_of_another_type() {
     let lead = with(sample_lead(), "request.description", None);
     let lead = with(lead, "request.details", None);
