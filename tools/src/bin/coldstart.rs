@@ -223,6 +223,12 @@ async fn run() -> Result<(), Error> {
             ms(percentile(&seconds, 0.5))
         );
     }
+    let _ = store
+        .client()
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await;
     Ok(())
 }
 

@@ -161,5 +161,12 @@ async fn run() -> Result<(), Error> {
         );
     }
     stack.stop().await;
+    // The emulator keeps what it is given; later benchmarks should not pay for these items.
+    let _ = store
+        .client()
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await;
     Ok(())
 }
