@@ -13,3 +13,28 @@ pub mod sandbox;
 pub mod settings;
 pub mod smoke;
 pub mod worker;
+
+/// What a tool's `run` ends with.
+pub type ToolResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// The exit code of a tool named `name`, its error chain printed on failure.
+pub fn exit_code(name: &str, result: ToolResult) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{name}: {}", app::error_chain(&*error));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Drops a benchmark's table: the emulator keeps what it is given, and later runs should not pay
+/// for it. Best effort.
+pub async fn drop_table(store: &adapters::DynamoStore) {
+    let _ = store
+        .client()
+        .delete_table()
+        .table_name(store.table())
+        .send()
+        .await;
+}

@@ -19,13 +19,7 @@ const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("coldstart: {}", app::error_chain(&*error));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    tools::exit_code("coldstart", run().await)
 }
 
 fn release_binary(name: &str) -> Result<PathBuf, Error> {
@@ -223,12 +217,7 @@ async fn run() -> Result<(), Error> {
             ms(percentile(&seconds, 0.5))
         );
     }
-    let _ = store
-        .client()
-        .delete_table()
-        .table_name(&table)
-        .send()
-        .await;
+    tools::drop_table(&store).await;
     Ok(())
 }
 

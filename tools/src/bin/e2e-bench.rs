@@ -19,13 +19,7 @@ const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("e2e-bench: {}", app::error_chain(&*error));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    tools::exit_code("e2e-bench", run().await)
 }
 
 struct Figures {
@@ -42,6 +36,23 @@ fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
         p99: at(0.99),
         throughput: latencies.len() as f64 / elapsed.as_secs_f64(),
     }
+}
+
+/// Runs `one(n)` for n in 0..requests, `concurrency` at a time; each returns its own latency.
+async fn measure<F, Fut>(requests: usize, concurrency: usize, one: F) -> Result<Figures, Error>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<Duration, Error>>,
+{
+    let started = Instant::now();
+    let latencies: Vec<Duration> = futures::stream::iter(0..requests)
+        .map(one)
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    Ok(figures(latencies, started.elapsed()))
 }
 
 fn lead_body(id: &str) -> String {
@@ -86,64 +97,50 @@ async fn run() -> Result<(), Error> {
                 .await?;
         }
 
-        let started = Instant::now();
-        let raw: Vec<Duration> = futures::stream::iter(0..requests)
-            .map(|n| {
-                let store = &store;
-                async move {
-                    let id = format!("raw-{concurrency}-{n}");
-                    let body = lead_body(&id);
-                    let lead = models::Lead::parse(body.as_bytes()).map_err(|e| e.to_string())?;
-                    let item = lead_item(NewLead {
-                        lead: &lead,
-                        raw: &body,
-                        received_at_ms: 1,
-                    });
-                    let sent = Instant::now();
-                    store
-                        .client()
-                        .put_item()
-                        .table_name(store.table())
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(PK)")
-                        .send()
-                        .await?;
-                    Ok::<_, Error>(sent.elapsed())
-                }
-            })
-            .buffer_unordered(concurrency)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
-        let raw = figures(raw, started.elapsed());
+        let raw = measure(requests, concurrency, |n| {
+            let store = &store;
+            async move {
+                let id = format!("raw-{concurrency}-{n}");
+                let body = lead_body(&id);
+                let lead = models::Lead::parse(body.as_bytes()).map_err(|e| e.to_string())?;
+                let item = lead_item(NewLead {
+                    lead: &lead,
+                    raw: &body,
+                    received_at_ms: 1,
+                });
+                let sent = Instant::now();
+                store
+                    .client()
+                    .put_item()
+                    .table_name(store.table())
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(PK)")
+                    .send()
+                    .await?;
+                Ok::<_, Error>(sent.elapsed())
+            }
+        })
+        .await?;
 
-        let started = Instant::now();
-        let bundle: Vec<Duration> = futures::stream::iter(0..requests)
-            .map(|n| {
-                let (http, url) = (&http, &url);
-                async move {
-                    let body = lead_body(&format!("bundle-{concurrency}-{n}"));
-                    let sent = Instant::now();
-                    let response = http
-                        .post(url)
-                        .basic_auth("thumbtack", Some("local-dev-password"))
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await?;
-                    if response.status() != 200 {
-                        return Err(format!("answered {}", response.status()).into());
-                    }
-                    Ok::<_, Error>(sent.elapsed())
+        let bundle = measure(requests, concurrency, |n| {
+            let (http, url) = (&http, &url);
+            async move {
+                let body = lead_body(&format!("bundle-{concurrency}-{n}"));
+                let sent = Instant::now();
+                let response = http
+                    .post(url)
+                    .basic_auth("thumbtack", Some("local-dev-password"))
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                if response.status() != 200 {
+                    return Err(format!("answered {}", response.status()).into());
                 }
-            })
-            .buffer_unordered(concurrency)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
-        let bundle = figures(bundle, started.elapsed());
+                Ok::<_, Error>(sent.elapsed())
+            }
+        })
+        .await?;
 
         let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
         println!(
@@ -161,12 +158,6 @@ async fn run() -> Result<(), Error> {
         );
     }
     stack.stop().await;
-    // The emulator keeps what it is given; later benchmarks should not pay for these items.
-    let _ = store
-        .client()
-        .delete_table()
-        .table_name(&table)
-        .send()
-        .await;
+    tools::drop_table(&store).await;
     Ok(())
 }

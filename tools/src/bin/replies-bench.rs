@@ -32,13 +32,7 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("replies-bench: {}", app::error_chain(&*error));
-            std::process::ExitCode::FAILURE
-        }
-    }
+    tools::exit_code("replies-bench", run().await)
 }
 
 type Received = Arc<Mutex<Vec<(String, String)>>>;
@@ -168,6 +162,7 @@ async fn bundle(
     if sent < all.len() {
         return Err(format!("only {sent} of {} replies were sent", all.len()).into());
     }
+    tools::drop_table(&store).await;
     let received = lock(received).clone();
     Ok(Run {
         elapsed,
