@@ -37,13 +37,24 @@ emulator_answers() {
   curl -fsS -o /dev/null --max-time 2 "$1/moto-api/" 2>/dev/null
 }
 
-# Points the AWS SDK at an emulator: the one AWS_ENDPOINT_URL names if it answers, else one on
-# 127.0.0.1:$EMULATOR_PORT (started here unless one already answers there).
-use_emulator() {
+# The emulator takes any credentials; these keep the SDK from looking for real ones.
+emulator_credentials() {
   export AWS_REGION="${AWS_REGION:-us-east-1}"
   export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
   export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
   export AWS_EC2_METADATA_DISABLED=true
+}
+
+# For commands against the emulator of a running `make dev`.
+use_running_emulator() {
+  emulator_credentials
+  export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:$EMULATOR_PORT}"
+}
+
+# Points the AWS SDK at an emulator: the one AWS_ENDPOINT_URL names if it answers, else one on
+# 127.0.0.1:$EMULATOR_PORT (started here unless one already answers there).
+use_emulator() {
+  emulator_credentials
   if [ -n "${AWS_ENDPOINT_URL:-}" ]; then
     if emulator_answers "$AWS_ENDPOINT_URL"; then
       say "emulator: using the running emulator at $AWS_ENDPOINT_URL"

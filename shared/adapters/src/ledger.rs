@@ -8,7 +8,8 @@ use crate::schema::*;
 use app::StoreError;
 use app::ports::{Claim, ReplyClaim, ReplyLedger};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
 use models::ReplyRequest;
 
@@ -17,6 +18,36 @@ fn reply_key(reply: &ReplyRequest) -> Item {
         (PK.to_owned(), s(lead_pk(&reply.lead_id))),
         (SK.to_owned(), s(reply_sk(&reply.reply_id))),
     ])
+}
+
+/// Sends an update whose condition may fail: `None` when it did, and nothing was written.
+async fn if_condition_holds(
+    update: UpdateItemFluentBuilder,
+) -> Result<Option<UpdateItemOutput>, StoreError> {
+    match update.send().await {
+        Ok(output) => Ok(Some(output)),
+        Err(error)
+            if matches!(
+                error.as_service_error(),
+                Some(UpdateItemError::ConditionalCheckFailedException(_))
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(store_error(error)),
+    }
+}
+
+/// A number attribute the update returned.
+fn returned_number<T: std::str::FromStr>(output: &UpdateItemOutput, name: &str) -> Option<T> {
+    output
+        .attributes
+        .as_ref()?
+        .get(name)?
+        .as_n()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 fn put_if_absent(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
@@ -84,7 +115,7 @@ impl DynamoStore {
 
     /// Takes over an existing reply that is not sent and whose claim has expired.
     async fn reclaim(&self, claim: &ReplyClaim<'_>) -> Result<Option<u32>, StoreError> {
-        let result = self
+        let update = self
             .client()
             .update_item()
             .table_name(self.table())
@@ -99,29 +130,12 @@ impl DynamoStore {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":lease", n(claim.lease_until_ms))
             .expression_attribute_values(":now", n(claim.now_ms))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => {
-                let attempts = output
-                    .attributes
-                    .as_ref()
-                    .and_then(|a| a.get("attempts"))
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| corrupt("attempts"))?;
-                Ok(Some(attempts))
-            }
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(error) => Err(store_error(error)),
+            .return_values(ReturnValue::UpdatedNew);
+        match if_condition_holds(update).await? {
+            Some(output) => returned_number(&output, "attempts")
+                .map(Some)
+                .ok_or_else(|| corrupt("attempts")),
+            None => Ok(None),
         }
     }
 
@@ -144,19 +158,8 @@ impl DynamoStore {
         for (name, value) in values {
             update = update.expression_attribute_values(name, value);
         }
-        match update.send().await {
-            Ok(_) => Ok(()),
-            // Already sent (by another delivery): nothing to record.
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(store_error(error)),
-        }
+        // A failed condition: already sent (by another delivery), nothing to record.
+        if_condition_holds(update).await.map(|_| ())
     }
 }
 
@@ -262,7 +265,7 @@ impl ReplyLedger for DynamoStore {
             (PK.to_owned(), s(lead_pk(lead_id))),
             (SK.to_owned(), s(LEAD_SK)),
         ]);
-        let result = self
+        let update = self
             .client()
             .update_item()
             .table_name(self.table())
@@ -271,26 +274,10 @@ impl ReplyLedger for DynamoStore {
             .condition_expression("attribute_exists(PK) AND attribute_not_exists(firstReplySentAt)")
             .expression_attribute_values(":now", n(now_ms))
             // The lead's own createTimestamp comes back with it: one call, no extra read.
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => Ok(output
-                .attributes
-                .as_ref()
-                .and_then(|a| a.get("createTimestamp"))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse().ok())),
-            // No such lead, or answered before.
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(None)
-            }
-            Err(error) => Err(store_error(error)),
-        }
+            .return_values(ReturnValue::AllNew);
+        // None: no such lead, or answered before.
+        Ok(if_condition_holds(update)
+            .await?
+            .and_then(|output| returned_number(&output, "createTimestamp")))
     }
 }
