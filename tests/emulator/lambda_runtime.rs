@@ -300,10 +300,13 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
         ],
         "lead-a failed and held its second reply back; lead-b was sent; the poison record was parked"
     );
-    let sent: Vec<String> = thumbtack
-        .received_requests()
-        .await
-        .unwrap()
+    let requests = thumbtack.received_requests().await.unwrap();
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].url.path()),
+        ("HEAD", "/"),
+        "init opened the connection to Thumbtack before the first send"
+    );
+    let sent: Vec<String> = requests
         .iter()
         .filter(|r| r.url.path().contains("lead-b"))
         .map(|r| String::from_utf8_lossy(&r.body).into_owned())

@@ -15,6 +15,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const REST_POST: &str = include_str!("../../../tests/fixtures/events/apigw-rest-post-lead.json");
 const REST_GET: &str = include_str!("../../../tests/fixtures/events/apigw-rest-get-lead.json");
+const SQS_REPLIES: &str = include_str!("../../../tests/fixtures/events/sqs-fifo-replies.json");
 const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
 
 #[tokio::main]
@@ -35,7 +36,14 @@ fn release_binary(name: &str) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
-fn environment(name: &str, table: &str, endpoint: &str) -> Vec<(String, String)> {
+/// Where Thumbtack's API is for these starts: a local stand-in that answers 200 to everything.
+struct Local<'a> {
+    endpoint: &'a str,
+    thumbtack: &'a str,
+}
+
+fn environment(name: &str, table: &str, local: &Local<'_>) -> Vec<(String, String)> {
+    let endpoint = local.endpoint;
     let mut env: Vec<(&str, String)> = vec![
         ("AWS_LAMBDA_FUNCTION_NAME", name.to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
@@ -59,6 +67,7 @@ fn environment(name: &str, table: &str, endpoint: &str) -> Vec<(String, String)>
         ),
         ("THUMBTACK_API_USERNAME", "partner".to_owned()),
         ("THUMBTACK_API_PASSWORD", "bench".to_owned()),
+        ("THUMBTACK_API_BASE_URL", local.thumbtack.to_owned()),
     ];
     env.retain(|(key, _)| match name {
         "lead-read" => {
@@ -110,6 +119,10 @@ async fn run() -> Result<(), Error> {
     let runs = usize::try_from(env.number("COLDSTART_RUNS", 30)?)?;
     let sdk = aws::sdk_config().await;
     let table = format!("coldstart-{}", app::now_millis());
+    let stand_in = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let thumbtack = format!("http://{}", stand_in.local_addr()?);
+    let answer_all = axum::Router::new().fallback(|| async { "{\"status\":\"success\"}" });
+    tokio::spawn(async move { axum::serve(stand_in, answer_all).await });
     let store = DynamoStore::from_config(&sdk, &table);
     schema::ensure_table(store.client(), &table).await?;
     // The lead the read events ask for.
@@ -146,7 +159,11 @@ async fn run() -> Result<(), Error> {
                 },
             )
             .await?;
-            let environment = environment(name, &table, &proxy.url);
+            let local = Local {
+                endpoint: &proxy.url,
+                thumbtack: &thumbtack,
+            };
+            let environment = environment(name, &table, &local);
             let runtime = RuntimeApi::start().await?;
             let (mut child, started) = launch(name, &runtime, &environment).await?;
             let polled = runtime
@@ -187,8 +204,13 @@ async fn run() -> Result<(), Error> {
     for (name, event_kind) in [
         ("lead-inbound", "POST /v1/lead (REST v1)"),
         ("lead-read", "GET /v1/leads/{id} (REST v1)"),
+        ("reply-outbound", "SQS batch of one reply"),
     ] {
-        let environment = environment(name, &table, &endpoint);
+        let local = Local {
+            endpoint: &endpoint,
+            thumbtack: &thumbtack,
+        };
+        let environment = environment(name, &table, &local);
         let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
         for run in 0..runs {
             let runtime = RuntimeApi::start().await?;
@@ -201,7 +223,10 @@ async fn run() -> Result<(), Error> {
                 let event = event(name, run * 2 + index);
                 let sent = Instant::now();
                 match runtime.invoke(event).await {
-                    Some(Answer::Response(response)) if response["statusCode"] == 200 => {
+                    Some(Answer::Response(response))
+                        if response["statusCode"] == 200
+                            || response["batchItemFailures"] == json!([]) =>
+                    {
                         sink.push(sent.elapsed())
                     }
                     other => return Err(format!("{name} answered {other:?}").into()),
@@ -222,6 +247,21 @@ async fn run() -> Result<(), Error> {
 }
 
 fn event(name: &str, n: usize) -> Value {
+    if name == "reply-outbound" {
+        let mut event: Value = serde_json::from_str(SQS_REPLIES).unwrap_or_default();
+        let mut record = event["Records"][0].take();
+        record["body"] = json!(
+            json!({
+                "replyID": format!("coldstart-reply-{n}"),
+                "businessID": "286845156044809661",
+                "leadID": "coldstart-reply-lead",
+                "text": "Thanks, I can come on Tuesday."
+            })
+            .to_string()
+        );
+        event["Records"] = json!([record]);
+        return event;
+    }
     if name == "lead-read" {
         return serde_json::from_str(REST_GET).unwrap_or_default();
     }
