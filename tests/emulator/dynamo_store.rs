@@ -5,22 +5,23 @@ use adapters::DynamoStore;
 use app::ports::{Insert, NewLead, NewMessage, NewRevision, Quarantined, Route};
 use app::{LeadStore, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
-use models::{FieldProblem, InboundMessage, Lead, RevisionOf};
+use models::{FieldProblem, InboundMessage, Lead, Problems, RevisionOf};
 use serde_json::json;
 
 fn lead_with(id: &str, business: &str, created: &str) -> (Lead, String) {
     let raw = with_field(LEAD, "/leadID", json!(id));
     let raw = with_field(&raw, "/business/businessID", json!(business));
     let raw = with_field(&raw, "/createTimestamp", json!(created));
-    (Lead::parse(raw.as_bytes()).unwrap(), raw)
+    (Lead::parse(raw.as_bytes()).unwrap().value, raw)
 }
 
 #[tokio::test]
 async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body() {
     let store = fresh_store().await;
-    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     let new = NewLead {
         lead: &lead,
+        warnings: &Problems::NONE,
         raw: LEAD,
         received_at_ms: 1,
     };
@@ -28,6 +29,7 @@ async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body()
     let other_raw = LEAD.replace("Jay J.", "Jay K.");
     let again = NewLead {
         lead: &lead,
+        warnings: &Problems::NONE,
         raw: &other_raw,
         received_at_ms: 2,
     };
@@ -43,10 +45,11 @@ async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body()
 #[tokio::test]
 async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
     let store = fresh_store().await;
-    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     store
         .insert_lead(NewLead {
             lead: &lead,
+            warnings: &Problems::NONE,
             raw: LEAD,
             received_at_ms: 42,
         })
@@ -77,10 +80,11 @@ async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
 async fn the_conversation_query_returns_the_lead_its_messages_and_revisions_in_one_call() {
     let store = fresh_store().await;
     let message_raw = MESSAGE.to_owned();
-    let message = InboundMessage::parse(message_raw.as_bytes()).unwrap();
+    let message = InboundMessage::parse(message_raw.as_bytes()).unwrap().value;
     store
         .insert_message(NewMessage {
             message: &message,
+            warnings: &Problems::NONE,
             raw: &message_raw,
             received_at_ms: 5,
         })
@@ -94,10 +98,11 @@ async fn the_conversation_query_returns_the_lead_its_messages_and_revisions_in_o
         "a message may arrive before its lead"
     );
 
-    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     store
         .insert_lead(NewLead {
             lead: &lead,
+            warnings: &Problems::NONE,
             raw: LEAD,
             received_at_ms: 6,
         })
@@ -134,10 +139,11 @@ async fn a_conversation_larger_than_one_query_page_is_read_whole() {
             json!(format!("m-{index:02}")),
         );
         let raw = with_field(&raw, "/message/text", json!(text));
-        let message = InboundMessage::parse(raw.as_bytes()).unwrap();
+        let message = InboundMessage::parse(raw.as_bytes()).unwrap().value;
         store
             .insert_message(NewMessage {
                 message: &message,
+                warnings: &Problems::NONE,
                 raw: &raw,
                 received_at_ms: index,
             })
@@ -163,6 +169,7 @@ async fn a_business_leads_are_listed_newest_first_from_the_index() {
         store
             .insert_lead(NewLead {
                 lead: &lead,
+                warnings: &Problems::NONE,
                 raw: &raw,
                 received_at_ms: 1,
             })
@@ -194,7 +201,7 @@ async fn a_quarantined_payload_is_kept_byte_for_byte_and_counts_redeliveries() {
                 route: Route::Lead,
                 digest: "d1",
                 raw,
-                problems: &problems,
+                problems: &Problems::from(problems.clone()),
                 received_at_ms,
             })
             .await
@@ -205,7 +212,7 @@ async fn a_quarantined_payload_is_kept_byte_for_byte_and_counts_redeliveries() {
             route: Route::Message,
             digest: "d2",
             raw: b"{}",
-            problems: &problems,
+            problems: &Problems::from(problems.clone()),
             received_at_ms: 40,
         })
         .await
@@ -218,7 +225,7 @@ async fn a_quarantined_payload_is_kept_byte_for_byte_and_counts_redeliveries() {
     assert_eq!(lead.deliveries, 3);
     assert_eq!(lead.first_received_at_ms, 10);
     assert_eq!(lead.last_received_at_ms, 30);
-    assert_eq!(lead.problems, problems);
+    assert_eq!(lead.problems, Problems::from(problems));
     assert_eq!(lead.digest, "d1");
 }
 
@@ -234,11 +241,12 @@ async fn a_body_at_the_size_limit_fits_in_one_item_with_its_fields() {
         json!(filler.repeat(room / filler.len())),
     );
     assert!(raw.len() <= http_api::MAX_BODY_BYTES && raw.len() > http_api::MAX_BODY_BYTES - 3000);
-    let lead = Lead::parse(raw.as_bytes()).unwrap();
+    let lead = Lead::parse(raw.as_bytes()).unwrap().value;
     assert_eq!(
         store
             .insert_lead(NewLead {
                 lead: &lead,
+                warnings: &Problems::NONE,
                 raw: &raw,
                 received_at_ms: 1
             })
@@ -258,7 +266,7 @@ async fn a_body_at_the_size_limit_fits_in_one_item_with_its_fields() {
             route: Route::Lead,
             digest: "big",
             raw: raw.as_bytes(),
-            problems: &problems,
+            problems: &Problems::from(problems.clone()),
             received_at_ms: 1,
         })
         .await
@@ -269,10 +277,11 @@ async fn a_body_at_the_size_limit_fits_in_one_item_with_its_fields() {
 async fn a_missing_table_is_a_permanent_storage_error() {
     let sdk = sdk().await;
     let store = DynamoStore::from_config(&sdk, unique_name("never-created"));
-    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     let error = store
         .insert_lead(NewLead {
             lead: &lead,
+            warnings: &Problems::NONE,
             raw: LEAD,
             received_at_ms: 1,
         })
@@ -288,10 +297,11 @@ async fn an_unreachable_database_is_a_transient_storage_error() {
         .endpoint_url(closed_port_url())
         .build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "any");
-    let lead = Lead::parse(LEAD.as_bytes()).unwrap();
+    let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     let error = store
         .insert_lead(NewLead {
             lead: &lead,
+            warnings: &Problems::NONE,
             raw: LEAD,
             received_at_ms: 1,
         })

@@ -143,16 +143,13 @@ async fn unicode_and_newlines_travel_intact_from_delivery_to_read() {
 }
 
 #[tokio::test]
-async fn an_invalid_lead_is_answered_400_and_quarantined_in_the_table() {
+async fn a_lead_without_a_usable_key_is_answered_400_and_quarantined_in_the_table() {
     let deps = inbound_deps().await;
-    let body = with_field(LEAD, "/request/location/state", json!("California"));
+    let body = with_field(LEAD, "/leadID", json!("not an id"));
     for _ in 0..2 {
         let response = post_lead(&deps, &body).await;
         assert_eq!(response.status(), 400);
-        assert_eq!(
-            json_of(&response)["fields"][0]["path"],
-            "request.location.state"
-        );
+        assert_eq!(json_of(&response)["fields"][0]["path"], "leadID");
     }
     let quarantined = app::LeadStore::list_quarantine(&deps.store, 10)
         .await
@@ -192,4 +189,69 @@ async fn a_missing_table_answers_500_and_an_unreachable_database_503_never_2xx()
         503,
         "a payload we cannot quarantine is not refused for good"
     );
+}
+
+/// A lead body of exactly `size` bytes whose title takes most of it (the issue's case: a copied
+/// title beside the raw body made an item over DynamoDB's 400 KB).
+fn lead_of_size(size: usize) -> String {
+    let base = with_field(LEAD, "/request/title", json!(""));
+    let title = "T".repeat(size - base.len());
+    let body = with_field(LEAD, "/request/title", json!(title));
+    assert_eq!(body.len(), size);
+    body
+}
+
+#[tokio::test]
+async fn a_lead_at_the_exact_body_limit_with_a_huge_title_is_stored_and_one_byte_more_is_413() {
+    let deps = inbound_deps().await;
+    let at_limit = lead_of_size(http_api::MAX_BODY_BYTES);
+    let response = post_lead(&deps, &at_limit).await;
+    assert_eq!(response.status(), 200, "{}", json_of(&response));
+    let (status, view) = read(&deps.store, LEAD_ID).await;
+    assert_eq!(status, 200);
+    let title = view["lead"]["request"]["title"].as_str().unwrap();
+    assert!(title.len() > 260_000, "{}", title.len());
+
+    // The same lead again (a redelivery) and a changed one (a revision) fit too.
+    assert_eq!(
+        json_of(&post_lead(&deps, &at_limit).await)["status"],
+        "duplicate"
+    );
+    let changed = at_limit.replacen("TTTT", "UUUU", 1);
+    assert_eq!(
+        json_of(&post_lead(&deps, &changed).await)["status"],
+        "revision"
+    );
+
+    let over = lead_of_size(http_api::MAX_BODY_BYTES + 1);
+    let other = InboundDeps {
+        store: fresh_store().await,
+        ..deps
+    };
+    assert_eq!(post_lead(&other, &over).await.status(), 413);
+}
+
+#[tokio::test]
+async fn a_message_at_the_exact_body_limit_is_stored() {
+    let deps = inbound_deps().await;
+    let base = with_field(MESSAGE, "/message/text", json!(""));
+    let text = "m".repeat(http_api::MAX_BODY_BYTES - base.len());
+    let body = with_field(MESSAGE, "/message/text", json!(text));
+    assert_eq!(body.len(), http_api::MAX_BODY_BYTES);
+    assert_eq!(post_message(&deps, &body).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_redelivery_with_a_lone_surrogate_and_a_huge_number_in_unknown_fields_is_a_duplicate() {
+    let deps = inbound_deps().await;
+    let first = LEAD.replacen('{', r#"{"extra": "\ud800", "big": 1e400, "#, 1);
+    assert_eq!(json_of(&post_lead(&deps, &first).await)["status"], "stored");
+    // The same document with other spacing: nothing changed.
+    let again = first.replace(": ", ":");
+    assert_ne!(again, first);
+    assert_eq!(
+        json_of(&post_lead(&deps, &again).await)["status"],
+        "duplicate"
+    );
+    assert_eq!(count_items_with_sk_prefix(&deps.store, "REV#").await, 0);
 }

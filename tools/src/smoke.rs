@@ -100,14 +100,11 @@ pub async fn run(
         Ok(())
     })
     .await?;
-    step("an invalid lead gets 400 naming the field", async {
+    step("a lead without a usable leadID gets 400 naming it", async {
         let mut invalid = lead.clone();
-        invalid["request"]["location"]["zipCode"] = json!("9512");
+        invalid["leadID"] = json!("not an id");
         let response = post("/v1/lead", &invalid, &settings.password).await?;
-        expect_json(response, 400, |b| {
-            b["fields"][0]["path"] == "request.location.zipCode"
-        })
-        .await
+        expect_json(response, 400, |b| b["fields"][0]["path"] == "leadID").await
     })
     .await?;
     step(

@@ -15,14 +15,15 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use models::{FieldProblem, ReplyStatus, RevisionOf};
+use models::{FieldProblem, Problems, ReplyStatus, RevisionOf};
 use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// At most this many problems are kept on a quarantine record (the response lists them all); it
-/// keeps the item far below DynamoDB's 400 KB limit whatever the payload.
-pub const MAX_STORED_PROBLEMS: usize = 100;
+/// Fields copied beside `raw` (for listings) are cut to this many bytes: a body under the size
+/// limit must always make an item under DynamoDB's 400 KB, whatever its fields hold. The raw body
+/// keeps them whole.
+pub const MAX_COPIED_BYTES: usize = 256;
 
 /// The longest a warm-up call may hold init.
 pub const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -188,13 +189,16 @@ impl LeadStore for DynamoStore {
         item.insert("messageID".into(), s(&message.message.message_id));
         item.insert("leadID".into(), s(&message.lead_id));
         item.insert("businessID".into(), s(&message.business_id));
-        item.insert("customerID".into(), s(&message.customer_id));
+        if let Some(customer_id) = &message.customer_id {
+            item.insert("customerID".into(), s(customer_id));
+        }
         item.insert(
             "createTimestamp".into(),
             n(message.message.create_timestamp.0),
         );
         item.insert("raw".into(), s(new.raw));
         item.insert("receivedAt".into(), n(new.received_at_ms));
+        insert_warnings(&mut item, new.warnings);
         self.insert(item).await
     }
 
@@ -211,17 +215,7 @@ impl LeadStore for DynamoStore {
     }
 
     async fn quarantine(&self, payload: Quarantined<'_>) -> Result<(), StoreError> {
-        let problems: Vec<AttributeValue> = payload
-            .problems
-            .iter()
-            .take(MAX_STORED_PROBLEMS)
-            .map(|p| {
-                AttributeValue::M(HashMap::from([
-                    ("path".to_owned(), s(&p.path)),
-                    ("reason".to_owned(), s(p.reason.as_ref())),
-                ]))
-            })
-            .collect();
+        let problems = problem_list(payload.problems);
         // One UpdateItem: the first delivery sets the record, every delivery counts.
         self.client
             .update_item()
@@ -246,8 +240,8 @@ impl LeadStore for DynamoStore {
             .expression_attribute_values(":type", s("quarantine"))
             .expression_attribute_values(":route", s(payload.route.as_str()))
             .expression_attribute_values(":raw", AttributeValue::B(Blob::new(payload.raw)))
-            .expression_attribute_values(":problems", AttributeValue::L(problems))
-            .expression_attribute_values(":count", n(payload.problems.len() as u64))
+            .expression_attribute_values(":problems", problems)
+            .expression_attribute_values(":count", n(payload.problems.total() as u64))
             .expression_attribute_values(":now", n(payload.received_at_ms))
             .expression_attribute_values(":gsi_pk", s(QUARANTINE_INDEX_PK))
             .expression_attribute_values(
@@ -267,11 +261,14 @@ impl LeadStore for DynamoStore {
             let sk = string(&item, SK)?;
             if sk == LEAD_SK {
                 records.lead_raw = Some(string(&item, "raw")?);
+                records.lead_warnings = warnings(&item)?;
             } else if sk.starts_with(MESSAGE_SK_PREFIX) {
                 records.messages.push(MessageRecord {
                     message_id: string(&item, "messageID")?,
+                    create_timestamp: number(&item, "createTimestamp")?,
                     raw: string(&item, "raw")?,
                     received_at_ms: number(&item, "receivedAt")?,
+                    warnings: warnings(&item)?,
                 });
             } else if sk.starts_with(REPLY_SK_PREFIX) {
                 records.replies.push(reply_record(&item)?);
@@ -299,8 +296,8 @@ impl LeadStore for DynamoStore {
                 Ok(LeadSummary {
                     lead_id: string(item, "leadID")?,
                     create_timestamp: number(item, "createTimestamp")?,
-                    category: string(item, "category")?,
-                    title: string(item, "title")?,
+                    category: optional_string(item, "category"),
+                    title: optional_string(item, "title"),
                     received_at_ms: number(item, "receivedAt")?,
                 })
             })
@@ -316,35 +313,105 @@ impl LeadStore for DynamoStore {
     }
 }
 
-/// The item a lead is stored as (docs/data-model.md).
+/// The item a lead is stored as (docs/data-model.md). Fields copied beside `raw` are cut to
+/// [`MAX_COPIED_BYTES`]; missing ones are left out.
 pub fn lead_item(new: NewLead<'_>) -> Item {
     let lead = new.lead;
     let request = &lead.request;
-    let mut item = Item::with_capacity(20);
+    let location = &request.location;
+    let mut item = Item::with_capacity(22);
     item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
     item.insert(SK.into(), s(LEAD_SK));
     item.insert("type".into(), s("lead"));
     item.insert("leadID".into(), s(&lead.lead_id));
     item.insert("businessID".into(), s(&lead.business.business_id));
-    item.insert("customerID".into(), s(&lead.customer.customer_id));
-    item.insert("requestID".into(), s(&request.request_id));
-    item.insert("category".into(), s(&request.category));
-    item.insert("title".into(), s(&request.title));
-    item.insert("city".into(), s(&request.location.city));
-    item.insert("state".into(), s(&request.location.state));
-    item.insert("zipCode".into(), s(&request.location.zip_code));
-    item.insert("createTimestamp".into(), n(lead.create_timestamp.0));
-    if let Some(price) = &lead.price {
-        item.insert("price".into(), s(price));
+    let copies = [
+        ("customerID", &lead.customer.customer_id),
+        ("requestID", &request.request_id),
+        ("category", &request.category),
+        ("title", &request.title),
+        ("city", &location.city),
+        ("state", &location.state),
+        ("zipCode", &location.zip_code),
+        ("price", &lead.price),
+    ];
+    for (name, value) in copies {
+        if let Some(value) = value {
+            item.insert(name.into(), s(cut(value, MAX_COPIED_BYTES)));
+        }
     }
+    item.insert("createTimestamp".into(), n(lead.create_timestamp.0));
     item.insert("raw".into(), s(new.raw));
     item.insert("receivedAt".into(), n(new.received_at_ms));
+    insert_warnings(&mut item, new.warnings);
     item.insert(GSI1_PK.into(), s(business_pk(&lead.business.business_id)));
     item.insert(
         GSI1_SK.into(),
         s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
     );
     item
+}
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
+fn cut(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// `warnings` (the listed ones) and `warningCount` (all of them), when there are any.
+fn insert_warnings(item: &mut Item, warnings: &Problems) {
+    if warnings.is_empty() {
+        return;
+    }
+    item.insert("warnings".into(), problem_list(warnings));
+    item.insert("warningCount".into(), n(warnings.total() as u64));
+}
+
+fn problem_list(problems: &Problems) -> AttributeValue {
+    AttributeValue::L(
+        problems
+            .listed()
+            .iter()
+            .map(|p| {
+                AttributeValue::M(HashMap::from([
+                    ("path".to_owned(), s(&p.path)),
+                    ("reason".to_owned(), s(p.reason.as_ref())),
+                ]))
+            })
+            .collect(),
+    )
+}
+
+fn read_problems(item: &Item, list: &str, count: &str) -> Result<Problems, StoreError> {
+    let listed = match item.get(list) {
+        None => Vec::new(),
+        Some(AttributeValue::L(entries)) => entries
+            .iter()
+            .map(|entry| match entry {
+                AttributeValue::M(map) => Ok(FieldProblem {
+                    path: string(map, "path")?,
+                    reason: string(map, "reason")?.into(),
+                }),
+                _ => Err(corrupt(list)),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(corrupt(list)),
+    };
+    let total = match item.get(count) {
+        None => listed.len(),
+        Some(_) => usize::try_from(number(item, count)?).unwrap_or(usize::MAX),
+    };
+    Ok(Problems::from_stored(listed, total))
+}
+
+fn warnings(item: &Item) -> Result<Problems, StoreError> {
+    read_problems(item, "warnings", "warningCount")
 }
 
 fn reply_record(item: &Item) -> Result<ReplyRecord, StoreError> {
@@ -373,19 +440,7 @@ fn quarantine_record(item: &Item) -> Result<QuarantineRecord, StoreError> {
         Some(AttributeValue::B(blob)) => blob.clone().into_inner(),
         _ => return Err(corrupt("raw")),
     };
-    let problems = match item.get("problems") {
-        Some(AttributeValue::L(list)) => list
-            .iter()
-            .map(|entry| match entry {
-                AttributeValue::M(map) => Ok(FieldProblem {
-                    path: string(map, "path")?,
-                    reason: string(map, "reason")?.into(),
-                }),
-                _ => Err(corrupt("problems")),
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(corrupt("problems")),
-    };
+    let problems = read_problems(item, "problems", "problemCount")?;
     let digest = string(item, PK)?
         .trim_start_matches("QUARANTINE#")
         .to_owned();
@@ -426,6 +481,10 @@ pub(crate) fn string(item: &Item, attribute: &str) -> Result<String, StoreError>
         Some(AttributeValue::S(value)) => Ok(value.clone()),
         _ => Err(corrupt(attribute)),
     }
+}
+
+fn optional_string(item: &Item, attribute: &str) -> Option<String> {
+    item.get(attribute).and_then(|v| v.as_s().ok()).cloned()
 }
 
 pub(crate) fn number(item: &Item, attribute: &str) -> Result<u64, StoreError> {

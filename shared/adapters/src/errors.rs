@@ -30,8 +30,15 @@ where
         }
         _ => false,
     };
+    // DynamoDB's answer to an item over 400 KB: the same write can never succeed.
+    let too_large = error.code() == Some("ValidationException")
+        && error
+            .message()
+            .is_some_and(|message| message.contains("Item size"));
     if transient {
         StoreError::Unavailable(Box::new(error))
+    } else if too_large {
+        StoreError::TooLarge(Box::new(error))
     } else {
         StoreError::Rejected(Box::new(error))
     }

@@ -18,26 +18,35 @@ pub async fn view<S: LeadStore>(
         return Ok(None);
     };
     let lead = raw_json(lead_raw, "lead")?;
+    let warning_count = records.lead_warnings.total();
+    let warnings = records.lead_warnings.listed().to_vec();
 
     // Sorted by (createTimestamp, our millisecond, FIFO sequence, id).
     let mut timeline: Vec<(u64, u64, String, ConversationEntry)> =
         Vec::with_capacity(records.messages.len() + records.replies.len());
     for record in records.messages {
-        let message = InboundMessage::parse(record.raw.as_bytes()).map_err(|_| {
-            StoreError::Corrupt(format!("message {} does not parse", record.message_id))
-        })?;
-        let created = message.message.create_timestamp;
+        // Stored messages passed these rules when they came; should a later version of the rules
+        // refuse one, it is still shown, from its stored keys, rather than hiding the lead.
+        let text = match InboundMessage::parse(record.raw.as_bytes()) {
+            Ok(parsed) => parsed.value.message.text.unwrap_or_default(),
+            Err(_) => {
+                tracing::warn!(message_id = %record.message_id, "a stored message no longer parses");
+                String::new()
+            }
+        };
+        let created = UnixSeconds(record.create_timestamp);
         timeline.push((
             created.0,
             record.received_at_ms,
             String::new(),
             ConversationEntry {
                 direction: Direction::Inbound,
-                id: message.message.message_id,
-                text: message.message.text,
+                id: record.message_id,
+                text,
                 create_timestamp: created,
                 status: None,
                 error: None,
+                warnings: record.warnings.listed().to_vec(),
             },
         ));
     }
@@ -57,6 +66,7 @@ pub async fn view<S: LeadStore>(
                 create_timestamp: UnixSeconds(created),
                 status: Some(reply.status),
                 error: if failed { reply.error } else { None },
+                warnings: Vec::new(),
             },
         ));
     }
@@ -76,6 +86,8 @@ pub async fn view<S: LeadStore>(
 
     Ok(Some(ConversationView {
         lead,
+        warnings,
+        warning_count,
         messages: timeline.into_iter().map(|(_, _, _, entry)| entry).collect(),
         revisions,
     }))

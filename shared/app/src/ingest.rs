@@ -1,15 +1,21 @@
-//! Storing what Thumbtack sends: once, whatever the number of deliveries.
+//! Storing what Thumbtack sends: once, whatever the number of deliveries, and never lost.
 //!
-//! A redelivery with the same content (compared as JSON values, so key order and spacing do not
-//! matter) is a duplicate and stores nothing. A redelivery with *different* content keeps the first
-//! version as the record and stores the new body beside it as a revision, once per distinct
-//! content, so nothing Thumbtack sent is silently dropped; the read API lists revisions.
+//! One delivery goes: parse → refused (a key missing or unusable): kept byte for byte in
+//! quarantine → else insert and settle → count the outcome. Every step that answers the caller
+//! comes after the durable write it reports.
+//!
+//! A redelivery with the same content (same document up to spacing and key order, see
+//! [`crate::digest`]) is a duplicate and stores nothing. A redelivery with *different* content
+//! keeps the first version as the record and stores the new body beside it as a revision, once per
+//! distinct content, so nothing Thumbtack sent is silently dropped; the read API lists revisions.
 
 use crate::digest::{json_digest, same_document, sha256_hex};
+use crate::metrics::{Metrics, Unit};
 use crate::ports::{
     Insert, LeadStore, NewLead, NewMessage, NewRevision, Quarantined, Route, StoreError,
 };
-use models::{InboundMessage, Invalid, Lead, RevisionOf};
+use models::{FieldProblem, InboundMessage, Invalid, InvalidKind, Lead, Parsed, RevisionOf};
+use std::future::Future;
 
 /// What happened to a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,66 +38,167 @@ impl Outcome {
     }
 }
 
-pub async fn lead<S: LeadStore>(
-    store: &S,
-    lead: &Lead,
-    raw: &str,
-    received_at_ms: u64,
-) -> Result<Outcome, StoreError> {
-    let insert = store
-        .insert_lead(NewLead {
-            lead,
-            raw,
-            received_at_ms,
-        })
-        .await?;
-    settle(
-        store,
-        insert,
-        &lead.lead_id,
-        RevisionOf::Lead,
-        &lead.lead_id,
-        raw,
-        received_at_ms,
-    )
-    .await
+/// A delivery that was stored (or found stored before).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingested<T> {
+    pub parsed: Parsed<T>,
+    pub outcome: Outcome,
 }
 
-pub async fn message<S: LeadStore>(
-    store: &S,
-    message: &InboundMessage,
-    raw: &str,
-    received_at_ms: u64,
-) -> Result<Outcome, StoreError> {
-    let insert = store
-        .insert_message(NewMessage {
-            message,
-            raw,
-            received_at_ms,
-        })
-        .await?;
-    let id = &message.message.message_id;
-    settle(
-        store,
-        insert,
-        &message.lead_id,
-        RevisionOf::Message,
-        id,
-        raw,
-        received_at_ms,
-    )
-    .await
+/// Why a delivery was not stored. The first two were kept in quarantine before this was returned.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// A key is missing or unusable, or the body is not a JSON object.
+    #[error("payload refused: {0}")]
+    Refused(Invalid),
+    /// Stored with its copied fields, the item would be over the store's size limit.
+    #[error("payload too large to store")]
+    TooLarge,
+    /// Nothing was written (or nothing is known to have been): the caller must answer so that the
+    /// payload is sent again.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-async fn settle<S: LeadStore>(
+/// What the inbound routes store: leads and messages.
+pub trait Payload: Sized + Send + Sync {
+    const ROUTE: Route;
+    const REVISION_OF: RevisionOf;
+
+    fn parse(body: &[u8]) -> Result<Parsed<Self>, Invalid>;
+
+    /// The lead it belongs to, and its own id (the lead's for a lead).
+    fn ids(&self) -> (&str, &str);
+
+    fn insert<S: LeadStore>(
+        store: &S,
+        parsed: &Parsed<Self>,
+        raw: &str,
+        received_at_ms: u64,
+    ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
+}
+
+impl Payload for Lead {
+    const ROUTE: Route = Route::Lead;
+    const REVISION_OF: RevisionOf = RevisionOf::Lead;
+
+    fn parse(body: &[u8]) -> Result<Parsed<Self>, Invalid> {
+        Lead::parse(body)
+    }
+
+    fn ids(&self) -> (&str, &str) {
+        (&self.lead_id, &self.lead_id)
+    }
+
+    async fn insert<S: LeadStore>(
+        store: &S,
+        parsed: &Parsed<Self>,
+        raw: &str,
+        received_at_ms: u64,
+    ) -> Result<Insert, StoreError> {
+        store
+            .insert_lead(NewLead {
+                lead: &parsed.value,
+                warnings: &parsed.warnings,
+                raw,
+                received_at_ms,
+            })
+            .await
+    }
+}
+
+impl Payload for InboundMessage {
+    const ROUTE: Route = Route::Message;
+    const REVISION_OF: RevisionOf = RevisionOf::Message;
+
+    fn parse(body: &[u8]) -> Result<Parsed<Self>, Invalid> {
+        InboundMessage::parse(body)
+    }
+
+    fn ids(&self) -> (&str, &str) {
+        (&self.lead_id, &self.message.message_id)
+    }
+
+    async fn insert<S: LeadStore>(
+        store: &S,
+        parsed: &Parsed<Self>,
+        raw: &str,
+        received_at_ms: u64,
+    ) -> Result<Insert, StoreError> {
+        store
+            .insert_message(NewMessage {
+                message: &parsed.value,
+                warnings: &parsed.warnings,
+                raw,
+                received_at_ms,
+            })
+            .await
+    }
+}
+
+/// One delivery, from the authenticated body to a stored fact (or a quarantined payload), counted.
+pub async fn ingest<P: Payload, S: LeadStore>(
     store: &S,
-    insert: Insert,
-    lead_id: &str,
-    of: RevisionOf,
-    id: &str,
+    metrics: &Metrics,
+    body: &[u8],
+    received_at_ms: u64,
+) -> Result<Ingested<P>, IngestError> {
+    let route = P::ROUTE;
+    // `parse` accepts UTF-8 only; the text is taken once it has.
+    let (parsed, raw) = match P::parse(body).and_then(|parsed| Ok((parsed, text(body)?))) {
+        Ok(read) => read,
+        Err(invalid) => {
+            keep_refused(store, metrics, route, body, &invalid, received_at_ms).await?;
+            return Err(IngestError::Refused(invalid));
+        }
+    };
+    let outcome = match store_parsed(store, &parsed, raw, received_at_ms).await {
+        Ok(outcome) => outcome,
+        Err(StoreError::TooLarge(cause)) => {
+            tracing::warn!(error = %crate::error_chain(&*cause), "payload too large to store; quarantined");
+            let invalid = Invalid::body(
+                InvalidKind::Fields,
+                "is too large to store with its indexed fields",
+            );
+            keep_refused(store, metrics, route, body, &invalid, received_at_ms).await?;
+            return Err(IngestError::TooLarge);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    count(metrics, route, outcome, &parsed);
+    Ok(Ingested { parsed, outcome })
+}
+
+async fn keep_refused<S: LeadStore>(
+    store: &S,
+    metrics: &Metrics,
+    route: Route,
+    body: &[u8],
+    invalid: &Invalid,
+    received_at_ms: u64,
+) -> Result<(), StoreError> {
+    quarantine(store, route, body, invalid, received_at_ms).await?;
+    metrics.count("Quarantined", Some(("Route", route.as_str())));
+    Ok(())
+}
+
+fn text(body: &[u8]) -> Result<&str, Invalid> {
+    std::str::from_utf8(body).map_err(|_| {
+        Invalid::body(
+            InvalidKind::NotJson,
+            "the request body is not valid JSON: it is not UTF-8",
+        )
+    })
+}
+
+/// Inserts a parsed payload and settles a conflict: duplicate or revision.
+pub async fn store_parsed<P: Payload, S: LeadStore>(
+    store: &S,
+    parsed: &Parsed<P>,
     raw: &str,
     received_at_ms: u64,
 ) -> Result<Outcome, StoreError> {
+    let insert = P::insert(store, parsed, raw, received_at_ms).await?;
     let stored = match insert {
         Insert::Created => return Ok(Outcome::Stored),
         Insert::Exists { raw: stored } => stored,
@@ -99,16 +206,13 @@ async fn settle<S: LeadStore>(
     if same_document(&stored, raw) {
         return Ok(Outcome::Duplicate);
     }
-    let digest = match serde_json::from_str(raw) {
-        Ok(value) => json_digest(&value),
-        Err(_) => sha256_hex(raw.as_bytes()),
-    };
+    let (lead_id, id) = parsed.value.ids();
     store
         .insert_revision(NewRevision {
             lead_id,
-            of,
+            of: P::REVISION_OF,
             id,
-            digest: &digest,
+            digest: &json_digest(raw),
             raw,
             received_at_ms,
         })
@@ -116,7 +220,25 @@ async fn settle<S: LeadStore>(
     Ok(Outcome::Revision)
 }
 
-/// Keeps an authenticated payload that failed validation.
+/// `LeadsReceived` / `MessagesReceived` for a first delivery, `Duplicates` and `Revisions` (by
+/// route) for the others, and `Warnings` (by route): how many field problems came with a stored
+/// payload.
+fn count<P>(metrics: &Metrics, route: Route, outcome: Outcome, parsed: &Parsed<P>) {
+    let dimension = Some(("Route", route.as_str()));
+    match (outcome, route) {
+        (Outcome::Stored, Route::Lead) => metrics.count("LeadsReceived", None),
+        (Outcome::Stored, Route::Message) => metrics.count("MessagesReceived", None),
+        (Outcome::Duplicate, _) => metrics.count("Duplicates", dimension),
+        (Outcome::Revision, _) => metrics.count("Revisions", dimension),
+    }
+    if outcome != Outcome::Duplicate && !parsed.warnings.is_empty() {
+        let total = parsed.warnings.total() as f64;
+        metrics.record("Warnings", total, Unit::Count, dimension);
+    }
+}
+
+/// Keeps an authenticated payload that was refused, byte for byte, with the first problems and
+/// their total.
 pub async fn quarantine<S: LeadStore>(
     store: &S,
     route: Route,
@@ -138,4 +260,9 @@ pub async fn quarantine<S: LeadStore>(
             received_at_ms,
         })
         .await
+}
+
+/// The problems to log: paths of the first few, never values.
+pub fn logged_paths(problems: &[FieldProblem]) -> Vec<&str> {
+    problems.iter().take(10).map(|p| p.path.as_str()).collect()
 }

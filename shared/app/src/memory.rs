@@ -6,7 +6,7 @@ use crate::ports::{
     NewMessage, NewRevision, Parked, QuarantineRecord, Quarantined, QueueError, ReplyClaim,
     ReplyLedger, ReplyQueue, ReplyRecord, RevisionRecord, SendError, StoreError, Thumbtack,
 };
-use models::{ReplyRequest, ReplyStatus};
+use models::{Problems, ReplyRequest, ReplyStatus};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,12 +16,13 @@ use std::time::Duration;
 pub struct MemoryStore {
     state: Mutex<State>,
     failing: AtomicBool,
+    too_large: AtomicBool,
     sent_failures: std::sync::atomic::AtomicU32,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    leads: BTreeMap<String, (String, LeadSummary, String)>,
+    leads: BTreeMap<String, StoredLead>,
     messages: BTreeMap<(String, String), MessageRecord>,
     revisions: BTreeMap<(String, String), RevisionRecord>,
     quarantine: BTreeMap<String, QuarantineRecord>,
@@ -29,6 +30,14 @@ struct State {
     replies: BTreeMap<String, StoredReply>,
     /// Leads whose first reply was sent.
     answered: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredLead {
+    raw: String,
+    summary: LeadSummary,
+    business_id: String,
+    warnings: Problems,
 }
 
 #[derive(Debug, Clone)]
@@ -53,16 +62,23 @@ impl MemoryStore {
         self.failing.store(failing, Ordering::SeqCst);
     }
 
+    /// From now on leads and messages are refused as over the item size limit.
+    pub fn refuse_as_too_large(&self, refusing: bool) {
+        self.too_large.store(refusing, Ordering::SeqCst);
+    }
+
+    /// What was stored as wrong with a lead's fields.
+    pub fn lead_warnings(&self, lead_id: &str) -> Option<Problems> {
+        self.lock().leads.get(lead_id).map(|l| l.warnings.clone())
+    }
+
     pub fn lead_count(&self) -> usize {
         self.lock().leads.len()
     }
 
     /// The body stored for a lead, as received.
     pub fn lead_raw(&self, lead_id: &str) -> Option<String> {
-        self.lock()
-            .leads
-            .get(lead_id)
-            .map(|(raw, _, _)| raw.clone())
+        self.lock().leads.get(lead_id).map(|l| l.raw.clone())
     }
 
     pub fn message_count(&self) -> usize {
@@ -95,15 +111,25 @@ impl MemoryStore {
         }
         Ok(())
     }
+
+    fn check_size(&self) -> Result<(), StoreError> {
+        if self.too_large.load(Ordering::SeqCst) {
+            return Err(StoreError::TooLarge("injected item size refusal".into()));
+        }
+        Ok(())
+    }
 }
 
 impl LeadStore for MemoryStore {
     async fn insert_lead(&self, lead: NewLead<'_>) -> Result<Insert, StoreError> {
         self.check()?;
         let mut state = self.lock();
-        if let Some((raw, _, _)) = state.leads.get(&lead.lead.lead_id) {
-            return Ok(Insert::Exists { raw: raw.clone() });
+        if let Some(stored) = state.leads.get(&lead.lead.lead_id) {
+            return Ok(Insert::Exists {
+                raw: stored.raw.clone(),
+            });
         }
+        self.check_size()?;
         let summary = LeadSummary {
             lead_id: lead.lead.lead_id.clone(),
             create_timestamp: lead.lead.create_timestamp.0,
@@ -111,11 +137,13 @@ impl LeadStore for MemoryStore {
             title: lead.lead.request.title.clone(),
             received_at_ms: lead.received_at_ms,
         };
-        let business = lead.lead.business.business_id.clone();
-        state.leads.insert(
-            lead.lead.lead_id.clone(),
-            (lead.raw.to_owned(), summary, business),
-        );
+        let stored = StoredLead {
+            raw: lead.raw.to_owned(),
+            summary,
+            business_id: lead.lead.business.business_id.clone(),
+            warnings: lead.warnings.clone(),
+        };
+        state.leads.insert(lead.lead.lead_id.clone(), stored);
         Ok(Insert::Created)
     }
 
@@ -131,10 +159,13 @@ impl LeadStore for MemoryStore {
                 raw: existing.raw.clone(),
             });
         }
+        self.check_size()?;
         let record = MessageRecord {
             message_id: key.1.clone(),
+            create_timestamp: message.message.message.create_timestamp.0,
             raw: message.raw.to_owned(),
             received_at_ms: message.received_at_ms,
+            warnings: message.warnings.clone(),
         };
         state.messages.insert(key, record);
         Ok(Insert::Created)
@@ -169,7 +200,7 @@ impl LeadStore for MemoryStore {
                 route: payload.route.as_str().to_owned(),
                 digest: payload.digest.to_owned(),
                 raw: payload.raw.to_vec(),
-                problems: payload.problems.to_vec(),
+                problems: payload.problems.clone(),
                 deliveries: 0,
                 first_received_at_ms: payload.received_at_ms,
                 last_received_at_ms: payload.received_at_ms,
@@ -182,8 +213,10 @@ impl LeadStore for MemoryStore {
     async fn conversation(&self, lead_id: &str) -> Result<ConversationRecords, StoreError> {
         self.check()?;
         let state = self.lock();
+        let lead = state.leads.get(lead_id);
         Ok(ConversationRecords {
-            lead_raw: state.leads.get(lead_id).map(|(raw, _, _)| raw.clone()),
+            lead_raw: lead.map(|l| l.raw.clone()),
+            lead_warnings: lead.map(|l| l.warnings.clone()).unwrap_or_default(),
             messages: state
                 .messages
                 .iter()
@@ -215,8 +248,8 @@ impl LeadStore for MemoryStore {
             .lock()
             .leads
             .values()
-            .filter(|(_, _, business)| business == business_id)
-            .map(|(_, summary, _)| summary.clone())
+            .filter(|lead| lead.business_id == business_id)
+            .map(|lead| lead.summary.clone())
             .collect();
         leads.sort_by(|a, b| {
             (b.create_timestamp, &b.lead_id).cmp(&(a.create_timestamp, &a.lead_id))
@@ -326,10 +359,10 @@ impl ReplyLedger for MemoryStore {
     async fn first_reply(&self, lead_id: &str, _now: u64) -> Result<Option<u64>, StoreError> {
         self.check()?;
         let mut state = self.lock();
-        let Some((_, summary, _)) = state.leads.get(lead_id) else {
+        let Some(lead) = state.leads.get(lead_id) else {
             return Ok(None);
         };
-        let created = summary.create_timestamp;
+        let created = lead.summary.create_timestamp;
         if state.answered.iter().any(|l| l == lead_id) {
             return Ok(None);
         }

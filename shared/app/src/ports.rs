@@ -1,7 +1,7 @@
 //! What the domain needs from storage, as a trait the DynamoDB adapter implements (and an
 //! in-memory store, for unit tests).
 
-use models::{FieldProblem, InboundMessage, Lead, ReplyRequest, ReplyStatus, RevisionOf};
+use models::{InboundMessage, Lead, Problems, ReplyRequest, ReplyStatus, RevisionOf};
 use std::future::Future;
 use std::time::Duration;
 
@@ -20,6 +20,10 @@ pub enum StoreError {
     /// An item in the table does not have the shape we write.
     #[error("stored item is malformed: {0}")]
     Corrupt(String),
+    /// The item would be over the store's item size limit (DynamoDB: 400 KB). Retrying the same
+    /// payload can never succeed, so this must never be answered as a fault to retry.
+    #[error("the item is over the store's size limit")]
+    TooLarge(#[source] BoxError),
 }
 
 impl StoreError {
@@ -44,18 +48,20 @@ impl Route {
     }
 }
 
-/// A validated lead to store, with the body exactly as received.
+/// A lead to store, with the body exactly as received and what was wrong in its fields.
 #[derive(Debug, Clone, Copy)]
 pub struct NewLead<'a> {
     pub lead: &'a Lead,
+    pub warnings: &'a Problems,
     pub raw: &'a str,
     pub received_at_ms: u64,
 }
 
-/// A validated message to store, with the body exactly as received.
+/// A message to store, with the body exactly as received and what was wrong in its fields.
 #[derive(Debug, Clone, Copy)]
 pub struct NewMessage<'a> {
     pub message: &'a InboundMessage,
+    pub warnings: &'a Problems,
     pub raw: &'a str,
     pub received_at_ms: u64,
 }
@@ -79,7 +85,7 @@ pub struct Quarantined<'a> {
     pub route: Route,
     pub digest: &'a str,
     pub raw: &'a [u8],
-    pub problems: &'a [FieldProblem],
+    pub problems: &'a Problems,
     pub received_at_ms: u64,
 }
 
@@ -97,6 +103,8 @@ pub enum Insert {
 pub struct ConversationRecords {
     /// `None` when messages arrived but the lead itself has not (yet).
     pub lead_raw: Option<String>,
+    /// What was wrong in the lead's fields when it was stored.
+    pub lead_warnings: Problems,
     pub messages: Vec<MessageRecord>,
     pub revisions: Vec<RevisionRecord>,
     pub replies: Vec<ReplyRecord>,
@@ -105,8 +113,10 @@ pub struct ConversationRecords {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {
     pub message_id: String,
+    pub create_timestamp: u64,
     pub raw: String,
     pub received_at_ms: u64,
+    pub warnings: Problems,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,8 +132,8 @@ pub struct RevisionRecord {
 pub struct LeadSummary {
     pub lead_id: String,
     pub create_timestamp: u64,
-    pub category: String,
-    pub title: String,
+    pub category: Option<String>,
+    pub title: Option<String>,
     pub received_at_ms: u64,
 }
 
@@ -148,7 +158,7 @@ pub struct QuarantineRecord {
     pub route: String,
     pub digest: String,
     pub raw: Vec<u8>,
-    pub problems: Vec<FieldProblem>,
+    pub problems: Problems,
     pub deliveries: u64,
     pub first_received_at_ms: u64,
     pub last_received_at_ms: u64,

@@ -322,7 +322,7 @@ async fn the_first_reply_sent_for_a_lead_reports_the_time_since_the_lead_was_cre
     let lead_body =
         include_str!("../../../tests/fixtures/lead.json").replace("299614694480093245", "l-1");
     let lead = models::Lead::parse(lead_body.as_bytes()).unwrap();
-    app::ingest::lead(&deps.ledger, &lead, &lead_body, 1)
+    app::ingest::store_parsed(&deps.ledger, &lead, &lead_body, 1)
         .await
         .unwrap();
     let Outcome::Sent { first_response, .. } = deliver(&deps, &delivery(BODY, 1), far()).await

@@ -1,6 +1,7 @@
 use crate::request::MAX_BODY_BYTES;
 use crate::response::json;
 use app::auth::{AuthFailure, CredentialError};
+use app::ingest::{IngestError, logged_paths};
 use app::{StoreError, error_chain as chain};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -17,6 +18,9 @@ pub enum ApiError {
     Unauthorized(AuthFailure),
     #[error("request body of {size} bytes is over the limit")]
     PayloadTooLarge { size: usize },
+    /// Under the body limit, but too large to store with its copied fields (kept in quarantine).
+    #[error("request body too large to store")]
+    TooLargeToStore,
     #[error("invalid request: {0}")]
     Invalid(Invalid),
     #[error("not found")]
@@ -27,11 +31,25 @@ pub enum ApiError {
     Credentials(#[from] CredentialError),
 }
 
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Refused(invalid) => ApiError::Invalid(invalid),
+            IngestError::TooLarge | IngestError::Store(StoreError::TooLarge(_)) => {
+                ApiError::TooLargeToStore
+            }
+            IngestError::Store(error) => ApiError::Store(error),
+        }
+    }
+}
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::TooLargeToStore => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Store(error) if error.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
@@ -67,15 +85,32 @@ impl ApiError {
                     }),
                 )
             }
+            ApiError::TooLargeToStore => {
+                tracing::warn!("request body too large to store; kept in quarantine");
+                json(
+                    status,
+                    &body!({
+                        "error": "payload_too_large",
+                        "message": "the request body is too large to store; it was kept for an operator",
+                    }),
+                )
+            }
             ApiError::Invalid(invalid) => {
-                // Paths and rules only: reasons never quote the payload.
-                tracing::warn!(kind = invalid.kind.code(), problems = ?invalid.paths(), "invalid payload");
+                // Paths and rules only (reasons never quote the payload), and a bounded number.
+                let problems = &invalid.problems;
+                tracing::warn!(
+                    kind = invalid.kind.code(),
+                    problems = ?logged_paths(problems.listed()),
+                    problem_count = problems.total(),
+                    "invalid payload"
+                );
                 json(
                     status,
                     &body!({
                         "error": invalid.kind.code(),
                         "message": invalid.to_string(),
-                        "fields": invalid.problems,
+                        "fields": problems.listed(),
+                        "fieldCount": problems.total(),
                     }),
                 )
             }

@@ -5,26 +5,16 @@
 //! cause chain and answered with an opaque message.
 
 mod error;
-mod quarantine;
+pub mod inbound;
 mod request;
 mod response;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::ApiError;
-pub use quarantine::{count_outcome, quarantined};
-pub use request::{
-    MAX_BODY_BYTES, as_text, authenticate, body_within_limit, panic_if_asked, request_id,
-};
+pub use inbound::InboundDeps;
+pub use request::{MAX_BODY_BYTES, authenticate, body_within_limit, panic_if_asked, request_id};
 pub use response::{json, respond};
-
-/// What the inbound functions (leads, messages) need.
-#[derive(Debug, Clone)]
-pub struct InboundDeps<S, C> {
-    pub store: S,
-    pub credentials: C,
-    pub metrics: app::metrics::Metrics,
-}
 
 /// What the read function needs.
 #[derive(Debug, Clone)]

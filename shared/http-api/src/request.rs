@@ -42,16 +42,6 @@ pub fn request_id(request: &Request) -> String {
     .unwrap_or_default()
 }
 
-/// The body as text. A body that parsed as JSON is UTF-8, so this only fails on a bug upstream.
-pub fn as_text(body: &[u8]) -> Result<&str, ApiError> {
-    std::str::from_utf8(body).map_err(|_| {
-        ApiError::Invalid(models::Invalid::body(
-            models::InvalidKind::NotJson,
-            "the request body is not valid UTF-8",
-        ))
-    })
-}
-
 /// Test seam, in debug builds only: with `LAMBDA_TEST_SEAMS=1` in the environment, a request
 /// carrying an `x-test-panic` header panics, so a test can show that a panic fails only its own
 /// invocation. Release builds compile it to nothing.

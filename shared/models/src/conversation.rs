@@ -1,14 +1,22 @@
 //! The read API's answer: `GET /v1/leads/{leadID}`.
 
+use crate::problems::FieldProblem;
 use crate::time::UnixSeconds;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 /// A lead as received and its whole conversation in time order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConversationView {
     /// The lead body exactly as Thumbtack sent it, unknown fields included.
     pub lead: Box<RawValue>,
+    /// What was missing or unusable in the lead's fields when it arrived (the lead was stored all
+    /// the same); at most [`crate::MAX_LISTED_PROBLEMS`], `warningCount` says how many in all.
+    #[serde(default)]
+    pub warnings: Vec<FieldProblem>,
+    #[serde(default)]
+    pub warning_count: usize,
     pub messages: Vec<ConversationEntry>,
     /// Redeliveries whose body differed from the first delivery (see docs/data-model.md).
     #[serde(default)]
@@ -38,6 +46,9 @@ pub struct ConversationEntry {
     /// Why an outbound reply failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Inbound messages only: what was missing or unusable in its fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<FieldProblem>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,12 +2,14 @@
 
 use crate::ids::is_valid_id;
 use crate::path::Path;
-use crate::problems::Invalid;
+use crate::problems::{Invalid, Parsed};
 use crate::time::UnixSeconds;
-use crate::walk::{Object, Walker, parse};
+use crate::walk::{Entries, Need, Walker, parse};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+/// A lead as we keep it typed. Only its keys are certain: `leadID`, `createTimestamp` and
+/// `business.businessID`. Every other field is `None` when Thumbtack left it out or sent something
+/// unusable (the raw body keeps what was sent, and a warning says what was wrong).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lead {
@@ -16,26 +18,29 @@ pub struct Lead {
     pub create_timestamp: UnixSeconds,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
-    #[serde(deserialize_with = "crate::map_only::object")]
+    #[serde(default, deserialize_with = "crate::map_only::object")]
     pub request: Request,
-    #[serde(deserialize_with = "crate::map_only::object")]
+    #[serde(default, deserialize_with = "crate::map_only::object")]
     pub customer: Customer,
     #[serde(deserialize_with = "crate::map_only::object")]
     pub business: Business,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
-    #[serde(rename = "requestID")]
-    pub request_id: String,
-    pub category: String,
-    pub title: String,
+    #[serde(rename = "requestID", default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(deserialize_with = "crate::map_only::object")]
+    #[serde(default, deserialize_with = "crate::map_only::object")]
     pub location: Location,
-    pub travel_preferences: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub travel_preferences: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
@@ -44,173 +49,184 @@ pub struct Request {
     pub details: Vec<Detail>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
-    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
     /// Two-letter abbreviation, as received (case kept).
-    pub state: String,
-    /// Five digits.
-    pub zip_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Five digits, or ZIP+4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detail {
-    pub question: String,
-    pub answer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
-    #[serde(rename = "customerID")]
-    pub customer_id: String,
-    pub name: String,
+    #[serde(
+        rename = "customerID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub customer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Business {
     #[serde(rename = "businessID")]
     pub business_id: String,
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 pub const STATE_RULE: &str = "must be a two-letter state abbreviation";
-pub const ZIP_RULE: &str = "must be a five-digit ZIP code";
+pub const ZIP_RULE: &str = "must be a five-digit ZIP code or a ZIP+4";
 
 fn is_state(text: &str) -> bool {
     text.len() == 2 && text.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
+/// `95125`, `95125-1234` or `951251234`.
 fn is_zip(text: &str) -> bool {
-    text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit())
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    match text.len() {
+        5 | 9 => digits(text),
+        10 => text.as_bytes()[5] == b'-' && digits(&text[..5]) && digits(&text[6..]),
+        _ => false,
+    }
 }
 
 impl Lead {
-    /// Parses and validates a lead body, reporting every problem with its path. Unknown fields are
+    /// Parses a lead body. Refuses it, naming every problem with its path, only when a key is
+    /// missing or unusable; any other problem is a warning beside the lead. Unknown fields are
     /// ignored here; the caller keeps the raw body, so nothing Thumbtack adds is lost.
-    pub fn parse(body: &[u8]) -> Result<Lead, Invalid> {
+    pub fn parse(body: &[u8]) -> Result<Parsed<Lead>, Invalid> {
         parse(body, Lead::follows_the_rules, read_lead)
     }
 
     /// The walker alone, without the fast path: the tests check that both agree on every input.
     #[doc(hidden)]
-    pub fn parse_by_walking(body: &[u8]) -> Result<Lead, Invalid> {
+    pub fn parse_by_walking(body: &[u8]) -> Result<Parsed<Lead>, Invalid> {
         crate::walk::walk_only(body, read_lead)
     }
 
-    /// The rules the typed parse cannot check (the walker checks the same, field by field).
+    /// True when the walker would find nothing to warn about: every field the spec requires is
+    /// there and well formed (the walker checks the same, field by field).
     fn follows_the_rules(&self) -> bool {
         let request = &self.request;
-        let named = |text: &str| !text.trim().is_empty();
+        let location = &request.location;
+        let id = |id: &Option<String>| id.as_deref().is_some_and(is_valid_id);
+        let named = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.trim().is_empty());
         is_valid_id(&self.lead_id)
-            && is_valid_id(&request.request_id)
-            && is_valid_id(&self.customer.customer_id)
             && is_valid_id(&self.business.business_id)
+            && id(&request.request_id)
+            && id(&self.customer.customer_id)
             && named(&request.category)
             && named(&request.title)
-            && named(&request.location.city)
+            && named(&location.city)
             && named(&self.customer.name)
             && named(&self.business.name)
-            && is_state(&request.location.state)
-            && is_zip(&request.location.zip_code)
+            && location.state.as_deref().is_some_and(is_state)
+            && location.zip_code.as_deref().is_some_and(is_zip)
+            && request.travel_preferences.is_some()
+            && request
+                .details
+                .iter()
+                .all(|d| d.question.is_some() && d.answer.is_some())
     }
 }
 
-fn read_lead(w: &mut Walker, root: &Object) -> Option<Lead> {
+fn read_lead(w: &mut Walker, root: &Entries) -> Option<Lead> {
     let top = Path::Root;
-    let lead_id = w.id(root, &top.key("leadID"));
-    let create_timestamp = w.timestamp(root, &top.key("createTimestamp"));
-    let price = w.optional_text(root, &top.key("price"));
+    let lead_id = w.id(Need::Key, root, &top.key("leadID"));
+    let create_timestamp = w.timestamp(Need::Key, root, &top.key("createTimestamp"));
+    let price = w.optional_text(Need::Field, root, &top.key("price"));
     let request = read_request(w, root, &top.key("request"));
     let customer = read_customer(w, root, &top.key("customer"));
     let business = read_business(w, root, &top.key("business"));
     Some(Lead {
         lead_id: lead_id?,
         create_timestamp: create_timestamp?,
-        price: price.ok()?,
-        request: request?,
-        customer: customer?,
+        price,
+        request,
+        customer,
         business: business?,
     })
 }
 
-fn read_request(w: &mut Walker, parent: &Object, path: &Path<'_>) -> Option<Request> {
-    let object = w.object(parent, path)?;
-    let request_id = w.id(object, &path.key("requestID"));
-    let category = w.non_empty(object, &path.key("category"));
-    let title = w.non_empty(object, &path.key("title"));
-    let description = w.optional_text(object, &path.key("description"));
-    let location = read_location(w, object, &path.key("location"));
-    let travel_preferences = w.text(object, &path.key("travelPreferences"));
-    let details = read_details(w, object, &path.key("details"));
-    Some(Request {
-        request_id: request_id?,
-        category: category?,
-        title: title?,
-        description: description.ok()?,
-        location: location?,
-        travel_preferences: travel_preferences?,
-        details: details?,
-    })
-}
-
-fn read_location(w: &mut Walker, parent: &Object, path: &Path<'_>) -> Option<Location> {
-    let object = w.object(parent, path)?;
-    let city = w.non_empty(object, &path.key("city"));
-    let state = w.formatted(object, &path.key("state"), is_state, STATE_RULE);
-    let zip_code = w.formatted(object, &path.key("zipCode"), is_zip, ZIP_RULE);
-    Some(Location {
-        city: city?,
-        state: state?,
-        zip_code: zip_code?,
-    })
-}
-
-/// Optional array; when present every element must be a `{question, answer}` object.
-fn read_details(w: &mut Walker, parent: &Object, path: &Path<'_>) -> Option<Vec<Detail>> {
-    let items = match parent.get("details") {
-        None | Some(Value::Null) => return Some(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(_) => {
-            w.report(path, "must be an array");
-            return None;
-        }
+fn read_request(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Request {
+    let Some(object) = w.object(Need::Field, parent, path) else {
+        return Request::default();
     };
-    let mut details = Vec::with_capacity(items.len());
-    let mut complete = true;
-    for (index, item) in items.iter().enumerate() {
+    let field = Need::Field;
+    Request {
+        request_id: w.id(field, &object, &path.key("requestID")),
+        category: w.non_empty(field, &object, &path.key("category")),
+        title: w.non_empty(field, &object, &path.key("title")),
+        description: w.optional_text(field, &object, &path.key("description")),
+        location: read_location(w, &object, &path.key("location")),
+        travel_preferences: w.text(field, &object, &path.key("travelPreferences")),
+        details: read_details(w, &object, &path.key("details")),
+    }
+}
+
+fn read_location(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Location {
+    let Some(object) = w.object(Need::Field, parent, path) else {
+        return Location::default();
+    };
+    let field = Need::Field;
+    Location {
+        city: w.non_empty(field, &object, &path.key("city")),
+        state: w.formatted(field, &object, &path.key("state"), is_state, STATE_RULE),
+        zip_code: w.formatted(field, &object, &path.key("zipCode"), is_zip, ZIP_RULE),
+    }
+}
+
+/// Optional array; when present every element should be a `{question, answer}` object. An element
+/// that is not an object is left out of the typed lead (the raw body keeps it).
+fn read_details(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Vec<Detail> {
+    let items = w.optional_array(Need::Field, parent, path);
+    let mut details = Vec::with_capacity(items.len().min(64));
+    for (index, item) in items.into_iter().enumerate() {
         let item_path = path.index(index);
-        let Value::Object(object) = item else {
-            w.report(&item_path, "must be an object");
-            complete = false;
+        let Some(object) = w.entries(Need::Field, item, &item_path) else {
             continue;
         };
-        let question = w.text(object, &item_path.key("question"));
-        let answer = w.text(object, &item_path.key("answer"));
-        match (question, answer) {
-            (Some(question), Some(answer)) => details.push(Detail { question, answer }),
-            _ => complete = false,
-        }
+        details.push(Detail {
+            question: w.text(Need::Field, &object, &item_path.key("question")),
+            answer: w.text(Need::Field, &object, &item_path.key("answer")),
+        });
     }
-    complete.then_some(details)
+    details
 }
 
-fn read_customer(w: &mut Walker, parent: &Object, path: &Path<'_>) -> Option<Customer> {
-    let object = w.object(parent, path)?;
-    let customer_id = w.id(object, &path.key("customerID"));
-    let name = w.non_empty(object, &path.key("name"));
-    Some(Customer {
-        customer_id: customer_id?,
-        name: name?,
-    })
+fn read_customer(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Customer {
+    let Some(object) = w.object(Need::Field, parent, path) else {
+        return Customer::default();
+    };
+    Customer {
+        customer_id: w.id(Need::Field, &object, &path.key("customerID")),
+        name: w.non_empty(Need::Field, &object, &path.key("name")),
+    }
 }
 
-fn read_business(w: &mut Walker, parent: &Object, path: &Path<'_>) -> Option<Business> {
-    let object = w.object(parent, path)?;
-    let business_id = w.id(object, &path.key("businessID"));
-    let name = w.non_empty(object, &path.key("name"));
+fn read_business(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<Business> {
+    let object = w.object(Need::Key, parent, path)?;
+    let business_id = w.id(Need::Key, &object, &path.key("businessID"));
+    let name = w.non_empty(Need::Field, &object, &path.key("name"));
     Some(Business {
         business_id: business_id?,
-        name: name?,
+        name,
     })
 }

@@ -3,10 +3,10 @@
 //! The wire structs serialise exactly as Thumbtack sends them (camelCase, timestamps as strings), so
 //! partners' code and our tests can build payloads with them. Parsing never goes through their
 //! `Deserialize` alone: [`Lead::parse`] and [`InboundMessage::parse`] walk the JSON and report every
-//! problem with its field path, which is what the caller needs to fix a payload.
+//! problem with its field path, which is what the caller needs to fix a payload. Only a missing or
+//! unusable key refuses a payload; other problems are warnings stored beside it.
 
 pub mod conversation;
-mod duplicates;
 pub mod ids;
 pub mod lead;
 mod map_only;
@@ -23,6 +23,6 @@ pub use conversation::{
 pub use ids::is_valid_id;
 pub use lead::{Business, Customer, Detail, Lead, Location, Request};
 pub use message::{InboundMessage, MessageBody};
-pub use problems::{FieldProblem, Invalid, InvalidKind};
+pub use problems::{FieldProblem, Invalid, InvalidKind, MAX_LISTED_PROBLEMS, Parsed, Problems};
 pub use reply::{OutboundMessage, ReplyRequest};
 pub use time::UnixSeconds;

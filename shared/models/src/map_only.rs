@@ -11,12 +11,16 @@ pub(crate) fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     T::deserialize(StructAsMap(deserializer))
 }
 
-/// `#[serde(deserialize_with = "map_only::objects")]`: an array of JSON objects.
+/// `#[serde(deserialize_with = "map_only::objects")]`: an array of JSON objects; `null` is none.
 pub(crate) fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> Result<Vec<T>, D::Error> {
-    let all = Vec::<MapOnly<T>>::deserialize(deserializer)?;
-    Ok(all.into_iter().map(|item| item.0).collect())
+    let all = Option::<Vec<MapOnly<T>>>::deserialize(deserializer)?;
+    Ok(all
+        .unwrap_or_default()
+        .into_iter()
+        .map(|item| item.0)
+        .collect())
 }
 
 /// A `T` read from a JSON object only; the whole body is read through this.

@@ -1,15 +1,78 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::fmt;
+
+/// At most this many problems are listed anywhere a list of them goes: an error answer, a stored
+/// record, a log line. The total is always counted. A hostile body (a 250 KB array of `1`s where
+/// objects belong) has over 100,000 problems; listing them all made a 7.5 MB answer, over Lambda's
+/// 6 MB response limit.
+pub const MAX_LISTED_PROBLEMS: usize = 50;
 
 /// One thing wrong with a payload: where (`request.location.zipCode`) and why.
 ///
 /// Reasons describe the rule, never the offending value, so they are safe to log: payloads carry
 /// customers' names and words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldProblem {
     pub path: String,
     pub reason: Cow<'static, str>,
+}
+
+/// The problems found in a payload: the first [`MAX_LISTED_PROBLEMS`] and how many there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems {
+    listed: Vec<FieldProblem>,
+    total: usize,
+}
+
+impl Problems {
+    /// No problems at all.
+    pub const NONE: Problems = Problems {
+        listed: Vec::new(),
+        total: 0,
+    };
+
+    /// One problem; only counted once the list is full.
+    pub fn push(&mut self, problem: FieldProblem) {
+        self.total += 1;
+        if self.listed.len() < MAX_LISTED_PROBLEMS {
+            self.listed.push(problem);
+        }
+    }
+
+    /// Problems listed elsewhere (a stored record), with the total counted then.
+    pub fn from_stored(listed: Vec<FieldProblem>, total: usize) -> Self {
+        let mut listed = listed;
+        listed.truncate(MAX_LISTED_PROBLEMS);
+        let total = total.max(listed.len());
+        Problems { listed, total }
+    }
+
+    /// The first problems, in the order found.
+    pub fn listed(&self) -> &[FieldProblem] {
+        &self.listed
+    }
+
+    /// How many problems there were, listed or not.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The paths of the listed problems (handy in logs and tests).
+    pub fn paths(&self) -> Vec<&str> {
+        self.listed.iter().map(|p| p.path.as_str()).collect()
+    }
+}
+
+impl From<Vec<FieldProblem>> for Problems {
+    fn from(all: Vec<FieldProblem>) -> Self {
+        let total = all.len();
+        Problems::from_stored(all, total)
+    }
 }
 
 /// Why a payload was refused. Every variant carries at least one [`FieldProblem`]; problems with the
@@ -17,7 +80,7 @@ pub struct FieldProblem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
     pub kind: InvalidKind,
-    pub problems: Vec<FieldProblem>,
+    pub problems: Problems,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,25 +105,77 @@ impl InvalidKind {
 
 impl Invalid {
     pub fn body(kind: InvalidKind, reason: impl Into<Cow<'static, str>>) -> Self {
-        Invalid {
-            kind,
-            problems: vec![FieldProblem {
-                path: "$".to_owned(),
-                reason: reason.into(),
-            }],
-        }
+        let mut problems = Problems::default();
+        problems.push(FieldProblem {
+            path: "$".to_owned(),
+            reason: reason.into(),
+        });
+        Invalid { kind, problems }
     }
 
-    /// The paths of all problems, in the order found (handy in logs and tests).
+    /// The paths of the listed problems, in the order found.
     pub fn paths(&self) -> Vec<&str> {
-        self.problems.iter().map(|p| p.path.as_str()).collect()
+        self.problems.paths()
     }
 }
 
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} problem(s) in the request body", self.problems.len())
+        let total = self.problems.total();
+        let listed = self.problems.listed().len();
+        if total > listed {
+            write!(
+                f,
+                "{total} problem(s) in the request body; the first {listed} are listed"
+            )
+        } else {
+            write!(f, "{total} problem(s) in the request body")
+        }
     }
 }
 
 impl std::error::Error for Invalid {}
+
+/// A payload that could be keyed and stored, with what was wrong in its other fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed<T> {
+    pub value: T,
+    /// Fields that are missing, empty, of the wrong type or format: kept as received in the raw
+    /// body, reported beside it.
+    pub warnings: Problems,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(index: usize) -> FieldProblem {
+        FieldProblem {
+            path: format!("request.details[{index}]"),
+            reason: "must be an object".into(),
+        }
+    }
+
+    #[test]
+    fn problems_past_the_limit_are_counted_but_not_listed() {
+        let mut problems = Problems::default();
+        for index in 0..(MAX_LISTED_PROBLEMS + 7) {
+            problems.push(problem(index));
+        }
+        assert_eq!(problems.total(), MAX_LISTED_PROBLEMS + 7);
+        assert_eq!(problems.listed().len(), MAX_LISTED_PROBLEMS);
+        assert_eq!(problems.listed()[0], problem(0));
+    }
+
+    #[test]
+    fn a_refusal_with_more_problems_than_listed_says_so() {
+        let mut invalid = Invalid::body(InvalidKind::Fields, "x");
+        for index in 0..100 {
+            invalid.problems.push(problem(index));
+        }
+        assert_eq!(
+            invalid.to_string(),
+            "101 problem(s) in the request body; the first 50 are listed"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use crate::ids::is_valid_id;
 use crate::path::Path;
 use crate::problems::Invalid;
-use crate::walk::{Object, Walker, parse};
+use crate::walk::{Entries, Need, Walker, parse};
 use serde::{Deserialize, Serialize};
 
 /// The most text one reply may carry (bytes of UTF-8).
@@ -29,8 +29,9 @@ pub struct OutboundMessage<'a> {
 }
 
 impl ReplyRequest {
+    /// Our own contract, so every field is required: a problem anywhere refuses the reply.
     pub fn parse(body: &[u8]) -> Result<ReplyRequest, Invalid> {
-        parse(body, ReplyRequest::follows_the_rules, read_reply)
+        parse(body, ReplyRequest::follows_the_rules, read_reply).map(|parsed| parsed.value)
     }
 
     /// The rules the typed parse cannot check (the walker checks the same, field by field).
@@ -43,15 +44,16 @@ impl ReplyRequest {
     }
 }
 
-fn read_reply(w: &mut Walker, root: &Object) -> Option<ReplyRequest> {
+fn read_reply(w: &mut Walker, root: &Entries) -> Option<ReplyRequest> {
     let top = Path::Root;
-    let reply_id = w.id(root, &top.key("replyID"));
-    let business_id = w.id(root, &top.key("businessID"));
-    let lead_id = w.id(root, &top.key("leadID"));
+    let key = Need::Key;
+    let reply_id = w.id(key, root, &top.key("replyID"));
+    let business_id = w.id(key, root, &top.key("businessID"));
+    let lead_id = w.id(key, root, &top.key("leadID"));
     let text_path = top.key("text");
-    let text = w.non_empty(root, &text_path).and_then(|text| {
+    let text = w.non_empty(key, root, &text_path).and_then(|text| {
         if text.len() > MAX_REPLY_TEXT_BYTES {
-            w.report(&text_path, "must be at most 65536 bytes");
+            w.report(key, &text_path, "must be at most 65536 bytes");
             None
         } else {
             Some(text)

@@ -8,13 +8,20 @@ pub struct UnixSeconds(pub u64);
 /// 9999-12-31T23:59:59Z: anything later is a unit mistake (milliseconds), not a date.
 pub const MAX_UNIX_SECONDS: u64 = 253_402_300_799;
 
+/// What a creation time must be.
+pub const TIMESTAMP_RULE: &str = "must be unix seconds: a string of digits or a whole number";
+
 impl UnixSeconds {
     /// Digits only (no sign, no fraction, no spaces), at most [`MAX_UNIX_SECONDS`].
     pub fn parse(text: &str) -> Option<Self> {
         if text.is_empty() || text.len() > 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let seconds: u64 = text.parse().ok()?;
+        Self::from_number(text.parse().ok()?)
+    }
+
+    /// A number of seconds, at most [`MAX_UNIX_SECONDS`].
+    pub fn from_number(seconds: u64) -> Option<Self> {
         (seconds <= MAX_UNIX_SECONDS).then_some(UnixSeconds(seconds))
     }
 
@@ -38,11 +45,33 @@ impl Serialize for UnixSeconds {
     }
 }
 
+/// Thumbtack sends a string of digits; a whole number is read too.
 impl<'de> Deserialize<'de> for UnixSeconds {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        UnixSeconds::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom("expected a string of unix seconds"))
+        struct SecondsVisitor;
+        impl serde::de::Visitor<'_> for SecondsVisitor {
+            type Value = UnixSeconds;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(TIMESTAMP_RULE)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<UnixSeconds, E> {
+                UnixSeconds::parse(text).ok_or_else(|| E::custom(TIMESTAMP_RULE))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, seconds: u64) -> Result<UnixSeconds, E> {
+                UnixSeconds::from_number(seconds).ok_or_else(|| E::custom(TIMESTAMP_RULE))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, seconds: i64) -> Result<UnixSeconds, E> {
+                u64::try_from(seconds)
+                    .ok()
+                    .and_then(UnixSeconds::from_number)
+                    .ok_or_else(|| E::custom(TIMESTAMP_RULE))
+            }
+        }
+        deserializer.deserialize_any(SecondsVisitor)
     }
 }
 
@@ -78,6 +107,16 @@ mod tests {
             "253402300800",
         ] {
             assert_eq!(UnixSeconds::parse(bad), None, "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_read_from_strings_and_whole_numbers() {
+        let read = |json: &str| serde_json::from_str::<UnixSeconds>(json).ok();
+        assert_eq!(read("\"1498760294\""), Some(UnixSeconds(1_498_760_294)));
+        assert_eq!(read("1498760294"), Some(UnixSeconds(1_498_760_294)));
+        for bad in ["-1", "1.5", "1e9", "253402300800", "\"-1\"", "null", "true"] {
+            assert_eq!(read(bad), None, "{bad}");
         }
     }
 

@@ -1,145 +1,320 @@
-//! The payload walker: reads a `serde_json::Value` field by field, records every problem with its
-//! path, and hands back what it could read so the caller can build the typed struct when nothing
-//! was wrong.
+//! The payload walker: reads a body field by field, records every problem with its path, and
+//! hands back what it could read.
+//!
+//! Problems have two weights. A *key* (what a payload is stored under: a leadID, a messageID, a
+//! creation time) that is missing or unusable refuses the payload. Any other field that is missing,
+//! empty, of the wrong type or format is a *warning*: the payload is stored as received and the
+//! warning beside it, because a lead Thumbtack charged the pro for must not be turned away over a
+//! ZIP+4 or an empty title.
+//!
+//! Objects are read as lists of entries whose values stay raw JSON text: nothing the walker does
+//! not look at is interpreted, exactly as the typed fast path skips unknown fields. So both accept
+//! the same bodies (numbers such as `1e400` and lone surrogate escapes in unknown fields included),
+//! and a key given twice is seen where the fast path sees it: in the fields that are read.
 
 use crate::ids::{ID_RULE, is_valid_id};
 use crate::path::Path;
-use crate::problems::{FieldProblem, Invalid, InvalidKind};
+use crate::problems::{FieldProblem, Invalid, InvalidKind, Parsed, Problems};
 use crate::time::UnixSeconds;
-use serde_json::{Map, Value};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::fmt;
 
-pub(crate) type Object = Map<String, Value>;
-
-/// Parses `body` as `T`. The common case, a valid payload, costs serde's typed parse and the
-/// format rules (`valid`). Anything else goes to the walker (`read`), which reads the body field by
-/// field and reports every problem with its path: it alone words refusals.
-///
-/// Duplicate keys: the typed parse fails on a duplicate of any field it reads, and the walker then
-/// refuses the body as ambiguous. A duplicate among fields nobody reads is not ambiguous for us
-/// (the raw body is kept as received), so it does not make a valid payload invalid.
+/// Parses `body` as `T`. The common case, a payload with nothing wrong, costs serde's typed parse
+/// and the format rules (`valid`). Anything else goes to the walker (`read`), which alone words
+/// refusals and warnings.
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     body: &[u8],
     valid: fn(&T) -> bool,
-    read: fn(&mut Walker, &Object) -> Option<T>,
-) -> Result<T, Invalid> {
-    if let Ok(crate::map_only::MapOnly(value)) = serde_json::from_slice(body)
+    read: fn(&mut Walker, &Entries<'_>) -> Option<T>,
+) -> Result<Parsed<T>, Invalid> {
+    let text = text_body(body)?;
+    if let Ok(crate::map_only::MapOnly(value)) = serde_json::from_str(text)
         && valid(&value)
     {
-        return Ok(value);
+        return Ok(Parsed {
+            value,
+            warnings: Problems::default(),
+        });
     }
-    walk_only(body, read)
+    walk_text(text, read)
 }
 
 /// The walker alone, without the typed fast path: for tests that the two agree.
 pub(crate) fn walk_only<T>(
     body: &[u8],
-    read: fn(&mut Walker, &Object) -> Option<T>,
-) -> Result<T, Invalid> {
-    let object = object_body(body)?;
+    read: fn(&mut Walker, &Entries<'_>) -> Option<T>,
+) -> Result<Parsed<T>, Invalid> {
+    walk_text(text_body(body)?, read)
+}
+
+fn walk_text<T>(
+    text: &str,
+    read: fn(&mut Walker, &Entries<'_>) -> Option<T>,
+) -> Result<Parsed<T>, Invalid> {
+    let root = object_body(text)?;
     let mut walker = Walker::default();
-    let value = read(&mut walker, &object);
+    let value = read(&mut walker, &root);
     walker.finish(value)
 }
 
-fn duplicate(key: &str) -> Invalid {
-    let shown: String = key.chars().take(40).collect();
-    Invalid::body(
-        InvalidKind::NotJson,
-        format!("the request body is ambiguous: duplicate key {shown:?}"),
-    )
-}
-
-/// Parses the body into a JSON object, or explains why it is not one.
-pub(crate) fn object_body(body: &[u8]) -> Result<Object, Invalid> {
+/// The body as text: JSON is UTF-8 (RFC 8259), and the typed parse would skip invalid bytes inside
+/// strings it ignores, so this is checked first, for both paths alike.
+fn text_body(body: &[u8]) -> Result<&str, Invalid> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Invalid::body(
             InvalidKind::EmptyBody,
             "the request body is empty",
         ));
     }
-    if let Some(key) = crate::duplicates::first_duplicate_key(body) {
-        return Err(duplicate(&key));
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(Invalid::body(
-            InvalidKind::NotAnObject,
-            "the request body must be a JSON object",
-        )),
-        // serde_json's syntax errors name a position, never the payload's content.
-        Err(error) => Err(Invalid::body(
+    std::str::from_utf8(body).map_err(|_| {
+        Invalid::body(
+            InvalidKind::NotJson,
+            "the request body is not valid JSON: it is not UTF-8",
+        )
+    })
+}
+
+/// The body as an object's entries, or why it is not one.
+fn object_body(text: &str) -> Result<Entries<'_>, Invalid> {
+    // serde_json's syntax errors name a position, never the payload's content.
+    let not_json = |error: serde_json::Error| {
+        Invalid::body(
             InvalidKind::NotJson,
             format!("the request body is not valid JSON: {error}"),
-        )),
+        )
+    };
+    let value: &RawValue = serde_json::from_str(text).map_err(not_json)?;
+    if !value.get().starts_with('{') {
+        return Err(Invalid::body(
+            InvalidKind::NotAnObject,
+            "the request body must be a JSON object",
+        ));
     }
+    serde_json::from_str(value.get()).map_err(not_json)
+}
+
+/// An object's entries in order, duplicates kept, values as raw JSON text.
+#[derive(Debug, Default)]
+pub(crate) struct Entries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> Visitor<'de> for EntriesVisitor {
+            type Value = Entries<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8).min(32));
+                while let Some(Key(key)) = map.next_key()? {
+                    entries.push((key, map.next_value()?));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor)
+    }
+}
+
+/// An object key, borrowed from the body unless it had escapes to decode.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+
+            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_owned())))
+            }
+
+            fn visit_string<E>(self, key: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// What a problem costs the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// A key: a problem refuses the payload.
+    Key,
+    /// Any other field: a problem is a warning.
+    Field,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Walker {
-    problems: Vec<FieldProblem>,
+    refusals: Problems,
+    warnings: Problems,
+}
+
+/// A field looked up in an object.
+enum Found<'v> {
+    Absent,
+    Null,
+    Value(&'v RawValue),
+    /// Given more than once: ambiguous, already reported.
+    Repeated,
 }
 
 impl Walker {
-    pub(crate) fn report(&mut self, path: &Path<'_>, reason: impl Into<Cow<'static, str>>) {
-        self.problems.push(FieldProblem {
+    pub(crate) fn report(
+        &mut self,
+        need: Need,
+        path: &Path<'_>,
+        reason: impl Into<Cow<'static, str>>,
+    ) {
+        let problem = FieldProblem {
             path: path.to_string(),
             reason: reason.into(),
-        });
+        };
+        match need {
+            Need::Key => self.refusals.push(problem),
+            Need::Field => self.warnings.push(problem),
+        }
     }
 
-    /// `Ok(value)` when nothing was reported, else every problem found.
-    pub(crate) fn finish<T>(self, value: Option<T>) -> Result<T, Invalid> {
+    /// The value with its warnings when no key was refused, else every refusal.
+    pub(crate) fn finish<T>(mut self, value: Option<T>) -> Result<Parsed<T>, Invalid> {
         match value {
-            Some(value) if self.problems.is_empty() => Ok(value),
-            _ => Err(Invalid {
-                kind: InvalidKind::Fields,
-                problems: self.problems,
+            Some(value) if self.refusals.is_empty() => Ok(Parsed {
+                value,
+                warnings: self.warnings,
             }),
+            _ => {
+                if self.refusals.is_empty() {
+                    self.report(Need::Key, &Path::Root, "could not be read");
+                }
+                Err(Invalid {
+                    kind: InvalidKind::Fields,
+                    problems: self.refusals,
+                })
+            }
+        }
+    }
+
+    fn find<'v>(&mut self, need: Need, object: &Entries<'v>, path: &Path<'_>) -> Found<'v> {
+        let key = leaf(path);
+        let mut matches = object.0.iter().filter(|(name, _)| name == key);
+        let Some((_, value)) = matches.next() else {
+            return Found::Absent;
+        };
+        if matches.next().is_some() {
+            self.report(need, path, "is given more than once");
+            return Found::Repeated;
+        }
+        if value.get() == "null" {
+            Found::Null
+        } else {
+            Found::Value(value)
         }
     }
 
     /// A field that must be present and not null.
-    fn required<'v>(&mut self, object: &'v Object, path: &Path<'_>) -> Option<&'v Value> {
-        match object.get(leaf(path)) {
-            None => {
-                self.report(path, "is required");
-                None
-            }
-            Some(Value::Null) => {
-                self.report(path, "is required and must not be null");
-                None
-            }
-            Some(value) => Some(value),
+    fn required<'v>(
+        &mut self,
+        need: Need,
+        object: &Entries<'v>,
+        path: &Path<'_>,
+    ) -> Option<&'v RawValue> {
+        match self.find(need, object, path) {
+            Found::Absent => self.report(need, path, "is required"),
+            Found::Null => self.report(need, path, "is required and must not be null"),
+            Found::Value(value) => return Some(value),
+            Found::Repeated => {}
+        }
+        None
+    }
+
+    /// A field that may be absent or null.
+    pub(crate) fn optional<'v>(
+        &mut self,
+        need: Need,
+        object: &Entries<'v>,
+        path: &Path<'_>,
+    ) -> Option<&'v RawValue> {
+        match self.find(need, object, path) {
+            Found::Value(value) => Some(value),
+            Found::Absent | Found::Null | Found::Repeated => None,
         }
     }
 
-    pub(crate) fn object<'v>(&mut self, parent: &'v Object, path: &Path<'_>) -> Option<&'v Object> {
-        match self.required(parent, path)? {
-            Value::Object(object) => Some(object),
-            _ => {
-                self.report(path, "must be an object");
+    pub(crate) fn object<'v>(
+        &mut self,
+        need: Need,
+        parent: &Entries<'v>,
+        path: &Path<'_>,
+    ) -> Option<Entries<'v>> {
+        let value = self.required(need, parent, path)?;
+        self.entries(need, value, path)
+    }
+
+    /// An object already looked up (an array's element).
+    pub(crate) fn entries<'v>(
+        &mut self,
+        need: Need,
+        value: &'v RawValue,
+        path: &Path<'_>,
+    ) -> Option<Entries<'v>> {
+        let entries = value
+            .get()
+            .starts_with('{')
+            .then(|| serde_json::from_str(value.get()).ok())
+            .flatten();
+        if entries.is_none() {
+            self.report(need, path, "must be an object");
+        }
+        entries
+    }
+
+    fn string(&mut self, need: Need, value: &RawValue, path: &Path<'_>) -> Option<String> {
+        match serde_json::from_str::<String>(value.get()) {
+            Ok(text) => Some(text),
+            // A string with a lone surrogate escape (`"\ud800"`) is not text.
+            Err(_) if value.get().starts_with('"') => {
+                self.report(need, path, "must be a string of valid Unicode");
+                None
+            }
+            Err(_) => {
+                self.report(need, path, "must be a string");
                 None
             }
         }
     }
 
     /// A required string; empty is allowed (free text such as an answer may be empty).
-    pub(crate) fn text(&mut self, parent: &Object, path: &Path<'_>) -> Option<String> {
-        match self.required(parent, path)? {
-            Value::String(text) => Some(text.clone()),
-            _ => {
-                self.report(path, "must be a string");
-                None
-            }
-        }
+    pub(crate) fn text(&mut self, need: Need, parent: &Entries, path: &Path<'_>) -> Option<String> {
+        let value = self.required(need, parent, path)?;
+        self.string(need, value, path)
     }
 
     /// A required string with at least one non-whitespace character (names, titles).
-    pub(crate) fn non_empty(&mut self, parent: &Object, path: &Path<'_>) -> Option<String> {
-        let text = self.text(parent, path)?;
+    pub(crate) fn non_empty(
+        &mut self,
+        need: Need,
+        parent: &Entries,
+        path: &Path<'_>,
+    ) -> Option<String> {
+        let text = self.text(need, parent, path)?;
         if text.trim().is_empty() {
-            self.report(path, "must not be empty");
+            self.report(need, path, "must not be empty");
             return None;
         }
         Some(text)
@@ -148,33 +323,43 @@ impl Walker {
     /// An optional string: absent and null both mean "not given".
     pub(crate) fn optional_text(
         &mut self,
-        parent: &Object,
+        need: Need,
+        parent: &Entries,
         path: &Path<'_>,
-    ) -> Result<Option<String>, ()> {
-        match parent.get(leaf(path)) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text.clone())),
-            Some(_) => {
-                self.report(path, "must be a string");
-                Err(())
-            }
-        }
+    ) -> Option<String> {
+        let value = self.optional(need, parent, path)?;
+        self.string(need, value, path)
     }
 
-    pub(crate) fn id(&mut self, parent: &Object, path: &Path<'_>) -> Option<String> {
-        let id = self.text(parent, path)?;
+    pub(crate) fn id(&mut self, need: Need, parent: &Entries, path: &Path<'_>) -> Option<String> {
+        let id = self.text(need, parent, path)?;
         if !is_valid_id(&id) {
-            self.report(path, ID_RULE);
+            self.report(need, path, ID_RULE);
             return None;
         }
         Some(id)
     }
 
-    pub(crate) fn timestamp(&mut self, parent: &Object, path: &Path<'_>) -> Option<UnixSeconds> {
-        let text = self.text(parent, path)?;
-        let parsed = UnixSeconds::parse(&text);
+    /// Unix seconds, as Thumbtack sends them (a string of digits) or as a whole number.
+    pub(crate) fn timestamp(
+        &mut self,
+        need: Need,
+        parent: &Entries,
+        path: &Path<'_>,
+    ) -> Option<UnixSeconds> {
+        let value = self.required(need, parent, path)?;
+        let text = value.get();
+        let parsed = if text.starts_with('"') {
+            serde_json::from_str::<String>(text)
+                .ok()
+                .and_then(|digits| UnixSeconds::parse(&digits))
+        } else {
+            serde_json::from_str::<u64>(text)
+                .ok()
+                .and_then(UnixSeconds::from_number)
+        };
         if parsed.is_none() {
-            self.report(path, "must be a string of unix seconds (digits only)");
+            self.report(need, path, crate::time::TIMESTAMP_RULE);
         }
         parsed
     }
@@ -182,17 +367,39 @@ impl Walker {
     /// A required string that must satisfy `rule`, described by `reason` when it does not.
     pub(crate) fn formatted(
         &mut self,
-        parent: &Object,
+        need: Need,
+        parent: &Entries,
         path: &Path<'_>,
         rule: fn(&str) -> bool,
         reason: &'static str,
     ) -> Option<String> {
-        let text = self.text(parent, path)?;
+        let text = self.text(need, parent, path)?;
         if !rule(&text) {
-            self.report(path, reason);
+            self.report(need, path, reason);
             return None;
         }
         Some(text)
+    }
+
+    /// An optional array's elements, raw.
+    pub(crate) fn optional_array<'v>(
+        &mut self,
+        need: Need,
+        parent: &Entries<'v>,
+        path: &Path<'_>,
+    ) -> Vec<&'v RawValue> {
+        let Some(value) = self.optional(need, parent, path) else {
+            return Vec::new();
+        };
+        let items = value
+            .get()
+            .starts_with('[')
+            .then(|| serde_json::from_str::<Vec<&RawValue>>(value.get()).ok())
+            .flatten();
+        items.unwrap_or_else(|| {
+            self.report(need, path, "must be an array");
+            Vec::new()
+        })
     }
 }
 

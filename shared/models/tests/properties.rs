@@ -1,8 +1,10 @@
-//! Hostile input: whatever the bytes, the parsers never panic, and every refusal names at least one
-//! field path that exists in the grammar of paths (`$`, `a.b`, `a.b[3].c`).
+//! Hostile input: whatever the bytes, the parsers never panic, every refusal names at least one
+//! field path that exists in the grammar of paths (`$`, `a.b`, `a.b[3].c`), and so does every
+//! warning. The typed fast path and the walker agree on every input, bytes that are not UTF-8 and
+//! JSON that serde_json's `Value` cannot hold included.
 #![allow(clippy::unwrap_used)]
 
-use models::{InboundMessage, Invalid, Lead, ReplyRequest};
+use models::{InboundMessage, Invalid, Lead, Problems, ReplyRequest};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -10,8 +12,12 @@ const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
 const MESSAGE: &str = include_str!("../../../tests/fixtures/message.json");
 
 fn well_formed_paths(invalid: &Invalid) -> bool {
-    !invalid.problems.is_empty()
-        && invalid.problems.iter().all(|p| {
+    !invalid.problems.is_empty() && paths_in_grammar(&invalid.problems)
+}
+
+fn paths_in_grammar(problems: &Problems) -> bool {
+    problems.total() >= problems.listed().len()
+        && problems.listed().iter().all(|p| {
             p.path == "$"
                 || p.path.split('.').all(|segment| {
                     let name = segment.split('[').next().unwrap_or_default();
@@ -74,6 +80,27 @@ enum Mutation {
     Remove(usize),
     Truncate(usize),
     DuplicateFirstKey,
+    /// Inserts `"<key>": <raw>` at the start of the n-th object of the serialised text: raw text
+    /// that a `Value` cannot carry (invalid UTF-8, lone surrogates, `1e400`), or a key given twice.
+    InsertRaw(usize, &'static str, Vec<u8>),
+    /// Overwrites one byte of the serialised text.
+    Byte(usize, u8),
+}
+
+/// Raw JSON values a `serde_json::Value` could not represent, and ordinary ones.
+fn raw_value() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"\"caf\xE9\"".to_vec()),
+        Just(b"\"\\ud800\"".to_vec()),
+        Just(b"\"\\udc00\\ud800\"".to_vec()),
+        Just(b"1e400".to_vec()),
+        Just(b"-1e400".to_vec()),
+        Just(b"123456789012345678901234567890".to_vec()),
+        Just(b"\"x\"".to_vec()),
+        Just(b"null".to_vec()),
+        Just(b"{\"a\":1,\"a\":2}".to_vec()),
+        Just(b"[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]".to_vec()),
+    ]
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -82,11 +109,27 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         any::<usize>().prop_map(Mutation::Remove),
         any::<usize>().prop_map(Mutation::Truncate),
         Just(Mutation::DuplicateFirstKey),
+        (
+            any::<usize>(),
+            prop_oneof![
+                Just("extra"),
+                Just("leadID"),
+                Just("city"),
+                Just("text"),
+                Just("businessID"),
+                Just("question"),
+            ],
+            raw_value()
+        )
+            .prop_map(|(i, key, raw)| Mutation::InsertRaw(i, key, raw)),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Byte(i, b)),
     ]
 }
 
 fn mutate(original: &str, mutations: &[Mutation]) -> Vec<u8> {
     let mut value: Value = serde_json::from_str(original).unwrap();
+    // Byte-level mutations apply to the text once every value-level one is done.
+    let mut text_edits = Vec::new();
     for mutation in mutations {
         let mut all = Vec::new();
         pointers(&value, String::new(), &mut all);
@@ -121,10 +164,40 @@ fn mutate(original: &str, mutations: &[Mutation]) -> Vec<u8> {
                     return format!("{{\"leadID\":\"x\",{rest}").into_bytes();
                 }
             }
+            Mutation::InsertRaw(..) | Mutation::Byte(..) => text_edits.push(mutation),
             _ => {}
         }
     }
-    serde_json::to_vec(&value).unwrap()
+    let mut bytes = serde_json::to_vec(&value).unwrap();
+    for edit in text_edits {
+        match edit {
+            Mutation::InsertRaw(n, key, raw) => {
+                let objects: Vec<usize> = bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'{')
+                    .map(|(i, _)| i)
+                    .collect();
+                if objects.is_empty() {
+                    continue;
+                }
+                let at = objects[n % objects.len()] + 1;
+                let empty = bytes.get(at) == Some(&b'}');
+                let mut inserted = format!("\"{key}\":").into_bytes();
+                inserted.extend_from_slice(raw);
+                if !empty {
+                    inserted.push(b',');
+                }
+                bytes.splice(at..at, inserted);
+            }
+            Mutation::Byte(n, byte) if !bytes.is_empty() => {
+                let at = n % bytes.len();
+                bytes[at] = *byte;
+            }
+            _ => {}
+        }
+    }
+    bytes
 }
 
 proptest! {
@@ -136,16 +209,20 @@ proptest! {
         for invalid in refusals.into_iter().flatten() {
             prop_assert!(well_formed_paths(&invalid), "{invalid:?}");
         }
+        prop_assert_eq!(Lead::parse(&bytes), Lead::parse_by_walking(&bytes));
+        prop_assert_eq!(InboundMessage::parse(&bytes), InboundMessage::parse_by_walking(&bytes));
     }
 
     #[test]
     fn arbitrary_json_objects_are_parsed_or_refused_with_paths(value in any_json()) {
         let bytes = serde_json::to_vec(&value).unwrap();
-        if let Err(invalid) = Lead::parse(&bytes) {
-            prop_assert!(well_formed_paths(&invalid), "{invalid:?}");
+        match Lead::parse(&bytes) {
+            Ok(parsed) => prop_assert!(paths_in_grammar(&parsed.warnings), "{parsed:?}"),
+            Err(invalid) => prop_assert!(well_formed_paths(&invalid), "{invalid:?}"),
         }
-        if let Err(invalid) = InboundMessage::parse(&bytes) {
-            prop_assert!(well_formed_paths(&invalid), "{invalid:?}");
+        match InboundMessage::parse(&bytes) {
+            Ok(parsed) => prop_assert!(paths_in_grammar(&parsed.warnings), "{parsed:?}"),
+            Err(invalid) => prop_assert!(well_formed_paths(&invalid), "{invalid:?}"),
         }
     }
 
@@ -153,7 +230,12 @@ proptest! {
     fn mutated_valid_leads_are_parsed_or_refused_with_paths(mutations in prop::collection::vec(mutation(), 1..4)) {
         let bytes = mutate(LEAD, &mutations);
         match Lead::parse(&bytes) {
-            Ok(lead) => prop_assert!(models::is_valid_id(&lead.lead_id)),
+            Ok(parsed) => {
+                prop_assert!(models::is_valid_id(&parsed.value.lead_id));
+                prop_assert!(models::is_valid_id(&parsed.value.business.business_id));
+                prop_assert!(std::str::from_utf8(&bytes).is_ok());
+                prop_assert!(paths_in_grammar(&parsed.warnings), "{parsed:?}");
+            }
             Err(invalid) => prop_assert!(well_formed_paths(&invalid), "{invalid:?}"),
         }
     }
@@ -179,17 +261,24 @@ proptest! {
     }
 
     #[test]
-    fn null_anywhere_in_a_lead_is_accepted_only_where_the_field_is_optional(index in any::<usize>()) {
+    fn null_in_a_lead_refuses_it_only_at_a_key_and_warns_only_where_the_field_is_required(index in any::<usize>()) {
         let bytes = mutate(LEAD, &[Mutation::Replace(index, Value::Null)]);
         let mut all = Vec::new();
         pointers(&serde_json::from_str(LEAD).unwrap(), String::new(), &mut all);
-        let pointer = &all[index % all.len()];
-        let optional = ["/request/description", "/request/details"].contains(&pointer.as_str());
-        prop_assert_eq!(Lead::parse(&bytes).is_ok(), optional, "null at {}", pointer);
+        let pointer = all[index % all.len()].as_str();
+        let key = ["/leadID", "/createTimestamp", "/business", "/business/businessID"].contains(&pointer);
+        let optional = ["/request/description", "/request/details"].contains(&pointer);
+        match Lead::parse(&bytes) {
+            Ok(parsed) => {
+                prop_assert!(!key, "null at {}", pointer);
+                prop_assert_eq!(parsed.warnings.is_empty(), optional, "null at {}", pointer);
+            }
+            Err(_) => prop_assert!(key, "null at {}", pointer),
+        }
     }
 
     #[test]
-    fn numbers_where_strings_belong_are_refused_at_their_path(index in any::<usize>(), number in any::<i64>()) {
+    fn numbers_where_strings_belong_are_named_at_their_path(index in any::<usize>(), number in any::<i64>()) {
         let original: Value = serde_json::from_str(MESSAGE).unwrap();
         let mut all = Vec::new();
         pointers(&original, String::new(), &mut all);
@@ -197,9 +286,13 @@ proptest! {
         let pointer = strings[index % strings.len()];
         let mut value = original.clone();
         *value.pointer_mut(pointer).unwrap() = json!(number);
-        let invalid = InboundMessage::parse(&serde_json::to_vec(&value).unwrap()).unwrap_err();
         let expected = pointer.trim_start_matches('/').replace('/', ".");
-        prop_assert_eq!(invalid.paths(), vec![expected.as_str()]);
+        // A number is a valid creation time; anywhere else it is named.
+        match InboundMessage::parse(&serde_json::to_vec(&value).unwrap()) {
+            Ok(parsed) if expected == "message.createTimestamp" => prop_assert!(parsed.warnings.is_empty() || number < 0),
+            Ok(parsed) => prop_assert_eq!(parsed.warnings.paths(), vec![expected.as_str()]),
+            Err(invalid) => prop_assert_eq!(invalid.paths(), vec![expected.as_str()]),
+        }
     }
 
     #[test]

@@ -127,7 +127,7 @@ async fn run() -> Result<(), Error> {
     schema::ensure_table(store.client(), &table).await?;
     // The lead the read events ask for.
     let lead = models::Lead::parse(LEAD.as_bytes()).map_err(|e| e.to_string())?;
-    app::ingest::lead(&store, &lead, LEAD, app::now_millis()).await?;
+    app::ingest::store_parsed(&store, &lead, LEAD, app::now_millis()).await?;
 
     println!("Init: process start to the first `next` request, {runs} runs each (release builds).");
     println!(

@@ -102,9 +102,10 @@ async fn run() -> Result<(), Error> {
             async move {
                 let id = format!("raw-{concurrency}-{n}");
                 let body = lead_body(&id);
-                let lead = models::Lead::parse(body.as_bytes()).map_err(|e| e.to_string())?;
+                let parsed = models::Lead::parse(body.as_bytes()).map_err(|e| e.to_string())?;
                 let item = lead_item(NewLead {
-                    lead: &lead,
+                    lead: &parsed.value,
+                    warnings: &parsed.warnings,
                     raw: &body,
                     received_at_ms: 1,
                 });

@@ -113,8 +113,12 @@ async fn run(args: &[String]) -> Result<(), Error> {
                     record.first_received_at_ms,
                     record.last_received_at_ms
                 );
-                for problem in &record.problems {
+                for problem in record.problems.listed() {
                     println!("    {}: {}", problem.path, problem.reason);
+                }
+                let unlisted = record.problems.total() - record.problems.listed().len();
+                if unlisted > 0 {
+                    println!("    ... and {unlisted} more");
                 }
                 if show_raw {
                     println!("    raw: {}", String::from_utf8_lossy(&record.raw));
@@ -128,7 +132,10 @@ async fn run(args: &[String]) -> Result<(), Error> {
             for lead in store.business_leads(business, limit).await? {
                 println!(
                     "{} createTimestamp={} {} / {}",
-                    lead.lead_id, lead.create_timestamp, lead.category, lead.title
+                    lead.lead_id,
+                    lead.create_timestamp,
+                    lead.category.as_deref().unwrap_or("-"),
+                    lead.title.as_deref().unwrap_or("-")
                 );
             }
             Ok(())

@@ -19,14 +19,14 @@ async fn store_message(store: &MemoryStore, id: &str, created: &str, text: &str,
     message["message"]["text"] = json!(text);
     let raw = serde_json::to_string(&message).unwrap();
     let parsed = InboundMessage::parse(raw.as_bytes()).unwrap();
-    ingest::message(store, &parsed, &raw, received_at)
+    ingest::store_parsed(store, &parsed, &raw, received_at)
         .await
         .unwrap();
 }
 
 async fn store_lead(store: &MemoryStore) {
     let lead = Lead::parse(LEAD.as_bytes()).unwrap();
-    ingest::lead(store, &lead, LEAD, 1).await.unwrap();
+    ingest::store_parsed(store, &lead, LEAD, 1).await.unwrap();
 }
 
 async fn read(deps: &ReadDeps<MemoryStore>, gateway: Gateway, lead_id: &str) -> (u16, Value) {
@@ -64,7 +64,63 @@ async fn a_stored_lead_is_answered_as_received_with_its_messages_in_time_order()
             ])
         );
         assert_eq!(body["revisions"], json!([]));
+        assert_eq!(body["warnings"], json!([]));
+        assert_eq!(body["warningCount"], 0);
     }
+}
+
+#[tokio::test]
+async fn warnings_are_shown_for_the_lead_and_on_each_message_that_has_some() {
+    let deps = ReadDeps {
+        store: MemoryStore::new(),
+    };
+    let metrics = app::metrics::Metrics::off();
+    let lead = LEAD.replace("\"95125\"", "\"951\"");
+    ingest::ingest::<Lead, _>(&deps.store, &metrics, lead.as_bytes(), 1)
+        .await
+        .unwrap();
+    let mut message: Value = serde_json::from_str(MESSAGE).unwrap();
+    message.as_object_mut().unwrap().remove("customerID");
+    let message = message.to_string();
+    ingest::ingest::<InboundMessage, _>(&deps.store, &metrics, message.as_bytes(), 2)
+        .await
+        .unwrap();
+    store_message(&deps.store, "m-clean", "1498760400", "Clean", 3).await;
+    let (status, body) = read(&deps, Gateway::HttpV2, LEAD_ID).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["warnings"],
+        json!([{"path": "request.location.zipCode", "reason": "must be a five-digit ZIP code or a ZIP+4"}])
+    );
+    assert_eq!(body["warningCount"], 1);
+    assert_eq!(
+        body["messages"][0]["warnings"],
+        json!([{"path": "customerID", "reason": "is required"}])
+    );
+    assert_eq!(body["messages"][1]["id"], "m-clean");
+    assert_eq!(body["messages"][1].get("warnings"), None);
+}
+
+#[tokio::test]
+async fn messages_waiting_for_a_lead_thumbtack_really_sends_become_visible() {
+    // A ZIP+4 and empty strings once sent the lead to quarantine, and its messages stayed behind a
+    // 404 for ever.
+    let deps = ReadDeps {
+        store: MemoryStore::new(),
+    };
+    store_message(&deps.store, "m-1", "1498760300", "Early bird", 5).await;
+    let mut lead: Value = serde_json::from_str(LEAD).unwrap();
+    lead["request"]["location"]["zipCode"] = json!("95125-4321");
+    lead["request"]["title"] = json!("");
+    let lead = lead.to_string();
+    let metrics = app::metrics::Metrics::off();
+    ingest::ingest::<Lead, _>(&deps.store, &metrics, lead.as_bytes(), 6)
+        .await
+        .unwrap();
+    let (status, body) = read(&deps, Gateway::RestV1, LEAD_ID).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["messages"][0]["id"], "m-1");
+    assert_eq!(body["warnings"][0]["path"], "request.title");
 }
 
 #[tokio::test]
@@ -103,7 +159,9 @@ async fn a_revision_of_the_lead_is_listed_beside_the_first_version() {
     changed["price"] = json!("$99");
     let raw = changed.to_string();
     let lead = Lead::parse(raw.as_bytes()).unwrap();
-    ingest::lead(&deps.store, &lead, &raw, 2).await.unwrap();
+    ingest::store_parsed(&deps.store, &lead, &raw, 2)
+        .await
+        .unwrap();
     let (_, body) = read(&deps, Gateway::HttpV2, LEAD_ID).await;
     assert_eq!(
         body["lead"].get("price"),

@@ -105,32 +105,46 @@ async fn a_message_redelivered_with_other_text_is_kept_as_a_revision() {
 }
 
 #[tokio::test]
-async fn an_invalid_message_gets_400_naming_every_field() {
+async fn a_message_without_usable_keys_gets_400_naming_them_and_is_quarantined() {
     let deps = deps();
     let mut message: Value = serde_json::from_str(MESSAGE).unwrap();
-    message["message"]["createTimestamp"] = json!(1498760294);
+    message["message"]["createTimestamp"] = json!("yesterday");
     message["message"].as_object_mut().unwrap().remove("text");
     message["businessID"] = json!("");
-    let response = handle(
-        &deps,
-        send(
-            Gateway::HttpV2,
-            &serde_json::to_vec(&message).unwrap(),
-            Encoding::Text,
-        ),
-    )
-    .await;
+    let body = serde_json::to_vec(&message).unwrap();
+    let response = handle(&deps, send(Gateway::HttpV2, &body, Encoding::Text)).await;
     assert_eq!(response.status(), 400);
     let fields = json_body(&response)["fields"].clone();
     assert_eq!(
         fields,
         json!([
             {"path": "businessID", "reason": models::ids::ID_RULE},
-            {"path": "message.createTimestamp", "reason": "must be a string"},
-            {"path": "message.text", "reason": "is required"},
+            {"path": "message.createTimestamp", "reason": models::time::TIMESTAMP_RULE},
         ])
     );
-    assert_eq!(deps.store.quarantine_records()[0].route, "message");
+    let quarantined = deps.store.quarantine_records();
+    assert_eq!(quarantined[0].route, "message");
+    assert_eq!(quarantined[0].raw, body);
+    assert_eq!(deps.store.message_count(), 0);
+}
+
+#[tokio::test]
+async fn a_message_with_a_numeric_time_and_no_text_is_stored_with_a_warning() {
+    let deps = deps();
+    let mut message: Value = serde_json::from_str(MESSAGE).unwrap();
+    message["message"]["createTimestamp"] = json!(1498760294);
+    message["message"].as_object_mut().unwrap().remove("text");
+    let body = serde_json::to_vec(&message).unwrap();
+    let response = handle(&deps, send(Gateway::RestV1, &body, Encoding::Base64)).await;
+    assert_eq!(response.status(), 200);
+    let answer = json_body(&response);
+    assert_eq!(answer["status"], "stored");
+    assert_eq!(
+        answer["warnings"],
+        json!([{"path": "message.text", "reason": "is required"}])
+    );
+    assert_eq!(deps.store.message_count(), 1);
+    assert!(deps.store.quarantine_records().is_empty());
 }
 
 #[tokio::test]

@@ -1,0 +1,67 @@
+//! The inbound routes (`POST /v1/lead`, `POST /v1/message`): authenticate, bound the body, ingest,
+//! answer. The decisions are in `app::ingest`; this is their HTTP face.
+
+use crate::error::ApiError;
+use crate::request::{authenticate, body_within_limit};
+use crate::response::json;
+use app::auth::CredentialSource;
+use app::ingest::{self, Outcome, Payload, logged_paths};
+use app::metrics::Metrics;
+use app::ports::Route;
+use app::{LeadStore, now_millis};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+/// What the inbound functions (leads, messages) need.
+#[derive(Debug, Clone)]
+pub struct InboundDeps<S, C> {
+    pub store: S,
+    pub credentials: C,
+    pub metrics: Metrics,
+}
+
+/// Answers 200 only once the payload is durably stored (or was stored before); 400 once a refused
+/// payload is kept in quarantine; 5xx when storage failed, so that Thumbtack sends it again.
+pub async fn accept<P: Payload, S: LeadStore, C: CredentialSource>(
+    deps: &InboundDeps<S, C>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let route = P::ROUTE;
+    authenticate(&deps.credentials, request)
+        .await
+        .inspect_err(|error| {
+            if matches!(error, ApiError::Unauthorized(_)) {
+                deps.metrics
+                    .count("AuthFailures", Some(("Route", route.as_str())));
+            }
+        })?;
+    let body = body_within_limit(request)?;
+    let ingested = ingest::ingest::<P, S>(&deps.store, &deps.metrics, body, now_millis()).await?;
+    let (lead_id, id) = ingested.parsed.value.ids();
+    let outcome = ingested.outcome;
+    let span = tracing::Span::current();
+    span.record("lead_id", lead_id);
+    span.record("message_id", id);
+    span.record("outcome", outcome.as_str());
+    let warnings = &ingested.parsed.warnings;
+    if !warnings.is_empty() {
+        // Paths and rules only: the values are the customer's.
+        tracing::warn!(
+            warning_count = warnings.total(),
+            warnings = ?logged_paths(warnings.listed()),
+            "stored with warnings"
+        );
+    }
+    if outcome == Outcome::Revision {
+        tracing::warn!("redelivered with a different body; kept as a revision");
+    }
+    let mut answer = serde_json::json!({"status": outcome.as_str(), "leadID": lead_id});
+    if route == Route::Message {
+        answer["messageID"] = id.into();
+    }
+    if !warnings.is_empty() {
+        answer["warnings"] = serde_json::json!(warnings.listed());
+        answer["warningCount"] = warnings.total().into();
+    }
+    Ok(json(StatusCode::OK, &answer))
+}
