@@ -528,6 +528,53 @@ async fn a_mixed_batch_reports_exactly_the_failed_records() {
 }
 
 #[tokio::test]
+async fn a_503_with_a_retry_after_of_u64_max_for_one_lead_does_not_stop_another_leads_reply() {
+    let rig = Rig::new(|p| p.quick_attempts = 1).await;
+    Mock::given(method("POST"))
+        .and(path(message_path("lead-a")))
+        .respond_with(
+            ResponseTemplate::new(503).insert_header("retry-after", "18446744073709551615"),
+        )
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(message_path("lead-b")))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-a", "a-1", "to a").await;
+    rig.enqueue("lead-b", "b-1", "to b").await;
+    let received = rig
+        .queue()
+        .client()
+        .receive_message()
+        .queue_url(rig.queue().queue_url())
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(received.len(), 2, "one batch");
+    let event = tools::worker::sqs_event(&received, &rig.arn);
+    let mut context = lambda_runtime::Context::default();
+    context.deadline = app::now_millis() + 60_000;
+    let response = reply_outbound::handler::handle(
+        &rig.worker.deps,
+        lambda_runtime::LambdaEvent::new(event, context),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.batch_item_failures.len(), 1, "lead-a only");
+    assert_eq!(rig.replies("lead-b").await[0]["status"], "sent");
+    let a = &rig.replies("lead-a").await[0];
+    assert_eq!(a["status"], "sending");
+    assert_eq!(a["error"], "Thumbtack answered 503");
+}
+
+#[tokio::test]
 async fn after_max_receives_a_failing_reply_is_failed_and_parked() {
     let rig = Rig::new(|p| {
         p.quick_attempts = 1;

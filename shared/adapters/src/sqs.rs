@@ -11,9 +11,6 @@ use std::time::Duration;
 /// The message attribute that says why a message was parked.
 pub const PARKED_REASON: &str = "parked-reason";
 
-/// SQS's longest visibility timeout (12 hours).
-const MAX_VISIBILITY_SECONDS: u64 = 43_200;
-
 #[derive(Debug, Clone)]
 pub struct SqsReplyQueue {
     client: Client,
@@ -167,7 +164,7 @@ impl SqsReplyQueue {
 
 impl ReplyQueue for SqsReplyQueue {
     async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
-        let seconds = delay.as_secs().min(MAX_VISIBILITY_SECONDS);
+        let seconds = delay.min(app::replies::MAX_REDELIVERY_DELAY).as_secs();
         self.client
             .change_message_visibility()
             .queue_url(&self.queue_url)

@@ -3,6 +3,7 @@
 
 use crate::secrets::{SecretError, ThumbtackCredentials, basic_pair};
 use app::ports::{Accepted, SendError, Thumbtack};
+use app::replies::MAX_REDELIVERY_DELAY;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use models::OutboundMessage;
@@ -160,14 +161,18 @@ fn transport_error(error: reqwest::Error) -> SendError {
     }
 }
 
-/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110).
+/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110). Clamped to SQS's longest
+/// visibility timeout: a longer wait cannot be expressed as a redelivery delay anyway.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or_default())
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let when = httpdate::parse_http_date(value).ok()?;
+            when.duration_since(SystemTime::now()).unwrap_or_default()
+        }
+    };
+    Some(wait.min(MAX_REDELIVERY_DELAY))
 }
 
 fn excerpt(body: &[u8]) -> String {
@@ -198,6 +203,18 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn a_retry_after_beyond_twelve_hours_is_clamped_to_sqs_longest_visibility_timeout() {
+        let twelve_hours = Some(Duration::from_secs(12 * 3600));
+        assert_eq!(parse_retry_after("18446744073709551615"), twelve_hours);
+        assert_eq!(parse_retry_after("43201"), twelve_hours);
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"),
+            twelve_hours
+        );
+        assert_eq!(parse_retry_after("43200"), twelve_hours, "the limit itself");
     }
 
     #[test]

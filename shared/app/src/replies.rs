@@ -26,6 +26,16 @@ use crate::{error_chain as chain, now_millis};
 use models::ReplyRequest;
 use std::time::{Duration, Instant};
 
+/// SQS's longest visibility timeout: no redelivery delay can be longer.
+pub const MAX_REDELIVERY_DELAY: Duration = Duration::from_secs(12 * 3600);
+
+/// What is left before `deadline`; zero once it has passed. Comparing what is left with what a
+/// step needs, rather than adding durations to instants, cannot overflow whatever the durations
+/// (a `Retry-After` of `u64::MAX` seconds once panicked the whole batch here).
+pub fn time_left(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
 /// How hard to try, and how long to wait between tries.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -72,10 +82,13 @@ impl RetryPolicy {
         ceiling.mul_f64(fastrand::f64())
     }
 
-    /// The visibility delay after delivery number `receive_count` failed.
+    /// The visibility delay after delivery number `receive_count` failed, at most
+    /// [`MAX_REDELIVERY_DELAY`].
     pub fn redelivery_delay(&self, receive_count: u32, retry_after: Option<Duration>) -> Duration {
         let backoff = exponential(self.redelivery_base, receive_count, self.redelivery_cap);
-        retry_after.map_or(backoff, |wait| wait.max(backoff))
+        retry_after
+            .map_or(backoff, |wait| wait.max(backoff))
+            .min(MAX_REDELIVERY_DELAY)
     }
 }
 
@@ -302,7 +315,8 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
                     .max(deps.policy.backoff(try_number));
                 let long_retry_after = retry_after.is_some_and(|r| r > deps.policy.max_inline_wait);
                 last_error = Some((detail, retry_after));
-                let out_of_time = Instant::now() + wait + deps.policy.attempt_budget >= deadline;
+                let out_of_time =
+                    time_left(deadline) <= wait.saturating_add(deps.policy.attempt_budget);
                 if try_number == deps.policy.quick_attempts || long_retry_after || out_of_time {
                     break;
                 }
@@ -351,10 +365,10 @@ async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     loop {
         match deps.ledger.mark_sent(reply, status, now).await {
             Ok(()) => return,
-            Err(error) if Instant::now() + wait + deps.policy.attempt_budget < deadline => {
+            Err(error) if time_left(deadline) > wait.saturating_add(deps.policy.attempt_budget) => {
                 tracing::warn!(error = %chain(&error), "could not record the send yet; trying again");
                 tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(deps.policy.backoff_cap);
+                wait = wait.saturating_mul(2).min(deps.policy.backoff_cap);
             }
             Err(error) => {
                 tracing::error!(error = %chain(&error), "reply sent but its state could not be recorded");

@@ -375,3 +375,20 @@ async fn a_send_that_can_never_be_recorded_is_still_acknowledged_and_never_sent_
     );
     assert_eq!(deps.thumbtack.calls().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_of_duration_max_does_not_panic_and_delays_at_most_twelve_hours() {
+    let deps = deps(vec![Err(SendError::Transient {
+        status: Some(503),
+        retry_after: Some(Duration::MAX),
+        detail: "Thumbtack answered 503".into(),
+    })]);
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(outcome.disposition(), Disposition::RetryLater);
+    assert_eq!(deps.thumbtack.calls().len(), 1, "not waited in place");
+    assert_eq!(
+        deps.queue.delays(),
+        [("receipt-1".to_owned(), Duration::from_secs(12 * 3600))],
+        "SQS's longest visibility timeout"
+    );
+}
