@@ -281,6 +281,10 @@ pub enum SendError {
     /// Any other 4xx (or an unexpected answer): sending it again unchanged will not help.
     #[error("Thumbtack answered {status}: {excerpt}")]
     Permanent { status: u16, excerpt: String },
+    /// Permanent too, and refused before any request: the reply cannot be addressed (an id that
+    /// is not a valid path segment).
+    #[error("{detail}")]
+    Invalid { detail: String },
 }
 
 /// Thumbtack's messages API.

@@ -304,6 +304,10 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
                 let kind = FailureKind::Refused;
                 return fail_and_park(deps, delivery, &reply, reason, Some(status), kind).await;
             }
+            Err(SendError::Invalid { detail }) => {
+                let kind = FailureKind::Invalid;
+                return fail_and_park(deps, delivery, &reply, detail, None, kind).await;
+            }
             Err(SendError::Transient {
                 status,
                 retry_after,

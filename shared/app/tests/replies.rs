@@ -392,3 +392,25 @@ async fn a_retry_after_of_duration_max_does_not_panic_and_delays_at_most_twelve_
         "SQS's longest visibility timeout"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_whose_ids_are_only_dots_is_parked_without_a_send() {
+    let deps = deps(vec![]);
+    for body in [
+        BODY.replace(r#""leadID":"l-1""#, r#""leadID":"..""#),
+        BODY.replace(r#""businessID":"b-1""#, r#""businessID":".""#),
+    ] {
+        let outcome = deliver(&deps, &delivery(&body, 1), far()).await;
+        assert!(
+            matches!(
+                outcome,
+                Outcome::Parked {
+                    kind: FailureKind::Invalid,
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
+    }
+    assert!(deps.thumbtack.calls().is_empty());
+}
