@@ -5,7 +5,8 @@
 //! `AWSPREVIOUS` versions, so a rotation never rejects Thumbtack while it switches over. If Secrets
 //! Manager cannot be read when the cache expires, the last value keeps serving (retried every 30 s)
 //! for at most [`MAX_STALE`]; after that requests fail with 5xx rather than run on a credential
-//! that may have been revoked.
+//! that may have been revoked. A malformed `AWSPREVIOUS` version is logged and ignored: it must
+//! not take the valid current one down with it.
 
 use crate::config::CredentialSetting;
 use app::auth::{
@@ -83,7 +84,10 @@ impl SecretReader {
             .ok_or_else(|| SecretError::Malformed(self.secret_id.clone()))?;
         let parsed: UsernamePassword = serde_json::from_str(text)
             .map_err(|_| SecretError::Malformed(self.secret_id.clone()))?;
-        if parsed.username.is_empty() || parsed.username.contains(':') || parsed.password.is_empty()
+        // A blank password (or username) is a placeholder, not a credential.
+        if parsed.username.trim().is_empty()
+            || parsed.username.contains(':')
+            || parsed.password.trim().is_empty()
         {
             return Err(SecretError::Malformed(self.secret_id.clone()));
         }
@@ -171,7 +175,14 @@ impl PartnerSecret {
                     .read("AWSCURRENT")
                     .await?
                     .ok_or_else(|| SecretError::Missing(self.reader.secret_id.clone()))?;
-                let previous = self.reader.read("AWSPREVIOUS").await?;
+                let previous = match self.reader.read("AWSPREVIOUS").await {
+                    Ok(previous) => previous,
+                    Err(error @ SecretError::Malformed(_)) => {
+                        tracing::warn!(error = %app::error_chain(&error), "the previous version of the secret is ignored");
+                        None
+                    }
+                    Err(error) => return Err(error),
+                };
                 Ok(AcceptedCredentials::new(
                     std::iter::once(&current).chain(previous.as_ref()),
                 ))
