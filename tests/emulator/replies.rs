@@ -3,7 +3,7 @@
 //! runs (receive → handler → delete what succeeded).
 
 use crate::support::*;
-use adapters::secrets::ThumbtackCredentials;
+use adapters::secrets::{SecretReader, ThumbtackCredentials};
 use adapters::sqs::{PARKED_REASON, ensure_queues};
 use adapters::thumbtack::ThumbtackSettings;
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
@@ -35,6 +35,15 @@ impl Rig {
     }
 
     async fn with_timeout(timeout: Duration, adjust: impl FnOnce(&mut RetryPolicy)) -> Rig {
+        let credentials = ThumbtackCredentials::fixed(Credential::new(TT_USER, TT_PASSWORD));
+        Self::build(timeout, credentials, adjust).await
+    }
+
+    async fn build(
+        timeout: Duration,
+        credentials: ThumbtackCredentials,
+        adjust: impl FnOnce(&mut RetryPolicy),
+    ) -> Rig {
         let store = fresh_store().await;
         let sdk = sdk().await;
         let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -62,7 +71,7 @@ impl Rig {
                 connect_timeout: Duration::from_secs(1),
                 timeout,
             },
-            ThumbtackCredentials::fixed(Credential::new(TT_USER, TT_PASSWORD)),
+            credentials,
         )
         .unwrap();
         let worker = Worker {
@@ -572,6 +581,62 @@ async fn a_503_with_a_retry_after_of_u64_max_for_one_lead_does_not_stop_another_
     let a = &rig.replies("lead-a").await[0];
     assert_eq!(a["status"], "sending");
     assert_eq!(a["error"], "Thumbtack answered 503");
+}
+
+#[tokio::test]
+async fn a_401_during_a_rotation_of_thumbtacks_credentials_is_sent_with_the_new_secret_unparked() {
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk().await);
+    let credential =
+        |password: &str| json!({"username": TT_USER, "password": password}).to_string();
+    let arn = secrets
+        .create_secret()
+        .name(unique_name("thumbtack-api"))
+        .secret_string(credential("old-password"))
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let credentials = ThumbtackCredentials::secret(
+        SecretReader::new(secrets.clone(), &arn),
+        Duration::from_secs(3600),
+    );
+    let rig = Rig::build(Duration::from_secs(5), credentials, |_| {}).await;
+    // Init reads the secret: the old password is cached for an hour.
+    rig.worker.deps.thumbtack.warm_up().await.unwrap();
+    // Thumbtack switched to the new password; the old one gets 401 from now on.
+    Mock::given(method("POST"))
+        .and(header(
+            "authorization",
+            "Basic cGFydG5lcjpuZXctcGFzc3dvcmQ=",
+        ))
+        .respond_with(success())
+        .with_priority(1)
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&rig.thumbtack)
+        .await;
+    secrets
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(credential("new-password"))
+        .send()
+        .await
+        .unwrap();
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    assert_eq!(
+        rig.poll().await,
+        Poll {
+            received: 1,
+            deleted: 1
+        }
+    );
+    let reply = &rig.replies("lead-1").await[0];
+    assert_eq!(reply["status"], "sent", "{reply}");
+    assert!(rig.parked().await.is_empty(), "nothing parked");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! credentials.
 
 use crate::secrets::{SecretError, ThumbtackCredentials, basic_pair};
+use app::auth::Credential;
 use app::ports::{Accepted, SendError, Thumbtack};
 use app::replies::MAX_REDELIVERY_DELAY;
 use base64::Engine as _;
@@ -15,6 +16,7 @@ use models::OutboundMessage;
 use models::ids::is_valid_id;
 use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -115,25 +117,61 @@ impl HttpThumbtack {
         Ok(())
     }
 
-    async fn authorization(&self) -> Result<HeaderValue, SendError> {
-        let credential = self.credentials.current().await.map_err(|error| {
+    async fn credential(&self) -> Result<Arc<Credential>, SendError> {
+        self.credentials.current().await.map_err(|error| {
             tracing::error!(error = %app::error_chain(&error), "Thumbtack credentials unavailable");
             SendError::Transient {
                 status: None,
                 retry_after: None,
                 detail: "Thumbtack credentials unavailable".to_owned(),
             }
-        })?;
-        let token = STANDARD.encode(basic_pair(&credential));
-        let mut value =
-            HeaderValue::try_from(format!("Basic {token}")).map_err(|_| SendError::Transient {
-                status: None,
-                retry_after: None,
-                detail: "Thumbtack credentials are not a valid header".to_owned(),
-            })?;
-        value.set_sensitive(true);
-        Ok(value)
+        })
     }
+
+    /// After Thumbtack refused `used`: the secret's value now, when it differs (the credentials
+    /// were rotated since they were read). Reads are rate-limited by the credential source.
+    async fn rotated_credential(&self, used: &Credential) -> Option<Arc<Credential>> {
+        match self.credentials.refresh().await {
+            Ok(fresh)
+                if fresh.username != used.username
+                    || fresh.password.expose_secret() != used.password.expose_secret() =>
+            {
+                Some(fresh)
+            }
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(error = %app::error_chain(&error), "Thumbtack credentials could not be read again");
+                None
+            }
+        }
+    }
+
+    async fn post(
+        &self,
+        url: Url,
+        credential: &Credential,
+        text: &str,
+    ) -> Result<reqwest::Response, SendError> {
+        self.client
+            .post(url)
+            .header(AUTHORIZATION, authorization(credential)?)
+            .json(&OutboundMessage { text })
+            .send()
+            .await
+            .map_err(transport_error)
+    }
+}
+
+fn authorization(credential: &Credential) -> Result<HeaderValue, SendError> {
+    let token = STANDARD.encode(basic_pair(credential));
+    let mut value =
+        HeaderValue::try_from(format!("Basic {token}")).map_err(|_| SendError::Transient {
+            status: None,
+            retry_after: None,
+            detail: "Thumbtack credentials are not a valid header".to_owned(),
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 impl Thumbtack for HttpThumbtack {
@@ -148,14 +186,19 @@ impl Thumbtack for HttpThumbtack {
                 detail: "not sent: businessID or leadID is not a valid id".to_owned(),
             });
         };
-        let response = self
-            .client
-            .post(url)
-            .header(AUTHORIZATION, self.authorization().await?)
-            .json(&OutboundMessage { text })
-            .send()
-            .await
-            .map_err(transport_error)?;
+        let credential = self.credential().await?;
+        let mut response = self.post(url.clone(), &credential, text).await?;
+        if matches!(response.status().as_u16(), 401 | 403)
+            && let Some(fresh) = self.rotated_credential(&credential).await
+        {
+            // A refusal during a rotation: the new credential gets one try before the reply
+            // is called refused.
+            tracing::info!(
+                status = response.status().as_u16(),
+                "Thumbtack refused the credential; trying once with the secret's new value"
+            );
+            response = self.post(url, &fresh, text).await?;
+        }
         let status = response.status();
         if status.is_success() {
             return Ok(Accepted {
@@ -316,6 +359,27 @@ mod tests {
         assert_eq!(
             last.url.path_segments().unwrap().collect::<Vec<_>>(),
             ["v1", "business", "b-1", "lead", "l.1:a_b-c", "message"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_401_with_a_credential_that_did_not_change_is_refused_after_one_request() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+        let thumbtack = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(401).set_body_string("bad credentials"))
+            .expect(1)
+            .mount(&thumbtack)
+            .await;
+        let result = client_for(thumbtack.uri())
+            .send_message("b1", "l1", "hello")
+            .await;
+        assert_eq!(
+            result,
+            Err(SendError::Permanent {
+                status: 401,
+                excerpt: "bad credentials".to_owned()
+            })
         );
     }
 
