@@ -779,3 +779,67 @@ async fn a_crash_after_the_send_and_before_it_is_recorded_sends_it_twice_as_the_
     );
     assert_eq!(reply["status"], "sent");
 }
+
+#[tokio::test]
+async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes() {
+    use app::ports::{Claim, ReplyClaim, ReplyLedger, Settled};
+    let store = fresh_store().await;
+    let reply = ReplyRequest {
+        reply_id: "r-1".into(),
+        business_id: BUSINESS.into(),
+        lead_id: "lead-1".into(),
+        text: "hello".into(),
+    };
+    let start = 1_800_000_000_000_u64;
+    let claim = |now_ms: u64| ReplyClaim {
+        reply: &reply,
+        enqueued_at_ms: start,
+        sequence: None,
+        now_ms,
+        lease_until_ms: now_ms + 120_000,
+    };
+    assert_eq!(
+        store.claim(claim(start)).await.unwrap(),
+        Claim::Claimed { attempt: 1 }
+    );
+    // Delivery 1 stalls past its lease; delivery 2 takes the reply over.
+    assert_eq!(
+        store.claim(claim(start + 130_000)).await.unwrap(),
+        Claim::Claimed { attempt: 2 }
+    );
+    // Delivery 1 wakes up and reports: none of its writes may land.
+    let late = start + 140_000;
+    assert!(matches!(
+        store.mark_retrying(&reply, 1, "late", late).await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        store.mark_failed(&reply, 1, "late", Some(400), late).await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        store.mark_sent(&reply, 1, 200, late).await,
+        Ok(Settled::Superseded)
+    ));
+    // Delivery 2's lease is intact: a third delivery must wait.
+    assert_eq!(
+        store.claim(claim(start + 150_000)).await.unwrap(),
+        Claim::Busy
+    );
+    let replies = app::LeadStore::conversation(&store, "lead-1")
+        .await
+        .unwrap()
+        .replies;
+    assert_eq!(replies[0].status, models::ReplyStatus::Sending);
+    assert_eq!(replies[0].error, None);
+    assert_eq!(replies[0].attempts, 2);
+    // The holder's own write lands.
+    assert!(matches!(
+        store.mark_sent(&reply, 2, 200, late).await,
+        Ok(Settled::Recorded)
+    ));
+    assert_eq!(
+        store.claim(claim(start + 160_000)).await.unwrap(),
+        Claim::AlreadySent
+    );
+}

@@ -4,7 +4,8 @@
 use crate::ports::{
     Accepted, Claim, ConversationRecords, Insert, LeadStore, LeadSummary, MessageRecord, NewLead,
     NewMessage, NewRevision, Parked, QuarantineRecord, Quarantined, QueueError, ReplyClaim,
-    ReplyLedger, ReplyQueue, ReplyRecord, RevisionRecord, SendError, StoreError, Thumbtack,
+    ReplyLedger, ReplyQueue, ReplyRecord, RevisionRecord, SendError, Settled, StoreError,
+    Thumbtack,
 };
 use models::{ReplyRequest, ReplyStatus};
 use std::collections::{BTreeMap, VecDeque};
@@ -280,9 +281,10 @@ impl ReplyLedger for MemoryStore {
     async fn mark_sent(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         _status: u16,
         _now: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Settled, StoreError> {
         let left = self.sent_failures.load(Ordering::SeqCst);
         if left > 0 {
             self.sent_failures.store(left - 1, Ordering::SeqCst);
@@ -290,7 +292,7 @@ impl ReplyLedger for MemoryStore {
                 "injected fault recording sent".into(),
             ));
         }
-        self.update(reply, |stored| {
+        self.update(reply, attempt, |stored| {
             stored.record.status = ReplyStatus::Sent;
             stored.record.error = None;
             stored.lease_until_ms = 0;
@@ -300,10 +302,11 @@ impl ReplyLedger for MemoryStore {
     async fn mark_retrying(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         _now: u64,
-    ) -> Result<(), StoreError> {
-        self.update(reply, |stored| {
+    ) -> Result<Settled, StoreError> {
+        self.update(reply, attempt, |stored| {
             stored.record.error = Some(error.to_owned());
             stored.lease_until_ms = 0;
         })
@@ -312,11 +315,12 @@ impl ReplyLedger for MemoryStore {
     async fn mark_failed(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         _status: Option<u16>,
         _now: u64,
-    ) -> Result<(), StoreError> {
-        self.update(reply, |stored| {
+    ) -> Result<Settled, StoreError> {
+        self.update(reply, attempt, |stored| {
             stored.record.status = ReplyStatus::Failed;
             stored.record.error = Some(error.to_owned());
             stored.lease_until_ms = 0;
@@ -344,19 +348,25 @@ impl MemoryStore {
         self.lock().answered.clone()
     }
 
+    /// An outcome write, as the DynamoDB ledger conditions it: only by the delivery holding the
+    /// claim (`attempt`), never over `sent`.
     fn update(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         change: impl FnOnce(&mut StoredReply),
-    ) -> Result<(), StoreError> {
+    ) -> Result<Settled, StoreError> {
         self.check()?;
         let mut state = self.lock();
         let stored = state
             .replies
             .get_mut(&reply.reply_id)
             .ok_or_else(|| StoreError::Corrupt("no such reply".to_owned()))?;
+        if stored.record.attempts != attempt || stored.record.status == ReplyStatus::Sent {
+            return Ok(Settled::Superseded);
+        }
         change(stored);
-        Ok(())
+        Ok(Settled::Recorded)
     }
 }
 

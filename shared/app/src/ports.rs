@@ -222,8 +222,20 @@ pub enum Claim {
     Conflict { reason: String },
 }
 
+/// Whether an outcome write landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    Recorded,
+    /// Nothing was written: this delivery no longer holds the claim (its lease expired and
+    /// another delivery took the reply over, or the reply was sent).
+    Superseded,
+}
+
 /// The durable state of every outbound reply: `sending` → `sent` | `failed`, with conditional
 /// writes so that a reply is sent by one delivery at a time and never after it was sent.
+///
+/// The outcome writes take the `attempt` their delivery's claim returned: it is the claim's
+/// token, and a write lands only while the reply's attempt count still equals it.
 pub trait ReplyLedger: Send + Sync {
     fn claim(
         &self,
@@ -233,25 +245,28 @@ pub trait ReplyLedger: Send + Sync {
     fn mark_sent(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         http_status: u16,
         now_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
 
     /// The attempt failed transiently; the reply stays `sending` and the claim is released.
     fn mark_retrying(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         now_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
 
     fn mark_failed(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         http_status: Option<u16>,
         now_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
 
     /// Marks the lead as answered if no reply was sent for it before; returns the lead's
     /// `createTimestamp` (unix seconds) when this was its first reply, for the response-time metric.

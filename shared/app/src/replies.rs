@@ -20,7 +20,7 @@
 
 use crate::metrics::Metrics;
 use crate::ports::{
-    Claim, Parked, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError, Thumbtack,
+    Claim, Parked, ReplyClaim, ReplyLedger, ReplyQueue, SendError, Settled, StoreError, Thumbtack,
 };
 use crate::{error_chain as chain, now_millis};
 use models::ReplyRequest;
@@ -280,7 +280,7 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
                 let now = now_millis();
                 // Two items, independent of each other: one round trip instead of two.
                 let ((), answered) = tokio::join!(
-                    record_sent(deps, &reply, accepted.status, now, deadline),
+                    record_sent(deps, &reply, attempt, accepted.status, now, deadline),
                     deps.ledger.first_reply(&reply.lead_id, now)
                 );
                 let first_response = match answered {
@@ -302,11 +302,12 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             Err(SendError::Permanent { status, excerpt }) => {
                 let reason = format!("Thumbtack answered {status}: {excerpt}");
                 let kind = FailureKind::Refused;
-                return fail_and_park(deps, delivery, &reply, reason, Some(status), kind).await;
+                let failure = (reason, Some(status), kind);
+                return fail_and_park(deps, delivery, &reply, attempt, failure).await;
             }
             Err(SendError::Invalid { detail }) => {
-                let kind = FailureKind::Invalid;
-                return fail_and_park(deps, delivery, &reply, detail, None, kind).await;
+                let failure = (detail, None, FailureKind::Invalid);
+                return fail_and_park(deps, delivery, &reply, attempt, failure).await;
             }
             Err(SendError::Transient {
                 status,
@@ -335,14 +336,23 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             "gave up after {} deliveries: {detail}",
             delivery.receive_count
         );
-        return fail_and_park(deps, delivery, &reply, reason, None, FailureKind::GaveUp).await;
+        let failure = (reason, None, FailureKind::GaveUp);
+        return fail_and_park(deps, delivery, &reply, attempt, failure).await;
     }
-    if let Err(error) = deps
+    match deps
         .ledger
-        .mark_retrying(&reply, &detail, now_millis())
+        .mark_retrying(&reply, attempt, &detail, now_millis())
         .await
     {
-        tracing::warn!(error = %chain(&error), "could not record the retry");
+        Ok(Settled::Recorded) => {}
+        // Back to the queue all the same; the delivery that took over decides.
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; retry not recorded"
+            )
+        }
+        Err(error) => tracing::warn!(error = %chain(&error), "could not record the retry"),
     }
     let delay = deps
         .policy
@@ -361,14 +371,24 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
 async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     reply: &ReplyRequest,
+    attempt: u32,
     status: u16,
     now: u64,
     deadline: Instant,
 ) {
     let mut wait = deps.policy.backoff_base;
     loop {
-        match deps.ledger.mark_sent(reply, status, now).await {
-            Ok(()) => return,
+        match deps.ledger.mark_sent(reply, attempt, status, now).await {
+            Ok(Settled::Recorded) => return,
+            Ok(Settled::Superseded) => {
+                // Our lease ran out before Thumbtack answered: the delivery that took over owns
+                // the record (and may send again: the documented window, widened by a slow send).
+                tracing::warn!(
+                    attempt,
+                    "reply sent, but another delivery had taken it over"
+                );
+                return;
+            }
             Err(error) if time_left(deadline) > wait.saturating_add(deps.policy.attempt_budget) => {
                 tracing::warn!(error = %chain(&error), "could not record the send yet; trying again");
                 tokio::time::sleep(wait).await;
@@ -382,20 +402,31 @@ async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     }
 }
 
+/// Records the reply `failed` (reason, Thumbtack's status, kind) and parks its message. When
+/// another delivery has taken the reply over, neither: the message goes back to the queue, and
+/// its redelivery finds what that delivery decided.
 async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     delivery: &Delivery<'_>,
     reply: &ReplyRequest,
-    reason: String,
-    status: Option<u16>,
-    kind: FailureKind,
+    attempt: u32,
+    (reason, status, kind): (String, Option<u16>, FailureKind),
 ) -> Outcome {
-    if let Err(error) = deps
+    match deps
         .ledger
-        .mark_failed(reply, &reason, status, now_millis())
+        .mark_failed(reply, attempt, &reason, status, now_millis())
         .await
     {
-        return storage_unavailable(deps, delivery, &error).await;
+        Ok(Settled::Recorded) => {}
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; failure not recorded"
+            );
+            let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+            return retry_later(deps, delivery, delay, Outcome::Busy { delay }).await;
+        }
+        Err(error) => return storage_unavailable(deps, delivery, &error).await,
     }
     match park(deps, delivery, reason, kind).await {
         Outcome::Parked { reason, kind } => Outcome::Failed { reason, kind },

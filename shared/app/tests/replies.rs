@@ -414,3 +414,44 @@ async fn a_reply_whose_ids_are_only_dots_is_parked_without_a_send() {
     }
     assert!(deps.thumbtack.calls().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn in_memory_a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes() {
+    use app::ports::{Claim, ReplyClaim, ReplyLedger, Settled};
+    let ledger = MemoryStore::new();
+    let reply = models::ReplyRequest::parse(BODY.as_bytes()).unwrap();
+    let claim = |now_ms: u64| ReplyClaim {
+        reply: &reply,
+        enqueued_at_ms: 1,
+        sequence: None,
+        now_ms,
+        lease_until_ms: now_ms + 120_000,
+    };
+    assert_eq!(
+        ledger.claim(claim(0)).await.unwrap(),
+        Claim::Claimed { attempt: 1 }
+    );
+    assert_eq!(
+        ledger.claim(claim(130_000)).await.unwrap(),
+        Claim::Claimed { attempt: 2 }
+    );
+    assert!(matches!(
+        ledger.mark_retrying(&reply, 1, "late", 140_000).await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        ledger
+            .mark_failed(&reply, 1, "late", Some(400), 140_000)
+            .await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        ledger.mark_sent(&reply, 1, 200, 140_000).await,
+        Ok(Settled::Superseded)
+    ));
+    assert_eq!(ledger.claim(claim(150_000)).await.unwrap(), Claim::Busy);
+    let record = ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Sending);
+    assert_eq!(record.error, None);
+    assert_eq!(record.attempts, 2);
+}
