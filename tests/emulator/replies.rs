@@ -60,7 +60,8 @@ impl Rig {
             &sqs,
             &format!("{}.fifo", unique_name("replies")),
             Duration::from_secs(1),
-            policy.max_receives,
+            // The queue's maxReceiveCount: a backstop well above the ledger's count of tries.
+            policy.max_attempts.saturating_mul(10),
         )
         .await
         .unwrap();
@@ -640,10 +641,65 @@ async fn a_401_during_a_rotation_of_thumbtacks_credentials_is_sent_with_the_new_
 }
 
 #[tokio::test]
-async fn after_max_receives_a_failing_reply_is_failed_and_parked() {
+async fn replies_held_back_behind_a_failing_reply_get_their_own_tries_and_a_reason_when_parked() {
+    let mut rig = Rig::new(|p| {
+        p.quick_attempts = 1;
+        p.max_attempts = 3;
+    })
+    .await;
+    // Batches of several records, as Lambda receives them: the second reply of the lead is held
+    // back (and received again) each time the first fails.
+    rig.worker.batch_size = 10;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "head").await;
+    rig.enqueue("lead-1", "r-2", "next").await;
+    let started = Instant::now();
+    let mut replies = rig.replies("lead-1").await;
+    while !(replies.len() == 2 && replies.iter().all(|r| r["status"] == "failed")) {
+        if started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        rig.poll().await;
+        replies = rig.replies("lead-1").await;
+    }
+    let requests = rig.thumbtack.received_requests().await.unwrap();
+    let tries = |text: &str| {
+        requests
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains(text))
+            .count()
+    };
+    assert_eq!(
+        (tries("head"), tries("next")),
+        (3, 3),
+        "each reply gets its own three tries: {replies:?}"
+    );
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    for reply in &replies {
+        assert_eq!(reply["status"], "failed", "{reply}");
+        assert_eq!(
+            reply["error"], "gave up after 3 tries: Thumbtack answered 503",
+            "{reply}"
+        );
+    }
+    let parked = rig.parked().await;
+    assert_eq!(parked.len(), 2, "{parked:?}");
+    assert!(
+        parked
+            .iter()
+            .all(|(_, reason)| reason.starts_with("gave up")),
+        "nothing in the DLQ without a reason: {parked:?}"
+    );
+}
+
+#[tokio::test]
+async fn after_max_attempts_tries_a_failing_reply_is_failed_and_parked() {
     let rig = Rig::new(|p| {
         p.quick_attempts = 1;
-        p.max_receives = 2;
+        p.max_attempts = 2;
     })
     .await;
     Mock::given(method("POST"))
@@ -659,7 +715,7 @@ async fn after_max_receives_a_failing_reply_is_failed_and_parked() {
     assert_eq!(replies[0]["status"], "failed");
     assert_eq!(
         replies[0]["error"],
-        "gave up after 2 deliveries: Thumbtack answered 502"
+        "gave up after 2 tries: Thumbtack answered 502"
     );
     assert_eq!(rig.parked().await.len(), 1);
 }
@@ -824,7 +880,9 @@ async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes(
     // Delivery 2's lease is intact: a third delivery must wait.
     assert_eq!(
         store.claim(claim(start + 150_000)).await.unwrap(),
-        Claim::Busy
+        Claim::Busy {
+            lease_until_ms: start + 130_000 + 120_000
+        }
     );
     let replies = app::LeadStore::conversation(&store, "lead-1")
         .await

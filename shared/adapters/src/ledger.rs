@@ -2,7 +2,7 @@
 //! query returns it), and a guard item keyed by the replyID alone makes the replyID unique across
 //! leads. Both are created in one transaction.
 
-use crate::dynamo::{DynamoStore, Item, corrupt, n, s, string};
+use crate::dynamo::{DynamoStore, Item, corrupt, n, number, s, string};
 use crate::errors::store_error;
 use crate::schema::*;
 use app::StoreError;
@@ -211,7 +211,10 @@ impl ReplyLedger for DynamoStore {
             Some(attempt) => Ok(Claim::Claimed { attempt }),
             None => match self.get(reply_key(reply)).await? {
                 Some(item) if string(&item, "status")? == "sent" => Ok(Claim::AlreadySent),
-                _ => Ok(Claim::Busy),
+                Some(item) => Ok(Claim::Busy {
+                    lease_until_ms: number(&item, "leaseUntil")?,
+                }),
+                None => Err(corrupt("reply")),
             },
         }
     }

@@ -268,7 +268,9 @@ impl ReplyLedger for MemoryStore {
             return Ok(Claim::AlreadySent);
         }
         if stored.lease_until_ms > claim.now_ms {
-            return Ok(Claim::Busy);
+            return Ok(Claim::Busy {
+                lease_until_ms: stored.lease_until_ms,
+            });
         }
         stored.record.status = ReplyStatus::Sending;
         stored.record.attempts += 1;

@@ -212,12 +212,14 @@ pub struct ReplyClaim<'a> {
 /// The answer to a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// This delivery owns the send; `attempt` counts deliveries that got this far.
+    /// This delivery owns the send; `attempt` counts deliveries that got this far (the reply's
+    /// tries, whatever the queue's receive count), and is the claim's token for outcome writes.
     Claimed { attempt: u32 },
     /// Sent before: acknowledge without sending.
     AlreadySent,
-    /// Another delivery holds an unexpired claim: try again later.
-    Busy,
+    /// Another delivery holds an unexpired claim, until `lease_until_ms` (unix ms): try again
+    /// no sooner.
+    Busy { lease_until_ms: u64 },
     /// The replyID is taken by a different reply (other lead, business or text): never send.
     Conflict { reason: String },
 }

@@ -10,8 +10,9 @@
 //! | not a valid reply | – | parked in the DLQ, deleted |
 //! | replyID taken by another reply | unchanged | parked, deleted |
 //! | 4xx other than 408/429 | `failed`, with the status and Thumbtack's words | parked, deleted |
-//! | 429/408/5xx/timeout, deliveries left | `sending`, last error kept | back to the queue after a backoff |
-//! | the same, on the queue's last delivery | `failed`, "gave up after N deliveries" | parked, deleted |
+//! | 429/408/5xx/timeout, tries left | `sending`, last error kept | back to the queue after a backoff |
+//! | the same, on the reply's last try (`max_attempts`) | `failed`, "gave up after N tries" | parked, deleted |
+//! | another delivery holds the claim | unchanged | back to the queue until its lease ends, at least |
 //! | the ledger cannot be written | unchanged | back to the queue |
 //!
 //! The one window for a second send: the process dies after Thumbtack accepted the message and
@@ -50,8 +51,11 @@ pub struct RetryPolicy {
     /// Delay before the queue redelivers a failed delivery: `base * 2^(delivery-1)`, capped.
     pub redelivery_base: Duration,
     pub redelivery_cap: Duration,
-    /// The queue's `maxReceiveCount`: the delivery with this count is the last one.
-    pub max_receives: u32,
+    /// Tries of one reply, as the ledger counts them (deliveries that claimed it): the one with
+    /// this number is the last. Not the queue's receive count, which also counts the deliveries
+    /// of a reply held back behind a failing one of its lead; the queue's `maxReceiveCount` is
+    /// only a backstop, well above this.
+    pub max_attempts: u32,
     /// How long a claim keeps other deliveries of the same reply from sending.
     pub lease: Duration,
     /// The longest one HTTP try can take (the client's timeout plus a margin): no try starts
@@ -68,7 +72,7 @@ impl Default for RetryPolicy {
             max_inline_wait: Duration::from_secs(3),
             redelivery_base: Duration::from_secs(30),
             redelivery_cap: Duration::from_secs(900),
-            max_receives: 5,
+            max_attempts: 5,
             lease: Duration::from_secs(120),
             attempt_budget: Duration::from_secs(12),
         }
@@ -82,11 +86,11 @@ impl RetryPolicy {
         ceiling.mul_f64(fastrand::f64())
     }
 
-    /// The visibility delay after delivery number `receive_count` failed, at most
-    /// [`MAX_REDELIVERY_DELAY`].
-    pub fn redelivery_delay(&self, receive_count: u32, retry_after: Option<Duration>) -> Duration {
-        let backoff = exponential(self.redelivery_base, receive_count, self.redelivery_cap);
-        retry_after
+    /// The visibility delay after try (or delivery) number `count` failed: the backoff, or
+    /// `wait_at_least` when longer, at most [`MAX_REDELIVERY_DELAY`].
+    pub fn redelivery_delay(&self, count: u32, wait_at_least: Option<Duration>) -> Duration {
+        let backoff = exponential(self.redelivery_base, count, self.redelivery_cap);
+        wait_at_least
             .map_or(backoff, |wait| wait.max(backoff))
             .min(MAX_REDELIVERY_DELAY)
     }
@@ -257,8 +261,12 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     let attempt = match deps.ledger.claim(claim).await {
         Ok(Claim::Claimed { attempt }) => attempt,
         Ok(Claim::AlreadySent) => return Outcome::AlreadySent,
-        Ok(Claim::Busy) => {
-            let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+        Ok(Claim::Busy { lease_until_ms }) => {
+            // Sooner would only find the claim still held (and use up a receive).
+            let lease_left = Duration::from_millis(lease_until_ms.saturating_sub(now));
+            let delay = deps
+                .policy
+                .redelivery_delay(delivery.receive_count, Some(lease_left));
             return retry_later(deps, delivery, delay, Outcome::Busy { delay }).await;
         }
         Ok(Claim::Conflict { reason }) => {
@@ -331,11 +339,8 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     }
 
     let (detail, retry_after) = last_error.unwrap_or_else(|| ("no attempt made".to_owned(), None));
-    if delivery.receive_count >= deps.policy.max_receives {
-        let reason = format!(
-            "gave up after {} deliveries: {detail}",
-            delivery.receive_count
-        );
+    if attempt >= deps.policy.max_attempts {
+        let reason = format!("gave up after {attempt} tries: {detail}");
         let failure = (reason, None, FailureKind::GaveUp);
         return fail_and_park(deps, delivery, &reply, attempt, failure).await;
     }
@@ -354,9 +359,7 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         }
         Err(error) => tracing::warn!(error = %chain(&error), "could not record the retry"),
     }
-    let delay = deps
-        .policy
-        .redelivery_delay(delivery.receive_count, retry_after);
+    let delay = deps.policy.redelivery_delay(attempt, retry_after);
     let outcome = Outcome::Retrying {
         delay,
         error: detail,

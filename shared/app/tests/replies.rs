@@ -189,24 +189,6 @@ async fn transient_failures_go_back_to_the_queue_with_a_growing_delay() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn on_the_last_delivery_a_transient_failure_fails_the_reply_and_parks_it() {
-    let deps = deps(vec![Err(unavailable()); 3]);
-    let outcome = deliver(&deps, &delivery(BODY, 5), far()).await;
-    assert_eq!(
-        outcome,
-        Outcome::Failed {
-            reason: "gave up after 5 deliveries: Thumbtack answered 503".into(),
-            kind: FailureKind::GaveUp
-        }
-    );
-    assert_eq!(
-        deps.ledger.reply("r-1").unwrap().status,
-        ReplyStatus::Failed
-    );
-    assert_eq!(deps.queue.parked().len(), 1);
-}
-
-#[tokio::test(start_paused = true)]
 async fn a_redriven_failed_reply_is_sent_on_its_next_delivery() {
     let deps = deps(vec![Err(SendError::Permanent {
         status: 403,
@@ -449,9 +431,76 @@ async fn in_memory_a_delivery_that_lost_its_claim_changes_nothing_with_its_outco
         ledger.mark_sent(&reply, 1, 200, 140_000).await,
         Ok(Settled::Superseded)
     ));
-    assert_eq!(ledger.claim(claim(150_000)).await.unwrap(), Claim::Busy);
+    assert_eq!(
+        ledger.claim(claim(150_000)).await.unwrap(),
+        Claim::Busy {
+            lease_until_ms: 250_000
+        }
+    );
     let record = ledger.reply("r-1").unwrap();
     assert_eq!(record.status, ReplyStatus::Sending);
     assert_eq!(record.error, None);
     assert_eq!(record.attempts, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_held_back_for_many_deliveries_still_gets_its_own_tries() {
+    let deps = deps(vec![Err(unavailable()); 3]);
+    // Held back behind a failing reply of its lead, it was received five times before its first
+    // try: the queue's receive count says nothing about how often it was tried.
+    let outcome = deliver(&deps, &delivery(BODY, 5), far()).await;
+    assert!(matches!(outcome, Outcome::Retrying { .. }), "{outcome:?}");
+    let record = deps.ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Sending);
+    assert!(deps.queue.parked().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_max_attempts_tries_a_transient_failure_fails_the_reply_and_parks_it() {
+    let deps = deps(vec![Err(unavailable()); 15]);
+    for _ in 1..5 {
+        let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+        assert!(matches!(outcome, Outcome::Retrying { .. }), "{outcome:?}");
+    }
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            reason: "gave up after 5 tries: Thumbtack answered 503".into(),
+            kind: FailureKind::GaveUp
+        }
+    );
+    assert_eq!(deps.thumbtack.calls().len(), 15);
+    let record = deps.ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Failed);
+    assert_eq!(record.attempts, 5);
+    assert_eq!(deps.queue.parked().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_claimed_by_another_delivery_comes_back_no_sooner_than_the_claims_lease_ends() {
+    use app::ports::{ReplyClaim, ReplyLedger};
+    let deps = deps(vec![]);
+    let reply = models::ReplyRequest::parse(BODY.as_bytes()).unwrap();
+    let now = app::now_millis();
+    let lease = Duration::from_secs(100);
+    deps.ledger
+        .claim(ReplyClaim {
+            reply: &reply,
+            enqueued_at_ms: now,
+            sequence: None,
+            now_ms: now,
+            lease_until_ms: now + lease.as_millis() as u64,
+        })
+        .await
+        .unwrap();
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    let Outcome::Busy { delay } = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(
+        delay > lease - Duration::from_secs(5) && delay <= lease,
+        "{delay:?}: the remaining lease, not the 30 s backoff"
+    );
+    assert!(deps.thumbtack.calls().is_empty());
 }
