@@ -877,6 +877,10 @@ async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes(
         store.mark_sent(&reply, 1, 200, late).await,
         Ok(Settled::Superseded)
     ));
+    assert!(matches!(
+        store.release(&reply, 1, late).await,
+        Ok(Settled::Superseded)
+    ));
     // Delivery 2's lease is intact: a third delivery must wait.
     assert_eq!(
         store.claim(claim(start + 150_000)).await.unwrap(),

@@ -371,7 +371,7 @@ pub async fn reply_faults(
     let (queue_url, dlq_url) = ensure_queues(
         &sqs,
         &format!("{table}-replies.fifo"),
-        Duration::from_secs(6),
+        Duration::from_secs(10),
         run.max_attempts.saturating_mul(20),
     )
     .await?;
@@ -396,13 +396,14 @@ pub async fn reply_faults(
                 max_attempts: run.max_attempts,
                 // Outlives the queue's visibility timeout: locally nothing kills a slow delivery
                 // at its deadline, as Lambda does, so the claim must hold until it is redelivered.
-                lease: Duration::from_secs(10),
+                lease: Duration::from_secs(12),
                 attempt_budget: run.client_timeout + Duration::from_secs(1),
                 ..RetryPolicy::default()
             },
             metrics: Metrics::off(),
         },
-        invocation_timeout: Duration::from_secs(5),
+        // Room for a try (the client's timeout plus 1 s) and the `sent` write (3 s) after it.
+        invocation_timeout: Duration::from_secs(8),
         wait: Duration::from_secs(1),
         batch_size: 1,
         lanes: 4,

@@ -51,7 +51,7 @@ pub enum SettingsError {
     #[error("PARTNER_API_USERNAME must not contain ':'")]
     BadUsername,
     #[error(
-        "REPLY_VISIBILITY_SECONDS must leave a local invocation (80 % of it) room for one try to Thumbtack (THUMBTACK_TIMEOUT_SECONDS + 2)"
+        "REPLY_VISIBILITY_SECONDS must leave a local invocation (80 % of it) room for one try to Thumbtack (THUMBTACK_TIMEOUT_SECONDS + 2) and the write that records it (3 s)"
     )]
     VisibilityTooShort,
     #[error(
@@ -102,7 +102,7 @@ impl DevSettings {
             sandbox_addr: addr(env, "SANDBOX_ADDR", DEFAULT_SANDBOX_ADDR)?,
         };
         if settings.reply_visibility.mul_f64(0.8)
-            <= settings.thumbtack_timeout + Duration::from_secs(2)
+            <= settings.thumbtack_timeout + Duration::from_secs(2 + 3)
         {
             return Err(SettingsError::VisibilityTooShort);
         }

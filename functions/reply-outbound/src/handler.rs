@@ -80,7 +80,7 @@ async fn process_group<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     let mut held: Option<Option<Duration>> = None;
     for record in records {
         let id = record.message_id.clone().unwrap_or_default();
-        if held.is_none() && time_left(deadline) <= deps.policy.attempt_budget {
+        if held.is_none() && time_left(deadline) <= deps.policy.try_budget() {
             tracing::warn!(message_id = %id, "no time left in this invocation; left for redelivery");
             held = Some(Some(Duration::ZERO));
         }

@@ -275,6 +275,21 @@ impl ReplyLedger for DynamoStore {
         self.settle(reply, attempt, expression, values).await
     }
 
+    async fn release(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        now_ms: u64,
+    ) -> Result<Settled, StoreError> {
+        self.settle(
+            reply,
+            attempt,
+            "SET leaseUntil = :zero, updatedAt = :now",
+            vec![(":zero", n(0)), (":now", n(now_ms))],
+        )
+        .await
+    }
+
     async fn first_reply(&self, lead_id: &str, now_ms: u64) -> Result<Option<u64>, StoreError> {
         let lead_key = Item::from([
             (PK.to_owned(), s(lead_pk(lead_id))),

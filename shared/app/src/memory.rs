@@ -329,6 +329,15 @@ impl ReplyLedger for MemoryStore {
         })
     }
 
+    async fn release(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        _now: u64,
+    ) -> Result<Settled, StoreError> {
+        self.update(reply, attempt, |stored| stored.lease_until_ms = 0)
+    }
+
     async fn first_reply(&self, lead_id: &str, _now: u64) -> Result<Option<u64>, StoreError> {
         self.check()?;
         let mut state = self.lock();

@@ -270,6 +270,15 @@ pub trait ReplyLedger: Send + Sync {
         now_ms: u64,
     ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
 
+    /// Nothing was tried (no time left): the claim is released, so that the next delivery need
+    /// not wait out its lease. The reply stays `sending`, its last error unchanged.
+    fn release(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
+
     /// Marks the lead as answered if no reply was sent for it before; returns the lead's
     /// `createTimestamp` (unix seconds) when this was its first reply, for the response-time metric.
     fn first_reply(

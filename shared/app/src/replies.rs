@@ -32,9 +32,10 @@ pub const MAX_REDELIVERY_DELAY: Duration = Duration::from_secs(12 * 3600);
 
 /// What is left before `deadline`; zero once it has passed. Comparing what is left with what a
 /// step needs, rather than adding durations to instants, cannot overflow whatever the durations
-/// (a `Retry-After` of `u64::MAX` seconds once panicked the whole batch here).
+/// (a `Retry-After` of `u64::MAX` seconds once panicked the whole batch here). Read on tokio's
+/// clock, which is the real one except in tests that pause it.
 pub fn time_left(deadline: Instant) -> Duration {
-    deadline.saturating_duration_since(Instant::now())
+    tokio::time::Instant::from_std(deadline).saturating_duration_since(tokio::time::Instant::now())
 }
 
 /// How hard to try, and how long to wait between tries.
@@ -58,9 +59,12 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// How long a claim keeps other deliveries of the same reply from sending.
     pub lease: Duration,
-    /// The longest one HTTP try can take (the client's timeout plus a margin): no try starts
-    /// unless it can finish before the deadline.
+    /// The longest one HTTP try can take (the client's timeout plus a margin).
     pub attempt_budget: Duration,
+    /// The longest the `sent` write can take (the SDK's attempt timeout). No try starts unless
+    /// it and this write can finish before the deadline: Lambda killing the invocation between
+    /// Thumbtack's acceptance and the write would have the reply sent again.
+    pub record_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -75,6 +79,7 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             lease: Duration::from_secs(120),
             attempt_budget: Duration::from_secs(12),
+            record_budget: Duration::from_secs(3),
         }
     }
 }
@@ -84,6 +89,11 @@ impl RetryPolicy {
         let ceiling = exponential(self.backoff_base, attempt, self.backoff_cap);
         // Full jitter: concurrent senders that failed together do not retry together.
         ceiling.mul_f64(fastrand::f64())
+    }
+
+    /// What a try needs left before the deadline: the try itself and the `sent` write after it.
+    pub fn try_budget(&self) -> Duration {
+        self.attempt_budget.saturating_add(self.record_budget)
     }
 
     /// The visibility delay after try (or delivery) number `count` failed: the backoff, or
@@ -215,6 +225,8 @@ impl Outcome {
         match self {
             Outcome::Retrying { delay, .. } | Outcome::Busy { delay } => Some(*delay),
             Outcome::StorageUnavailable { delay } => *delay,
+            // Released at once: the next invocation can send it.
+            Outcome::NoTimeLeft => Some(Duration::ZERO),
             _ => None,
         }
     }
@@ -276,7 +288,19 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     };
 
     let mut last_error = None;
+    let mut wait = Duration::ZERO;
     for try_number in 1..=deps.policy.quick_attempts {
+        // Every try, the first included (a claim can be slow), must leave room for itself and
+        // for recording its success before the invocation ends.
+        if time_left(deadline) <= wait.saturating_add(deps.policy.try_budget()) {
+            if try_number == 1 {
+                return no_time_left(deps, delivery, &reply, attempt).await;
+            }
+            break;
+        }
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         let call_started = Instant::now();
         match deps
             .thumbtack
@@ -323,17 +347,14 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
                 detail,
             }) => {
                 tracing::warn!(try_number, status, "transient send failure");
-                let wait = retry_after
+                wait = retry_after
                     .unwrap_or_default()
                     .max(deps.policy.backoff(try_number));
                 let long_retry_after = retry_after.is_some_and(|r| r > deps.policy.max_inline_wait);
                 last_error = Some((detail, retry_after));
-                let out_of_time =
-                    time_left(deadline) <= wait.saturating_add(deps.policy.attempt_budget);
-                if try_number == deps.policy.quick_attempts || long_retry_after || out_of_time {
+                if long_retry_after {
                     break;
                 }
-                tokio::time::sleep(wait).await;
             }
         }
     }
@@ -392,7 +413,7 @@ async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
                 );
                 return;
             }
-            Err(error) if time_left(deadline) > wait.saturating_add(deps.policy.attempt_budget) => {
+            Err(error) if time_left(deadline) > wait.saturating_add(deps.policy.record_budget) => {
                 tracing::warn!(error = %chain(&error), "could not record the send yet; trying again");
                 tokio::time::sleep(wait).await;
                 wait = wait.saturating_mul(2).min(deps.policy.backoff_cap);
@@ -435,6 +456,32 @@ async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         Outcome::Parked { reason, kind } => Outcome::Failed { reason, kind },
         other => other,
     }
+}
+
+/// Not tried: too little of the invocation is left. The claim is released and the message goes
+/// back to the queue at once, for an invocation with time to send it.
+async fn no_time_left<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+    attempt: u32,
+) -> Outcome {
+    tracing::warn!(
+        attempt,
+        "no time left in this invocation to send and record the reply"
+    );
+    match deps.ledger.release(reply, attempt, now_millis()).await {
+        Ok(Settled::Recorded) => {}
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; nothing to release"
+            )
+        }
+        // The claim then expires with its lease.
+        Err(error) => tracing::warn!(error = %chain(&error), "could not release the claim"),
+    }
+    retry_later(deps, delivery, Duration::ZERO, Outcome::NoTimeLeft).await
 }
 
 async fn park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(

@@ -271,8 +271,10 @@ async fn when_parking_fails_the_message_is_not_acknowledged() {
 
 #[tokio::test(start_paused = true)]
 async fn with_no_time_left_a_transient_failure_is_not_retried_in_place() {
-    let deps = deps(vec![Err(unavailable())]);
-    let outcome = deliver(&deps, &delivery(BODY, 1), std::time::Instant::now()).await;
+    let deps = deps(vec![Err(too_many_requests(2))]);
+    // Time for one try and its record, not for a 2 s wait and another.
+    let deadline = std::time::Instant::now() + deps.policy.try_budget() + Duration::from_secs(1);
+    let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
     assert_eq!(outcome.disposition(), Disposition::RetryLater);
     assert_eq!(deps.thumbtack.calls().len(), 1);
 }
@@ -343,7 +345,7 @@ async fn a_send_that_can_never_be_recorded_is_still_acknowledged_and_never_sent_
     deps.ledger.fail_recording_sent(u32::MAX);
     // The deadline is a real-clock instant: keep it close so the retries end quickly.
     let deadline =
-        std::time::Instant::now() + deps.policy.attempt_budget + Duration::from_millis(200);
+        std::time::Instant::now() + deps.policy.try_budget() + Duration::from_millis(200);
     let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
     assert_eq!(
         outcome.disposition(),
@@ -502,5 +504,131 @@ async fn a_reply_claimed_by_another_delivery_comes_back_no_sooner_than_the_claim
         delay > lease - Duration::from_secs(5) && delay <= lease,
         "{delay:?}: the remaining lease, not the 30 s backoff"
     );
+    assert!(deps.thumbtack.calls().is_empty());
+}
+
+/// The in-memory ledger, with claims that take `delay` (a slow or throttled DynamoDB).
+struct SlowClaims {
+    inner: MemoryStore,
+    delay: Duration,
+}
+
+impl app::ports::ReplyLedger for SlowClaims {
+    async fn claim(
+        &self,
+        claim: app::ports::ReplyClaim<'_>,
+    ) -> Result<app::ports::Claim, app::StoreError> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.claim(claim).await
+    }
+
+    async fn mark_sent(
+        &self,
+        reply: &models::ReplyRequest,
+        attempt: u32,
+        http_status: u16,
+        now_ms: u64,
+    ) -> Result<app::ports::Settled, app::StoreError> {
+        self.inner
+            .mark_sent(reply, attempt, http_status, now_ms)
+            .await
+    }
+
+    async fn mark_retrying(
+        &self,
+        reply: &models::ReplyRequest,
+        attempt: u32,
+        error: &str,
+        now_ms: u64,
+    ) -> Result<app::ports::Settled, app::StoreError> {
+        self.inner
+            .mark_retrying(reply, attempt, error, now_ms)
+            .await
+    }
+
+    async fn mark_failed(
+        &self,
+        reply: &models::ReplyRequest,
+        attempt: u32,
+        error: &str,
+        http_status: Option<u16>,
+        now_ms: u64,
+    ) -> Result<app::ports::Settled, app::StoreError> {
+        self.inner
+            .mark_failed(reply, attempt, error, http_status, now_ms)
+            .await
+    }
+
+    async fn release(
+        &self,
+        reply: &models::ReplyRequest,
+        attempt: u32,
+        now_ms: u64,
+    ) -> Result<app::ports::Settled, app::StoreError> {
+        self.inner.release(reply, attempt, now_ms).await
+    }
+
+    async fn first_reply(
+        &self,
+        lead_id: &str,
+        now_ms: u64,
+    ) -> Result<Option<u64>, app::StoreError> {
+        self.inner.first_reply(lead_id, now_ms).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_slow_claim_nothing_is_sent_without_time_for_the_send_and_its_record() {
+    use app::ports::{Claim, ReplyClaim, ReplyLedger};
+    let policy = RetryPolicy::default();
+    let deps = ReplyDeps {
+        ledger: SlowClaims {
+            inner: MemoryStore::new(),
+            delay: Duration::from_secs(20),
+        },
+        thumbtack: ScriptedThumbtack::default(),
+        queue: RecordingQueue::default(),
+        policy,
+        metrics: Metrics::off(),
+    };
+    // Room for a try and the `sent` write when the delivery starts; the claim takes 20 s of it.
+    let deadline = std::time::Instant::now()
+        + policy.attempt_budget
+        + policy.record_budget
+        + Duration::from_secs(10);
+    let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
+    assert_eq!(outcome, Outcome::NoTimeLeft);
+    assert_eq!(outcome.disposition(), Disposition::RetryLater);
+    assert!(deps.thumbtack.calls().is_empty(), "not sent");
+    assert_eq!(
+        deps.queue.delays(),
+        [("receipt-1".to_owned(), Duration::ZERO)],
+        "redelivered at once"
+    );
+    // The claim was released: the next delivery need not wait out its lease.
+    let reply = models::ReplyRequest::parse(BODY.as_bytes()).unwrap();
+    let now = app::now_millis();
+    let next = deps
+        .ledger
+        .inner
+        .claim(ReplyClaim {
+            reply: &reply,
+            enqueued_at_ms: now,
+            sequence: None,
+            now_ms: now,
+            lease_until_ms: now + 120_000,
+        })
+        .await
+        .unwrap();
+    assert_eq!(next, Claim::Claimed { attempt: 2 });
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_first_try_needs_room_for_the_http_timeout_and_the_sent_write() {
+    let deps = deps(vec![]);
+    // More than one HTTP try can take, less than that plus the `sent` write.
+    let deadline = std::time::Instant::now() + deps.policy.attempt_budget + Duration::from_secs(1);
+    let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
+    assert_eq!(outcome, Outcome::NoTimeLeft);
     assert!(deps.thumbtack.calls().is_empty());
 }
