@@ -402,6 +402,70 @@ async fn the_same_reply_id_delivered_twice_is_sent_once() {
     assert_eq!(rig.replies("lead-1").await[0]["status"], "sent");
 }
 
+#[tokio::test]
+async fn a_reply_id_reused_with_another_text_reaches_the_handler_and_is_parked_as_a_conflict() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "text A").await;
+    rig.enqueue("lead-1", "r-1", "text B").await;
+    // An identical resend is still deduplicated by the queue (and would be by the ledger).
+    rig.enqueue("lead-1", "r-1", "text A").await;
+    let mut received = 0;
+    for _ in 0..4 {
+        received += rig.poll().await.received;
+    }
+    assert_eq!(received, 2, "A once, and B: nothing silently dropped");
+    let requests = rig.thumbtack.received_requests().await.unwrap();
+    let texts: Vec<String> = requests
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(texts, [r#"{"text":"text A"}"#], "A sent once, B never");
+    let reply = &rig.replies("lead-1").await[0];
+    assert_eq!(reply["status"], "sent");
+    assert_eq!(reply["text"], "text A");
+    let parked = rig.parked().await;
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert!(parked[0].0.contains("text B"));
+    assert_eq!(parked[0].1, "replyID already used for a different reply");
+}
+
+#[tokio::test]
+async fn a_producer_may_omit_the_deduplication_id_and_the_queue_uses_the_bodys_digest() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    let body =
+        json!({"replyID": "r-1", "businessID": BUSINESS, "leadID": "lead-1", "text": "hello"})
+            .to_string();
+    for _ in 0..2 {
+        rig.queue()
+            .client()
+            .send_message()
+            .queue_url(rig.queue().queue_url())
+            .message_group_id("lead-1")
+            .message_body(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    // The same body with the contract's explicit id is the same message.
+    rig.enqueue_raw("lead-1", &adapters::sqs::deduplication_id(&body), &body)
+        .await;
+    let mut received = 0;
+    for _ in 0..3 {
+        received += rig.poll().await.received;
+    }
+    assert_eq!(received, 1);
+    assert_eq!(rig.replies("lead-1").await[0]["status"], "sent");
+}
+
 /// Thumbtack that records accepted texts in order and refuses `flaky` the first `failures` times.
 struct Recorder {
     accepted: Arc<Mutex<Vec<String>>>,
