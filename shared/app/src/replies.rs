@@ -13,6 +13,8 @@
 //! | 429/408/5xx/timeout, tries left | `sending`, last error kept | back to the queue after a backoff |
 //! | the same, on the reply's last try (`max_attempts`) | `failed`, "gave up after N tries" | parked, deleted |
 //! | another delivery holds the claim | unchanged | back to the queue until its lease ends, at least |
+//! | no time for a try and its `sent` write | claim released | back to the queue at once |
+//! | the claim was taken over (lease expired) | nothing written | back to the queue |
 //! | the ledger cannot be written | unchanged | back to the queue |
 //!
 //! The one window for a second send: the process dies after Thumbtack accepted the message and
