@@ -249,7 +249,7 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
         &sqs,
         &format!("{}.fifo", unique_name("runtime-replies")),
         Duration::from_secs(30),
-        5,
+        100,
     )
     .await
     .unwrap();
@@ -275,7 +275,7 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
             ("THUMBTACK_API_USERNAME", "partner".to_owned()),
             ("THUMBTACK_API_PASSWORD", "secret".to_owned()),
             ("THUMBTACK_TIMEOUT_SECONDS", "2".to_owned()),
-            ("REPLY_MAX_RECEIVES", "5".to_owned()),
+            ("REPLY_MAX_ATTEMPTS", "5".to_owned()),
             ("REPLY_RETRY_BASE_SECONDS", "1".to_owned()),
         ],
     );

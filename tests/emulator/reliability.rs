@@ -66,7 +66,7 @@ fn reply_run(kinds: Vec<ThumbtackFault>) -> ReplyRun {
         share: 0.3,
         kinds,
         client_timeout: Duration::from_millis(300),
-        max_receives: 5,
+        max_attempts: 5,
         limit: Duration::from_secs(90),
     }
 }

@@ -3,7 +3,7 @@
 //! runs (receive → handler → delete what succeeded).
 
 use crate::support::*;
-use adapters::secrets::ThumbtackCredentials;
+use adapters::secrets::{SecretReader, ThumbtackCredentials};
 use adapters::sqs::{PARKED_REASON, ensure_queues};
 use adapters::thumbtack::ThumbtackSettings;
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
@@ -35,6 +35,15 @@ impl Rig {
     }
 
     async fn with_timeout(timeout: Duration, adjust: impl FnOnce(&mut RetryPolicy)) -> Rig {
+        let credentials = ThumbtackCredentials::fixed(Credential::new(TT_USER, TT_PASSWORD));
+        Self::build(timeout, credentials, adjust).await
+    }
+
+    async fn build(
+        timeout: Duration,
+        credentials: ThumbtackCredentials,
+        adjust: impl FnOnce(&mut RetryPolicy),
+    ) -> Rig {
         let store = fresh_store().await;
         let sdk = sdk().await;
         let sqs = aws_sdk_sqs::Client::new(&sdk);
@@ -51,7 +60,8 @@ impl Rig {
             &sqs,
             &format!("{}.fifo", unique_name("replies")),
             Duration::from_secs(1),
-            policy.max_receives,
+            // The queue's maxReceiveCount: a backstop well above the ledger's count of tries.
+            policy.max_attempts.saturating_mul(10),
         )
         .await
         .unwrap();
@@ -62,7 +72,7 @@ impl Rig {
                 connect_timeout: Duration::from_secs(1),
                 timeout,
             },
-            ThumbtackCredentials::fixed(Credential::new(TT_USER, TT_PASSWORD)),
+            credentials,
         )
         .unwrap();
         let worker = Worker {
@@ -392,6 +402,70 @@ async fn the_same_reply_id_delivered_twice_is_sent_once() {
     assert_eq!(rig.replies("lead-1").await[0]["status"], "sent");
 }
 
+#[tokio::test]
+async fn a_reply_id_reused_with_another_text_reaches_the_handler_and_is_parked_as_a_conflict() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "text A").await;
+    rig.enqueue("lead-1", "r-1", "text B").await;
+    // An identical resend is still deduplicated by the queue (and would be by the ledger).
+    rig.enqueue("lead-1", "r-1", "text A").await;
+    let mut received = 0;
+    for _ in 0..4 {
+        received += rig.poll().await.received;
+    }
+    assert_eq!(received, 2, "A once, and B: nothing silently dropped");
+    let requests = rig.thumbtack.received_requests().await.unwrap();
+    let texts: Vec<String> = requests
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(texts, [r#"{"text":"text A"}"#], "A sent once, B never");
+    let reply = &rig.replies("lead-1").await[0];
+    assert_eq!(reply["status"], "sent");
+    assert_eq!(reply["text"], "text A");
+    let parked = rig.parked().await;
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert!(parked[0].0.contains("text B"));
+    assert_eq!(parked[0].1, "replyID already used for a different reply");
+}
+
+#[tokio::test]
+async fn a_producer_may_omit_the_deduplication_id_and_the_queue_uses_the_bodys_digest() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    let body =
+        json!({"replyID": "r-1", "businessID": BUSINESS, "leadID": "lead-1", "text": "hello"})
+            .to_string();
+    for _ in 0..2 {
+        rig.queue()
+            .client()
+            .send_message()
+            .queue_url(rig.queue().queue_url())
+            .message_group_id("lead-1")
+            .message_body(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    // The same body with the contract's explicit id is the same message.
+    rig.enqueue_raw("lead-1", &adapters::sqs::deduplication_id(&body), &body)
+        .await;
+    let mut received = 0;
+    for _ in 0..3 {
+        received += rig.poll().await.received;
+    }
+    assert_eq!(received, 1);
+    assert_eq!(rig.replies("lead-1").await[0]["status"], "sent");
+}
+
 /// Thumbtack that records accepted texts in order and refuses `flaky` the first `failures` times.
 struct Recorder {
     accepted: Arc<Mutex<Vec<String>>>,
@@ -528,10 +602,168 @@ async fn a_mixed_batch_reports_exactly_the_failed_records() {
 }
 
 #[tokio::test]
-async fn after_max_receives_a_failing_reply_is_failed_and_parked() {
+async fn a_503_with_a_retry_after_of_u64_max_for_one_lead_does_not_stop_another_leads_reply() {
+    let rig = Rig::new(|p| p.quick_attempts = 1).await;
+    Mock::given(method("POST"))
+        .and(path(message_path("lead-a")))
+        .respond_with(
+            ResponseTemplate::new(503).insert_header("retry-after", "18446744073709551615"),
+        )
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(message_path("lead-b")))
+        .respond_with(success())
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-a", "a-1", "to a").await;
+    rig.enqueue("lead-b", "b-1", "to b").await;
+    let received = rig
+        .queue()
+        .client()
+        .receive_message()
+        .queue_url(rig.queue().queue_url())
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(received.len(), 2, "one batch");
+    let event = tools::worker::sqs_event(&received, &rig.arn);
+    let mut context = lambda_runtime::Context::default();
+    context.deadline = app::now_millis() + 60_000;
+    let response = reply_outbound::handler::handle(
+        &rig.worker.deps,
+        lambda_runtime::LambdaEvent::new(event, context),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.batch_item_failures.len(), 1, "lead-a only");
+    assert_eq!(rig.replies("lead-b").await[0]["status"], "sent");
+    let a = &rig.replies("lead-a").await[0];
+    assert_eq!(a["status"], "sending");
+    assert_eq!(a["error"], "Thumbtack answered 503");
+}
+
+#[tokio::test]
+async fn a_401_during_a_rotation_of_thumbtacks_credentials_is_sent_with_the_new_secret_unparked() {
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk().await);
+    let credential =
+        |password: &str| json!({"username": TT_USER, "password": password}).to_string();
+    let arn = secrets
+        .create_secret()
+        .name(unique_name("thumbtack-api"))
+        .secret_string(credential("old-password"))
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let credentials = ThumbtackCredentials::secret(
+        SecretReader::new(secrets.clone(), &arn),
+        Duration::from_secs(3600),
+    );
+    let rig = Rig::build(Duration::from_secs(5), credentials, |_| {}).await;
+    // Init reads the secret: the old password is cached for an hour.
+    rig.worker.deps.thumbtack.warm_up().await.unwrap();
+    // Thumbtack switched to the new password; the old one gets 401 from now on.
+    Mock::given(method("POST"))
+        .and(header(
+            "authorization",
+            "Basic cGFydG5lcjpuZXctcGFzc3dvcmQ=",
+        ))
+        .respond_with(success())
+        .with_priority(1)
+        .expect(1)
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&rig.thumbtack)
+        .await;
+    secrets
+        .put_secret_value()
+        .secret_id(&arn)
+        .secret_string(credential("new-password"))
+        .send()
+        .await
+        .unwrap();
+    rig.enqueue("lead-1", "r-1", "hello").await;
+    assert_eq!(
+        rig.poll().await,
+        Poll {
+            received: 1,
+            deleted: 1
+        }
+    );
+    let reply = &rig.replies("lead-1").await[0];
+    assert_eq!(reply["status"], "sent", "{reply}");
+    assert!(rig.parked().await.is_empty(), "nothing parked");
+}
+
+#[tokio::test]
+async fn replies_held_back_behind_a_failing_reply_get_their_own_tries_and_a_reason_when_parked() {
+    let mut rig = Rig::new(|p| {
+        p.quick_attempts = 1;
+        p.max_attempts = 3;
+    })
+    .await;
+    // Batches of several records, as Lambda receives them: the second reply of the lead is held
+    // back (and received again) each time the first fails.
+    rig.worker.batch_size = 10;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-1", "head").await;
+    rig.enqueue("lead-1", "r-2", "next").await;
+    let started = Instant::now();
+    let mut replies = rig.replies("lead-1").await;
+    while !(replies.len() == 2 && replies.iter().all(|r| r["status"] == "failed")) {
+        if started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        rig.poll().await;
+        replies = rig.replies("lead-1").await;
+    }
+    let requests = rig.thumbtack.received_requests().await.unwrap();
+    let tries = |text: &str| {
+        requests
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains(text))
+            .count()
+    };
+    assert_eq!(
+        (tries("head"), tries("next")),
+        (3, 3),
+        "each reply gets its own three tries: {replies:?}"
+    );
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    for reply in &replies {
+        assert_eq!(reply["status"], "failed", "{reply}");
+        assert_eq!(
+            reply["error"], "gave up after 3 tries: Thumbtack answered 503",
+            "{reply}"
+        );
+    }
+    let parked = rig.parked().await;
+    assert_eq!(parked.len(), 2, "{parked:?}");
+    assert!(
+        parked
+            .iter()
+            .all(|(_, reason)| reason.starts_with("gave up")),
+        "nothing in the DLQ without a reason: {parked:?}"
+    );
+}
+
+#[tokio::test]
+async fn after_max_attempts_tries_a_failing_reply_is_failed_and_parked() {
     let rig = Rig::new(|p| {
         p.quick_attempts = 1;
-        p.max_receives = 2;
+        p.max_attempts = 2;
     })
     .await;
     Mock::given(method("POST"))
@@ -547,7 +779,7 @@ async fn after_max_receives_a_failing_reply_is_failed_and_parked() {
     assert_eq!(replies[0]["status"], "failed");
     assert_eq!(
         replies[0]["error"],
-        "gave up after 2 deliveries: Thumbtack answered 502"
+        "gave up after 2 tries: Thumbtack answered 502"
     );
     assert_eq!(rig.parked().await.len(), 1);
 }
@@ -666,4 +898,74 @@ async fn a_crash_after_the_send_and_before_it_is_recorded_sends_it_twice_as_the_
         "the documented window: sent, not recorded, sent again"
     );
     assert_eq!(reply["status"], "sent");
+}
+
+#[tokio::test]
+async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes() {
+    use app::ports::{Claim, ReplyClaim, ReplyLedger, Settled};
+    let store = fresh_store().await;
+    let reply = ReplyRequest {
+        reply_id: "r-1".into(),
+        business_id: BUSINESS.into(),
+        lead_id: "lead-1".into(),
+        text: "hello".into(),
+    };
+    let start = 1_800_000_000_000_u64;
+    let claim = |now_ms: u64| ReplyClaim {
+        reply: &reply,
+        enqueued_at_ms: start,
+        sequence: None,
+        now_ms,
+        lease_until_ms: now_ms + 120_000,
+    };
+    assert_eq!(
+        store.claim(claim(start)).await.unwrap(),
+        Claim::Claimed { attempt: 1 }
+    );
+    // Delivery 1 stalls past its lease; delivery 2 takes the reply over.
+    assert_eq!(
+        store.claim(claim(start + 130_000)).await.unwrap(),
+        Claim::Claimed { attempt: 2 }
+    );
+    // Delivery 1 wakes up and reports: none of its writes may land.
+    let late = start + 140_000;
+    assert!(matches!(
+        store.mark_retrying(&reply, 1, "late", late).await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        store.mark_failed(&reply, 1, "late", Some(400), late).await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        store.mark_sent(&reply, 1, 200, late).await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        store.release(&reply, 1, late).await,
+        Ok(Settled::Superseded)
+    ));
+    // Delivery 2's lease is intact: a third delivery must wait.
+    assert_eq!(
+        store.claim(claim(start + 150_000)).await.unwrap(),
+        Claim::Busy {
+            lease_until_ms: start + 130_000 + 120_000
+        }
+    );
+    let replies = app::LeadStore::conversation(&store, "lead-1")
+        .await
+        .unwrap()
+        .replies;
+    assert_eq!(replies[0].status, models::ReplyStatus::Sending);
+    assert_eq!(replies[0].error, None);
+    assert_eq!(replies[0].attempts, 2);
+    // The holder's own write lands.
+    assert!(matches!(
+        store.mark_sent(&reply, 2, 200, late).await,
+        Ok(Settled::Recorded)
+    ));
+    assert_eq!(
+        store.claim(claim(start + 160_000)).await.unwrap(),
+        Claim::AlreadySent
+    );
 }

@@ -190,3 +190,46 @@ async fn thumbtack_credentials_come_from_their_secret_and_a_placeholder_is_refus
     );
     assert!(!error.to_string().contains("fill me in"));
 }
+
+async fn create_raw_secret(text: &str) -> (aws_sdk_secretsmanager::Client, String) {
+    let client = aws_sdk_secretsmanager::Client::new(&sdk().await);
+    let output = client
+        .create_secret()
+        .name(unique_name("raw-credentials"))
+        .secret_string(text)
+        .send()
+        .await
+        .unwrap();
+    (client, output.arn.unwrap())
+}
+
+fn uncached(arn: &str) -> CredentialSetting {
+    CredentialSetting::Secret {
+        arn: arn.to_owned(),
+        cache: Duration::ZERO,
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_previous_version_is_ignored_and_the_valid_current_one_still_serves() {
+    let (client, arn) = create_raw_secret("fill me in").await;
+    rotate(&client, &arn, "thumbtack", "the-real-password").await;
+    let source = partner_credentials(&uncached(&arn), &sdk().await);
+    assert!(
+        accepts(&source, "thumbtack", "the-real-password").await,
+        "the current version works although AWSPREVIOUS is not a credential"
+    );
+    assert!(!accepts(&source, "thumbtack", "fill me in").await);
+}
+
+#[tokio::test]
+async fn a_blank_password_is_refused_for_both_credentials() {
+    for blank in ["", "   ", "\t\n"] {
+        let secret = serde_json::json!({"username": "thumbtack", "password": blank}).to_string();
+        let (_, arn) = create_raw_secret(&secret).await;
+        let partner = partner_credentials(&uncached(&arn), &sdk().await);
+        assert!(partner.accepted().await.is_err(), "partner {blank:?}");
+        let thumbtack = thumbtack_credentials(&uncached(&arn), &sdk().await);
+        assert!(thumbtack.current().await.is_err(), "thumbtack {blank:?}");
+    }
+}

@@ -143,10 +143,17 @@ fn the_reply_queue_agrees_with_the_reply_function() {
         6 * timeout,
         "visibility = 6 x timeout"
     );
+    // The function gives up on the ledger's count of tries; the queue's maxReceiveCount is only a
+    // backstop, far enough above it that replies held back behind a failing one of their lead
+    // (received again without a try) are never moved to the DLQ untried.
     let max_receives = queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap();
-    assert!(max_receives >= 5);
     let variables = environment(&template, "ReplyOutboundFunction");
-    assert_eq!(variables["REPLY_MAX_RECEIVES"], max_receives.to_string());
+    let max_attempts: u64 = variables["REPLY_MAX_ATTEMPTS"].parse().unwrap();
+    assert!(max_attempts >= 1);
+    assert!(
+        max_receives >= 10 * max_attempts,
+        "maxReceiveCount {max_receives} is not a backstop for {max_attempts} tries"
+    );
     let lease = app::replies::RetryPolicy::default().lease.as_secs();
     assert!(
         lease >= timeout && lease < 6 * timeout,

@@ -213,7 +213,7 @@ pub async fn launch(
             )?,
             queue: SqsReplyQueue::new(sqs, &queue_url, &dlq_url),
             policy: RetryPolicy {
-                max_receives: settings.reply_max_receives,
+                max_attempts: settings.reply_max_attempts,
                 redelivery_base: settings.reply_retry_base,
                 redelivery_cap: settings.reply_retry_base * 8,
                 attempt_budget: settings.thumbtack_timeout + Duration::from_secs(2),

@@ -305,7 +305,8 @@ pub struct ReplyRun {
     pub share: f64,
     pub kinds: Vec<ThumbtackFault>,
     pub client_timeout: Duration,
-    pub max_receives: u32,
+    /// Tries per reply (`REPLY_MAX_ATTEMPTS`); the queue's maxReceiveCount is 20 times that.
+    pub max_attempts: u32,
     /// The run stops by itself after this long.
     pub limit: Duration,
 }
@@ -370,8 +371,8 @@ pub async fn reply_faults(
     let (queue_url, dlq_url) = ensure_queues(
         &sqs,
         &format!("{table}-replies.fifo"),
-        Duration::from_secs(6),
-        run.max_receives,
+        Duration::from_secs(10),
+        run.max_attempts.saturating_mul(20),
     )
     .await?;
     let thumbtack = faulty_thumbtack(run.share, run.kinds.clone(), run.client_timeout * 3).await?;
@@ -392,16 +393,17 @@ pub async fn reply_faults(
                 backoff_cap: Duration::from_millis(100),
                 redelivery_base: Duration::from_secs(1),
                 redelivery_cap: Duration::from_secs(2),
-                max_receives: run.max_receives,
+                max_attempts: run.max_attempts,
                 // Outlives the queue's visibility timeout: locally nothing kills a slow delivery
                 // at its deadline, as Lambda does, so the claim must hold until it is redelivered.
-                lease: Duration::from_secs(10),
+                lease: Duration::from_secs(12),
                 attempt_budget: run.client_timeout + Duration::from_secs(1),
                 ..RetryPolicy::default()
             },
             metrics: Metrics::off(),
         },
-        invocation_timeout: Duration::from_secs(5),
+        // Room for a try (the client's timeout plus 1 s) and the `sent` write (3 s) after it.
+        invocation_timeout: Duration::from_secs(8),
         wait: Duration::from_secs(1),
         batch_size: 1,
         lanes: 4,

@@ -26,7 +26,11 @@ pub struct DevSettings {
     /// message is never handed out twice while it is being handled. Retries come sooner: the
     /// handler sets their delay (`reply_retry_base`).
     pub reply_visibility: Duration,
+    /// The local queue's maxReceiveCount: only a backstop, well above `reply_max_attempts`
+    /// (a reply held back behind a failing one of its lead is received without being tried).
     pub reply_max_receives: u32,
+    /// Tries of a reply, as the ledger counts them, before it is failed and parked.
+    pub reply_max_attempts: u32,
     pub reply_retry_base: Duration,
     /// `None`: start the sandbox and send replies there.
     pub thumbtack_base_url: Option<String>,
@@ -47,9 +51,13 @@ pub enum SettingsError {
     #[error("PARTNER_API_USERNAME must not contain ':'")]
     BadUsername,
     #[error(
-        "REPLY_VISIBILITY_SECONDS must leave a local invocation (80 % of it) room for one try to Thumbtack (THUMBTACK_TIMEOUT_SECONDS + 2)"
+        "REPLY_VISIBILITY_SECONDS must leave a local invocation (80 % of it) room for one try to Thumbtack (THUMBTACK_TIMEOUT_SECONDS + 2) and the write that records it (3 s)"
     )]
     VisibilityTooShort,
+    #[error(
+        "REPLY_MAX_RECEIVES (the queue's backstop) must be above REPLY_MAX_ATTEMPTS, or replies reach the dead-letter queue untried"
+    )]
+    BackstopTooLow,
     #[error(transparent)]
     Config(#[from] ConfigError),
 }
@@ -82,7 +90,10 @@ impl DevSettings {
                 .ok_or(SettingsError::NoEmulator)?,
             reply_queue: or("REPLY_QUEUE_NAME", DEFAULT_REPLY_QUEUE),
             reply_visibility: Duration::from_secs(env.number("REPLY_VISIBILITY_SECONDS", 30)?),
-            reply_max_receives: u32::try_from(env.number("REPLY_MAX_RECEIVES", 5)?).unwrap_or(5),
+            reply_max_receives: u32::try_from(env.number("REPLY_MAX_RECEIVES", 100)?)
+                .unwrap_or(u32::MAX),
+            reply_max_attempts: u32::try_from(env.number("REPLY_MAX_ATTEMPTS", 5)?)
+                .unwrap_or(u32::MAX),
             reply_retry_base: Duration::from_secs(env.number("REPLY_RETRY_BASE_SECONDS", 2)?),
             thumbtack_base_url: env.optional("THUMBTACK_API_BASE_URL"),
             thumbtack_username: or("THUMBTACK_API_USERNAME", DEFAULT_THUMBTACK_USERNAME),
@@ -91,9 +102,12 @@ impl DevSettings {
             sandbox_addr: addr(env, "SANDBOX_ADDR", DEFAULT_SANDBOX_ADDR)?,
         };
         if settings.reply_visibility.mul_f64(0.8)
-            <= settings.thumbtack_timeout + Duration::from_secs(2)
+            <= settings.thumbtack_timeout + Duration::from_secs(2 + 3)
         {
             return Err(SettingsError::VisibilityTooShort);
+        }
+        if settings.reply_max_receives <= settings.reply_max_attempts {
+            return Err(SettingsError::BackstopTooLow);
         }
         Ok(settings)
     }

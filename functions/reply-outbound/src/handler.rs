@@ -5,7 +5,7 @@
 
 use app::metrics::{Metrics, Unit};
 use app::ports::{ReplyLedger, ReplyQueue, Thumbtack};
-use app::replies::{Delivery, Disposition, Outcome, ReplyDeps, deliver};
+use app::replies::{Delivery, Disposition, Outcome, ReplyDeps, deliver, time_left};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::LambdaEvent;
 use std::convert::Infallible;
@@ -14,6 +14,9 @@ use tracing::{Instrument, field};
 
 /// Kept free at the end of an invocation to answer Lambda.
 const SAFETY_MARGIN: Duration = Duration::from_secs(1);
+
+/// Lambda's longest timeout: a deadline further away than this is not Lambda's.
+const MAX_INVOCATION: Duration = Duration::from_secs(900);
 
 pub async fn handle<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
@@ -28,8 +31,10 @@ fn deadline(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now() + left.saturating_sub(SAFETY_MARGIN)
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).min(MAX_INVOCATION);
+    let now = Instant::now();
+    now.checked_add(left.saturating_sub(SAFETY_MARGIN))
+        .unwrap_or(now)
 }
 
 pub async fn process<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
@@ -75,7 +80,7 @@ async fn process_group<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     let mut held: Option<Option<Duration>> = None;
     for record in records {
         let id = record.message_id.clone().unwrap_or_default();
-        if held.is_none() && Instant::now() + deps.policy.attempt_budget >= deadline {
+        if held.is_none() && time_left(deadline) <= deps.policy.try_budget() {
             tracing::warn!(message_id = %id, "no time left in this invocation; left for redelivery");
             held = Some(Some(Duration::ZERO));
         }

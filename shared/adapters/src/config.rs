@@ -164,8 +164,10 @@ pub struct ReplySettings {
 
 /// `REPLY_QUEUE_URL`, `REPLY_DLQ_URL`, `THUMBTACK_API_BASE_URL` (default
 /// `https://api.thumbtack.com`), Thumbtack's credentials, `THUMBTACK_TIMEOUT_SECONDS` (10),
-/// `REPLY_MAX_RECEIVES` (5: the queue's maxReceiveCount) and `REPLY_RETRY_BASE_SECONDS` (30: the
-/// first redelivery delay), plus `TABLE_NAME` and `METRICS_NAMESPACE`.
+/// `REPLY_MAX_ATTEMPTS` (5: tries of a reply, as the ledger counts them, before it is failed and
+/// parked; the queue's maxReceiveCount is a backstop well above it) and
+/// `REPLY_RETRY_BASE_SECONDS` (30: the first redelivery delay), plus `TABLE_NAME` and
+/// `METRICS_NAMESPACE`.
 pub fn reply_settings<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<ReplySettings, ConfigError> {
@@ -179,7 +181,7 @@ pub fn reply_settings<F: Fn(&str) -> Option<String>>(
         });
     }
     let timeout = env.number("THUMBTACK_TIMEOUT_SECONDS", 10)?;
-    let max_receives = env.number("REPLY_MAX_RECEIVES", 5)?;
+    let max_attempts = env.number("REPLY_MAX_ATTEMPTS", 5)?;
     let retry_base = env.number("REPLY_RETRY_BASE_SECONDS", 30)?;
     Ok(ReplySettings {
         table: table_name(env)?,
@@ -197,7 +199,7 @@ pub fn reply_settings<F: Fn(&str) -> Option<String>>(
             "THUMBTACK_API_PASSWORD",
         )?,
         policy: RetryPolicy {
-            max_receives: u32::try_from(max_receives).unwrap_or(u32::MAX),
+            max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
             redelivery_base: Duration::from_secs(retry_base),
             redelivery_cap: Duration::from_secs(900).max(Duration::from_secs(retry_base)),
             attempt_budget: Duration::from_secs(timeout + 2),
@@ -244,14 +246,14 @@ mod tests {
         let settings = reply_settings(&env(&vars)).unwrap();
         assert_eq!(settings.thumbtack.base_url, "https://api.thumbtack.com");
         assert_eq!(settings.thumbtack.timeout, Duration::from_secs(10));
-        assert_eq!(settings.policy.max_receives, 5);
+        assert_eq!(settings.policy.max_attempts, 5);
         assert!(!format!("{settings:?}").contains("secret"));
 
         let mut bad = vars.to_vec();
-        bad.push(("REPLY_MAX_RECEIVES", "0"));
+        bad.push(("REPLY_MAX_ATTEMPTS", "0"));
         assert_eq!(
             reply_settings(&env(&bad)).unwrap_err().var,
-            "REPLY_MAX_RECEIVES"
+            "REPLY_MAX_ATTEMPTS"
         );
         let mut bad = vars.to_vec();
         bad.push(("THUMBTACK_API_BASE_URL", "api.thumbtack.com"));

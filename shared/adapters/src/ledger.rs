@@ -2,11 +2,11 @@
 //! query returns it), and a guard item keyed by the replyID alone makes the replyID unique across
 //! leads. Both are created in one transaction.
 
-use crate::dynamo::{DynamoStore, Item, corrupt, n, s, string};
+use crate::dynamo::{DynamoStore, Item, corrupt, n, number, s, string};
 use crate::errors::store_error;
 use crate::schema::*;
 use app::StoreError;
-use app::ports::{Claim, ReplyClaim, ReplyLedger};
+use app::ports::{Claim, ReplyClaim, ReplyLedger, Settled};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
@@ -139,27 +139,34 @@ impl DynamoStore {
         }
     }
 
-    /// An update of the reply's outcome; never overwrites `sent`.
+    /// An update of the reply's outcome by the delivery whose claim returned `attempt`: never
+    /// overwrites `sent`, and writes nothing once another delivery has taken the reply over.
     async fn settle(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         expression: &str,
         values: Vec<(&str, AttributeValue)>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Settled, StoreError> {
         let mut update = self
             .client()
             .update_item()
             .table_name(self.table())
             .set_key(Some(reply_key(reply)))
             .update_expression(expression)
-            .condition_expression("attribute_exists(PK) AND #status <> :sent")
+            .condition_expression(
+                "attribute_exists(PK) AND #status <> :sent AND attempts = :attempt",
+            )
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":sent", s("sent"));
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":attempt", n(u64::from(attempt)));
         for (name, value) in values {
             update = update.expression_attribute_values(name, value);
         }
-        // A failed condition: already sent (by another delivery), nothing to record.
-        if_condition_holds(update).await.map(|_| ())
+        Ok(match if_condition_holds(update).await? {
+            Some(_) => Settled::Recorded,
+            None => Settled::Superseded,
+        })
     }
 }
 
@@ -204,7 +211,10 @@ impl ReplyLedger for DynamoStore {
             Some(attempt) => Ok(Claim::Claimed { attempt }),
             None => match self.get(reply_key(reply)).await? {
                 Some(item) if string(&item, "status")? == "sent" => Ok(Claim::AlreadySent),
-                _ => Ok(Claim::Busy),
+                Some(item) => Ok(Claim::Busy {
+                    lease_until_ms: number(&item, "leaseUntil")?,
+                }),
+                None => Err(corrupt("reply")),
             },
         }
     }
@@ -212,11 +222,13 @@ impl ReplyLedger for DynamoStore {
     async fn mark_sent(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         http_status: u16,
         now_ms: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Settled, StoreError> {
         self.settle(
             reply,
+            attempt,
             "SET #status = :sent, httpStatus = :code, sentAt = :now, updatedAt = :now \
              REMOVE leaseUntil, lastError",
             vec![(":code", n(u64::from(http_status))), (":now", n(now_ms))],
@@ -227,11 +239,13 @@ impl ReplyLedger for DynamoStore {
     async fn mark_retrying(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         now_ms: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Settled, StoreError> {
         self.settle(
             reply,
+            attempt,
             "SET lastError = :error, leaseUntil = :zero, updatedAt = :now",
             vec![(":error", s(error)), (":zero", n(0)), (":now", n(now_ms))],
         )
@@ -241,10 +255,11 @@ impl ReplyLedger for DynamoStore {
     async fn mark_failed(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         http_status: Option<u16>,
         now_ms: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Settled, StoreError> {
         let mut values = vec![
             (":failed", s("failed")),
             (":error", s(error)),
@@ -257,7 +272,22 @@ impl ReplyLedger for DynamoStore {
         } else {
             "SET #status = :failed, lastError = :error, leaseUntil = :zero, updatedAt = :now"
         };
-        self.settle(reply, expression, values).await
+        self.settle(reply, attempt, expression, values).await
+    }
+
+    async fn release(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        now_ms: u64,
+    ) -> Result<Settled, StoreError> {
+        self.settle(
+            reply,
+            attempt,
+            "SET leaseUntil = :zero, updatedAt = :now",
+            vec![(":zero", n(0)), (":now", n(now_ms))],
+        )
+        .await
     }
 
     async fn first_reply(&self, lead_id: &str, now_ms: u64) -> Result<Option<u64>, StoreError> {

@@ -5,7 +5,8 @@
 //! `AWSPREVIOUS` versions, so a rotation never rejects Thumbtack while it switches over. If Secrets
 //! Manager cannot be read when the cache expires, the last value keeps serving (retried every 30 s)
 //! for at most [`MAX_STALE`]; after that requests fail with 5xx rather than run on a credential
-//! that may have been revoked.
+//! that may have been revoked. A malformed `AWSPREVIOUS` version is logged and ignored: it must
+//! not take the valid current one down with it.
 
 use crate::config::CredentialSetting;
 use app::auth::{
@@ -16,11 +17,16 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock, so that tests can move it.
+use tokio::time::Instant;
 
 /// How long a value read before a Secrets Manager outage keeps serving.
 pub const MAX_STALE: Duration = Duration::from_secs(3600);
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
+/// The least time between two forced reads of a secret ([`ThumbtackCredentials::refresh`]): a
+/// burst of refusals reads Secrets Manager once.
+pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -83,7 +89,10 @@ impl SecretReader {
             .ok_or_else(|| SecretError::Malformed(self.secret_id.clone()))?;
         let parsed: UsernamePassword = serde_json::from_str(text)
             .map_err(|_| SecretError::Malformed(self.secret_id.clone()))?;
-        if parsed.username.is_empty() || parsed.username.contains(':') || parsed.password.is_empty()
+        // A blank password (or username) is a placeholder, not a credential.
+        if parsed.username.trim().is_empty()
+            || parsed.username.contains(':')
+            || parsed.password.trim().is_empty()
         {
             return Err(SecretError::Malformed(self.secret_id.clone()));
         }
@@ -95,7 +104,14 @@ impl SecretReader {
 #[derive(Debug)]
 struct Cache<T> {
     ttl: Duration,
-    slot: tokio::sync::Mutex<Option<Slot<T>>>,
+    state: tokio::sync::Mutex<CacheState<T>>,
+}
+
+#[derive(Debug)]
+struct CacheState<T> {
+    slot: Option<Slot<T>>,
+    /// When a read was last forced past the cache.
+    forced_at: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -109,8 +125,43 @@ impl<T> Cache<T> {
     fn new(ttl: Duration) -> Self {
         Cache {
             ttl,
-            slot: tokio::sync::Mutex::new(None),
+            state: tokio::sync::Mutex::new(CacheState {
+                slot: None,
+                forced_at: None,
+            }),
         }
+    }
+
+    /// When a value read at `now` is read again; a cache period too long for the clock
+    /// (`SECRETS_CACHE_SECONDS` is not bounded) becomes the longest a stale value may serve.
+    fn refresh_time(&self, now: Instant) -> Instant {
+        now.checked_add(self.ttl).unwrap_or_else(|| now + MAX_STALE)
+    }
+
+    /// A fresh value from `load`, whatever the cache holds, unless a forced read happened less
+    /// than [`MIN_REFRESH_INTERVAL`] ago: then the value that read gave. A failed read keeps the
+    /// cached value for `get` and is returned as the error.
+    async fn refresh<F, Fut>(&self, load: F) -> Result<Arc<T>, SecretError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, SecretError>>,
+    {
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        let recent = state
+            .forced_at
+            .is_some_and(|at| now.duration_since(at) < MIN_REFRESH_INTERVAL);
+        if recent && let Some(cached) = state.slot.as_ref() {
+            return Ok(Arc::clone(&cached.value));
+        }
+        state.forced_at = Some(now);
+        let value = Arc::new(load().await?);
+        state.slot = Some(Slot {
+            value: Arc::clone(&value),
+            read_at: now,
+            refresh_at: self.refresh_time(now),
+        });
+        Ok(value)
     }
 
     /// The cached value, or a fresh one from `load`. One caller loads; the others wait for it.
@@ -119,7 +170,8 @@ impl<T> Cache<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, SecretError>>,
     {
-        let mut slot = self.slot.lock().await;
+        let mut state = self.state.lock().await;
+        let slot = &mut state.slot;
         let now = Instant::now();
         if let Some(cached) = slot.as_ref()
             && now < cached.refresh_at
@@ -132,7 +184,7 @@ impl<T> Cache<T> {
                 *slot = Some(Slot {
                     value: Arc::clone(&value),
                     read_at: now,
-                    refresh_at: now + self.ttl,
+                    refresh_at: self.refresh_time(now),
                 });
                 Ok(value)
             }
@@ -171,7 +223,14 @@ impl PartnerSecret {
                     .read("AWSCURRENT")
                     .await?
                     .ok_or_else(|| SecretError::Missing(self.reader.secret_id.clone()))?;
-                let previous = self.reader.read("AWSPREVIOUS").await?;
+                let previous = match self.reader.read("AWSPREVIOUS").await {
+                    Ok(previous) => previous,
+                    Err(error @ SecretError::Malformed(_)) => {
+                        tracing::warn!(error = %app::error_chain(&error), "the previous version of the secret is ignored");
+                        None
+                    }
+                    Err(error) => return Err(error),
+                };
                 Ok(AcceptedCredentials::new(
                     std::iter::once(&current).chain(previous.as_ref()),
                 ))
@@ -228,18 +287,26 @@ impl ThumbtackCredentials {
     pub async fn current(&self) -> Result<Arc<Credential>, SecretError> {
         match &self.0 {
             Source::Fixed(credential) => Ok(Arc::clone(credential)),
-            Source::Secret { reader, cache } => {
-                cache
-                    .get(|| async {
-                        reader
-                            .read("AWSCURRENT")
-                            .await?
-                            .ok_or_else(|| SecretError::Missing(reader.secret_id.clone()))
-                    })
-                    .await
-            }
+            Source::Secret { reader, cache } => cache.get(|| read_current(reader)).await,
         }
     }
+
+    /// The secret read again now, past the cache: after Thumbtack refused the credential, which
+    /// may have been rotated since it was read. At most one read per [`MIN_REFRESH_INTERVAL`];
+    /// within it, the value of the last read.
+    pub async fn refresh(&self) -> Result<Arc<Credential>, SecretError> {
+        match &self.0 {
+            Source::Fixed(credential) => Ok(Arc::clone(credential)),
+            Source::Secret { reader, cache } => cache.refresh(|| read_current(reader)).await,
+        }
+    }
+}
+
+async fn read_current(reader: &SecretReader) -> Result<Credential, SecretError> {
+    reader
+        .read("AWSCURRENT")
+        .await?
+        .ok_or_else(|| SecretError::Missing(reader.secret_id.clone()))
 }
 
 /// Builds the partner credential source a setting names.
@@ -278,4 +345,37 @@ pub fn basic_pair(credential: &Credential) -> String {
         credential.username,
         credential.password.expose_secret()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_forced_refreshes_reads_the_secret_once_per_interval() {
+        let cache = Cache::new(Duration::from_secs(300));
+        let reads = AtomicU32::new(0);
+        let load = || async { Ok::<u32, SecretError>(reads.fetch_add(1, Ordering::SeqCst) + 1) };
+        assert_eq!(*cache.get(load).await.unwrap(), 1);
+        assert_eq!(*cache.refresh(load).await.unwrap(), 2, "past the cache");
+        for _ in 0..20 {
+            assert_eq!(*cache.refresh(load).await.unwrap(), 2);
+        }
+        assert_eq!(
+            *cache.get(load).await.unwrap(),
+            2,
+            "the cache holds the forced read"
+        );
+        tokio::time::advance(MIN_REFRESH_INTERVAL).await;
+        assert_eq!(*cache.refresh(load).await.unwrap(), 3);
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cache_period_too_long_for_the_clock_does_not_panic() {
+        let cache = Cache::new(Duration::MAX);
+        assert_eq!(*cache.get(|| async { Ok(7) }).await.unwrap(), 7);
+        assert_eq!(*cache.refresh(|| async { Ok(8) }).await.unwrap(), 8);
+    }
 }

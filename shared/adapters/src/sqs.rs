@@ -11,9 +11,6 @@ use std::time::Duration;
 /// The message attribute that says why a message was parked.
 pub const PARKED_REASON: &str = "parked-reason";
 
-/// SQS's longest visibility timeout (12 hours).
-const MAX_VISIBILITY_SECONDS: u64 = 43_200;
-
 #[derive(Debug, Clone)]
 pub struct SqsReplyQueue {
     client: Client,
@@ -72,16 +69,17 @@ impl SqsReplyQueue {
     }
 
     /// Puts a reply on the queue as the contract says: group = leadID (one conversation's replies
-    /// keep their order), deduplication id = replyID. Returns the SQS message id.
+    /// keep their order), deduplication id = [`deduplication_id`] of the body. Returns the SQS
+    /// message id.
     pub async fn enqueue(&self, reply: &ReplyRequest) -> Result<String, QueueError> {
         let body = serde_json::to_string(reply).map_err(queue_error)?;
         let output = self
             .client
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(body)
             .message_group_id(&reply.lead_id)
-            .message_deduplication_id(&reply.reply_id)
+            .message_deduplication_id(deduplication_id(&body))
+            .message_body(body)
             .send()
             .await
             .map_err(queue_error)?;
@@ -165,9 +163,17 @@ impl SqsReplyQueue {
     }
 }
 
+/// The contract's `MessageDeduplicationId`: the SHA-256 (hex) of the message body, which is what
+/// SQS's content-based deduplication computes when a producer omits it. Not the replyID: SQS
+/// would then silently drop a replyID reused with another text, which must reach the handler to
+/// be refused (parked) as a conflict. An identical resend is still dropped, as it should be.
+pub fn deduplication_id(body: &str) -> String {
+    app::digest::sha256_hex(body.as_bytes())
+}
+
 impl ReplyQueue for SqsReplyQueue {
     async fn retry_later(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
-        let seconds = delay.as_secs().min(MAX_VISIBILITY_SECONDS);
+        let seconds = delay.min(app::replies::MAX_REDELIVERY_DELAY).as_secs();
         self.client
             .change_message_visibility()
             .queue_url(&self.queue_url)
@@ -237,6 +243,11 @@ pub async fn ensure_queues(
     .to_string();
     let attributes = HashMap::from([
         (QueueAttributeName::FifoQueue, "true".to_owned()),
+        // As in AWS: a producer may omit the deduplication id (SQS then uses the body's SHA-256).
+        (
+            QueueAttributeName::ContentBasedDeduplication,
+            "true".to_owned(),
+        ),
         (
             QueueAttributeName::VisibilityTimeout,
             visibility_timeout.as_secs().to_string(),

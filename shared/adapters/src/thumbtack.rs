@@ -1,12 +1,22 @@
 //! Thumbtack's messages API over HTTPS (reqwest): `POST
 //! {base}/v1/business/:businessID/lead/:leadID/message` with `{"text": ...}` and HTTP basic auth.
+//!
+//! The ids become path segments, so the URL is built segment by segment (each percent-encoded),
+//! and an id that is not valid is refused before any request: `url`'s segment setter silently
+//! drops `.` and `..`, so encoding alone would still send a reply for lead `..` elsewhere with our
+//! credentials.
 
 use crate::secrets::{SecretError, ThumbtackCredentials, basic_pair};
+use app::auth::Credential;
 use app::ports::{Accepted, SendError, Thumbtack};
+use app::replies::MAX_REDELIVERY_DELAY;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use models::OutboundMessage;
+use models::ids::is_valid_id;
+use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -27,15 +37,27 @@ pub struct ThumbtackSettings {
 #[derive(Debug, Clone)]
 pub struct HttpThumbtack {
     client: reqwest::Client,
-    base_url: String,
+    base_url: Url,
     credentials: Arc<ThumbtackCredentials>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the Thumbtack base URL is not an http(s) URL")]
+    BaseUrl,
+    #[error("the HTTP client could not be built")]
+    Build(#[from] reqwest::Error),
 }
 
 impl HttpThumbtack {
     pub fn new(
         settings: &ThumbtackSettings,
         credentials: ThumbtackCredentials,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, ClientError> {
+        let base_url = Url::parse(&settings.base_url).map_err(|_| ClientError::BaseUrl)?;
+        if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
+            return Err(ClientError::BaseUrl);
+        }
         let client = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
@@ -55,9 +77,27 @@ impl HttpThumbtack {
             .build()?;
         Ok(HttpThumbtack {
             client,
-            base_url: settings.base_url.trim_end_matches('/').to_owned(),
+            base_url,
             credentials: Arc::new(credentials),
         })
+    }
+
+    /// `{base}/v1/business/{business_id}/lead/{lead_id}/message`, or `None` when an id is not
+    /// valid (it would not stay one segment of that path).
+    fn message_url(&self, business_id: &str, lead_id: &str) -> Option<Url> {
+        if !is_valid_id(business_id) || !is_valid_id(lead_id) {
+            return None;
+        }
+        let mut url = self.base_url.clone();
+        url.path_segments_mut().ok()?.pop_if_empty().extend([
+            "v1",
+            "business",
+            business_id,
+            "lead",
+            lead_id,
+            "message",
+        ]);
+        Some(url)
     }
 
     /// Reads the credentials and opens the connection now (at init), so the first send pays for
@@ -66,7 +106,7 @@ impl HttpThumbtack {
     /// logs; the first send then connects as usual.
     pub async fn warm_up(&self) -> Result<(), SecretError> {
         self.credentials.current().await?;
-        let call = self.client.head(&self.base_url).send();
+        let call = self.client.head(self.base_url.clone()).send();
         match tokio::time::timeout(crate::dynamo::WARM_UP_LIMIT, call).await {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => {
@@ -77,25 +117,61 @@ impl HttpThumbtack {
         Ok(())
     }
 
-    async fn authorization(&self) -> Result<HeaderValue, SendError> {
-        let credential = self.credentials.current().await.map_err(|error| {
+    async fn credential(&self) -> Result<Arc<Credential>, SendError> {
+        self.credentials.current().await.map_err(|error| {
             tracing::error!(error = %app::error_chain(&error), "Thumbtack credentials unavailable");
             SendError::Transient {
                 status: None,
                 retry_after: None,
                 detail: "Thumbtack credentials unavailable".to_owned(),
             }
-        })?;
-        let token = STANDARD.encode(basic_pair(&credential));
-        let mut value =
-            HeaderValue::try_from(format!("Basic {token}")).map_err(|_| SendError::Transient {
-                status: None,
-                retry_after: None,
-                detail: "Thumbtack credentials are not a valid header".to_owned(),
-            })?;
-        value.set_sensitive(true);
-        Ok(value)
+        })
     }
+
+    /// After Thumbtack refused `used`: the secret's value now, when it differs (the credentials
+    /// were rotated since they were read). Reads are rate-limited by the credential source.
+    async fn rotated_credential(&self, used: &Credential) -> Option<Arc<Credential>> {
+        match self.credentials.refresh().await {
+            Ok(fresh)
+                if fresh.username != used.username
+                    || fresh.password.expose_secret() != used.password.expose_secret() =>
+            {
+                Some(fresh)
+            }
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(error = %app::error_chain(&error), "Thumbtack credentials could not be read again");
+                None
+            }
+        }
+    }
+
+    async fn post(
+        &self,
+        url: Url,
+        credential: &Credential,
+        text: &str,
+    ) -> Result<reqwest::Response, SendError> {
+        self.client
+            .post(url)
+            .header(AUTHORIZATION, authorization(credential)?)
+            .json(&OutboundMessage { text })
+            .send()
+            .await
+            .map_err(transport_error)
+    }
+}
+
+fn authorization(credential: &Credential) -> Result<HeaderValue, SendError> {
+    let token = STANDARD.encode(basic_pair(credential));
+    let mut value =
+        HeaderValue::try_from(format!("Basic {token}")).map_err(|_| SendError::Transient {
+            status: None,
+            retry_after: None,
+            detail: "Thumbtack credentials are not a valid header".to_owned(),
+        })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 impl Thumbtack for HttpThumbtack {
@@ -105,19 +181,24 @@ impl Thumbtack for HttpThumbtack {
         lead_id: &str,
         text: &str,
     ) -> Result<Accepted, SendError> {
-        // IDs were validated against a URL-safe alphabet.
-        let url = format!(
-            "{}/v1/business/{business_id}/lead/{lead_id}/message",
-            self.base_url
-        );
-        let response = self
-            .client
-            .post(url)
-            .header(AUTHORIZATION, self.authorization().await?)
-            .json(&OutboundMessage { text })
-            .send()
-            .await
-            .map_err(transport_error)?;
+        let Some(url) = self.message_url(business_id, lead_id) else {
+            return Err(SendError::Invalid {
+                detail: "not sent: businessID or leadID is not a valid id".to_owned(),
+            });
+        };
+        let credential = self.credential().await?;
+        let mut response = self.post(url.clone(), &credential, text).await?;
+        if matches!(response.status().as_u16(), 401 | 403)
+            && let Some(fresh) = self.rotated_credential(&credential).await
+        {
+            // A refusal during a rotation: the new credential gets one try before the reply
+            // is called refused.
+            tracing::info!(
+                status = response.status().as_u16(),
+                "Thumbtack refused the credential; trying once with the secret's new value"
+            );
+            response = self.post(url, &fresh, text).await?;
+        }
         let status = response.status();
         if status.is_success() {
             return Ok(Accepted {
@@ -160,14 +241,18 @@ fn transport_error(error: reqwest::Error) -> SendError {
     }
 }
 
-/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110).
+/// `Retry-After` is either delay-seconds or an HTTP date (RFC 9110). Clamped to SQS's longest
+/// visibility timeout: a longer wait cannot be expressed as a redelivery delay anyway.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or_default())
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let when = httpdate::parse_http_date(value).ok()?;
+            when.duration_since(SystemTime::now()).unwrap_or_default()
+        }
+    };
+    Some(wait.min(MAX_REDELIVERY_DELAY))
 }
 
 fn excerpt(body: &[u8]) -> String {
@@ -198,6 +283,104 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn a_retry_after_beyond_twelve_hours_is_clamped_to_sqs_longest_visibility_timeout() {
+        let twelve_hours = Some(Duration::from_secs(12 * 3600));
+        assert_eq!(parse_retry_after("18446744073709551615"), twelve_hours);
+        assert_eq!(parse_retry_after("43201"), twelve_hours);
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT"),
+            twelve_hours
+        );
+        assert_eq!(parse_retry_after("43200"), twelve_hours, "the limit itself");
+    }
+
+    fn client_for(base_url: String) -> HttpThumbtack {
+        HttpThumbtack::new(
+            &ThumbtackSettings {
+                base_url,
+                connect_timeout: Duration::from_secs(1),
+                timeout: Duration::from_secs(2),
+            },
+            ThumbtackCredentials::fixed(app::auth::Credential::new("partner", "secret")),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn hostile_ids_never_reach_another_path_and_dot_only_ids_send_nothing() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+        let thumbtack = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&thumbtack)
+            .await;
+        let client = client_for(thumbtack.uri());
+        let dot_only = [".", "..", "..."];
+        let hostile = [
+            "../x", "a/b", "%2e%2e", ".%2E", "a?b", "a#b", "a\tb", "x\n", "a b", "",
+        ];
+        for (business, lead) in dot_only
+            .iter()
+            .flat_map(|id| [("b1", *id), (*id, "l1")])
+            .chain(hostile.iter().flat_map(|id| [("b1", *id), (*id, "l1")]))
+        {
+            let before = thumbtack.received_requests().await.unwrap().len();
+            let result = client.send_message(business, lead, "hello").await;
+            let requests = thumbtack.received_requests().await.unwrap();
+            if dot_only.contains(&business) || dot_only.contains(&lead) {
+                assert_eq!(requests.len(), before, "{business:?}/{lead:?}: no request");
+            }
+            // Whatever is sent has exactly the message path's shape, each id one segment.
+            for request in &requests[before..] {
+                let segments: Vec<&str> = request.url.path_segments().unwrap().collect();
+                assert_eq!(segments.len(), 6, "{business:?}/{lead:?}: {segments:?}");
+                assert_eq!(
+                    [segments[0], segments[1], segments[3], segments[5]],
+                    ["v1", "business", "lead", "message"],
+                    "{business:?}/{lead:?}"
+                );
+            }
+            if requests.len() == before {
+                assert!(
+                    matches!(result, Err(SendError::Invalid { .. })),
+                    "{business:?}/{lead:?}: {result:?}"
+                );
+            }
+        }
+        client
+            .send_message("b-1", "l.1:a_b-c", "hello")
+            .await
+            .unwrap();
+        let requests = thumbtack.received_requests().await.unwrap();
+        let last = requests.last().unwrap();
+        assert_eq!(
+            last.url.path_segments().unwrap().collect::<Vec<_>>(),
+            ["v1", "business", "b-1", "lead", "l.1:a_b-c", "message"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_401_with_a_credential_that_did_not_change_is_refused_after_one_request() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+        let thumbtack = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(401).set_body_string("bad credentials"))
+            .expect(1)
+            .mount(&thumbtack)
+            .await;
+        let result = client_for(thumbtack.uri())
+            .send_message("b1", "l1", "hello")
+            .await;
+        assert_eq!(
+            result,
+            Err(SendError::Permanent {
+                status: 401,
+                excerpt: "bad credentials".to_owned()
+            })
+        );
     }
 
     #[test]

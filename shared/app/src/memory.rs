@@ -4,7 +4,8 @@
 use crate::ports::{
     Accepted, Claim, ConversationRecords, Insert, LeadStore, LeadSummary, MessageRecord, NewLead,
     NewMessage, NewRevision, Parked, QuarantineRecord, Quarantined, QueueError, ReplyClaim,
-    ReplyLedger, ReplyQueue, ReplyRecord, RevisionRecord, SendError, StoreError, Thumbtack,
+    ReplyLedger, ReplyQueue, ReplyRecord, RevisionRecord, SendError, Settled, StoreError,
+    Thumbtack,
 };
 use models::{Problems, ReplyRequest, ReplyStatus};
 use std::collections::{BTreeMap, VecDeque};
@@ -300,7 +301,9 @@ impl ReplyLedger for MemoryStore {
             return Ok(Claim::AlreadySent);
         }
         if stored.lease_until_ms > claim.now_ms {
-            return Ok(Claim::Busy);
+            return Ok(Claim::Busy {
+                lease_until_ms: stored.lease_until_ms,
+            });
         }
         stored.record.status = ReplyStatus::Sending;
         stored.record.attempts += 1;
@@ -313,9 +316,10 @@ impl ReplyLedger for MemoryStore {
     async fn mark_sent(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         _status: u16,
         _now: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Settled, StoreError> {
         let left = self.sent_failures.load(Ordering::SeqCst);
         if left > 0 {
             self.sent_failures.store(left - 1, Ordering::SeqCst);
@@ -323,7 +327,7 @@ impl ReplyLedger for MemoryStore {
                 "injected fault recording sent".into(),
             ));
         }
-        self.update(reply, |stored| {
+        self.update(reply, attempt, |stored| {
             stored.record.status = ReplyStatus::Sent;
             stored.record.error = None;
             stored.lease_until_ms = 0;
@@ -333,10 +337,11 @@ impl ReplyLedger for MemoryStore {
     async fn mark_retrying(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         _now: u64,
-    ) -> Result<(), StoreError> {
-        self.update(reply, |stored| {
+    ) -> Result<Settled, StoreError> {
+        self.update(reply, attempt, |stored| {
             stored.record.error = Some(error.to_owned());
             stored.lease_until_ms = 0;
         })
@@ -345,15 +350,25 @@ impl ReplyLedger for MemoryStore {
     async fn mark_failed(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         _status: Option<u16>,
         _now: u64,
-    ) -> Result<(), StoreError> {
-        self.update(reply, |stored| {
+    ) -> Result<Settled, StoreError> {
+        self.update(reply, attempt, |stored| {
             stored.record.status = ReplyStatus::Failed;
             stored.record.error = Some(error.to_owned());
             stored.lease_until_ms = 0;
         })
+    }
+
+    async fn release(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        _now: u64,
+    ) -> Result<Settled, StoreError> {
+        self.update(reply, attempt, |stored| stored.lease_until_ms = 0)
     }
 
     async fn first_reply(&self, lead_id: &str, _now: u64) -> Result<Option<u64>, StoreError> {
@@ -377,19 +392,25 @@ impl MemoryStore {
         self.lock().answered.clone()
     }
 
+    /// An outcome write, as the DynamoDB ledger conditions it: only by the delivery holding the
+    /// claim (`attempt`), never over `sent`.
     fn update(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         change: impl FnOnce(&mut StoredReply),
-    ) -> Result<(), StoreError> {
+    ) -> Result<Settled, StoreError> {
         self.check()?;
         let mut state = self.lock();
         let stored = state
             .replies
             .get_mut(&reply.reply_id)
             .ok_or_else(|| StoreError::Corrupt("no such reply".to_owned()))?;
+        if stored.record.attempts != attempt || stored.record.status == ReplyStatus::Sent {
+            return Ok(Settled::Superseded);
+        }
         change(stored);
-        Ok(())
+        Ok(Settled::Recorded)
     }
 }
 

@@ -222,18 +222,32 @@ pub struct ReplyClaim<'a> {
 /// The answer to a claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// This delivery owns the send; `attempt` counts deliveries that got this far.
+    /// This delivery owns the send; `attempt` counts deliveries that got this far (the reply's
+    /// tries, whatever the queue's receive count), and is the claim's token for outcome writes.
     Claimed { attempt: u32 },
     /// Sent before: acknowledge without sending.
     AlreadySent,
-    /// Another delivery holds an unexpired claim: try again later.
-    Busy,
+    /// Another delivery holds an unexpired claim, until `lease_until_ms` (unix ms): try again
+    /// no sooner.
+    Busy { lease_until_ms: u64 },
     /// The replyID is taken by a different reply (other lead, business or text): never send.
     Conflict { reason: String },
 }
 
+/// Whether an outcome write landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    Recorded,
+    /// Nothing was written: this delivery no longer holds the claim (its lease expired and
+    /// another delivery took the reply over, or the reply was sent).
+    Superseded,
+}
+
 /// The durable state of every outbound reply: `sending` → `sent` | `failed`, with conditional
 /// writes so that a reply is sent by one delivery at a time and never after it was sent.
+///
+/// The outcome writes take the `attempt` their delivery's claim returned: it is the claim's
+/// token, and a write lands only while the reply's attempt count still equals it.
 pub trait ReplyLedger: Send + Sync {
     fn claim(
         &self,
@@ -243,25 +257,37 @@ pub trait ReplyLedger: Send + Sync {
     fn mark_sent(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         http_status: u16,
         now_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
 
     /// The attempt failed transiently; the reply stays `sending` and the claim is released.
     fn mark_retrying(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         now_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
 
     fn mark_failed(
         &self,
         reply: &ReplyRequest,
+        attempt: u32,
         error: &str,
         http_status: Option<u16>,
         now_ms: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
+
+    /// Nothing was tried (no time left): the claim is released, so that the next delivery need
+    /// not wait out its lease. The reply stays `sending`, its last error unchanged.
+    fn release(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Settled, StoreError>> + Send;
 
     /// Marks the lead as answered if no reply was sent for it before; returns the lead's
     /// `createTimestamp` (unix seconds) when this was its first reply, for the response-time metric.
@@ -291,6 +317,10 @@ pub enum SendError {
     /// Any other 4xx (or an unexpected answer): sending it again unchanged will not help.
     #[error("Thumbtack answered {status}: {excerpt}")]
     Permanent { status: u16, excerpt: String },
+    /// Permanent too, and refused before any request: the reply cannot be addressed (an id that
+    /// is not a valid path segment).
+    #[error("{detail}")]
+    Invalid { detail: String },
 }
 
 /// Thumbtack's messages API.

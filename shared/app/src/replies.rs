@@ -10,8 +10,11 @@
 //! | not a valid reply | – | parked in the DLQ, deleted |
 //! | replyID taken by another reply | unchanged | parked, deleted |
 //! | 4xx other than 408/429 | `failed`, with the status and Thumbtack's words | parked, deleted |
-//! | 429/408/5xx/timeout, deliveries left | `sending`, last error kept | back to the queue after a backoff |
-//! | the same, on the queue's last delivery | `failed`, "gave up after N deliveries" | parked, deleted |
+//! | 429/408/5xx/timeout, tries left | `sending`, last error kept | back to the queue after a backoff |
+//! | the same, on the reply's last try (`max_attempts`) | `failed`, "gave up after N tries" | parked, deleted |
+//! | another delivery holds the claim | unchanged | back to the queue until its lease ends, at least |
+//! | no time for a try and its `sent` write | claim released | back to the queue at once |
+//! | the claim was taken over (lease expired) | nothing written | back to the queue |
 //! | the ledger cannot be written | unchanged | back to the queue |
 //!
 //! The one window for a second send: the process dies after Thumbtack accepted the message and
@@ -20,11 +23,22 @@
 
 use crate::metrics::Metrics;
 use crate::ports::{
-    Claim, Parked, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError, Thumbtack,
+    Claim, Parked, ReplyClaim, ReplyLedger, ReplyQueue, SendError, Settled, StoreError, Thumbtack,
 };
 use crate::{error_chain as chain, now_millis};
 use models::ReplyRequest;
 use std::time::{Duration, Instant};
+
+/// SQS's longest visibility timeout: no redelivery delay can be longer.
+pub const MAX_REDELIVERY_DELAY: Duration = Duration::from_secs(12 * 3600);
+
+/// What is left before `deadline`; zero once it has passed. Comparing what is left with what a
+/// step needs, rather than adding durations to instants, cannot overflow whatever the durations
+/// (a `Retry-After` of `u64::MAX` seconds once panicked the whole batch here). Read on tokio's
+/// clock, which is the real one except in tests that pause it.
+pub fn time_left(deadline: Instant) -> Duration {
+    tokio::time::Instant::from_std(deadline).saturating_duration_since(tokio::time::Instant::now())
+}
 
 /// How hard to try, and how long to wait between tries.
 #[derive(Debug, Clone, Copy)]
@@ -40,13 +54,19 @@ pub struct RetryPolicy {
     /// Delay before the queue redelivers a failed delivery: `base * 2^(delivery-1)`, capped.
     pub redelivery_base: Duration,
     pub redelivery_cap: Duration,
-    /// The queue's `maxReceiveCount`: the delivery with this count is the last one.
-    pub max_receives: u32,
+    /// Tries of one reply, as the ledger counts them (deliveries that claimed it): the one with
+    /// this number is the last. Not the queue's receive count, which also counts the deliveries
+    /// of a reply held back behind a failing one of its lead; the queue's `maxReceiveCount` is
+    /// only a backstop, well above this.
+    pub max_attempts: u32,
     /// How long a claim keeps other deliveries of the same reply from sending.
     pub lease: Duration,
-    /// The longest one HTTP try can take (the client's timeout plus a margin): no try starts
-    /// unless it can finish before the deadline.
+    /// The longest one HTTP try can take (the client's timeout plus a margin).
     pub attempt_budget: Duration,
+    /// The longest the `sent` write can take (the SDK's attempt timeout). No try starts unless
+    /// it and this write can finish before the deadline: Lambda killing the invocation between
+    /// Thumbtack's acceptance and the write would have the reply sent again.
+    pub record_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -58,9 +78,10 @@ impl Default for RetryPolicy {
             max_inline_wait: Duration::from_secs(3),
             redelivery_base: Duration::from_secs(30),
             redelivery_cap: Duration::from_secs(900),
-            max_receives: 5,
+            max_attempts: 5,
             lease: Duration::from_secs(120),
             attempt_budget: Duration::from_secs(12),
+            record_budget: Duration::from_secs(3),
         }
     }
 }
@@ -72,10 +93,18 @@ impl RetryPolicy {
         ceiling.mul_f64(fastrand::f64())
     }
 
-    /// The visibility delay after delivery number `receive_count` failed.
-    pub fn redelivery_delay(&self, receive_count: u32, retry_after: Option<Duration>) -> Duration {
-        let backoff = exponential(self.redelivery_base, receive_count, self.redelivery_cap);
-        retry_after.map_or(backoff, |wait| wait.max(backoff))
+    /// What a try needs left before the deadline: the try itself and the `sent` write after it.
+    pub fn try_budget(&self) -> Duration {
+        self.attempt_budget.saturating_add(self.record_budget)
+    }
+
+    /// The visibility delay after try (or delivery) number `count` failed: the backoff, or
+    /// `wait_at_least` when longer, at most [`MAX_REDELIVERY_DELAY`].
+    pub fn redelivery_delay(&self, count: u32, wait_at_least: Option<Duration>) -> Duration {
+        let backoff = exponential(self.redelivery_base, count, self.redelivery_cap);
+        wait_at_least
+            .map_or(backoff, |wait| wait.max(backoff))
+            .min(MAX_REDELIVERY_DELAY)
     }
 }
 
@@ -198,6 +227,8 @@ impl Outcome {
         match self {
             Outcome::Retrying { delay, .. } | Outcome::Busy { delay } => Some(*delay),
             Outcome::StorageUnavailable { delay } => *delay,
+            // Released at once: the next invocation can send it.
+            Outcome::NoTimeLeft => Some(Duration::ZERO),
             _ => None,
         }
     }
@@ -244,8 +275,12 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     let attempt = match deps.ledger.claim(claim).await {
         Ok(Claim::Claimed { attempt }) => attempt,
         Ok(Claim::AlreadySent) => return Outcome::AlreadySent,
-        Ok(Claim::Busy) => {
-            let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+        Ok(Claim::Busy { lease_until_ms }) => {
+            // Sooner would only find the claim still held (and use up a receive).
+            let lease_left = Duration::from_millis(lease_until_ms.saturating_sub(now));
+            let delay = deps
+                .policy
+                .redelivery_delay(delivery.receive_count, Some(lease_left));
             return retry_later(deps, delivery, delay, Outcome::Busy { delay }).await;
         }
         Ok(Claim::Conflict { reason }) => {
@@ -255,7 +290,19 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     };
 
     let mut last_error = None;
+    let mut wait = Duration::ZERO;
     for try_number in 1..=deps.policy.quick_attempts {
+        // Every try, the first included (a claim can be slow), must leave room for itself and
+        // for recording its success before the invocation ends.
+        if time_left(deadline) <= wait.saturating_add(deps.policy.try_budget()) {
+            if try_number == 1 {
+                return no_time_left(deps, delivery, &reply, attempt).await;
+            }
+            break;
+        }
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         let call_started = Instant::now();
         match deps
             .thumbtack
@@ -267,7 +314,7 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
                 let now = now_millis();
                 // Two items, independent of each other: one round trip instead of two.
                 let ((), answered) = tokio::join!(
-                    record_sent(deps, &reply, accepted.status, now, deadline),
+                    record_sent(deps, &reply, attempt, accepted.status, now, deadline),
                     deps.ledger.first_reply(&reply.lead_id, now)
                 );
                 let first_response = match answered {
@@ -289,7 +336,12 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             Err(SendError::Permanent { status, excerpt }) => {
                 let reason = format!("Thumbtack answered {status}: {excerpt}");
                 let kind = FailureKind::Refused;
-                return fail_and_park(deps, delivery, &reply, reason, Some(status), kind).await;
+                let failure = (reason, Some(status), kind);
+                return fail_and_park(deps, delivery, &reply, attempt, failure).await;
+            }
+            Err(SendError::Invalid { detail }) => {
+                let failure = (detail, None, FailureKind::Invalid);
+                return fail_and_park(deps, delivery, &reply, attempt, failure).await;
             }
             Err(SendError::Transient {
                 status,
@@ -297,38 +349,40 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
                 detail,
             }) => {
                 tracing::warn!(try_number, status, "transient send failure");
-                let wait = retry_after
+                wait = retry_after
                     .unwrap_or_default()
                     .max(deps.policy.backoff(try_number));
                 let long_retry_after = retry_after.is_some_and(|r| r > deps.policy.max_inline_wait);
                 last_error = Some((detail, retry_after));
-                let out_of_time = Instant::now() + wait + deps.policy.attempt_budget >= deadline;
-                if try_number == deps.policy.quick_attempts || long_retry_after || out_of_time {
+                if long_retry_after {
                     break;
                 }
-                tokio::time::sleep(wait).await;
             }
         }
     }
 
     let (detail, retry_after) = last_error.unwrap_or_else(|| ("no attempt made".to_owned(), None));
-    if delivery.receive_count >= deps.policy.max_receives {
-        let reason = format!(
-            "gave up after {} deliveries: {detail}",
-            delivery.receive_count
-        );
-        return fail_and_park(deps, delivery, &reply, reason, None, FailureKind::GaveUp).await;
+    if attempt >= deps.policy.max_attempts {
+        let reason = format!("gave up after {attempt} tries: {detail}");
+        let failure = (reason, None, FailureKind::GaveUp);
+        return fail_and_park(deps, delivery, &reply, attempt, failure).await;
     }
-    if let Err(error) = deps
+    match deps
         .ledger
-        .mark_retrying(&reply, &detail, now_millis())
+        .mark_retrying(&reply, attempt, &detail, now_millis())
         .await
     {
-        tracing::warn!(error = %chain(&error), "could not record the retry");
+        Ok(Settled::Recorded) => {}
+        // Back to the queue all the same; the delivery that took over decides.
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; retry not recorded"
+            )
+        }
+        Err(error) => tracing::warn!(error = %chain(&error), "could not record the retry"),
     }
-    let delay = deps
-        .policy
-        .redelivery_delay(delivery.receive_count, retry_after);
+    let delay = deps.policy.redelivery_delay(attempt, retry_after);
     let outcome = Outcome::Retrying {
         delay,
         error: detail,
@@ -343,18 +397,28 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
 async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     reply: &ReplyRequest,
+    attempt: u32,
     status: u16,
     now: u64,
     deadline: Instant,
 ) {
     let mut wait = deps.policy.backoff_base;
     loop {
-        match deps.ledger.mark_sent(reply, status, now).await {
-            Ok(()) => return,
-            Err(error) if Instant::now() + wait + deps.policy.attempt_budget < deadline => {
+        match deps.ledger.mark_sent(reply, attempt, status, now).await {
+            Ok(Settled::Recorded) => return,
+            Ok(Settled::Superseded) => {
+                // Our lease ran out before Thumbtack answered: the delivery that took over owns
+                // the record (and may send again: the documented window, widened by a slow send).
+                tracing::warn!(
+                    attempt,
+                    "reply sent, but another delivery had taken it over"
+                );
+                return;
+            }
+            Err(error) if time_left(deadline) > wait.saturating_add(deps.policy.record_budget) => {
                 tracing::warn!(error = %chain(&error), "could not record the send yet; trying again");
                 tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(deps.policy.backoff_cap);
+                wait = wait.saturating_mul(2).min(deps.policy.backoff_cap);
             }
             Err(error) => {
                 tracing::error!(error = %chain(&error), "reply sent but its state could not be recorded");
@@ -364,25 +428,62 @@ async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     }
 }
 
+/// Records the reply `failed` (reason, Thumbtack's status, kind) and parks its message. When
+/// another delivery has taken the reply over, neither: the message goes back to the queue, and
+/// its redelivery finds what that delivery decided.
 async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     delivery: &Delivery<'_>,
     reply: &ReplyRequest,
-    reason: String,
-    status: Option<u16>,
-    kind: FailureKind,
+    attempt: u32,
+    (reason, status, kind): (String, Option<u16>, FailureKind),
 ) -> Outcome {
-    if let Err(error) = deps
+    match deps
         .ledger
-        .mark_failed(reply, &reason, status, now_millis())
+        .mark_failed(reply, attempt, &reason, status, now_millis())
         .await
     {
-        return storage_unavailable(deps, delivery, &error).await;
+        Ok(Settled::Recorded) => {}
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; failure not recorded"
+            );
+            let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+            return retry_later(deps, delivery, delay, Outcome::Busy { delay }).await;
+        }
+        Err(error) => return storage_unavailable(deps, delivery, &error).await,
     }
     match park(deps, delivery, reason, kind).await {
         Outcome::Parked { reason, kind } => Outcome::Failed { reason, kind },
         other => other,
     }
+}
+
+/// Not tried: too little of the invocation is left. The claim is released and the message goes
+/// back to the queue at once, for an invocation with time to send it.
+async fn no_time_left<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+    attempt: u32,
+) -> Outcome {
+    tracing::warn!(
+        attempt,
+        "no time left in this invocation to send and record the reply"
+    );
+    match deps.ledger.release(reply, attempt, now_millis()).await {
+        Ok(Settled::Recorded) => {}
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; nothing to release"
+            )
+        }
+        // The claim then expires with its lease.
+        Err(error) => tracing::warn!(error = %chain(&error), "could not release the claim"),
+    }
+    retry_later(deps, delivery, Duration::ZERO, Outcome::NoTimeLeft).await
 }
 
 async fn park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(

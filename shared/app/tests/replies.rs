@@ -189,24 +189,6 @@ async fn transient_failures_go_back_to_the_queue_with_a_growing_delay() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn on_the_last_delivery_a_transient_failure_fails_the_reply_and_parks_it() {
-    let deps = deps(vec![Err(unavailable()); 3]);
-    let outcome = deliver(&deps, &delivery(BODY, 5), far()).await;
-    assert_eq!(
-        outcome,
-        Outcome::Failed {
-            reason: "gave up after 5 deliveries: Thumbtack answered 503".into(),
-            kind: FailureKind::GaveUp
-        }
-    );
-    assert_eq!(
-        deps.ledger.reply("r-1").unwrap().status,
-        ReplyStatus::Failed
-    );
-    assert_eq!(deps.queue.parked().len(), 1);
-}
-
-#[tokio::test(start_paused = true)]
 async fn a_redriven_failed_reply_is_sent_on_its_next_delivery() {
     let deps = deps(vec![Err(SendError::Permanent {
         status: 403,
@@ -289,8 +271,10 @@ async fn when_parking_fails_the_message_is_not_acknowledged() {
 
 #[tokio::test(start_paused = true)]
 async fn with_no_time_left_a_transient_failure_is_not_retried_in_place() {
-    let deps = deps(vec![Err(unavailable())]);
-    let outcome = deliver(&deps, &delivery(BODY, 1), std::time::Instant::now()).await;
+    let deps = deps(vec![Err(too_many_requests(2))]);
+    // Time for one try and its record, not for a 2 s wait and another.
+    let deadline = std::time::Instant::now() + deps.policy.try_budget() + Duration::from_secs(1);
+    let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
     assert_eq!(outcome.disposition(), Disposition::RetryLater);
     assert_eq!(deps.thumbtack.calls().len(), 1);
 }
@@ -361,7 +345,7 @@ async fn a_send_that_can_never_be_recorded_is_still_acknowledged_and_never_sent_
     deps.ledger.fail_recording_sent(u32::MAX);
     // The deadline is a real-clock instant: keep it close so the retries end quickly.
     let deadline =
-        std::time::Instant::now() + deps.policy.attempt_budget + Duration::from_millis(200);
+        std::time::Instant::now() + deps.policy.try_budget() + Duration::from_millis(200);
     let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
     assert_eq!(
         outcome.disposition(),
@@ -374,4 +358,279 @@ async fn a_send_that_can_never_be_recorded_is_still_acknowledged_and_never_sent_
         "the record lags"
     );
     assert_eq!(deps.thumbtack.calls().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_of_duration_max_does_not_panic_and_delays_at_most_twelve_hours() {
+    let deps = deps(vec![Err(SendError::Transient {
+        status: Some(503),
+        retry_after: Some(Duration::MAX),
+        detail: "Thumbtack answered 503".into(),
+    })]);
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(outcome.disposition(), Disposition::RetryLater);
+    assert_eq!(deps.thumbtack.calls().len(), 1, "not waited in place");
+    assert_eq!(
+        deps.queue.delays(),
+        [("receipt-1".to_owned(), Duration::from_secs(12 * 3600))],
+        "SQS's longest visibility timeout"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_whose_ids_are_only_dots_is_parked_without_a_send() {
+    let deps = deps(vec![]);
+    for body in [
+        BODY.replace(r#""leadID":"l-1""#, r#""leadID":"..""#),
+        BODY.replace(r#""businessID":"b-1""#, r#""businessID":".""#),
+    ] {
+        let outcome = deliver(&deps, &delivery(&body, 1), far()).await;
+        assert!(
+            matches!(
+                outcome,
+                Outcome::Parked {
+                    kind: FailureKind::Invalid,
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
+    }
+    assert!(deps.thumbtack.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_memory_a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes() {
+    use app::ports::{Claim, ReplyClaim, ReplyLedger, Settled};
+    let ledger = MemoryStore::new();
+    let reply = models::ReplyRequest::parse(BODY.as_bytes()).unwrap();
+    let claim = |now_ms: u64| ReplyClaim {
+        reply: &reply,
+        enqueued_at_ms: 1,
+        sequence: None,
+        now_ms,
+        lease_until_ms: now_ms + 120_000,
+    };
+    assert_eq!(
+        ledger.claim(claim(0)).await.unwrap(),
+        Claim::Claimed { attempt: 1 }
+    );
+    assert_eq!(
+        ledger.claim(claim(130_000)).await.unwrap(),
+        Claim::Claimed { attempt: 2 }
+    );
+    assert!(matches!(
+        ledger.mark_retrying(&reply, 1, "late", 140_000).await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        ledger
+            .mark_failed(&reply, 1, "late", Some(400), 140_000)
+            .await,
+        Ok(Settled::Superseded)
+    ));
+    assert!(matches!(
+        ledger.mark_sent(&reply, 1, 200, 140_000).await,
+        Ok(Settled::Superseded)
+    ));
+    assert_eq!(
+        ledger.claim(claim(150_000)).await.unwrap(),
+        Claim::Busy {
+            lease_until_ms: 250_000
+        }
+    );
+    let record = ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Sending);
+    assert_eq!(record.error, None);
+    assert_eq!(record.attempts, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_held_back_for_many_deliveries_still_gets_its_own_tries() {
+    let deps = deps(vec![Err(unavailable()); 3]);
+    // Held back behind a failing reply of its lead, it was received five times before its first
+    // try: the queue's receive count says nothing about how often it was tried.
+    let outcome = deliver(&deps, &delivery(BODY, 5), far()).await;
+    assert!(matches!(outcome, Outcome::Retrying { .. }), "{outcome:?}");
+    let record = deps.ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Sending);
+    assert!(deps.queue.parked().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_max_attempts_tries_a_transient_failure_fails_the_reply_and_parks_it() {
+    let deps = deps(vec![Err(unavailable()); 15]);
+    for _ in 1..5 {
+        let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+        assert!(matches!(outcome, Outcome::Retrying { .. }), "{outcome:?}");
+    }
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            reason: "gave up after 5 tries: Thumbtack answered 503".into(),
+            kind: FailureKind::GaveUp
+        }
+    );
+    assert_eq!(deps.thumbtack.calls().len(), 15);
+    let record = deps.ledger.reply("r-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Failed);
+    assert_eq!(record.attempts, 5);
+    assert_eq!(deps.queue.parked().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_claimed_by_another_delivery_comes_back_no_sooner_than_the_claims_lease_ends() {
+    use app::ports::{ReplyClaim, ReplyLedger};
+    let deps = deps(vec![]);
+    let reply = models::ReplyRequest::parse(BODY.as_bytes()).unwrap();
+    let now = app::now_millis();
+    let lease = Duration::from_secs(100);
+    deps.ledger
+        .claim(ReplyClaim {
+            reply: &reply,
+            enqueued_at_ms: now,
+            sequence: None,
+            now_ms: now,
+            lease_until_ms: now + lease.as_millis() as u64,
+        })
+        .await
+        .unwrap();
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    let Outcome::Busy { delay } = outcome else {
+        panic!("{outcome:?}");
+    };
+    // What is left of the lease now is no more than what was left when the delivery ran.
+    let left_now = Duration::from_millis((now + lease.as_millis() as u64) - app::now_millis());
+    assert!(
+        delay >= left_now && delay <= lease,
+        "{delay:?}: the remaining lease ({left_now:?}), not the 30 s backoff"
+    );
+    assert!(deps.thumbtack.calls().is_empty());
+}
+
+/// The in-memory ledger, with claims that take `delay` (a slow or throttled DynamoDB).
+struct SlowClaims {
+    inner: MemoryStore,
+    delay: Duration,
+}
+
+impl app::ports::ReplyLedger for SlowClaims {
+    async fn claim(
+        &self,
+        claim: app::ports::ReplyClaim<'_>,
+    ) -> Result<app::ports::Claim, app::StoreError> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.claim(claim).await
+    }
+
+    async fn mark_sent(
+        &self,
+        reply: &models::ReplyRequest,
+        attempt: u32,
+        http_status: u16,
+        now_ms: u64,
+    ) -> Result<app::ports::Settled, app::StoreError> {
+        self.inner
+            .mark_sent(reply, attempt, http_status, now_ms)
+            .await
+    }
+
+    async fn mark_retrying(
+        &self,
+        reply: &models::ReplyRequest,
+        attempt: u32,
+        error: &str,
+        now_ms: u64,
+    ) -> Result<app::ports::Settled, app::StoreError> {
+        self.inner
+            .mark_retrying(reply, attempt, error, now_ms)
+            .await
+    }
+
+    async fn mark_failed(
+        &self,
+        reply: &models::ReplyRequest,
+        attempt: u32,
+        error: &str,
+        http_status: Option<u16>,
+        now_ms: u64,
+    ) -> Result<app::ports::Settled, app::StoreError> {
+        self.inner
+            .mark_failed(reply, attempt, error, http_status, now_ms)
+            .await
+    }
+
+    async fn release(
+        &self,
+        reply: &models::ReplyRequest,
+        attempt: u32,
+        now_ms: u64,
+    ) -> Result<app::ports::Settled, app::StoreError> {
+        self.inner.release(reply, attempt, now_ms).await
+    }
+
+    async fn first_reply(
+        &self,
+        lead_id: &str,
+        now_ms: u64,
+    ) -> Result<Option<u64>, app::StoreError> {
+        self.inner.first_reply(lead_id, now_ms).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_slow_claim_nothing_is_sent_without_time_for_the_send_and_its_record() {
+    use app::ports::{Claim, ReplyClaim, ReplyLedger};
+    let policy = RetryPolicy::default();
+    let deps = ReplyDeps {
+        ledger: SlowClaims {
+            inner: MemoryStore::new(),
+            delay: Duration::from_secs(20),
+        },
+        thumbtack: ScriptedThumbtack::default(),
+        queue: RecordingQueue::default(),
+        policy,
+        metrics: Metrics::off(),
+    };
+    // Room for a try and the `sent` write when the delivery starts; the claim takes 20 s of it.
+    let deadline = std::time::Instant::now()
+        + policy.attempt_budget
+        + policy.record_budget
+        + Duration::from_secs(10);
+    let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
+    assert_eq!(outcome, Outcome::NoTimeLeft);
+    assert_eq!(outcome.disposition(), Disposition::RetryLater);
+    assert!(deps.thumbtack.calls().is_empty(), "not sent");
+    assert_eq!(
+        deps.queue.delays(),
+        [("receipt-1".to_owned(), Duration::ZERO)],
+        "redelivered at once"
+    );
+    // The claim was released: the next delivery need not wait out its lease.
+    let reply = models::ReplyRequest::parse(BODY.as_bytes()).unwrap();
+    let now = app::now_millis();
+    let next = deps
+        .ledger
+        .inner
+        .claim(ReplyClaim {
+            reply: &reply,
+            enqueued_at_ms: now,
+            sequence: None,
+            now_ms: now,
+            lease_until_ms: now + 120_000,
+        })
+        .await
+        .unwrap();
+    assert_eq!(next, Claim::Claimed { attempt: 2 });
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_first_try_needs_room_for_the_http_timeout_and_the_sent_write() {
+    let deps = deps(vec![]);
+    // More than one HTTP try can take, less than that plus the `sent` write.
+    let deadline = std::time::Instant::now() + deps.policy.attempt_budget + Duration::from_secs(1);
+    let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
+    assert_eq!(outcome, Outcome::NoTimeLeft);
+    assert!(deps.thumbtack.calls().is_empty());
 }

@@ -1,9 +1,11 @@
 //! Identifiers (leadID, messageID, ...) end up in DynamoDB keys, URLs and log lines, so they are
-//! held to a conservative alphabet. Thumbtack's are decimal digits.
+//! held to a conservative alphabet. Thumbtack's are decimal digits. An id made only of dots is
+//! refused: as a URL path segment, `.` and `..` mean "this" and "the parent" directory.
 
 pub const MAX_ID_LEN: usize = 128;
 
-pub const ID_RULE: &str = "must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'";
+pub const ID_RULE: &str =
+    "must be 1 to 128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-', and not only dots";
 
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
@@ -11,6 +13,7 @@ pub fn is_valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        && !id.bytes().all(|b| b == b'.')
 }
 
 #[cfg(test)]
@@ -30,5 +33,14 @@ mod tests {
         }
         assert!(is_valid_id(&"1".repeat(MAX_ID_LEN)));
         assert!(!is_valid_id(&"1".repeat(MAX_ID_LEN + 1)));
+    }
+
+    #[test]
+    fn ids_made_only_of_dots_are_invalid_because_they_are_path_segments() {
+        for dots in [".", "..", "...", &".".repeat(MAX_ID_LEN)] {
+            assert!(!is_valid_id(dots), "{dots:?} should be invalid");
+        }
+        assert!(is_valid_id(".a."));
+        assert!(is_valid_id("1.2"));
     }
 }

@@ -86,7 +86,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
     }
 
     println!(
-        "\nThumbtack faults on the reply path: {replies} replies across 20 leads, client timeout 300 ms, maxReceiveCount 5\n"
+        "\nThumbtack faults on the reply path: {replies} replies across 20 leads, client timeout 300 ms, 5 tries per reply (maxReceiveCount 100)\n"
     );
     println!("{}", ReplyReport::HEADER);
     let mixes = [
@@ -121,7 +121,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
             share,
             kinds,
             client_timeout: Duration::from_millis(300),
-            max_receives: 5,
+            max_attempts: 5,
             limit: Duration::from_secs(300),
         };
         let table = format!("reliability-replies-{index}-{stamp}");

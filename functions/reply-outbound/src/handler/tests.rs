@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 
 const EVENT: &str = include_str!("../../../../tests/fixtures/events/sqs-fifo-replies.json");
 
-/// Answers 503 for the leads in `failing`, 200 for the others, and records the texts it got.
+/// Answers 503 (with `retry_after`, if any) for the leads in `failing`, 200 for the others, and
+/// records the texts it got.
 #[derive(Debug, Default)]
 struct Leads {
     failing: Vec<&'static str>,
+    retry_after: Option<Duration>,
     sent: Mutex<Vec<String>>,
 }
 
@@ -27,7 +29,14 @@ impl Thumbtack for Leads {
         text: &str,
     ) -> Result<Accepted, SendError> {
         if self.failing.contains(&lead) {
-            return Err(unavailable());
+            return Err(match self.retry_after {
+                None => unavailable(),
+                Some(wait) => SendError::Transient {
+                    status: Some(503),
+                    retry_after: Some(wait),
+                    detail: "Thumbtack answered 503".to_owned(),
+                },
+            });
         }
         self.sent.lock().unwrap().push(text.to_owned());
         Ok(Accepted { status: 200 })
@@ -39,7 +48,7 @@ fn deps(failing: Vec<&'static str>) -> ReplyDeps<MemoryStore, Leads, RecordingQu
         ledger: MemoryStore::new(),
         thumbtack: Leads {
             failing,
-            sent: Mutex::default(),
+            ..Leads::default()
         },
         queue: RecordingQueue::default(),
         policy: RetryPolicy::default(),
@@ -165,4 +174,28 @@ async fn sent_replies_and_failures_by_reason_are_counted_in_the_metrics() {
         .find(|l| l.get("ReplyFailures").is_some())
         .unwrap();
     assert_eq!(failure["Reason"], "invalid");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_of_duration_max_for_one_lead_does_not_stop_the_other_leads_replies() {
+    let mut deps = deps(vec!["lead-a"]);
+    deps.thumbtack.retry_after = Some(Duration::MAX);
+    let response = process(&deps, &event().records, later()).await;
+    assert_eq!(
+        failures(&response),
+        [
+            "11111111-1111-4111-8111-111111111111",
+            "33333333-3333-4333-8333-333333333333",
+        ]
+    );
+    assert_eq!(
+        deps.thumbtack.sent.lock().unwrap().clone(),
+        ["First reply to B", "Second reply to B"]
+    );
+    let twelve_hours = Duration::from_secs(12 * 3600);
+    assert!(
+        deps.queue.delays().iter().all(|(_, d)| *d == twelve_hours),
+        "{:?}",
+        deps.queue.delays()
+    );
 }
