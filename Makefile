@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint bench validate build deploy delete smoke load reliability fuzz reply parked redrive quarantine emulator help
+.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz reply parked redrive quarantine emulator help
 
 STAGE ?= dev
 
@@ -28,6 +28,10 @@ bench:
 ## validate: the SAM template, offline (cfn-lint, sam validate --lint, sam validate)
 validate:
 	@scripts/validate.sh
+
+## rehearse: make deploy against the emulator's S3 and CloudFormation, then check every artifact
+rehearse:
+	@scripts/rehearse.sh
 
 ## build: deployable arm64 zips with cargo-lambda in target/lambda/arm64/ (ARCH=x86-64 for Intel)
 build:

@@ -204,3 +204,106 @@ fn the_read_route_is_iam_authorised_and_the_inbound_routes_are_not() {
             .is_none()
     );
 }
+
+fn functions(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(name, r)| (name.as_str().unwrap().to_owned(), r))
+        .collect()
+}
+
+/// `(section, key, value)` of infra/samconfig.toml: a flat TOML file of strings and booleans.
+fn samconfig() -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut entries = Vec::new();
+    for line in include_str!("../../infra/samconfig.toml").lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_owned();
+        } else if let Some((key, value)) = line.split_once('=')
+            && !line.starts_with('#')
+        {
+            let value = value.trim().trim_matches('"').to_owned();
+            entries.push((section.clone(), key.trim().to_owned(), value));
+        }
+    }
+    entries
+}
+
+#[test]
+fn sam_deploy_is_given_the_built_template_and_sam_build_the_source() {
+    let template_files: Vec<(String, String)> = samconfig()
+        .into_iter()
+        .filter(|(_, key, _)| key == "template_file")
+        .map(|(section, _, value)| (section, value))
+        .collect();
+    // A template_file in a global section also reaches sam deploy, which then zips the source
+    // template's CodeUri (the whole repository) as every function's code.
+    assert_eq!(
+        template_files,
+        [
+            (
+                "default.build.parameters".to_owned(),
+                "infra/template.yaml".to_owned()
+            ),
+            (
+                "default.deploy.parameters".to_owned(),
+                ".aws-sam/build/template.yaml".to_owned()
+            ),
+        ]
+    );
+    // deploy.sh picks the artifact bucket (--resolve-s3 or DEPLOY_S3_BUCKET); sam refuses both.
+    assert!(
+        samconfig()
+            .iter()
+            .all(|(_, key, _)| key != "resolve_s3" && key != "s3_bucket")
+    );
+}
+
+#[test]
+fn the_architecture_is_a_parameter_that_defaults_to_arm64() {
+    let template = template();
+    let parameter = &template["Parameters"]["Architecture"];
+    assert_eq!(parameter["Default"], "arm64");
+    assert_eq!(
+        parameter["AllowedValues"],
+        serde_norway::from_str::<Value>("[arm64, x86_64]").unwrap()
+    );
+    let global = &template["Globals"]["Function"]["Architectures"][0];
+    assert_eq!(
+        intrinsic(global),
+        Some(("Ref", &Value::from("Architecture")))
+    );
+    for (name, function) in functions(&template) {
+        assert!(
+            function["Properties"].get("Architectures").is_none(),
+            "{name} declares its own architecture: the rehearsal checks the Globals'"
+        );
+    }
+}
+
+/// An intrinsic function, short (`!Ref X`) or long (`{Ref: X}`) form, as (name without the
+/// `Fn::` prefix, argument).
+fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
+    match value {
+        Value::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let name = [
+                "Ref", "If", "Sub", "GetAtt", "Equals", "Not", "Select", "Join",
+            ]
+            .into_iter()
+            .find(|known| *known == name)?;
+            Some((name, &tagged.value))
+        }
+        Value::Mapping(map) if map.len() == 1 => {
+            let (key, argument) = map.iter().next()?;
+            let name = key.as_str()?;
+            Some((name.strip_prefix("Fn::").unwrap_or(name), argument))
+        }
+        _ => None,
+    }
+}
