@@ -205,6 +205,16 @@ fn the_read_route_is_iam_authorised_and_the_inbound_routes_are_not() {
     );
 }
 
+/// Lambda's log levels, lowest first.
+const LOG_LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+fn log_rank(level: &str) -> usize {
+    LOG_LEVELS
+        .iter()
+        .position(|l| *l == level)
+        .unwrap_or_else(|| panic!("{level} is not one of Lambda's log levels"))
+}
+
 fn functions(template: &Value) -> Vec<(String, &Value)> {
     template["Resources"]
         .as_mapping()
@@ -213,6 +223,68 @@ fn functions(template: &Value) -> Vec<(String, &Value)> {
         .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
         .map(|(name, r)| (name.as_str().unwrap().to_owned(), r))
         .collect()
+}
+
+/// A function's LoggingConfig key: its own, else the Globals'.
+fn logging<'a>(template: &'a Value, function: &'a Value, key: &str) -> &'a Value {
+    match function["Properties"]["LoggingConfig"].get(key) {
+        Some(value) => value,
+        None => &template["Globals"]["Function"]["LoggingConfig"][key],
+    }
+}
+
+#[test]
+fn the_template_log_levels_keep_the_metric_lines_and_the_report_lines() {
+    let template = template();
+    let metrics = app::metrics::Metrics::in_memory("ThumbtackPartner/test", "lead-inbound");
+    metrics.count("LeadsReceived", None);
+    let emf: serde_json::Value = serde_json::from_str(&metrics.lines()[0]).unwrap();
+    // Lambda files a line without a level as INFO: name it, and check the filter keeps it.
+    let emf_level = emf["level"].as_str().expect("an EMF line names its level");
+    for (name, function) in functions(&template) {
+        assert_eq!(logging(&template, function, "LogFormat"), "JSON", "{name}");
+        let application = logging(&template, function, "ApplicationLogLevel")
+            .as_str()
+            .unwrap();
+        assert!(
+            log_rank(application) <= log_rank(emf_level),
+            "{name}: ApplicationLogLevel {application} drops the {emf_level} EMF lines, so every metric"
+        );
+        // REPORT (duration, memory, init) and START/END lines are INFO system logs.
+        assert_eq!(
+            logging(&template, function, "SystemLogLevel"),
+            "INFO",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_function_logs_through_the_subscriber_that_stamps_the_time() {
+    for (function, main) in [
+        (
+            "lead-inbound",
+            include_str!("../../functions/lead-inbound/src/main.rs"),
+        ),
+        (
+            "message-inbound",
+            include_str!("../../functions/message-inbound/src/main.rs"),
+        ),
+        (
+            "lead-read",
+            include_str!("../../functions/lead-read/src/main.rs"),
+        ),
+        (
+            "reply-outbound",
+            include_str!("../../functions/reply-outbound/src/main.rs"),
+        ),
+    ] {
+        assert!(
+            main.contains("adapters::logging::init();"),
+            "{function}'s main.rs sets up its logs with adapters::logging::init()"
+        );
+        assert!(!main.contains("init_default_subscriber"), "{function}");
+    }
 }
 
 /// `(section, key, value)` of infra/samconfig.toml: a flat TOML file of strings and booleans.
