@@ -379,3 +379,41 @@ fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
         _ => None,
     }
 }
+
+#[test]
+fn every_function_logs_to_a_group_of_the_template_that_outlives_it() {
+    let template = template();
+    for (name, function) in functions(&template) {
+        let group = &function["Properties"]["LoggingConfig"]["LogGroup"];
+        let Some(("Ref", group)) = intrinsic(group) else {
+            panic!("{name}: LoggingConfig.LogGroup is a Ref to the template's log group")
+        };
+        let group = resource(&template, group.as_str().unwrap());
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{name}");
+        assert!(
+            group["Properties"].get("RetentionInDays").is_some(),
+            "{name}: logs are kept for a bounded time"
+        );
+        // Named from the stage, not from the function: a group that refers to its function is
+        // deleted before it, and a late invocation re-creates it outside the stack.
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            intrinsic(&group["Properties"]["LogGroupName"]),
+            Some((
+                "Sub",
+                &Value::from(format!("/aws/lambda/thumbtack-partner-${{Stage}}-{binary}"))
+            )),
+            "{name}"
+        );
+        assert_eq!(
+            intrinsic(&function["Properties"]["FunctionName"]),
+            Some((
+                "Sub",
+                &Value::from(format!("thumbtack-partner-${{Stage}}-{binary}"))
+            )),
+            "{name}"
+        );
+    }
+}
