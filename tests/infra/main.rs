@@ -417,3 +417,111 @@ fn every_function_logs_to_a_group_of_the_template_that_outlives_it() {
         );
     }
 }
+
+/// The logical id a `!Ref X` or `!GetAtt X.Arn` names.
+fn referenced(value: &Value) -> Option<String> {
+    match intrinsic(value)? {
+        ("Ref", Value::String(id)) => Some(id.clone()),
+        ("GetAtt", Value::String(path)) => path.split('.').next().map(str::to_owned),
+        ("GetAtt", Value::Sequence(parts)) => parts.first()?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Every action a role's or managed policy's statements allow, with the resources (logical
+/// ids, or the literal text) it is allowed on.
+fn allowed(statements: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut allowed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for statement in statements.as_sequence().unwrap() {
+        assert_eq!(statement["Effect"], "Allow");
+        let as_list = |value: &Value| match value {
+            Value::Sequence(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        let resources: Vec<String> = as_list(&statement["Resource"])
+            .iter()
+            .map(|r| {
+                referenced(r).unwrap_or_else(|| match intrinsic(r) {
+                    Some((_, argument)) => serde_norway::to_string(argument).unwrap(),
+                    None => r.as_str().unwrap().to_owned(),
+                })
+            })
+            .collect();
+        for action in as_list(&statement["Action"]) {
+            let action = action.as_str().unwrap().to_owned();
+            allowed
+                .entry(action)
+                .or_default()
+                .extend(resources.iter().cloned());
+        }
+    }
+    allowed
+}
+
+fn expected(pairs: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (action, resource) in pairs {
+        map.entry((*action).to_owned())
+            .or_default()
+            .insert((*resource).to_owned());
+    }
+    map
+}
+
+#[test]
+fn the_reply_function_has_a_role_of_its_own_with_only_the_actions_it_calls() {
+    let template = template();
+    let function = &resource(&template, "ReplyOutboundFunction")["Properties"];
+    // Without a Role, SAM generates one and attaches AWSLambdaSQSQueueExecutionRole for the
+    // SQS event: receive and delete on every queue of the account.
+    let role = referenced(&function["Role"]).expect("ReplyOutboundFunction names its Role");
+    assert!(function.get("Policies").is_none());
+    let role = &resource(&template, &role);
+    assert_eq!(role["Type"], "AWS::IAM::Role");
+    assert!(role["Properties"].get("ManagedPolicyArns").is_none());
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+    assert_eq!(trust.as_sequence().unwrap().len(), 1);
+    assert_eq!(trust[0]["Principal"]["Service"], "lambda.amazonaws.com");
+    assert_eq!(trust[0]["Action"], "sts:AssumeRole");
+    let mut actions = BTreeMap::new();
+    for policy in role["Properties"]["Policies"].as_sequence().unwrap() {
+        for (action, resources) in allowed(&policy["PolicyDocument"]["Statement"]) {
+            actions
+                .entry(action)
+                .or_insert_with(BTreeSet::new)
+                .extend(resources);
+        }
+    }
+    assert_eq!(
+        actions,
+        expected(&[
+            ("logs:CreateLogStream", "ReplyOutboundLogs"),
+            ("logs:PutLogEvents", "ReplyOutboundLogs"),
+            // The event source mapping's three, and the handler's retry delays.
+            ("sqs:ReceiveMessage", "ReplyQueue"),
+            ("sqs:DeleteMessage", "ReplyQueue"),
+            ("sqs:GetQueueAttributes", "ReplyQueue"),
+            ("sqs:ChangeMessageVisibility", "ReplyQueue"),
+            // Parking.
+            ("sqs:SendMessage", "ReplyDeadLetterQueue"),
+            ("secretsmanager:GetSecretValue", "ThumbtackApiSecret"),
+            // The ledger: a transaction of conditional puts, conditional updates, reads.
+            ("dynamodb:PutItem", "Table"),
+            ("dynamodb:UpdateItem", "Table"),
+            ("dynamodb:GetItem", "Table"),
+        ])
+    );
+    assert!(!TEMPLATE.contains("ConditionCheckItem"), "no code calls it");
+}
+
+#[test]
+fn tracing_is_pass_through_as_no_code_sends_segments() {
+    let template = template();
+    // Active tracing bills for segments that say nothing (no code is instrumented) and needs
+    // X-Ray permissions in every role, reply-outbound's included.
+    assert_eq!(template["Globals"]["Function"]["Tracing"], "PassThrough");
+    for (name, function) in functions(&template) {
+        assert!(function["Properties"].get("Tracing").is_none(), "{name}");
+    }
+    assert!(!TEMPLATE.contains("xray:"));
+}
