@@ -18,21 +18,45 @@ case "$ARCH" in
   x86-64) architecture=x86_64 rust_target=x86_64-unknown-linux-gnu ;;
   *) say "ARCH must be arm64 or x86-64"; exit 2 ;;
 esac
+# Throwaway stages lose their data with the stack. Every other stage is durable: its table, both
+# secrets and the dead-letter queue outlive the stack (StageKind), and the stack is protected
+# from deletion.
+stage_kind=durable
+case "$STAGE" in dev|test|sandbox*) stage_kind=throwaway ;; esac
 ensure_tools sam cargo-lambda aws
 case "$action" in
   deploy)
     rustup target list --installed | grep -qx "$rust_target" || rustup target add "$rust_target"
     sam build --config-file "$config" --parameter-overrides "Architecture=$architecture"
     deletion_protection=true
-    case "$STAGE" in dev|test|sandbox*) deletion_protection=false ;; esac
+    [ "$stage_kind" = throwaway ] && deletion_protection=false
     artifacts=(--resolve-s3)
     [ -n "${DEPLOY_S3_BUCKET:-}" ] && artifacts=(--s3-bucket "$DEPLOY_S3_BUCKET")
     sam deploy --config-file "$config" --stack-name "$stack" "${artifacts[@]}" \
-      --parameter-overrides "Stage=$STAGE DeletionProtection=$deletion_protection Architecture=$architecture ${PARAMETERS:-}"
+      --parameter-overrides "Stage=$STAGE StageKind=$stage_kind DeletionProtection=$deletion_protection Architecture=$architecture ${PARAMETERS:-}"
+    if [ "$stage_kind" = durable ]; then
+      aws cloudformation update-termination-protection --enable-termination-protection \
+        --stack-name "$stack" >/dev/null
+      say "deploy: $stack is protected from deletion (make delete says how to lift it)"
+    fi
     aws cloudformation describe-stacks --stack-name "$stack" \
       --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output table 2>/dev/null || true
     ;;
   delete)
+    protected=$(aws cloudformation describe-stacks --stack-name "$stack" \
+      --query 'Stacks[0].EnableTerminationProtection' --output text 2>/dev/null || echo False)
+    if [ "$protected" = True ]; then
+      cat >&2 <<EOF
+delete: $stack is protected from deletion (a durable stage). Deleting the stack keeps its
+table, both secrets and the dead-letter queue with any parked replies; delete those by hand
+afterwards if they must go too (the table's own deletion protection first:
+PARAMETERS="DeletionProtection=false" make deploy STAGE=$STAGE). To delete the stack:
+  aws cloudformation update-termination-protection --no-enable-termination-protection \\
+    --stack-name $stack
+  make delete STAGE=$STAGE
+EOF
+      exit 1
+    fi
     sam delete --config-file "$config" --stack-name "$stack" --no-prompts
     ;;
   *) say "usage: deploy.sh deploy|delete"; exit 2 ;;

@@ -58,6 +58,12 @@ fi
 say "rehearse: deploying stage $stage ($ARCH) to the emulator at $AWS_ENDPOINT_URL"
 STAGE="$stage" ARCH="$ARCH" DEPLOY_S3_BUCKET="$bucket" scripts/deploy.sh deploy
 built=$SECONDS
+kind=$("$VENV/bin/aws" cloudformation describe-stacks --stack-name "thumbtack-partner-$stage" \
+  --query "Stacks[0].Parameters[?ParameterKey=='StageKind'].ParameterValue" --output text)
+if [ "$kind" != throwaway ]; then
+  say "rehearse: FAILED: stage $stage was deployed as StageKind=$kind, not throwaway"
+  exit 1
+fi
 
 echo
 echo "== what CloudFormation received (stack thumbtack-partner-$stage, bucket $bucket)"

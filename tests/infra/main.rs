@@ -525,3 +525,46 @@ fn tracing_is_pass_through_as_no_code_sends_segments() {
     }
     assert!(!TEMPLATE.contains("xray:"));
 }
+
+#[test]
+fn the_table_the_secrets_and_the_dlq_outlive_the_stack_of_a_durable_stage() {
+    let template = template();
+    // Conditional DeletionPolicy needs the language extensions, applied before SAM's transform.
+    assert_eq!(
+        template["Transform"],
+        serde_norway::from_str::<Value>("[AWS::LanguageExtensions, AWS::Serverless-2016-10-31]")
+            .unwrap()
+    );
+    let kind = &template["Parameters"]["StageKind"];
+    assert_eq!(
+        kind["Default"], "durable",
+        "a deploy by hand keeps the data"
+    );
+    assert_eq!(
+        kind["AllowedValues"],
+        serde_norway::from_str::<Value>("[durable, throwaway]").unwrap()
+    );
+    let throwaway = intrinsic(&template["Conditions"]["IsThrowaway"]).unwrap();
+    assert_eq!(throwaway.0, "Equals");
+    assert_eq!(
+        intrinsic(&throwaway.1[0]),
+        Some(("Ref", &Value::from("StageKind")))
+    );
+    assert_eq!(throwaway.1[1], "throwaway");
+    let retained_unless_throwaway =
+        serde_norway::from_str::<Value>("[IsThrowaway, Delete, Retain]").unwrap();
+    for name in [
+        "Table",
+        "PartnerCredentialsSecret",
+        "ThumbtackApiSecret",
+        "ReplyDeadLetterQueue",
+    ] {
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            assert_eq!(
+                intrinsic(&resource(&template, name)[policy]),
+                Some(("If", &retained_unless_throwaway)),
+                "{name} {policy}"
+            );
+        }
+    }
+}
