@@ -23,6 +23,13 @@ esac
 # from deletion.
 stage_kind=durable
 case "$STAGE" in dev|test|sandbox*) stage_kind=throwaway ;; esac
+if [ "$action" = deploy ] && [ "$stage_kind" = durable ] \
+  && ! [[ " ${PARAMETERS:-} " =~ [[:space:]]AlarmTopicArn=arn: ]]; then
+  # The template's rule would refuse it too, but only after the build and the upload.
+  say "deploy: $STAGE is a durable stage (not dev, test or sandbox*): its alarms need an SNS"
+  say "topic. Add PARAMETERS=\"AlarmTopicArn=arn:aws:sns:<region>:<account>:<topic> ...\"."
+  exit 2
+fi
 ensure_tools sam cargo-lambda aws
 case "$action" in
   deploy)

@@ -53,6 +53,14 @@ if [ "$ARCH" = arm64 ] && ! rustup target list --installed | grep -qx aarch64-un
   fi
 fi
 
+# A durable stage without an alarm topic is refused before anything is built or sent.
+if refusal=$(STAGE=prod PARAMETERS="" scripts/deploy.sh deploy 2>&1) \
+  || ! grep -q "AlarmTopicArn=arn:" <<<"$refusal"; then
+  say "rehearse: FAILED: make deploy STAGE=prod without AlarmTopicArn was not refused:"
+  say "$refusal"
+  exit 1
+fi
+
 "$VENV/bin/aws" s3 mb "s3://$bucket" >/dev/null
 
 say "rehearse: deploying stage $stage ($ARCH) to the emulator at $AWS_ENDPOINT_URL"

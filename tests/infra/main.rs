@@ -568,3 +568,182 @@ fn the_table_the_secrets_and_the_dlq_outlive_the_stack_of_a_durable_stage() {
         }
     }
 }
+
+fn alarms(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(name, r)| (name.as_str().unwrap().to_owned(), &r["Properties"]))
+        .collect()
+}
+
+/// The metrics an alarm reads: `(namespace, name, dimensions)`, with the namespace and the
+/// dimension values as written (`!Sub` text, a referenced logical id, or a literal).
+fn watched(alarm: &Value) -> Vec<(String, String, BTreeMap<String, String>)> {
+    let text = |value: &Value| match intrinsic(value) {
+        Some(("Sub", Value::String(text))) => text.clone(),
+        Some(_) => referenced(value).unwrap_or_default(),
+        None => value.as_str().unwrap_or_default().to_owned(),
+    };
+    let metric = |m: &Value| {
+        let dimensions = m["Dimensions"]
+            .as_sequence()
+            .map(|dims| {
+                dims.iter()
+                    .map(|d| (d["Name"].as_str().unwrap().to_owned(), text(&d["Value"])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            text(&m["Namespace"]),
+            m["MetricName"].as_str().unwrap().to_owned(),
+            dimensions,
+        )
+    };
+    match alarm["Metrics"].as_sequence() {
+        Some(queries) => queries
+            .iter()
+            .filter(|q| q.get("MetricStat").is_some())
+            .map(|q| metric(&q["MetricStat"]["Metric"]))
+            .collect(),
+        None => vec![metric(alarm)],
+    }
+}
+
+fn alarm_on<'a>(template: &'a Value, metric_name: &str) -> (String, &'a Value) {
+    let found: Vec<_> = alarms(template)
+        .into_iter()
+        .filter(|(_, alarm)| watched(alarm).iter().any(|(_, m, _)| m == metric_name))
+        .collect();
+    assert_eq!(found.len(), 1, "one alarm on {metric_name}");
+    found.into_iter().next().unwrap()
+}
+
+fn number(value: &Value) -> f64 {
+    value.as_f64().unwrap()
+}
+
+/// M of N: more than one period must breach, so one stray datapoint never fires.
+fn assert_m_of_n(name: &str, alarm: &Value) {
+    let periods = number(&alarm["EvaluationPeriods"]);
+    let breaching = number(&alarm["DatapointsToAlarm"]);
+    assert!(
+        breaching >= 2.0 && breaching <= periods,
+        "{name}: {breaching} of {periods}"
+    );
+}
+
+#[test]
+fn every_alarm_notifies_the_alarm_topic() {
+    let template = template();
+    let notify =
+        serde_norway::from_str::<Value>("[HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]")
+            .unwrap();
+    for (name, alarm) in alarms(&template) {
+        assert_eq!(
+            intrinsic(&alarm["AlarmActions"]),
+            Some(("If", &notify)),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_durable_stage_cannot_be_deployed_without_an_alarm_topic() {
+    let template = template();
+    let rules = template["Rules"]
+        .as_mapping()
+        .expect("the template has Rules");
+    let rule = rules
+        .values()
+        .find(|rule| {
+            let condition = intrinsic(&rule["RuleCondition"]);
+            condition.is_some_and(|(name, args)| {
+                name == "Equals"
+                    && referenced(&args[0]).as_deref() == Some("StageKind")
+                    && args[1] == "durable"
+            })
+        })
+        .expect("a rule for durable stages");
+    let assertion = &rule["Assertions"][0];
+    let Some(("Not", not)) = intrinsic(&assertion["Assert"]) else {
+        panic!("the assertion is a Not")
+    };
+    let Some(("Equals", equals)) = intrinsic(&not[0]) else {
+        panic!("of an Equals")
+    };
+    assert_eq!(referenced(&equals[0]).as_deref(), Some("AlarmTopicArn"));
+    assert_eq!(equals[1], "");
+    assert!(
+        assertion["AssertDescription"]
+            .as_str()
+            .unwrap()
+            .contains("AlarmTopicArn")
+    );
+}
+
+#[test]
+fn refused_credentials_raise_an_alarm_that_a_stray_scanner_does_not() {
+    let template = template();
+    let (name, alarm) = alarm_on(&template, "AuthFailures");
+    let mut routes: Vec<(String, String)> = watched(alarm)
+        .into_iter()
+        .map(|(namespace, metric, dimensions)| {
+            assert_eq!(namespace, "ThumbtackPartner/${Stage}");
+            assert_eq!(metric, "AuthFailures");
+            assert_eq!(dimensions.len(), 2, "Function and Route, as Quarantined");
+            (dimensions["Function"].clone(), dimensions["Route"].clone())
+        })
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            ("lead-inbound".to_owned(), "lead".to_owned()),
+            ("message-inbound".to_owned(), "message".to_owned())
+        ]
+    );
+    assert!(
+        number(&alarm["Threshold"]) >= 2.0,
+        "{name}: not one refusal"
+    );
+    assert_m_of_n(&name, alarm);
+    assert_eq!(alarm["TreatMissingData"], "notBreaching");
+}
+
+#[test]
+fn the_5xx_rate_alarm_needs_enough_requests_and_more_than_one_bad_period() {
+    let template = template();
+    let (name, alarm) = alarm_on(&template, "5xx");
+    let expression = alarm["Metrics"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|q| q["ReturnData"] == true)
+        .and_then(|q| q["Expression"].as_str())
+        .unwrap()
+        .to_owned();
+    assert!(
+        expression.contains("requests >="),
+        "{name}: a rate only over a minimum of requests: {expression}"
+    );
+    assert_m_of_n(&name, alarm);
+}
+
+#[test]
+fn replies_waiting_too_long_on_the_queue_raise_an_alarm() {
+    let template = template();
+    let (name, alarm) = alarm_on(&template, "ApproximateAgeOfOldestMessage");
+    let watched = watched(alarm);
+    assert_eq!(watched[0].0, "AWS/SQS");
+    assert_eq!(watched[0].2["QueueName"], "ReplyQueue");
+    // Longer than a normal retry sequence, shorter than a customer's patience.
+    let threshold = number(&alarm["Threshold"]);
+    assert!(
+        (600.0..=3600.0).contains(&threshold),
+        "{name}: {threshold} s"
+    );
+    assert_m_of_n(&name, alarm);
+}
