@@ -747,3 +747,21 @@ fn replies_waiting_too_long_on_the_queue_raise_an_alarm() {
     );
     assert_m_of_n(&name, alarm);
 }
+
+#[test]
+fn the_index_projects_what_the_adapter_declares_and_no_body() {
+    let template = template();
+    let index = &resource(&template, "Table")["Properties"]["GlobalSecondaryIndexes"][0];
+    assert_eq!(index["Projection"]["ProjectionType"], "INCLUDE");
+    let declared: BTreeSet<&str> = index["Projection"]["NonKeyAttributes"]
+        .as_sequence()
+        .expect("NonKeyAttributes")
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let adapter: BTreeSet<&str> = adapters::schema::GSI1_PROJECTED.into_iter().collect();
+    assert_eq!(declared, adapter);
+    for body in ["raw", "problems", "text"] {
+        assert!(!declared.contains(body), "{body} stays in the base items");
+    }
+}
