@@ -442,6 +442,7 @@ fn allowed(statements: &Value) -> BTreeMap<String, BTreeSet<String>> {
             .iter()
             .map(|r| {
                 referenced(r).unwrap_or_else(|| match intrinsic(r) {
+                    Some(("Sub", Value::String(text))) => text.clone(),
                     Some((_, argument)) => serde_norway::to_string(argument).unwrap(),
                     None => r.as_str().unwrap().to_owned(),
                 })
@@ -764,4 +765,100 @@ fn the_index_projects_what_the_adapter_declares_and_no_body() {
     for body in ["raw", "problems", "text"] {
         assert!(!declared.contains(body), "{body} stays in the base items");
     }
+}
+
+#[test]
+fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
+    let template = template();
+    let policy = |name: &str| {
+        let policy = resource(&template, name);
+        assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy", "{name}");
+        let output = template["Outputs"]
+            .as_mapping()
+            .unwrap()
+            .values()
+            .find(|o| referenced(&o["Value"]).as_deref() == Some(name));
+        assert!(output.is_some(), "{name} is an output");
+        allowed(&policy["Properties"]["PolicyDocument"]["Statement"])
+    };
+    let read =
+        &resource(&template, "LeadReadFunction")["Properties"]["Events"]["GetLead"]["Properties"];
+    let route = format!(
+        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/$default/{}{}",
+        read["Method"].as_str().unwrap(),
+        read["Path"].as_str().unwrap().replace("{leadID}", "*")
+    );
+    assert_eq!(
+        policy("LeadReaderPolicy"),
+        expected(&[("execute-api:Invoke", route.as_str())])
+    );
+    assert_eq!(
+        policy("ReplyProducerPolicy"),
+        expected(&[("sqs:SendMessage", "ReplyQueue")])
+    );
+    // partnerctl's quarantine, leads, parked and redrive, and the queues' counts.
+    assert_eq!(
+        policy("OperatorPolicy"),
+        expected(&[
+            ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
+            ("dynamodb:BatchGetItem", "Table"),
+            ("sqs:ReceiveMessage", "ReplyDeadLetterQueue"),
+            ("sqs:ChangeMessageVisibility", "ReplyDeadLetterQueue"),
+            ("sqs:DeleteMessage", "ReplyDeadLetterQueue"),
+            ("sqs:GetQueueAttributes", "ReplyDeadLetterQueue"),
+            ("sqs:GetQueueAttributes", "ReplyQueue"),
+            ("sqs:SendMessage", "ReplyQueue"),
+        ])
+    );
+}
+
+#[test]
+fn the_access_log_names_the_caller_and_the_integration_error_and_no_body() {
+    let template = template();
+    let format = resource(&template, "HttpApi")["Properties"]["AccessLogSettings"]["Format"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fields: serde_json::Value = serde_json::from_str(&format).unwrap();
+    let values: Vec<&str> = fields
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for needed in [
+        "$context.integrationErrorMessage",
+        "$context.identity.userArn",
+        "$context.requestId",
+        "$context.status",
+    ] {
+        assert!(values.contains(&needed), "{needed} in {format}");
+    }
+    for never in ["body", "header", "authorization"] {
+        assert!(
+            !format.to_lowercase().contains(never),
+            "{never} in {format}"
+        );
+    }
+}
+
+#[test]
+fn the_dead_letter_queue_takes_parked_replies_from_the_reply_queue_only() {
+    let template = template();
+    let policy = &resource(&template, "ReplyDeadLetterQueue")["Properties"]["RedriveAllowPolicy"];
+    assert_eq!(policy["redrivePermission"], "byQueue");
+    let sources = policy["sourceQueueArns"].as_sequence().unwrap();
+    assert_eq!(sources.len(), 1);
+    let Some(("Sub", Value::String(arn))) = intrinsic(&sources[0]) else {
+        panic!("the reply queue's ARN, built from its name (a GetAtt would be a cycle)")
+    };
+    let Some(("Sub", Value::String(name))) =
+        intrinsic(&resource(&template, "ReplyQueue")["Properties"]["QueueName"])
+    else {
+        panic!("the reply queue's name is a !Sub")
+    };
+    assert_eq!(
+        *arn,
+        format!("arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{name}")
+    );
 }
