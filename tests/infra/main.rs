@@ -862,3 +862,12 @@ fn the_dead_letter_queue_takes_parked_replies_from_the_reply_queue_only() {
         format!("arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{name}")
     );
 }
+
+#[test]
+fn the_reply_queue_deduplicates_on_content_so_a_producer_may_omit_the_id() {
+    let template = template();
+    let queue = &resource(&template, "ReplyQueue")["Properties"];
+    // The contract's deduplication id is the SHA-256 of the body, which SQS computes itself.
+    assert_eq!(queue["ContentBasedDeduplication"], true);
+    assert_eq!(queue["DeduplicationScope"], "messageGroup");
+}
