@@ -37,11 +37,11 @@ rehearse:
 build:
 	@scripts/build.sh
 
-## deploy: sam build + sam deploy of the stack thumbtack-partner-$(STAGE) (AWS credentials needed)
+## deploy: sam build + sam deploy of the stack thumbtack-partner-$(STAGE) (AWS credentials; PARAMETERS="AlarmTopicArn=..." unless dev/test/sandbox*)
 deploy:
 	@STAGE=$(STAGE) scripts/deploy.sh deploy
 
-## delete: delete the stack thumbtack-partner-$(STAGE) (a protected table must be unprotected first)
+## delete: delete the stack thumbtack-partner-$(STAGE) (a durable stage's is protected: it says how to lift that)
 delete:
 	@STAGE=$(STAGE) scripts/deploy.sh delete
 
