@@ -14,9 +14,7 @@ use app::{LeadStore, StoreError};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use models::{FieldProblem, ReplyStatus, RevisionOf};
 use std::collections::HashMap;
 
@@ -155,7 +153,7 @@ impl DynamoStore {
             let mut pending = Some(chunk.to_vec());
             let mut backoff = std::time::Duration::from_millis(50);
             while let Some(keys) = pending.take().filter(|k| !k.is_empty()) {
-                let request = KeysAndAttributes::builder()
+                let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
                     .set_keys(Some(keys))
                     .consistent_read(true)
                     .build()
