@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint bench validate build deploy delete smoke load reliability fuzz reply parked redrive quarantine emulator help
+.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz reply parked redrive quarantine emulator help
 
 STAGE ?= dev
 
@@ -29,15 +29,19 @@ bench:
 validate:
 	@scripts/validate.sh
 
+## rehearse: make deploy against the emulator's S3 and CloudFormation, then check every artifact
+rehearse:
+	@scripts/rehearse.sh
+
 ## build: deployable arm64 zips with cargo-lambda in target/lambda/arm64/ (ARCH=x86-64 for Intel)
 build:
 	@scripts/build.sh
 
-## deploy: sam build + sam deploy of the stack thumbtack-partner-$(STAGE) (AWS credentials needed)
+## deploy: sam build + sam deploy of the stack thumbtack-partner-$(STAGE) (AWS credentials; PARAMETERS="AlarmTopicArn=..." unless dev/test/sandbox*)
 deploy:
 	@STAGE=$(STAGE) scripts/deploy.sh deploy
 
-## delete: delete the stack thumbtack-partner-$(STAGE) (a protected table must be unprotected first)
+## delete: delete the stack thumbtack-partner-$(STAGE) (a durable stage's is protected: it says how to lift that)
 delete:
 	@STAGE=$(STAGE) scripts/deploy.sh delete
 

@@ -7,12 +7,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ARCH="${ARCH:-arm64}"
-ensure_venv
-if [ ! -x "$VENV/bin/cargo-lambda" ]; then
-  say "setup: installing cargo-lambda (with zig) into .venv"
-  "$VENV/bin/pip" install --quiet cargo-lambda
-fi
-export PATH="$VENV/bin:$PATH"
+ensure_tools cargo-lambda
 case "$ARCH" in
   arm64) target=aarch64-unknown-linux-gnu; flag=--arm64 ;;
   x86-64) target=x86_64-unknown-linux-gnu; flag=--x86-64 ;;

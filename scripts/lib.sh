@@ -19,6 +19,26 @@ ensure_venv() {
   fi
 }
 
+# Installs into .venv whichever of the named tools is missing (sam, cargo-lambda, aws, cfn-lint),
+# in one pip call so that pip picks versions that agree (sam and the aws CLI share botocore).
+ensure_tools() {
+  ensure_venv
+  local tool missing=()
+  for tool in "$@"; do
+    [ -x "$VENV/bin/$tool" ] && continue
+    case "$tool" in
+      sam) missing+=(aws-sam-cli) ;;
+      aws) missing+=(awscli) ;;
+      *) missing+=("$tool") ;;
+    esac
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "setup: installing ${missing[*]} into .venv (about 30 s, once)"
+    "$VENV/bin/pip" install --quiet "${missing[@]}"
+  fi
+  export PATH="$VENV/bin:$PATH" SAM_CLI_TELEMETRY=0
+}
+
 # Sets MOTO_SERVER: the project's own, else one already on PATH, else installed into .venv.
 ensure_moto() {
   if [ -x "$VENV/bin/moto_server" ]; then

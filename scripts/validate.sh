@@ -4,12 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-ensure_venv
-if [ ! -x "$VENV/bin/cfn-lint" ] || [ ! -x "$VENV/bin/sam" ]; then
-  say "setup: installing cfn-lint and aws-sam-cli into .venv (about 30 s, once)"
-  "$VENV/bin/pip" install --quiet cfn-lint aws-sam-cli
-fi
-export SAM_CLI_TELEMETRY=0
+ensure_tools cfn-lint sam
 "$VENV/bin/cfn-lint" infra/template.yaml
 echo "cfn-lint: infra/template.yaml passed"
 "$VENV/bin/sam" validate --lint --template-file infra/template.yaml

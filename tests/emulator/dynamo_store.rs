@@ -317,3 +317,63 @@ pub fn closed_port_url() -> String {
     drop(listener);
     format!("http://127.0.0.1:{port}")
 }
+
+#[tokio::test]
+async fn the_index_carries_what_the_listings_read_and_no_body() {
+    use adapters::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
+    let store = fresh_store().await;
+    let (lead, raw) = lead_with("idx-1", "biz-idx", "1700000000");
+    store
+        .insert_lead(NewLead {
+            lead: &lead,
+            warnings: &Problems::NONE,
+            raw: &raw,
+            received_at_ms: 5,
+        })
+        .await
+        .unwrap();
+    let problems = vec![FieldProblem {
+        path: "leadID".into(),
+        reason: "must be a string".into(),
+    }];
+    store
+        .quarantine(Quarantined {
+            route: Route::Lead,
+            digest: "idx",
+            raw: b"{\"leadID\": 5}",
+            problems: &Problems::from(problems.clone()),
+            received_at_ms: 6,
+        })
+        .await
+        .unwrap();
+    let keys = [PK, SK, GSI1_PK, GSI1_SK];
+    for partition in ["BUSINESS#biz-idx", "QUARANTINE"] {
+        let items = store
+            .client()
+            .query()
+            .table_name(store.table())
+            .index_name(GSI1)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default();
+        assert_eq!(items.len(), 1, "{partition}");
+        for attribute in items[0].keys() {
+            assert!(
+                keys.contains(&attribute.as_str()) || GSI1_PROJECTED.contains(&attribute.as_str()),
+                "{partition}: the index copies {attribute}"
+            );
+        }
+        assert!(!items[0].contains_key("raw"));
+    }
+    // What the operator sees is whole all the same: the body and problems come from the table.
+    let listed = store.list_quarantine(1).await.unwrap();
+    assert_eq!(listed[0].raw, b"{\"leadID\": 5}");
+    assert_eq!(listed[0].problems, Problems::from(problems));
+    assert_eq!(listed[0].deliveries, 1);
+    let leads = store.business_leads("biz-idx", 5).await.unwrap();
+    assert_eq!(leads[0].lead_id, "idx-1");
+}

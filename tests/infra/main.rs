@@ -211,3 +211,670 @@ fn the_read_route_is_iam_authorised_and_the_inbound_routes_are_not() {
             .is_none()
     );
 }
+
+/// Lambda's log levels, lowest first.
+const LOG_LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+fn log_rank(level: &str) -> usize {
+    LOG_LEVELS
+        .iter()
+        .position(|l| *l == level)
+        .unwrap_or_else(|| panic!("{level} is not one of Lambda's log levels"))
+}
+
+fn functions(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(name, r)| (name.as_str().unwrap().to_owned(), r))
+        .collect()
+}
+
+/// A function's LoggingConfig key: its own, else the Globals'.
+fn logging<'a>(template: &'a Value, function: &'a Value, key: &str) -> &'a Value {
+    match function["Properties"]["LoggingConfig"].get(key) {
+        Some(value) => value,
+        None => &template["Globals"]["Function"]["LoggingConfig"][key],
+    }
+}
+
+#[test]
+fn the_template_log_levels_keep_the_metric_lines_and_the_report_lines() {
+    let template = template();
+    let metrics = app::metrics::Metrics::in_memory("ThumbtackPartner/test", "lead-inbound");
+    metrics.count("LeadsReceived", None);
+    let emf: serde_json::Value = serde_json::from_str(&metrics.lines()[0]).unwrap();
+    // Lambda files a line without a level as INFO: name it, and check the filter keeps it.
+    let emf_level = emf["level"].as_str().expect("an EMF line names its level");
+    for (name, function) in functions(&template) {
+        assert_eq!(logging(&template, function, "LogFormat"), "JSON", "{name}");
+        let application = logging(&template, function, "ApplicationLogLevel")
+            .as_str()
+            .unwrap();
+        assert!(
+            log_rank(application) <= log_rank(emf_level),
+            "{name}: ApplicationLogLevel {application} drops the {emf_level} EMF lines, so every metric"
+        );
+        // REPORT (duration, memory, init) and START/END lines are INFO system logs.
+        assert_eq!(
+            logging(&template, function, "SystemLogLevel"),
+            "INFO",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn every_function_logs_through_the_subscriber_that_stamps_the_time() {
+    for (function, main) in [
+        (
+            "lead-inbound",
+            include_str!("../../functions/lead-inbound/src/main.rs"),
+        ),
+        (
+            "message-inbound",
+            include_str!("../../functions/message-inbound/src/main.rs"),
+        ),
+        (
+            "lead-read",
+            include_str!("../../functions/lead-read/src/main.rs"),
+        ),
+        (
+            "reply-outbound",
+            include_str!("../../functions/reply-outbound/src/main.rs"),
+        ),
+    ] {
+        assert!(
+            main.contains("adapters::logging::init();"),
+            "{function}'s main.rs sets up its logs with adapters::logging::init()"
+        );
+        assert!(!main.contains("init_default_subscriber"), "{function}");
+    }
+}
+
+/// `(section, key, value)` of infra/samconfig.toml: a flat TOML file of strings and booleans.
+fn samconfig() -> Vec<(String, String, String)> {
+    let mut section = String::new();
+    let mut entries = Vec::new();
+    for line in include_str!("../../infra/samconfig.toml").lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_owned();
+        } else if let Some((key, value)) = line.split_once('=')
+            && !line.starts_with('#')
+        {
+            let value = value.trim().trim_matches('"').to_owned();
+            entries.push((section.clone(), key.trim().to_owned(), value));
+        }
+    }
+    entries
+}
+
+#[test]
+fn sam_deploy_is_given_the_built_template_and_sam_build_the_source() {
+    let template_files: Vec<(String, String)> = samconfig()
+        .into_iter()
+        .filter(|(_, key, _)| key == "template_file")
+        .map(|(section, _, value)| (section, value))
+        .collect();
+    // A template_file in a global section also reaches sam deploy, which then zips the source
+    // template's CodeUri (the whole repository) as every function's code.
+    assert_eq!(
+        template_files,
+        [
+            (
+                "default.build.parameters".to_owned(),
+                "infra/template.yaml".to_owned()
+            ),
+            (
+                "default.deploy.parameters".to_owned(),
+                ".aws-sam/build/template.yaml".to_owned()
+            ),
+        ]
+    );
+    // deploy.sh picks the artifact bucket (--resolve-s3 or DEPLOY_S3_BUCKET); sam refuses both.
+    assert!(
+        samconfig()
+            .iter()
+            .all(|(_, key, _)| key != "resolve_s3" && key != "s3_bucket")
+    );
+}
+
+#[test]
+fn the_architecture_is_a_parameter_that_defaults_to_arm64() {
+    let template = template();
+    let parameter = &template["Parameters"]["Architecture"];
+    assert_eq!(parameter["Default"], "arm64");
+    assert_eq!(
+        parameter["AllowedValues"],
+        serde_norway::from_str::<Value>("[arm64, x86_64]").unwrap()
+    );
+    let global = &template["Globals"]["Function"]["Architectures"][0];
+    assert_eq!(
+        intrinsic(global),
+        Some(("Ref", &Value::from("Architecture")))
+    );
+    for (name, function) in functions(&template) {
+        assert!(
+            function["Properties"].get("Architectures").is_none(),
+            "{name} declares its own architecture: the rehearsal checks the Globals'"
+        );
+    }
+}
+
+/// An intrinsic function, short (`!Ref X`) or long (`{Ref: X}`) form, as (name without the
+/// `Fn::` prefix, argument).
+fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
+    match value {
+        Value::Tagged(tagged) => {
+            let tag = tagged.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let name = [
+                "Ref", "If", "Sub", "GetAtt", "Equals", "Not", "Select", "Join",
+            ]
+            .into_iter()
+            .find(|known| *known == name)?;
+            Some((name, &tagged.value))
+        }
+        Value::Mapping(map) if map.len() == 1 => {
+            let (key, argument) = map.iter().next()?;
+            let name = key.as_str()?;
+            Some((name.strip_prefix("Fn::").unwrap_or(name), argument))
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn every_function_logs_to_a_group_of_the_template_that_outlives_it() {
+    let template = template();
+    for (name, function) in functions(&template) {
+        let group = &function["Properties"]["LoggingConfig"]["LogGroup"];
+        let Some(("Ref", group)) = intrinsic(group) else {
+            panic!("{name}: LoggingConfig.LogGroup is a Ref to the template's log group")
+        };
+        let group = resource(&template, group.as_str().unwrap());
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{name}");
+        assert!(
+            group["Properties"].get("RetentionInDays").is_some(),
+            "{name}: logs are kept for a bounded time"
+        );
+        // Named from the stage, not from the function: a group that refers to its function is
+        // deleted before it, and a late invocation re-creates it outside the stack.
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            intrinsic(&group["Properties"]["LogGroupName"]),
+            Some((
+                "Sub",
+                &Value::from(format!("/aws/lambda/thumbtack-partner-${{Stage}}-{binary}"))
+            )),
+            "{name}"
+        );
+        assert_eq!(
+            intrinsic(&function["Properties"]["FunctionName"]),
+            Some((
+                "Sub",
+                &Value::from(format!("thumbtack-partner-${{Stage}}-{binary}"))
+            )),
+            "{name}"
+        );
+    }
+}
+
+/// The logical id a `!Ref X` or `!GetAtt X.Arn` names.
+fn referenced(value: &Value) -> Option<String> {
+    match intrinsic(value)? {
+        ("Ref", Value::String(id)) => Some(id.clone()),
+        ("GetAtt", Value::String(path)) => path.split('.').next().map(str::to_owned),
+        ("GetAtt", Value::Sequence(parts)) => parts.first()?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// Every action a role's or managed policy's statements allow, with the resources (logical
+/// ids, or the literal text) it is allowed on.
+fn allowed(statements: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut allowed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for statement in statements.as_sequence().unwrap() {
+        assert_eq!(statement["Effect"], "Allow");
+        let as_list = |value: &Value| match value {
+            Value::Sequence(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        let resources: Vec<String> = as_list(&statement["Resource"])
+            .iter()
+            .map(|r| {
+                referenced(r).unwrap_or_else(|| match intrinsic(r) {
+                    Some(("Sub", Value::String(text))) => text.clone(),
+                    Some((_, argument)) => serde_norway::to_string(argument).unwrap(),
+                    None => r.as_str().unwrap().to_owned(),
+                })
+            })
+            .collect();
+        for action in as_list(&statement["Action"]) {
+            let action = action.as_str().unwrap().to_owned();
+            allowed
+                .entry(action)
+                .or_default()
+                .extend(resources.iter().cloned());
+        }
+    }
+    allowed
+}
+
+fn expected(pairs: &[(&str, &str)]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (action, resource) in pairs {
+        map.entry((*action).to_owned())
+            .or_default()
+            .insert((*resource).to_owned());
+    }
+    map
+}
+
+#[test]
+fn the_reply_function_has_a_role_of_its_own_with_only_the_actions_it_calls() {
+    let template = template();
+    let function = &resource(&template, "ReplyOutboundFunction")["Properties"];
+    // Without a Role, SAM generates one and attaches AWSLambdaSQSQueueExecutionRole for the
+    // SQS event: receive and delete on every queue of the account.
+    let role = referenced(&function["Role"]).expect("ReplyOutboundFunction names its Role");
+    assert!(function.get("Policies").is_none());
+    let role = &resource(&template, &role);
+    assert_eq!(role["Type"], "AWS::IAM::Role");
+    assert!(role["Properties"].get("ManagedPolicyArns").is_none());
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+    assert_eq!(trust.as_sequence().unwrap().len(), 1);
+    assert_eq!(trust[0]["Principal"]["Service"], "lambda.amazonaws.com");
+    assert_eq!(trust[0]["Action"], "sts:AssumeRole");
+    let mut actions = BTreeMap::new();
+    for policy in role["Properties"]["Policies"].as_sequence().unwrap() {
+        for (action, resources) in allowed(&policy["PolicyDocument"]["Statement"]) {
+            actions
+                .entry(action)
+                .or_insert_with(BTreeSet::new)
+                .extend(resources);
+        }
+    }
+    assert_eq!(
+        actions,
+        expected(&[
+            ("logs:CreateLogStream", "ReplyOutboundLogs"),
+            ("logs:PutLogEvents", "ReplyOutboundLogs"),
+            // The event source mapping's three, and the handler's retry delays.
+            ("sqs:ReceiveMessage", "ReplyQueue"),
+            ("sqs:DeleteMessage", "ReplyQueue"),
+            ("sqs:GetQueueAttributes", "ReplyQueue"),
+            ("sqs:ChangeMessageVisibility", "ReplyQueue"),
+            // Parking.
+            ("sqs:SendMessage", "ReplyDeadLetterQueue"),
+            ("secretsmanager:GetSecretValue", "ThumbtackApiSecret"),
+            // The ledger: a transaction of conditional puts, conditional updates, reads.
+            ("dynamodb:PutItem", "Table"),
+            ("dynamodb:UpdateItem", "Table"),
+            ("dynamodb:GetItem", "Table"),
+        ])
+    );
+    assert!(!TEMPLATE.contains("ConditionCheckItem"), "no code calls it");
+}
+
+#[test]
+fn tracing_is_pass_through_as_no_code_sends_segments() {
+    let template = template();
+    // Active tracing bills for segments that say nothing (no code is instrumented) and needs
+    // X-Ray permissions in every role, reply-outbound's included.
+    assert_eq!(template["Globals"]["Function"]["Tracing"], "PassThrough");
+    for (name, function) in functions(&template) {
+        assert!(function["Properties"].get("Tracing").is_none(), "{name}");
+    }
+    assert!(!TEMPLATE.contains("xray:"));
+}
+
+#[test]
+fn the_table_the_secrets_and_the_dlq_outlive_the_stack_of_a_durable_stage() {
+    let template = template();
+    // Conditional DeletionPolicy needs the language extensions, applied before SAM's transform.
+    assert_eq!(
+        template["Transform"],
+        serde_norway::from_str::<Value>("[AWS::LanguageExtensions, AWS::Serverless-2016-10-31]")
+            .unwrap()
+    );
+    let kind = &template["Parameters"]["StageKind"];
+    assert_eq!(
+        kind["Default"], "durable",
+        "a deploy by hand keeps the data"
+    );
+    assert_eq!(
+        kind["AllowedValues"],
+        serde_norway::from_str::<Value>("[durable, throwaway]").unwrap()
+    );
+    let throwaway = intrinsic(&template["Conditions"]["IsThrowaway"]).unwrap();
+    assert_eq!(throwaway.0, "Equals");
+    assert_eq!(
+        intrinsic(&throwaway.1[0]),
+        Some(("Ref", &Value::from("StageKind")))
+    );
+    assert_eq!(throwaway.1[1], "throwaway");
+    let retained_unless_throwaway =
+        serde_norway::from_str::<Value>("[IsThrowaway, Delete, Retain]").unwrap();
+    for name in [
+        "Table",
+        "PartnerCredentialsSecret",
+        "ThumbtackApiSecret",
+        "ReplyDeadLetterQueue",
+    ] {
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            assert_eq!(
+                intrinsic(&resource(&template, name)[policy]),
+                Some(("If", &retained_unless_throwaway)),
+                "{name} {policy}"
+            );
+        }
+    }
+}
+
+fn alarms(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::CloudWatch::Alarm")
+        .map(|(name, r)| (name.as_str().unwrap().to_owned(), &r["Properties"]))
+        .collect()
+}
+
+/// The metrics an alarm reads: `(namespace, name, dimensions)`, with the namespace and the
+/// dimension values as written (`!Sub` text, a referenced logical id, or a literal).
+fn watched(alarm: &Value) -> Vec<(String, String, BTreeMap<String, String>)> {
+    let text = |value: &Value| match intrinsic(value) {
+        Some(("Sub", Value::String(text))) => text.clone(),
+        Some(_) => referenced(value).unwrap_or_default(),
+        None => value.as_str().unwrap_or_default().to_owned(),
+    };
+    let metric = |m: &Value| {
+        let dimensions = m["Dimensions"]
+            .as_sequence()
+            .map(|dims| {
+                dims.iter()
+                    .map(|d| (d["Name"].as_str().unwrap().to_owned(), text(&d["Value"])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            text(&m["Namespace"]),
+            m["MetricName"].as_str().unwrap().to_owned(),
+            dimensions,
+        )
+    };
+    match alarm["Metrics"].as_sequence() {
+        Some(queries) => queries
+            .iter()
+            .filter(|q| q.get("MetricStat").is_some())
+            .map(|q| metric(&q["MetricStat"]["Metric"]))
+            .collect(),
+        None => vec![metric(alarm)],
+    }
+}
+
+fn alarm_on<'a>(template: &'a Value, metric_name: &str) -> (String, &'a Value) {
+    let found: Vec<_> = alarms(template)
+        .into_iter()
+        .filter(|(_, alarm)| watched(alarm).iter().any(|(_, m, _)| m == metric_name))
+        .collect();
+    assert_eq!(found.len(), 1, "one alarm on {metric_name}");
+    found.into_iter().next().unwrap()
+}
+
+fn number(value: &Value) -> f64 {
+    value.as_f64().unwrap()
+}
+
+/// M of N: more than one period must breach, so one stray datapoint never fires.
+fn assert_m_of_n(name: &str, alarm: &Value) {
+    let periods = number(&alarm["EvaluationPeriods"]);
+    let breaching = number(&alarm["DatapointsToAlarm"]);
+    assert!(
+        breaching >= 2.0 && breaching <= periods,
+        "{name}: {breaching} of {periods}"
+    );
+}
+
+#[test]
+fn every_alarm_notifies_the_alarm_topic() {
+    let template = template();
+    let notify =
+        serde_norway::from_str::<Value>("[HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]")
+            .unwrap();
+    for (name, alarm) in alarms(&template) {
+        assert_eq!(
+            intrinsic(&alarm["AlarmActions"]),
+            Some(("If", &notify)),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_durable_stage_cannot_be_deployed_without_an_alarm_topic() {
+    let template = template();
+    let rules = template["Rules"]
+        .as_mapping()
+        .expect("the template has Rules");
+    let rule = rules
+        .values()
+        .find(|rule| {
+            let condition = intrinsic(&rule["RuleCondition"]);
+            condition.is_some_and(|(name, args)| {
+                name == "Equals"
+                    && referenced(&args[0]).as_deref() == Some("StageKind")
+                    && args[1] == "durable"
+            })
+        })
+        .expect("a rule for durable stages");
+    let assertion = &rule["Assertions"][0];
+    let Some(("Not", not)) = intrinsic(&assertion["Assert"]) else {
+        panic!("the assertion is a Not")
+    };
+    let Some(("Equals", equals)) = intrinsic(&not[0]) else {
+        panic!("of an Equals")
+    };
+    assert_eq!(referenced(&equals[0]).as_deref(), Some("AlarmTopicArn"));
+    assert_eq!(equals[1], "");
+    assert!(
+        assertion["AssertDescription"]
+            .as_str()
+            .unwrap()
+            .contains("AlarmTopicArn")
+    );
+}
+
+#[test]
+fn refused_credentials_raise_an_alarm_that_a_stray_scanner_does_not() {
+    let template = template();
+    let (name, alarm) = alarm_on(&template, "AuthFailures");
+    let mut routes: Vec<(String, String)> = watched(alarm)
+        .into_iter()
+        .map(|(namespace, metric, dimensions)| {
+            assert_eq!(namespace, "ThumbtackPartner/${Stage}");
+            assert_eq!(metric, "AuthFailures");
+            assert_eq!(dimensions.len(), 2, "Function and Route, as Quarantined");
+            (dimensions["Function"].clone(), dimensions["Route"].clone())
+        })
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            ("lead-inbound".to_owned(), "lead".to_owned()),
+            ("message-inbound".to_owned(), "message".to_owned())
+        ]
+    );
+    assert!(
+        number(&alarm["Threshold"]) >= 2.0,
+        "{name}: not one refusal"
+    );
+    assert_m_of_n(&name, alarm);
+    assert_eq!(alarm["TreatMissingData"], "notBreaching");
+}
+
+#[test]
+fn the_5xx_rate_alarm_needs_enough_requests_and_more_than_one_bad_period() {
+    let template = template();
+    let (name, alarm) = alarm_on(&template, "5xx");
+    let expression = alarm["Metrics"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|q| q["ReturnData"] == true)
+        .and_then(|q| q["Expression"].as_str())
+        .unwrap()
+        .to_owned();
+    assert!(
+        expression.contains("requests >="),
+        "{name}: a rate only over a minimum of requests: {expression}"
+    );
+    assert_m_of_n(&name, alarm);
+}
+
+#[test]
+fn replies_waiting_too_long_on_the_queue_raise_an_alarm() {
+    let template = template();
+    let (name, alarm) = alarm_on(&template, "ApproximateAgeOfOldestMessage");
+    let watched = watched(alarm);
+    assert_eq!(watched[0].0, "AWS/SQS");
+    assert_eq!(watched[0].2["QueueName"], "ReplyQueue");
+    // Longer than a normal retry sequence, shorter than a customer's patience.
+    let threshold = number(&alarm["Threshold"]);
+    assert!(
+        (600.0..=3600.0).contains(&threshold),
+        "{name}: {threshold} s"
+    );
+    assert_m_of_n(&name, alarm);
+}
+
+#[test]
+fn the_index_projects_what_the_adapter_declares_and_no_body() {
+    let template = template();
+    let index = &resource(&template, "Table")["Properties"]["GlobalSecondaryIndexes"][0];
+    assert_eq!(index["Projection"]["ProjectionType"], "INCLUDE");
+    let declared: BTreeSet<&str> = index["Projection"]["NonKeyAttributes"]
+        .as_sequence()
+        .expect("NonKeyAttributes")
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let adapter: BTreeSet<&str> = adapters::schema::GSI1_PROJECTED.into_iter().collect();
+    assert_eq!(declared, adapter);
+    for body in ["raw", "problems", "text"] {
+        assert!(!declared.contains(body), "{body} stays in the base items");
+    }
+}
+
+#[test]
+fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
+    let template = template();
+    let policy = |name: &str| {
+        let policy = resource(&template, name);
+        assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy", "{name}");
+        let output = template["Outputs"]
+            .as_mapping()
+            .unwrap()
+            .values()
+            .find(|o| referenced(&o["Value"]).as_deref() == Some(name));
+        assert!(output.is_some(), "{name} is an output");
+        allowed(&policy["Properties"]["PolicyDocument"]["Statement"])
+    };
+    let read =
+        &resource(&template, "LeadReadFunction")["Properties"]["Events"]["GetLead"]["Properties"];
+    let route = format!(
+        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/$default/{}{}",
+        read["Method"].as_str().unwrap(),
+        read["Path"].as_str().unwrap().replace("{leadID}", "*")
+    );
+    assert_eq!(
+        policy("LeadReaderPolicy"),
+        expected(&[("execute-api:Invoke", route.as_str())])
+    );
+    assert_eq!(
+        policy("ReplyProducerPolicy"),
+        expected(&[("sqs:SendMessage", "ReplyQueue")])
+    );
+    // partnerctl's quarantine, leads, parked and redrive, and the queues' counts.
+    assert_eq!(
+        policy("OperatorPolicy"),
+        expected(&[
+            ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
+            ("dynamodb:BatchGetItem", "Table"),
+            ("sqs:ReceiveMessage", "ReplyDeadLetterQueue"),
+            ("sqs:ChangeMessageVisibility", "ReplyDeadLetterQueue"),
+            ("sqs:DeleteMessage", "ReplyDeadLetterQueue"),
+            ("sqs:GetQueueAttributes", "ReplyDeadLetterQueue"),
+            ("sqs:GetQueueAttributes", "ReplyQueue"),
+            ("sqs:SendMessage", "ReplyQueue"),
+        ])
+    );
+}
+
+#[test]
+fn the_access_log_names_the_caller_and_the_integration_error_and_no_body() {
+    let template = template();
+    let format = resource(&template, "HttpApi")["Properties"]["AccessLogSettings"]["Format"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fields: serde_json::Value = serde_json::from_str(&format).unwrap();
+    let values: Vec<&str> = fields
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for needed in [
+        "$context.integrationErrorMessage",
+        "$context.identity.userArn",
+        "$context.requestId",
+        "$context.status",
+    ] {
+        assert!(values.contains(&needed), "{needed} in {format}");
+    }
+    for never in ["body", "header", "authorization"] {
+        assert!(
+            !format.to_lowercase().contains(never),
+            "{never} in {format}"
+        );
+    }
+}
+
+#[test]
+fn the_dead_letter_queue_takes_parked_replies_from_the_reply_queue_only() {
+    let template = template();
+    let policy = &resource(&template, "ReplyDeadLetterQueue")["Properties"]["RedriveAllowPolicy"];
+    assert_eq!(policy["redrivePermission"], "byQueue");
+    let sources = policy["sourceQueueArns"].as_sequence().unwrap();
+    assert_eq!(sources.len(), 1);
+    let Some(("Sub", Value::String(arn))) = intrinsic(&sources[0]) else {
+        panic!("the reply queue's ARN, built from its name (a GetAtt would be a cycle)")
+    };
+    let Some(("Sub", Value::String(name))) =
+        intrinsic(&resource(&template, "ReplyQueue")["Properties"]["QueueName"])
+    else {
+        panic!("the reply queue's name is a !Sub")
+    };
+    assert_eq!(
+        *arn,
+        format!("arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{name}")
+    );
+}
+
+#[test]
+fn the_reply_queue_deduplicates_on_content_so_a_producer_may_omit_the_id() {
+    let template = template();
+    let queue = &resource(&template, "ReplyQueue")["Properties"];
+    // The contract's deduplication id is the SHA-256 of the body, which SQS computes itself.
+    assert_eq!(queue["ContentBasedDeduplication"], true);
+    assert_eq!(queue["DeduplicationScope"], "messageGroup");
+}

@@ -11,7 +11,7 @@ use std::convert::Infallible;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    adapters::logging::init();
     let deps = init().await.inspect_err(|error| {
         // The line Lambda's logs show before it reports the failed init.
         tracing::error!(%error, "init failed; the function cannot start");

@@ -146,6 +146,47 @@ impl DynamoStore {
         }
     }
 
+    /// The items at `keys` (consistent reads), by PK; absent keys are left out.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<HashMap<String, Item>, StoreError> {
+        let mut found = HashMap::with_capacity(keys.len());
+        // BatchGetItem takes at most 100 keys.
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(chunk.to_vec());
+            let mut backoff = std::time::Duration::from_millis(50);
+            while let Some(keys) = pending.take().filter(|k| !k.is_empty()) {
+                let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(store_error)?;
+                for item in output
+                    .responses
+                    .and_then(|mut tables| tables.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    found.insert(string(&item, PK)?, item);
+                }
+                // Keys DynamoDB did not get to (throttling): again, after a pause.
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut tables| tables.remove(&self.table))
+                    .map(|rest| rest.keys);
+                if pending.as_ref().is_some_and(|k| !k.is_empty()) {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(1));
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Newest first from one GSI1 partition, at most `limit` items.
     async fn index_newest(&self, pk: String, limit: usize) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
@@ -305,10 +346,17 @@ impl LeadStore for DynamoStore {
     }
 
     async fn list_quarantine(&self, limit: usize) -> Result<Vec<QuarantineRecord>, StoreError> {
-        self.index_newest(QUARANTINE_INDEX_PK.to_owned(), limit)
-            .await?
+        // The index gives the order and the keys; the records (bodies and problems included,
+        // which the index does not copy) come from the table.
+        let listed = self
+            .index_newest(QUARANTINE_INDEX_PK.to_owned(), limit)
+            .await?;
+        let mut records = self.batch_get(listed.iter().map(key_of).collect()).await?;
+        listed
             .iter()
-            .map(quarantine_record)
+            // The index lags the table, never leads it: a listed item is in the table.
+            .filter_map(|entry| records.remove(&string(entry, PK).ok()?))
+            .map(|item| quarantine_record(&item))
             .collect()
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod dynamo;
 mod errors;
 mod ledger;
+pub mod logging;
 pub mod schema;
 pub mod secrets;
 pub mod sqs;

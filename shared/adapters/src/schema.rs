@@ -17,6 +17,22 @@ pub const GSI1: &str = "GSI1";
 pub const GSI1_PK: &str = "GSI1PK";
 pub const GSI1_SK: &str = "GSI1SK";
 
+/// What GSI1 copies beside the keys: exactly what its two listings read (a business's leads:
+/// `business_leads`; quarantined payloads: `list_quarantine`, which reads `raw` and `problems`
+/// from the base items). Never a body: `raw` holds customer data, and copying it doubled every
+/// write (docs/data-model.md). infra/template.yaml declares the same list (tests/infra).
+pub const GSI1_PROJECTED: [&str; 9] = [
+    "leadID",
+    "createTimestamp",
+    "category",
+    "title",
+    "receivedAt",
+    "route",
+    "deliveries",
+    "firstReceivedAt",
+    "lastReceivedAt",
+];
+
 pub const LEAD_SK: &str = "LEAD";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
 pub const REVISION_SK_PREFIX: &str = "REV#";
@@ -95,7 +111,10 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError
         .key_schema(key(GSI1_SK, KeyType::Range)?)
         .projection(
             Projection::builder()
-                .projection_type(ProjectionType::All)
+                .projection_type(ProjectionType::Include)
+                .set_non_key_attributes(Some(
+                    GSI1_PROJECTED.iter().map(|a| (*a).to_owned()).collect(),
+                ))
                 .build(),
         )
         .build()

@@ -95,6 +95,9 @@ impl Metrics {
         };
         let mut dimensions = vec!["Function"];
         let mut line = serde_json::Map::new();
+        // Lambda filters JSON logs by `level` and files a line without one as INFO; said
+        // outright, the template's ApplicationLogLevel can be checked against it (tests/infra).
+        line.insert("level".into(), "INFO".into());
         line.insert("Function".into(), inner.function.clone().into());
         if let Some((key, val)) = dimension {
             dimensions.push(key);
@@ -154,6 +157,15 @@ mod tests {
             serde_json::json!([["Function", "Reason"]])
         );
         assert!(lines[1]["_aws"]["Timestamp"].as_u64().unwrap() > 1_600_000_000_000);
+    }
+
+    #[test]
+    fn an_emf_line_names_its_level_so_lambda_files_it_as_info() {
+        let metrics = Metrics::in_memory("ThumbtackPartner/test", "lead-inbound");
+        metrics.count("LeadsReceived", None);
+        let line: Value = serde_json::from_str(&metrics.lines()[0]).unwrap();
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["LeadsReceived"], 1.0);
     }
 
     #[test]
