@@ -255,3 +255,27 @@ async fn a_redelivery_with_a_lone_surrogate_and_a_huge_number_in_unknown_fields_
     );
     assert_eq!(count_items_with_sk_prefix(&deps.store, "REV#").await, 0);
 }
+
+#[tokio::test]
+async fn a_body_of_a_megabyte_is_answered_413_and_kept_in_quarantine_byte_for_byte() {
+    let deps = inbound_deps().await;
+    let body = with_field(LEAD, "/request/description", json!("é".repeat(500_000)));
+    assert!(body.len() > 1_000_000);
+    for _ in 0..2 {
+        assert_eq!(post_lead(&deps, &body).await.status(), 413);
+    }
+    let quarantined = app::LeadStore::list_quarantine(&deps.store, 10)
+        .await
+        .unwrap();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(quarantined[0].raw, body.as_bytes(), "put back together");
+    assert_eq!(quarantined[0].deliveries, 2);
+    assert_eq!(quarantined[0].problems.listed()[0].path, "$");
+    let chunks = count_items_with_sk_prefix(&deps.store, "CHUNK#").await;
+    assert_eq!(
+        chunks,
+        body.len()
+            .div_ceil(adapters::dynamo::QUARANTINE_CHUNK_BYTES)
+    );
+    assert_eq!(count_items_with_sk_prefix(&deps.store, "LEAD").await, 0);
+}

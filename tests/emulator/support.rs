@@ -54,19 +54,29 @@ pub async fn inbound_deps() -> InboundDeps<DynamoStore, StaticCredentials> {
     }
 }
 
-/// Every item in the table, read straight from DynamoDB (not through the adapter under test).
+/// Every item in the table, read straight from DynamoDB (not through the adapter under test),
+/// across scan pages (a page stops at 1 MB).
 pub async fn all_items(
     store: &DynamoStore,
 ) -> Vec<std::collections::HashMap<String, AttributeValue>> {
-    let output = store
-        .client()
-        .scan()
-        .table_name(store.table())
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
-    output.items.unwrap_or_default()
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let output = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .consistent_read(true)
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .unwrap();
+        items.extend(output.items.unwrap_or_default());
+        match output.last_evaluated_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return items,
+        }
+    }
 }
 
 /// Items whose sort key starts with `prefix`.

@@ -809,6 +809,7 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
         expected(&[
             ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
             ("dynamodb:BatchGetItem", "Table"),
+            ("dynamodb:Query", "Table"),
             ("sqs:ReceiveMessage", "ReplyDeadLetterQueue"),
             ("sqs:ChangeMessageVisibility", "ReplyDeadLetterQueue"),
             ("sqs:DeleteMessage", "ReplyDeadLetterQueue"),

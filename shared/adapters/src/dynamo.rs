@@ -20,6 +20,10 @@ use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// A quarantined body up to this size is kept in its record; a larger one (a body over the API's
+/// limit, kept all the same) in chunks of this size beside it, under the same partition key.
+pub const QUARANTINE_CHUNK_BYTES: usize = 300_000;
+
 /// Fields copied beside `raw` (for listings) are cut to this many bytes: a body under the size
 /// limit must always make an item under DynamoDB's 400 KB, whatever its fields hold. The raw body
 /// keeps them whole.
@@ -147,6 +151,48 @@ impl DynamoStore {
     }
 
     /// The items at `keys` (consistent reads), by PK; absent keys are left out.
+    /// Writes a large quarantined body as chunk items beside its record; returns how many.
+    async fn put_chunks(&self, digest: &str, raw: &[u8]) -> Result<usize, StoreError> {
+        let chunks: Vec<&[u8]> = raw.chunks(QUARANTINE_CHUNK_BYTES).collect();
+        for (index, chunk) in chunks.iter().enumerate() {
+            let item = Item::from([
+                (PK.to_owned(), s(quarantine_pk(digest))),
+                (SK.to_owned(), s(quarantine_chunk_sk(index))),
+                ("type".to_owned(), s("quarantine-chunk")),
+                ("data".to_owned(), AttributeValue::B(Blob::new(*chunk))),
+            ]);
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(chunks.len())
+    }
+
+    /// A chunked quarantined body, put back together.
+    async fn read_chunks(&self, digest: &str, count: usize) -> Result<Vec<u8>, StoreError> {
+        let mut raw = Vec::with_capacity(count * QUARANTINE_CHUNK_BYTES);
+        let mut found = 0;
+        for item in self.partition(quarantine_pk(digest)).await? {
+            if string(&item, SK)?.starts_with(QUARANTINE_CHUNK_SK_PREFIX) {
+                match item.get("data") {
+                    Some(AttributeValue::B(data)) => raw.extend_from_slice(data.as_ref()),
+                    _ => return Err(corrupt("data")),
+                }
+                found += 1;
+            }
+        }
+        if found != count {
+            return Err(StoreError::Corrupt(format!(
+                "quarantined body {digest} has {found} of its {count} chunks"
+            )));
+        }
+        Ok(raw)
+    }
+
     async fn batch_get(&self, keys: Vec<Item>) -> Result<HashMap<String, Item>, StoreError> {
         let mut found = HashMap::with_capacity(keys.len());
         // BatchGetItem takes at most 100 keys.
@@ -257,22 +303,33 @@ impl LeadStore for DynamoStore {
 
     async fn quarantine(&self, payload: Quarantined<'_>) -> Result<(), StoreError> {
         let problems = problem_list(payload.problems);
+        // The body goes first: a record that lists it always has it. Chunks are keyed by the
+        // content's digest, so writing them again (a redelivery) changes nothing.
+        let body = if payload.raw.len() <= QUARANTINE_CHUNK_BYTES {
+            ("#raw", AttributeValue::B(Blob::new(payload.raw)))
+        } else {
+            let chunks = self.put_chunks(payload.digest, payload.raw).await?;
+            ("#chunks", n(chunks as u64))
+        };
         // One UpdateItem: the first delivery sets the record, every delivery counts.
+        let expression = format!(
+            "SET #type = :type, #route = :route, {name} = if_not_exists({name}, :body), \
+             #size = :size, #problems = if_not_exists(#problems, :problems), #count = :count, \
+             #first = if_not_exists(#first, :now), #last = :now, \
+             GSI1PK = :gsi_pk, GSI1SK = if_not_exists(GSI1SK, :gsi_sk) \
+             ADD #deliveries :one",
+            name = body.0
+        );
         self.client
             .update_item()
             .table_name(&self.table)
             .key(PK, s(quarantine_pk(payload.digest)))
             .key(SK, s(QUARANTINE_SK))
-            .update_expression(
-                "SET #type = :type, #route = :route, #raw = if_not_exists(#raw, :raw), \
-                 #problems = if_not_exists(#problems, :problems), #count = :count, \
-                 #first = if_not_exists(#first, :now), #last = :now, \
-                 GSI1PK = :gsi_pk, GSI1SK = if_not_exists(GSI1SK, :gsi_sk) \
-                 ADD #deliveries :one",
-            )
+            .update_expression(expression)
             .expression_attribute_names("#type", "type")
             .expression_attribute_names("#route", "route")
-            .expression_attribute_names("#raw", "raw")
+            .expression_attribute_names(body.0, &body.0[1..])
+            .expression_attribute_names("#size", "size")
             .expression_attribute_names("#problems", "problems")
             .expression_attribute_names("#count", "problemCount")
             .expression_attribute_names("#first", "firstReceivedAt")
@@ -280,7 +337,8 @@ impl LeadStore for DynamoStore {
             .expression_attribute_names("#deliveries", "deliveries")
             .expression_attribute_values(":type", s("quarantine"))
             .expression_attribute_values(":route", s(payload.route.as_str()))
-            .expression_attribute_values(":raw", AttributeValue::B(Blob::new(payload.raw)))
+            .expression_attribute_values(":body", body.1)
+            .expression_attribute_values(":size", n(payload.raw.len() as u64))
             .expression_attribute_values(":problems", problems)
             .expression_attribute_values(":count", n(payload.problems.total() as u64))
             .expression_attribute_values(":now", n(payload.received_at_ms))
@@ -352,12 +410,20 @@ impl LeadStore for DynamoStore {
             .index_newest(QUARANTINE_INDEX_PK.to_owned(), limit)
             .await?;
         let mut records = self.batch_get(listed.iter().map(key_of).collect()).await?;
-        listed
+        let mut found = Vec::with_capacity(listed.len());
+        // The index lags the table, never leads it: a listed item is in the table.
+        for item in listed
             .iter()
-            // The index lags the table, never leads it: a listed item is in the table.
             .filter_map(|entry| records.remove(&string(entry, PK).ok()?))
-            .map(|item| quarantine_record(&item))
-            .collect()
+        {
+            let mut record = quarantine_record(&item)?;
+            if let Some(AttributeValue::N(_)) = item.get("chunks") {
+                let count = usize::try_from(number(&item, "chunks")?).unwrap_or(usize::MAX);
+                record.raw = self.read_chunks(&record.digest, count).await?;
+            }
+            found.push(record);
+        }
+        Ok(found)
     }
 }
 
@@ -483,9 +549,11 @@ fn reply_status(text: &str) -> Result<ReplyStatus, StoreError> {
     }
 }
 
+/// A quarantine record; a chunked body is left empty here, for the caller to read.
 fn quarantine_record(item: &Item) -> Result<QuarantineRecord, StoreError> {
-    let raw = match item.get("raw") {
-        Some(AttributeValue::B(blob)) => blob.clone().into_inner(),
+    let raw = match (item.get("raw"), item.get("chunks")) {
+        (Some(AttributeValue::B(blob)), _) => blob.clone().into_inner(),
+        (None, Some(AttributeValue::N(_))) => Vec::new(),
         _ => return Err(corrupt("raw")),
     };
     let problems = read_problems(item, "problems", "problemCount")?;

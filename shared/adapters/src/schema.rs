@@ -39,6 +39,8 @@ pub const REVISION_SK_PREFIX: &str = "REV#";
 pub const REPLY_SK_PREFIX: &str = "REPLY#";
 pub const REPLY_GUARD_SK: &str = "REPLYID";
 pub const QUARANTINE_SK: &str = "QUARANTINE";
+/// The chunks of a large quarantined body, beside its record.
+pub const QUARANTINE_CHUNK_SK_PREFIX: &str = "CHUNK#";
 /// GSI1 partition listing every quarantined payload, newest first.
 pub const QUARANTINE_INDEX_PK: &str = "QUARANTINE";
 
@@ -65,6 +67,10 @@ pub fn reply_guard_pk(reply_id: &str) -> String {
 
 pub fn quarantine_pk(digest: &str) -> String {
     format!("QUARANTINE#{digest}")
+}
+
+pub fn quarantine_chunk_sk(index: usize) -> String {
+    format!("{QUARANTINE_CHUNK_SK_PREFIX}{index:05}")
 }
 
 pub fn business_pk(business_id: &str) -> String {

@@ -182,6 +182,23 @@ async fn keep_refused<S: LeadStore>(
     Ok(())
 }
 
+/// An authenticated body over the size limit (`limit` bytes): not read, but kept in quarantine
+/// byte for byte all the same, as every refused payload is, and counted. The caller answers 413
+/// once this returned `Ok`, and 5xx otherwise, so that the body is sent again.
+pub async fn keep_too_large<P: Payload, S: LeadStore>(
+    store: &S,
+    metrics: &Metrics,
+    body: &[u8],
+    limit: usize,
+    received_at_ms: u64,
+) -> Result<(), StoreError> {
+    let invalid = Invalid::body(
+        InvalidKind::TooLarge,
+        format!("is over the {limit}-byte limit"),
+    );
+    keep_refused(store, metrics, P::ROUTE, body, &invalid, received_at_ms).await
+}
+
 fn text(body: &[u8]) -> Result<&str, Invalid> {
     std::str::from_utf8(body).map_err(|_| {
         Invalid::body(

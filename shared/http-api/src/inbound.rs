@@ -2,7 +2,7 @@
 //! answer. The decisions are in `app::ingest`; this is their HTTP face.
 
 use crate::error::ApiError;
-use crate::request::{authenticate, body_within_limit};
+use crate::request::{MAX_BODY_BYTES, authenticate, body_within_limit};
 use crate::response::json;
 use app::auth::CredentialSource;
 use app::ingest::{self, Outcome, Payload, logged_paths};
@@ -35,8 +35,23 @@ pub async fn accept<P: Payload, S: LeadStore, C: CredentialSource>(
                     .count("AuthFailures", Some(("Route", route.as_str())));
             }
         })?;
-    let body = body_within_limit(request)?;
-    let ingested = ingest::ingest::<P, S>(&deps.store, &deps.metrics, body, now_millis()).await?;
+    let received_at = now_millis();
+    let body = match body_within_limit(request) {
+        Ok(body) => body,
+        Err(too_large) => {
+            let body = request.body().as_ref();
+            ingest::keep_too_large::<P, S>(
+                &deps.store,
+                &deps.metrics,
+                body,
+                MAX_BODY_BYTES,
+                received_at,
+            )
+            .await?;
+            return Err(too_large);
+        }
+    };
+    let ingested = ingest::ingest::<P, S>(&deps.store, &deps.metrics, body, received_at).await?;
     let (lead_id, id) = ingested.parsed.value.ids();
     let outcome = ingested.outcome;
     let span = tracing::Span::current();

@@ -89,6 +89,8 @@ pub enum InvalidKind {
     NotJson,
     NotAnObject,
     Fields,
+    /// Over the size limit: not read at all.
+    TooLarge,
 }
 
 impl InvalidKind {
@@ -99,6 +101,7 @@ impl InvalidKind {
             InvalidKind::NotJson => "invalid_json",
             InvalidKind::NotAnObject => "not_an_object",
             InvalidKind::Fields => "invalid_fields",
+            InvalidKind::TooLarge => "payload_too_large",
         }
     }
 }

@@ -376,7 +376,7 @@ async fn empty_non_json_and_non_object_bodies_get_400_at_the_root() {
 }
 
 #[tokio::test]
-async fn a_body_over_the_limit_gets_413_and_stores_nothing() {
+async fn a_body_over_the_limit_gets_413_is_kept_in_quarantine_and_stores_no_lead() {
     let deps = deps();
     let mut lead: Value = serde_json::from_str(LEAD).unwrap();
     lead["request"]["description"] = json!("x".repeat(http_api::MAX_BODY_BYTES));
@@ -389,6 +389,19 @@ async fn a_body_over_the_limit_gets_413_and_stores_nothing() {
     assert_eq!(response.status(), 413);
     assert_eq!(json_body(&response)["limitBytes"], http_api::MAX_BODY_BYTES);
     assert_eq!(deps.store.lead_count(), 0);
+    let quarantined = deps.store.quarantine_records();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(quarantined[0].raw, body);
+    assert_eq!(quarantined[0].problems.paths(), ["$"]);
+
+    // Not kept, not answered 413: Thumbtack must send it again.
+    deps.store.fail_all_calls(true);
+    let response = handle(
+        &deps,
+        send(Gateway::RestV1, &body, Encoding::Text, auth().as_deref()),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
 }
 
 #[tokio::test]
