@@ -1,4 +1,5 @@
-use crate::request::MAX_BODY_BYTES;
+//! One error type for every route, and its one mapping to a status and a body.
+
 use crate::response::json;
 use app::auth::{AuthFailure, CredentialError};
 use app::ingest::{IngestError, logged_paths};
@@ -16,8 +17,8 @@ const CHALLENGE: &str = r#"Basic realm="thumbtack-partner", charset="UTF-8""#;
 pub enum ApiError {
     #[error("not authenticated: {0}")]
     Unauthorized(AuthFailure),
-    #[error("request body of {size} bytes is over the limit")]
-    PayloadTooLarge { size: usize },
+    #[error("request body of {size} bytes is over the limit of {limit}")]
+    PayloadTooLarge { size: usize, limit: usize },
     /// Under the body limit, but too large to store with its copied fields (kept in quarantine).
     #[error("request body too large to store")]
     TooLargeToStore,
@@ -74,14 +75,14 @@ impl ApiError {
                 );
                 response
             }
-            ApiError::PayloadTooLarge { size } => {
-                tracing::warn!(size, limit = MAX_BODY_BYTES, "request body too large");
+            ApiError::PayloadTooLarge { size, limit } => {
+                tracing::warn!(size, limit, "request body too large");
                 json(
                     status,
                     &body!({
                         "error": "payload_too_large",
-                        "message": format!("the request body must be at most {MAX_BODY_BYTES} bytes"),
-                        "limitBytes": MAX_BODY_BYTES,
+                        "message": format!("the request body must be at most {limit} bytes"),
+                        "limitBytes": limit,
                     }),
                 )
             }

@@ -2,7 +2,7 @@
 //! answer. The decisions are in `app::ingest`; this is their HTTP face.
 
 use crate::error::ApiError;
-use crate::request::{MAX_BODY_BYTES, authenticate, body_within_limit};
+use crate::request::{authenticate, body_within_limit};
 use crate::response::json;
 use app::auth::CredentialSource;
 use app::ingest::{self, Outcome, Payload, logged_paths};
@@ -38,18 +38,13 @@ pub async fn accept<P: Payload, S: LeadStore, C: CredentialSource>(
     let received_at = now_millis();
     let body = match body_within_limit(request) {
         Ok(body) => body,
-        Err(too_large) => {
+        Err(ApiError::PayloadTooLarge { size, limit }) => {
             let body = request.body().as_ref();
-            ingest::keep_too_large::<P, S>(
-                &deps.store,
-                &deps.metrics,
-                body,
-                MAX_BODY_BYTES,
-                received_at,
-            )
-            .await?;
-            return Err(too_large);
+            ingest::keep_too_large::<P, S>(&deps.store, &deps.metrics, body, limit, received_at)
+                .await?;
+            return Err(ApiError::PayloadTooLarge { size, limit });
         }
+        Err(other) => return Err(other),
     };
     let ingested = ingest::ingest::<P, S>(&deps.store, &deps.metrics, body, received_at).await?;
     let (lead_id, id) = ingested.parsed.value.ids();

@@ -8,13 +8,15 @@ mod error;
 pub mod inbound;
 mod request;
 mod response;
+mod route;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::ApiError;
 pub use inbound::InboundDeps;
 pub use request::{MAX_BODY_BYTES, authenticate, body_within_limit, panic_if_asked, request_id};
-pub use response::{json, respond};
+pub use response::json;
+pub use route::respond;
 
 /// What the read function needs.
 #[derive(Debug, Clone)]

@@ -1,3 +1,5 @@
+//! Reading a request: its credentials, its body within the limit, its id.
+
 use crate::error::ApiError;
 use app::auth::CredentialSource;
 use lambda_http::{Request, RequestExt};
@@ -25,7 +27,10 @@ pub async fn authenticate<C: CredentialSource>(
 pub fn body_within_limit(request: &Request) -> Result<&[u8], ApiError> {
     let body: &[u8] = request.body().as_ref();
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge { size: body.len() });
+        return Err(ApiError::PayloadTooLarge {
+            size: body.len(),
+            limit: MAX_BODY_BYTES,
+        });
     }
     Ok(body)
 }
