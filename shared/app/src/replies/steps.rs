@@ -1,0 +1,338 @@
+//! The steps of one delivery, in the order [`super::deliver`] takes them: claim in the ledger,
+//! send (a few quick tries), record the outcome; and what sends a message back to the queue or
+//! aside to the dead-letter queue.
+
+use super::outcome::{FailureKind, Outcome};
+use super::policy::{millis, time_left};
+use super::{Delivery, ReplyDeps};
+use crate::ports::{
+    Claim, Parked, ReplyClaim, ReplyLedger, ReplyQueue, SendError, Settled, StoreError, Thumbtack,
+};
+use crate::{error_chain as chain, now_millis};
+use models::ReplyRequest;
+use std::time::{Duration, Instant};
+
+/// Takes ownership of sending `reply`: the claim's attempt number, or how the delivery ends
+/// without a send (sent before, claimed elsewhere, conflicting, ledger unreachable).
+pub(super) async fn claim<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+) -> Result<u32, Outcome> {
+    let now = now_millis();
+    let claim = ReplyClaim {
+        reply,
+        enqueued_at_ms: delivery.sent_timestamp_ms,
+        sequence: delivery.sequence,
+        now_ms: now,
+        lease_until_ms: now.saturating_add(millis(deps.policy.lease)),
+    };
+    match deps.ledger.claim(claim).await {
+        Ok(Claim::Claimed { attempt }) => Ok(attempt),
+        Ok(Claim::AlreadySent) => Err(Outcome::AlreadySent),
+        Ok(Claim::Busy { lease_until_ms }) => {
+            // Sooner would only find the claim still held (and use up a receive).
+            let lease_left = Duration::from_millis(lease_until_ms.saturating_sub(now));
+            let delay = deps
+                .policy
+                .redelivery_delay(delivery.receive_count, Some(lease_left));
+            Err(retry_later(deps, delivery, delay, Outcome::Busy { delay }).await)
+        }
+        Ok(Claim::Conflict { reason }) => {
+            Err(park(deps, delivery, reason, FailureKind::Conflict).await)
+        }
+        Err(error) => Err(storage_unavailable(deps, delivery, &error).await),
+    }
+}
+
+/// What the quick tries of one delivery came to.
+pub(super) enum Sent {
+    Accepted {
+        status: u16,
+        latency: Duration,
+    },
+    /// Thumbtack refused it, or it can never be sent as it is: `(reason, status, kind)`.
+    Refused(Failure),
+    /// No try could start with time for itself and its record.
+    NoTime,
+    /// Every try failed transiently (or a long `Retry-After` asked us to stop).
+    Failed {
+        detail: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Why a reply failed for good: the reason kept in the ledger, Thumbtack's status, the kind.
+pub(super) type Failure = (String, Option<u16>, FailureKind);
+
+/// Up to `quick_attempts` tries, each only with time for itself and the `sent` write after it
+/// (a claim can be slow: the first try is checked too), with backoff and short `Retry-After`s
+/// waited in place.
+pub(super) async fn send<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    reply: &ReplyRequest,
+    deadline: Instant,
+) -> Sent {
+    let mut last_error = None;
+    let mut wait = Duration::ZERO;
+    for try_number in 1..=deps.policy.quick_attempts {
+        if time_left(deadline) <= wait.saturating_add(deps.policy.try_budget()) {
+            break;
+        }
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        let call_started = Instant::now();
+        let answer = deps
+            .thumbtack
+            .send_message(&reply.business_id, &reply.lead_id, &reply.text)
+            .await;
+        match answer {
+            Ok(accepted) => {
+                return Sent::Accepted {
+                    status: accepted.status,
+                    latency: call_started.elapsed(),
+                };
+            }
+            Err(SendError::Permanent { status, excerpt }) => {
+                let reason = format!("Thumbtack answered {status}: {excerpt}");
+                return Sent::Refused((reason, Some(status), FailureKind::Refused));
+            }
+            Err(SendError::Invalid { detail }) => {
+                return Sent::Refused((detail, None, FailureKind::Invalid));
+            }
+            Err(SendError::Transient {
+                status,
+                retry_after,
+                detail,
+            }) => {
+                tracing::warn!(try_number, status, "transient send failure");
+                wait = retry_after
+                    .unwrap_or_default()
+                    .max(deps.policy.backoff(try_number));
+                last_error = Some((detail, retry_after));
+                if retry_after.is_some_and(|r| r > deps.policy.max_inline_wait) {
+                    break;
+                }
+            }
+        }
+    }
+    match last_error {
+        Some((detail, retry_after)) => Sent::Failed {
+            detail,
+            retry_after,
+        },
+        None => Sent::NoTime,
+    }
+}
+
+/// Thumbtack has it: `sent` is written (retried within the invocation) and the lead marked
+/// answered if this was its first reply, both at once.
+pub(super) async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    reply: &ReplyRequest,
+    attempt: u32,
+    (status, send_latency): (u16, Duration),
+    deadline: Instant,
+) -> Outcome {
+    let now = now_millis();
+    // Two items, independent of each other: one round trip instead of two.
+    let ((), answered) = tokio::join!(
+        write_sent(deps, reply, attempt, status, now, deadline),
+        deps.ledger.first_reply(&reply.lead_id, now)
+    );
+    let first_response = match answered {
+        Ok(created) => created
+            .map(|seconds| Duration::from_millis(now.saturating_sub(seconds.saturating_mul(1000)))),
+        Err(error) => {
+            tracing::warn!(error = %chain(&error), "could not mark the lead as answered");
+            None
+        }
+    };
+    Outcome::Sent {
+        attempt,
+        status,
+        send_latency,
+        first_response,
+    }
+}
+
+/// Every try failed transiently: given up (failed and parked) on the reply's last try, else
+/// recorded and back to the queue after a backoff.
+pub(super) async fn after_failed_tries<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+    attempt: u32,
+    (detail, retry_after): (String, Option<Duration>),
+) -> Outcome {
+    if attempt >= deps.policy.max_attempts {
+        let reason = format!("gave up after {attempt} tries: {detail}");
+        let failure = (reason, None, FailureKind::GaveUp);
+        return fail_and_park(deps, delivery, reply, attempt, failure).await;
+    }
+    match deps
+        .ledger
+        .mark_retrying(reply, attempt, &detail, now_millis())
+        .await
+    {
+        Ok(Settled::Recorded) => {}
+        // Back to the queue all the same; the delivery that took over decides.
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; retry not recorded"
+            )
+        }
+        Err(error) => tracing::warn!(error = %chain(&error), "could not record the retry"),
+    }
+    let delay = deps.policy.redelivery_delay(attempt, retry_after);
+    let outcome = Outcome::Retrying {
+        delay,
+        error: detail,
+    };
+    retry_later(deps, delivery, delay, outcome).await
+}
+
+/// Writes `sent`, trying again for as long as the invocation allows: once Thumbtack has the
+/// message, a reply left `sending` would be sent again after its lease. If the ledger stays
+/// unreachable, the message is acknowledged all the same (a second send is worse than a record
+/// that lags) and the error is logged with the reply id.
+async fn write_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    reply: &ReplyRequest,
+    attempt: u32,
+    status: u16,
+    now: u64,
+    deadline: Instant,
+) {
+    let mut wait = deps.policy.backoff_base;
+    loop {
+        match deps.ledger.mark_sent(reply, attempt, status, now).await {
+            Ok(Settled::Recorded) => return,
+            Ok(Settled::Superseded) => {
+                // Our lease ran out before Thumbtack answered: the delivery that took over owns
+                // the record (and may send again: the documented window, widened by a slow send).
+                tracing::warn!(
+                    attempt,
+                    "reply sent, but another delivery had taken it over"
+                );
+                return;
+            }
+            Err(error) if time_left(deadline) > wait.saturating_add(deps.policy.record_budget) => {
+                tracing::warn!(error = %chain(&error), "could not record the send yet; trying again");
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2).min(deps.policy.backoff_cap);
+            }
+            Err(error) => {
+                tracing::error!(error = %chain(&error), "reply sent but its state could not be recorded");
+                return;
+            }
+        }
+    }
+}
+
+/// Records the reply `failed` (reason, Thumbtack's status, kind) and parks its message. When
+/// another delivery has taken the reply over, neither: the message goes back to the queue, and
+/// its redelivery finds what that delivery decided.
+pub(super) async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+    attempt: u32,
+    (reason, status, kind): (String, Option<u16>, FailureKind),
+) -> Outcome {
+    match deps
+        .ledger
+        .mark_failed(reply, attempt, &reason, status, now_millis())
+        .await
+    {
+        Ok(Settled::Recorded) => {}
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; failure not recorded"
+            );
+            let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+            return retry_later(deps, delivery, delay, Outcome::Busy { delay }).await;
+        }
+        Err(error) => return storage_unavailable(deps, delivery, &error).await,
+    }
+    match park(deps, delivery, reason, kind).await {
+        Outcome::Parked { reason, kind } => Outcome::Failed { reason, kind },
+        other => other,
+    }
+}
+
+/// Not tried: too little of the invocation is left. The claim is released and the message goes
+/// back to the queue at once, for an invocation with time to send it.
+pub(super) async fn no_time_left<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+    attempt: u32,
+) -> Outcome {
+    tracing::warn!(
+        attempt,
+        "no time left in this invocation to send and record the reply"
+    );
+    match deps.ledger.release(reply, attempt, now_millis()).await {
+        Ok(Settled::Recorded) => {}
+        Ok(Settled::Superseded) => {
+            tracing::warn!(
+                attempt,
+                "another delivery took the reply over; nothing to release"
+            )
+        }
+        // The claim then expires with its lease.
+        Err(error) => tracing::warn!(error = %chain(&error), "could not release the claim"),
+    }
+    retry_later(deps, delivery, Duration::ZERO, Outcome::NoTimeLeft).await
+}
+
+pub(super) async fn park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reason: String,
+    kind: FailureKind,
+) -> Outcome {
+    let parked = Parked {
+        body: delivery.body,
+        message_id: delivery.message_id,
+        group_id: delivery.group_id,
+        reason: &reason,
+    };
+    match deps.queue.park(parked).await {
+        Ok(()) => Outcome::Parked { reason, kind },
+        Err(error) => {
+            // Not parked, so not acknowledged: the queue delivers it again (and its own redrive
+            // policy moves it to the DLQ after maxReceiveCount).
+            tracing::error!(error = %chain(&error), "could not park the message");
+            Outcome::StorageUnavailable { delay: None }
+        }
+    }
+}
+
+pub(super) async fn storage_unavailable<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    error: &StoreError,
+) -> Outcome {
+    tracing::error!(error = %chain(error), "reply ledger unavailable");
+    let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+    let outcome = Outcome::StorageUnavailable { delay: Some(delay) };
+    retry_later(deps, delivery, delay, outcome).await
+}
+
+pub(super) async fn retry_later<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    delay: Duration,
+    outcome: Outcome,
+) -> Outcome {
+    if let Err(error) = deps.queue.retry_later(delivery.receipt_handle, delay).await {
+        // The queue still redelivers after its visibility timeout; only the delay is lost.
+        tracing::warn!(error = %chain(&error), "could not set the redelivery delay");
+    }
+    outcome
+}
