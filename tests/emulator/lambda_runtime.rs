@@ -10,10 +10,10 @@ use std::process::Stdio;
 use std::time::Duration;
 use tools::runtime_api::{Answer, RuntimeApi};
 
-const REST_POST: &str = include_str!("../fixtures/events/apigw-rest-post-lead.json");
-const HTTP_POST: &str = include_str!("../fixtures/events/apigw-http-post-lead.json");
-const REST_GET: &str = include_str!("../fixtures/events/apigw-rest-get-lead.json");
-const SQS_EVENT: &str = include_str!("../fixtures/events/sqs-fifo-replies.json");
+const REST_POST: &str = fixtures::events::REST_POST;
+const HTTP_POST: &str = fixtures::events::HTTP_POST;
+const REST_GET: &str = fixtures::events::REST_GET;
+const SQS_EVENT: &str = fixtures::events::SQS_FIFO_REPLIES;
 
 async fn start_runtime() -> RuntimeApi {
     RuntimeApi::start().await.unwrap()

@@ -4,9 +4,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use http_api::InboundDeps;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const LEAD: &str = include_str!("../fixtures/lead.json");
-pub const MESSAGE: &str = include_str!("../fixtures/message.json");
-pub const LEAD_ID: &str = "299614694480093245";
+pub const LEAD: &str = fixtures::LEAD;
+pub const MESSAGE: &str = fixtures::MESSAGE;
+pub const LEAD_ID: &str = fixtures::LEAD_ID;
 pub const USERNAME: &str = "thumbtack";
 pub const PASSWORD: &str = "emulator-test-password";
 

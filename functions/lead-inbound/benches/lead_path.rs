@@ -12,7 +12,7 @@ use models::Lead;
 use serde_json::{Value, json};
 use std::hint::black_box;
 
-const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
+const LEAD: &str = fixtures::LEAD;
 
 /// 100 KB: the sample with as many question/answer details as it takes.
 fn large_lead() -> String {

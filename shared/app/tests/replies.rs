@@ -303,8 +303,7 @@ fn redelivery_delays_double_up_to_the_cap_and_honour_retry_after() {
 #[tokio::test(start_paused = true)]
 async fn the_first_reply_sent_for_a_lead_reports_the_time_since_the_lead_was_created() {
     let deps = deps(vec![]);
-    let lead_body =
-        include_str!("../../../tests/fixtures/lead.json").replace("299614694480093245", "l-1");
+    let lead_body = fixtures::LEAD.replace("299614694480093245", "l-1");
     let lead = models::Lead::parse(lead_body.as_bytes()).unwrap();
     app::ingest::store_parsed(&deps.ledger, &lead, &lead_body, 1)
         .await

@@ -7,10 +7,10 @@ use base64::engine::general_purpose::STANDARD;
 use lambda_http::Request;
 use serde_json::Value;
 
-const REST_POST: &str = include_str!("../../../tests/fixtures/events/apigw-rest-post-lead.json");
-const HTTP_POST: &str = include_str!("../../../tests/fixtures/events/apigw-http-post-lead.json");
-const REST_GET: &str = include_str!("../../../tests/fixtures/events/apigw-rest-get-lead.json");
-const HTTP_GET: &str = include_str!("../../../tests/fixtures/events/apigw-http-get-lead.json");
+const REST_POST: &str = fixtures::events::REST_POST;
+const HTTP_POST: &str = fixtures::events::HTTP_POST;
+const REST_GET: &str = fixtures::events::REST_GET;
+const HTTP_GET: &str = fixtures::events::HTTP_GET;
 
 /// The API Gateway flavour an event comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use models::{InboundMessage, Invalid, Lead, Problems, ReplyRequest};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
-const MESSAGE: &str = include_str!("../../../tests/fixtures/message.json");
+const LEAD: &str = fixtures::LEAD;
+const MESSAGE: &str = fixtures::MESSAGE;
 
 fn well_formed_paths(invalid: &Invalid) -> bool {
     !invalid.problems.is_empty() && paths_in_grammar(&invalid.problems)
@@ -79,7 +79,7 @@ enum Mutation {
     Replace(usize, Value),
     Remove(usize),
     Truncate(usize),
-    DuplicateFirstKey,
+    RepeatFirstKey,
     /// Inserts `"<key>": <raw>` at the start of the n-th object of the serialised text: raw text
     /// that a `Value` cannot carry (invalid UTF-8, lone surrogates, `1e400`), or a key given twice.
     InsertRaw(usize, &'static str, Vec<u8>),
@@ -108,7 +108,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), any_json()).prop_map(|(i, v)| Mutation::Replace(i, v)),
         any::<usize>().prop_map(Mutation::Remove),
         any::<usize>().prop_map(Mutation::Truncate),
-        Just(Mutation::DuplicateFirstKey),
+        Just(Mutation::RepeatFirstKey),
         (
             any::<usize>(),
             prop_oneof![
@@ -158,7 +158,7 @@ fn mutate(original: &str, mutations: &[Mutation]) -> Vec<u8> {
                 let cut = at % (text.len() + 1);
                 return text.as_bytes()[..cut].to_vec();
             }
-            Mutation::DuplicateFirstKey => {
+            Mutation::RepeatFirstKey => {
                 let text = value.to_string();
                 if let Some(rest) = text.strip_prefix('{') {
                     return format!("{{\"leadID\":\"x\",{rest}").into_bytes();

@@ -5,8 +5,8 @@
 use models::{InboundMessage, InvalidKind, Lead, MAX_LISTED_PROBLEMS};
 use serde_json::{Value, json};
 
-const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
-const MESSAGE: &str = include_str!("../../../tests/fixtures/message.json");
+const LEAD: &str = fixtures::LEAD;
+const MESSAGE: &str = fixtures::MESSAGE;
 
 fn sample_lead() -> Value {
     serde_json::from_str(LEAD).unwrap()

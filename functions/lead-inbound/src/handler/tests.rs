@@ -10,7 +10,7 @@ use http_api::testing::{Encoding, GATEWAYS, Gateway, basic, post};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
-const LEAD: &str = include_str!("../../../../tests/fixtures/lead.json");
+const LEAD: &str = fixtures::LEAD;
 
 fn deps() -> InboundDeps<MemoryStore, StaticCredentials> {
     InboundDeps {

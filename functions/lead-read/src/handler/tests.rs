@@ -8,9 +8,9 @@ use http_api::testing::{GATEWAYS, Gateway, get_lead};
 use models::{InboundMessage, Lead};
 use serde_json::{Value, json};
 
-const LEAD: &str = include_str!("../../../../tests/fixtures/lead.json");
-const MESSAGE: &str = include_str!("../../../../tests/fixtures/message.json");
-const LEAD_ID: &str = "299614694480093245";
+const LEAD: &str = fixtures::LEAD;
+const MESSAGE: &str = fixtures::MESSAGE;
+const LEAD_ID: &str = fixtures::LEAD_ID;
 
 async fn store_message(store: &MemoryStore, id: &str, created: &str, text: &str, received_at: u64) {
     let mut message: Value = serde_json::from_str(MESSAGE).unwrap();

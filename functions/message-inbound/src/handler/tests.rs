@@ -9,7 +9,7 @@ use http_api::testing::{Encoding, GATEWAYS, Gateway, basic, post};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 
-const MESSAGE: &str = include_str!("../../../../tests/fixtures/message.json");
+const MESSAGE: &str = fixtures::MESSAGE;
 
 fn deps() -> InboundDeps<MemoryStore, StaticCredentials> {
     InboundDeps {

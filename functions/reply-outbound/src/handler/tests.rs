@@ -10,7 +10,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const EVENT: &str = include_str!("../../../../tests/fixtures/events/sqs-fifo-replies.json");
+const EVENT: &str = fixtures::events::SQS_FIFO_REPLIES;
 
 /// Answers 503 (with `retry_after`, if any) for the leads in `failing`, 200 for the others, and
 /// records the texts it got.
