@@ -34,7 +34,7 @@ async fn init() -> Result<Deps, Error> {
         metrics: Metrics::configured(settings.metrics_namespace, "reply-outbound"),
     };
     // Now, not on the first batch: Thumbtack's credentials from Secrets Manager, and the
-    // connections to DynamoDB and SQS. (Thumbtack's own TLS connection opens on the first send.)
+    // connections to Thumbtack (a HEAD of its base URL), DynamoDB and SQS.
     deps.thumbtack.warm_up().await?;
     deps.ledger.warm_up().await;
     deps.queue.warm_up().await;

@@ -17,9 +17,9 @@ use crate::ports::{
 use models::{FieldProblem, InboundMessage, Invalid, InvalidKind, Lead, Parsed, RevisionOf};
 use std::future::Future;
 
-/// What happened to a delivery.
+/// What a delivery turned out to be, once stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Arrival {
     /// First delivery: stored.
     Stored,
     /// Same content as stored before: nothing written.
@@ -28,12 +28,12 @@ pub enum Outcome {
     Revision,
 }
 
-impl Outcome {
+impl Arrival {
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Stored => "stored",
-            Outcome::Duplicate => "duplicate",
-            Outcome::Revision => "revision",
+            Arrival::Stored => "stored",
+            Arrival::Duplicate => "duplicate",
+            Arrival::Revision => "revision",
         }
     }
 }
@@ -42,7 +42,7 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingested<T> {
     pub parsed: Parsed<T>,
-    pub outcome: Outcome,
+    pub arrival: Arrival,
 }
 
 /// Why a delivery was not stored. The first two were kept in quarantine before this was returned.
@@ -166,7 +166,10 @@ pub async fn ingest<P: Payload, S: LeadStore>(
         Err(error) => return Err(error.into()),
     };
     count(metrics, route, outcome, &parsed);
-    Ok(Ingested { parsed, outcome })
+    Ok(Ingested {
+        parsed,
+        arrival: outcome,
+    })
 }
 
 async fn keep_refused<S: LeadStore>(
@@ -214,14 +217,14 @@ pub async fn store_parsed<P: Payload, S: LeadStore>(
     parsed: &Parsed<P>,
     raw: &str,
     received_at_ms: u64,
-) -> Result<Outcome, StoreError> {
+) -> Result<Arrival, StoreError> {
     let insert = P::insert(store, parsed, raw, received_at_ms).await?;
     let stored = match insert {
-        Insert::Created => return Ok(Outcome::Stored),
+        Insert::Created => return Ok(Arrival::Stored),
         Insert::Exists { raw: stored } => stored,
     };
     if same_document(&stored, raw) {
-        return Ok(Outcome::Duplicate);
+        return Ok(Arrival::Duplicate);
     }
     let (lead_id, id) = parsed.value.ids();
     store
@@ -234,21 +237,21 @@ pub async fn store_parsed<P: Payload, S: LeadStore>(
             received_at_ms,
         })
         .await?;
-    Ok(Outcome::Revision)
+    Ok(Arrival::Revision)
 }
 
 /// `LeadsReceived` / `MessagesReceived` for a first delivery, `Duplicates` and `Revisions` (by
 /// route) for the others, and `Warnings` (by route): how many field problems came with a stored
 /// payload.
-fn count<P>(metrics: &Metrics, route: Route, outcome: Outcome, parsed: &Parsed<P>) {
+fn count<P>(metrics: &Metrics, route: Route, outcome: Arrival, parsed: &Parsed<P>) {
     let dimension = Some(("Route", route.as_str()));
     match (outcome, route) {
-        (Outcome::Stored, Route::Lead) => metrics.count("LeadsReceived", None),
-        (Outcome::Stored, Route::Message) => metrics.count("MessagesReceived", None),
-        (Outcome::Duplicate, _) => metrics.count("Duplicates", dimension),
-        (Outcome::Revision, _) => metrics.count("Revisions", dimension),
+        (Arrival::Stored, Route::Lead) => metrics.count("LeadsReceived", None),
+        (Arrival::Stored, Route::Message) => metrics.count("MessagesReceived", None),
+        (Arrival::Duplicate, _) => metrics.count("Duplicates", dimension),
+        (Arrival::Revision, _) => metrics.count("Revisions", dimension),
     }
-    if outcome != Outcome::Duplicate && !parsed.warnings.is_empty() {
+    if outcome != Arrival::Duplicate && !parsed.warnings.is_empty() {
         let total = parsed.warnings.total() as f64;
         metrics.record("Warnings", total, Unit::Count, dimension);
     }

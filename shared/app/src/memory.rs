@@ -387,13 +387,6 @@ impl ReplyLedger for MemoryStore {
 }
 
 impl MemoryStore {
-    /// Leads already answered, by leadID.
-    pub fn answered(&self) -> Vec<String> {
-        self.lock().answered.clone()
-    }
-
-    /// An outcome write, as the DynamoDB ledger conditions it: only by the delivery holding the
-    /// claim (`attempt`), never over `sent`.
     fn update(
         &self,
         reply: &ReplyRequest,

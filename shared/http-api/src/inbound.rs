@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::request::{authenticate, body_within_limit};
 use crate::response::json;
 use app::auth::CredentialSource;
-use app::ingest::{self, Outcome, Payload, logged_paths};
+use app::ingest::{self, Arrival, Payload, logged_paths};
 use app::metrics::Metrics;
 use app::ports::Route;
 use app::{LeadStore, now_millis};
@@ -48,7 +48,7 @@ pub async fn accept<P: Payload, S: LeadStore, C: CredentialSource>(
     };
     let ingested = ingest::ingest::<P, S>(&deps.store, &deps.metrics, body, received_at).await?;
     let (lead_id, id) = ingested.parsed.value.ids();
-    let outcome = ingested.outcome;
+    let outcome = ingested.arrival;
     let span = tracing::Span::current();
     span.record("lead_id", lead_id);
     span.record("message_id", id);
@@ -62,7 +62,7 @@ pub async fn accept<P: Payload, S: LeadStore, C: CredentialSource>(
             "stored with warnings"
         );
     }
-    if outcome == Outcome::Revision {
+    if outcome == Arrival::Revision {
         tracing::warn!("redelivered with a different body; kept as a revision");
     }
     let mut answer = serde_json::json!({"status": outcome.as_str(), "leadID": lead_id});

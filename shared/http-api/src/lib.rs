@@ -1,5 +1,6 @@
-//! What the API Gateway functions share: reading the request (credentials, body limit), and one
-//! error type with one mapping to status codes and JSON bodies.
+//! The HTTP face of the API Gateway functions: reading a request (credentials, body limit), the
+//! inbound routes over `app::ingest`, and one error type with one mapping to status codes and
+//! JSON bodies. Decisions live in `app`; this crate only speaks HTTP.
 //!
 //! 4xx bodies are written for the caller and name every offending field; 5xx are logged with their
 //! cause chain and answered with an opaque message.

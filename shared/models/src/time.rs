@@ -24,13 +24,6 @@ impl UnixSeconds {
     pub fn from_number(seconds: u64) -> Option<Self> {
         (seconds <= MAX_UNIX_SECONDS).then_some(UnixSeconds(seconds))
     }
-
-    pub fn now() -> Self {
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        UnixSeconds(seconds)
-    }
 }
 
 impl fmt::Display for UnixSeconds {
