@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use models::{FieldProblem, Problems, ReplyStatus, RevisionOf};
+use models::{FieldProblem, Problems};
 use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -294,7 +294,7 @@ impl LeadStore for DynamoStore {
         item.insert(PK.into(), s(lead_pk(new.lead_id)));
         item.insert(SK.into(), s(revision_sk(new.digest)));
         item.insert("type".into(), s("revision"));
-        item.insert("of".into(), s(revision_of_str(new.of)));
+        item.insert("of".into(), s(new.of.as_str()));
         item.insert("id".into(), s(new.id));
         item.insert("raw".into(), s(new.raw));
         item.insert("receivedAt".into(), n(new.received_at_ms));
@@ -373,7 +373,7 @@ impl LeadStore for DynamoStore {
                 records.replies.push(reply_record(&item)?);
             } else if sk.starts_with(REVISION_SK_PREFIX) {
                 records.revisions.push(RevisionRecord {
-                    of: revision_of(&string(&item, "of")?)?,
+                    of: string(&item, "of")?.parse().map_err(|_| corrupt("of"))?,
                     id: string(&item, "id")?,
                     raw: string(&item, "raw")?,
                     received_at_ms: number(&item, "receivedAt")?,
@@ -532,21 +532,14 @@ fn reply_record(item: &Item) -> Result<ReplyRecord, StoreError> {
     Ok(ReplyRecord {
         reply_id: string(item, "replyID")?,
         text: string(item, "text")?,
-        status: reply_status(&string(item, "status")?)?,
+        status: string(item, "status")?
+            .parse()
+            .map_err(|_| corrupt("status"))?,
         error: item.get("lastError").and_then(|v| v.as_s().ok()).cloned(),
         enqueued_at_ms: number(item, "enqueuedAt")?,
         sequence: item.get("sequence").and_then(|v| v.as_s().ok()).cloned(),
         attempts: u32::try_from(number(item, "attempts")?).unwrap_or(u32::MAX),
     })
-}
-
-fn reply_status(text: &str) -> Result<ReplyStatus, StoreError> {
-    match text {
-        "sending" => Ok(ReplyStatus::Sending),
-        "sent" => Ok(ReplyStatus::Sent),
-        "failed" => Ok(ReplyStatus::Failed),
-        _ => Err(corrupt("status")),
-    }
 }
 
 /// A quarantine record; a chunked body is left empty here, for the caller to read.
@@ -607,20 +600,5 @@ pub(crate) fn number(item: &Item, attribute: &str) -> Result<u64, StoreError> {
     match item.get(attribute) {
         Some(AttributeValue::N(value)) => value.parse().map_err(|_| corrupt(attribute)),
         _ => Err(corrupt(attribute)),
-    }
-}
-
-fn revision_of_str(of: RevisionOf) -> &'static str {
-    match of {
-        RevisionOf::Lead => "lead",
-        RevisionOf::Message => "message",
-    }
-}
-
-fn revision_of(text: &str) -> Result<RevisionOf, StoreError> {
-    match text {
-        "lead" => Ok(RevisionOf::Lead),
-        "message" => Ok(RevisionOf::Message),
-        _ => Err(corrupt("of")),
     }
 }

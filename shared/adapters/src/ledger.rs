@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
-use models::ReplyRequest;
+use models::{ReplyRequest, ReplyStatus};
 
 fn reply_key(reply: &ReplyRequest) -> Item {
     Item::from([
@@ -70,7 +70,7 @@ impl DynamoStore {
         item.insert("leadID".into(), s(&reply.lead_id));
         item.insert("businessID".into(), s(&reply.business_id));
         item.insert("text".into(), s(&reply.text));
-        item.insert("status".into(), s("sending"));
+        item.insert("status".into(), s(ReplyStatus::Sending.as_str()));
         item.insert("attempts".into(), n(1));
         item.insert("enqueuedAt".into(), n(claim.enqueued_at_ms));
         if let Some(sequence) = claim.sequence {
@@ -125,8 +125,8 @@ impl DynamoStore {
             )
             .condition_expression("#status <> :sent AND leaseUntil < :now")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":sending", s("sending"))
-            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":sending", s(ReplyStatus::Sending.as_str()))
+            .expression_attribute_values(":sent", s(ReplyStatus::Sent.as_str()))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":lease", n(claim.lease_until_ms))
             .expression_attribute_values(":now", n(claim.now_ms))
@@ -158,7 +158,7 @@ impl DynamoStore {
                 "attribute_exists(PK) AND #status <> :sent AND attempts = :attempt",
             )
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":sent", s(ReplyStatus::Sent.as_str()))
             .expression_attribute_values(":attempt", n(u64::from(attempt)));
         for (name, value) in values {
             update = update.expression_attribute_values(name, value);
@@ -204,13 +204,15 @@ impl ReplyLedger for DynamoStore {
                 reason: "replyID already used for a different reply".to_owned(),
             });
         }
-        if string(&existing, "status")? == "sent" {
+        if string(&existing, "status")? == ReplyStatus::Sent.as_str() {
             return Ok(Claim::AlreadySent);
         }
         match self.reclaim(&claim).await? {
             Some(attempt) => Ok(Claim::Claimed { attempt }),
             None => match self.get(reply_key(reply)).await? {
-                Some(item) if string(&item, "status")? == "sent" => Ok(Claim::AlreadySent),
+                Some(item) if string(&item, "status")? == ReplyStatus::Sent.as_str() => {
+                    Ok(Claim::AlreadySent)
+                }
                 Some(item) => Ok(Claim::Busy {
                     lease_until_ms: number(&item, "leaseUntil")?,
                 }),
@@ -261,7 +263,7 @@ impl ReplyLedger for DynamoStore {
         now_ms: u64,
     ) -> Result<Settled, StoreError> {
         let mut values = vec![
-            (":failed", s("failed")),
+            (":failed", s(ReplyStatus::Failed.as_str())),
             (":error", s(error)),
             (":zero", n(0)),
             (":now", n(now_ms)),
