@@ -1,5 +1,6 @@
 //! Typed configuration, read once at start from an allow-list of environment variables.
 
+use crate::secrets::CredentialSetting;
 use crate::thumbtack::{DEFAULT_BASE_URL, ThumbtackSettings};
 use app::auth::Credential;
 use app::replies::RetryPolicy;
@@ -69,15 +70,6 @@ impl<F: Fn(&str) -> Option<String>> std::fmt::Debug for Env<F> {
 /// `TABLE_NAME`: the DynamoDB table of leads, messages and replies.
 pub fn table_name<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<String, ConfigError> {
     env.required("TABLE_NAME")
-}
-
-/// Where a username and password come from.
-#[derive(Debug, Clone)]
-pub enum CredentialSetting {
-    /// From two environment variables (the local stack).
-    Fixed(Credential),
-    /// From a Secrets Manager secret `{"username", "password"}`, cached for `cache`.
-    Secret { arn: String, cache: Duration },
 }
 
 /// `<prefix>_SECRET_ARN` (with `SECRETS_CACHE_SECONDS`, default 300) when set, else

@@ -6,7 +6,7 @@
 //! drops `.` and `..`, so encoding alone would still send a reply for lead `..` elsewhere with our
 //! credentials.
 
-use crate::secrets::{SecretError, ThumbtackCredentials, basic_pair};
+use crate::secrets::{SecretError, ThumbtackCredentials};
 use app::auth::Credential;
 use app::ports::{Accepted, SendError, Thumbtack};
 use app::replies::MAX_REDELIVERY_DELAY;
@@ -160,6 +160,15 @@ impl HttpThumbtack {
             .await
             .map_err(transport_error)
     }
+}
+
+/// `user:password` for a basic `Authorization` header.
+fn basic_pair(credential: &Credential) -> String {
+    format!(
+        "{}:{}",
+        credential.username,
+        credential.password.expose_secret()
+    )
 }
 
 fn authorization(credential: &Credential) -> Result<HeaderValue, SendError> {
