@@ -6,6 +6,7 @@
 
 use crate::errors::store_error;
 use crate::schema::*;
+use crate::warm_up::warm_up;
 use app::ports::{
     ConversationRecords, Insert, LeadSummary, MessageRecord, NewLead, NewMessage, NewRevision,
     QuarantineRecord, Quarantined, ReplyRecord, RevisionRecord,
@@ -28,9 +29,6 @@ pub const QUARANTINE_CHUNK_BYTES: usize = 300_000;
 /// limit must always make an item under DynamoDB's 400 KB, whatever its fields hold. The raw body
 /// keeps them whole.
 pub const MAX_COPIED_BYTES: usize = 256;
-
-/// The longest a warm-up call may hold init.
-pub const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -62,13 +60,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key))
             .send();
-        match tokio::time::timeout(WARM_UP_LIMIT, read).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "warm-up read failed")
-            }
-            Err(_) => tracing::warn!("warm-up read timed out"),
-        }
+        warm_up("DynamoDB GetItem", read).await;
     }
 
     pub fn client(&self) -> &Client {

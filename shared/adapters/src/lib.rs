@@ -13,6 +13,7 @@ pub mod schema;
 pub mod secrets;
 pub mod sqs;
 pub mod thumbtack;
+mod warm_up;
 
 pub use dynamo::DynamoStore;
 pub use sqs::SqsReplyQueue;

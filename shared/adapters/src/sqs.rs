@@ -1,6 +1,7 @@
 //! The reply queue on SQS FIFO: what the reply handler does besides acknowledging (delay a retry,
 //! park in the DLQ), what producers do (enqueue), and what operators do (redrive).
 
+use crate::warm_up::warm_up;
 use app::ports::{Parked, QueueError, ReplyQueue};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
@@ -47,13 +48,7 @@ impl SqsReplyQueue {
             .queue_url(&self.queue_url)
             .attribute_names(QueueAttributeName::QueueArn)
             .send();
-        match tokio::time::timeout(crate::dynamo::WARM_UP_LIMIT, call).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "warm-up call failed")
-            }
-            Err(_) => tracing::warn!("warm-up call timed out"),
-        }
+        warm_up("SQS GetQueueAttributes", call).await;
     }
 
     pub fn client(&self) -> &Client {

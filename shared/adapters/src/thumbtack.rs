@@ -7,6 +7,7 @@
 //! credentials.
 
 use crate::secrets::{SecretError, ThumbtackCredentials};
+use crate::warm_up::warm_up;
 use app::auth::Credential;
 use app::ports::{Accepted, SendError, Thumbtack};
 use app::replies::MAX_REDELIVERY_DELAY;
@@ -107,13 +108,7 @@ impl HttpThumbtack {
     pub async fn warm_up(&self) -> Result<(), SecretError> {
         self.credentials.current().await?;
         let call = self.client.head(self.base_url.clone()).send();
-        match tokio::time::timeout(crate::dynamo::WARM_UP_LIMIT, call).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(error = %app::error_chain(&error), "Thumbtack warm-up call failed");
-            }
-            Err(_) => tracing::warn!("Thumbtack warm-up call timed out"),
-        }
+        warm_up("Thumbtack HEAD", call).await;
         Ok(())
     }
 
