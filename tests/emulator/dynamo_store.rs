@@ -377,3 +377,17 @@ async fn the_index_carries_what_the_listings_read_and_no_body() {
     let leads = store.business_leads("biz-idx", 5).await.unwrap();
     assert_eq!(leads[0].lead_id, "idx-1");
 }
+
+#[tokio::test]
+async fn the_store_check_passes_while_its_table_exists_and_fails_once_it_is_dropped() {
+    let sdk = sdk().await;
+    let table = unique_name("check");
+    adapters::provision::ensure_table(&sdk, &table)
+        .await
+        .unwrap();
+    let store = DynamoStore::from_config(&sdk, &table);
+    store.check().await.unwrap();
+    adapters::provision::drop_table(&sdk, &table).await;
+    let error = store.check().await.unwrap_err();
+    assert!(matches!(error, StoreError::Rejected(_)), "{error:?}");
+}

@@ -244,9 +244,8 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let store = fresh_store().await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
-    let (queue_url, dlq_url) = adapters::sqs::ensure_queues(
-        &sqs,
+    let (queue_url, dlq_url) = adapters::provision::ensure_queues(
+        &sdk().await,
         &format!("{}.fifo", unique_name("runtime-replies")),
         Duration::from_secs(30),
         100,

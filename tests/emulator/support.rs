@@ -1,4 +1,4 @@
-use adapters::{DynamoStore, aws, schema};
+use adapters::{DynamoStore, aws, provision};
 use app::auth::{Credential, StaticCredentials};
 use aws_sdk_dynamodb::types::AttributeValue;
 use http_api::InboundDeps;
@@ -38,7 +38,7 @@ pub async fn fresh_store() -> DynamoStore {
     let sdk = sdk().await;
     let table = unique_name("test");
     let store = DynamoStore::from_config(&sdk, &table);
-    schema::ensure_table(store.client(), &table).await.unwrap();
+    provision::ensure_table(&sdk, &table).await.unwrap();
     store
 }
 

@@ -4,10 +4,10 @@
 use crate::sandbox::{self, Sandbox};
 use crate::settings::DevSettings;
 use crate::worker::Worker;
+use adapters::provision::{ensure_queues, ensure_table};
 use adapters::secrets::ThumbtackCredentials;
-use adapters::sqs::ensure_queues;
 use adapters::thumbtack::ThumbtackSettings;
-use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, schema};
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
 use app::auth::{Credential, StaticCredentials};
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
@@ -85,21 +85,14 @@ async fn read_lead(
 
 /// 200 once the table answers: the emulator is up and the table exists.
 async fn health(State(stack): State<Arc<Stack>>) -> Response {
-    let store = &stack.read.store;
-    match store
-        .client()
-        .describe_table()
-        .table_name(store.table())
-        .send()
-        .await
-    {
-        Ok(_) => (
+    match stack.read.store.check().await {
+        Ok(()) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({"status": "ok"})),
         )
             .into_response(),
         Err(error) => {
-            tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&error), "health check failed");
+            tracing::warn!(error = %app::error_chain(&error), "health check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(serde_json::json!({"status": "unavailable"})),
@@ -169,10 +162,9 @@ pub async fn launch(
     sdk: &aws_config::SdkConfig,
 ) -> Result<Launched, BoxError> {
     let store = DynamoStore::from_config(sdk, &settings.table);
-    schema::ensure_table(store.client(), &settings.table).await?;
-    let sqs = aws_sdk_sqs::Client::new(sdk);
+    ensure_table(sdk, &settings.table).await?;
     let (queue_url, dlq_url) = ensure_queues(
-        &sqs,
+        sdk,
         &settings.reply_queue,
         settings.reply_visibility,
         settings.reply_max_receives,
@@ -211,7 +203,7 @@ pub async fn launch(
                     &settings.thumbtack_password,
                 )),
             )?,
-            queue: SqsReplyQueue::new(sqs, &queue_url, &dlq_url),
+            queue: SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url),
             policy: RetryPolicy {
                 max_attempts: settings.reply_max_attempts,
                 redelivery_base: settings.reply_retry_base,

@@ -27,14 +27,3 @@ pub fn exit_code(name: &str, result: ToolResult) -> std::process::ExitCode {
         }
     }
 }
-
-/// Drops a benchmark's table: the emulator keeps what it is given, and later runs should not pay
-/// for it. Best effort.
-pub async fn drop_table(store: &adapters::DynamoStore) {
-    let _ = store
-        .client()
-        .delete_table()
-        .table_name(store.table())
-        .send()
-        .await;
-}

@@ -3,10 +3,10 @@
 
 use crate::faults::{self, Fault, FaultPlan, ThumbtackFault, faulty_thumbtack};
 use crate::worker::Worker;
+use adapters::provision::{ensure_queues, ensure_table};
 use adapters::secrets::ThumbtackCredentials;
-use adapters::sqs::ensure_queues;
 use adapters::thumbtack::ThumbtackSettings;
-use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, schema};
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
 use app::LeadStore;
 use app::auth::{Credential, StaticCredentials};
 use app::metrics::Metrics;
@@ -145,8 +145,7 @@ pub async fn storage_faults(
     table: &str,
 ) -> Result<StorageReport, Error> {
     let started = Instant::now();
-    let direct = DynamoStore::from_config(sdk, table);
-    schema::ensure_table(direct.client(), table).await?;
+    ensure_table(sdk, table).await?;
     let proxy = faults::start(
         emulator,
         FaultPlan {
@@ -224,7 +223,7 @@ pub async fn storage_faults(
             .collect()
             .await;
 
-    let stored = scan(&direct).await?;
+    let stored = scan(sdk, table).await?;
     let mut report = StorageReport {
         share: run.share,
         payloads: all.len(),
@@ -270,15 +269,19 @@ pub async fn storage_faults(
     Ok(report)
 }
 
-/// Every item of the table: (PK, SK) → raw body, read without the proxy.
-async fn scan(store: &DynamoStore) -> Result<HashMap<(String, String), String>, Error> {
+/// Every item of the table: (PK, SK) → raw body, read with a client of our own: past the proxy
+/// and the adapter under test.
+async fn scan(
+    sdk: &aws_config::SdkConfig,
+    table: &str,
+) -> Result<HashMap<(String, String), String>, Error> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
     let mut items = HashMap::new();
     let mut start = None;
     loop {
-        let page = store
-            .client()
+        let page = client
             .scan()
-            .table_name(store.table())
+            .table_name(table)
             .consistent_read(true)
             .set_exclusive_start_key(start.take())
             .send()
@@ -364,12 +367,11 @@ pub async fn reply_faults(
 ) -> Result<ReplyReport, Error> {
     let started = Instant::now();
     let store = DynamoStore::from_config(sdk, table);
-    schema::ensure_table(store.client(), table).await?;
-    let sqs = aws_sdk_sqs::Client::new(sdk);
+    ensure_table(sdk, table).await?;
     // As in AWS, the visibility timeout outlasts the longest invocation, so a delivery is never
     // handed out twice while it is being handled; retries come sooner, by the delays we set.
     let (queue_url, dlq_url) = ensure_queues(
-        &sqs,
+        sdk,
         &format!("{table}-replies.fifo"),
         Duration::from_secs(10),
         run.max_attempts.saturating_mul(20),
@@ -387,7 +389,7 @@ pub async fn reply_faults(
                 },
                 ThumbtackCredentials::fixed(Credential::new("partner", THUMBTACK_PASSWORD)),
             )?,
-            queue: SqsReplyQueue::new(sqs.clone(), &queue_url, &dlq_url),
+            queue: SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url),
             policy: RetryPolicy {
                 backoff_base: Duration::from_millis(20),
                 backoff_cap: Duration::from_millis(100),
@@ -519,9 +521,7 @@ pub async fn describe_unfinished(
     table: &str,
     replies: usize,
 ) -> Result<String, Error> {
-    let store = DynamoStore::from_config(sdk, table);
-    let items = store
-        .client()
+    let items = aws_sdk_dynamodb::Client::new(sdk)
         .scan()
         .table_name(table)
         .send()

@@ -63,6 +63,18 @@ impl DynamoStore {
         warm_up("DynamoDB GetItem", read).await;
     }
 
+    /// Whether the table answers (DescribeTable): DynamoDB (or the emulator) is reachable and
+    /// the table exists. The local stack's `/healthz`.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

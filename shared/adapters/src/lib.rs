@@ -9,6 +9,7 @@ pub mod dynamo;
 mod errors;
 mod ledger;
 pub mod logging;
+pub mod provision;
 pub mod schema;
 pub mod secrets;
 pub mod sqs;

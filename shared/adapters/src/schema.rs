@@ -1,15 +1,6 @@
-//! The table's key schema, in one place: item keys for the adapter and the table definition for
-//! local provisioning. `infra/template.yaml` declares the same table for AWS; `docs/data-model.md`
-//! explains it.
-
-use app::StoreError;
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
-
-use crate::errors::store_error;
+//! The table's key schema, in one place: item keys for the adapter and for the table definition
+//! of local provisioning (`crate::provision`). `infra/template.yaml` declares the same table for
+//! AWS; `docs/data-model.md` explains it.
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -84,70 +75,4 @@ pub fn business_sk(create_timestamp: u64, lead_id: &str) -> String {
 
 pub fn quarantine_index_sk(received_at_ms: u64, digest: &str) -> String {
     format!("{received_at_ms:015}#{digest}")
-}
-
-/// Creates the table if it does not exist (local stack and tests; in AWS the SAM template owns it).
-pub async fn ensure_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    if client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .is_ok()
-    {
-        return Ok(());
-    }
-    let string_key = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(|e| StoreError::Rejected(Box::new(e)))
-    };
-    let key = |name: &str, key_type: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .map_err(|e| StoreError::Rejected(Box::new(e)))
-    };
-    let gsi1 = GlobalSecondaryIndex::builder()
-        .index_name(GSI1)
-        .key_schema(key(GSI1_PK, KeyType::Hash)?)
-        .key_schema(key(GSI1_SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(
-                    GSI1_PROJECTED.iter().map(|a| (*a).to_owned()).collect(),
-                ))
-                .build(),
-        )
-        .build()
-        .map_err(|e| StoreError::Rejected(Box::new(e)))?;
-    let created = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(string_key(PK)?)
-        .attribute_definitions(string_key(SK)?)
-        .attribute_definitions(string_key(GSI1_PK)?)
-        .attribute_definitions(string_key(GSI1_SK)?)
-        .key_schema(key(PK, KeyType::Hash)?)
-        .key_schema(key(SK, KeyType::Range)?)
-        .global_secondary_indexes(gsi1)
-        .send()
-        .await;
-    match created {
-        Ok(_) => Ok(()),
-        // Another process created it between our two calls: that is what we wanted.
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
-        Err(error) => Err(store_error(error)),
-    }
 }

@@ -4,7 +4,8 @@
 //! functions, to show what the first request still pays.
 
 use adapters::config::Env;
-use adapters::{DynamoStore, aws, schema};
+use adapters::provision::{drop_table, ensure_table};
+use adapters::{DynamoStore, aws};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -124,7 +125,7 @@ async fn run() -> Result<(), Error> {
     let answer_all = axum::Router::new().fallback(|| async { "{\"status\":\"success\"}" });
     tokio::spawn(async move { axum::serve(stand_in, answer_all).await });
     let store = DynamoStore::from_config(&sdk, &table);
-    schema::ensure_table(store.client(), &table).await?;
+    ensure_table(&sdk, &table).await?;
     // The lead the read events ask for.
     let lead = models::Lead::parse(LEAD.as_bytes()).map_err(|e| e.to_string())?;
     app::ingest::store_parsed(&store, &lead, LEAD, app::now_millis()).await?;
@@ -242,7 +243,7 @@ async fn run() -> Result<(), Error> {
             ms(percentile(&seconds, 0.5))
         );
     }
-    tools::drop_table(&store).await;
+    drop_table(&sdk, &table).await;
     Ok(())
 }
 

@@ -3,9 +3,9 @@
 //! loop from the same SDK configuration against the same emulator. The difference is what the
 //! bundle adds to the emulator's own latency.
 
+use adapters::aws;
 use adapters::config::Env;
 use adapters::dynamo::lead_item;
-use adapters::{DynamoStore, aws};
 use app::ports::NewLead;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -75,7 +75,8 @@ async fn run() -> Result<(), Error> {
     let settings = DevSettings::from_env(&Env::with(move |var| vars.get(var).cloned()))?;
     let sdk = aws::sdk_config().await;
     let stack = launch(&settings, &sdk).await?;
-    let store = DynamoStore::from_config(&sdk, &table);
+    // The baseline's own client: a raw PutItem, past the adapter.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let http = reqwest::Client::new();
     let url = format!("{}/v1/lead", stack.base_url);
     let total = usize::try_from(env.number("E2E_REQUESTS", 2000)?)?;
@@ -98,7 +99,7 @@ async fn run() -> Result<(), Error> {
         }
 
         let raw = measure(requests, concurrency, |n| {
-            let store = &store;
+            let (dynamodb, table) = (&dynamodb, &table);
             async move {
                 let id = format!("raw-{concurrency}-{n}");
                 let body = lead_body(&id);
@@ -110,10 +111,9 @@ async fn run() -> Result<(), Error> {
                     received_at_ms: 1,
                 });
                 let sent = Instant::now();
-                store
-                    .client()
+                dynamodb
                     .put_item()
-                    .table_name(store.table())
+                    .table_name(table)
                     .set_item(Some(item))
                     .condition_expression("attribute_not_exists(PK)")
                     .send()
@@ -159,6 +159,6 @@ async fn run() -> Result<(), Error> {
         );
     }
     stack.stop().await;
-    tools::drop_table(&store).await;
+    adapters::provision::drop_table(&sdk, &table).await;
     Ok(())
 }

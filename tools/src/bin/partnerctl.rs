@@ -8,7 +8,6 @@
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
 
 use adapters::config::Env;
-use adapters::sqs::PARKED_REASON;
 use adapters::{DynamoStore, SqsReplyQueue, aws};
 use app::LeadStore;
 use models::ReplyRequest;
@@ -67,30 +66,16 @@ async fn run(args: &[String]) -> Result<(), Error> {
             Ok(())
         }
         Some("parked") => {
-            let queue = queue(&env, &sdk).await?;
-            // Peek: received with a zero visibility timeout, so they stay available.
-            let output = queue
-                .client()
-                .receive_message()
-                .queue_url(queue.dlq_url())
-                .max_number_of_messages(i32::try_from(limit.min(10)).unwrap_or(10))
-                .visibility_timeout(0)
-                .message_attribute_names("All")
-                .send()
-                .await?;
-            let messages = output.messages.unwrap_or_default();
+            let parked = queue(&env, &sdk).await?.peek_parked(limit).await?;
             println!(
                 "{} parked message(s) shown (at most 10 per call)",
-                messages.len()
+                parked.len()
             );
-            for message in messages {
+            for message in parked {
                 let reason = message
-                    .message_attributes
-                    .as_ref()
-                    .and_then(|a| a.get(PARKED_REASON))
-                    .and_then(|v| v.string_value.clone())
+                    .reason
                     .unwrap_or_else(|| "moved by the queue after maxReceiveCount".to_owned());
-                println!("- {}: {reason}", message.message_id.unwrap_or_default());
+                println!("- {}: {reason}", message.message_id);
             }
             Ok(())
         }
@@ -149,36 +134,18 @@ async fn queue<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
     sdk: &aws_config::SdkConfig,
 ) -> Result<SqsReplyQueue, Error> {
-    let client = aws_sdk_sqs::Client::new(sdk);
+    if let (Some(queue_url), Some(dlq_url)) = (
+        env.optional("REPLY_QUEUE_URL"),
+        env.optional("REPLY_DLQ_URL"),
+    ) {
+        return Ok(SqsReplyQueue::from_config(sdk, queue_url, dlq_url));
+    }
     let name = env
         .optional("REPLY_QUEUE_NAME")
         .unwrap_or_else(|| DEFAULT_REPLY_QUEUE.to_owned());
-    let lookup = |name: String| {
-        let client = client.clone();
-        async move {
-            client
-                .get_queue_url()
-                .queue_name(&name)
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "queue {name} not found: {}",
-                        aws_sdk_sqs::error::DisplayErrorContext(e)
-                    )
-                })
-                .map(|o| o.queue_url.unwrap_or_default())
-        }
-    };
-    let queue_url = match env.optional("REPLY_QUEUE_URL") {
-        Some(url) => url,
-        None => lookup(name.clone()).await?,
-    };
-    let dlq_url = match env.optional("REPLY_DLQ_URL") {
-        Some(url) => url,
-        None => lookup(format!("{}-dlq.fifo", name.trim_end_matches(".fifo"))).await?,
-    };
-    Ok(SqsReplyQueue::new(client, queue_url, dlq_url))
+    SqsReplyQueue::by_name(sdk, &name)
+        .await
+        .map_err(|e| format!("queue {name} not found: {}", app::error_chain(&e)).into())
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {

@@ -4,10 +4,10 @@
 //! and the ledger on the emulator.
 
 use adapters::config::Env;
+use adapters::provision::{drop_table, ensure_queues, ensure_table};
 use adapters::secrets::ThumbtackCredentials;
-use adapters::sqs::ensure_queues;
 use adapters::thumbtack::ThumbtackSettings;
-use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, aws, schema};
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, aws};
 use app::auth::Credential;
 use app::metrics::Metrics;
 use app::ports::Thumbtack;
@@ -110,11 +110,10 @@ async fn bundle(
     lanes: usize,
 ) -> Result<Run, Error> {
     let store = DynamoStore::from_config(sdk, prefix);
-    schema::ensure_table(store.client(), prefix).await?;
-    let sqs = aws_sdk_sqs::Client::new(sdk);
+    ensure_table(sdk, prefix).await?;
     let (queue_url, dlq_url) =
-        ensure_queues(&sqs, &format!("{prefix}.fifo"), Duration::from_secs(30), 5).await?;
-    let queue = SqsReplyQueue::new(sqs, &queue_url, &dlq_url);
+        ensure_queues(sdk, &format!("{prefix}.fifo"), Duration::from_secs(30), 5).await?;
+    let queue = SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url);
     for reply in all {
         queue.enqueue(reply).await?;
     }
@@ -162,7 +161,7 @@ async fn bundle(
     if sent < all.len() {
         return Err(format!("only {sent} of {} replies were sent", all.len()).into());
     }
-    tools::drop_table(&store).await;
+    drop_table(sdk, prefix).await;
     let received = lock(received).clone();
     Ok(Run {
         elapsed,

@@ -42,20 +42,15 @@ async fn main_inner() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         base_url,
     };
     let sdk = aws::sdk_config().await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = match env.optional("REPLY_QUEUE_URL") {
-        Some(url) => url,
-        None => sqs
-            .get_queue_url()
-            .queue_name(
-                env.optional("REPLY_QUEUE_NAME")
-                    .unwrap_or_else(|| DEFAULT_REPLY_QUEUE.to_owned()),
-            )
-            .send()
-            .await?
-            .queue_url
-            .unwrap_or_default(),
+    let queue = match env.optional("REPLY_QUEUE_URL") {
+        Some(url) => SqsReplyQueue::from_config(&sdk, url, ""),
+        None => {
+            let name = env
+                .optional("REPLY_QUEUE_NAME")
+                .unwrap_or_else(|| DEFAULT_REPLY_QUEUE.to_owned());
+            SqsReplyQueue::by_name(&sdk, &name).await?
+        }
     };
     println!("smoke: playing Thumbtack against {}", settings.base_url);
-    run(&settings, &sdk, &SqsReplyQueue::new(sqs, queue_url, "")).await
+    run(&settings, &sdk, &queue).await
 }
