@@ -17,7 +17,8 @@ fn lead_with(id: &str, business: &str, created: &str) -> (Lead, String) {
 
 #[tokio::test]
 async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body() {
-    let store = fresh_store().await;
+    let table = fresh_table().await;
+    let store = &table.store;
     let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     let new = NewLead {
         lead: &lead,
@@ -39,12 +40,13 @@ async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body()
             raw: LEAD.to_owned()
         }
     );
-    assert_eq!(all_items(&store).await.len(), 1);
+    assert_eq!(table.all_items().await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
-    let store = fresh_store().await;
+    let table = fresh_table().await;
+    let store = &table.store;
     let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     store
         .insert_lead(NewLead {
@@ -55,7 +57,7 @@ async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
         })
         .await
         .unwrap();
-    let item = all_items(&store).await.pop().unwrap();
+    let item = table.all_items().await.pop().unwrap();
     let s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     assert_eq!(s("PK").as_deref(), Some("LEAD#299614694480093245"));
     assert_eq!(s("SK").as_deref(), Some("LEAD"));
@@ -320,8 +322,9 @@ pub fn closed_port_url() -> String {
 
 #[tokio::test]
 async fn the_index_carries_what_the_listings_read_and_no_body() {
-    use adapters::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
-    let store = fresh_store().await;
+    use adapters::dynamo::schema::{GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
+    let table = fresh_table().await;
+    let store = &table.store;
     let (lead, raw) = lead_with("idx-1", "biz-idx", "1700000000");
     store
         .insert_lead(NewLead {
@@ -348,18 +351,7 @@ async fn the_index_carries_what_the_listings_read_and_no_body() {
         .unwrap();
     let keys = [PK, SK, GSI1_PK, GSI1_SK];
     for partition in ["BUSINESS#biz-idx", "QUARANTINE"] {
-        let items = store
-            .client()
-            .query()
-            .table_name(store.table())
-            .index_name(GSI1)
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
-            .send()
-            .await
-            .unwrap()
-            .items
-            .unwrap_or_default();
+        let items = table.index_partition(partition).await;
         assert_eq!(items.len(), 1, "{partition}");
         for attribute in items[0].keys() {
             assert!(

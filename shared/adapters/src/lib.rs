@@ -6,11 +6,8 @@
 pub mod aws;
 pub mod config;
 pub mod dynamo;
-mod errors;
-mod ledger;
 pub mod logging;
 pub mod provision;
-pub mod schema;
 pub mod secrets;
 pub mod sqs;
 pub mod thumbtack;

@@ -2,8 +2,8 @@
 //! stack, the tests and the benchmarks. In AWS the SAM template owns them (`infra/template.yaml`
 //! declares the same table and queues), and no function calls this module.
 
-use crate::errors::store_error;
-use crate::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
+use crate::dynamo::errors::store_error;
+use crate::dynamo::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
 use crate::sqs::queue_error;
 use app::StoreError;
 use app::ports::QueueError;
