@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use adapters::DynamoStore;
-use app::ports::{Insert, NewLead, NewMessage, NewRevision, Quarantined, Route};
+use app::ports::{Cursor, Insert, Listings, NewLead, NewMessage, NewRevision, Quarantined, Route};
 use app::{LeadStore, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use models::{FieldProblem, InboundMessage, Lead, Problems, RevisionOf};
@@ -179,14 +179,91 @@ async fn a_business_leads_are_listed_newest_first_from_the_index() {
             .unwrap();
     }
     let ids: Vec<String> = store
-        .business_leads("biz-1", 10)
+        .business_leads("biz-1", 10, None)
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|l| l.lead_id)
         .collect();
     assert_eq!(ids, ["lead-b", "lead-d", "lead-a"]);
-    assert_eq!(store.business_leads("biz-1", 2).await.unwrap().len(), 2);
+    let first = store.business_leads("biz-1", 2, None).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+}
+
+#[tokio::test]
+async fn a_business_leads_come_a_page_at_a_time_and_the_pages_list_each_once() {
+    let store = fresh_store().await;
+    for n in 1..=5 {
+        let (lead, raw) = lead_with(&format!("lead-{n}"), "biz-p", &format!("170000000{n}"));
+        store
+            .insert_lead(NewLead {
+                lead: &lead,
+                warnings: &Problems::NONE,
+                raw: &raw,
+                received_at_ms: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let mut ids = Vec::new();
+    let mut after: Option<Cursor> = None;
+    let mut pages = 0;
+    loop {
+        let page = store
+            .business_leads("biz-p", 2, after.as_ref())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        ids.extend(page.items.into_iter().map(|l| l.lead_id));
+        pages += 1;
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        assert!(pages < 10, "the pages end");
+    }
+    assert_eq!(ids, ["lead-5", "lead-4", "lead-3", "lead-2", "lead-1"]);
+    assert_eq!(pages, 3);
+}
+
+#[tokio::test]
+async fn quarantined_payloads_come_a_page_at_a_time_newest_first() {
+    let store = fresh_store().await;
+    for (digest, received_at_ms) in [("q1", 10), ("q2", 20), ("q3", 30)] {
+        store
+            .quarantine(Quarantined {
+                route: Route::Lead,
+                digest,
+                raw: b"{}",
+                problems: &Problems::NONE,
+                received_at_ms,
+            })
+            .await
+            .unwrap();
+    }
+    let first = store.list_quarantine(2, None).await.unwrap();
+    let digests: Vec<&str> = first.items.iter().map(|r| r.digest.as_str()).collect();
+    assert_eq!(digests, ["q3", "q2"]);
+    let second = store.list_quarantine(2, first.next.as_ref()).await.unwrap();
+    let digests: Vec<&str> = second.items.iter().map(|r| r.digest.as_str()).collect();
+    assert_eq!(digests, ["q1"]);
+    assert_eq!(second.next, None);
+}
+
+#[tokio::test]
+async fn a_cursor_that_the_store_did_not_give_is_refused() {
+    let store = fresh_store().await;
+    for garbage in ["", "not base64 at all!", "bm90IGEga2V5"] {
+        let error = store
+            .business_leads("biz-1", 2, Some(&Cursor(garbage.to_owned())))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, StoreError::Rejected(_)),
+            "{garbage:?}: {error:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -219,7 +296,7 @@ async fn a_quarantined_payload_is_kept_byte_for_byte_and_counts_redeliveries() {
         })
         .await
         .unwrap();
-    let listed = store.list_quarantine(10).await.unwrap();
+    let listed = store.list_quarantine(10, None).await.unwrap().items;
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0].route, "message", "newest first");
     let lead = &listed[1];
@@ -362,11 +439,15 @@ async fn the_index_carries_what_the_listings_read_and_no_body() {
         assert!(!items[0].contains_key("raw"));
     }
     // What the operator sees is whole all the same: the body and problems come from the table.
-    let listed = store.list_quarantine(1).await.unwrap();
+    let listed = store.list_quarantine(1, None).await.unwrap().items;
     assert_eq!(listed[0].raw, b"{\"leadID\": 5}");
     assert_eq!(listed[0].problems, Problems::from(problems));
     assert_eq!(listed[0].deliveries, 1);
-    let leads = store.business_leads("biz-idx", 5).await.unwrap();
+    let leads = store
+        .business_leads("biz-idx", 5, None)
+        .await
+        .unwrap()
+        .items;
     assert_eq!(leads[0].lead_id, "idx-1");
 }
 

@@ -151,9 +151,10 @@ async fn a_lead_without_a_usable_key_is_answered_400_and_quarantined_in_the_tabl
         assert_eq!(response.status(), 400);
         assert_eq!(json_of(&response)["fields"][0]["path"], "leadID");
     }
-    let quarantined = app::LeadStore::list_quarantine(&deps.store, 10)
+    let quarantined = app::ports::Listings::list_quarantine(&deps.store, 10, None)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(quarantined.len(), 1);
     assert_eq!(quarantined[0].raw, body.as_bytes());
     assert_eq!(quarantined[0].deliveries, 2);
@@ -264,9 +265,10 @@ async fn a_body_of_a_megabyte_is_answered_413_and_kept_in_quarantine_byte_for_by
     for _ in 0..2 {
         assert_eq!(post_lead(&deps, &body).await.status(), 413);
     }
-    let quarantined = app::LeadStore::list_quarantine(&deps.store, 10)
+    let quarantined = app::ports::Listings::list_quarantine(&deps.store, 10, None)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(quarantined.len(), 1);
     assert_eq!(quarantined[0].raw, body.as_bytes(), "put back together");
     assert_eq!(quarantined[0].deliveries, 2);

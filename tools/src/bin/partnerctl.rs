@@ -8,8 +8,8 @@
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
 
 use adapters::config::Env;
+use adapters::dynamo::Listings;
 use adapters::{DynamoStore, SqsReplyQueue, aws};
-use app::LeadStore;
 use models::ReplyRequest;
 use std::process::ExitCode;
 use tools::settings::{DEFAULT_REPLY_QUEUE, DEFAULT_TABLE};
@@ -87,7 +87,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
         Some("quarantine") => {
             let store = DynamoStore::from_config(&sdk, table);
             let show_raw = args.iter().any(|a| a == "--raw");
-            let records = store.list_quarantine(limit).await?;
+            let records = store.list_quarantine(limit, None).await?.items;
             println!("{} quarantined payload(s), newest first", records.len());
             for record in records {
                 println!(
@@ -114,7 +114,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
         Some("leads") => {
             let business = args.get(1).filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
             let store = DynamoStore::from_config(&sdk, table);
-            for lead in store.business_leads(business, limit).await? {
+            for lead in store.business_leads(business, limit, None).await?.items {
                 println!(
                     "{} createTimestamp={} {} / {}",
                     lead.lead_id,

@@ -2,7 +2,8 @@
 //!
 //! [`DynamoStore`] owns the client and the table's name, and makes the table's calls; each port it
 //! implements has a child module: [`LeadStore`](app::LeadStore) (leads, messages, revisions,
-//! quarantine, conversations) in `store`, [`ReplyLedger`](app::ports::ReplyLedger) in `ledger`.
+//! quarantine, conversations) in `store`, [`ReplyLedger`](app::ports::ReplyLedger) in `ledger`,
+//! [`Listings`](app::ports::Listings) (the operators' queries over the index) in `listings`.
 //! The layout of the table is in [`schema`], the attributes' encoding in `item`, and the SDK's
 //! errors become the port's [`StoreError`] in `errors`.
 //!
@@ -13,10 +14,14 @@
 pub(crate) mod errors;
 mod item;
 mod ledger;
+mod listings;
 mod quarantine;
 pub mod schema;
 mod store;
 
+/// The port of the operators' queries, beside the store that answers them: a caller holding a
+/// [`DynamoStore`] (partnerctl) needs no other crate to ask them.
+pub use app::ports::Listings;
 pub use item::Item;
 pub use quarantine::QUARANTINE_CHUNK_BYTES;
 pub use store::{MAX_COPIED_BYTES, lead_item};
@@ -194,14 +199,15 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// Newest first from one GSI1 partition, at most `limit` items.
+    /// Newest first from one GSI1 partition, at most `limit` items, from `start`; and where the
+    /// query stopped, when there may be more.
     pub(super) async fn index_newest(
         &self,
         pk: String,
         limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
+        mut start: Option<Item>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
         let mut items = Vec::new();
-        let mut start: Option<Item> = None;
         while items.len() < limit {
             let page = self
                 .client
@@ -219,10 +225,9 @@ impl DynamoStore {
             items.extend(page.items.unwrap_or_default());
             match page.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+                _ => return Ok((items, None)),
             }
         }
-        items.truncate(limit);
-        Ok(items)
+        Ok((items, start))
     }
 }

@@ -71,15 +71,17 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Quarantined payloads, newest first, at most `limit`, with their bodies.
+    /// Quarantined payloads, newest first, at most `limit` from `start`, with their bodies; and
+    /// where the index query stopped.
     pub(super) async fn quarantined(
         &self,
         limit: usize,
-    ) -> Result<Vec<QuarantineRecord>, StoreError> {
+        start: Option<Item>,
+    ) -> Result<(Vec<QuarantineRecord>, Option<Item>), StoreError> {
         // The index gives the order and the keys; the records (bodies and problems included,
         // which the index does not copy) come from the table.
-        let listed = self
-            .index_newest(QUARANTINE_INDEX_PK.to_owned(), limit)
+        let (listed, stopped_at) = self
+            .index_newest(QUARANTINE_INDEX_PK.to_owned(), limit, start)
             .await?;
         let mut records = self.batch_get(listed.iter().map(key_of).collect()).await?;
         let mut found = Vec::with_capacity(listed.len());
@@ -95,7 +97,7 @@ impl DynamoStore {
             }
             found.push(record);
         }
-        Ok(found)
+        Ok((found, stopped_at))
     }
 
     /// Writes a large quarantined body as chunk items beside its record; returns how many.

@@ -3,17 +3,15 @@
 //! conversation.
 
 use super::DynamoStore;
-use super::item::{
-    Item, cut, insert_warnings, n, number, optional_string, parsed, s, string, warnings,
-};
+use super::item::{Item, cut, insert_warnings, n, number, parsed, s, string, warnings};
 use super::ledger::reply_record;
 use super::schema::{
     GSI1_PK, GSI1_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK, REPLY_SK_PREFIX, REVISION_SK_PREFIX, SK,
     attr, business_pk, business_sk, item_type, lead_pk, message_sk, revision_sk,
 };
 use app::ports::{
-    ConversationRecords, Insert, LeadSummary, MessageRecord, NewLead, NewMessage, NewRevision,
-    QuarantineRecord, Quarantined, RevisionRecord,
+    ConversationRecords, Insert, MessageRecord, NewLead, NewMessage, NewRevision, Quarantined,
+    RevisionRecord,
 };
 use app::{LeadStore, StoreError};
 
@@ -74,30 +72,6 @@ impl LeadStore for DynamoStore {
             }
         }
         Ok(records)
-    }
-
-    async fn business_leads(
-        &self,
-        business_id: &str,
-        limit: usize,
-    ) -> Result<Vec<LeadSummary>, StoreError> {
-        self.index_newest(business_pk(business_id), limit)
-            .await?
-            .iter()
-            .map(|item| {
-                Ok(LeadSummary {
-                    lead_id: string(item, attr::LEAD_ID)?,
-                    create_timestamp: number(item, attr::CREATE_TIMESTAMP)?,
-                    category: optional_string(item, attr::CATEGORY),
-                    title: optional_string(item, attr::TITLE),
-                    received_at_ms: number(item, attr::RECEIVED_AT)?,
-                })
-            })
-            .collect()
-    }
-
-    async fn list_quarantine(&self, limit: usize) -> Result<Vec<QuarantineRecord>, StoreError> {
-        self.quarantined(limit).await
     }
 }
 
