@@ -2,8 +2,8 @@
 //! loopback port.
 
 use crate::support::*;
+use devstack::{Stack, router};
 use std::sync::Arc;
-use tools::devstack::{Stack, router};
 
 async fn serve() -> String {
     let stack = Stack::new(fresh_store().await, credentials());
@@ -95,7 +95,7 @@ async fn an_oversized_body_gets_413_through_the_local_stack() {
 
 /// The whole local stack as `make dev` starts it (routes, reply worker, sandbox), on ephemeral
 /// ports with its own table and queues.
-async fn launch_stack() -> tools::devstack::Launched {
+async fn launch_stack() -> devstack::Launched {
     let table = unique_name("dev");
     let queue = format!("{}.fifo", unique_name("dev-replies"));
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
@@ -110,10 +110,8 @@ async fn launch_stack() -> tools::devstack::Launched {
         ("AWS_ENDPOINT_URL", endpoint),
     ]);
     let env = adapters::config::Env::with(move |var| vars.get(var).cloned());
-    let settings = tools::settings::DevSettings::from_env(&env).unwrap();
-    tools::devstack::launch(&settings, &sdk().await)
-        .await
-        .unwrap()
+    let settings = devstack::DevSettings::from_env(&env).unwrap();
+    devstack::launch(&settings, &sdk().await).await.unwrap()
 }
 
 #[tokio::test]
@@ -192,7 +190,7 @@ async fn a_reply_enqueued_on_the_local_stack_reaches_the_sandbox_and_reads_back_
 #[tokio::test]
 async fn the_smoke_test_passes_against_the_local_stack() {
     let stack = launch_stack().await;
-    let settings = tools::smoke::SmokeSettings {
+    let settings = harness::smoke::SmokeSettings {
         base_url: stack.base_url.clone(),
         username: USERNAME.to_owned(),
         password: PASSWORD.to_owned(),
@@ -206,7 +204,7 @@ async fn the_smoke_test_passes_against_the_local_stack() {
         &stack.queue_url,
         &stack.dlq_url,
     );
-    tools::smoke::run(&settings, &sdk().await, &queue)
+    harness::smoke::run(&settings, &sdk().await, &queue)
         .await
         .unwrap();
     stack.stop().await;

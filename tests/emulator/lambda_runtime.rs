@@ -5,10 +5,10 @@
 use crate::support::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use harness::runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
-use tools::runtime_api::{Answer, RuntimeApi};
 
 const REST_POST: &str = include_str!("../fixtures/events/apigw-rest-post-lead.json");
 const HTTP_POST: &str = include_str!("../fixtures/events/apigw-http-post-lead.json");

@@ -10,6 +10,7 @@ use adapters::{HttpThumbtack, SqsReplyQueue};
 use app::auth::Credential;
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
+use devstack::Worker;
 use http_api::InboundDeps;
 use http_api::testing::{Encoding, Gateway, basic, post};
 use models::ReplyRequest;
@@ -17,7 +18,6 @@ use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tools::worker::Worker;
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

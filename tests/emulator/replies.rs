@@ -12,11 +12,11 @@ use app::auth::Credential;
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use devstack::worker::{Poll, Worker};
 use models::ReplyRequest;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tools::worker::{Poll, Worker};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -584,7 +584,7 @@ async fn a_mixed_batch_reports_exactly_the_failed_records() {
             .and_then(|m| m.message_id.clone())
             .unwrap()
     };
-    let event = tools::worker::sqs_event(&received, &rig.arn);
+    let event = devstack::worker::sqs_event(&received, &rig.arn);
     let mut context = lambda_runtime::Context::default();
     context.deadline = app::now_millis() + 60_000;
     let response = reply_outbound::handler::handle(
@@ -634,7 +634,7 @@ async fn a_503_with_a_retry_after_of_u64_max_for_one_lead_does_not_stop_another_
         .messages
         .unwrap_or_default();
     assert_eq!(received.len(), 2, "one batch");
-    let event = tools::worker::sqs_event(&received, &rig.arn);
+    let event = devstack::worker::sqs_event(&received, &rig.arn);
     let mut context = lambda_runtime::Context::default();
     context.deadline = app::now_millis() + 60_000;
     let response = reply_outbound::handler::handle(

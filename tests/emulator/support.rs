@@ -13,7 +13,7 @@ pub const USERNAME: &str = "thumbtack";
 pub const PASSWORD: &str = "emulator-test-password";
 
 /// The SDK configuration for the emulator, as the functions load it.
-pub async fn sdk() -> aws_config::SdkConfig {
+pub async fn sdk() -> adapters::aws::SdkConfig {
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run these tests with `make test`, which starts the moto emulator"

@@ -1,6 +1,7 @@
-//! The local stack: the HTTP front (routes as API Gateway does, calls the Lambda handlers), the
-//! reply worker, and the Thumbtack sandbox, started together by [`launch`].
+//! [`launch`]: everything `make dev` runs, started together: the table and queues in the
+//! emulator, the routes, the reply worker, and the Thumbtack sandbox.
 
+use crate::routes::{Stack, router};
 use crate::sandbox::{self, Sandbox};
 use crate::settings::DevSettings;
 use crate::worker::Worker;
@@ -12,125 +13,10 @@ use app::auth::{Credential, StaticCredentials};
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use http_api::{InboundDeps, ReadDeps};
-use lambda_http::RequestExt;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// API Gateway refuses payloads over 10 MB before any function runs; so do we. Smaller bodies
-/// reach the handlers, which apply their own limit.
-pub const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
-
-/// What the local routes serve: the same dependencies the Lambda functions build in `main`.
-#[derive(Debug, Clone)]
-pub struct Stack {
-    pub inbound: InboundDeps<DynamoStore, StaticCredentials>,
-    pub read: ReadDeps<DynamoStore>,
-}
-
-impl Stack {
-    pub fn new(store: DynamoStore, credentials: StaticCredentials) -> Self {
-        Stack {
-            inbound: InboundDeps {
-                store: store.clone(),
-                credentials,
-                metrics: Metrics::off(),
-            },
-            read: ReadDeps { store },
-        }
-    }
-}
-
-pub fn router(stack: Arc<Stack>) -> Router {
-    Router::new()
-        .route("/v1/lead", post(lead))
-        .route("/v1/message", post(message))
-        .route("/v1/leads/{leadID}", get(read_lead))
-        .route("/healthz", get(health))
-        .layer(DefaultBodyLimit::disable())
-        .with_state(stack)
-}
-
-async fn lead(State(stack): State<Arc<Stack>>, request: Request) -> Response {
-    match to_lambda(request, HashMap::new()).await {
-        Ok(request) => from_lambda(lead_inbound::handler::handle(&stack.inbound, request).await),
-        Err(response) => response,
-    }
-}
-
-async fn message(State(stack): State<Arc<Stack>>, request: Request) -> Response {
-    match to_lambda(request, HashMap::new()).await {
-        Ok(request) => from_lambda(message_inbound::handler::handle(&stack.inbound, request).await),
-        Err(response) => response,
-    }
-}
-
-async fn read_lead(
-    State(stack): State<Arc<Stack>>,
-    Path(parameters): Path<HashMap<String, String>>,
-    request: Request,
-) -> Response {
-    match to_lambda(request, parameters).await {
-        Ok(request) => from_lambda(lead_read::handler::handle(&stack.read, request).await),
-        Err(response) => response,
-    }
-}
-
-/// 200 once the table answers: the emulator is up and the table exists.
-async fn health(State(stack): State<Arc<Stack>>) -> Response {
-    match stack.read.store.check().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok"})),
-        )
-            .into_response(),
-        Err(error) => {
-            tracing::warn!(error = %app::error_chain(&error), "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable"})),
-            )
-                .into_response()
-        }
-    }
-}
-
-/// The request as API Gateway would hand it to the function.
-async fn to_lambda(
-    request: Request,
-    path_parameters: HashMap<String, String>,
-) -> Result<lambda_http::Request, Response> {
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, GATEWAY_MAX_BODY)
-        .await
-        .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
-    let body = if bytes.is_empty() {
-        lambda_http::Body::Empty
-    } else {
-        lambda_http::Body::Binary(bytes.to_vec())
-    };
-    Ok(lambda_http::Request::from_parts(parts, body).with_path_parameters(path_parameters))
-}
-
-fn from_lambda(response: lambda_http::Response<lambda_http::Body>) -> Response {
-    let (parts, body) = response.into_parts();
-    let body = match body {
-        lambda_http::Body::Empty => axum::body::Body::empty(),
-        lambda_http::Body::Text(text) => axum::body::Body::from(text),
-        lambda_http::Body::Binary(bytes) => axum::body::Body::from(bytes),
-        _ => axum::body::Body::empty(),
-    };
-    Response::from_parts(parts, body)
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A running local stack.
 #[derive(Debug)]
@@ -159,8 +45,8 @@ impl Launched {
 /// Creates the table and queues in the emulator and starts everything `make dev` runs.
 pub async fn launch(
     settings: &DevSettings,
-    sdk: &aws_config::SdkConfig,
-) -> Result<Launched, BoxError> {
+    sdk: &adapters::aws::SdkConfig,
+) -> cli::Result<Launched> {
     let store = DynamoStore::from_config(sdk, &settings.table);
     ensure_table(sdk, &settings.table).await?;
     let (queue_url, dlq_url) = ensure_queues(

@@ -15,14 +15,14 @@ use app::replies::{ReplyDeps, RetryPolicy};
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::post;
+use devstack::Worker;
 use models::{ReplyRequest, ReplyStatus};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tools::worker::Worker;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use cli::Error;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -32,7 +32,7 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    tools::exit_code("replies-bench", run().await)
+    cli::exit("replies-bench", run().await)
 }
 
 type Received = Arc<Mutex<Vec<(String, String)>>>;
@@ -101,7 +101,7 @@ struct Run {
 /// The bundle: the queue, the ledger and the worker of `make dev`, `lanes` receives at a time,
 /// on a table and a queue of its own.
 async fn bundle(
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     client: &HttpThumbtack,
     received: &Received,
     prefix: &str,
@@ -128,7 +128,7 @@ async fn bundle(
         },
         invocation_timeout: Duration::from_secs(24),
         wait: Duration::from_secs(1),
-        // As `make dev`: one message per receive (see `tools::worker` for moto's FIFO quirk).
+        // As `make dev`: one message per receive (see `devstack::worker` for moto's FIFO quirk).
         batch_size: 1,
         lanes,
     };

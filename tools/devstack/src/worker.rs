@@ -66,10 +66,7 @@ impl<L: ReplyLedger, T: Thumbtack> Worker<L, T> {
     }
 
     /// One receive → handle → delete cycle.
-    pub async fn poll_once(
-        &self,
-        queue_arn: &str,
-    ) -> Result<Poll, Box<dyn std::error::Error + Send + Sync>> {
+    pub async fn poll_once(&self, queue_arn: &str) -> cli::Result<Poll> {
         let queue = &self.deps.queue;
         let messages = queue.receive(self.batch_size, self.wait).await?;
         if messages.is_empty() {

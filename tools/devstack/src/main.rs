@@ -3,9 +3,8 @@
 
 use adapters::aws;
 use adapters::config::Env;
+use devstack::{DevSettings, launch};
 use std::process::ExitCode;
-use tools::devstack::launch;
-use tools::settings::DevSettings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -16,16 +15,10 @@ async fn main() -> ExitCode {
         )
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("devstack: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit("devstack", run().await)
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn run() -> cli::Result {
     let settings = DevSettings::from_env(&Env::process())?;
     let sdk = aws::sdk_config().await;
     let stack = launch(&settings, &sdk).await?;

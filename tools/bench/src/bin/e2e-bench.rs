@@ -7,19 +7,17 @@ use adapters::aws;
 use adapters::config::Env;
 use adapters::dynamo::lead_item;
 use app::ports::NewLead;
+use devstack::{DevSettings, launch};
+use fixtures::LEAD;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use tools::devstack::launch;
-use tools::settings::DevSettings;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
+use cli::Error;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tools::exit_code("e2e-bench", run().await)
+    cli::exit("e2e-bench", run().await)
 }
 
 struct Figures {

@@ -2,7 +2,6 @@
 //! the invariants) and `make reliability` (bigger runs that print the figures).
 
 use crate::faults::{self, Fault, FaultPlan, ThumbtackFault, faulty_thumbtack};
-use crate::worker::Worker;
 use adapters::provision::{ensure_queues, ensure_table};
 use adapters::secrets::ThumbtackCredentials;
 use adapters::thumbtack::ThumbtackSettings;
@@ -13,6 +12,8 @@ use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
+use devstack::Worker;
+use fixtures::{LEAD, MESSAGE};
 use futures::StreamExt;
 use http_api::InboundDeps;
 use lambda_http::http::HeaderValue;
@@ -22,9 +23,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use cli::Error;
 
-const LEAD: &str = include_str!("../../tests/fixtures/lead.json");
 /// Credentials of the runs, distinctive so that a log scan can look for them.
 pub const PARTNER_PASSWORD: &str = "partner-pw-71d3";
 pub const THUMBTACK_PASSWORD: &str = "thumbtack-pw-9c2e";
@@ -45,7 +45,6 @@ pub fn secrets_of_the_runs() -> Vec<String> {
         "Jay J.".to_owned(),
     ]
 }
-const MESSAGE: &str = include_str!("../../tests/fixtures/message.json");
 
 /// Storage faults under Thumbtack's retries.
 #[derive(Debug, Clone)]
@@ -140,7 +139,7 @@ fn payloads(run: &StorageRun, tag: &str) -> Vec<Payload> {
 /// Runs the experiment against the emulator behind a fault proxy and checks the table directly.
 pub async fn storage_faults(
     run: &StorageRun,
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     emulator: &str,
     table: &str,
 ) -> Result<StorageReport, Error> {
@@ -272,7 +271,7 @@ pub async fn storage_faults(
 /// Every item of the table: (PK, SK) → raw body, read with a client of our own: past the proxy
 /// and the adapter under test.
 async fn scan(
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     table: &str,
 ) -> Result<HashMap<(String, String), String>, Error> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
@@ -362,7 +361,7 @@ impl ReplyReport {
 
 pub async fn reply_faults(
     run: &ReplyRun,
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     table: &str,
 ) -> Result<ReplyReport, Error> {
     let started = Instant::now();
@@ -517,7 +516,7 @@ pub async fn reply_faults(
 
 /// Diagnostics for a run that left replies unfinished: their ledger items, and the queues' depths.
 pub async fn describe_unfinished(
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     table: &str,
     replies: usize,
 ) -> Result<String, Error> {

@@ -2,17 +2,12 @@
 //! settings"). The variables override the defaults.
 
 use adapters::config::{ConfigError, Env};
+use cli::local::{
+    DEFAULT_ADDR, DEFAULT_PASSWORD, DEFAULT_REPLY_QUEUE, DEFAULT_SANDBOX_ADDR, DEFAULT_TABLE,
+    DEFAULT_THUMBTACK_PASSWORD, DEFAULT_THUMBTACK_USERNAME, DEFAULT_USERNAME,
+};
 use std::net::SocketAddr;
 use std::time::Duration;
-
-pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
-pub const DEFAULT_SANDBOX_ADDR: &str = "127.0.0.1:4010";
-pub const DEFAULT_TABLE: &str = "thumbtack-partner-local";
-pub const DEFAULT_USERNAME: &str = "thumbtack";
-pub const DEFAULT_PASSWORD: &str = "local-dev-password";
-pub const DEFAULT_REPLY_QUEUE: &str = "thumbtack-replies.fifo";
-pub const DEFAULT_THUMBTACK_USERNAME: &str = "partner";
-pub const DEFAULT_THUMBTACK_PASSWORD: &str = "sandbox-password";
 
 #[derive(Debug, Clone)]
 pub struct DevSettings {

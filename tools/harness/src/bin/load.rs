@@ -6,27 +6,18 @@
 use adapters::aws;
 use adapters::config::Env;
 use aws_sdk_dynamodb::types::AttributeValue;
+use cli::local::{DEFAULT_ADDR, DEFAULT_PASSWORD, DEFAULT_TABLE, DEFAULT_USERNAME};
+use fixtures::{LEAD, MESSAGE};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tools::settings::{DEFAULT_ADDR, DEFAULT_PASSWORD, DEFAULT_TABLE, DEFAULT_USERNAME};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
-const MESSAGE: &str = include_str!("../../../tests/fixtures/message.json");
+use cli::Error;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("load: {}", app::error_chain(&*error));
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit("load", run().await)
 }
 
 fn loopback(base: &str) -> bool {
@@ -44,7 +35,7 @@ struct Delivery {
     twice: bool,
 }
 
-async fn run() -> Result<bool, Error> {
+async fn run() -> cli::Result {
     let env = Env::process();
     let number = |var: &'static str, default: u64| env.number(var, default);
     let leads = usize::try_from(number("LEADS", 5000)?)?;
@@ -174,15 +165,11 @@ async fn run() -> Result<bool, Error> {
         && stored_leads == leads
         && stored_messages == messages
         && others == 0;
-    println!(
-        "load: {}",
-        if good {
-            "stored = unique, no 5xx"
-        } else {
-            "FAILED: see the figures above"
-        }
-    );
-    Ok(good)
+    if !good {
+        return Err("FAILED: see the figures above".into());
+    }
+    println!("load: stored = unique, no 5xx");
+    Ok(())
 }
 
 /// Items of this run in the table, read with a client of our own: (leads, messages, anything

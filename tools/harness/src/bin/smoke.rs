@@ -4,23 +4,17 @@
 
 use adapters::config::Env;
 use adapters::{SqsReplyQueue, aws};
+use cli::local::{DEFAULT_ADDR, DEFAULT_PASSWORD, DEFAULT_REPLY_QUEUE, DEFAULT_USERNAME};
+use harness::smoke::{SmokeSettings, run};
 use std::process::ExitCode;
 use std::time::Duration;
-use tools::settings::{DEFAULT_ADDR, DEFAULT_PASSWORD, DEFAULT_REPLY_QUEUE, DEFAULT_USERNAME};
-use tools::smoke::{SmokeSettings, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match main_inner().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("smoke: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit("smoke", run_smoke().await)
 }
 
-async fn main_inner() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn run_smoke() -> cli::Result {
     let env = Env::process();
     let base_url = env
         .optional("BASE_URL")

@@ -7,14 +7,13 @@
 //!   partnerctl quarantine [--limit N] [--raw]                        refused inbound payloads
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
 
+use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
 use adapters::dynamo::Listings;
-use adapters::{DynamoStore, SqsReplyQueue, aws};
+use adapters::{DynamoStore, SqsReplyQueue};
+use cli::local::{DEFAULT_REPLY_QUEUE, DEFAULT_TABLE};
 use models::ReplyRequest;
 use std::process::ExitCode;
-use tools::settings::{DEFAULT_REPLY_QUEUE, DEFAULT_TABLE};
-
-type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--reply-id R]
        partnerctl parked [--limit N]
@@ -25,16 +24,10 @@ const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--r
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("partnerctl: {}", app::error_chain(&*error));
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit("partnerctl", run(&args).await)
 }
 
-async fn run(args: &[String]) -> Result<(), Error> {
+async fn run(args: &[String]) -> cli::Result {
     let env = Env::process();
     let limit = match flag(args, "--limit") {
         Some(text) => text.parse().map_err(|_| "--limit needs a number")?,
@@ -48,7 +41,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
         Some("reply") => {
             let reply = ReplyRequest {
                 reply_id: flag(args, "--reply-id")
-                    .map_or_else(|| format!("reply-{}", app::now_millis()), str::to_owned),
+                    .map_or_else(|| format!("reply-{}", now_millis()), str::to_owned),
                 business_id: flag(args, "--business").ok_or(USAGE)?.to_owned(),
                 lead_id: flag(args, "--lead").ok_or(USAGE)?.to_owned(),
                 text: flag(args, "--text").ok_or(USAGE)?.to_owned(),
@@ -132,8 +125,8 @@ async fn run(args: &[String]) -> Result<(), Error> {
 /// The reply queue: REPLY_QUEUE_URL and REPLY_DLQ_URL, or looked up by REPLY_QUEUE_NAME.
 async fn queue<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
-    sdk: &aws_config::SdkConfig,
-) -> Result<SqsReplyQueue, Error> {
+    sdk: &SdkConfig,
+) -> cli::Result<SqsReplyQueue> {
     if let (Some(queue_url), Some(dlq_url)) = (
         env.optional("REPLY_QUEUE_URL"),
         env.optional("REPLY_DLQ_URL"),
@@ -145,7 +138,14 @@ async fn queue<F: Fn(&str) -> Option<String>>(
         .unwrap_or_else(|| DEFAULT_REPLY_QUEUE.to_owned());
     SqsReplyQueue::by_name(sdk, &name)
         .await
-        .map_err(|e| format!("queue {name} not found: {}", app::error_chain(&e)).into())
+        .map_err(|e| cli::context(format!("queue {name} not found"), e))
+}
+
+/// Unix milliseconds: the default replyID's suffix.
+fn now_millis() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis())
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
