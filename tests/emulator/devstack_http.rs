@@ -6,7 +6,8 @@ use devstack::{Stack, router};
 use std::sync::Arc;
 
 async fn serve() -> String {
-    let stack = Stack::new(fresh_store().await, credentials());
+    let credentials = adapters::secrets::PartnerCredentials::Static(credentials());
+    let stack = Stack::new(fresh_store().await, credentials);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(Arc::new(stack))).await });
@@ -110,7 +111,7 @@ async fn launch_stack() -> devstack::Launched {
         ("AWS_ENDPOINT_URL", endpoint),
     ]);
     let env = adapters::config::Env::with(move |var| vars.get(var).cloned());
-    let settings = devstack::DevSettings::from_env(&env).unwrap();
+    let settings = devstack::DevSettings::from_env(env).unwrap();
     devstack::launch(&settings, &sdk().await).await.unwrap()
 }
 

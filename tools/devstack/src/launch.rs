@@ -3,15 +3,15 @@
 
 use crate::routes::{Stack, router};
 use crate::sandbox::{self, Sandbox};
-use crate::settings::DevSettings;
+use crate::settings::{DevSettings, login};
 use crate::worker::Worker;
+use adapters::aws::SdkConfig;
 use adapters::provision::{ensure_queues, ensure_table};
-use adapters::secrets::ThumbtackCredentials;
-use adapters::thumbtack::ThumbtackSettings;
+use adapters::secrets::{CredentialSetting, partner_credentials, thumbtack_credentials};
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
-use app::auth::{Credential, StaticCredentials};
+use app::auth::CredentialSource;
 use app::metrics::Metrics;
-use app::replies::{ReplyDeps, RetryPolicy};
+use app::replies::ReplyDeps;
 use axum::Router;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +26,8 @@ pub struct Launched {
     pub sandbox_url: Option<String>,
     pub sandbox: Option<Arc<Sandbox>>,
     pub thumbtack_url: String,
+    /// The credential replies present to Thumbtack, as the console shows it.
+    pub thumbtack_login: String,
     pub queue_url: String,
     pub dlq_url: String,
     stop: watch::Sender<bool>,
@@ -42,13 +44,11 @@ impl Launched {
     }
 }
 
-/// Creates the table and queues in the emulator and starts everything `make dev` runs.
-pub async fn launch(
-    settings: &DevSettings,
-    sdk: &adapters::aws::SdkConfig,
-) -> cli::Result<Launched> {
-    let store = DynamoStore::from_config(sdk, &settings.table);
-    ensure_table(sdk, &settings.table).await?;
+/// Creates the table and queues in the emulator and starts everything `make dev` runs, wired
+/// from the settings the functions would load.
+pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Launched> {
+    let table = &settings.inbound.table;
+    ensure_table(sdk, table).await?;
     let (queue_url, dlq_url) = ensure_queues(
         sdk,
         &settings.reply_queue,
@@ -60,47 +60,46 @@ pub async fn launch(
     let mut tasks = Vec::new();
 
     // Thumbtack: the real base URL if given, else the sandbox on loopback.
-    let (thumbtack_url, sandbox_url, sandbox) = match &settings.thumbtack_base_url {
-        Some(url) => (url.clone(), None, None),
-        None => {
-            let listener = tokio::net::TcpListener::bind(settings.sandbox_addr).await?;
-            let url = format!("http://{}", listener.local_addr()?);
-            let sandbox = Arc::new(Sandbox::new(
-                &settings.thumbtack_username,
-                &settings.thumbtack_password,
-            ));
+    let sandbox_listener = match settings.thumbtack_base_url() {
+        Some(_) => None,
+        None => Some(tokio::net::TcpListener::bind(settings.sandbox_addr).await?),
+    };
+    let thumbtack_url = match &sandbox_listener {
+        Some(listener) => format!("http://{}", listener.local_addr()?),
+        None => settings.thumbtack_base_url().unwrap_or_default(),
+    };
+    let reply = settings.reply(&queue_url, &dlq_url, &thumbtack_url)?;
+    let (sandbox_url, sandbox) = match sandbox_listener {
+        None => (None, None),
+        Some(listener) => {
+            let CredentialSetting::Fixed(credential) = &reply.thumbtack_credentials else {
+                return Err(
+                    "the sandbox checks THUMBTACK_API_USERNAME and THUMBTACK_API_PASSWORD; \
+                    with THUMBTACK_CREDENTIALS_SECRET_ARN set THUMBTACK_API_BASE_URL too"
+                        .into(),
+                );
+            };
+            let sandbox = Arc::new(Sandbox::new(credential.clone()));
             let app = sandbox::router(Arc::clone(&sandbox));
             tasks.push(tokio::spawn(serve(listener, app, stopped.clone())));
-            (url.clone(), Some(url), Some(sandbox))
+            (Some(thumbtack_url.clone()), Some(sandbox))
         }
     };
 
+    let store = DynamoStore::from_config(sdk, table);
     let worker = Worker {
         deps: ReplyDeps {
             ledger: store.clone(),
             thumbtack: HttpThumbtack::new(
-                &ThumbtackSettings {
-                    base_url: thumbtack_url.clone(),
-                    connect_timeout: Duration::from_secs(3).min(settings.thumbtack_timeout),
-                    timeout: settings.thumbtack_timeout,
-                },
-                ThumbtackCredentials::fixed(Credential::new(
-                    &settings.thumbtack_username,
-                    &settings.thumbtack_password,
-                )),
+                &reply.thumbtack,
+                thumbtack_credentials(&reply.thumbtack_credentials, sdk),
             )?,
             queue: SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url),
-            policy: RetryPolicy {
-                max_attempts: settings.reply_max_attempts,
-                redelivery_base: settings.reply_retry_base,
-                redelivery_cap: settings.reply_retry_base * 8,
-                attempt_budget: settings.thumbtack_timeout + Duration::from_secs(2),
-                ..RetryPolicy::default()
-            },
+            policy: reply.policy,
+            // The local stack writes no metrics, whatever METRICS_NAMESPACE says.
             metrics: Metrics::off(),
         },
-        // Shorter than the queue's visibility timeout, as in AWS.
-        invocation_timeout: settings.reply_visibility.mul_f64(0.8),
+        invocation_timeout: settings.invocation_timeout(),
         wait: Duration::from_secs(1),
         batch_size: 1,
         lanes: 4,
@@ -108,8 +107,9 @@ pub async fn launch(
     let worker_stop = stopped.clone();
     tasks.push(tokio::spawn(async move { worker.run(worker_stop).await }));
 
-    let credentials =
-        StaticCredentials::new(&[Credential::new(&settings.username, &settings.password)]);
+    let credentials = partner_credentials(&settings.inbound.credentials, sdk);
+    // As the functions' init: the credentials are read now, not on the first request.
+    credentials.accepted().await?;
     let app = router(Arc::new(Stack::new(store, credentials)));
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
@@ -119,6 +119,7 @@ pub async fn launch(
         sandbox_url,
         sandbox,
         thumbtack_url,
+        thumbtack_login: login(&reply.thumbtack_credentials),
         queue_url,
         dlq_url,
         stop,

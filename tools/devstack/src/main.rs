@@ -3,6 +3,7 @@
 
 use adapters::aws;
 use adapters::config::Env;
+use devstack::settings::login;
 use devstack::{DevSettings, launch};
 use std::process::ExitCode;
 
@@ -19,17 +20,17 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> cli::Result {
-    let settings = DevSettings::from_env(&Env::process())?;
+    let settings = DevSettings::from_env(Env::process())?;
     let sdk = aws::sdk_config().await;
     let stack = launch(&settings, &sdk).await?;
     let base = &stack.base_url;
     println!("devstack: emulator     {}", settings.endpoint);
-    println!("devstack: table        {}", settings.table);
+    println!("devstack: table        {}", settings.inbound.table);
     println!("devstack: reply queue  {}", stack.queue_url);
     println!("devstack: parked (DLQ) {}", stack.dlq_url);
     println!(
-        "devstack: credentials  {}:{} (HTTP basic, what Thumbtack presents)",
-        settings.username, settings.password
+        "devstack: credentials  {} (HTTP basic, what Thumbtack presents)",
+        login(&settings.inbound.credentials)
     );
     match &stack.sandbox_url {
         None => println!(
@@ -37,8 +38,8 @@ async fn run() -> cli::Result {
             stack.thumbtack_url
         ),
         Some(url) => println!(
-            "devstack: sandbox      {url} stands in for Thumbtack (credentials {}:{})",
-            settings.thumbtack_username, settings.thumbtack_password
+            "devstack: sandbox      {url} stands in for Thumbtack (credentials {})",
+            stack.thumbtack_login
         ),
     }
     println!("devstack: reply worker polling the reply queue");

@@ -3,7 +3,7 @@
 //! very handler that runs in Lambda, and turning its response back into HTTP.
 
 use adapters::DynamoStore;
-use app::auth::StaticCredentials;
+use adapters::secrets::PartnerCredentials;
 use app::metrics::Metrics;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
@@ -20,14 +20,14 @@ use std::sync::Arc;
 pub const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// What the local routes serve: the same dependencies the Lambda functions build in `main`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Stack {
-    pub inbound: InboundDeps<DynamoStore, StaticCredentials>,
+    pub inbound: InboundDeps<DynamoStore, PartnerCredentials>,
     pub read: ReadDeps<DynamoStore>,
 }
 
 impl Stack {
-    pub fn new(store: DynamoStore, credentials: StaticCredentials) -> Self {
+    pub fn new(store: DynamoStore, credentials: PartnerCredentials) -> Self {
         Stack {
             inbound: InboundDeps {
                 store: store.clone(),

@@ -11,7 +11,6 @@ use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
 use adapters::dynamo::Listings;
 use adapters::{DynamoStore, SqsReplyQueue};
-use cli::local::{DEFAULT_REPLY_QUEUE, DEFAULT_TABLE};
 use models::ReplyRequest;
 use std::process::ExitCode;
 
@@ -28,15 +27,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: &[String]) -> cli::Result {
-    let env = Env::process();
+    // Locally the README's defaults name the table and queue; in AWS, the stack's outputs.
+    let env = cli::local::env(Env::process());
     let limit = match flag(args, "--limit") {
         Some(text) => text.parse().map_err(|_| "--limit needs a number")?,
         None => 20,
     };
     let sdk = aws::sdk_config().await;
-    let table = env
-        .optional("TABLE_NAME")
-        .unwrap_or_else(|| DEFAULT_TABLE.to_owned());
+    let table = env.required("TABLE_NAME")?;
     match args.first().map(String::as_str) {
         Some("reply") => {
             let reply = ReplyRequest {
@@ -133,9 +131,7 @@ async fn queue<F: Fn(&str) -> Option<String>>(
     ) {
         return Ok(SqsReplyQueue::from_config(sdk, queue_url, dlq_url));
     }
-    let name = env
-        .optional("REPLY_QUEUE_NAME")
-        .unwrap_or_else(|| DEFAULT_REPLY_QUEUE.to_owned());
+    let name = env.required("REPLY_QUEUE_NAME")?;
     SqsReplyQueue::by_name(sdk, &name)
         .await
         .map_err(|e| cli::context(format!("queue {name} not found"), e))

@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 
 use cli::Error;
 
+/// What the benchmark's stack accepts, and its requests present.
+const USERNAME: &str = "thumbtack";
+const PASSWORD: &str = "bench-password";
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     cli::exit("e2e-bench", run().await)
@@ -68,9 +72,11 @@ async fn run() -> Result<(), Error> {
         ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
         ("TABLE_NAME", table.clone()),
         ("REPLY_QUEUE_NAME", format!("e2e-bench-{stamp}.fifo")),
+        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
+        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
         ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),
     ]);
-    let settings = DevSettings::from_env(&Env::with(move |var| vars.get(var).cloned()))?;
+    let settings = DevSettings::from_env(Env::with(move |var| vars.get(var).cloned()))?;
     let sdk = aws::sdk_config().await;
     let stack = launch(&settings, &sdk).await?;
     // The baseline's own client: a raw PutItem, past the adapter.
@@ -90,7 +96,7 @@ async fn run() -> Result<(), Error> {
         for warm in 0..20 {
             let id = format!("warm-{concurrency}-{warm}");
             http.post(&url)
-                .basic_auth("thumbtack", Some("local-dev-password"))
+                .basic_auth(USERNAME, Some(PASSWORD))
                 .body(lead_body(&id))
                 .send()
                 .await?;
@@ -128,7 +134,7 @@ async fn run() -> Result<(), Error> {
                 let sent = Instant::now();
                 let response = http
                     .post(url)
-                    .basic_auth("thumbtack", Some("local-dev-password"))
+                    .basic_auth(USERNAME, Some(PASSWORD))
                     .header("content-type", "application/json")
                     .body(body)
                     .send()

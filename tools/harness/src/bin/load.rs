@@ -6,7 +6,6 @@
 use adapters::aws;
 use adapters::config::Env;
 use aws_sdk_dynamodb::types::AttributeValue;
-use cli::local::{DEFAULT_ADDR, DEFAULT_PASSWORD, DEFAULT_TABLE, DEFAULT_USERNAME};
 use fixtures::{LEAD, MESSAGE};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -36,31 +35,23 @@ struct Delivery {
 }
 
 async fn run() -> cli::Result {
-    let env = Env::process();
+    let env = cli::local::env(Env::process());
     let number = |var: &'static str, default: u64| env.number(var, default);
     let leads = usize::try_from(number("LEADS", 5000)?)?;
     let messages = usize::try_from(number("MESSAGES", 10_000)?)?;
     let concurrency = usize::try_from(number("CONCURRENCY", 32)?)?;
     let duplicates = f64::from(u32::try_from(number("DUPLICATE_PERCENT", 30)?)?) / 100.0;
     let limit = Duration::from_secs(number("LOAD_MAX_SECONDS", 600)?);
-    let base = env
-        .optional("BASE_URL")
-        .unwrap_or_else(|| format!("http://{DEFAULT_ADDR}"));
+    let base = cli::local::base_url(&env);
     if !loopback(&base) {
         return Err(format!(
             "{base} is not a loopback address: the load run targets this machine only"
         )
         .into());
     }
-    let username = env
-        .optional("PARTNER_API_USERNAME")
-        .unwrap_or_else(|| DEFAULT_USERNAME.to_owned());
-    let password = env
-        .optional("PARTNER_API_PASSWORD")
-        .unwrap_or_else(|| DEFAULT_PASSWORD.to_owned());
-    let table = env
-        .optional("TABLE_NAME")
-        .unwrap_or_else(|| DEFAULT_TABLE.to_owned());
+    let username = env.required("PARTNER_API_USERNAME")?;
+    let password = env.required("PARTNER_API_PASSWORD")?;
+    let table = env.required("TABLE_NAME")?;
     let tag = format!("load-{}", app::now_millis());
 
     let mut deliveries = Vec::with_capacity(leads + messages);

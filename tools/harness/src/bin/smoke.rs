@@ -4,7 +4,6 @@
 
 use adapters::config::Env;
 use adapters::{SqsReplyQueue, aws};
-use cli::local::{DEFAULT_ADDR, DEFAULT_PASSWORD, DEFAULT_REPLY_QUEUE, DEFAULT_USERNAME};
 use harness::smoke::{SmokeSettings, run};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,18 +14,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run_smoke() -> cli::Result {
-    let env = Env::process();
-    let base_url = env
-        .optional("BASE_URL")
-        .unwrap_or_else(|| format!("http://{DEFAULT_ADDR}"));
+    let env = cli::local::env(Env::process());
+    let base_url = cli::local::base_url(&env);
     let deployed = base_url.starts_with("https://");
     let settings = SmokeSettings {
-        username: env
-            .optional("PARTNER_API_USERNAME")
-            .unwrap_or_else(|| DEFAULT_USERNAME.to_owned()),
-        password: env
-            .optional("PARTNER_API_PASSWORD")
-            .unwrap_or_else(|| DEFAULT_PASSWORD.to_owned()),
+        username: env.required("PARTNER_API_USERNAME")?,
+        password: env.required("PARTNER_API_PASSWORD")?,
         sign_reads: deployed,
         region: env
             .optional("AWS_REGION")
@@ -38,12 +31,7 @@ async fn run_smoke() -> cli::Result {
     let sdk = aws::sdk_config().await;
     let queue = match env.optional("REPLY_QUEUE_URL") {
         Some(url) => SqsReplyQueue::from_config(&sdk, url, ""),
-        None => {
-            let name = env
-                .optional("REPLY_QUEUE_NAME")
-                .unwrap_or_else(|| DEFAULT_REPLY_QUEUE.to_owned());
-            SqsReplyQueue::by_name(&sdk, &name).await?
-        }
+        None => SqsReplyQueue::by_name(&sdk, &env.required("REPLY_QUEUE_NAME")?).await?,
     };
     println!("smoke: playing Thumbtack against {}", settings.base_url);
     run(&settings, &sdk, &queue).await
