@@ -1,5 +1,7 @@
 //! The reply queue on SQS FIFO: what the reply handler does besides acknowledging (delay a retry,
-//! park in the DLQ), what producers do (enqueue), and what operators do (redrive).
+//! park in the DLQ), what producers do (enqueue), what operators do (find it by name, peek at
+//! the parked replies, redrive them), and what the local stand-in for Lambda's event source
+//! mapping does (receive, delete).
 
 use crate::warm_up::warm_up;
 use app::ports::{Parked, QueueError, ReplyQueue};

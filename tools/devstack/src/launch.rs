@@ -24,7 +24,6 @@ pub struct Launched {
     pub base_url: String,
     /// The sandbox's URL, when it runs (no THUMBTACK_API_BASE_URL given).
     pub sandbox_url: Option<String>,
-    pub sandbox: Option<Arc<Sandbox>>,
     pub thumbtack_url: String,
     /// The credential replies present to Thumbtack, as the console shows it.
     pub thumbtack_login: String,
@@ -69,8 +68,8 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         None => settings.thumbtack_base_url().unwrap_or_default(),
     };
     let reply = settings.reply(&queue_url, &dlq_url, &thumbtack_url)?;
-    let (sandbox_url, sandbox) = match sandbox_listener {
-        None => (None, None),
+    let sandbox_url = match sandbox_listener {
+        None => None,
         Some(listener) => {
             let CredentialSetting::Fixed(credential) = &reply.thumbtack_credentials else {
                 return Err(
@@ -82,7 +81,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
             let sandbox = Arc::new(Sandbox::new(credential.clone()));
             let app = sandbox::router(Arc::clone(&sandbox));
             tasks.push(tokio::spawn(serve(listener, app, stopped.clone())));
-            (Some(thumbtack_url.clone()), Some(sandbox))
+            Some(thumbtack_url.clone())
         }
     };
 
@@ -117,7 +116,6 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     Ok(Launched {
         base_url,
         sandbox_url,
-        sandbox,
         thumbtack_url,
         thumbtack_login: login(&reply.thumbtack_credentials),
         queue_url,

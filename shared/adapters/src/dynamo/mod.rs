@@ -3,7 +3,7 @@
 //! [`DynamoStore`] owns the client and the table's name, and makes the table's calls; each port it
 //! implements has a child module: [`LeadStore`](app::LeadStore) (leads, messages, revisions,
 //! quarantine, conversations) in `store`, [`ReplyLedger`](app::ports::ReplyLedger) in `ledger`,
-//! [`Listings`](app::ports::Listings) (the operators' queries over the index) in `listings`.
+//! [`Listings`] (the operators' queries over the index) in `listings`.
 //! The layout of the table is in [`schema`], the attributes' encoding in `item`, and the SDK's
 //! errors become the port's [`StoreError`] in `errors`.
 //!
