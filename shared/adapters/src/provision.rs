@@ -4,7 +4,7 @@
 
 use crate::dynamo::errors::store_error;
 use crate::dynamo::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
-use crate::sqs::queue_error;
+use crate::sqs::{dead_letter_queue_name, queue_error};
 use app::StoreError;
 use app::ports::QueueError;
 use aws_config::SdkConfig;
@@ -88,11 +88,6 @@ pub async fn ensure_table(sdk: &SdkConfig, table: &str) -> Result<(), StoreError
 pub async fn drop_table(sdk: &SdkConfig, table: &str) {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     let _ = client.delete_table().table_name(table).send().await;
-}
-
-/// The dead-letter queue that goes with the reply queue `name`: `<name>-dlq.fifo`.
-pub fn dead_letter_queue_name(name: &str) -> String {
-    format!("{}-dlq.fifo", name.trim_end_matches(".fifo"))
 }
 
 /// A FIFO reply queue and its FIFO dead-letter queue ([`dead_letter_queue_name`]), with the

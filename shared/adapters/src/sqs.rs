@@ -55,13 +55,13 @@ impl SqsReplyQueue {
         warm_up("SQS GetQueueAttributes", call).await;
     }
 
-    /// The reply queue named `name` and its dead-letter queue
-    /// ([`crate::provision::dead_letter_queue_name`]), looked up by name: for operators and
+    /// The reply queue named `name` and its dead-letter queue ([`dead_letter_queue_name`]),
+    /// looked up by name: for operators and
     /// tests that know the names (a stack's outputs give the URLs directly).
     pub async fn by_name(sdk: &aws_config::SdkConfig, name: &str) -> Result<Self, QueueError> {
         let client = Client::new(sdk);
         let queue_url = url_of(&client, name).await?;
-        let dlq_url = url_of(&client, &crate::provision::dead_letter_queue_name(name)).await?;
+        let dlq_url = url_of(&client, &dead_letter_queue_name(name)).await?;
         Ok(Self::new(client, queue_url, dlq_url))
     }
 
@@ -246,6 +246,11 @@ impl SqsReplyQueue {
         }
         Ok(moved)
     }
+}
+
+/// The dead-letter queue that goes with the reply queue `name`: `<name>-dlq.fifo`.
+pub fn dead_letter_queue_name(name: &str) -> String {
+    format!("{}-dlq.fifo", name.trim_end_matches(".fifo"))
 }
 
 /// A message in the dead-letter queue, as an operator is shown it.
