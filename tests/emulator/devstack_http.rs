@@ -210,3 +210,37 @@ async fn the_smoke_test_passes_against_the_local_stack() {
         .unwrap();
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_launch_that_fails_leaves_no_server_behind() {
+    let sandbox_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let vars = std::collections::HashMap::from([
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+        ("SANDBOX_ADDR", format!("127.0.0.1:{sandbox_port}")),
+        ("TABLE_NAME", unique_name("dev-failed")),
+        (
+            "REPLY_QUEUE_NAME",
+            format!("{}.fifo", unique_name("dev-failed")),
+        ),
+        // A secret that does not exist: init reads it, and fails.
+        (
+            "PARTNER_CREDENTIALS_SECRET_ARN",
+            format!(
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}",
+                unique_name("none")
+            ),
+        ),
+        (
+            "AWS_ENDPOINT_URL",
+            std::env::var("AWS_ENDPOINT_URL").unwrap(),
+        ),
+    ]);
+    let env = adapters::config::Env::with(move |var| vars.get(var).cloned());
+    let settings = devstack::DevSettings::from_env(env).unwrap();
+    assert!(devstack::launch(&settings, &sdk().await).await.is_err());
+    let free = tokio::net::TcpListener::bind(("127.0.0.1", sandbox_port)).await;
+    assert!(free.is_ok(), "the sandbox still holds its port: {free:?}");
+}

@@ -55,9 +55,6 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         settings.reply_max_receives,
     )
     .await?;
-    let (stop, stopped) = watch::channel(false);
-    let mut tasks = Vec::new();
-
     // Thumbtack: the real base URL if given, else the sandbox on loopback.
     let sandbox_listener = match settings.thumbtack_base_url() {
         Some(_) => None,
@@ -68,7 +65,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         None => settings.thumbtack_base_url().unwrap_or_default(),
     };
     let reply = settings.reply(&queue_url, &dlq_url, &thumbtack_url)?;
-    let sandbox_url = match sandbox_listener {
+    let sandbox = match sandbox_listener {
         None => None,
         Some(listener) => {
             let CredentialSetting::Fixed(credential) = &reply.thumbtack_credentials else {
@@ -78,10 +75,8 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
                         .into(),
                 );
             };
-            let sandbox = Arc::new(Sandbox::new(credential.clone()));
-            let app = sandbox::router(Arc::clone(&sandbox));
-            tasks.push(tokio::spawn(serve(listener, app, stopped.clone())));
-            Some(thumbtack_url.clone())
+            let app = sandbox::router(Arc::new(Sandbox::new(credential.clone())));
+            Some((listener, app))
         }
     };
 
@@ -103,15 +98,22 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         batch_size: 1,
         lanes: 4,
     };
-    let worker_stop = stopped.clone();
-    tasks.push(tokio::spawn(async move { worker.run(worker_stop).await }));
-
     let credentials = partner_credentials(&settings.inbound.credentials, sdk);
     // As the functions' init: the credentials are read now, not on the first request.
     credentials.accepted().await?;
     let app = router(Arc::new(Stack::new(store, credentials)));
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
+
+    // Everything is built: only now does anything run, so a failure above leaves nothing behind.
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let sandbox_url = sandbox.map(|(listener, app)| {
+        tasks.push(tokio::spawn(serve(listener, app, stopped.clone())));
+        thumbtack_url.clone()
+    });
+    let worker_stop = stopped.clone();
+    tasks.push(tokio::spawn(async move { worker.run(worker_stop).await }));
     tasks.push(tokio::spawn(serve(listener, app, stopped)));
     Ok(Launched {
         base_url,
