@@ -15,7 +15,7 @@ cargo bench --quiet -p lead-inbound --bench lead_path -- --warm-up-time 2 --meas
 echo
 echo "== release builds"
 cargo build --quiet --release -p lead-inbound -p message-inbound -p lead-read -p reply-outbound
-cargo build --quiet --release -p tools --bin hello-lambda --bin coldstart --bin e2e-bench --bin replies-bench
+cargo build --quiet --release -p bench
 echo
 echo "== cold start"
 "$target/coldstart"

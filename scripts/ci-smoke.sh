@@ -12,7 +12,7 @@ stop_dev() {
 }
 trap stop_dev EXIT
 for _ in $(seq 1 600); do
-  curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:3000/healthz" 2>/dev/null && break
+  curl -fsS -o /dev/null --max-time 2 "http://${DEV_ADDR:-127.0.0.1:3000}/healthz" 2>/dev/null && break
   if ! kill -0 "$dev" 2>/dev/null; then
     say "make dev exited:"; cat "$STATE/ci-dev.log"; exit 1
   fi

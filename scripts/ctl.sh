@@ -8,4 +8,4 @@ if ! emulator_answers "$AWS_ENDPOINT_URL"; then
   say "no emulator answers at $AWS_ENDPOINT_URL: start the local stack with 'make dev' first"
   exit 1
 fi
-cargo run --quiet -p tools --bin partnerctl -- "$@"
+cargo run --quiet -p partnerctl -- "$@"

@@ -11,7 +11,7 @@ trap 'exit 143' TERM
 
 use_emulator
 say "dev: building the local stack (the first build takes a few minutes)"
-cargo build --quiet -p tools --bin devstack
+cargo build --quiet -p devstack
 # Not exec: the traps above must run to stop the emulator after the server exits.
 "${CARGO_TARGET_DIR:-$ROOT/target}/debug/devstack" &
 server=$!

@@ -6,4 +6,4 @@ cd "$ROOT"
 use_running_emulator
 curl -fsS -o /dev/null --max-time 2 "http://${DEV_ADDR:-127.0.0.1:3000}/healthz" \
   || { say "load: nothing answers on ${DEV_ADDR:-127.0.0.1:3000}: start 'make dev' first"; exit 1; }
-cargo run --quiet -p tools --bin load
+cargo run --quiet -p harness --bin load

@@ -5,4 +5,4 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 trap stop_started EXIT
 use_emulator
-cargo run --quiet -p tools --bin reliability
+cargo run --quiet -p harness --bin reliability

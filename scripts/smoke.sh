@@ -10,4 +10,4 @@ if [ -z "${BASE_URL:-}" ]; then
     || { say "smoke: nothing answers on ${DEV_ADDR:-127.0.0.1:3000}: start 'make dev' first"; exit 1; }
   export BASE_URL="http://${DEV_ADDR:-127.0.0.1:3000}"
 fi
-cargo run --quiet -p tools --bin smoke
+cargo run --quiet -p harness --bin smoke

@@ -2,11 +2,12 @@
 //! loopback port.
 
 use crate::support::*;
+use devstack::{Stack, router};
 use std::sync::Arc;
-use tools::devstack::{Stack, router};
 
 async fn serve() -> String {
-    let stack = Stack::new(fresh_store().await, credentials());
+    let credentials = adapters::secrets::PartnerCredentials::Static(credentials());
+    let stack = Stack::new(fresh_store().await, credentials);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(Arc::new(stack))).await });
@@ -95,7 +96,7 @@ async fn an_oversized_body_gets_413_through_the_local_stack() {
 
 /// The whole local stack as `make dev` starts it (routes, reply worker, sandbox), on ephemeral
 /// ports with its own table and queues.
-async fn launch_stack() -> tools::devstack::Launched {
+async fn launch_stack() -> devstack::Launched {
     let table = unique_name("dev");
     let queue = format!("{}.fifo", unique_name("dev-replies"));
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
@@ -110,10 +111,8 @@ async fn launch_stack() -> tools::devstack::Launched {
         ("AWS_ENDPOINT_URL", endpoint),
     ]);
     let env = adapters::config::Env::with(move |var| vars.get(var).cloned());
-    let settings = tools::settings::DevSettings::from_env(&env).unwrap();
-    tools::devstack::launch(&settings, &sdk().await)
-        .await
-        .unwrap()
+    let settings = devstack::DevSettings::from_env(env).unwrap();
+    devstack::launch(&settings, &sdk().await).await.unwrap()
 }
 
 #[tokio::test]
@@ -192,7 +191,7 @@ async fn a_reply_enqueued_on_the_local_stack_reaches_the_sandbox_and_reads_back_
 #[tokio::test]
 async fn the_smoke_test_passes_against_the_local_stack() {
     let stack = launch_stack().await;
-    let settings = tools::smoke::SmokeSettings {
+    let settings = harness::smoke::SmokeSettings {
         base_url: stack.base_url.clone(),
         username: USERNAME.to_owned(),
         password: PASSWORD.to_owned(),
@@ -206,8 +205,42 @@ async fn the_smoke_test_passes_against_the_local_stack() {
         &stack.queue_url,
         &stack.dlq_url,
     );
-    tools::smoke::run(&settings, &sdk().await, &queue)
+    harness::smoke::run(&settings, &sdk().await, &queue)
         .await
         .unwrap();
     stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_launch_that_fails_leaves_no_server_behind() {
+    let sandbox_port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let vars = std::collections::HashMap::from([
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+        ("SANDBOX_ADDR", format!("127.0.0.1:{sandbox_port}")),
+        ("TABLE_NAME", unique_name("dev-failed")),
+        (
+            "REPLY_QUEUE_NAME",
+            format!("{}.fifo", unique_name("dev-failed")),
+        ),
+        // A secret that does not exist: init reads it, and fails.
+        (
+            "PARTNER_CREDENTIALS_SECRET_ARN",
+            format!(
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}",
+                unique_name("none")
+            ),
+        ),
+        (
+            "AWS_ENDPOINT_URL",
+            std::env::var("AWS_ENDPOINT_URL").unwrap(),
+        ),
+    ]);
+    let env = adapters::config::Env::with(move |var| vars.get(var).cloned());
+    let settings = devstack::DevSettings::from_env(env).unwrap();
+    assert!(devstack::launch(&settings, &sdk().await).await.is_err());
+    let free = tokio::net::TcpListener::bind(("127.0.0.1", sandbox_port)).await;
+    assert!(free.is_ok(), "the sandbox still holds its port: {free:?}");
 }

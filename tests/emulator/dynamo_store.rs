@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use adapters::DynamoStore;
-use app::ports::{Insert, NewLead, NewMessage, NewRevision, Quarantined, Route};
+use app::ports::{Cursor, Insert, Listings, NewLead, NewMessage, NewRevision, Quarantined, Route};
 use app::{LeadStore, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use models::{FieldProblem, InboundMessage, Lead, Problems, RevisionOf};
@@ -17,7 +17,8 @@ fn lead_with(id: &str, business: &str, created: &str) -> (Lead, String) {
 
 #[tokio::test]
 async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body() {
-    let store = fresh_store().await;
+    let table = fresh_table().await;
+    let store = &table.store;
     let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     let new = NewLead {
         lead: &lead,
@@ -39,12 +40,13 @@ async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body()
             raw: LEAD.to_owned()
         }
     );
-    assert_eq!(all_items(&store).await.len(), 1);
+    assert_eq!(table.all_items().await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
-    let store = fresh_store().await;
+    let table = fresh_table().await;
+    let store = &table.store;
     let lead = Lead::parse(LEAD.as_bytes()).unwrap().value;
     store
         .insert_lead(NewLead {
@@ -55,7 +57,7 @@ async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
         })
         .await
         .unwrap();
-    let item = all_items(&store).await.pop().unwrap();
+    let item = table.all_items().await.pop().unwrap();
     let s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
     assert_eq!(s("PK").as_deref(), Some("LEAD#299614694480093245"));
     assert_eq!(s("SK").as_deref(), Some("LEAD"));
@@ -177,14 +179,91 @@ async fn a_business_leads_are_listed_newest_first_from_the_index() {
             .unwrap();
     }
     let ids: Vec<String> = store
-        .business_leads("biz-1", 10)
+        .business_leads("biz-1", 10, None)
         .await
         .unwrap()
+        .items
         .into_iter()
         .map(|l| l.lead_id)
         .collect();
     assert_eq!(ids, ["lead-b", "lead-d", "lead-a"]);
-    assert_eq!(store.business_leads("biz-1", 2).await.unwrap().len(), 2);
+    let first = store.business_leads("biz-1", 2, None).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+}
+
+#[tokio::test]
+async fn a_business_leads_come_a_page_at_a_time_and_the_pages_list_each_once() {
+    let store = fresh_store().await;
+    for n in 1..=5 {
+        let (lead, raw) = lead_with(&format!("lead-{n}"), "biz-p", &format!("170000000{n}"));
+        store
+            .insert_lead(NewLead {
+                lead: &lead,
+                warnings: &Problems::NONE,
+                raw: &raw,
+                received_at_ms: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let mut ids = Vec::new();
+    let mut after: Option<Cursor> = None;
+    let mut pages = 0;
+    loop {
+        let page = store
+            .business_leads("biz-p", 2, after.as_ref())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        ids.extend(page.items.into_iter().map(|l| l.lead_id));
+        pages += 1;
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        assert!(pages < 10, "the pages end");
+    }
+    assert_eq!(ids, ["lead-5", "lead-4", "lead-3", "lead-2", "lead-1"]);
+    assert_eq!(pages, 3);
+}
+
+#[tokio::test]
+async fn quarantined_payloads_come_a_page_at_a_time_newest_first() {
+    let store = fresh_store().await;
+    for (digest, received_at_ms) in [("q1", 10), ("q2", 20), ("q3", 30)] {
+        store
+            .quarantine(Quarantined {
+                route: Route::Lead,
+                digest,
+                raw: b"{}",
+                problems: &Problems::NONE,
+                received_at_ms,
+            })
+            .await
+            .unwrap();
+    }
+    let first = store.list_quarantine(2, None).await.unwrap();
+    let digests: Vec<&str> = first.items.iter().map(|r| r.digest.as_str()).collect();
+    assert_eq!(digests, ["q3", "q2"]);
+    let second = store.list_quarantine(2, first.next.as_ref()).await.unwrap();
+    let digests: Vec<&str> = second.items.iter().map(|r| r.digest.as_str()).collect();
+    assert_eq!(digests, ["q1"]);
+    assert_eq!(second.next, None);
+}
+
+#[tokio::test]
+async fn a_cursor_that_the_store_did_not_give_is_refused() {
+    let store = fresh_store().await;
+    for garbage in ["", "not base64 at all!", "bm90IGEga2V5"] {
+        let error = store
+            .business_leads("biz-1", 2, Some(&Cursor(garbage.to_owned())))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, StoreError::Rejected(_)),
+            "{garbage:?}: {error:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -217,7 +296,7 @@ async fn a_quarantined_payload_is_kept_byte_for_byte_and_counts_redeliveries() {
         })
         .await
         .unwrap();
-    let listed = store.list_quarantine(10).await.unwrap();
+    let listed = store.list_quarantine(10, None).await.unwrap().items;
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0].route, "message", "newest first");
     let lead = &listed[1];
@@ -320,8 +399,9 @@ pub fn closed_port_url() -> String {
 
 #[tokio::test]
 async fn the_index_carries_what_the_listings_read_and_no_body() {
-    use adapters::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
-    let store = fresh_store().await;
+    use adapters::dynamo::schema::{GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
+    let table = fresh_table().await;
+    let store = &table.store;
     let (lead, raw) = lead_with("idx-1", "biz-idx", "1700000000");
     store
         .insert_lead(NewLead {
@@ -348,18 +428,7 @@ async fn the_index_carries_what_the_listings_read_and_no_body() {
         .unwrap();
     let keys = [PK, SK, GSI1_PK, GSI1_SK];
     for partition in ["BUSINESS#biz-idx", "QUARANTINE"] {
-        let items = store
-            .client()
-            .query()
-            .table_name(store.table())
-            .index_name(GSI1)
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
-            .send()
-            .await
-            .unwrap()
-            .items
-            .unwrap_or_default();
+        let items = table.index_partition(partition).await;
         assert_eq!(items.len(), 1, "{partition}");
         for attribute in items[0].keys() {
             assert!(
@@ -370,10 +439,28 @@ async fn the_index_carries_what_the_listings_read_and_no_body() {
         assert!(!items[0].contains_key("raw"));
     }
     // What the operator sees is whole all the same: the body and problems come from the table.
-    let listed = store.list_quarantine(1).await.unwrap();
+    let listed = store.list_quarantine(1, None).await.unwrap().items;
     assert_eq!(listed[0].raw, b"{\"leadID\": 5}");
     assert_eq!(listed[0].problems, Problems::from(problems));
     assert_eq!(listed[0].deliveries, 1);
-    let leads = store.business_leads("biz-idx", 5).await.unwrap();
+    let leads = store
+        .business_leads("biz-idx", 5, None)
+        .await
+        .unwrap()
+        .items;
     assert_eq!(leads[0].lead_id, "idx-1");
+}
+
+#[tokio::test]
+async fn the_store_check_passes_while_its_table_exists_and_fails_once_it_is_dropped() {
+    let sdk = sdk().await;
+    let table = unique_name("check");
+    adapters::provision::ensure_table(&sdk, &table)
+        .await
+        .unwrap();
+    let store = DynamoStore::from_config(&sdk, &table);
+    store.check().await.unwrap();
+    adapters::provision::drop_table(&sdk, &table).await;
+    let error = store.check().await.unwrap_err();
+    assert!(matches!(error, StoreError::Rejected(_)), "{error:?}");
 }

@@ -55,7 +55,7 @@ fn json_of(response: &Response<Body>) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_identical_lead_deliveries_at_the_same_moment_are_stored_once() {
-    let deps = inbound_deps().await;
+    let (table, deps) = inbound_deps().await;
     let deliveries = (0..20).map(|_| post_lead(&deps, LEAD));
     let responses = futures::future::join_all(deliveries).await;
     let statuses: Vec<String> = responses
@@ -71,21 +71,21 @@ async fn twenty_identical_lead_deliveries_at_the_same_moment_are_stored_once() {
         "{statuses:?}"
     );
     assert_eq!(statuses.iter().filter(|s| *s == "duplicate").count(), 19);
-    assert_eq!(all_items(&deps.store).await.len(), 1);
+    assert_eq!(table.all_items().await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_identical_message_deliveries_at_the_same_moment_are_stored_once() {
-    let deps = inbound_deps().await;
+    let (table, deps) = inbound_deps().await;
     let responses = futures::future::join_all((0..20).map(|_| post_message(&deps, MESSAGE))).await;
     assert!(responses.iter().all(|r| r.status() == 200));
-    assert_eq!(count_items_with_sk_prefix(&deps.store, "MSG#").await, 1);
-    assert_eq!(all_items(&deps.store).await.len(), 1);
+    assert_eq!(table.count_items_with_sk_prefix("MSG#").await, 1);
+    assert_eq!(table.all_items().await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_deliveries_of_a_changed_lead_store_one_revision() {
-    let deps = inbound_deps().await;
+    let (table, deps) = inbound_deps().await;
     assert_eq!(post_lead(&deps, LEAD).await.status(), 200);
     let changed = with_field(LEAD, "/price", json!("$300"));
     let responses = futures::future::join_all((0..20).map(|_| post_lead(&deps, &changed))).await;
@@ -93,7 +93,7 @@ async fn twenty_concurrent_deliveries_of_a_changed_lead_store_one_revision() {
         assert_eq!(response.status(), 200);
         assert_eq!(json_of(response)["status"], "revision");
     }
-    assert_eq!(count_items_with_sk_prefix(&deps.store, "REV#").await, 1);
+    assert_eq!(table.count_items_with_sk_prefix("REV#").await, 1);
     let (_, view) = read(&deps.store, LEAD_ID).await;
     assert_eq!(view["lead"], serde_json::from_str::<Value>(LEAD).unwrap());
     assert_eq!(view["revisions"][0]["body"]["price"], "$300");
@@ -101,7 +101,7 @@ async fn twenty_concurrent_deliveries_of_a_changed_lead_store_one_revision() {
 
 #[tokio::test]
 async fn a_message_before_its_lead_is_stored_and_joins_the_conversation_when_the_lead_arrives() {
-    let deps = inbound_deps().await;
+    let (_, deps) = inbound_deps().await;
     let response = post_message(&deps, MESSAGE).await;
     assert_eq!(response.status(), 200);
     assert_eq!(read(&deps.store, LEAD_ID).await.0, 404);
@@ -122,7 +122,7 @@ async fn a_message_before_its_lead_is_stored_and_joins_the_conversation_when_the
 
 #[tokio::test]
 async fn unicode_and_newlines_travel_intact_from_delivery_to_read() {
-    let deps = inbound_deps().await;
+    let (table, deps) = inbound_deps().await;
     let text = "Bonjour 👋\nCan you come Tuesday?\r\n\t– “quoted” \\ backslash \u{2028} end";
     let message = with_field(MESSAGE, "/message/text", json!(text));
     let lead = with_field(LEAD, "/customer/name", json!("Zoë Ångström-李"));
@@ -131,7 +131,7 @@ async fn unicode_and_newlines_travel_intact_from_delivery_to_read() {
     let (_, view) = read(&deps.store, LEAD_ID).await;
     assert_eq!(view["messages"][0]["text"], text);
     assert_eq!(view["lead"]["customer"]["name"], "Zoë Ångström-李");
-    let stored = all_items(&deps.store).await;
+    let stored = table.all_items().await;
     let raws: Vec<&str> = stored
         .iter()
         .map(|i| i["raw"].as_s().unwrap().as_str())
@@ -144,20 +144,21 @@ async fn unicode_and_newlines_travel_intact_from_delivery_to_read() {
 
 #[tokio::test]
 async fn a_lead_without_a_usable_key_is_answered_400_and_quarantined_in_the_table() {
-    let deps = inbound_deps().await;
+    let (table, deps) = inbound_deps().await;
     let body = with_field(LEAD, "/leadID", json!("not an id"));
     for _ in 0..2 {
         let response = post_lead(&deps, &body).await;
         assert_eq!(response.status(), 400);
         assert_eq!(json_of(&response)["fields"][0]["path"], "leadID");
     }
-    let quarantined = app::LeadStore::list_quarantine(&deps.store, 10)
+    let quarantined = app::ports::Listings::list_quarantine(&deps.store, 10, None)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(quarantined.len(), 1);
     assert_eq!(quarantined[0].raw, body.as_bytes());
     assert_eq!(quarantined[0].deliveries, 2);
-    assert_eq!(count_items_with_sk_prefix(&deps.store, "LEAD").await, 0);
+    assert_eq!(table.count_items_with_sk_prefix("LEAD").await, 0);
 }
 
 #[tokio::test]
@@ -203,7 +204,7 @@ fn lead_of_size(size: usize) -> String {
 
 #[tokio::test]
 async fn a_lead_at_the_exact_body_limit_with_a_huge_title_is_stored_and_one_byte_more_is_413() {
-    let deps = inbound_deps().await;
+    let (_, deps) = inbound_deps().await;
     let at_limit = lead_of_size(http_api::MAX_BODY_BYTES);
     let response = post_lead(&deps, &at_limit).await;
     assert_eq!(response.status(), 200, "{}", json_of(&response));
@@ -233,7 +234,7 @@ async fn a_lead_at_the_exact_body_limit_with_a_huge_title_is_stored_and_one_byte
 
 #[tokio::test]
 async fn a_message_at_the_exact_body_limit_is_stored() {
-    let deps = inbound_deps().await;
+    let (_, deps) = inbound_deps().await;
     let base = with_field(MESSAGE, "/message/text", json!(""));
     let text = "m".repeat(http_api::MAX_BODY_BYTES - base.len());
     let body = with_field(MESSAGE, "/message/text", json!(text));
@@ -243,7 +244,7 @@ async fn a_message_at_the_exact_body_limit_is_stored() {
 
 #[tokio::test]
 async fn a_redelivery_with_a_lone_surrogate_and_a_huge_number_in_unknown_fields_is_a_duplicate() {
-    let deps = inbound_deps().await;
+    let (table, deps) = inbound_deps().await;
     let first = LEAD.replacen('{', r#"{"extra": "\ud800", "big": 1e400, "#, 1);
     assert_eq!(json_of(&post_lead(&deps, &first).await)["status"], "stored");
     // The same document with other spacing: nothing changed.
@@ -253,29 +254,30 @@ async fn a_redelivery_with_a_lone_surrogate_and_a_huge_number_in_unknown_fields_
         json_of(&post_lead(&deps, &again).await)["status"],
         "duplicate"
     );
-    assert_eq!(count_items_with_sk_prefix(&deps.store, "REV#").await, 0);
+    assert_eq!(table.count_items_with_sk_prefix("REV#").await, 0);
 }
 
 #[tokio::test]
 async fn a_body_of_a_megabyte_is_answered_413_and_kept_in_quarantine_byte_for_byte() {
-    let deps = inbound_deps().await;
+    let (table, deps) = inbound_deps().await;
     let body = with_field(LEAD, "/request/description", json!("é".repeat(500_000)));
     assert!(body.len() > 1_000_000);
     for _ in 0..2 {
         assert_eq!(post_lead(&deps, &body).await.status(), 413);
     }
-    let quarantined = app::LeadStore::list_quarantine(&deps.store, 10)
+    let quarantined = app::ports::Listings::list_quarantine(&deps.store, 10, None)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(quarantined.len(), 1);
     assert_eq!(quarantined[0].raw, body.as_bytes(), "put back together");
     assert_eq!(quarantined[0].deliveries, 2);
     assert_eq!(quarantined[0].problems.listed()[0].path, "$");
-    let chunks = count_items_with_sk_prefix(&deps.store, "CHUNK#").await;
+    let chunks = table.count_items_with_sk_prefix("CHUNK#").await;
     assert_eq!(
         chunks,
         body.len()
             .div_ceil(adapters::dynamo::QUARANTINE_CHUNK_BYTES)
     );
-    assert_eq!(count_items_with_sk_prefix(&deps.store, "LEAD").await, 0);
+    assert_eq!(table.count_items_with_sk_prefix("LEAD").await, 0);
 }

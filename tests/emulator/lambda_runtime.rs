@@ -5,10 +5,10 @@
 use crate::support::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use harness::runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
-use tools::runtime_api::{Answer, RuntimeApi};
 
 const REST_POST: &str = fixtures::events::REST_POST;
 const HTTP_POST: &str = fixtures::events::HTTP_POST;
@@ -123,9 +123,9 @@ fn body_of(response: &Value) -> Value {
 
 #[tokio::test]
 async fn the_lead_binary_answers_rest_and_http_api_events_with_text_and_base64_bodies() {
-    let store = fresh_store().await;
+    let table = fresh_table().await;
     let runtime = start_runtime().await;
-    let _function = launch("lead-inbound", &runtime, &inbound_env(store.table()));
+    let _function = launch("lead-inbound", &runtime, &inbound_env(&table.name));
 
     let first = response_of(runtime.invoke(rest_post(LEAD, false)).await);
     assert_eq!(first["statusCode"], 200, "{first}");
@@ -168,12 +168,12 @@ async fn the_lead_binary_answers_rest_and_http_api_events_with_text_and_base64_b
 
 #[tokio::test]
 async fn the_message_and_read_binaries_answer_their_events() {
-    let store = fresh_store().await;
+    let table = fresh_table().await;
     let inbound = start_runtime().await;
-    let _lead = launch("lead-inbound", &inbound, &inbound_env(store.table()));
+    let _lead = launch("lead-inbound", &inbound, &inbound_env(&table.name));
     response_of(inbound.invoke(rest_post(LEAD, false)).await);
     let messages = start_runtime().await;
-    let _message = launch("message-inbound", &messages, &inbound_env(store.table()));
+    let _message = launch("message-inbound", &messages, &inbound_env(&table.name));
     let stored = response_of(
         messages
             .invoke(http_post("/v1/message", MESSAGE, true, &authorization()))
@@ -182,11 +182,7 @@ async fn the_message_and_read_binaries_answer_their_events() {
     assert_eq!(stored["statusCode"], 200, "{stored}");
 
     let reads = start_runtime().await;
-    let _read = launch(
-        "lead-read",
-        &reads,
-        &[("TABLE_NAME", store.table().to_owned())],
-    );
+    let _read = launch("lead-read", &reads, &[("TABLE_NAME", table.name.clone())]);
     let view = response_of(reads.invoke(serde_json::from_str(REST_GET).unwrap()).await);
     assert_eq!(view["statusCode"], 200, "{view}");
     let body = body_of(&view);
@@ -196,9 +192,9 @@ async fn the_message_and_read_binaries_answer_their_events() {
 
 #[tokio::test]
 async fn a_panic_fails_only_its_own_invocation_and_the_next_one_is_served() {
-    let store = fresh_store().await;
+    let table = fresh_table().await;
     let runtime = start_runtime().await;
-    let mut function = launch("lead-inbound", &runtime, &inbound_env(store.table()));
+    let mut function = launch("lead-inbound", &runtime, &inbound_env(&table.name));
     let mut panicking = http_post("/v1/lead", LEAD, false, &authorization());
     panicking["headers"]["x-test-panic"] = json!("1");
     match runtime.invoke(panicking).await {
@@ -243,10 +239,9 @@ async fn a_missing_setting_fails_init_with_a_message_that_names_it() {
 async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records() {
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
-    let store = fresh_store().await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
-    let (queue_url, dlq_url) = adapters::sqs::ensure_queues(
-        &sqs,
+    let table = fresh_table().await;
+    let (queue_url, dlq_url) = adapters::provision::ensure_queues(
+        &sdk().await,
         &format!("{}.fifo", unique_name("runtime-replies")),
         Duration::from_secs(30),
         100,
@@ -268,7 +263,7 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
         "reply-outbound",
         &runtime,
         &[
-            ("TABLE_NAME", store.table().to_owned()),
+            ("TABLE_NAME", table.name.clone()),
             ("REPLY_QUEUE_URL", queue_url),
             ("REPLY_DLQ_URL", dlq_url),
             ("THUMBTACK_API_BASE_URL", thumbtack.uri()),

@@ -3,13 +3,14 @@
 
 use crate::support::*;
 use adapters::DynamoStore;
+use adapters::provision::ensure_queues;
 use adapters::secrets::ThumbtackCredentials;
-use adapters::sqs::ensure_queues;
 use adapters::thumbtack::ThumbtackSettings;
 use adapters::{HttpThumbtack, SqsReplyQueue};
 use app::auth::Credential;
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
+use devstack::Worker;
 use http_api::InboundDeps;
 use http_api::testing::{Encoding, Gateway, basic, post};
 use models::ReplyRequest;
@@ -17,7 +18,6 @@ use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tools::worker::Worker;
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -134,9 +134,9 @@ async fn no_credential_customer_name_or_message_text_reaches_the_logs() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&thumbtack)
         .await;
-    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    let sdk = sdk().await;
     let (queue_url, dlq_url) = ensure_queues(
-        &sqs,
+        &sdk,
         &format!("{}.fifo", unique_name("log-replies")),
         Duration::from_secs(1),
         5,
@@ -155,7 +155,7 @@ async fn no_credential_customer_name_or_message_text_reaches_the_logs() {
                 ThumbtackCredentials::fixed(Credential::new("partner", THUMBTACK_PASSWORD)),
             )
             .unwrap(),
-            queue: SqsReplyQueue::new(sqs, queue_url, dlq_url),
+            queue: SqsReplyQueue::from_config(&sdk, queue_url, dlq_url),
             policy: RetryPolicy::default(),
             metrics: Metrics::off(),
         },

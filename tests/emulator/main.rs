@@ -9,6 +9,7 @@ mod dynamo_store;
 mod inbound_flow;
 mod lambda_runtime;
 mod logs;
+mod queues;
 mod reliability;
 mod replies;
 mod secrets;

@@ -3,10 +3,10 @@
 //! `make reliability` runs the same experiment bigger and prints the figures.
 
 use crate::support::*;
-use tools::faults::ALL_FAULTS;
-use tools::reliability::{StorageRun, storage_faults};
+use harness::faults::ALL_FAULTS;
+use harness::reliability::{StorageRun, storage_faults};
 
-async fn run_at(share: f64) -> tools::reliability::StorageReport {
+async fn run_at(share: f64) -> harness::reliability::StorageReport {
     let run = StorageRun {
         leads: 40,
         messages_per_lead: 2,
@@ -55,9 +55,9 @@ async fn with_half_of_storage_calls_failing_nothing_acknowledged_is_lost_or_doub
     assert!(report.answers_5xx > 0, "{report:?}");
 }
 
+use harness::faults::ThumbtackFault;
+use harness::reliability::{ReplyRun, reply_faults};
 use std::time::Duration;
-use tools::faults::ThumbtackFault;
-use tools::reliability::{ReplyRun, reply_faults};
 
 fn reply_run(kinds: Vec<ThumbtackFault>) -> ReplyRun {
     ReplyRun {

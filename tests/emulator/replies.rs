@@ -3,19 +3,20 @@
 //! runs (receive → handler → delete what succeeded).
 
 use crate::support::*;
+use adapters::provision::ensure_queues;
 use adapters::secrets::{SecretReader, ThumbtackCredentials};
-use adapters::sqs::{PARKED_REASON, ensure_queues};
+use adapters::sqs::PARKED_REASON;
 use adapters::thumbtack::ThumbtackSettings;
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
 use app::auth::Credential;
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use devstack::worker::{Poll, Worker};
 use models::ReplyRequest;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tools::worker::{Poll, Worker};
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -27,6 +28,10 @@ struct Rig {
     thumbtack: MockServer,
     worker: Worker<DynamoStore, HttpThumbtack>,
     arn: String,
+    /// The test's own client and the queues' URLs, to look at the queues past the adapter.
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    dlq_url: String,
 }
 
 impl Rig {
@@ -57,7 +62,7 @@ impl Rig {
         };
         adjust(&mut policy);
         let (queue_url, dlq_url) = ensure_queues(
-            &sqs,
+            &sdk,
             &format!("{}.fifo", unique_name("replies")),
             Duration::from_secs(1),
             // The queue's maxReceiveCount: a backstop well above the ledger's count of tries.
@@ -79,7 +84,7 @@ impl Rig {
             deps: ReplyDeps {
                 ledger: store,
                 thumbtack: client,
-                queue: SqsReplyQueue::new(sqs, queue_url, dlq_url),
+                queue: SqsReplyQueue::new(sqs.clone(), &queue_url, &dlq_url),
                 policy,
                 metrics: Metrics::in_memory("test", "reply-outbound"),
             },
@@ -93,6 +98,9 @@ impl Rig {
             thumbtack,
             worker,
             arn,
+            sqs,
+            queue_url,
+            dlq_url,
         }
     }
 
@@ -116,10 +124,9 @@ impl Rig {
 
     /// Sends a raw body to the reply queue (bypassing the producer's checks).
     async fn enqueue_raw(&self, group: &str, dedup: &str, body: &str) {
-        self.queue()
-            .client()
+        self.sqs
             .send_message()
-            .queue_url(self.queue().queue_url())
+            .queue_url(&self.queue_url)
             .message_body(body)
             .message_group_id(group)
             .message_deduplication_id(dedup)
@@ -169,10 +176,9 @@ impl Rig {
     /// (message body, parked reason) of what is in the dead-letter queue.
     async fn parked(&self) -> Vec<(String, String)> {
         let output = self
-            .queue()
-            .client()
+            .sqs
             .receive_message()
-            .queue_url(self.queue().dlq_url())
+            .queue_url(&self.dlq_url)
             .max_number_of_messages(10)
             .wait_time_seconds(1)
             .message_attribute_names("All")
@@ -195,10 +201,9 @@ impl Rig {
 
     async fn visible_messages(&self) -> i64 {
         let attributes = self
-            .queue()
-            .client()
+            .sqs
             .get_queue_attributes()
-            .queue_url(self.queue().queue_url())
+            .queue_url(&self.queue_url)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
             .send()
             .await
@@ -445,10 +450,9 @@ async fn a_producer_may_omit_the_deduplication_id_and_the_queue_uses_the_bodys_d
         json!({"replyID": "r-1", "businessID": BUSINESS, "leadID": "lead-1", "text": "hello"})
             .to_string();
     for _ in 0..2 {
-        rig.queue()
-            .client()
+        rig.sqs
             .send_message()
-            .queue_url(rig.queue().queue_url())
+            .queue_url(&rig.queue_url)
             .message_group_id("lead-1")
             .message_body(&body)
             .send()
@@ -562,10 +566,9 @@ async fn a_mixed_batch_reports_exactly_the_failed_records() {
     rig.enqueue("lead-a", "a-2", "second to a").await;
     rig.enqueue_raw("lead-c", "c-1", "not json").await;
     let received = rig
-        .queue()
-        .client()
+        .sqs
         .receive_message()
-        .queue_url(rig.queue().queue_url())
+        .queue_url(&rig.queue_url)
         .max_number_of_messages(10)
         .message_system_attribute_names(MessageSystemAttributeName::All)
         .send()
@@ -581,7 +584,7 @@ async fn a_mixed_batch_reports_exactly_the_failed_records() {
             .and_then(|m| m.message_id.clone())
             .unwrap()
     };
-    let event = tools::worker::sqs_event(&received, &rig.arn);
+    let event = devstack::worker::sqs_event(&received, &rig.arn);
     let mut context = lambda_runtime::Context::default();
     context.deadline = app::now_millis() + 60_000;
     let response = reply_outbound::handler::handle(
@@ -620,10 +623,9 @@ async fn a_503_with_a_retry_after_of_u64_max_for_one_lead_does_not_stop_another_
     rig.enqueue("lead-a", "a-1", "to a").await;
     rig.enqueue("lead-b", "b-1", "to b").await;
     let received = rig
-        .queue()
-        .client()
+        .sqs
         .receive_message()
-        .queue_url(rig.queue().queue_url())
+        .queue_url(&rig.queue_url)
         .max_number_of_messages(10)
         .message_system_attribute_names(MessageSystemAttributeName::All)
         .send()
@@ -632,7 +634,7 @@ async fn a_503_with_a_retry_after_of_u64_max_for_one_lead_does_not_stop_another_
         .messages
         .unwrap_or_default();
     assert_eq!(received.len(), 2, "one batch");
-    let event = tools::worker::sqs_event(&received, &rig.arn);
+    let event = devstack::worker::sqs_event(&received, &rig.arn);
     let mut context = lambda_runtime::Context::default();
     context.deadline = app::now_millis() + 60_000;
     let response = reply_outbound::handler::handle(

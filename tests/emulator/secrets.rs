@@ -1,8 +1,9 @@
 //! Credentials from Secrets Manager (moto's), as the functions read them in AWS.
 
 use crate::support::*;
-use adapters::config::CredentialSetting;
-use adapters::secrets::{PartnerCredentials, partner_credentials, thumbtack_credentials};
+use adapters::secrets::{
+    CredentialSetting, PartnerCredentials, partner_credentials, thumbtack_credentials,
+};
 use app::auth::CredentialSource;
 use http_api::InboundDeps;
 use http_api::testing::{Encoding, Gateway, basic, post};

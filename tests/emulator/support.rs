@@ -1,7 +1,9 @@
-use adapters::{DynamoStore, aws, schema};
+use adapters::dynamo::schema::GSI1;
+use adapters::{DynamoStore, aws, provision};
 use app::auth::{Credential, StaticCredentials};
 use aws_sdk_dynamodb::types::AttributeValue;
 use http_api::InboundDeps;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const LEAD: &str = fixtures::LEAD;
@@ -11,7 +13,7 @@ pub const USERNAME: &str = "thumbtack";
 pub const PASSWORD: &str = "emulator-test-password";
 
 /// The SDK configuration for the emulator, as the functions load it.
-pub async fn sdk() -> aws_config::SdkConfig {
+pub async fn sdk() -> adapters::aws::SdkConfig {
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run these tests with `make test`, which starts the moto emulator"
@@ -33,61 +35,96 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// A table of the test's own: the adapter under test on it, and the test's own client to look at
+/// the table past the adapter.
+#[derive(Debug)]
+pub struct TestTable {
+    pub name: String,
+    pub store: DynamoStore,
+    client: aws_sdk_dynamodb::Client,
+}
+
+/// A freshly created table.
+pub async fn fresh_table() -> TestTable {
+    let sdk = sdk().await;
+    let name = unique_name("test");
+    provision::ensure_table(&sdk, &name).await.unwrap();
+    TestTable {
+        store: DynamoStore::from_config(&sdk, &name),
+        client: aws_sdk_dynamodb::Client::new(&sdk),
+        name,
+    }
+}
+
 /// A store on a freshly created table.
 pub async fn fresh_store() -> DynamoStore {
-    let sdk = sdk().await;
-    let table = unique_name("test");
-    let store = DynamoStore::from_config(&sdk, &table);
-    schema::ensure_table(store.client(), &table).await.unwrap();
-    store
+    fresh_table().await.store
 }
 
 pub fn credentials() -> StaticCredentials {
     StaticCredentials::new(&[Credential::new(USERNAME, PASSWORD)])
 }
 
-pub async fn inbound_deps() -> InboundDeps<DynamoStore, StaticCredentials> {
-    InboundDeps {
-        store: fresh_store().await,
+/// The inbound functions' dependencies on a fresh table, and that table.
+pub async fn inbound_deps() -> (TestTable, InboundDeps<DynamoStore, StaticCredentials>) {
+    let table = fresh_table().await;
+    let deps = InboundDeps {
+        store: table.store.clone(),
         credentials: credentials(),
         metrics: app::metrics::Metrics::off(),
-    }
+    };
+    (table, deps)
 }
 
-/// Every item in the table, read straight from DynamoDB (not through the adapter under test),
-/// across scan pages (a page stops at 1 MB).
-pub async fn all_items(
-    store: &DynamoStore,
-) -> Vec<std::collections::HashMap<String, AttributeValue>> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let output = store
-            .client()
-            .scan()
-            .table_name(store.table())
-            .consistent_read(true)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .unwrap();
-        items.extend(output.items.unwrap_or_default());
-        match output.last_evaluated_key {
-            Some(key) if !key.is_empty() => start = Some(key),
-            _ => return items,
+impl TestTable {
+    /// Every item in the table, read straight from DynamoDB (not through the adapter under test),
+    /// across scan pages (a page stops at 1 MB).
+    pub async fn all_items(&self) -> Vec<HashMap<String, AttributeValue>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.name)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .unwrap();
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return items,
+            }
         }
     }
-}
 
-/// Items whose sort key starts with `prefix`.
-pub async fn count_items_with_sk_prefix(store: &DynamoStore, prefix: &str) -> usize {
-    all_items(store)
-        .await
-        .iter()
-        .filter(
-            |item| matches!(item.get("SK"), Some(AttributeValue::S(sk)) if sk.starts_with(prefix)),
-        )
-        .count()
+    /// Items whose sort key starts with `prefix`.
+    pub async fn count_items_with_sk_prefix(&self, prefix: &str) -> usize {
+        self.all_items()
+            .await
+            .iter()
+            .filter(|item| {
+                matches!(item.get("SK"), Some(AttributeValue::S(sk)) if sk.starts_with(prefix))
+            })
+            .count()
+    }
+
+    /// The items of one partition of the index, as the index holds them.
+    pub async fn index_partition(&self, partition: &str) -> Vec<HashMap<String, AttributeValue>> {
+        self.client
+            .query()
+            .table_name(&self.name)
+            .index_name(GSI1)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default()
+    }
 }
 
 /// `json` with the field at `pointer` (e.g. `/request/location/city`) set, added if absent.

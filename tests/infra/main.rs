@@ -170,7 +170,7 @@ fn the_reply_queue_agrees_with_the_reply_function() {
 
 #[test]
 fn the_table_has_the_keys_and_index_the_adapter_uses() {
-    use adapters::schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
+    use adapters::dynamo::schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
     let template = template();
     let table = &resource(&template, "Table")["Properties"];
     assert_eq!(table["KeySchema"][0]["AttributeName"], PK);
@@ -767,7 +767,9 @@ fn the_index_projects_what_the_adapter_declares_and_no_body() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    let adapter: BTreeSet<&str> = adapters::schema::GSI1_PROJECTED.into_iter().collect();
+    let adapter: BTreeSet<&str> = adapters::dynamo::schema::GSI1_PROJECTED
+        .into_iter()
+        .collect();
     assert_eq!(declared, adapter);
     for body in ["raw", "problems", "text"] {
         assert!(!declared.contains(body), "{body} stays in the base items");

@@ -1,8 +1,9 @@
 //! One AWS SDK configuration for every client of a process.
 
+use aws_config::BehaviorVersion;
+pub use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use std::time::Duration;
 

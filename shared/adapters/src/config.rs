@@ -1,5 +1,6 @@
 //! Typed configuration, read once at start from an allow-list of environment variables.
 
+use crate::secrets::CredentialSetting;
 use crate::thumbtack::{DEFAULT_BASE_URL, ThumbtackSettings};
 use app::auth::Credential;
 use app::replies::RetryPolicy;
@@ -41,8 +42,14 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
-    pub fn optional(&self, var: &'static str) -> Option<String> {
+    pub fn optional(&self, var: &str) -> Option<String> {
         (self.lookup)(var).filter(|value| !value.trim().is_empty())
+    }
+
+    /// A positive whole number, which must be set.
+    pub fn required_number(&self, var: &'static str) -> Result<u64, ConfigError> {
+        self.required(var)?;
+        self.number(var, 0)
     }
 
     /// A positive whole number, or `default` when unset.
@@ -69,15 +76,6 @@ impl<F: Fn(&str) -> Option<String>> std::fmt::Debug for Env<F> {
 /// `TABLE_NAME`: the DynamoDB table of leads, messages and replies.
 pub fn table_name<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<String, ConfigError> {
     env.required("TABLE_NAME")
-}
-
-/// Where a username and password come from.
-#[derive(Debug, Clone)]
-pub enum CredentialSetting {
-    /// From two environment variables (the local stack).
-    Fixed(Credential),
-    /// From a Secrets Manager secret `{"username", "password"}`, cached for `cache`.
-    Secret { arn: String, cache: Duration },
 }
 
 /// `<prefix>_SECRET_ARN` (with `SECRETS_CACHE_SECONDS`, default 300) when set, else
@@ -162,12 +160,16 @@ pub struct ReplySettings {
     pub metrics_namespace: Option<String>,
 }
 
+/// The longest the connection to Thumbtack may take to open (bounded by the whole request's).
+const THUMBTACK_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// A try's budget beyond the request's own timeout (`RetryPolicy::attempt_budget`): a margin.
+const ATTEMPT_MARGIN: Duration = Duration::from_secs(2);
+/// The longest redelivery delay, unless the first one is longer.
+const REDELIVERY_CAP: Duration = Duration::from_secs(900);
+
 /// `REPLY_QUEUE_URL`, `REPLY_DLQ_URL`, `THUMBTACK_API_BASE_URL` (default
-/// `https://api.thumbtack.com`), Thumbtack's credentials, `THUMBTACK_TIMEOUT_SECONDS` (10),
-/// `REPLY_MAX_ATTEMPTS` (5: tries of a reply, as the ledger counts them, before it is failed and
-/// parked; the queue's maxReceiveCount is a backstop well above it) and
-/// `REPLY_RETRY_BASE_SECONDS` (30: the first redelivery delay), plus `TABLE_NAME` and
-/// `METRICS_NAMESPACE`.
+/// `https://api.thumbtack.com`), Thumbtack's credentials and timeout, and the retry policy
+/// ([`reply_policy`]), plus `TABLE_NAME` and `METRICS_NAMESPACE`.
 pub fn reply_settings<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<ReplySettings, ConfigError> {
@@ -180,17 +182,15 @@ pub fn reply_settings<F: Fn(&str) -> Option<String>>(
             problem: "must be an http(s) URL",
         });
     }
-    let timeout = env.number("THUMBTACK_TIMEOUT_SECONDS", 10)?;
-    let max_attempts = env.number("REPLY_MAX_ATTEMPTS", 5)?;
-    let retry_base = env.number("REPLY_RETRY_BASE_SECONDS", 30)?;
+    let timeout = thumbtack_timeout(env)?;
     Ok(ReplySettings {
         table: table_name(env)?,
         queue_url: env.required("REPLY_QUEUE_URL")?,
         dlq_url: env.required("REPLY_DLQ_URL")?,
         thumbtack: ThumbtackSettings {
             base_url,
-            connect_timeout: Duration::from_secs(3).min(Duration::from_secs(timeout)),
-            timeout: Duration::from_secs(timeout),
+            connect_timeout: THUMBTACK_CONNECT_TIMEOUT.min(timeout),
+            timeout,
         },
         thumbtack_credentials: credential_setting(
             env,
@@ -198,14 +198,33 @@ pub fn reply_settings<F: Fn(&str) -> Option<String>>(
             "THUMBTACK_API_USERNAME",
             "THUMBTACK_API_PASSWORD",
         )?,
-        policy: RetryPolicy {
-            max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
-            redelivery_base: Duration::from_secs(retry_base),
-            redelivery_cap: Duration::from_secs(900).max(Duration::from_secs(retry_base)),
-            attempt_budget: Duration::from_secs(timeout + 2),
-            ..RetryPolicy::default()
-        },
+        policy: reply_policy(env)?,
         metrics_namespace: metrics_namespace(env),
+    })
+}
+
+/// `THUMBTACK_TIMEOUT_SECONDS` (10): the whole request to Thumbtack.
+fn thumbtack_timeout<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Duration, ConfigError> {
+    Ok(Duration::from_secs(
+        env.number("THUMBTACK_TIMEOUT_SECONDS", 10)?,
+    ))
+}
+
+/// The reply function's retry policy: `REPLY_MAX_ATTEMPTS` (5: tries of a reply, as the ledger
+/// counts them, before it is failed and parked; the queue's maxReceiveCount is a backstop well
+/// above it), `REPLY_RETRY_BASE_SECONDS` (30: the first redelivery delay, doubling up to 15
+/// minutes), and a try's budget from `THUMBTACK_TIMEOUT_SECONDS`.
+pub fn reply_policy<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<RetryPolicy, ConfigError> {
+    let max_attempts = env.number("REPLY_MAX_ATTEMPTS", 5)?;
+    let retry_base = Duration::from_secs(env.number("REPLY_RETRY_BASE_SECONDS", 30)?);
+    Ok(RetryPolicy {
+        max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
+        redelivery_base: retry_base,
+        redelivery_cap: REDELIVERY_CAP.max(retry_base),
+        attempt_budget: thumbtack_timeout(env)?.saturating_add(ATTEMPT_MARGIN),
+        ..RetryPolicy::default()
     })
 }
 

@@ -1,18 +1,26 @@
-//! AWS adapters for the app's ports, the AWS SDK set-up and typed configuration.
+//! The app's ports on AWS and Thumbtack, and what the functions need to build them.
 //!
-//! Each adapter owns an SDK client and the name of its resource; clients are built once per
-//! process (in Lambda's init) and are cheap to clone.
+//! - [`dynamo`]: the table (the lead store, the reply ledger, the operators' listings);
+//!   [`sqs`]: the reply queue; [`thumbtack`]: Thumbtack's messages API; [`secrets`]: credentials
+//!   from Secrets Manager.
+//! - [`aws`]: one SDK configuration per process; [`config`]: typed settings from the
+//!   environment; [`logging`]: the functions' log subscriber.
+//! - [`provision`]: creating the table and queues where no template does (the local stack, tests,
+//!   benchmarks); no function calls it.
+//!
+//! Each adapter owns a client and the name of its resource, and no way to reach them from
+//! outside: what callers need is a named method. Clients are built once per process (in Lambda's
+//! init) and are cheap to clone.
 
 pub mod aws;
 pub mod config;
 pub mod dynamo;
-mod errors;
-mod ledger;
 pub mod logging;
-pub mod schema;
+pub mod provision;
 pub mod secrets;
 pub mod sqs;
 pub mod thumbtack;
+mod warm_up;
 
 pub use dynamo::DynamoStore;
 pub use sqs::SqsReplyQueue;

@@ -8,12 +8,10 @@
 //! that may have been revoked. A malformed `AWSPREVIOUS` version is logged and ignored: it must
 //! not take the valid current one down with it.
 
-use crate::config::CredentialSetting;
 use app::auth::{
     AcceptedCredentials, Credential, CredentialError, CredentialSource, StaticCredentials,
 };
 use aws_sdk_secretsmanager::Client;
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use std::future::Future;
 use std::sync::Arc;
@@ -27,6 +25,15 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
 /// The least time between two forced reads of a secret ([`ThumbtackCredentials::refresh`]): a
 /// burst of refusals reads Secrets Manager once.
 pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Where a username and password come from.
+#[derive(Debug, Clone)]
+pub enum CredentialSetting {
+    /// From two environment variables (the local stack).
+    Fixed(Credential),
+    /// From a Secrets Manager secret `{"username", "password"}`, cached for `cache`.
+    Secret { arn: String, cache: Duration },
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -336,15 +343,6 @@ pub fn thumbtack_credentials(
             ThumbtackCredentials::secret(SecretReader::new(Client::new(sdk), arn), *cache)
         }
     }
-}
-
-/// `user:password` for a basic `Authorization` header.
-pub fn basic_pair(credential: &Credential) -> String {
-    format!(
-        "{}:{}",
-        credential.username,
-        credential.password.expose_secret()
-    )
 }
 
 #[cfg(test)]

@@ -1,11 +1,16 @@
 //! The reply queue on SQS FIFO: what the reply handler does besides acknowledging (delay a retry,
-//! park in the DLQ), what producers do (enqueue), and what operators do (redrive).
+//! park in the DLQ), what producers do (enqueue), what operators do (find it by name, peek at
+//! the parked replies, redrive them), and what the local stand-in for Lambda's event source
+//! mapping does (receive, delete).
 
+use crate::warm_up::warm_up;
 use app::ports::{Parked, QueueError, ReplyQueue};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
+    QueueAttributeName,
+};
 use models::ReplyRequest;
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// The message attribute that says why a message was parked.
@@ -18,7 +23,7 @@ pub struct SqsReplyQueue {
     dlq_url: String,
 }
 
-fn queue_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> QueueError {
+pub(crate) fn queue_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> QueueError {
     QueueError(Box::new(error))
 }
 
@@ -47,25 +52,105 @@ impl SqsReplyQueue {
             .queue_url(&self.queue_url)
             .attribute_names(QueueAttributeName::QueueArn)
             .send();
-        match tokio::time::timeout(crate::dynamo::WARM_UP_LIMIT, call).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "warm-up call failed")
-            }
-            Err(_) => tracing::warn!("warm-up call timed out"),
+        warm_up("SQS GetQueueAttributes", call).await;
+    }
+
+    /// The reply queue named `name` and its dead-letter queue ([`dead_letter_queue_name`]),
+    /// looked up by name: for operators and
+    /// tests that know the names (a stack's outputs give the URLs directly).
+    pub async fn by_name(sdk: &aws_config::SdkConfig, name: &str) -> Result<Self, QueueError> {
+        let client = Client::new(sdk);
+        let queue_url = url_of(&client, name).await?;
+        let dlq_url = url_of(&client, &dead_letter_queue_name(name)).await?;
+        Ok(Self::new(client, queue_url, dlq_url))
+    }
+
+    /// The reply queue's ARN, which Lambda's SQS records carry as their event source.
+    pub async fn queue_arn(&self) -> Result<String, QueueError> {
+        let mut attributes = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(queue_error)?
+            .attributes
+            .unwrap_or_default();
+        attributes
+            .remove(&QueueAttributeName::QueueArn)
+            .ok_or_else(|| queue_error(std::io::Error::other("the queue has no ARN")))
+    }
+
+    /// Up to `max` messages (1 to 10), waiting up to `wait` for the first, with every system and
+    /// message attribute: what Lambda's event source mapping receives, for its local stand-in.
+    pub async fn receive(&self, max: i32, wait: Duration) -> Result<Vec<Message>, QueueError> {
+        let received = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(max.clamp(1, 10))
+            .wait_time_seconds(i32::try_from(wait.as_secs()).unwrap_or(20).min(20))
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(received.messages.unwrap_or_default())
+    }
+
+    /// Deletes received messages (at most 10) by their receipt handles: they are done.
+    pub async fn delete(&self, receipt_handles: &[&str]) -> Result<(), QueueError> {
+        if receipt_handles.is_empty() {
+            return Ok(());
         }
+        let entries = receipt_handles
+            .iter()
+            .enumerate()
+            .map(|(index, receipt)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .receipt_handle(*receipt)
+                    .build()
+                    .map_err(queue_error)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.client
+            .delete_message_batch()
+            .queue_url(&self.queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(())
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub fn queue_url(&self) -> &str {
-        &self.queue_url
-    }
-
-    pub fn dlq_url(&self) -> &str {
-        &self.dlq_url
+    /// Up to `limit` parked messages (at most 10 a call), left parked: they are received with a
+    /// zero visibility timeout.
+    pub async fn peek_parked(&self, limit: usize) -> Result<Vec<ParkedMessage>, QueueError> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(&self.dlq_url)
+            .max_number_of_messages(i32::try_from(limit.clamp(1, 10)).unwrap_or(10))
+            .visibility_timeout(0)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(queue_error)?;
+        Ok(output
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|message| ParkedMessage {
+                reason: message
+                    .message_attributes
+                    .as_ref()
+                    .and_then(|a| a.get(PARKED_REASON))
+                    .and_then(|v| v.string_value.clone()),
+                message_id: message.message_id.unwrap_or_default(),
+            })
+            .collect())
     }
 
     /// Puts a reply on the queue as the contract says: group = leadID (one conversation's replies
@@ -163,6 +248,31 @@ impl SqsReplyQueue {
     }
 }
 
+/// The dead-letter queue that goes with the reply queue `name`: `<name>-dlq.fifo`.
+pub fn dead_letter_queue_name(name: &str) -> String {
+    format!("{}-dlq.fifo", name.trim_end_matches(".fifo"))
+}
+
+/// A message in the dead-letter queue, as an operator is shown it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedMessage {
+    pub message_id: String,
+    /// Why the handler parked it; `None` when the queue moved it there after `maxReceiveCount`.
+    pub reason: Option<String>,
+}
+
+async fn url_of(client: &Client, name: &str) -> Result<String, QueueError> {
+    let output = client
+        .get_queue_url()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(queue_error)?;
+    output
+        .queue_url
+        .ok_or_else(|| queue_error(std::io::Error::other(format!("queue {name} has no URL"))))
+}
+
 /// The contract's `MessageDeduplicationId`: the SHA-256 (hex) of the message body, which is what
 /// SQS's content-based deduplication computes when a producer omits it. Not the replyID: SQS
 /// would then silently drop a replyID reused with another text, which must reach the handler to
@@ -205,61 +315,4 @@ impl ReplyQueue for SqsReplyQueue {
             .map_err(queue_error)?;
         Ok(())
     }
-}
-
-/// Local provisioning (make dev, tests): a FIFO reply queue and its FIFO dead-letter queue, with
-/// the redrive policy. In AWS the SAM template owns them. Returns (queue URL, DLQ URL).
-pub async fn ensure_queues(
-    client: &Client,
-    name: &str,
-    visibility_timeout: Duration,
-    max_receive_count: u32,
-) -> Result<(String, String), QueueError> {
-    let base = name.trim_end_matches(".fifo");
-    let dlq = client
-        .create_queue()
-        .queue_name(format!("{base}-dlq.fifo"))
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
-        .send()
-        .await
-        .map_err(queue_error)?;
-    let dlq_url = dlq.queue_url.unwrap_or_default();
-    let dlq_arn = client
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(queue_error)?
-        .attributes
-        .unwrap_or_default()
-        .remove(&QueueAttributeName::QueueArn)
-        .unwrap_or_default();
-    let redrive = serde_json::json!({
-        "deadLetterTargetArn": dlq_arn,
-        "maxReceiveCount": max_receive_count,
-    })
-    .to_string();
-    let attributes = HashMap::from([
-        (QueueAttributeName::FifoQueue, "true".to_owned()),
-        // As in AWS: a producer may omit the deduplication id (SQS then uses the body's SHA-256).
-        (
-            QueueAttributeName::ContentBasedDeduplication,
-            "true".to_owned(),
-        ),
-        (
-            QueueAttributeName::VisibilityTimeout,
-            visibility_timeout.as_secs().to_string(),
-        ),
-        (QueueAttributeName::RedrivePolicy, redrive),
-    ]);
-    let queue = client
-        .create_queue()
-        .queue_name(format!("{base}.fifo"))
-        .set_attributes(Some(attributes))
-        .send()
-        .await
-        .map_err(queue_error)?;
-    Ok((queue.queue_url.unwrap_or_default(), dlq_url))
 }

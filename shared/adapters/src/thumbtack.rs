@@ -6,7 +6,8 @@
 //! drops `.` and `..`, so encoding alone would still send a reply for lead `..` elsewhere with our
 //! credentials.
 
-use crate::secrets::{SecretError, ThumbtackCredentials, basic_pair};
+use crate::secrets::{SecretError, ThumbtackCredentials};
+use crate::warm_up::warm_up;
 use app::auth::Credential;
 use app::ports::{Accepted, SendError, Thumbtack};
 use app::replies::MAX_REDELIVERY_DELAY;
@@ -107,13 +108,7 @@ impl HttpThumbtack {
     pub async fn warm_up(&self) -> Result<(), SecretError> {
         self.credentials.current().await?;
         let call = self.client.head(self.base_url.clone()).send();
-        match tokio::time::timeout(crate::dynamo::WARM_UP_LIMIT, call).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(error = %app::error_chain(&error), "Thumbtack warm-up call failed");
-            }
-            Err(_) => tracing::warn!("Thumbtack warm-up call timed out"),
-        }
+        warm_up("Thumbtack HEAD", call).await;
         Ok(())
     }
 
@@ -160,6 +155,15 @@ impl HttpThumbtack {
             .await
             .map_err(transport_error)
     }
+}
+
+/// `user:password` for a basic `Authorization` header.
+fn basic_pair(credential: &Credential) -> String {
+    format!(
+        "{}:{}",
+        credential.username,
+        credential.password.expose_secret()
+    )
 }
 
 fn authorization(credential: &Credential) -> Result<HeaderValue, SendError> {

@@ -2,10 +2,9 @@
 //! real adapters (DynamoDB, SQS, reqwest) are tested against the emulator and a real HTTP server.
 
 use crate::ports::{
-    Accepted, Claim, ConversationRecords, Insert, LeadStore, LeadSummary, MessageRecord, NewLead,
-    NewMessage, NewRevision, Parked, QuarantineRecord, Quarantined, QueueError, ReplyClaim,
-    ReplyLedger, ReplyQueue, ReplyRecord, RevisionRecord, SendError, Settled, StoreError,
-    Thumbtack,
+    Accepted, Claim, ConversationRecords, Insert, LeadStore, MessageRecord, NewLead, NewMessage,
+    NewRevision, Parked, QuarantineRecord, Quarantined, QueueError, ReplyClaim, ReplyLedger,
+    ReplyQueue, ReplyRecord, RevisionRecord, SendError, Settled, StoreError, Thumbtack,
 };
 use models::{Problems, ReplyRequest, ReplyStatus};
 use std::collections::{BTreeMap, VecDeque};
@@ -36,8 +35,7 @@ struct State {
 #[derive(Debug, Clone)]
 struct StoredLead {
     raw: String,
-    summary: LeadSummary,
-    business_id: String,
+    create_timestamp: u64,
     warnings: Problems,
 }
 
@@ -131,17 +129,9 @@ impl LeadStore for MemoryStore {
             });
         }
         self.check_size()?;
-        let summary = LeadSummary {
-            lead_id: lead.lead.lead_id.clone(),
-            create_timestamp: lead.lead.create_timestamp.0,
-            category: lead.lead.request.category.clone(),
-            title: lead.lead.request.title.clone(),
-            received_at_ms: lead.received_at_ms,
-        };
         let stored = StoredLead {
             raw: lead.raw.to_owned(),
-            summary,
-            business_id: lead.lead.business.business_id.clone(),
+            create_timestamp: lead.lead.create_timestamp.0,
             warnings: lead.warnings.clone(),
         };
         state.leads.insert(lead.lead.lead_id.clone(), stored);
@@ -237,34 +227,6 @@ impl LeadStore for MemoryStore {
                 .map(|reply| reply.record.clone())
                 .collect(),
         })
-    }
-
-    async fn business_leads(
-        &self,
-        business_id: &str,
-        limit: usize,
-    ) -> Result<Vec<LeadSummary>, StoreError> {
-        self.check()?;
-        let mut leads: Vec<LeadSummary> = self
-            .lock()
-            .leads
-            .values()
-            .filter(|lead| lead.business_id == business_id)
-            .map(|lead| lead.summary.clone())
-            .collect();
-        leads.sort_by(|a, b| {
-            (b.create_timestamp, &b.lead_id).cmp(&(a.create_timestamp, &a.lead_id))
-        });
-        leads.truncate(limit);
-        Ok(leads)
-    }
-
-    async fn list_quarantine(&self, limit: usize) -> Result<Vec<QuarantineRecord>, StoreError> {
-        self.check()?;
-        let mut records = self.quarantine_records();
-        records.sort_by_key(|r| std::cmp::Reverse(r.first_received_at_ms));
-        records.truncate(limit);
-        Ok(records)
     }
 }
 
@@ -377,7 +339,7 @@ impl ReplyLedger for MemoryStore {
         let Some(lead) = state.leads.get(lead_id) else {
             return Ok(None);
         };
-        let created = lead.summary.create_timestamp;
+        let created = lead.create_timestamp;
         if state.answered.iter().any(|l| l == lead_id) {
             return Ok(None);
         }

@@ -59,12 +59,67 @@ pub enum ReplyStatus {
     Failed,
 }
 
+impl ReplyStatus {
+    /// The name in JSON, and wherever the status is stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyStatus::Sending => "sending",
+            ReplyStatus::Sent => "sent",
+            ReplyStatus::Failed => "failed",
+        }
+    }
+}
+
+impl std::str::FromStr for ReplyStatus {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, UnknownName> {
+        [ReplyStatus::Sending, ReplyStatus::Sent, ReplyStatus::Failed]
+            .into_iter()
+            .find(|status| status.as_str() == name)
+            .ok_or(UnknownName("reply status"))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RevisionOf {
     Lead,
     Message,
 }
+
+impl RevisionOf {
+    /// The name in JSON, and wherever it is stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionOf::Lead => "lead",
+            RevisionOf::Message => "message",
+        }
+    }
+}
+
+impl std::str::FromStr for RevisionOf {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, UnknownName> {
+        [RevisionOf::Lead, RevisionOf::Message]
+            .into_iter()
+            .find(|of| of.as_str() == name)
+            .ok_or(UnknownName("revision kind"))
+    }
+}
+
+/// A name that is none of a type's variants; says which type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownName(pub &'static str);
+
+impl std::fmt::Display for UnknownName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not a known {}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownName {}
 
 /// A redelivery whose body differed from the one stored first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,4 +130,31 @@ pub struct RevisionView {
     pub id: String,
     pub received_at_ms: u64,
     pub body: Box<RawValue>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_status_reads_back_from_its_name_which_is_its_json() {
+        for status in [ReplyStatus::Sending, ReplyStatus::Sent, ReplyStatus::Failed] {
+            assert_eq!(status.as_str().parse::<ReplyStatus>(), Ok(status));
+            assert_eq!(
+                serde_json::to_value(status).unwrap_or_default(),
+                status.as_str()
+            );
+        }
+        assert!("Sent".parse::<ReplyStatus>().is_err());
+        assert!("".parse::<ReplyStatus>().is_err());
+    }
+
+    #[test]
+    fn what_a_revision_is_of_reads_back_from_its_name_which_is_its_json() {
+        for of in [RevisionOf::Lead, RevisionOf::Message] {
+            assert_eq!(of.as_str().parse::<RevisionOf>(), Ok(of));
+            assert_eq!(serde_json::to_value(of).unwrap_or_default(), of.as_str());
+        }
+        assert!("reply".parse::<RevisionOf>().is_err());
+    }
 }

@@ -3,30 +3,20 @@
 //! (as Thumbtack's retries can), in an order where messages often precede their lead; then it
 //! counts what the table holds. Stops by itself after LOAD_MAX_SECONDS.
 
+use adapters::aws;
 use adapters::config::Env;
-use adapters::{DynamoStore, aws};
 use aws_sdk_dynamodb::types::AttributeValue;
+use fixtures::{LEAD, MESSAGE};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tools::settings::{DEFAULT_ADDR, DEFAULT_PASSWORD, DEFAULT_TABLE, DEFAULT_USERNAME};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
-const MESSAGE: &str = include_str!("../../../tests/fixtures/message.json");
+use cli::Error;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("load: {}", app::error_chain(&*error));
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit("load", run().await)
 }
 
 fn loopback(base: &str) -> bool {
@@ -44,32 +34,24 @@ struct Delivery {
     twice: bool,
 }
 
-async fn run() -> Result<bool, Error> {
-    let env = Env::process();
+async fn run() -> cli::Result {
+    let env = cli::local::env(Env::process());
     let number = |var: &'static str, default: u64| env.number(var, default);
     let leads = usize::try_from(number("LEADS", 5000)?)?;
     let messages = usize::try_from(number("MESSAGES", 10_000)?)?;
     let concurrency = usize::try_from(number("CONCURRENCY", 32)?)?;
     let duplicates = f64::from(u32::try_from(number("DUPLICATE_PERCENT", 30)?)?) / 100.0;
     let limit = Duration::from_secs(number("LOAD_MAX_SECONDS", 600)?);
-    let base = env
-        .optional("BASE_URL")
-        .unwrap_or_else(|| format!("http://{DEFAULT_ADDR}"));
+    let base = cli::local::base_url(&env);
     if !loopback(&base) {
         return Err(format!(
             "{base} is not a loopback address: the load run targets this machine only"
         )
         .into());
     }
-    let username = env
-        .optional("PARTNER_API_USERNAME")
-        .unwrap_or_else(|| DEFAULT_USERNAME.to_owned());
-    let password = env
-        .optional("PARTNER_API_PASSWORD")
-        .unwrap_or_else(|| DEFAULT_PASSWORD.to_owned());
-    let table = env
-        .optional("TABLE_NAME")
-        .unwrap_or_else(|| DEFAULT_TABLE.to_owned());
+    let username = env.required("PARTNER_API_USERNAME")?;
+    let password = env.required("PARTNER_API_PASSWORD")?;
+    let table = env.required("TABLE_NAME")?;
     let tag = format!("load-{}", app::now_millis());
 
     let mut deliveries = Vec::with_capacity(leads + messages);
@@ -154,7 +136,7 @@ async fn run() -> Result<bool, Error> {
 
     let sdk = aws::sdk_config().await;
     let (stored_leads, stored_messages, others) =
-        count(&DynamoStore::from_config(&sdk, &table), &tag).await?;
+        count(&aws_sdk_dynamodb::Client::new(&sdk), &table, &tag).await?;
     println!(
         "| requests | 2xx | 4xx | 5xx | failed | leads stored / unique | messages stored / unique | other items | p50 | p99 | max | throughput | time |"
     );
@@ -174,26 +156,26 @@ async fn run() -> Result<bool, Error> {
         && stored_leads == leads
         && stored_messages == messages
         && others == 0;
-    println!(
-        "load: {}",
-        if good {
-            "stored = unique, no 5xx"
-        } else {
-            "FAILED: see the figures above"
-        }
-    );
-    Ok(good)
+    if !good {
+        return Err("FAILED: see the figures above".into());
+    }
+    println!("load: stored = unique, no 5xx");
+    Ok(())
 }
 
-/// Items of this run in the table: (leads, messages, anything else).
-async fn count(store: &DynamoStore, tag: &str) -> Result<(usize, usize, usize), Error> {
+/// Items of this run in the table, read with a client of our own: (leads, messages, anything
+/// else).
+async fn count(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    tag: &str,
+) -> Result<(usize, usize, usize), Error> {
     let (mut leads, mut messages, mut others) = (0, 0, 0);
     let mut start = None;
     loop {
-        let page = store
-            .client()
+        let page = client
             .scan()
-            .table_name(store.table())
+            .table_name(table)
             .filter_expression("begins_with(PK, :prefix)")
             .expression_attribute_values(":prefix", AttributeValue::S(format!("LEAD#{tag}-")))
             .projection_expression("SK")

@@ -2,22 +2,56 @@
 //! query returns it), and a guard item keyed by the replyID alone makes the replyID unique across
 //! leads. Both are created in one transaction.
 
-use crate::dynamo::{DynamoStore, Item, corrupt, n, number, s, string};
-use crate::errors::store_error;
-use crate::schema::*;
+use super::DynamoStore;
+use super::errors::store_error;
+use super::item::{Item, corrupt, n, number, parsed, s, string};
+use super::schema::attr::{
+    ATTEMPTS, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FIRST_REPLY_SENT_AT,
+    HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, REPLY_ID, SENT_AT, SEQUENCE, STATUS, TEXT, TYPE,
+    UPDATED_AT,
+};
+use super::schema::{
+    LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, reply_guard_pk, reply_sk,
+};
 use app::StoreError;
-use app::ports::{Claim, ReplyClaim, ReplyLedger, Settled};
+use app::ports::{Claim, ReplyClaim, ReplyLedger, ReplyRecord, Settled};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
-use models::ReplyRequest;
+use models::{ReplyRequest, ReplyStatus};
+
+/// The `status` a reply item holds.
+fn status(status: ReplyStatus) -> AttributeValue {
+    s(status.as_str())
+}
 
 fn reply_key(reply: &ReplyRequest) -> Item {
     Item::from([
         (PK.to_owned(), s(lead_pk(&reply.lead_id))),
         (SK.to_owned(), s(reply_sk(&reply.reply_id))),
     ])
+}
+
+/// The item that makes the replyID unique across leads: its key.
+fn guard_key(reply: &ReplyRequest) -> Item {
+    Item::from([
+        (PK.to_owned(), s(reply_guard_pk(&reply.reply_id))),
+        (SK.to_owned(), s(REPLY_GUARD_SK)),
+    ])
+}
+
+/// A reply item, as the conversation shows it.
+pub(super) fn reply_record(item: &Item) -> Result<ReplyRecord, StoreError> {
+    Ok(ReplyRecord {
+        reply_id: string(item, REPLY_ID)?,
+        text: string(item, TEXT)?,
+        status: parsed(item, STATUS)?,
+        error: item.get(LAST_ERROR).and_then(|v| v.as_s().ok()).cloned(),
+        enqueued_at_ms: number(item, ENQUEUED_AT)?,
+        sequence: item.get(SEQUENCE).and_then(|v| v.as_s().ok()).cloned(),
+        attempts: u32::try_from(number(item, ATTEMPTS)?).unwrap_or(u32::MAX),
+    })
 }
 
 /// Sends an update whose condition may fail: `None` when it did, and nothing was written.
@@ -54,7 +88,7 @@ fn put_if_absent(table: &str, item: Item) -> Result<TransactWriteItem, StoreErro
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
-        .condition_expression("attribute_not_exists(PK)")
+        .condition_expression(format!("attribute_not_exists({PK})"))
         .build()
         .map_err(|e| StoreError::Rejected(Box::new(e)))?;
     Ok(TransactWriteItem::builder().put(put).build())
@@ -65,31 +99,28 @@ impl DynamoStore {
     async fn create_reply(&self, claim: &ReplyClaim<'_>) -> Result<bool, StoreError> {
         let reply = claim.reply;
         let mut item = reply_key(reply);
-        item.insert("type".into(), s("reply"));
-        item.insert("replyID".into(), s(&reply.reply_id));
-        item.insert("leadID".into(), s(&reply.lead_id));
-        item.insert("businessID".into(), s(&reply.business_id));
-        item.insert("text".into(), s(&reply.text));
-        item.insert("status".into(), s("sending"));
-        item.insert("attempts".into(), n(1));
-        item.insert("enqueuedAt".into(), n(claim.enqueued_at_ms));
+        item.insert(TYPE.into(), s(item_type::REPLY));
+        item.insert(REPLY_ID.into(), s(&reply.reply_id));
+        item.insert(LEAD_ID.into(), s(&reply.lead_id));
+        item.insert(BUSINESS_ID.into(), s(&reply.business_id));
+        item.insert(TEXT.into(), s(&reply.text));
+        item.insert(STATUS.into(), status(ReplyStatus::Sending));
+        item.insert(ATTEMPTS.into(), n(1));
+        item.insert(ENQUEUED_AT.into(), n(claim.enqueued_at_ms));
         if let Some(sequence) = claim.sequence {
-            item.insert("sequence".into(), s(sequence));
+            item.insert(SEQUENCE.into(), s(sequence));
         }
-        item.insert("leaseUntil".into(), n(claim.lease_until_ms));
-        item.insert("createdAt".into(), n(claim.now_ms));
-        item.insert("updatedAt".into(), n(claim.now_ms));
-        let guard = Item::from([
-            (PK.to_owned(), s(reply_guard_pk(&reply.reply_id))),
-            (SK.to_owned(), s(REPLY_GUARD_SK)),
-            ("type".to_owned(), s("reply-guard")),
-            ("leadID".to_owned(), s(&reply.lead_id)),
-        ]);
+        item.insert(LEASE_UNTIL.into(), n(claim.lease_until_ms));
+        item.insert(CREATED_AT.into(), n(claim.now_ms));
+        item.insert(UPDATED_AT.into(), n(claim.now_ms));
+        let mut guard = guard_key(reply);
+        guard.insert(TYPE.into(), s(item_type::REPLY_GUARD));
+        guard.insert(LEAD_ID.into(), s(&reply.lead_id));
         let result = self
-            .client()
+            .client
             .transact_write_items()
-            .transact_items(put_if_absent(self.table(), item)?)
-            .transact_items(put_if_absent(self.table(), guard)?)
+            .transact_items(put_if_absent(&self.table, item)?)
+            .transact_items(put_if_absent(&self.table, guard)?)
             .send()
             .await;
         let error = match result {
@@ -116,49 +147,50 @@ impl DynamoStore {
     /// Takes over an existing reply that is not sent and whose claim has expired.
     async fn reclaim(&self, claim: &ReplyClaim<'_>) -> Result<Option<u32>, StoreError> {
         let update = self
-            .client()
+            .client
             .update_item()
-            .table_name(self.table())
+            .table_name(&self.table)
             .set_key(Some(reply_key(claim.reply)))
-            .update_expression(
-                "SET #status = :sending, attempts = attempts + :one, leaseUntil = :lease, updatedAt = :now",
-            )
-            .condition_expression("#status <> :sent AND leaseUntil < :now")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":sending", s("sending"))
-            .expression_attribute_values(":sent", s("sent"))
+            .update_expression(format!(
+                "SET #status = :sending, {ATTEMPTS} = {ATTEMPTS} + :one, \
+                 {LEASE_UNTIL} = :lease, {UPDATED_AT} = :now"
+            ))
+            .condition_expression(format!("#status <> :sent AND {LEASE_UNTIL} < :now"))
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_values(":sending", status(ReplyStatus::Sending))
+            .expression_attribute_values(":sent", status(ReplyStatus::Sent))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":lease", n(claim.lease_until_ms))
             .expression_attribute_values(":now", n(claim.now_ms))
             .return_values(ReturnValue::UpdatedNew);
         match if_condition_holds(update).await? {
-            Some(output) => returned_number(&output, "attempts")
+            Some(output) => returned_number(&output, ATTEMPTS)
                 .map(Some)
-                .ok_or_else(|| corrupt("attempts")),
+                .ok_or_else(|| corrupt(ATTEMPTS)),
             None => Ok(None),
         }
     }
 
-    /// An update of the reply's outcome by the delivery whose claim returned `attempt`: never
+    /// Writes the reply's outcome for the delivery whose claim returned `attempt`: never
     /// overwrites `sent`, and writes nothing once another delivery has taken the reply over.
-    async fn settle(
+    async fn record_outcome(
         &self,
         reply: &ReplyRequest,
         attempt: u32,
-        expression: &str,
+        expression: String,
         values: Vec<(&str, AttributeValue)>,
     ) -> Result<Settled, StoreError> {
         let mut update = self
-            .client()
+            .client
             .update_item()
-            .table_name(self.table())
+            .table_name(&self.table)
             .set_key(Some(reply_key(reply)))
             .update_expression(expression)
-            .condition_expression(
-                "attribute_exists(PK) AND #status <> :sent AND attempts = :attempt",
-            )
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":sent", s("sent"))
+            .condition_expression(format!(
+                "attribute_exists({PK}) AND #status <> :sent AND {ATTEMPTS} = :attempt"
+            ))
+            .expression_attribute_names("#status", STATUS)
+            .expression_attribute_values(":sent", status(ReplyStatus::Sent))
             .expression_attribute_values(":attempt", n(u64::from(attempt)));
         for (name, value) in values {
             update = update.expression_attribute_values(name, value);
@@ -180,12 +212,8 @@ impl ReplyLedger for DynamoStore {
         if !known && self.create_reply(&claim).await? {
             return Ok(Claim::Claimed { attempt: 1 });
         }
-        let guard_key = Item::from([
-            (PK.to_owned(), s(reply_guard_pk(&reply.reply_id))),
-            (SK.to_owned(), s(REPLY_GUARD_SK)),
-        ]);
-        if let Some(guard) = self.get(guard_key).await? {
-            let owner = string(&guard, "leadID")?;
+        if let Some(guard) = self.get(guard_key(reply)).await? {
+            let owner = string(&guard, LEAD_ID)?;
             if owner != reply.lead_id {
                 return Ok(Claim::Conflict {
                     reason: format!("replyID already used for lead {owner}"),
@@ -197,22 +225,24 @@ impl ReplyLedger for DynamoStore {
                 "reply guard without its reply".to_owned(),
             ));
         };
-        if string(&existing, "businessID")? != reply.business_id
-            || string(&existing, "text")? != reply.text
+        if string(&existing, BUSINESS_ID)? != reply.business_id
+            || string(&existing, TEXT)? != reply.text
         {
             return Ok(Claim::Conflict {
                 reason: "replyID already used for a different reply".to_owned(),
             });
         }
-        if string(&existing, "status")? == "sent" {
+        if parsed::<ReplyStatus>(&existing, STATUS)? == ReplyStatus::Sent {
             return Ok(Claim::AlreadySent);
         }
         match self.reclaim(&claim).await? {
             Some(attempt) => Ok(Claim::Claimed { attempt }),
             None => match self.get(reply_key(reply)).await? {
-                Some(item) if string(&item, "status")? == "sent" => Ok(Claim::AlreadySent),
+                Some(item) if parsed::<ReplyStatus>(&item, STATUS)? == ReplyStatus::Sent => {
+                    Ok(Claim::AlreadySent)
+                }
                 Some(item) => Ok(Claim::Busy {
-                    lease_until_ms: number(&item, "leaseUntil")?,
+                    lease_until_ms: number(&item, LEASE_UNTIL)?,
                 }),
                 None => Err(corrupt("reply")),
             },
@@ -226,11 +256,13 @@ impl ReplyLedger for DynamoStore {
         http_status: u16,
         now_ms: u64,
     ) -> Result<Settled, StoreError> {
-        self.settle(
+        self.record_outcome(
             reply,
             attempt,
-            "SET #status = :sent, httpStatus = :code, sentAt = :now, updatedAt = :now \
-             REMOVE leaseUntil, lastError",
+            format!(
+                "SET #status = :sent, {HTTP_STATUS} = :code, {SENT_AT} = :now, \
+                 {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}, {LAST_ERROR}"
+            ),
             vec![(":code", n(u64::from(http_status))), (":now", n(now_ms))],
         )
         .await
@@ -243,10 +275,10 @@ impl ReplyLedger for DynamoStore {
         error: &str,
         now_ms: u64,
     ) -> Result<Settled, StoreError> {
-        self.settle(
+        self.record_outcome(
             reply,
             attempt,
-            "SET lastError = :error, leaseUntil = :zero, updatedAt = :now",
+            format!("SET {LAST_ERROR} = :error, {LEASE_UNTIL} = :zero, {UPDATED_AT} = :now"),
             vec![(":error", s(error)), (":zero", n(0)), (":now", n(now_ms))],
         )
         .await
@@ -261,18 +293,21 @@ impl ReplyLedger for DynamoStore {
         now_ms: u64,
     ) -> Result<Settled, StoreError> {
         let mut values = vec![
-            (":failed", s("failed")),
+            (":failed", status(ReplyStatus::Failed)),
             (":error", s(error)),
             (":zero", n(0)),
             (":now", n(now_ms)),
         ];
-        let expression = if let Some(code) = http_status {
+        let mut expression = format!(
+            "SET #status = :failed, {LAST_ERROR} = :error, {LEASE_UNTIL} = :zero, \
+             {UPDATED_AT} = :now"
+        );
+        if let Some(code) = http_status {
             values.push((":code", n(u64::from(code))));
-            "SET #status = :failed, lastError = :error, httpStatus = :code, leaseUntil = :zero, updatedAt = :now"
-        } else {
-            "SET #status = :failed, lastError = :error, leaseUntil = :zero, updatedAt = :now"
-        };
-        self.settle(reply, attempt, expression, values).await
+            expression.push_str(&format!(", {HTTP_STATUS} = :code"));
+        }
+        self.record_outcome(reply, attempt, expression, values)
+            .await
     }
 
     async fn release(
@@ -281,10 +316,10 @@ impl ReplyLedger for DynamoStore {
         attempt: u32,
         now_ms: u64,
     ) -> Result<Settled, StoreError> {
-        self.settle(
+        self.record_outcome(
             reply,
             attempt,
-            "SET leaseUntil = :zero, updatedAt = :now",
+            format!("SET {LEASE_UNTIL} = :zero, {UPDATED_AT} = :now"),
             vec![(":zero", n(0)), (":now", n(now_ms))],
         )
         .await
@@ -296,18 +331,20 @@ impl ReplyLedger for DynamoStore {
             (SK.to_owned(), s(LEAD_SK)),
         ]);
         let update = self
-            .client()
+            .client
             .update_item()
-            .table_name(self.table())
+            .table_name(&self.table)
             .set_key(Some(lead_key))
-            .update_expression("SET firstReplySentAt = :now")
-            .condition_expression("attribute_exists(PK) AND attribute_not_exists(firstReplySentAt)")
+            .update_expression(format!("SET {FIRST_REPLY_SENT_AT} = :now"))
+            .condition_expression(format!(
+                "attribute_exists({PK}) AND attribute_not_exists({FIRST_REPLY_SENT_AT})"
+            ))
             .expression_attribute_values(":now", n(now_ms))
             // The lead's own createTimestamp comes back with it: one call, no extra read.
             .return_values(ReturnValue::AllNew);
         // None: no such lead, or answered before.
         Ok(if_condition_holds(update)
             .await?
-            .and_then(|output| returned_number(&output, "createTimestamp")))
+            .and_then(|output| returned_number(&output, CREATE_TIMESTAMP)))
     }
 }

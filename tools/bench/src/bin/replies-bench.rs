@@ -4,10 +4,10 @@
 //! and the ledger on the emulator.
 
 use adapters::config::Env;
+use adapters::provision::{drop_table, ensure_queues, ensure_table};
 use adapters::secrets::ThumbtackCredentials;
-use adapters::sqs::ensure_queues;
 use adapters::thumbtack::ThumbtackSettings;
-use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, aws, schema};
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, aws};
 use app::auth::Credential;
 use app::metrics::Metrics;
 use app::ports::Thumbtack;
@@ -15,14 +15,14 @@ use app::replies::{ReplyDeps, RetryPolicy};
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::post;
+use devstack::Worker;
 use models::{ReplyRequest, ReplyStatus};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tools::worker::Worker;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use cli::Error;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -32,7 +32,7 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    tools::exit_code("replies-bench", run().await)
+    cli::exit("replies-bench", run().await)
 }
 
 type Received = Arc<Mutex<Vec<(String, String)>>>;
@@ -101,7 +101,7 @@ struct Run {
 /// The bundle: the queue, the ledger and the worker of `make dev`, `lanes` receives at a time,
 /// on a table and a queue of its own.
 async fn bundle(
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     client: &HttpThumbtack,
     received: &Received,
     prefix: &str,
@@ -110,11 +110,10 @@ async fn bundle(
     lanes: usize,
 ) -> Result<Run, Error> {
     let store = DynamoStore::from_config(sdk, prefix);
-    schema::ensure_table(store.client(), prefix).await?;
-    let sqs = aws_sdk_sqs::Client::new(sdk);
+    ensure_table(sdk, prefix).await?;
     let (queue_url, dlq_url) =
-        ensure_queues(&sqs, &format!("{prefix}.fifo"), Duration::from_secs(30), 5).await?;
-    let queue = SqsReplyQueue::new(sqs, &queue_url, &dlq_url);
+        ensure_queues(sdk, &format!("{prefix}.fifo"), Duration::from_secs(30), 5).await?;
+    let queue = SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url);
     for reply in all {
         queue.enqueue(reply).await?;
     }
@@ -129,7 +128,7 @@ async fn bundle(
         },
         invocation_timeout: Duration::from_secs(24),
         wait: Duration::from_secs(1),
-        // As `make dev`: one message per receive (see `tools::worker` for moto's FIFO quirk).
+        // As `make dev`: one message per receive (see `devstack::worker` for moto's FIFO quirk).
         batch_size: 1,
         lanes,
     };
@@ -162,7 +161,7 @@ async fn bundle(
     if sent < all.len() {
         return Err(format!("only {sent} of {} replies were sent", all.len()).into());
     }
-    tools::drop_table(&store).await;
+    drop_table(sdk, prefix).await;
     let received = lock(received).clone();
     Ok(Run {
         elapsed,

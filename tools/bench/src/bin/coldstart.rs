@@ -4,23 +4,21 @@
 //! functions, to show what the first request still pays.
 
 use adapters::config::Env;
-use adapters::{DynamoStore, aws, schema};
+use adapters::provision::{drop_table, ensure_table};
+use adapters::{DynamoStore, aws};
+use fixtures::LEAD;
+use fixtures::events::{REST_GET, REST_POST, SQS_FIFO_REPLIES as SQS_REPLIES};
+use harness::runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tools::runtime_api::{Answer, RuntimeApi};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
-
-const REST_POST: &str = include_str!("../../../tests/fixtures/events/apigw-rest-post-lead.json");
-const REST_GET: &str = include_str!("../../../tests/fixtures/events/apigw-rest-get-lead.json");
-const SQS_REPLIES: &str = include_str!("../../../tests/fixtures/events/sqs-fifo-replies.json");
-const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
+use cli::Error;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tools::exit_code("coldstart", run().await)
+    cli::exit("coldstart", run().await)
 }
 
 fn release_binary(name: &str) -> Result<PathBuf, Error> {
@@ -124,7 +122,7 @@ async fn run() -> Result<(), Error> {
     let answer_all = axum::Router::new().fallback(|| async { "{\"status\":\"success\"}" });
     tokio::spawn(async move { axum::serve(stand_in, answer_all).await });
     let store = DynamoStore::from_config(&sdk, &table);
-    schema::ensure_table(store.client(), &table).await?;
+    ensure_table(&sdk, &table).await?;
     // The lead the read events ask for.
     let lead = models::Lead::parse(LEAD.as_bytes()).map_err(|e| e.to_string())?;
     app::ingest::store_parsed(&store, &lead, LEAD, app::now_millis()).await?;
@@ -150,9 +148,9 @@ async fn run() -> Result<(), Error> {
     ] {
         let (mut inits, mut before) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
         for _ in 0..runs {
-            let proxy = tools::faults::start(
+            let proxy = harness::faults::start(
                 &endpoint,
-                tools::faults::FaultPlan {
+                harness::faults::FaultPlan {
                     share: 0.0,
                     kinds: Vec::new(),
                     hold: Duration::ZERO,
@@ -242,7 +240,7 @@ async fn run() -> Result<(), Error> {
             ms(percentile(&seconds, 0.5))
         );
     }
-    tools::drop_table(&store).await;
+    drop_table(&sdk, &table).await;
     Ok(())
 }
 

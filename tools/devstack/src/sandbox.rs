@@ -17,9 +17,10 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub fn new(username: &str, password: &str) -> Self {
+    /// A sandbox that accepts `credential`, the one the reply function presents.
+    pub fn new(credential: Credential) -> Self {
         Sandbox {
-            credentials: AcceptedCredentials::new(&[Credential::new(username, password)]),
+            credentials: AcceptedCredentials::new(&[credential]),
             received: Mutex::default(),
         }
     }

@@ -12,7 +12,7 @@ use adapters::SqsReplyQueue;
 use app::ports::{ReplyLedger, Thumbtack};
 use app::replies::ReplyDeps;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
+use aws_sdk_sqs::types::Message;
 use lambda_runtime::{Context, LambdaEvent};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -60,38 +60,15 @@ impl<L: ReplyLedger, T: Thumbtack> Worker<L, T> {
         }
     }
 
+    /// The queue's ARN, for the records' event source; empty if it cannot be read.
     pub async fn queue_arn(&self) -> String {
-        let queue = &self.deps.queue;
-        queue
-            .client()
-            .get_queue_attributes()
-            .queue_url(queue.queue_url())
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .ok()
-            .and_then(|o| o.attributes)
-            .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-            .unwrap_or_default()
+        self.deps.queue.queue_arn().await.unwrap_or_default()
     }
 
     /// One receive → handle → delete cycle.
-    pub async fn poll_once(
-        &self,
-        queue_arn: &str,
-    ) -> Result<Poll, Box<dyn std::error::Error + Send + Sync>> {
+    pub async fn poll_once(&self, queue_arn: &str) -> cli::Result<Poll> {
         let queue = &self.deps.queue;
-        let received = queue
-            .client()
-            .receive_message()
-            .queue_url(queue.queue_url())
-            .max_number_of_messages(self.batch_size.clamp(1, 10))
-            .wait_time_seconds(i32::try_from(self.wait.as_secs()).unwrap_or(1))
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .message_attribute_names("All")
-            .send()
-            .await?;
-        let messages = received.messages.unwrap_or_default();
+        let messages = queue.receive(self.batch_size, self.wait).await?;
         if messages.is_empty() {
             return Ok(Poll::default());
         }
@@ -109,31 +86,15 @@ impl<L: ReplyLedger, T: Thumbtack> Worker<L, T> {
             .iter()
             .map(|f| f.item_identifier.as_str())
             .collect();
-        let done: Vec<DeleteMessageBatchRequestEntry> = messages
+        let done: Vec<&str> = messages
             .iter()
             .filter(|m| !failed.contains(m.message_id.as_deref().unwrap_or_default()))
-            .enumerate()
-            .filter_map(|(index, m)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(index.to_string())
-                    .receipt_handle(m.receipt_handle.clone().unwrap_or_default())
-                    .build()
-                    .ok()
-            })
+            .map(|m| m.receipt_handle.as_deref().unwrap_or_default())
             .collect();
-        let deleted = done.len();
-        if !done.is_empty() {
-            queue
-                .client()
-                .delete_message_batch()
-                .queue_url(queue.queue_url())
-                .set_entries(Some(done))
-                .send()
-                .await?;
-        }
+        queue.delete(&done).await?;
         Ok(Poll {
             received: messages.len(),
-            deleted,
+            deleted: done.len(),
         })
     }
 }

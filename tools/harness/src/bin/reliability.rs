@@ -3,13 +3,13 @@
 
 use adapters::aws;
 use adapters::config::Env;
-use std::process::ExitCode;
-use std::time::Duration;
-use tools::faults::{ALL_FAULTS, ThumbtackFault};
-use tools::reliability::{
+use harness::faults::{ALL_FAULTS, ThumbtackFault};
+use harness::reliability::{
     ReplyReport, ReplyRun, StorageReport, StorageRun, reply_faults, secrets_of_the_runs,
     storage_faults,
 };
+use std::process::ExitCode;
+use std::time::Duration;
 
 /// Every log line of the run.
 static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
@@ -39,17 +39,10 @@ async fn main() -> ExitCode {
         )
         .with_writer(|| Captured)
         .init();
-    match run().await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(error) => {
-            eprintln!("reliability: {}", app::error_chain(&*error));
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit("reliability", run().await)
 }
 
-async fn run() -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+async fn run() -> cli::Result {
     let env = Env::process();
     let endpoint = env.required("AWS_ENDPOINT_URL")?;
     let leads = usize::try_from(env.number("LEADS", 500)?)?;
@@ -130,7 +123,7 @@ async fn run() -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
         if report.unfinished > 0 {
             eprintln!(
                 "{}",
-                tools::reliability::describe_unfinished(&sdk, &table, replies).await?
+                harness::reliability::describe_unfinished(&sdk, &table, replies).await?
             );
         }
         good &=
@@ -161,13 +154,9 @@ async fn run() -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
         println!("  {leak}");
     }
     good &= leaks.is_empty() && lines > 0;
-    println!(
-        "\nreliability: {}",
-        if good {
-            "all invariants held"
-        } else {
-            "AN INVARIANT FAILED"
-        }
-    );
-    Ok(good)
+    if !good {
+        return Err("AN INVARIANT FAILED: see the figures above".into());
+    }
+    println!("\nreliability: all invariants held");
+    Ok(())
 }

@@ -14,7 +14,7 @@ use models::ReplyRequest;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use cli::Error;
 
 #[derive(Debug, Clone)]
 pub struct SmokeSettings {
@@ -32,7 +32,7 @@ pub struct SmokeSettings {
 /// Runs every step, printing one line each; stops at the first that fails.
 pub async fn run(
     settings: &SmokeSettings,
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     queue: &SqsReplyQueue,
 ) -> Result<(), Error> {
     let http = reqwest::Client::builder()
@@ -200,7 +200,7 @@ async fn expect_json(
 async fn read(
     http: &reqwest::Client,
     settings: &SmokeSettings,
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     base: &str,
     lead_id: &str,
 ) -> Result<Value, Error> {

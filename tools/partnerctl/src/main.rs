@@ -7,15 +7,12 @@
 //!   partnerctl quarantine [--limit N] [--raw]                        refused inbound payloads
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
 
+use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
-use adapters::sqs::PARKED_REASON;
-use adapters::{DynamoStore, SqsReplyQueue, aws};
-use app::LeadStore;
+use adapters::dynamo::Listings;
+use adapters::{DynamoStore, SqsReplyQueue};
 use models::ReplyRequest;
 use std::process::ExitCode;
-use tools::settings::{DEFAULT_REPLY_QUEUE, DEFAULT_TABLE};
-
-type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--reply-id R]
        partnerctl parked [--limit N]
@@ -26,30 +23,23 @@ const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--r
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("partnerctl: {}", app::error_chain(&*error));
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit("partnerctl", run(&args).await)
 }
 
-async fn run(args: &[String]) -> Result<(), Error> {
-    let env = Env::process();
+async fn run(args: &[String]) -> cli::Result {
+    // Locally the README's defaults name the table and queue; in AWS, the stack's outputs.
+    let env = cli::local::env(Env::process());
     let limit = match flag(args, "--limit") {
         Some(text) => text.parse().map_err(|_| "--limit needs a number")?,
         None => 20,
     };
     let sdk = aws::sdk_config().await;
-    let table = env
-        .optional("TABLE_NAME")
-        .unwrap_or_else(|| DEFAULT_TABLE.to_owned());
+    let table = env.required("TABLE_NAME")?;
     match args.first().map(String::as_str) {
         Some("reply") => {
             let reply = ReplyRequest {
                 reply_id: flag(args, "--reply-id")
-                    .map_or_else(|| format!("reply-{}", app::now_millis()), str::to_owned),
+                    .map_or_else(|| format!("reply-{}", now_millis()), str::to_owned),
                 business_id: flag(args, "--business").ok_or(USAGE)?.to_owned(),
                 lead_id: flag(args, "--lead").ok_or(USAGE)?.to_owned(),
                 text: flag(args, "--text").ok_or(USAGE)?.to_owned(),
@@ -67,30 +57,16 @@ async fn run(args: &[String]) -> Result<(), Error> {
             Ok(())
         }
         Some("parked") => {
-            let queue = queue(&env, &sdk).await?;
-            // Peek: received with a zero visibility timeout, so they stay available.
-            let output = queue
-                .client()
-                .receive_message()
-                .queue_url(queue.dlq_url())
-                .max_number_of_messages(i32::try_from(limit.min(10)).unwrap_or(10))
-                .visibility_timeout(0)
-                .message_attribute_names("All")
-                .send()
-                .await?;
-            let messages = output.messages.unwrap_or_default();
+            let parked = queue(&env, &sdk).await?.peek_parked(limit).await?;
             println!(
                 "{} parked message(s) shown (at most 10 per call)",
-                messages.len()
+                parked.len()
             );
-            for message in messages {
+            for message in parked {
                 let reason = message
-                    .message_attributes
-                    .as_ref()
-                    .and_then(|a| a.get(PARKED_REASON))
-                    .and_then(|v| v.string_value.clone())
+                    .reason
                     .unwrap_or_else(|| "moved by the queue after maxReceiveCount".to_owned());
-                println!("- {}: {reason}", message.message_id.unwrap_or_default());
+                println!("- {}: {reason}", message.message_id);
             }
             Ok(())
         }
@@ -102,7 +78,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
         Some("quarantine") => {
             let store = DynamoStore::from_config(&sdk, table);
             let show_raw = args.iter().any(|a| a == "--raw");
-            let records = store.list_quarantine(limit).await?;
+            let records = store.list_quarantine(limit, None).await?.items;
             println!("{} quarantined payload(s), newest first", records.len());
             for record in records {
                 println!(
@@ -129,7 +105,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
         Some("leads") => {
             let business = args.get(1).filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
             let store = DynamoStore::from_config(&sdk, table);
-            for lead in store.business_leads(business, limit).await? {
+            for lead in store.business_leads(business, limit, None).await?.items {
                 println!(
                     "{} createTimestamp={} {} / {}",
                     lead.lead_id,
@@ -147,38 +123,25 @@ async fn run(args: &[String]) -> Result<(), Error> {
 /// The reply queue: REPLY_QUEUE_URL and REPLY_DLQ_URL, or looked up by REPLY_QUEUE_NAME.
 async fn queue<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
-    sdk: &aws_config::SdkConfig,
-) -> Result<SqsReplyQueue, Error> {
-    let client = aws_sdk_sqs::Client::new(sdk);
-    let name = env
-        .optional("REPLY_QUEUE_NAME")
-        .unwrap_or_else(|| DEFAULT_REPLY_QUEUE.to_owned());
-    let lookup = |name: String| {
-        let client = client.clone();
-        async move {
-            client
-                .get_queue_url()
-                .queue_name(&name)
-                .send()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "queue {name} not found: {}",
-                        aws_sdk_sqs::error::DisplayErrorContext(e)
-                    )
-                })
-                .map(|o| o.queue_url.unwrap_or_default())
-        }
-    };
-    let queue_url = match env.optional("REPLY_QUEUE_URL") {
-        Some(url) => url,
-        None => lookup(name.clone()).await?,
-    };
-    let dlq_url = match env.optional("REPLY_DLQ_URL") {
-        Some(url) => url,
-        None => lookup(format!("{}-dlq.fifo", name.trim_end_matches(".fifo"))).await?,
-    };
-    Ok(SqsReplyQueue::new(client, queue_url, dlq_url))
+    sdk: &SdkConfig,
+) -> cli::Result<SqsReplyQueue> {
+    if let (Some(queue_url), Some(dlq_url)) = (
+        env.optional("REPLY_QUEUE_URL"),
+        env.optional("REPLY_DLQ_URL"),
+    ) {
+        return Ok(SqsReplyQueue::from_config(sdk, queue_url, dlq_url));
+    }
+    let name = env.required("REPLY_QUEUE_NAME")?;
+    SqsReplyQueue::by_name(sdk, &name)
+        .await
+        .map_err(|e| cli::context(format!("queue {name} not found"), e))
+}
+
+/// Unix milliseconds: the default replyID's suffix.
+fn now_millis() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis())
 }
 
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {

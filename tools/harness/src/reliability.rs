@@ -2,17 +2,18 @@
 //! the invariants) and `make reliability` (bigger runs that print the figures).
 
 use crate::faults::{self, Fault, FaultPlan, ThumbtackFault, faulty_thumbtack};
-use crate::worker::Worker;
+use adapters::provision::{ensure_queues, ensure_table};
 use adapters::secrets::ThumbtackCredentials;
-use adapters::sqs::ensure_queues;
 use adapters::thumbtack::ThumbtackSettings;
-use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, schema};
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
 use app::LeadStore;
 use app::auth::{Credential, StaticCredentials};
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
+use devstack::Worker;
+use fixtures::{LEAD, MESSAGE};
 use futures::StreamExt;
 use http_api::InboundDeps;
 use lambda_http::http::HeaderValue;
@@ -22,9 +23,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use cli::Error;
 
-const LEAD: &str = include_str!("../../tests/fixtures/lead.json");
 /// Credentials of the runs, distinctive so that a log scan can look for them.
 pub const PARTNER_PASSWORD: &str = "partner-pw-71d3";
 pub const THUMBTACK_PASSWORD: &str = "thumbtack-pw-9c2e";
@@ -45,7 +45,6 @@ pub fn secrets_of_the_runs() -> Vec<String> {
         "Jay J.".to_owned(),
     ]
 }
-const MESSAGE: &str = include_str!("../../tests/fixtures/message.json");
 
 /// Storage faults under Thumbtack's retries.
 #[derive(Debug, Clone)]
@@ -140,13 +139,12 @@ fn payloads(run: &StorageRun, tag: &str) -> Vec<Payload> {
 /// Runs the experiment against the emulator behind a fault proxy and checks the table directly.
 pub async fn storage_faults(
     run: &StorageRun,
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     emulator: &str,
     table: &str,
 ) -> Result<StorageReport, Error> {
     let started = Instant::now();
-    let direct = DynamoStore::from_config(sdk, table);
-    schema::ensure_table(direct.client(), table).await?;
+    ensure_table(sdk, table).await?;
     let proxy = faults::start(
         emulator,
         FaultPlan {
@@ -224,7 +222,7 @@ pub async fn storage_faults(
             .collect()
             .await;
 
-    let stored = scan(&direct).await?;
+    let stored = scan(sdk, table).await?;
     let mut report = StorageReport {
         share: run.share,
         payloads: all.len(),
@@ -270,15 +268,19 @@ pub async fn storage_faults(
     Ok(report)
 }
 
-/// Every item of the table: (PK, SK) → raw body, read without the proxy.
-async fn scan(store: &DynamoStore) -> Result<HashMap<(String, String), String>, Error> {
+/// Every item of the table: (PK, SK) → raw body, read with a client of our own: past the proxy
+/// and the adapter under test.
+async fn scan(
+    sdk: &adapters::aws::SdkConfig,
+    table: &str,
+) -> Result<HashMap<(String, String), String>, Error> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
     let mut items = HashMap::new();
     let mut start = None;
     loop {
-        let page = store
-            .client()
+        let page = client
             .scan()
-            .table_name(store.table())
+            .table_name(table)
             .consistent_read(true)
             .set_exclusive_start_key(start.take())
             .send()
@@ -359,17 +361,16 @@ impl ReplyReport {
 
 pub async fn reply_faults(
     run: &ReplyRun,
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     table: &str,
 ) -> Result<ReplyReport, Error> {
     let started = Instant::now();
     let store = DynamoStore::from_config(sdk, table);
-    schema::ensure_table(store.client(), table).await?;
-    let sqs = aws_sdk_sqs::Client::new(sdk);
+    ensure_table(sdk, table).await?;
     // As in AWS, the visibility timeout outlasts the longest invocation, so a delivery is never
     // handed out twice while it is being handled; retries come sooner, by the delays we set.
     let (queue_url, dlq_url) = ensure_queues(
-        &sqs,
+        sdk,
         &format!("{table}-replies.fifo"),
         Duration::from_secs(10),
         run.max_attempts.saturating_mul(20),
@@ -387,7 +388,7 @@ pub async fn reply_faults(
                 },
                 ThumbtackCredentials::fixed(Credential::new("partner", THUMBTACK_PASSWORD)),
             )?,
-            queue: SqsReplyQueue::new(sqs.clone(), &queue_url, &dlq_url),
+            queue: SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url),
             policy: RetryPolicy {
                 backoff_base: Duration::from_millis(20),
                 backoff_cap: Duration::from_millis(100),
@@ -515,13 +516,11 @@ pub async fn reply_faults(
 
 /// Diagnostics for a run that left replies unfinished: their ledger items, and the queues' depths.
 pub async fn describe_unfinished(
-    sdk: &aws_config::SdkConfig,
+    sdk: &adapters::aws::SdkConfig,
     table: &str,
     replies: usize,
 ) -> Result<String, Error> {
-    let store = DynamoStore::from_config(sdk, table);
-    let items = store
-        .client()
+    let items = aws_sdk_dynamodb::Client::new(sdk)
         .scan()
         .table_name(table)
         .send()

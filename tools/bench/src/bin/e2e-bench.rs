@@ -3,23 +3,25 @@
 //! loop from the same SDK configuration against the same emulator. The difference is what the
 //! bundle adds to the emulator's own latency.
 
+use adapters::aws;
 use adapters::config::Env;
 use adapters::dynamo::lead_item;
-use adapters::{DynamoStore, aws};
 use app::ports::NewLead;
+use devstack::{DevSettings, launch};
+use fixtures::LEAD;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use tools::devstack::launch;
-use tools::settings::DevSettings;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use cli::Error;
 
-const LEAD: &str = include_str!("../../../tests/fixtures/lead.json");
+/// What the benchmark's stack accepts, and its requests present.
+const USERNAME: &str = "thumbtack";
+const PASSWORD: &str = "bench-password";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tools::exit_code("e2e-bench", run().await)
+    cli::exit("e2e-bench", run().await)
 }
 
 struct Figures {
@@ -70,12 +72,15 @@ async fn run() -> Result<(), Error> {
         ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
         ("TABLE_NAME", table.clone()),
         ("REPLY_QUEUE_NAME", format!("e2e-bench-{stamp}.fifo")),
+        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
+        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
         ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),
     ]);
-    let settings = DevSettings::from_env(&Env::with(move |var| vars.get(var).cloned()))?;
+    let settings = DevSettings::from_env(Env::with(move |var| vars.get(var).cloned()))?;
     let sdk = aws::sdk_config().await;
     let stack = launch(&settings, &sdk).await?;
-    let store = DynamoStore::from_config(&sdk, &table);
+    // The baseline's own client: a raw PutItem, past the adapter.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let http = reqwest::Client::new();
     let url = format!("{}/v1/lead", stack.base_url);
     let total = usize::try_from(env.number("E2E_REQUESTS", 2000)?)?;
@@ -91,14 +96,14 @@ async fn run() -> Result<(), Error> {
         for warm in 0..20 {
             let id = format!("warm-{concurrency}-{warm}");
             http.post(&url)
-                .basic_auth("thumbtack", Some("local-dev-password"))
+                .basic_auth(USERNAME, Some(PASSWORD))
                 .body(lead_body(&id))
                 .send()
                 .await?;
         }
 
         let raw = measure(requests, concurrency, |n| {
-            let store = &store;
+            let (dynamodb, table) = (&dynamodb, &table);
             async move {
                 let id = format!("raw-{concurrency}-{n}");
                 let body = lead_body(&id);
@@ -110,10 +115,9 @@ async fn run() -> Result<(), Error> {
                     received_at_ms: 1,
                 });
                 let sent = Instant::now();
-                store
-                    .client()
+                dynamodb
                     .put_item()
-                    .table_name(store.table())
+                    .table_name(table)
                     .set_item(Some(item))
                     .condition_expression("attribute_not_exists(PK)")
                     .send()
@@ -130,7 +134,7 @@ async fn run() -> Result<(), Error> {
                 let sent = Instant::now();
                 let response = http
                     .post(url)
-                    .basic_auth("thumbtack", Some("local-dev-password"))
+                    .basic_auth(USERNAME, Some(PASSWORD))
                     .header("content-type", "application/json")
                     .body(body)
                     .send()
@@ -159,6 +163,6 @@ async fn run() -> Result<(), Error> {
         );
     }
     stack.stop().await;
-    tools::drop_table(&store).await;
+    adapters::provision::drop_table(&sdk, &table).await;
     Ok(())
 }

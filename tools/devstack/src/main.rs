@@ -3,9 +3,9 @@
 
 use adapters::aws;
 use adapters::config::Env;
+use devstack::settings::login;
+use devstack::{DevSettings, launch};
 use std::process::ExitCode;
-use tools::devstack::launch;
-use tools::settings::DevSettings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -16,27 +16,21 @@ async fn main() -> ExitCode {
         )
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("devstack: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::exit("devstack", run().await)
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let settings = DevSettings::from_env(&Env::process())?;
+async fn run() -> cli::Result {
+    let settings = DevSettings::from_env(Env::process())?;
     let sdk = aws::sdk_config().await;
     let stack = launch(&settings, &sdk).await?;
     let base = &stack.base_url;
     println!("devstack: emulator     {}", settings.endpoint);
-    println!("devstack: table        {}", settings.table);
+    println!("devstack: table        {}", settings.inbound.table);
     println!("devstack: reply queue  {}", stack.queue_url);
     println!("devstack: parked (DLQ) {}", stack.dlq_url);
     println!(
-        "devstack: credentials  {}:{} (HTTP basic, what Thumbtack presents)",
-        settings.username, settings.password
+        "devstack: credentials  {} (HTTP basic, what Thumbtack presents)",
+        login(&settings.inbound.credentials)
     );
     match &stack.sandbox_url {
         None => println!(
@@ -44,8 +38,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             stack.thumbtack_url
         ),
         Some(url) => println!(
-            "devstack: sandbox      {url} stands in for Thumbtack (credentials {}:{})",
-            settings.thumbtack_username, settings.thumbtack_password
+            "devstack: sandbox      {url} stands in for Thumbtack (credentials {})",
+            stack.thumbtack_login
         ),
     }
     println!("devstack: reply worker polling the reply queue");

@@ -1,0 +1,233 @@
+//! The lead store on DynamoDB: one table, single-table design (see `docs/data-model.md`).
+//!
+//! [`DynamoStore`] owns the client and the table's name, and makes the table's calls; each port it
+//! implements has a child module: [`LeadStore`](app::LeadStore) (leads, messages, revisions,
+//! quarantine, conversations) in `store`, [`ReplyLedger`](app::ports::ReplyLedger) in `ledger`,
+//! [`Listings`] (the operators' queries over the index) in `listings`.
+//! The layout of the table is in [`schema`], the attributes' encoding in `item`, and the SDK's
+//! errors become the port's [`StoreError`] in `errors`.
+//!
+//! Every write that creates something is a `PutItem` conditioned on `attribute_not_exists(PK)`,
+//! so any number of concurrent deliveries store one item; the losers get the stored item back in
+//! the same call (`ReturnValuesOnConditionCheckFailure`) to tell a duplicate from a revision.
+
+pub(crate) mod errors;
+mod item;
+mod ledger;
+mod listings;
+mod quarantine;
+pub mod schema;
+mod store;
+
+/// The port of the operators' queries, beside the store that answers them: a caller holding a
+/// [`DynamoStore`] (partnerctl) needs no other crate to ask them.
+pub use app::ports::Listings;
+pub use item::Item;
+pub use quarantine::QUARANTINE_CHUNK_BYTES;
+pub use store::{MAX_COPIED_BYTES, lead_item};
+
+use crate::warm_up::warm_up;
+use app::StoreError;
+use app::ports::Insert;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, ReturnValuesOnConditionCheckFailure,
+};
+use errors::store_error;
+use item::{key_of, s, string};
+use schema::{GSI1, GSI1_PK, PK, SK, attr};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A store on a new client built from the process's SDK configuration.
+    pub fn from_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(sdk), table)
+    }
+
+    /// One cheap read in init (an absent key): opens the connection (TLS in AWS), resolves the
+    /// credentials and the endpoint, so the first request pays none of it.
+    pub async fn warm_up(&self) {
+        let key = Item::from([(PK.to_owned(), s("WARMUP#")), (SK.to_owned(), s("WARMUP#"))]);
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .send();
+        warm_up("DynamoDB GetItem", read).await;
+    }
+
+    /// Whether the table answers (DescribeTable): DynamoDB (or the emulator) is reachable and
+    /// the table exists. The local stack's `/healthz`.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// Puts `item` unless its key exists; on conflict returns the stored item's `raw` body.
+    pub(super) async fn insert(&self, item: Item) -> Result<Insert, StoreError> {
+        let key = key_of(&item);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(format!("attribute_not_exists({PK})"))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(Insert::Created),
+            Err(error) => error,
+        };
+        let existing = match error.as_service_error() {
+            Some(PutItemError::ConditionalCheckFailedException(conflict)) => {
+                conflict.item().cloned()
+            }
+            _ => return Err(store_error(error)),
+        };
+        let existing = match existing {
+            Some(item) => item,
+            // Not every DynamoDB implementation returns the item with the error: read it.
+            None => self.get(key).await?.ok_or_else(|| {
+                StoreError::Corrupt("condition failed but the item is missing".to_owned())
+            })?,
+        };
+        Ok(Insert::Exists {
+            raw: string(&existing, attr::RAW)?,
+        })
+    }
+
+    /// The item at `key` (a consistent read), if there is one.
+    pub(super) async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(output.item)
+    }
+
+    /// All items of one partition, across pages.
+    pub(super) async fn partition(&self, pk: String) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(format!("{PK} = :pk"))
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The items at `keys` (consistent reads), by `PK`; absent keys are left out.
+    pub(super) async fn batch_get(
+        &self,
+        keys: Vec<Item>,
+    ) -> Result<HashMap<String, Item>, StoreError> {
+        let mut found = HashMap::with_capacity(keys.len());
+        // BatchGetItem takes at most 100 keys.
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(chunk.to_vec());
+            let mut backoff = std::time::Duration::from_millis(50);
+            while let Some(keys) = pending.take().filter(|k| !k.is_empty()) {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(store_error)?;
+                for item in output
+                    .responses
+                    .and_then(|mut tables| tables.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    found.insert(string(&item, PK)?, item);
+                }
+                // Keys DynamoDB did not get to (throttling): again, after a pause.
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut tables| tables.remove(&self.table))
+                    .map(|rest| rest.keys);
+                if pending.as_ref().is_some_and(|k| !k.is_empty()) {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(1));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Newest first from one GSI1 partition, at most `limit` items, from `start`; and where the
+    /// query stopped, when there may be more.
+    pub(super) async fn index_newest(
+        &self,
+        pk: String,
+        limit: usize,
+        mut start: Option<Item>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let mut items = Vec::new();
+        while items.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression(format!("{GSI1_PK} = :pk"))
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok((items, None)),
+            }
+        }
+        Ok((items, start))
+    }
+}

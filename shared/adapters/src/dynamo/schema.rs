@@ -1,0 +1,149 @@
+//! The table's layout, in one place: its keys, the key of each kind of item, and the names of the
+//! attributes the adapter writes and reads. `crate::provision` creates the table from it locally;
+//! `infra/template.yaml` declares the same table for AWS (tests/infra holds the two together);
+//! `docs/data-model.md` explains it.
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI1_PK: &str = "GSI1PK";
+pub const GSI1_SK: &str = "GSI1SK";
+
+/// What GSI1 copies beside the keys: exactly what its two listings read (a business's leads:
+/// `business_leads`; quarantined payloads: `list_quarantine`, which reads `raw` and `problems` from
+/// the base items). Never a body: `raw` holds customer data, and copying it doubled every write
+/// (docs/data-model.md). infra/template.yaml declares the same list (tests/infra).
+pub const GSI1_PROJECTED: [&str; 9] = [
+    attr::LEAD_ID,
+    attr::CREATE_TIMESTAMP,
+    attr::CATEGORY,
+    attr::TITLE,
+    attr::RECEIVED_AT,
+    attr::ROUTE,
+    attr::DELIVERIES,
+    attr::FIRST_RECEIVED_AT,
+    attr::LAST_RECEIVED_AT,
+];
+
+pub const LEAD_SK: &str = "LEAD";
+pub const MESSAGE_SK_PREFIX: &str = "MSG#";
+pub const REVISION_SK_PREFIX: &str = "REV#";
+pub const REPLY_SK_PREFIX: &str = "REPLY#";
+pub const REPLY_GUARD_SK: &str = "REPLYID";
+pub const QUARANTINE_SK: &str = "QUARANTINE";
+/// The chunks of a large quarantined body, beside its record.
+pub const QUARANTINE_CHUNK_SK_PREFIX: &str = "CHUNK#";
+/// GSI1 partition listing every quarantined payload, newest first.
+pub const QUARANTINE_INDEX_PK: &str = "QUARANTINE";
+const QUARANTINE_PK_PREFIX: &str = "QUARANTINE#";
+
+pub fn lead_pk(lead_id: &str) -> String {
+    format!("LEAD#{lead_id}")
+}
+
+pub fn message_sk(message_id: &str) -> String {
+    format!("{MESSAGE_SK_PREFIX}{message_id}")
+}
+
+pub fn revision_sk(digest: &str) -> String {
+    format!("{REVISION_SK_PREFIX}{digest}")
+}
+
+pub fn reply_sk(reply_id: &str) -> String {
+    format!("{REPLY_SK_PREFIX}{reply_id}")
+}
+
+/// The item that makes a replyID unique across all leads.
+pub fn reply_guard_pk(reply_id: &str) -> String {
+    format!("REPLYID#{reply_id}")
+}
+
+pub fn quarantine_pk(digest: &str) -> String {
+    format!("{QUARANTINE_PK_PREFIX}{digest}")
+}
+
+/// The digest a quarantine record's partition key names.
+pub fn quarantine_digest(pk: &str) -> &str {
+    pk.trim_start_matches(QUARANTINE_PK_PREFIX)
+}
+
+pub fn quarantine_chunk_sk(index: usize) -> String {
+    format!("{QUARANTINE_CHUNK_SK_PREFIX}{index:05}")
+}
+
+pub fn business_pk(business_id: &str) -> String {
+    format!("BUSINESS#{business_id}")
+}
+
+/// Zero-padded so that string order is time order (GSI1 sorts leads newest first).
+pub fn business_sk(create_timestamp: u64, lead_id: &str) -> String {
+    format!("{create_timestamp:012}#{lead_id}")
+}
+
+pub fn quarantine_index_sk(received_at_ms: u64, digest: &str) -> String {
+    format!("{received_at_ms:015}#{digest}")
+}
+
+/// The `type` of each kind of item.
+pub mod item_type {
+    pub const LEAD: &str = "lead";
+    pub const MESSAGE: &str = "message";
+    pub const REVISION: &str = "revision";
+    pub const QUARANTINE: &str = "quarantine";
+    pub const QUARANTINE_CHUNK: &str = "quarantine-chunk";
+    pub const REPLY: &str = "reply";
+    pub const REPLY_GUARD: &str = "reply-guard";
+}
+
+/// Attribute names (besides the keys). docs/data-model.md lists which item has which.
+pub mod attr {
+    pub const TYPE: &str = "type";
+    pub const RAW: &str = "raw";
+    pub const RECEIVED_AT: &str = "receivedAt";
+    pub const WARNINGS: &str = "warnings";
+    pub const WARNING_COUNT: &str = "warningCount";
+    // Copied from a lead or a message beside its raw body.
+    pub const LEAD_ID: &str = "leadID";
+    pub const BUSINESS_ID: &str = "businessID";
+    pub const CUSTOMER_ID: &str = "customerID";
+    pub const REQUEST_ID: &str = "requestID";
+    pub const CATEGORY: &str = "category";
+    pub const TITLE: &str = "title";
+    pub const CITY: &str = "city";
+    pub const STATE: &str = "state";
+    pub const ZIP_CODE: &str = "zipCode";
+    pub const PRICE: &str = "price";
+    pub const CREATE_TIMESTAMP: &str = "createTimestamp";
+    pub const MESSAGE_ID: &str = "messageID";
+    /// Set on the lead when its first reply was sent.
+    pub const FIRST_REPLY_SENT_AT: &str = "firstReplySentAt";
+    // A revision: what it is a revision of.
+    pub const OF: &str = "of";
+    pub const ID: &str = "id";
+    // A quarantined payload, and the chunks of a large one.
+    pub const ROUTE: &str = "route";
+    pub const SIZE: &str = "size";
+    pub const CHUNKS: &str = "chunks";
+    pub const DATA: &str = "data";
+    pub const PROBLEMS: &str = "problems";
+    pub const PROBLEM_COUNT: &str = "problemCount";
+    pub const DELIVERIES: &str = "deliveries";
+    pub const FIRST_RECEIVED_AT: &str = "firstReceivedAt";
+    pub const LAST_RECEIVED_AT: &str = "lastReceivedAt";
+    // A problem (warning or refusal) in a list.
+    pub const PATH: &str = "path";
+    pub const REASON: &str = "reason";
+    // A reply, as the ledger keeps it.
+    pub const REPLY_ID: &str = "replyID";
+    pub const TEXT: &str = "text";
+    pub const STATUS: &str = "status";
+    pub const ATTEMPTS: &str = "attempts";
+    pub const ENQUEUED_AT: &str = "enqueuedAt";
+    pub const SEQUENCE: &str = "sequence";
+    pub const LEASE_UNTIL: &str = "leaseUntil";
+    pub const LAST_ERROR: &str = "lastError";
+    pub const HTTP_STATUS: &str = "httpStatus";
+    pub const SENT_AT: &str = "sentAt";
+    pub const CREATED_AT: &str = "createdAt";
+    pub const UPDATED_AT: &str = "updatedAt";
+}

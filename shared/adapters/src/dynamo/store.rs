@@ -1,0 +1,138 @@
+//! [`LeadStore`] on the table: leads, messages and revisions as conditional puts in the lead's
+//! partition, quarantined payloads (`quarantine`), and a lead's whole partition as its
+//! conversation.
+
+use super::DynamoStore;
+use super::item::{Item, cut, insert_warnings, n, number, parsed, s, string, warnings};
+use super::ledger::reply_record;
+use super::schema::{
+    GSI1_PK, GSI1_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK, REPLY_SK_PREFIX, REVISION_SK_PREFIX, SK,
+    attr, business_pk, business_sk, item_type, lead_pk, message_sk, revision_sk,
+};
+use app::ports::{
+    ConversationRecords, Insert, MessageRecord, NewLead, NewMessage, NewRevision, Quarantined,
+    RevisionRecord,
+};
+use app::{LeadStore, StoreError};
+
+/// Fields copied beside `raw` (for listings) are cut to this many bytes: a body under the size
+/// limit must always make an item under DynamoDB's 400 KB, whatever its fields hold. The raw body
+/// keeps them whole.
+pub const MAX_COPIED_BYTES: usize = 256;
+
+impl LeadStore for DynamoStore {
+    async fn insert_lead(&self, new: NewLead<'_>) -> Result<Insert, StoreError> {
+        self.insert(lead_item(new)).await
+    }
+
+    async fn insert_message(&self, new: NewMessage<'_>) -> Result<Insert, StoreError> {
+        self.insert(message_item(new)).await
+    }
+
+    async fn insert_revision(&self, new: NewRevision<'_>) -> Result<Insert, StoreError> {
+        let mut item = Item::with_capacity(8);
+        item.insert(PK.into(), s(lead_pk(new.lead_id)));
+        item.insert(SK.into(), s(revision_sk(new.digest)));
+        item.insert(attr::TYPE.into(), s(item_type::REVISION));
+        item.insert(attr::OF.into(), s(new.of.as_str()));
+        item.insert(attr::ID.into(), s(new.id));
+        item.insert(attr::RAW.into(), s(new.raw));
+        item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
+        self.insert(item).await
+    }
+
+    async fn quarantine(&self, payload: Quarantined<'_>) -> Result<(), StoreError> {
+        self.put_quarantined(payload).await
+    }
+
+    async fn conversation(&self, lead_id: &str) -> Result<ConversationRecords, StoreError> {
+        let mut records = ConversationRecords::default();
+        for item in self.partition(lead_pk(lead_id)).await? {
+            let sk = string(&item, SK)?;
+            if sk == LEAD_SK {
+                records.lead_raw = Some(string(&item, attr::RAW)?);
+                records.lead_warnings = warnings(&item)?;
+            } else if sk.starts_with(MESSAGE_SK_PREFIX) {
+                records.messages.push(MessageRecord {
+                    message_id: string(&item, attr::MESSAGE_ID)?,
+                    create_timestamp: number(&item, attr::CREATE_TIMESTAMP)?,
+                    raw: string(&item, attr::RAW)?,
+                    received_at_ms: number(&item, attr::RECEIVED_AT)?,
+                    warnings: warnings(&item)?,
+                });
+            } else if sk.starts_with(REPLY_SK_PREFIX) {
+                records.replies.push(reply_record(&item)?);
+            } else if sk.starts_with(REVISION_SK_PREFIX) {
+                records.revisions.push(RevisionRecord {
+                    of: parsed(&item, attr::OF)?,
+                    id: string(&item, attr::ID)?,
+                    raw: string(&item, attr::RAW)?,
+                    received_at_ms: number(&item, attr::RECEIVED_AT)?,
+                });
+            }
+        }
+        Ok(records)
+    }
+}
+
+/// The item a lead is stored as (docs/data-model.md). Fields copied beside `raw` are cut to
+/// [`MAX_COPIED_BYTES`]; missing ones are left out.
+pub fn lead_item(new: NewLead<'_>) -> Item {
+    let lead = new.lead;
+    let request = &lead.request;
+    let location = &request.location;
+    let mut item = Item::with_capacity(22);
+    item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
+    item.insert(SK.into(), s(LEAD_SK));
+    item.insert(attr::TYPE.into(), s(item_type::LEAD));
+    item.insert(attr::LEAD_ID.into(), s(&lead.lead_id));
+    item.insert(attr::BUSINESS_ID.into(), s(&lead.business.business_id));
+    let copies = [
+        (attr::CUSTOMER_ID, &lead.customer.customer_id),
+        (attr::REQUEST_ID, &request.request_id),
+        (attr::CATEGORY, &request.category),
+        (attr::TITLE, &request.title),
+        (attr::CITY, &location.city),
+        (attr::STATE, &location.state),
+        (attr::ZIP_CODE, &location.zip_code),
+        (attr::PRICE, &lead.price),
+    ];
+    for (name, value) in copies {
+        if let Some(value) = value {
+            item.insert(name.into(), s(cut(value, MAX_COPIED_BYTES)));
+        }
+    }
+    item.insert(attr::CREATE_TIMESTAMP.into(), n(lead.create_timestamp.0));
+    item.insert(attr::RAW.into(), s(new.raw));
+    item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
+    insert_warnings(&mut item, new.warnings);
+    item.insert(GSI1_PK.into(), s(business_pk(&lead.business.business_id)));
+    item.insert(
+        GSI1_SK.into(),
+        s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
+    );
+    item
+}
+
+/// The item a customer's message is stored as, in its lead's partition.
+fn message_item(new: NewMessage<'_>) -> Item {
+    let message = new.message;
+    let mut item = Item::with_capacity(10);
+    item.insert(PK.into(), s(lead_pk(&message.lead_id)));
+    item.insert(SK.into(), s(message_sk(&message.message.message_id)));
+    item.insert(attr::TYPE.into(), s(item_type::MESSAGE));
+    item.insert(attr::MESSAGE_ID.into(), s(&message.message.message_id));
+    item.insert(attr::LEAD_ID.into(), s(&message.lead_id));
+    item.insert(attr::BUSINESS_ID.into(), s(&message.business_id));
+    if let Some(customer_id) = &message.customer_id {
+        item.insert(attr::CUSTOMER_ID.into(), s(customer_id));
+    }
+    item.insert(
+        attr::CREATE_TIMESTAMP.into(),
+        n(message.message.create_timestamp.0),
+    );
+    item.insert(attr::RAW.into(), s(new.raw));
+    item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
+    insert_warnings(&mut item, new.warnings);
+    item
+}

@@ -1,0 +1,148 @@
+//! Creating (and dropping) the table and the reply queues where nothing else owns them: the local
+//! stack, the tests and the benchmarks. In AWS the SAM template owns them (`infra/template.yaml`
+//! declares the same table and queues), and no function calls this module.
+
+use crate::dynamo::errors::store_error;
+use crate::dynamo::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
+use crate::sqs::{dead_letter_queue_name, queue_error};
+use app::StoreError;
+use app::ports::QueueError;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Creates the table unless it exists.
+pub async fn ensure_table(sdk: &SdkConfig, table: &str) -> Result<(), StoreError> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    if client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let string_key = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(|e| StoreError::Rejected(Box::new(e)))
+    };
+    let key = |name: &str, key_type: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .map_err(|e| StoreError::Rejected(Box::new(e)))
+    };
+    let gsi1 = GlobalSecondaryIndex::builder()
+        .index_name(GSI1)
+        .key_schema(key(GSI1_PK, KeyType::Hash)?)
+        .key_schema(key(GSI1_SK, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .set_non_key_attributes(Some(
+                    GSI1_PROJECTED.iter().map(|a| (*a).to_owned()).collect(),
+                ))
+                .build(),
+        )
+        .build()
+        .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_key(PK)?)
+        .attribute_definitions(string_key(SK)?)
+        .attribute_definitions(string_key(GSI1_PK)?)
+        .attribute_definitions(string_key(GSI1_SK)?)
+        .key_schema(key(PK, KeyType::Hash)?)
+        .key_schema(key(SK, KeyType::Range)?)
+        .global_secondary_indexes(gsi1)
+        .send()
+        .await;
+    match created {
+        Ok(_) => Ok(()),
+        // Another process created it between our two calls: that is what we wanted.
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        Err(error) => Err(store_error(error)),
+    }
+}
+
+/// Deletes a table: the emulator keeps whatever it is given, and a benchmark's table should not
+/// slow down the runs after it. Best effort: a table that is already gone is no failure.
+pub async fn drop_table(sdk: &SdkConfig, table: &str) {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let _ = client.delete_table().table_name(table).send().await;
+}
+
+/// A FIFO reply queue and its FIFO dead-letter queue ([`dead_letter_queue_name`]), with the
+/// redrive policy. Returns (queue URL, DLQ URL).
+pub async fn ensure_queues(
+    sdk: &SdkConfig,
+    name: &str,
+    visibility_timeout: Duration,
+    max_receive_count: u32,
+) -> Result<(String, String), QueueError> {
+    let client = aws_sdk_sqs::Client::new(sdk);
+    let dlq = client
+        .create_queue()
+        .queue_name(dead_letter_queue_name(name))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
+        .send()
+        .await
+        .map_err(queue_error)?;
+    let dlq_url = dlq.queue_url.unwrap_or_default();
+    let dlq_arn = client
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(queue_error)?
+        .attributes
+        .unwrap_or_default()
+        .remove(&QueueAttributeName::QueueArn)
+        .unwrap_or_default();
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dlq_arn,
+        "maxReceiveCount": max_receive_count,
+    })
+    .to_string();
+    let attributes = HashMap::from([
+        (QueueAttributeName::FifoQueue, "true".to_owned()),
+        // As in AWS: a producer may omit the deduplication id (SQS then uses the body's SHA-256).
+        (
+            QueueAttributeName::ContentBasedDeduplication,
+            "true".to_owned(),
+        ),
+        (
+            QueueAttributeName::VisibilityTimeout,
+            visibility_timeout.as_secs().to_string(),
+        ),
+        (QueueAttributeName::RedrivePolicy, redrive),
+    ]);
+    let queue = client
+        .create_queue()
+        .queue_name(format!("{}.fifo", name.trim_end_matches(".fifo")))
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .map_err(queue_error)?;
+    Ok((queue.queue_url.unwrap_or_default(), dlq_url))
+}

@@ -1,0 +1,140 @@
+//! [`launch`]: everything `make dev` runs, started together: the table and queues in the
+//! emulator, the routes, the reply worker, and the Thumbtack sandbox.
+
+use crate::routes::{Stack, router};
+use crate::sandbox::{self, Sandbox};
+use crate::settings::{DevSettings, login};
+use crate::worker::Worker;
+use adapters::aws::SdkConfig;
+use adapters::provision::{ensure_queues, ensure_table};
+use adapters::secrets::{CredentialSetting, partner_credentials, thumbtack_credentials};
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
+use app::auth::CredentialSource;
+use app::metrics::Metrics;
+use app::replies::ReplyDeps;
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A running local stack.
+#[derive(Debug)]
+pub struct Launched {
+    pub base_url: String,
+    /// The sandbox's URL, when it runs (no THUMBTACK_API_BASE_URL given).
+    pub sandbox_url: Option<String>,
+    pub thumbtack_url: String,
+    /// The credential replies present to Thumbtack, as the console shows it.
+    pub thumbtack_login: String,
+    pub queue_url: String,
+    pub dlq_url: String,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Launched {
+    /// Stops the server, the worker and the sandbox, and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Creates the table and queues in the emulator and starts everything `make dev` runs, wired
+/// from the settings the functions would load.
+pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Launched> {
+    let table = &settings.inbound.table;
+    ensure_table(sdk, table).await?;
+    let (queue_url, dlq_url) = ensure_queues(
+        sdk,
+        &settings.reply_queue,
+        settings.reply_visibility,
+        settings.reply_max_receives,
+    )
+    .await?;
+    // Thumbtack: the real base URL if given, else the sandbox on loopback.
+    let sandbox_listener = match settings.thumbtack_base_url() {
+        Some(_) => None,
+        None => Some(tokio::net::TcpListener::bind(settings.sandbox_addr).await?),
+    };
+    let thumbtack_url = match &sandbox_listener {
+        Some(listener) => format!("http://{}", listener.local_addr()?),
+        None => settings.thumbtack_base_url().unwrap_or_default(),
+    };
+    let reply = settings.reply(&queue_url, &dlq_url, &thumbtack_url)?;
+    let sandbox = match sandbox_listener {
+        None => None,
+        Some(listener) => {
+            let CredentialSetting::Fixed(credential) = &reply.thumbtack_credentials else {
+                return Err(
+                    "the sandbox checks THUMBTACK_API_USERNAME and THUMBTACK_API_PASSWORD; \
+                    with THUMBTACK_CREDENTIALS_SECRET_ARN set THUMBTACK_API_BASE_URL too"
+                        .into(),
+                );
+            };
+            let app = sandbox::router(Arc::new(Sandbox::new(credential.clone())));
+            Some((listener, app))
+        }
+    };
+
+    let store = DynamoStore::from_config(sdk, table);
+    let worker = Worker {
+        deps: ReplyDeps {
+            ledger: store.clone(),
+            thumbtack: HttpThumbtack::new(
+                &reply.thumbtack,
+                thumbtack_credentials(&reply.thumbtack_credentials, sdk),
+            )?,
+            queue: SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url),
+            policy: reply.policy,
+            // The local stack writes no metrics, whatever METRICS_NAMESPACE says.
+            metrics: Metrics::off(),
+        },
+        invocation_timeout: settings.invocation_timeout(),
+        wait: Duration::from_secs(1),
+        batch_size: 1,
+        lanes: 4,
+    };
+    let credentials = partner_credentials(&settings.inbound.credentials, sdk);
+    // As the functions' init: the credentials are read now, not on the first request.
+    credentials.accepted().await?;
+    let app = router(Arc::new(Stack::new(store, credentials)));
+    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+
+    // Everything is built: only now does anything run, so a failure above leaves nothing behind.
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let sandbox_url = sandbox.map(|(listener, app)| {
+        tasks.push(tokio::spawn(serve(listener, app, stopped.clone())));
+        thumbtack_url.clone()
+    });
+    let worker_stop = stopped.clone();
+    tasks.push(tokio::spawn(async move { worker.run(worker_stop).await }));
+    tasks.push(tokio::spawn(serve(listener, app, stopped)));
+    Ok(Launched {
+        base_url,
+        sandbox_url,
+        thumbtack_url,
+        thumbtack_login: login(&reply.thumbtack_credentials),
+        queue_url,
+        dlq_url,
+        stop,
+        tasks,
+    })
+}
+
+async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
+    let shutdown = async move {
+        let _ = stop.changed().await;
+    };
+    if let Err(error) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        tracing::error!(%error, "local server stopped");
+    }
+}

@@ -1,0 +1,14 @@
+//! The local stack (`make dev`): the functions' own handlers behind local routes, the reply
+//! worker in place of Lambda's SQS event source mapping, and a Thumbtack sandbox, against the
+//! emulator. [`launch`] starts them together; the tests start the pieces alone.
+
+mod launch;
+mod routes;
+pub mod sandbox;
+pub mod settings;
+pub mod worker;
+
+pub use launch::{Launched, launch};
+pub use routes::{Stack, router};
+pub use settings::DevSettings;
+pub use worker::Worker;

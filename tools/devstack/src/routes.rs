@@ -1,0 +1,122 @@
+//! The local HTTP front: routes as API Gateway has them, each turning the HTTP request into the
+//! `lambda_http::Request` API Gateway would deliver (body, headers, path parameters), calling the
+//! very handler that runs in Lambda, and turning its response back into HTTP.
+
+use adapters::DynamoStore;
+use adapters::secrets::PartnerCredentials;
+use app::metrics::Metrics;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http_api::{InboundDeps, ReadDeps};
+use lambda_http::RequestExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// API Gateway refuses payloads over 10 MB before any function runs; so do we. Smaller bodies
+/// reach the handlers, which apply their own limit.
+pub const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// What the local routes serve: the same dependencies the Lambda functions build in `main`.
+#[derive(Debug)]
+pub struct Stack {
+    pub inbound: InboundDeps<DynamoStore, PartnerCredentials>,
+    pub read: ReadDeps<DynamoStore>,
+}
+
+impl Stack {
+    pub fn new(store: DynamoStore, credentials: PartnerCredentials) -> Self {
+        Stack {
+            inbound: InboundDeps {
+                store: store.clone(),
+                credentials,
+                metrics: Metrics::off(),
+            },
+            read: ReadDeps { store },
+        }
+    }
+}
+
+pub fn router(stack: Arc<Stack>) -> Router {
+    Router::new()
+        .route("/v1/lead", post(lead))
+        .route("/v1/message", post(message))
+        .route("/v1/leads/{leadID}", get(read_lead))
+        .route("/healthz", get(health))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(stack)
+}
+
+async fn lead(State(stack): State<Arc<Stack>>, request: Request) -> Response {
+    match to_lambda(request, HashMap::new()).await {
+        Ok(request) => from_lambda(lead_inbound::handler::handle(&stack.inbound, request).await),
+        Err(response) => response,
+    }
+}
+
+async fn message(State(stack): State<Arc<Stack>>, request: Request) -> Response {
+    match to_lambda(request, HashMap::new()).await {
+        Ok(request) => from_lambda(message_inbound::handler::handle(&stack.inbound, request).await),
+        Err(response) => response,
+    }
+}
+
+async fn read_lead(
+    State(stack): State<Arc<Stack>>,
+    Path(parameters): Path<HashMap<String, String>>,
+    request: Request,
+) -> Response {
+    match to_lambda(request, parameters).await {
+        Ok(request) => from_lambda(lead_read::handler::handle(&stack.read, request).await),
+        Err(response) => response,
+    }
+}
+
+/// 200 once the table answers: the emulator is up and the table exists.
+async fn health(State(stack): State<Arc<Stack>>) -> Response {
+    match stack.read.store.check().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok"})),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(error = %app::error_chain(&error), "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The request as API Gateway would hand it to the function.
+async fn to_lambda(
+    request: Request,
+    path_parameters: HashMap<String, String>,
+) -> Result<lambda_http::Request, Response> {
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, GATEWAY_MAX_BODY)
+        .await
+        .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+    let body = if bytes.is_empty() {
+        lambda_http::Body::Empty
+    } else {
+        lambda_http::Body::Binary(bytes.to_vec())
+    };
+    Ok(lambda_http::Request::from_parts(parts, body).with_path_parameters(path_parameters))
+}
+
+fn from_lambda(response: lambda_http::Response<lambda_http::Body>) -> Response {
+    let (parts, body) = response.into_parts();
+    let body = match body {
+        lambda_http::Body::Empty => axum::body::Body::empty(),
+        lambda_http::Body::Text(text) => axum::body::Body::from(text),
+        lambda_http::Body::Binary(bytes) => axum::body::Body::from(bytes),
+        _ => axum::body::Body::empty(),
+    };
+    Response::from_parts(parts, body)
+}
