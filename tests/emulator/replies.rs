@@ -904,7 +904,7 @@ async fn a_crash_after_the_send_and_before_it_is_recorded_sends_it_twice_as_the_
 
 #[tokio::test]
 async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes() {
-    use app::ports::{Claim, ReplyClaim, ReplyLedger, Settled};
+    use app::ports::{Claim, Recorded, ReplyClaim, ReplyLedger};
     let store = fresh_store().await;
     let reply = ReplyRequest {
         reply_id: "r-1".into(),
@@ -933,19 +933,19 @@ async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes(
     let late = start + 140_000;
     assert!(matches!(
         store.mark_retrying(&reply, 1, "late", late).await,
-        Ok(Settled::Superseded)
+        Ok(Recorded::Superseded)
     ));
     assert!(matches!(
         store.mark_failed(&reply, 1, "late", Some(400), late).await,
-        Ok(Settled::Superseded)
+        Ok(Recorded::Superseded)
     ));
     assert!(matches!(
         store.mark_sent(&reply, 1, 200, late).await,
-        Ok(Settled::Superseded)
+        Ok(Recorded::Superseded)
     ));
     assert!(matches!(
         store.release(&reply, 1, late).await,
-        Ok(Settled::Superseded)
+        Ok(Recorded::Superseded)
     ));
     // Delivery 2's lease is intact: a third delivery must wait.
     assert_eq!(
@@ -964,7 +964,7 @@ async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes(
     // The holder's own write lands.
     assert!(matches!(
         store.mark_sent(&reply, 2, 200, late).await,
-        Ok(Settled::Recorded)
+        Ok(Recorded::Yes)
     ));
     assert_eq!(
         store.claim(claim(start + 160_000)).await.unwrap(),

@@ -4,7 +4,7 @@ use crate::support::*;
 use adapters::secrets::{
     CredentialSetting, PartnerCredentials, partner_credentials, thumbtack_credentials,
 };
-use app::auth::CredentialSource;
+use app::ports::CredentialSource;
 use http_api::InboundDeps;
 use http_api::testing::{Encoding, Gateway, basic, post};
 use std::time::Duration;

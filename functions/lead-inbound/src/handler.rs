@@ -1,5 +1,5 @@
 use app::LeadStore;
-use app::auth::CredentialSource;
+use app::ports::CredentialSource;
 use http_api::InboundDeps;
 use lambda_http::{Body, Request, Response};
 use models::Lead;

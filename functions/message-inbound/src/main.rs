@@ -3,8 +3,8 @@
 use adapters::config::{Env, inbound_settings};
 use adapters::secrets::{PartnerCredentials, partner_credentials};
 use adapters::{DynamoStore, aws};
-use app::auth::CredentialSource;
 use app::metrics::Metrics;
+use app::ports::CredentialSource;
 use http_api::InboundDeps;
 use lambda_http::{Error, service_fn};
 use std::convert::Infallible;

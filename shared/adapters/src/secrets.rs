@@ -8,9 +8,8 @@
 //! that may have been revoked. A malformed `AWSPREVIOUS` version is logged and ignored: it must
 //! not take the valid current one down with it.
 
-use app::auth::{
-    AcceptedCredentials, Credential, CredentialError, CredentialSource, StaticCredentials,
-};
+use app::auth::{AcceptedCredentials, Credential, StaticCredentials};
+use app::ports::{CredentialError, CredentialSource};
 use aws_sdk_secretsmanager::Client;
 use serde::Deserialize;
 use std::future::Future;

@@ -4,11 +4,11 @@
 //! credential is hashed and compared with every accepted digest in constant time, so neither the
 //! comparison nor the number of accepted credentials (two during a rotation) leaks through timing.
 
+use crate::ports::{CredentialError, CredentialSource};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use std::future::Future;
 use std::sync::Arc;
 use subtle::{Choice, ConstantTimeEq};
 
@@ -109,20 +109,6 @@ pub fn basic_credentials(header: &[u8]) -> Result<Vec<u8>, AuthFailure> {
     }
     Ok(decoded)
 }
-
-/// Where the accepted credentials come from: fixed environment variables locally, Secrets Manager
-/// in AWS. Called on every request, so implementations cache.
-pub trait CredentialSource: Send + Sync {
-    fn accepted(
-        &self,
-    ) -> impl Future<Output = Result<Arc<AcceptedCredentials>, CredentialError>> + Send;
-}
-
-/// The credential store could not be read: the request cannot be judged, so it is answered 5xx
-/// and Thumbtack retries.
-#[derive(Debug, thiserror::Error)]
-#[error("credentials are unavailable")]
-pub struct CredentialError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
 /// Credentials fixed at start-up (from the environment).
 #[derive(Debug, Clone)]

@@ -400,7 +400,7 @@ async fn a_reply_whose_ids_are_only_dots_is_parked_without_a_send() {
 
 #[tokio::test(start_paused = true)]
 async fn in_memory_a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes() {
-    use app::ports::{Claim, ReplyClaim, ReplyLedger, Settled};
+    use app::ports::{Claim, Recorded, ReplyClaim, ReplyLedger};
     let ledger = MemoryStore::new();
     let reply = models::ReplyRequest::parse(BODY.as_bytes()).unwrap();
     let claim = |now_ms: u64| ReplyClaim {
@@ -420,17 +420,17 @@ async fn in_memory_a_delivery_that_lost_its_claim_changes_nothing_with_its_outco
     );
     assert!(matches!(
         ledger.mark_retrying(&reply, 1, "late", 140_000).await,
-        Ok(Settled::Superseded)
+        Ok(Recorded::Superseded)
     ));
     assert!(matches!(
         ledger
             .mark_failed(&reply, 1, "late", Some(400), 140_000)
             .await,
-        Ok(Settled::Superseded)
+        Ok(Recorded::Superseded)
     ));
     assert!(matches!(
         ledger.mark_sent(&reply, 1, 200, 140_000).await,
-        Ok(Settled::Superseded)
+        Ok(Recorded::Superseded)
     ));
     assert_eq!(
         ledger.claim(claim(150_000)).await.unwrap(),
@@ -529,7 +529,7 @@ impl app::ports::ReplyLedger for SlowClaims {
         attempt: u32,
         http_status: u16,
         now_ms: u64,
-    ) -> Result<app::ports::Settled, app::StoreError> {
+    ) -> Result<app::ports::Recorded, app::StoreError> {
         self.inner
             .mark_sent(reply, attempt, http_status, now_ms)
             .await
@@ -541,7 +541,7 @@ impl app::ports::ReplyLedger for SlowClaims {
         attempt: u32,
         error: &str,
         now_ms: u64,
-    ) -> Result<app::ports::Settled, app::StoreError> {
+    ) -> Result<app::ports::Recorded, app::StoreError> {
         self.inner
             .mark_retrying(reply, attempt, error, now_ms)
             .await
@@ -554,7 +554,7 @@ impl app::ports::ReplyLedger for SlowClaims {
         error: &str,
         http_status: Option<u16>,
         now_ms: u64,
-    ) -> Result<app::ports::Settled, app::StoreError> {
+    ) -> Result<app::ports::Recorded, app::StoreError> {
         self.inner
             .mark_failed(reply, attempt, error, http_status, now_ms)
             .await
@@ -565,7 +565,7 @@ impl app::ports::ReplyLedger for SlowClaims {
         reply: &models::ReplyRequest,
         attempt: u32,
         now_ms: u64,
-    ) -> Result<app::ports::Settled, app::StoreError> {
+    ) -> Result<app::ports::Recorded, app::StoreError> {
         self.inner.release(reply, attempt, now_ms).await
     }
 

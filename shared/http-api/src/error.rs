@@ -1,8 +1,9 @@
 //! One error type for every route, and its one mapping to a status and a body.
 
 use crate::response::json;
-use app::auth::{AuthFailure, CredentialError};
+use app::auth::AuthFailure;
 use app::ingest::{IngestError, logged_paths};
+use app::ports::CredentialError;
 use app::{StoreError, error_chain as chain};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};

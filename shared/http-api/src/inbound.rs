@@ -4,9 +4,9 @@
 use crate::error::ApiError;
 use crate::request::{authenticate, body_within_limit};
 use crate::response::json;
-use app::auth::CredentialSource;
 use app::ingest::{self, Arrival, Payload, logged_paths};
 use app::metrics::Metrics;
+use app::ports::CredentialSource;
 use app::ports::Route;
 use app::{LeadStore, now_millis};
 use lambda_http::http::StatusCode;

@@ -1,7 +1,7 @@
 //! Reading a request: its credentials, its body within the limit, its id.
 
 use crate::error::ApiError;
-use app::auth::CredentialSource;
+use app::ports::CredentialSource;
 use lambda_http::{Request, RequestExt};
 
 /// The largest body we accept. DynamoDB items are limited to 400 KB and a lead is stored with its

@@ -14,7 +14,7 @@ use super::schema::{
     LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, reply_guard_pk, reply_sk,
 };
 use app::StoreError;
-use app::ports::{Claim, ReplyClaim, ReplyLedger, ReplyRecord, Settled};
+use app::ports::{Claim, Recorded, ReplyClaim, ReplyLedger, ReplyRecord};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
@@ -179,7 +179,7 @@ impl DynamoStore {
         attempt: u32,
         expression: String,
         values: Vec<(&str, AttributeValue)>,
-    ) -> Result<Settled, StoreError> {
+    ) -> Result<Recorded, StoreError> {
         let mut update = self
             .client
             .update_item()
@@ -196,8 +196,8 @@ impl DynamoStore {
             update = update.expression_attribute_values(name, value);
         }
         Ok(match if_condition_holds(update).await? {
-            Some(_) => Settled::Recorded,
-            None => Settled::Superseded,
+            Some(_) => Recorded::Yes,
+            None => Recorded::Superseded,
         })
     }
 }
@@ -255,7 +255,7 @@ impl ReplyLedger for DynamoStore {
         attempt: u32,
         http_status: u16,
         now_ms: u64,
-    ) -> Result<Settled, StoreError> {
+    ) -> Result<Recorded, StoreError> {
         self.record_outcome(
             reply,
             attempt,
@@ -274,7 +274,7 @@ impl ReplyLedger for DynamoStore {
         attempt: u32,
         error: &str,
         now_ms: u64,
-    ) -> Result<Settled, StoreError> {
+    ) -> Result<Recorded, StoreError> {
         self.record_outcome(
             reply,
             attempt,
@@ -291,7 +291,7 @@ impl ReplyLedger for DynamoStore {
         error: &str,
         http_status: Option<u16>,
         now_ms: u64,
-    ) -> Result<Settled, StoreError> {
+    ) -> Result<Recorded, StoreError> {
         let mut values = vec![
             (":failed", status(ReplyStatus::Failed)),
             (":error", s(error)),
@@ -315,7 +315,7 @@ impl ReplyLedger for DynamoStore {
         reply: &ReplyRequest,
         attempt: u32,
         now_ms: u64,
-    ) -> Result<Settled, StoreError> {
+    ) -> Result<Recorded, StoreError> {
         self.record_outcome(
             reply,
             attempt,

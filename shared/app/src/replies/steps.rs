@@ -6,7 +6,7 @@ use super::outcome::{FailureKind, Outcome};
 use super::policy::{millis, time_left};
 use super::{Delivery, ReplyDeps};
 use crate::ports::{
-    Claim, Parked, ReplyClaim, ReplyLedger, ReplyQueue, SendError, Settled, StoreError, Thumbtack,
+    Claim, Parked, Recorded, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError, Thumbtack,
 };
 use crate::{error_chain as chain, now_millis};
 use models::ReplyRequest;
@@ -176,9 +176,9 @@ pub(super) async fn after_failed_tries<L: ReplyLedger, T: Thumbtack, Q: ReplyQue
         .mark_retrying(reply, attempt, &detail, now_millis())
         .await
     {
-        Ok(Settled::Recorded) => {}
+        Ok(Recorded::Yes) => {}
         // Back to the queue all the same; the delivery that took over decides.
-        Ok(Settled::Superseded) => {
+        Ok(Recorded::Superseded) => {
             tracing::warn!(
                 attempt,
                 "another delivery took the reply over; retry not recorded"
@@ -209,8 +209,8 @@ async fn write_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     let mut wait = deps.policy.backoff_base;
     loop {
         match deps.ledger.mark_sent(reply, attempt, status, now).await {
-            Ok(Settled::Recorded) => return,
-            Ok(Settled::Superseded) => {
+            Ok(Recorded::Yes) => return,
+            Ok(Recorded::Superseded) => {
                 // Our lease ran out before Thumbtack answered: the delivery that took over owns
                 // the record (and may send again: the documented window, widened by a slow send).
                 tracing::warn!(
@@ -247,8 +247,8 @@ pub(super) async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         .mark_failed(reply, attempt, &reason, status, now_millis())
         .await
     {
-        Ok(Settled::Recorded) => {}
-        Ok(Settled::Superseded) => {
+        Ok(Recorded::Yes) => {}
+        Ok(Recorded::Superseded) => {
             tracing::warn!(
                 attempt,
                 "another delivery took the reply over; failure not recorded"
@@ -277,8 +277,8 @@ pub(super) async fn no_time_left<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         "no time left in this invocation to send and record the reply"
     );
     match deps.ledger.release(reply, attempt, now_millis()).await {
-        Ok(Settled::Recorded) => {}
-        Ok(Settled::Superseded) => {
+        Ok(Recorded::Yes) => {}
+        Ok(Recorded::Superseded) => {
             tracing::warn!(
                 attempt,
                 "another delivery took the reply over; nothing to release"

@@ -1,0 +1,145 @@
+//! The reply ledger of [`MemoryStore`], with the DynamoDB ledger's claim and lease rules.
+
+use super::store::{MemoryStore, StoredReply};
+use crate::ports::{Claim, Recorded, ReplyClaim, ReplyLedger, ReplyRecord, StoreError};
+use models::{ReplyRequest, ReplyStatus};
+use std::sync::atomic::Ordering;
+
+impl ReplyLedger for MemoryStore {
+    async fn claim(&self, claim: ReplyClaim<'_>) -> Result<Claim, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some(stored) = state.replies.get_mut(&claim.reply.reply_id) else {
+            let record = ReplyRecord {
+                reply_id: claim.reply.reply_id.clone(),
+                text: claim.reply.text.clone(),
+                status: ReplyStatus::Sending,
+                error: None,
+                enqueued_at_ms: claim.enqueued_at_ms,
+                sequence: claim.sequence.map(str::to_owned),
+                attempts: 1,
+            };
+            state.replies.insert(
+                claim.reply.reply_id.clone(),
+                StoredReply {
+                    request: claim.reply.clone(),
+                    record,
+                    lease_until_ms: claim.lease_until_ms,
+                },
+            );
+            return Ok(Claim::Claimed { attempt: 1 });
+        };
+        if stored.request != *claim.reply {
+            return Ok(Claim::Conflict {
+                reason: "replyID already used for a different reply".to_owned(),
+            });
+        }
+        if stored.record.status == ReplyStatus::Sent {
+            return Ok(Claim::AlreadySent);
+        }
+        if stored.lease_until_ms > claim.now_ms {
+            return Ok(Claim::Busy {
+                lease_until_ms: stored.lease_until_ms,
+            });
+        }
+        stored.record.status = ReplyStatus::Sending;
+        stored.record.attempts += 1;
+        stored.lease_until_ms = claim.lease_until_ms;
+        Ok(Claim::Claimed {
+            attempt: stored.record.attempts,
+        })
+    }
+
+    async fn mark_sent(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        _status: u16,
+        _now: u64,
+    ) -> Result<Recorded, StoreError> {
+        let left = self.sent_failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.sent_failures.store(left - 1, Ordering::SeqCst);
+            return Err(StoreError::Unavailable(
+                "injected fault recording sent".into(),
+            ));
+        }
+        self.update(reply, attempt, |stored| {
+            stored.record.status = ReplyStatus::Sent;
+            stored.record.error = None;
+            stored.lease_until_ms = 0;
+        })
+    }
+
+    async fn mark_retrying(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        error: &str,
+        _now: u64,
+    ) -> Result<Recorded, StoreError> {
+        self.update(reply, attempt, |stored| {
+            stored.record.error = Some(error.to_owned());
+            stored.lease_until_ms = 0;
+        })
+    }
+
+    async fn mark_failed(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        error: &str,
+        _status: Option<u16>,
+        _now: u64,
+    ) -> Result<Recorded, StoreError> {
+        self.update(reply, attempt, |stored| {
+            stored.record.status = ReplyStatus::Failed;
+            stored.record.error = Some(error.to_owned());
+            stored.lease_until_ms = 0;
+        })
+    }
+
+    async fn release(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        _now: u64,
+    ) -> Result<Recorded, StoreError> {
+        self.update(reply, attempt, |stored| stored.lease_until_ms = 0)
+    }
+
+    async fn first_reply(&self, lead_id: &str, _now: u64) -> Result<Option<u64>, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some(lead) = state.leads.get(lead_id) else {
+            return Ok(None);
+        };
+        let created = lead.create_timestamp;
+        if state.answered.iter().any(|l| l == lead_id) {
+            return Ok(None);
+        }
+        state.answered.push(lead_id.to_owned());
+        Ok(Some(created))
+    }
+}
+
+impl MemoryStore {
+    fn update(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        change: impl FnOnce(&mut StoredReply),
+    ) -> Result<Recorded, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let stored = state
+            .replies
+            .get_mut(&reply.reply_id)
+            .ok_or_else(|| StoreError::Corrupt("no such reply".to_owned()))?;
+        if stored.record.attempts != attempt || stored.record.status == ReplyStatus::Sent {
+            return Ok(Recorded::Superseded);
+        }
+        change(stored);
+        Ok(Recorded::Yes)
+    }
+}

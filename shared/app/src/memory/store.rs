@@ -1,0 +1,228 @@
+//! [`MemoryStore`]: leads, messages, revisions and quarantine in memory, with faults on demand.
+
+use crate::ports::{
+    ConversationRecords, Insert, LeadStore, MessageRecord, NewLead, NewMessage, NewRevision,
+    QuarantineRecord, Quarantined, ReplyRecord, RevisionRecord, StoreError,
+};
+use models::{Problems, ReplyRequest};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    pub(super) state: Mutex<State>,
+    pub(super) failing: AtomicBool,
+    pub(super) too_large: AtomicBool,
+    pub(super) sent_failures: std::sync::atomic::AtomicU32,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct State {
+    pub(super) leads: BTreeMap<String, StoredLead>,
+    pub(super) messages: BTreeMap<(String, String), MessageRecord>,
+    pub(super) revisions: BTreeMap<(String, String), RevisionRecord>,
+    pub(super) quarantine: BTreeMap<String, QuarantineRecord>,
+    /// By replyID: the reply, its lead and its state.
+    pub(super) replies: BTreeMap<String, StoredReply>,
+    /// Leads whose first reply was sent.
+    pub(super) answered: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct StoredLead {
+    pub(super) raw: String,
+    pub(super) create_timestamp: u64,
+    pub(super) warnings: Problems,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct StoredReply {
+    pub(super) request: ReplyRequest,
+    pub(super) record: ReplyRecord,
+    pub(super) lease_until_ms: u64,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next `times` attempts to record a reply as sent fail as if storage were unavailable.
+    pub fn fail_recording_sent(&self, times: u32) {
+        self.sent_failures.store(times, Ordering::SeqCst);
+    }
+
+    /// From now on every call fails as if storage were unavailable.
+    pub fn fail_all_calls(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// From now on leads and messages are refused as over the item size limit.
+    pub fn refuse_as_too_large(&self, refusing: bool) {
+        self.too_large.store(refusing, Ordering::SeqCst);
+    }
+
+    /// What was stored as wrong with a lead's fields.
+    pub fn lead_warnings(&self, lead_id: &str) -> Option<Problems> {
+        self.lock().leads.get(lead_id).map(|l| l.warnings.clone())
+    }
+
+    pub fn lead_count(&self) -> usize {
+        self.lock().leads.len()
+    }
+
+    /// The body stored for a lead, as received.
+    pub fn lead_raw(&self, lead_id: &str) -> Option<String> {
+        self.lock().leads.get(lead_id).map(|l| l.raw.clone())
+    }
+
+    pub fn message_count(&self) -> usize {
+        self.lock().messages.len()
+    }
+
+    pub fn revision_count(&self) -> usize {
+        self.lock().revisions.len()
+    }
+
+    /// The ledger's record of a reply.
+    pub fn reply(&self, reply_id: &str) -> Option<ReplyRecord> {
+        self.lock().replies.get(reply_id).map(|r| r.record.clone())
+    }
+
+    pub fn quarantine_records(&self) -> Vec<QuarantineRecord> {
+        self.lock().quarantine.values().cloned().collect()
+    }
+
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic in another test thread must not hide this test's result.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(super) fn check(&self) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("injected storage fault".into()));
+        }
+        Ok(())
+    }
+
+    fn check_size(&self) -> Result<(), StoreError> {
+        if self.too_large.load(Ordering::SeqCst) {
+            return Err(StoreError::TooLarge("injected item size refusal".into()));
+        }
+        Ok(())
+    }
+}
+
+impl LeadStore for MemoryStore {
+    async fn insert_lead(&self, lead: NewLead<'_>) -> Result<Insert, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        if let Some(stored) = state.leads.get(&lead.lead.lead_id) {
+            return Ok(Insert::Exists {
+                raw: stored.raw.clone(),
+            });
+        }
+        self.check_size()?;
+        let stored = StoredLead {
+            raw: lead.raw.to_owned(),
+            create_timestamp: lead.lead.create_timestamp.0,
+            warnings: lead.warnings.clone(),
+        };
+        state.leads.insert(lead.lead.lead_id.clone(), stored);
+        Ok(Insert::Created)
+    }
+
+    async fn insert_message(&self, message: NewMessage<'_>) -> Result<Insert, StoreError> {
+        self.check()?;
+        let key = (
+            message.message.lead_id.clone(),
+            message.message.message.message_id.clone(),
+        );
+        let mut state = self.lock();
+        if let Some(existing) = state.messages.get(&key) {
+            return Ok(Insert::Exists {
+                raw: existing.raw.clone(),
+            });
+        }
+        self.check_size()?;
+        let record = MessageRecord {
+            message_id: key.1.clone(),
+            create_timestamp: message.message.message.create_timestamp.0,
+            raw: message.raw.to_owned(),
+            received_at_ms: message.received_at_ms,
+            warnings: message.warnings.clone(),
+        };
+        state.messages.insert(key, record);
+        Ok(Insert::Created)
+    }
+
+    async fn insert_revision(&self, revision: NewRevision<'_>) -> Result<Insert, StoreError> {
+        self.check()?;
+        let key = (revision.lead_id.to_owned(), revision.digest.to_owned());
+        let mut state = self.lock();
+        if let Some(existing) = state.revisions.get(&key) {
+            return Ok(Insert::Exists {
+                raw: existing.raw.clone(),
+            });
+        }
+        let record = RevisionRecord {
+            of: revision.of,
+            id: revision.id.to_owned(),
+            raw: revision.raw.to_owned(),
+            received_at_ms: revision.received_at_ms,
+        };
+        state.revisions.insert(key, record);
+        Ok(Insert::Created)
+    }
+
+    async fn quarantine(&self, payload: Quarantined<'_>) -> Result<(), StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let record = state
+            .quarantine
+            .entry(payload.digest.to_owned())
+            .or_insert_with(|| QuarantineRecord {
+                route: payload.route.as_str().to_owned(),
+                digest: payload.digest.to_owned(),
+                raw: payload.raw.to_vec(),
+                problems: payload.problems.clone(),
+                deliveries: 0,
+                first_received_at_ms: payload.received_at_ms,
+                last_received_at_ms: payload.received_at_ms,
+            });
+        record.deliveries += 1;
+        record.last_received_at_ms = payload.received_at_ms;
+        Ok(())
+    }
+
+    async fn conversation(&self, lead_id: &str) -> Result<ConversationRecords, StoreError> {
+        self.check()?;
+        let state = self.lock();
+        let lead = state.leads.get(lead_id);
+        Ok(ConversationRecords {
+            lead_raw: lead.map(|l| l.raw.clone()),
+            lead_warnings: lead.map(|l| l.warnings.clone()).unwrap_or_default(),
+            messages: state
+                .messages
+                .iter()
+                .filter(|((lead, _), _)| lead == lead_id)
+                .map(|(_, record)| record.clone())
+                .collect(),
+            revisions: state
+                .revisions
+                .iter()
+                .filter(|((lead, _), _)| lead == lead_id)
+                .map(|(_, record)| record.clone())
+                .collect(),
+            replies: state
+                .replies
+                .values()
+                .filter(|reply| reply.request.lead_id == lead_id)
+                .map(|reply| reply.record.clone())
+                .collect(),
+        })
+    }
+}

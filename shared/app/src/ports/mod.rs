@@ -1,0 +1,26 @@
+//! The ports: what the domain needs from the outside world, as traits the adapters implement
+//! (DynamoDB, SQS, Secrets Manager, reqwest) and `memory` implements in memory for unit tests.
+//!
+//! - [`storage`]: what Thumbtack sends, stored once, and a lead's conversation read back;
+//! - [`listings`]: the index's listings, a page at a time (operators, the partner's systems);
+//! - [`replies`]: the reply ledger, Thumbtack's messages API, the reply queue;
+//! - [`credentials`]: the credentials accepted from Thumbtack.
+//!
+//! Ports are traits with `impl Future + Send` methods, injected as generic parameters: see the
+//! crate's documentation.
+
+pub mod credentials;
+pub mod listings;
+pub mod replies;
+pub mod storage;
+
+pub use credentials::{CredentialError, CredentialSource};
+pub use listings::{Cursor, LeadSummary, Listings, Page, QuarantineRecord};
+pub use replies::{
+    Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyLedger, ReplyQueue,
+    ReplyRecord, SendError, Thumbtack,
+};
+pub use storage::{
+    BoxError, ConversationRecords, Insert, LeadStore, MessageRecord, NewLead, NewMessage,
+    NewRevision, Quarantined, RevisionRecord, Route, StoreError,
+};

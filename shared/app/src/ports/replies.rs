@@ -1,0 +1,179 @@
+//! The reply path's ports: the ledger that makes a reply go once, Thumbtack's messages API, and
+//! the queue the replies come from.
+
+use models::{ReplyRequest, ReplyStatus};
+use std::future::Future;
+use std::time::Duration;
+
+use super::{BoxError, StoreError};
+
+/// An outbound reply as the ledger knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRecord {
+    pub reply_id: String,
+    pub text: String,
+    pub status: ReplyStatus,
+    /// Why the last attempt failed (kept while retrying, and when failed for good).
+    pub error: Option<String>,
+    /// When the partner enqueued it, unix milliseconds.
+    pub enqueued_at_ms: u64,
+    /// The FIFO queue's sequence number: the order of replies enqueued in the same millisecond.
+    pub sequence: Option<String>,
+    pub attempts: u32,
+}
+
+/// A request to take ownership of sending one reply.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyClaim<'a> {
+    pub reply: &'a ReplyRequest,
+    /// When the partner enqueued it (SQS `SentTimestamp`), unix milliseconds.
+    pub enqueued_at_ms: u64,
+    /// SQS FIFO `SequenceNumber`, when there is one.
+    pub sequence: Option<&'a str>,
+    pub now_ms: u64,
+    /// Until then no other delivery of this reply may send it.
+    pub lease_until_ms: u64,
+}
+
+/// The answer to a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This delivery owns the send; `attempt` counts deliveries that got this far (the reply's
+    /// tries, whatever the queue's receive count), and is the claim's token for outcome writes.
+    Claimed { attempt: u32 },
+    /// Sent before: acknowledge without sending.
+    AlreadySent,
+    /// Another delivery holds an unexpired claim, until `lease_until_ms` (unix ms): try again
+    /// no sooner.
+    Busy { lease_until_ms: u64 },
+    /// The replyID is taken by a different reply (other lead, business or text): never send.
+    Conflict { reason: String },
+}
+
+/// Whether an outcome write landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Written: this delivery held the claim.
+    Yes,
+    /// Nothing was written: this delivery no longer holds the claim (its lease expired and
+    /// another delivery took the reply over, or the reply was sent).
+    Superseded,
+}
+
+/// The durable state of every outbound reply: `sending` → `sent` | `failed`, with conditional
+/// writes so that a reply is sent by one delivery at a time and never after it was sent.
+///
+/// The outcome writes take the `attempt` their delivery's claim returned: it is the claim's
+/// token, and a write lands only while the reply's attempt count still equals it.
+pub trait ReplyLedger: Send + Sync {
+    fn claim(
+        &self,
+        claim: ReplyClaim<'_>,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    fn mark_sent(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        http_status: u16,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// The attempt failed transiently; the reply stays `sending` and the claim is released.
+    fn mark_retrying(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        error: &str,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    fn mark_failed(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        error: &str,
+        http_status: Option<u16>,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// Nothing was tried (no time left): the claim is released, so that the next delivery need
+    /// not wait out its lease. The reply stays `sending`, its last error unchanged.
+    fn release(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// Marks the lead as answered if no reply was sent for it before; returns the lead's
+    /// `createTimestamp` (unix seconds) when this was its first reply, for the response-time metric.
+    fn first_reply(
+        &self,
+        lead_id: &str,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+}
+
+/// Thumbtack accepted the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    pub status: u16,
+}
+
+/// Why Thumbtack did not take the message. Details never contain the message text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// 429, 408, 5xx, timeouts, connection failures: the same request may succeed later.
+    #[error("{detail}")]
+    Transient {
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        detail: String,
+    },
+    /// Any other 4xx (or an unexpected answer): sending it again unchanged will not help.
+    #[error("Thumbtack answered {status}: {excerpt}")]
+    Permanent { status: u16, excerpt: String },
+    /// Permanent too, and refused before any request: the reply cannot be addressed (an id that
+    /// is not a valid path segment).
+    #[error("{detail}")]
+    Invalid { detail: String },
+}
+
+/// Thumbtack's messages API.
+pub trait Thumbtack: Send + Sync {
+    fn send_message(
+        &self,
+        business_id: &str,
+        lead_id: &str,
+        text: &str,
+    ) -> impl Future<Output = Result<Accepted, SendError>> + Send;
+}
+
+/// A queue operation failed.
+#[derive(Debug, thiserror::Error)]
+#[error("reply queue operation failed")]
+pub struct QueueError(#[source] pub BoxError);
+
+/// A message moved aside to the dead-letter queue, to be redriven once the cause is fixed.
+#[derive(Debug, Clone, Copy)]
+pub struct Parked<'a> {
+    pub body: &'a str,
+    pub message_id: &'a str,
+    pub group_id: &'a str,
+    /// Short and free of message text: it travels as a message attribute.
+    pub reason: &'a str,
+}
+
+/// What the reply handler does to queue messages besides acknowledging them.
+pub trait ReplyQueue: Send + Sync {
+    /// Makes the message visible again only after `delay` (the redelivery backoff).
+    fn retry_later(
+        &self,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Moves the message to the dead-letter queue (the caller then acknowledges the original).
+    fn park(&self, parked: Parked<'_>) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
