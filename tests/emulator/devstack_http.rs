@@ -6,7 +6,9 @@ use devstack::{Stack, router};
 use std::sync::Arc;
 
 async fn serve() -> String {
-    let credentials = adapters::secrets::PartnerCredentials::Static(credentials());
+    let credentials = adapters::secrets::PartnerCredentials::fixed(&[app::auth::Credential::new(
+        USERNAME, PASSWORD,
+    )]);
     let stack = Stack::new(fresh_store().await, credentials);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

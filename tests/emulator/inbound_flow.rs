@@ -14,7 +14,7 @@ fn auth() -> String {
 }
 
 async fn post_lead(
-    deps: &InboundDeps<DynamoStore, app::auth::StaticCredentials>,
+    deps: &InboundDeps<DynamoStore, app::memory::StaticCredentials>,
     body: &str,
 ) -> Response<Body> {
     let request = post(
@@ -28,7 +28,7 @@ async fn post_lead(
 }
 
 async fn post_message(
-    deps: &InboundDeps<DynamoStore, app::auth::StaticCredentials>,
+    deps: &InboundDeps<DynamoStore, app::memory::StaticCredentials>,
     body: &str,
 ) -> Response<Body> {
     let request = post(

@@ -66,7 +66,7 @@ async fn no_credential_customer_name_or_message_text_reaches_the_logs() {
     let store = fresh_store().await;
     let deps = InboundDeps {
         store: store.clone(),
-        credentials: app::auth::StaticCredentials::new(&[Credential::new(
+        credentials: app::memory::StaticCredentials::new(&[Credential::new(
             USERNAME,
             PARTNER_PASSWORD,
         )]),

@@ -1,6 +1,7 @@
 use adapters::dynamo::schema::GSI1;
 use adapters::{DynamoStore, aws, provision};
-use app::auth::{Credential, StaticCredentials};
+use app::auth::Credential;
+use app::memory::StaticCredentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use http_api::InboundDeps;
 use std::collections::HashMap;

@@ -8,7 +8,7 @@
 //! that may have been revoked. A malformed `AWSPREVIOUS` version is logged and ignored: it must
 //! not take the valid current one down with it.
 
-use app::auth::{AcceptedCredentials, Credential, StaticCredentials};
+use app::auth::{AcceptedCredentials, Credential};
 use app::ports::{CredentialError, CredentialSource};
 use aws_sdk_secretsmanager::Client;
 use serde::Deserialize;
@@ -248,14 +248,22 @@ impl PartnerSecret {
 /// Where the partner credentials come from: the environment (local) or Secrets Manager (AWS).
 #[derive(Debug)]
 pub enum PartnerCredentials {
-    Static(StaticCredentials),
+    /// Fixed at start (from the environment).
+    Fixed(Arc<AcceptedCredentials>),
     Secret(PartnerSecret),
+}
+
+impl PartnerCredentials {
+    /// Credentials fixed at start: the local stack's, a harness's.
+    pub fn fixed(credentials: &[Credential]) -> Self {
+        PartnerCredentials::Fixed(Arc::new(AcceptedCredentials::new(credentials)))
+    }
 }
 
 impl CredentialSource for PartnerCredentials {
     async fn accepted(&self) -> Result<Arc<AcceptedCredentials>, CredentialError> {
         match self {
-            PartnerCredentials::Static(source) => source.accepted().await,
+            PartnerCredentials::Fixed(accepted) => Ok(Arc::clone(accepted)),
             PartnerCredentials::Secret(secret) => secret
                 .load()
                 .await
@@ -322,7 +330,7 @@ pub fn partner_credentials(
 ) -> PartnerCredentials {
     match setting {
         CredentialSetting::Fixed(credential) => {
-            PartnerCredentials::Static(StaticCredentials::new(std::slice::from_ref(credential)))
+            PartnerCredentials::fixed(std::slice::from_ref(credential))
         }
         CredentialSetting::Secret { arn, cache } => PartnerCredentials::Secret(PartnerSecret::new(
             SecretReader::new(Client::new(sdk), arn),

@@ -4,12 +4,10 @@
 //! credential is hashed and compared with every accepted digest in constant time, so neither the
 //! comparison nor the number of accepted credentials (two during a rotation) leaks through timing.
 
-use crate::ports::{CredentialError, CredentialSource};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use subtle::{Choice, ConstantTimeEq};
 
 /// A username and password pair. The password never appears in `Debug` output.
@@ -108,22 +106,6 @@ pub fn basic_credentials(header: &[u8]) -> Result<Vec<u8>, AuthFailure> {
         return Err(AuthFailure::Malformed);
     }
     Ok(decoded)
-}
-
-/// Credentials fixed at start-up (from the environment).
-#[derive(Debug, Clone)]
-pub struct StaticCredentials(Arc<AcceptedCredentials>);
-
-impl StaticCredentials {
-    pub fn new(credentials: &[Credential]) -> Self {
-        StaticCredentials(Arc::new(AcceptedCredentials::new(credentials)))
-    }
-}
-
-impl CredentialSource for StaticCredentials {
-    async fn accepted(&self) -> Result<Arc<AcceptedCredentials>, CredentialError> {
-        Ok(Arc::clone(&self.0))
-    }
 }
 
 #[cfg(test)]

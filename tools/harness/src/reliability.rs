@@ -3,11 +3,12 @@
 
 use crate::faults::{self, Fault, FaultPlan, ThumbtackFault, faulty_thumbtack};
 use adapters::provision::{ensure_queues, ensure_table};
+use adapters::secrets::PartnerCredentials;
 use adapters::secrets::ThumbtackCredentials;
 use adapters::thumbtack::ThumbtackSettings;
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
 use app::LeadStore;
-use app::auth::{Credential, StaticCredentials};
+use app::auth::Credential;
 use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -171,7 +172,7 @@ pub async fn storage_faults(
         .build();
     let deps = InboundDeps {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table),
-        credentials: StaticCredentials::new(&[Credential::new("thumbtack", PARTNER_PASSWORD)]),
+        credentials: PartnerCredentials::fixed(&[Credential::new("thumbtack", PARTNER_PASSWORD)]),
         metrics: Metrics::off(),
     };
     let authorization = HeaderValue::try_from(format!(

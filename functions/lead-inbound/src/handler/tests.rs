@@ -2,8 +2,9 @@
 //! the in-memory store. The DynamoDB adapter is tested against the emulator in `tests/`.
 
 use super::handle;
-use app::auth::{Credential, StaticCredentials};
+use app::auth::Credential;
 use app::memory::MemoryStore;
+use app::memory::StaticCredentials;
 use app::metrics::Metrics;
 use http_api::InboundDeps;
 use http_api::testing::{Encoding, GATEWAYS, Gateway, basic, post};

@@ -1,8 +1,9 @@
 //! The message route on real API Gateway events over the in-memory store.
 
 use super::handle;
-use app::auth::{Credential, StaticCredentials};
+use app::auth::Credential;
 use app::memory::MemoryStore;
+use app::memory::StaticCredentials;
 use app::metrics::Metrics;
 use http_api::InboundDeps;
 use http_api::testing::{Encoding, GATEWAYS, Gateway, basic, post};
