@@ -7,8 +7,10 @@
 pub mod auth;
 pub mod conversation;
 pub mod digest;
+pub mod events;
 pub mod ingest;
 pub mod metrics;
+pub mod paging;
 pub mod ports;
 pub mod replies;
 

@@ -1,0 +1,378 @@
+//! Events out: the partner's systems learn of every stored fact.
+//!
+//! A [`Fact`] is a change of the table that a conditional write made (a lead stored, a reply's
+//! outcome recorded...), decoded by the adapter that reads the table's stream; an event exists
+//! only because such a write succeeded. Each fact becomes one event whose `detail` is thin: ids,
+//! times and non-personal facts of the lead. No customer name, phone, address, message or reply
+//! text: those stay behind the IAM-protected read API.
+//!
+//! Delivery is at least once. The `eventID` is derived from the fact itself, so the same fact
+//! delivered twice (a retried stream batch, a replayed archive) carries the same id and consumers
+//! can drop the second.
+//!
+//! The catalogue is the [`Fact`] enum: a new event type is one variant, with its name and id in
+//! the two matches below it.
+
+use crate::digest::sha256_hex;
+use serde::Serialize;
+
+/// The `source` of every event.
+pub const SOURCE: &str = "thumbtack.partner";
+
+/// Non-personal facts of a lead that consumers route and filter on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadFacts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
+    /// Unix seconds, as Thumbtack sent it.
+    pub create_timestamp: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_type: Option<String>,
+}
+
+/// A stored fact. `at_ms` is when it was stored (unix milliseconds): the event's `occurredAt`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", untagged)]
+pub enum Fact {
+    /// `Lead Received`: a lead stored for the first time.
+    #[serde(rename_all = "camelCase")]
+    LeadStored {
+        #[serde(rename = "leadID")]
+        lead_id: String,
+        #[serde(rename = "businessID")]
+        business_id: String,
+        #[serde(skip)]
+        at_ms: u64,
+        #[serde(flatten)]
+        lead: LeadFacts,
+    },
+    /// `Lead Revised`: a redelivery of a lead with a different body, kept beside the first.
+    #[serde(rename_all = "camelCase")]
+    LeadRevised {
+        #[serde(rename = "leadID")]
+        lead_id: String,
+        #[serde(rename = "businessID", skip_serializing_if = "Option::is_none")]
+        business_id: Option<String>,
+        #[serde(rename = "revisionID")]
+        digest: String,
+        #[serde(skip)]
+        at_ms: u64,
+    },
+    /// `Message Received`: a customer's message stored for the first time.
+    #[serde(rename_all = "camelCase")]
+    MessageStored {
+        #[serde(rename = "leadID")]
+        lead_id: String,
+        #[serde(rename = "businessID")]
+        business_id: String,
+        #[serde(rename = "messageID")]
+        message_id: String,
+        /// Whether its lead was stored when the message was (set by [`Fact::know_lead`]).
+        lead_known: bool,
+        #[serde(skip)]
+        at_ms: u64,
+    },
+    /// `Message Revised`.
+    #[serde(rename_all = "camelCase")]
+    MessageRevised {
+        #[serde(rename = "leadID")]
+        lead_id: String,
+        #[serde(rename = "businessID", skip_serializing_if = "Option::is_none")]
+        business_id: Option<String>,
+        #[serde(rename = "messageID")]
+        message_id: String,
+        #[serde(rename = "revisionID")]
+        digest: String,
+        #[serde(skip)]
+        at_ms: u64,
+    },
+    /// `Reply Sent`: Thumbtack accepted a pro's reply.
+    #[serde(rename_all = "camelCase")]
+    ReplySent {
+        #[serde(rename = "replyID")]
+        reply_id: String,
+        #[serde(rename = "leadID")]
+        lead_id: String,
+        #[serde(rename = "businessID")]
+        business_id: String,
+        /// Thumbtack's answer.
+        status: u16,
+        #[serde(skip)]
+        at_ms: u64,
+    },
+    /// `Reply Failed`: given up (refused by Thumbtack, out of tries, not sendable).
+    #[serde(rename_all = "camelCase")]
+    ReplyFailed {
+        #[serde(rename = "replyID")]
+        reply_id: String,
+        #[serde(rename = "leadID")]
+        lead_id: String,
+        #[serde(rename = "businessID")]
+        business_id: String,
+        /// Thumbtack's answer, when it gave one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        reason: String,
+        /// The ledger's try that failed: a reply redriven and failed again is a new event.
+        attempt: u32,
+        #[serde(skip)]
+        at_ms: u64,
+    },
+    /// `Payload Quarantined`: an authenticated payload refused and kept for an operator.
+    #[serde(rename_all = "camelCase")]
+    PayloadQuarantined {
+        route: String,
+        problem_count: u64,
+        digest: String,
+        #[serde(skip)]
+        at_ms: u64,
+    },
+}
+
+impl Fact {
+    /// The event's `detail-type`.
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            Fact::LeadStored { .. } => "Lead Received",
+            Fact::LeadRevised { .. } => "Lead Revised",
+            Fact::MessageStored { .. } => "Message Received",
+            Fact::MessageRevised { .. } => "Message Revised",
+            Fact::ReplySent { .. } => "Reply Sent",
+            Fact::ReplyFailed { .. } => "Reply Failed",
+            Fact::PayloadQuarantined { .. } => "Payload Quarantined",
+        }
+    }
+
+    /// What makes this fact this fact, and no other: the source of its `eventID`.
+    fn identity(&self) -> String {
+        match self {
+            Fact::LeadStored { lead_id, .. } => format!("lead|{lead_id}"),
+            Fact::LeadRevised {
+                lead_id, digest, ..
+            } => format!("lead-revision|{lead_id}|{digest}"),
+            Fact::MessageStored {
+                lead_id,
+                message_id,
+                ..
+            } => format!("message|{lead_id}|{message_id}"),
+            Fact::MessageRevised {
+                lead_id, digest, ..
+            } => format!("message-revision|{lead_id}|{digest}"),
+            Fact::ReplySent { reply_id, .. } => format!("reply-sent|{reply_id}"),
+            Fact::ReplyFailed {
+                reply_id, attempt, ..
+            } => format!("reply-failed|{reply_id}|{attempt}"),
+            Fact::PayloadQuarantined { route, digest, .. } => {
+                format!("quarantined|{route}|{digest}")
+            }
+        }
+    }
+
+    fn at_ms(&self) -> u64 {
+        match self {
+            Fact::LeadStored { at_ms, .. }
+            | Fact::LeadRevised { at_ms, .. }
+            | Fact::MessageStored { at_ms, .. }
+            | Fact::MessageRevised { at_ms, .. }
+            | Fact::ReplySent { at_ms, .. }
+            | Fact::ReplyFailed { at_ms, .. }
+            | Fact::PayloadQuarantined { at_ms, .. } => *at_ms,
+        }
+    }
+
+    /// The lead a message belongs to, when the fact is a message awaiting [`Fact::know_lead`].
+    pub fn message_lead(&self) -> Option<&str> {
+        match self {
+            Fact::MessageStored { lead_id, .. } => Some(lead_id),
+            _ => None,
+        }
+    }
+
+    /// Sets `leadKnown` of a message from when its lead was stored (`None`: not stored yet).
+    pub fn know_lead(&mut self, lead_stored_at_ms: Option<u64>) {
+        if let Fact::MessageStored {
+            lead_known, at_ms, ..
+        } = self
+        {
+            *lead_known = lead_stored_at_ms.is_some_and(|lead_at| lead_at <= *at_ms);
+        }
+    }
+
+    /// The event for this fact.
+    pub fn event(&self) -> Event {
+        let id = event_id(&self.identity());
+        let at_ms = self.at_ms();
+        let mut detail = serde_json::to_value(self).unwrap_or_default();
+        if let Some(fields) = detail.as_object_mut() {
+            fields.insert("eventID".to_owned(), id.clone().into());
+            fields.insert("occurredAt".to_owned(), rfc3339_millis(at_ms).into());
+        }
+        Event {
+            id,
+            detail_type: self.detail_type(),
+            at_ms,
+            detail,
+        }
+    }
+}
+
+/// An event as it goes to the bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub detail_type: &'static str,
+    /// When the fact was stored, unix milliseconds (the event's `time`).
+    pub at_ms: u64,
+    pub detail: serde_json::Value,
+}
+
+/// 32 hex digits of the SHA-256 of the fact's identity, shaped like a UUID for consumers that
+/// store it as one.
+fn event_id(identity: &str) -> String {
+    let hex = sha256_hex(identity.as_bytes());
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// `2026-12-01T14:47:50.123Z` for unix milliseconds (proleptic Gregorian, UTC).
+pub fn rfc3339_millis(ms: u64) -> String {
+    let seconds = ms / 1000;
+    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60,
+        ms % 1000
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day): Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lead() -> Fact {
+        Fact::LeadStored {
+            lead_id: "l-1".into(),
+            business_id: "b-1".into(),
+            at_ms: 1_764_600_470_123,
+            lead: LeadFacts {
+                category: Some("Interior Painting".into()),
+                city: Some("San Jose".into()),
+                state: Some("CA".into()),
+                zip_code: Some("95125".into()),
+                create_timestamp: 1_498_760_294,
+                lead_type: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_stored_lead_becomes_a_thin_lead_received_event() {
+        let event = lead().event();
+        assert_eq!(event.detail_type, "Lead Received");
+        assert_eq!(
+            event.detail,
+            json!({
+                "eventID": event.id,
+                "occurredAt": "2025-12-01T14:47:50.123Z",
+                "leadID": "l-1",
+                "businessID": "b-1",
+                "category": "Interior Painting",
+                "city": "San Jose",
+                "state": "CA",
+                "zipCode": "95125",
+                "createTimestamp": 1_498_760_294,
+            })
+        );
+    }
+
+    #[test]
+    fn the_same_fact_always_has_the_same_event_id_and_other_facts_others() {
+        assert_eq!(lead().event().id, lead().event().id);
+        let mut other = lead();
+        if let Fact::LeadStored { lead_id, .. } = &mut other {
+            *lead_id = "l-2".into();
+        }
+        assert_ne!(lead().event().id, other.event().id);
+        let failed = |attempt| Fact::ReplyFailed {
+            reply_id: "r-1".into(),
+            lead_id: "l-1".into(),
+            business_id: "b-1".into(),
+            status: Some(400),
+            reason: "Thumbtack answered 400".into(),
+            attempt,
+            at_ms: 1,
+        };
+        assert_ne!(
+            failed(1).event().id,
+            failed(2).event().id,
+            "failed again after a redrive"
+        );
+        assert_eq!(lead().event().id.len(), 36);
+    }
+
+    #[test]
+    fn a_message_knows_its_lead_only_when_the_lead_was_stored_first() {
+        let message = |at_ms| Fact::MessageStored {
+            lead_id: "l-1".into(),
+            business_id: "b-1".into(),
+            message_id: "m-1".into(),
+            lead_known: false,
+            at_ms,
+        };
+        let mut before = message(100);
+        before.know_lead(Some(50));
+        assert_eq!(before.event().detail["leadKnown"], true);
+        let mut early = message(100);
+        early.know_lead(Some(150));
+        assert_eq!(early.event().detail["leadKnown"], false);
+        let mut orphan = message(100);
+        orphan.know_lead(None);
+        assert_eq!(orphan.event().detail["leadKnown"], false);
+    }
+
+    #[test]
+    fn times_are_rfc3339_in_utc() {
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_millis(1_798_761_599_999),
+            "2026-12-31T23:59:59.999Z"
+        );
+    }
+}
