@@ -53,6 +53,8 @@ pub struct FaultCounts {
     pub throttles: AtomicU64,
     pub timeouts: AtomicU64,
     pub lost_answers: AtomicU64,
+    /// Faults decided so far: the next one's kind is the plan's kind of this number.
+    faults_drawn: std::sync::atomic::AtomicUsize,
 }
 
 impl FaultCounts {
@@ -116,8 +118,12 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         .is_some_and(|t| t.starts_with("DynamoDB_"));
     let fault = if dynamodb {
         proxy.counts.dynamodb_calls.fetch_add(1, Ordering::Relaxed);
-        (fastrand::f64() < proxy.plan.share && !proxy.plan.kinds.is_empty())
-            .then(|| proxy.plan.kinds[fastrand::usize(..proxy.plan.kinds.len())])
+        // Whether a call fails is random; which fault it gets goes round the plan's kinds, so a
+        // run with a handful of faults has every kind (a random pick left a kind out now and then).
+        (fastrand::f64() < proxy.plan.share && !proxy.plan.kinds.is_empty()).then(|| {
+            let nth = proxy.counts.faults_drawn.fetch_add(1, Ordering::Relaxed);
+            proxy.plan.kinds[nth % proxy.plan.kinds.len()]
+        })
     } else {
         None
     };
