@@ -7,6 +7,9 @@ use serde_norway::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod deploy;
+mod events;
+
 const TEMPLATE: &str = include_str!("../../infra/template.yaml");
 
 fn template() -> Value {
@@ -372,7 +375,17 @@ fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
             let tag = tagged.tag.to_string();
             let name = tag.trim_start_matches('!');
             let name = [
-                "Ref", "If", "Sub", "GetAtt", "Equals", "Not", "Select", "Join",
+                "Ref",
+                "If",
+                "Sub",
+                "GetAtt",
+                "Equals",
+                "Not",
+                "And",
+                "Or",
+                "Condition",
+                "Select",
+                "Join",
             ]
             .into_iter()
             .find(|known| *known == name)?;
