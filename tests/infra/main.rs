@@ -190,11 +190,38 @@ fn the_table_has_the_keys_and_index_the_adapter_uses() {
 }
 
 #[test]
-fn the_read_route_is_iam_authorised_and_the_inbound_routes_are_not() {
+fn the_read_routes_are_iam_authorised_and_the_inbound_routes_are_not() {
     let template = template();
     let route = |function: &str, event: &str| {
         resource(&template, function)["Properties"]["Events"][event]["Properties"].clone()
     };
+    let mut reads: Vec<(String, String)> =
+        resource(&template, "LeadReadFunction")["Properties"]["Events"]
+            .as_mapping()
+            .unwrap()
+            .values()
+            .map(|event| {
+                assert_eq!(event["Type"], "HttpApi");
+                let route = &event["Properties"];
+                assert_eq!(route["Auth"]["Authorizer"], "AWS_IAM", "{route:?}");
+                (
+                    route["Method"].as_str().unwrap().to_owned(),
+                    route["Path"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+    reads.sort();
+    assert_eq!(
+        reads,
+        [
+            (
+                "GET".to_owned(),
+                "/v1/businesses/{businessID}/leads".to_owned()
+            ),
+            ("GET".to_owned(), "/v1/changes".to_owned()),
+            ("GET".to_owned(), "/v1/leads/{leadID}".to_owned()),
+        ]
+    );
     assert_eq!(
         route("LeadReadFunction", "GetLead")["Auth"]["Authorizer"],
         "AWS_IAM"
@@ -803,17 +830,32 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
         assert!(output.is_some(), "{name} is an output");
         allowed(&policy["Properties"]["PolicyDocument"]["Statement"])
     };
-    let read =
-        &resource(&template, "LeadReadFunction")["Properties"]["Events"]["GetLead"]["Properties"];
-    let route = format!(
-        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/$default/{}{}",
-        read["Method"].as_str().unwrap(),
-        read["Path"].as_str().unwrap().replace("{leadID}", "*")
-    );
-    assert_eq!(
-        policy("LeadReaderPolicy"),
-        expected(&[("execute-api:Invoke", route.as_str())])
-    );
+    // Every route of the read function, its path parameters as wildcards.
+    let routes: Vec<String> = resource(&template, "LeadReadFunction")["Properties"]["Events"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .map(|event| {
+            let route = &event["Properties"];
+            let path = route["Path"]
+                .as_str()
+                .unwrap()
+                .split('/')
+                .map(|segment| if segment.starts_with('{') { "*" } else { segment })
+                .collect::<Vec<_>>()
+                .join("/");
+            format!(
+                "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/$default/{}{path}",
+                route["Method"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(routes.len(), 3, "{routes:?}");
+    let reads: Vec<(&str, &str)> = routes
+        .iter()
+        .map(|route| ("execute-api:Invoke", route.as_str()))
+        .collect();
+    assert_eq!(policy("LeadReaderPolicy"), expected(&reads));
     assert_eq!(
         policy("ReplyProducerPolicy"),
         expected(&[("sqs:SendMessage", "ReplyQueue")])
@@ -833,6 +875,63 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
             ("sqs:SendMessage", "ReplyQueue"),
         ])
     );
+}
+
+#[test]
+fn the_read_function_may_query_the_table_and_the_indexes_it_lists_from_only() {
+    let template = template();
+    let function = &resource(&template, "LeadReadFunction")["Properties"];
+    let mut actions = BTreeMap::new();
+    for policy in function["Policies"].as_sequence().unwrap() {
+        for (action, resources) in allowed(&policy["Statement"]) {
+            actions
+                .entry(action)
+                .or_insert_with(BTreeSet::new)
+                .extend(resources);
+        }
+    }
+    assert_eq!(
+        actions,
+        expected(&[
+            // A lead's conversation: one Query of its partition (and the warm-up GetItem).
+            ("dynamodb:Query", "Table"),
+            ("dynamodb:GetItem", "Table"),
+            // A business's leads (GSI1) and the changes (GSI2).
+            ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
+            ("dynamodb:Query", "${Table.Arn}/index/GSI2"),
+        ])
+    );
+}
+
+#[test]
+fn the_cursor_key_is_a_generated_secret_resolved_when_the_stack_deploys() {
+    let template = template();
+    let secret = resource(&template, "CursorKeySecret");
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    let properties = &secret["Properties"];
+    assert_eq!(
+        intrinsic(&properties["Name"]),
+        Some(("Sub", &Value::from("thumbtack-partner-${Stage}/cursor-key")))
+    );
+    assert!(
+        properties.get("SecretString").is_none(),
+        "never in the template"
+    );
+    let generated = &properties["GenerateSecretString"];
+    assert!(generated["PasswordLength"].as_u64().unwrap() >= 32);
+    // A plain string, not JSON: no template to fill.
+    assert!(generated.get("SecretStringTemplate").is_none());
+    // The function reads no secret at init: CloudFormation puts the value in its environment.
+    let variables =
+        &resource(&template, "LeadReadFunction")["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        intrinsic(&variables["CURSOR_KEY"]),
+        Some((
+            "Sub",
+            &Value::from("{{resolve:secretsmanager:${CursorKeySecret}:SecretString}}")
+        ))
+    );
+    assert_eq!(variables["CHANGES_SETTLE_SECONDS"], "30");
 }
 
 #[test]
