@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz reply parked redrive quarantine emulator help
+.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz reply parked redrive quarantine events emulator help
 
 STAGE ?= dev
 
@@ -76,6 +76,10 @@ redrive:
 ## quarantine: list refused payloads kept by the local stack (ARGS="--raw --limit 5")
 quarantine:
 	@scripts/ctl.sh quarantine $(ARGS)
+
+## events: follow the local events queue: one line per event (detail-type and ids); Ctrl-C stops
+events:
+	@scripts/ctl.sh events --follow
 
 ## emulator: only the moto emulator on 127.0.0.1:4566, in the foreground
 emulator:

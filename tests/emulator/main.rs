@@ -6,6 +6,7 @@
 
 mod devstack_http;
 mod dynamo_store;
+mod events;
 mod inbound_flow;
 mod lambda_runtime;
 mod logs;

@@ -2,7 +2,8 @@
 //!
 //! - [`dynamo`]: the table (the lead store, the reply ledger, the operators' listings);
 //!   [`sqs`]: the reply queue; [`thumbtack`]: Thumbtack's messages API; [`secrets`]: credentials
-//!   from Secrets Manager.
+//!   from Secrets Manager; [`eventbridge`]: the bus stored facts go out on; [`events_queue`]:
+//!   a queue the bus delivers them to, read back.
 //! - [`aws`]: one SDK configuration per process; [`config`]: typed settings from the
 //!   environment; [`logging`]: the functions' log subscriber.
 //! - [`provision`]: creating the table and queues where no template does (the local stack, tests,
@@ -15,6 +16,8 @@
 pub mod aws;
 pub mod config;
 pub mod dynamo;
+pub mod eventbridge;
+pub mod events_queue;
 pub mod logging;
 pub mod provision;
 pub mod secrets;
@@ -23,5 +26,6 @@ pub mod thumbtack;
 mod warm_up;
 
 pub use dynamo::DynamoStore;
+pub use eventbridge::EventBridgeBus;
 pub use sqs::SqsReplyQueue;
 pub use thumbtack::HttpThumbtack;

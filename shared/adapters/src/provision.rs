@@ -1,6 +1,7 @@
-//! Creating (and dropping) the table and the reply queues where nothing else owns them: the local
-//! stack, the tests and the benchmarks. In AWS the SAM template owns them (`infra/template.yaml`
-//! declares the same table and queues), and no function calls this module.
+//! Creating (and dropping) the table, the reply queues and the event bus where nothing else owns
+//! them: the local stack, the tests and the benchmarks. In AWS the SAM template owns them
+//! (`infra/template.yaml` declares the same table, queues and bus), and no function calls this
+//! module.
 
 use crate::dynamo::errors::store_error;
 use crate::dynamo::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
@@ -10,22 +11,38 @@ use app::ports::QueueError;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Creates the table unless it exists.
+/// The table's stream, as the template declares it: every change, with both images.
+fn stream() -> Result<StreamSpecification, StoreError> {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()
+        .map_err(|e| StoreError::Rejected(Box::new(e)))
+}
+
+/// Creates the table unless it exists, with its stream (turned on for a table made before it).
 pub async fn ensure_table(sdk: &SdkConfig, table: &str) -> Result<(), StoreError> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
-    if client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .is_ok()
-    {
+    if let Ok(existing) = client.describe_table().table_name(table).send().await {
+        let streaming = existing
+            .table
+            .and_then(|t| t.stream_specification)
+            .is_some_and(|spec| spec.stream_enabled);
+        if !streaming {
+            client
+                .update_table()
+                .table_name(table)
+                .stream_specification(stream()?)
+                .send()
+                .await
+                .map_err(store_error)?;
+        }
         return Ok(());
     }
     let string_key = |name: &str| {
@@ -67,6 +84,7 @@ pub async fn ensure_table(sdk: &SdkConfig, table: &str) -> Result<(), StoreError
         .key_schema(key(PK, KeyType::Hash)?)
         .key_schema(key(SK, KeyType::Range)?)
         .global_secondary_indexes(gsi1)
+        .stream_specification(stream()?)
         .send()
         .await;
     match created {
@@ -145,4 +163,67 @@ pub async fn ensure_queues(
         .await
         .map_err(queue_error)?;
     Ok((queue.queue_url.unwrap_or_default(), dlq_url))
+}
+
+/// The event bus, and a catch-all rule delivering its events to a standard SQS queue (what a
+/// partner's system would read; `make events` follows it). Returns the queue's URL.
+pub async fn ensure_event_bus(
+    sdk: &SdkConfig,
+    bus: &str,
+    queue: &str,
+) -> Result<String, app::ports::BusError> {
+    let bus_error = |e: &dyn std::fmt::Display| app::ports::BusError(e.to_string().into());
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    if events.describe_event_bus().name(bus).send().await.is_err() {
+        events
+            .create_event_bus()
+            .name(bus)
+            .send()
+            .await
+            .map_err(|e| bus_error(&aws_sdk_eventbridge::error::DisplayErrorContext(e)))?;
+    }
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(queue)
+        .send()
+        .await
+        .map_err(|e| bus_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
+        .queue_url
+        .unwrap_or_default();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| bus_error(&aws_sdk_sqs::error::DisplayErrorContext(e)))?
+        .attributes
+        .unwrap_or_default()
+        .remove(&QueueAttributeName::QueueArn)
+        .unwrap_or_default();
+    let rule = format!("{bus}-to-{queue}");
+    let pattern = serde_json::json!({"source": [app::events::SOURCE]}).to_string();
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(bus)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .map_err(|e| bus_error(&aws_sdk_eventbridge::error::DisplayErrorContext(e)))?;
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("events-queue")
+        .arn(queue_arn)
+        .build()
+        .map_err(|e| bus_error(&e))?;
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(bus)
+        .targets(target)
+        .send()
+        .await
+        .map_err(|e| bus_error(&aws_sdk_eventbridge::error::DisplayErrorContext(e)))?;
+    Ok(queue_url)
 }

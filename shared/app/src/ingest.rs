@@ -70,6 +70,9 @@ pub trait Payload: Sized + Send + Sync {
     /// The lead it belongs to, and its own id (the lead's for a lead).
     fn ids(&self) -> (&str, &str);
 
+    /// The business (the pro) it is for.
+    fn business_id(&self) -> &str;
+
     fn insert<S: LeadStore>(
         store: &S,
         parsed: &Parsed<Self>,
@@ -88,6 +91,10 @@ impl Payload for Lead {
 
     fn ids(&self) -> (&str, &str) {
         (&self.lead_id, &self.lead_id)
+    }
+
+    fn business_id(&self) -> &str {
+        &self.business.business_id
     }
 
     async fn insert<S: LeadStore>(
@@ -117,6 +124,10 @@ impl Payload for InboundMessage {
 
     fn ids(&self) -> (&str, &str) {
         (&self.lead_id, &self.message.message_id)
+    }
+
+    fn business_id(&self) -> &str {
+        &self.business_id
     }
 
     async fn insert<S: LeadStore>(
@@ -230,6 +241,7 @@ pub async fn store_parsed<P: Payload, S: LeadStore>(
     store
         .insert_revision(NewRevision {
             lead_id,
+            business_id: parsed.value.business_id(),
             of: P::REVISION_OF,
             id,
             digest: &json_digest(raw),

@@ -53,7 +53,7 @@ pub mod local {
     use adapters::config::Env;
 
     /// Variable and local default, in the README's order.
-    pub const DEFAULTS: [(&str, &str); 11] = [
+    pub const DEFAULTS: [(&str, &str); 14] = [
         ("DEV_ADDR", "127.0.0.1:3000"),
         ("TABLE_NAME", "thumbtack-partner-local"),
         ("PARTNER_API_USERNAME", "thumbtack"),
@@ -65,6 +65,9 @@ pub mod local {
         ("THUMBTACK_API_USERNAME", "partner"),
         ("THUMBTACK_API_PASSWORD", "sandbox-password"),
         ("SANDBOX_ADDR", "127.0.0.1:4010"),
+        ("EVENT_BUS_NAME", "thumbtack-partner-local"),
+        ("EVENTS_QUEUE_NAME", "thumbtack-partner-events-local"),
+        ("EVENTS_POLL_MILLIS", "200"),
     ];
 
     /// `env`, with the local default of each variable it leaves unset or blank.

@@ -1,14 +1,17 @@
-//! [`launch`]: everything `make dev` runs, started together: the table and queues in the
-//! emulator, the routes, the reply worker, and the Thumbtack sandbox.
+//! [`launch`]: everything `make dev` runs, started together: the table, queues and bus in the
+//! emulator, the routes, the reply worker, the events worker, and the Thumbtack sandbox.
 
+use crate::events::EventsWorker;
 use crate::routes::{Stack, router};
 use crate::sandbox::{self, Sandbox};
 use crate::settings::{DevSettings, login};
 use crate::worker::Worker;
 use adapters::aws::SdkConfig;
-use adapters::provision::{ensure_queues, ensure_table};
+use adapters::dynamo::stream::TableStream;
+use adapters::provision::{ensure_event_bus, ensure_queues, ensure_table};
 use adapters::secrets::{CredentialSetting, partner_credentials, thumbtack_credentials};
-use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
+use adapters::{DynamoStore, EventBridgeBus, HttpThumbtack, SqsReplyQueue};
+use app::events::{EventsDeps, PublishPolicy};
 use app::metrics::Metrics;
 use app::ports::CredentialSource;
 use app::replies::ReplyDeps;
@@ -29,6 +32,8 @@ pub struct Launched {
     pub thumbtack_login: String,
     pub queue_url: String,
     pub dlq_url: String,
+    /// Where a catch-all rule on the bus delivers every event.
+    pub events_queue_url: String,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -55,6 +60,10 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         settings.reply_max_receives,
     )
     .await?;
+    let events_queue_url =
+        ensure_event_bus(sdk, &settings.events.bus_name, &settings.events_queue).await?;
+    // Read from now on: opened before anything can write, so no change is missed.
+    let stream = TableStream::open(sdk, table).await?;
     // Thumbtack: the real base URL if given, else the sandbox on loopback.
     let sandbox_listener = match settings.thumbtack_base_url() {
         Some(_) => None,
@@ -98,6 +107,16 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         batch_size: 1,
         lanes: 4,
     };
+    let events = EventsWorker {
+        deps: EventsDeps {
+            store: store.clone(),
+            bus: EventBridgeBus::from_config(sdk, &settings.events.bus_name),
+            policy: PublishPolicy::default(),
+            metrics: Metrics::off(),
+        },
+        stream,
+        poll: settings.events_poll,
+    };
     let credentials = partner_credentials(&settings.inbound.credentials, sdk);
     // As the functions' init: the credentials are read now, not on the first request.
     credentials.accepted().await?;
@@ -114,6 +133,8 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     });
     let worker_stop = stopped.clone();
     tasks.push(tokio::spawn(async move { worker.run(worker_stop).await }));
+    let events_stop = stopped.clone();
+    tasks.push(tokio::spawn(events.run(events_stop)));
     tasks.push(tokio::spawn(serve(listener, app, stopped)));
     Ok(Launched {
         base_url,
@@ -122,6 +143,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         thumbtack_login: login(&reply.thumbtack_credentials),
         queue_url,
         dlq_url,
+        events_queue_url,
         stop,
         tasks,
     })

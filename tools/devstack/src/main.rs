@@ -43,6 +43,10 @@ async fn run() -> cli::Result {
         ),
     }
     println!("devstack: reply worker polling the reply queue");
+    println!(
+        "devstack: events       {} on the stream, to the bus {}, to the queue {} (make events)",
+        settings.inbound.table, settings.events.bus_name, stack.events_queue_url
+    );
     println!("devstack: POST {base}/v1/lead");
     println!("devstack: POST {base}/v1/message");
     println!("devstack: GET  {base}/v1/leads/{{leadID}}");

@@ -3,6 +3,7 @@
 //! settings only the local stack has: its addresses and the queue it creates.
 
 use adapters::config::{ConfigError, Env, InboundSettings, ReplySettings, inbound_settings};
+use adapters::config::{EventsSettings, events_settings};
 use adapters::config::{reply_policy, reply_settings};
 use adapters::secrets::CredentialSetting;
 use secrecy::ExposeSecret;
@@ -39,6 +40,13 @@ pub struct DevSettings {
     pub reply_max_receives: u32,
     /// What the inbound functions load (table, partner credentials).
     pub inbound: InboundSettings,
+    /// What the events function loads (table, bus).
+    pub events: EventsSettings,
+    /// `EVENTS_QUEUE_NAME`: the queue a catch-all rule on the bus delivers to (`make events`).
+    pub events_queue: String,
+    /// `EVENTS_POLL_MILLIS`: how often the table's stream is read (Lambda's event source mapping
+    /// polls about four times a second).
+    pub events_poll: Duration,
     /// The environment the reply function's settings are loaded from once the queues exist.
     env: Lookup,
 }
@@ -91,6 +99,9 @@ impl DevSettings {
             reply_max_receives: u32::try_from(env.required_number("REPLY_MAX_RECEIVES")?)
                 .unwrap_or(u32::MAX),
             inbound: inbound_settings(&env)?,
+            events: events_settings(&env)?,
+            events_queue: env.required("EVENTS_QUEUE_NAME")?,
+            events_poll: Duration::from_millis(env.required_number("EVENTS_POLL_MILLIS")?),
             env: Arc::clone(&lookup),
         };
         // The queue is created before the reply settings can be loaded (they name it): what it
@@ -154,6 +165,8 @@ impl std::fmt::Debug for DevSettings {
             .field("reply_visibility", &self.reply_visibility)
             .field("reply_max_receives", &self.reply_max_receives)
             .field("inbound", &self.inbound)
+            .field("events", &self.events)
+            .field("events_queue", &self.events_queue)
             .finish_non_exhaustive()
     }
 }

@@ -6,6 +6,7 @@
 //!   partnerctl redrive [--limit N]                                   move parked replies back
 //!   partnerctl quarantine [--limit N] [--raw]                        refused inbound payloads
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
+//!   partnerctl events [--follow]                                     events on the events queue
 
 use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
@@ -18,7 +19,8 @@ const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--r
        partnerctl parked [--limit N]
        partnerctl redrive [--limit N]
        partnerctl quarantine [--limit N] [--raw]
-       partnerctl leads <businessID> [--limit N]";
+       partnerctl leads <businessID> [--limit N]
+       partnerctl events [--follow]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -34,6 +36,9 @@ async fn run(args: &[String]) -> cli::Result {
         None => 20,
     };
     let sdk = aws::sdk_config().await;
+    if args.first().map(String::as_str) == Some("events") {
+        return events(&env, &sdk, args.iter().any(|a| a == "--follow")).await;
+    }
     let table = env.required("TABLE_NAME")?;
     match args.first().map(String::as_str) {
         Some("reply") => {
@@ -147,4 +152,66 @@ fn now_millis() -> u128 {
 fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     let position = args.iter().position(|a| a == name)?;
     args.get(position + 1).map(String::as_str)
+}
+
+/// Prints one line per event on the events queue (EVENTS_QUEUE_URL, else the queue named
+/// EVENTS_QUEUE_NAME) and takes it off the queue; with `--follow`, until interrupted.
+async fn events<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    sdk: &SdkConfig,
+    follow: bool,
+) -> cli::Result {
+    use adapters::events_queue::EventsQueue;
+    let queue = match env.optional("EVENTS_QUEUE_URL") {
+        Some(url) => EventsQueue::at(sdk, url),
+        None => EventsQueue::by_name(sdk, &env.required("EVENTS_QUEUE_NAME")?).await?,
+    };
+    loop {
+        let received = queue.receive(std::time::Duration::from_secs(2)).await?;
+        for event in &received {
+            println!("{}", event_line(&event.detail_type, &event.detail));
+        }
+        queue.delete(&received).await?;
+        if received.is_empty() && !follow {
+            return Ok(());
+        }
+    }
+}
+
+/// `Lead Received  leadID=... businessID=... messageID=... eventID=...`: the ids an event names.
+fn event_line(detail_type: &str, detail: &serde_json::Value) -> String {
+    let mut line = format!("{detail_type:<20}");
+    for key in [
+        "leadID",
+        "businessID",
+        "messageID",
+        "replyID",
+        "revisionID",
+        "route",
+        "leadKnown",
+        "status",
+        "eventID",
+    ] {
+        if let Some(value) = detail.get(key) {
+            let value = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            line.push_str(&format!(" {key}={value}"));
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event_line;
+
+    #[test]
+    fn an_event_is_one_line_of_its_type_and_ids() {
+        let detail = serde_json::json!({"leadID": "l-1", "businessID": "b-1", "leadKnown": false, "eventID": "e", "city": "San Jose"});
+        assert_eq!(
+            event_line("Message Received", &detail),
+            "Message Received     leadID=l-1 businessID=b-1 leadKnown=false eventID=e"
+        );
+    }
 }

@@ -11,6 +11,7 @@
 //! so any number of concurrent deliveries store one item; the losers get the stored item back in
 //! the same call (`ReturnValuesOnConditionCheckFailure`) to tell a duplicate from a revision.
 
+pub mod changes;
 pub(crate) mod errors;
 mod item;
 mod ledger;
@@ -18,6 +19,7 @@ mod listings;
 mod quarantine;
 pub mod schema;
 mod store;
+pub mod stream;
 
 /// The port of the operators' queries, beside the store that answers them: a caller holding a
 /// [`DynamoStore`] (partnerctl) needs no other crate to ask them.
@@ -129,6 +131,36 @@ impl DynamoStore {
             .await
             .map_err(store_error)?;
         Ok(output.item)
+    }
+
+    /// Only `attributes` of the item at `key` (a consistent read), if there is one: a lookup
+    /// that leaves the body where it is.
+    pub(super) async fn get_attributes(
+        &self,
+        key: Item,
+        attributes: &[&str],
+    ) -> Result<Option<Item>, StoreError> {
+        let mut names = std::collections::HashMap::with_capacity(attributes.len());
+        let projection: Vec<String> = attributes
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                names.insert(format!("#a{index}"), (*name).to_owned());
+                format!("#a{index}")
+            })
+            .collect();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .projection_expression(projection.join(", "))
+            .set_expression_attribute_names(Some(names))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(output.item.filter(|item| !item.is_empty()))
     }
 
     /// All items of one partition, across pages.

@@ -34,6 +34,8 @@ impl LeadStore for DynamoStore {
         item.insert(PK.into(), s(lead_pk(new.lead_id)));
         item.insert(SK.into(), s(revision_sk(new.digest)));
         item.insert(attr::TYPE.into(), s(item_type::REVISION));
+        item.insert(attr::LEAD_ID.into(), s(new.lead_id));
+        item.insert(attr::BUSINESS_ID.into(), s(new.business_id));
         item.insert(attr::OF.into(), s(new.of.as_str()));
         item.insert(attr::ID.into(), s(new.id));
         item.insert(attr::RAW.into(), s(new.raw));
@@ -72,6 +74,14 @@ impl LeadStore for DynamoStore {
             }
         }
         Ok(records)
+    }
+
+    async fn lead_stored_at(&self, lead_id: &str) -> Result<Option<u64>, StoreError> {
+        let key = Item::from([(PK.into(), s(lead_pk(lead_id))), (SK.into(), s(LEAD_SK))]);
+        match self.get_attributes(key, &[attr::RECEIVED_AT]).await? {
+            Some(item) => Ok(Some(number(&item, attr::RECEIVED_AT)?)),
+            None => Ok(None),
+        }
     }
 }
 

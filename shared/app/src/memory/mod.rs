@@ -1,12 +1,14 @@
 //! In-memory implementations of the ports for fast unit tests of logic. Not for production: the
 //! real adapters (DynamoDB, SQS, reqwest) are tested against the emulator and a real HTTP server.
 
+mod bus;
 mod credentials;
 mod ledger;
 mod queue;
 mod store;
 mod thumbtack;
 
+pub use bus::{BusAnswer, RecordingBus};
 pub use credentials::StaticCredentials;
 pub use queue::RecordingQueue;
 pub use store::MemoryStore;

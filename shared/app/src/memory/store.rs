@@ -33,6 +33,7 @@ pub(super) struct State {
 pub(super) struct StoredLead {
     pub(super) raw: String,
     pub(super) create_timestamp: u64,
+    pub(super) received_at_ms: u64,
     pub(super) warnings: Problems,
 }
 
@@ -129,6 +130,7 @@ impl LeadStore for MemoryStore {
         let stored = StoredLead {
             raw: lead.raw.to_owned(),
             create_timestamp: lead.lead.create_timestamp.0,
+            received_at_ms: lead.received_at_ms,
             warnings: lead.warnings.clone(),
         };
         state.leads.insert(lead.lead.lead_id.clone(), stored);
@@ -224,5 +226,14 @@ impl LeadStore for MemoryStore {
                 .map(|reply| reply.record.clone())
                 .collect(),
         })
+    }
+
+    async fn lead_stored_at(&self, lead_id: &str) -> Result<Option<u64>, StoreError> {
+        self.check()?;
+        Ok(self
+            .lock()
+            .leads
+            .get(lead_id)
+            .map(|lead| lead.received_at_ms))
     }
 }

@@ -4,17 +4,20 @@
 //! - [`storage`]: what Thumbtack sends, stored once, and a lead's conversation read back;
 //! - [`listings`]: the index's listings, a page at a time (operators, the partner's systems);
 //! - [`replies`]: the reply ledger, Thumbtack's messages API, the reply queue;
-//! - [`credentials`]: the credentials accepted from Thumbtack.
+//! - [`credentials`]: the credentials accepted from Thumbtack;
+//! - [`events`]: the bus the partner's systems learn of stored facts from.
 //!
 //! Ports are traits with `impl Future + Send` methods, injected as generic parameters: see the
 //! crate's documentation.
 
 pub mod credentials;
+pub mod events;
 pub mod listings;
 pub mod replies;
 pub mod storage;
 
 pub use credentials::{CredentialError, CredentialSource};
+pub use events::{BusError, EventBus, Put};
 pub use listings::{Cursor, LeadSummary, Listings, Page, QuarantineRecord};
 pub use replies::{
     Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyLedger, ReplyQueue,

@@ -72,6 +72,7 @@ pub struct NewMessage<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct NewRevision<'a> {
     pub lead_id: &'a str,
+    pub business_id: &'a str,
     pub of: RevisionOf,
     pub id: &'a str,
     pub digest: &'a str,
@@ -155,4 +156,11 @@ pub trait LeadStore: Send + Sync {
         &self,
         lead_id: &str,
     ) -> impl Future<Output = Result<ConversationRecords, StoreError>> + Send;
+
+    /// When the lead was stored (unix ms), or `None` while it has not arrived: one consistent
+    /// read of the lead's key.
+    fn lead_stored_at(
+        &self,
+        lead_id: &str,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
 }

@@ -1,0 +1,289 @@
+//! Events out against the emulator: the table's stream (moto's DynamoDB Streams) read as Lambda
+//! would deliver it, the events function's handler, the bus (moto's EventBridge) and a catch-all
+//! rule to an SQS queue, read back as a partner's system would.
+
+use crate::support::*;
+use adapters::dynamo::stream::TableStream;
+use adapters::events_queue::{DeliveredEvent, EventsQueue};
+use adapters::{EventBridgeBus, provision};
+use app::events::{Event, EventsDeps, PublishPolicy};
+use app::ports::{BusError, EventBus, Put, ReplyClaim, ReplyLedger};
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use http_api::testing::{Encoding, Gateway, basic, post};
+use serde_json::json;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// A bus that fails its first `failures` calls, then puts on the real one.
+#[derive(Debug)]
+struct Flaky {
+    bus: EventBridgeBus,
+    failures: AtomicU32,
+}
+
+impl EventBus for Flaky {
+    async fn put(&self, events: &[Event]) -> Result<Vec<Put>, BusError> {
+        let left = self.failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.failures.store(left - 1, Ordering::SeqCst);
+            return Err(BusError("injected: EventBridge unreachable".into()));
+        }
+        self.bus.put(events).await
+    }
+}
+
+struct Path {
+    table: TestTable,
+    stream: TableStream,
+    deps: EventsDeps<adapters::DynamoStore, Flaky>,
+    queue: EventsQueue,
+}
+
+async fn path(failures: u32) -> Path {
+    let sdk = sdk().await;
+    let table = fresh_table().await;
+    let bus = unique_name("bus");
+    let queue_name = unique_name("events");
+    let queue_url = provision::ensure_event_bus(&sdk, &bus, &queue_name)
+        .await
+        .unwrap();
+    let stream = TableStream::open(&sdk, &table.name).await.unwrap();
+    let deps = EventsDeps {
+        store: table.store.clone(),
+        bus: Flaky {
+            bus: EventBridgeBus::from_config(&sdk, &bus),
+            failures: AtomicU32::new(failures),
+        },
+        policy: PublishPolicy {
+            tries: 1,
+            backoff: Duration::from_millis(1),
+        },
+        metrics: app::metrics::Metrics::off(),
+    };
+    Path {
+        table,
+        stream,
+        deps,
+        queue: EventsQueue::at(&sdk, queue_url),
+    }
+}
+
+impl Path {
+    /// What the event source mapping does: read the stream, hand each batch to the handler, read a
+    /// batch again from where the handler stopped. Until the stream has nothing new.
+    async fn pump(&mut self) -> Vec<StreamEvent> {
+        let mut handled = Vec::new();
+        let mut quiet = 0;
+        while quiet < 2 {
+            let batches = self.stream.next(100).await.unwrap();
+            if batches.is_empty() {
+                quiet += 1;
+                continue;
+            }
+            quiet = 0;
+            for batch in batches {
+                let mut event = StreamEvent::default();
+                event.records = batch.records;
+                let response = events_out::handler::process(&self.deps, &event).await;
+                if let Some(failure) = response.batch_item_failures.first() {
+                    let sequence = failure.item_identifier.clone().unwrap();
+                    self.stream
+                        .read_again_from(&batch.shard_id, &sequence)
+                        .await
+                        .unwrap();
+                }
+                handled.push(event);
+            }
+        }
+        handled
+    }
+
+    /// Every event on the queue, in the order received.
+    async fn events(&self) -> Vec<DeliveredEvent> {
+        let mut all = Vec::new();
+        loop {
+            let received = self.queue.receive(Duration::from_secs(1)).await.unwrap();
+            if received.is_empty() {
+                return all;
+            }
+            self.queue.delete(&received).await.unwrap();
+            all.extend(received);
+        }
+    }
+
+    async fn post(&self, path: &str, body: &str) -> u16 {
+        let deps = http_api::InboundDeps {
+            store: self.table.store.clone(),
+            credentials: credentials(),
+            metrics: app::metrics::Metrics::off(),
+        };
+        let request = post(
+            Gateway::HttpV2,
+            path,
+            body.as_bytes(),
+            Encoding::Text,
+            Some(&basic(USERNAME, PASSWORD)),
+        );
+        let response = if path == "/v1/lead" {
+            lead_inbound::handler::handle(&deps, request).await
+        } else {
+            message_inbound::handler::handle(&deps, request).await
+        };
+        response.status().as_u16()
+    }
+}
+
+fn types(events: &[DeliveredEvent]) -> Vec<&str> {
+    events.iter().map(|e| e.detail_type.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_lead_its_duplicate_its_revision_and_its_message_make_one_event_each() {
+    let mut path = path(0).await;
+    assert_eq!(path.post("/v1/lead", LEAD).await, 200);
+    assert_eq!(path.post("/v1/lead", LEAD).await, 200);
+    let changed = with_field(LEAD, "/price", json!("$250"));
+    assert_eq!(path.post("/v1/lead", &changed).await, 200);
+    assert_eq!(path.post("/v1/message", MESSAGE).await, 200);
+    path.pump().await;
+    let events = path.events().await;
+    assert_eq!(
+        types(&events),
+        ["Lead Received", "Lead Revised", "Message Received"]
+    );
+    for event in &events {
+        assert_eq!(event.source, "thumbtack.partner");
+        assert_eq!(event.detail["leadID"], LEAD_ID);
+        assert_eq!(event.detail["businessID"], fixtures::BUSINESS_ID);
+        assert!(
+            !event.detail.to_string().contains("Jay"),
+            "{}",
+            event.detail
+        );
+    }
+    assert_eq!(events[0].detail["city"], "San Jose");
+    assert_eq!(events[2].detail["leadKnown"], true);
+}
+
+#[tokio::test]
+async fn a_message_before_its_lead_says_its_lead_was_not_known() {
+    let mut path = path(0).await;
+    assert_eq!(path.post("/v1/message", MESSAGE).await, 200);
+    assert_eq!(path.post("/v1/lead", LEAD).await, 200);
+    path.pump().await;
+    let events = path.events().await;
+    assert_eq!(types(&events), ["Message Received", "Lead Received"]);
+    assert_eq!(events[0].detail["leadKnown"], false);
+}
+
+#[tokio::test]
+async fn a_quarantined_payload_is_one_event_however_often_it_comes() {
+    let mut path = path(0).await;
+    for _ in 0..3 {
+        assert_eq!(path.post("/v1/lead", "{\"leadID\": 7}").await, 400);
+    }
+    path.pump().await;
+    let events = path.events().await;
+    assert_eq!(types(&events), ["Payload Quarantined"]);
+    assert_eq!(events[0].detail["route"], "lead");
+    assert_eq!(events[0].detail["problemCount"], 3);
+    assert!(
+        !events[0].detail.to_string().contains("leadID\\\":"),
+        "no body"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_sent_and_a_reply_failed_are_events_with_their_outcome() {
+    let mut path = path(0).await;
+    let store = &path.table.store;
+    for (reply_id, sent) in [("r-sent", true), ("r-failed", false)] {
+        let reply = models::ReplyRequest {
+            reply_id: reply_id.into(),
+            business_id: fixtures::BUSINESS_ID.into(),
+            lead_id: LEAD_ID.into(),
+            text: "Hi Jay, Tuesday at 10?".into(),
+        };
+        let now = app::now_millis();
+        let claim = ReplyClaim {
+            reply: &reply,
+            enqueued_at_ms: now,
+            sequence: None,
+            now_ms: now,
+            lease_until_ms: now + 60_000,
+        };
+        let app::ports::Claim::Claimed { attempt } = store.claim(claim).await.unwrap() else {
+            panic!("not claimed");
+        };
+        if sent {
+            store
+                .mark_sent(&reply, attempt, 200, now + 1)
+                .await
+                .unwrap();
+        } else {
+            store
+                .mark_failed(
+                    &reply,
+                    attempt,
+                    "Thumbtack answered 400: bad lead",
+                    Some(400),
+                    now + 1,
+                )
+                .await
+                .unwrap();
+        }
+    }
+    path.pump().await;
+    let events = path.events().await;
+    assert_eq!(types(&events), ["Reply Sent", "Reply Failed"]);
+    assert_eq!(events[0].detail["replyID"], "r-sent");
+    assert_eq!(events[0].detail["status"], 200);
+    assert_eq!(events[1].detail["status"], 400);
+    assert_eq!(
+        events[1].detail["reason"],
+        "Thumbtack answered 400: bad lead"
+    );
+    for event in &events {
+        assert!(
+            !event.detail.to_string().contains("Tuesday"),
+            "no reply text"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_put_that_fails_is_read_again_from_its_record_and_nothing_is_lost() {
+    let mut path = path(2).await;
+    assert_eq!(path.post("/v1/lead", LEAD).await, 200);
+    assert_eq!(path.post("/v1/message", MESSAGE).await, 200);
+    let handled = path.pump().await;
+    assert!(
+        handled.len() >= 3,
+        "two failed hand-overs, then one that went"
+    );
+    let events = path.events().await;
+    let mut kinds = types(&events);
+    kinds.dedup();
+    assert_eq!(kinds, ["Lead Received", "Message Received"]);
+}
+
+#[tokio::test]
+async fn the_same_stream_batch_delivered_twice_gives_the_same_event_ids() {
+    let mut path = path(0).await;
+    assert_eq!(path.post("/v1/lead", LEAD).await, 200);
+    assert_eq!(path.post("/v1/message", MESSAGE).await, 200);
+    let handled = path.pump().await;
+    for event in &handled {
+        events_out::handler::process(&path.deps, event).await;
+    }
+    let events = path.events().await;
+    assert_eq!(
+        events.len(),
+        4,
+        "each fact twice: delivery is at least once"
+    );
+    let ids: Vec<&serde_json::Value> = events.iter().map(|e| &e.detail["eventID"]).collect();
+    assert_eq!(ids[0], ids[2]);
+    assert_eq!(ids[1], ids[3]);
+    assert_ne!(ids[0], ids[1]);
+}
