@@ -2,7 +2,7 @@
 //! in the template and nothing else is, and the numbers that must agree do.
 #![allow(clippy::unwrap_used)]
 
-use adapters::config::{Env, inbound_settings, read_settings, reply_settings};
+use adapters::config::{Env, events_settings, inbound_settings, read_settings, reply_settings};
 use serde_norway::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,7 +62,7 @@ fn looked_up<T, E: std::fmt::Debug>(
 #[test]
 fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
     let template = template();
-    let functions: [(&str, &str, &str); 4] = [
+    let functions: [(&str, &str, &str); 5] = [
         (
             "LeadInboundFunction",
             "inbound_settings(",
@@ -83,6 +83,11 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
             "reply_settings(",
             include_str!("../../functions/reply-outbound/src/main.rs"),
         ),
+        (
+            "EventsOutFunction",
+            "events_settings(",
+            include_str!("../../functions/events-out/src/main.rs"),
+        ),
     ];
     for (function, loader, main) in functions {
         assert!(
@@ -95,6 +100,7 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
         let read = match loader {
             "inbound_settings(" => looked_up(&variables, |env| inbound_settings(env)),
             "read_settings(" => looked_up(&variables, |env| read_settings(env)),
+            "events_settings(" => looked_up(&variables, |env| events_settings(env)),
             _ => looked_up(&variables, |env| reply_settings(env)),
         };
         let set: BTreeSet<String> = variables.keys().cloned().collect();
@@ -314,6 +320,10 @@ fn every_function_logs_through_the_subscriber_that_stamps_the_time() {
         (
             "reply-outbound",
             include_str!("../../functions/reply-outbound/src/main.rs"),
+        ),
+        (
+            "events-out",
+            include_str!("../../functions/events-out/src/main.rs"),
         ),
     ] {
         assert!(
