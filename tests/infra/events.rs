@@ -658,3 +658,27 @@ fn a_consumer_gets_managed_policies_to_read_the_events_queue_and_to_subscribe() 
     assert!(!deploy.resources().contains_key("EventsQueueReaderPolicy"));
     assert!(deploy.resources().contains_key("EventsSubscriberPolicy"));
 }
+
+#[test]
+fn a_stream_record_the_function_cannot_read_raises_an_alarm() {
+    // Such a record is logged, counted and skipped (retrying cannot mend it, and it would hold
+    // back every event behind it): its fact is stored but never published, so someone must know.
+    let handler = include_str!("../../functions/events-out/src/handler.rs");
+    assert!(
+        handler.contains("\"EventDecodeFailures\""),
+        "the metric's name"
+    );
+    let template = template();
+    let (name, alarm) = alarm_on(&template, "EventDecodeFailures");
+    let watched = watched(alarm);
+    assert_eq!(watched.len(), 1, "{name}");
+    let (namespace, _, dimensions) = &watched[0];
+    assert_eq!(namespace, "ThumbtackPartner/${Stage}");
+    assert_eq!(
+        dimensions,
+        &BTreeMap::from([("Function".to_owned(), "events-out".to_owned())])
+    );
+    assert_eq!(alarm["Threshold"], 0, "{name}: any record");
+    assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold");
+    assert_eq!(alarm["TreatMissingData"], "notBreaching");
+}

@@ -21,7 +21,8 @@ fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
 }
 
 /// The variables a function gets: the Globals' and its own, with their literal values (or a
-/// placeholder for `!Ref`/`!Sub` values, known only at deploy time).
+/// placeholder for `!Ref`/`!Sub` values, known only at deploy time: a URL long enough to pass
+/// for a key, as the generated cursor key is 64 characters).
 fn environment(template: &Value, function: &str) -> BTreeMap<String, String> {
     let global = &template["Globals"]["Function"]["Environment"]["Variables"];
     let own = &resource(template, function)["Properties"]["Environment"]["Variables"];
@@ -31,7 +32,7 @@ fn environment(template: &Value, function: &str) -> BTreeMap<String, String> {
             for (key, value) in map {
                 let value = match value {
                     Value::String(text) => text.clone(),
-                    _ => "https://deploy-time.example".to_owned(),
+                    _ => "https://deploy-time.example/resolved-when-the-stack-deploys".to_owned(),
                 };
                 variables.insert(key.as_str().unwrap().to_owned(), value);
             }
