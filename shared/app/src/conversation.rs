@@ -17,6 +17,9 @@ pub async fn view<S: LeadStore>(
     let Some(lead_raw) = records.lead_raw else {
         return Ok(None);
     };
+    let summary = models::Lead::parse(lead_raw.as_bytes())
+        .ok()
+        .map(|parsed| parsed.value);
     let lead = raw_json(lead_raw, "lead")?;
     let warning_count = records.lead_warnings.total();
     let warnings = records.lead_warnings.listed().to_vec();
@@ -86,6 +89,7 @@ pub async fn view<S: LeadStore>(
 
     Ok(Some(ConversationView {
         lead,
+        summary,
         warnings,
         warning_count,
         messages: timeline.into_iter().map(|(_, _, _, entry)| entry).collect(),

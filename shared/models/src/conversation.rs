@@ -11,6 +11,10 @@ use serde_json::value::RawValue;
 pub struct ConversationView {
     /// The lead body exactly as Thumbtack sent it, unknown fields included.
     pub lead: Box<RawValue>,
+    /// The lead's fields as they were read: the typed view beside the raw body (`null` should a
+    /// later version of the rules no longer read it).
+    #[serde(default)]
+    pub summary: Option<crate::Lead>,
     /// What was missing or unusable in the lead's fields when it arrived (the lead was stored all
     /// the same); at most [`crate::MAX_LISTED_PROBLEMS`], `warningCount` says how many in all.
     #[serde(default)]

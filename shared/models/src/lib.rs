@@ -6,9 +6,11 @@
 //! problem with its field path, which is what the caller needs to fix a payload. Only a missing or
 //! unusable key refuses a payload; other problems are warnings stored beside it.
 
+pub mod attachment;
 pub mod conversation;
 pub mod ids;
 pub mod lead;
+pub mod lead_type;
 mod map_only;
 pub mod message;
 mod path;
@@ -17,11 +19,13 @@ pub mod reply;
 pub mod time;
 mod walk;
 
+pub use attachment::Attachment;
 pub use conversation::{
     ConversationEntry, ConversationView, Direction, ReplyStatus, RevisionOf, RevisionView,
 };
 pub use ids::is_valid_id;
 pub use lead::{Business, Customer, Detail, Lead, Location, Request};
+pub use lead_type::LeadType;
 pub use message::{InboundMessage, MessageBody};
 pub use problems::{FieldProblem, Invalid, InvalidKind, MAX_LISTED_PROBLEMS, Parsed, Problems};
 pub use reply::{OutboundMessage, ReplyRequest};

@@ -55,6 +55,7 @@ fn fact(event: &str, new: &Image, old: &Image) -> Result<Option<Fact>, Undecodab
                 zip_code: read.optional(attr::ZIP_CODE),
                 create_timestamp: read.number(attr::CREATE_TIMESTAMP)?,
                 lead_type: read.optional(attr::LEAD_TYPE),
+                lead_price: read.optional(attr::LEAD_PRICE),
             },
         },
         ("INSERT", item_type::MESSAGE) => Fact::MessageStored {

@@ -114,6 +114,8 @@ pub mod attr {
     pub const ZIP_CODE: &str = "zipCode";
     pub const PRICE: &str = "price";
     pub const LEAD_TYPE: &str = "leadType";
+    pub const LEAD_PRICE: &str = "leadPrice";
+    pub const CHARGE_STATE: &str = "chargeState";
     pub const CREATE_TIMESTAMP: &str = "createTimestamp";
     pub const MESSAGE_ID: &str = "messageID";
     /// Set on the lead when its first reply was sent.

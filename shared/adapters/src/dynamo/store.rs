@@ -106,11 +106,19 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         (attr::STATE, &location.state),
         (attr::ZIP_CODE, &location.zip_code),
         (attr::PRICE, &lead.price),
+        (attr::LEAD_PRICE, &lead.lead_price),
+        (attr::CHARGE_STATE, &lead.charge_state),
     ];
     for (name, value) in copies {
         if let Some(value) = value {
             item.insert(name.into(), s(cut(value, MAX_COPIED_BYTES)));
         }
+    }
+    if let Some(lead_type) = &lead.lead_type {
+        item.insert(
+            attr::LEAD_TYPE.into(),
+            s(cut(lead_type.as_str(), MAX_COPIED_BYTES)),
+        );
     }
     item.insert(attr::CREATE_TIMESTAMP.into(), n(lead.create_timestamp.0));
     item.insert(attr::RAW.into(), s(new.raw));

@@ -22,6 +22,9 @@ pub struct LeadFacts {
     pub create_timestamp: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lead_type: Option<String>,
+    /// What the pro pays for the lead (`"$25.00"`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_price: Option<String>,
 }
 
 /// A stored fact. `at_ms` is when it was stored (unix milliseconds): the event's `occurredAt`.
@@ -284,6 +287,7 @@ mod tests {
                 zip_code: Some("95125".into()),
                 create_timestamp: 1_498_760_294,
                 lead_type: None,
+                lead_price: None,
             },
         }
     }
