@@ -16,7 +16,9 @@ pub mod message;
 mod path;
 pub mod problems;
 pub mod reply;
+pub mod review;
 pub mod time;
+pub mod update;
 mod walk;
 
 pub use attachment::Attachment;
@@ -29,4 +31,6 @@ pub use lead_type::LeadType;
 pub use message::{InboundMessage, MessageBody};
 pub use problems::{FieldProblem, Invalid, InvalidKind, MAX_LISTED_PROBLEMS, Parsed, Problems};
 pub use reply::{OutboundMessage, ReplyRequest};
+pub use review::{Review, ReviewDelivery};
 pub use time::UnixSeconds;
+pub use update::LeadUpdate;

@@ -228,7 +228,7 @@ impl Walker {
     }
 
     /// A field that must be present and not null.
-    fn required<'v>(
+    pub(crate) fn required<'v>(
         &mut self,
         need: Need,
         object: &Entries<'v>,
