@@ -168,7 +168,7 @@ async fn a_lead_its_duplicate_its_revision_and_its_message_make_one_event_each()
 #[tokio::test]
 async fn a_message_before_its_lead_says_its_lead_was_not_known() {
     let mut path = path(0).await;
-    assert_eq!(path.post("/v1/message", MESSAGE).await, 200);
+    assert_eq!(path.post("/v1/message", MESSAGE).await, 202);
     assert_eq!(path.post("/v1/lead", LEAD).await, 200);
     path.pump().await;
     let events = path.events().await;

@@ -2,8 +2,8 @@
 
 use crate::ports::{LeadStore, StoreError};
 use models::{
-    ConversationEntry, ConversationView, Direction, InboundMessage, ReplyStatus, RevisionView,
-    UnixSeconds,
+    ConversationEntry, ConversationView, Direction, InboundMessage, PriceUpdateView, ReplyStatus,
+    ReviewDelivery, ReviewView, RevisionView, UnixSeconds,
 };
 use serde_json::value::RawValue;
 
@@ -87,9 +87,35 @@ pub async fn view<S: LeadStore>(
     }
     revisions.sort_by_key(|r| r.received_at_ms);
 
+    let mut price_updates: Vec<PriceUpdateView> = records
+        .updates
+        .into_iter()
+        .map(|update| PriceUpdateView {
+            lead_price: update.lead_price,
+            charge_state: update.charge_state,
+            received_at_ms: update.received_at_ms,
+        })
+        .collect();
+    price_updates.sort_by_key(|update| update.received_at_ms);
+    let mut reviews: Vec<ReviewView> = records
+        .reviews
+        .into_iter()
+        .filter_map(|record| {
+            let parsed = ReviewDelivery::parse(record.raw.as_bytes()).ok()?;
+            Some(ReviewView {
+                review: parsed.value.review,
+                received_at_ms: record.received_at_ms,
+            })
+        })
+        .collect();
+    reviews.sort_by_key(|review| review.received_at_ms);
     Ok(Some(ConversationView {
         lead,
         summary,
+        lead_price: records.lead_price,
+        charge_state: records.charge_state,
+        price_updates,
+        reviews,
         warnings,
         warning_count,
         messages: timeline.into_iter().map(|(_, _, _, entry)| entry).collect(),
