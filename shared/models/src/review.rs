@@ -62,10 +62,11 @@ pub struct Review {
     pub modify_time: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
-    /// How many photos came with it (the raw body keeps them).
+    /// How many photos came with it (the raw body keeps their URLs): `photos` on the wire,
+    /// `photoCount` in what we show.
     #[serde(
         default,
-        rename = "photos",
+        rename(serialize = "photoCount", deserialize = "photos"),
         serialize_with = "photo_count",
         deserialize_with = "count_photos"
     )]

@@ -58,7 +58,8 @@ impl Payload for Lead {
         }
     }
 
-    /// A new lead takes the price of an update that came before it.
+    /// A new lead takes the price of an update that came before it; so does a redelivery, in
+    /// case the first delivery stopped between the two writes.
     async fn store<S: LeadStore>(
         store: &S,
         parsed: &Parsed<Self>,
@@ -83,7 +84,7 @@ impl Payload for Lead {
             received_at_ms,
         };
         let arrival = settle(store, insert, revision).await?;
-        if arrival == Arrival::Stored
+        if arrival != Arrival::Revision
             && let Some(update) = store.latest_update(&lead.lead_id).await?
         {
             let price = Price {

@@ -17,6 +17,8 @@ pub struct MemoryStore {
     pub(super) failing: AtomicBool,
     pub(super) too_large: AtomicBool,
     pub(super) sent_failures: std::sync::atomic::AtomicU32,
+    /// One more than the calls left before every call fails; 0: no such limit.
+    pub(super) calls_left: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -62,14 +64,24 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// The next `calls` calls work and every one after fails as if storage went away: a crash
+    /// between two writes of one delivery.
+    pub fn fail_after(&self, calls: u64) {
+        self.calls_left.store(calls + 1, Ordering::SeqCst);
+    }
+
     /// The next `times` attempts to record a reply as sent fail as if storage were unavailable.
     pub fn fail_recording_sent(&self, times: u32) {
         self.sent_failures.store(times, Ordering::SeqCst);
     }
 
-    /// From now on every call fails as if storage were unavailable.
+    /// From now on every call fails as if storage were unavailable (`true`), or every call works
+    /// (`false`, which also ends [`MemoryStore::fail_after`]).
     pub fn fail_all_calls(&self, failing: bool) {
         self.failing.store(failing, Ordering::SeqCst);
+        if !failing {
+            self.calls_left.store(0, Ordering::SeqCst);
+        }
     }
 
     /// From now on leads and messages are refused as over the item size limit.
@@ -116,7 +128,13 @@ impl MemoryStore {
     }
 
     pub(super) fn check(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
+        let out_of_calls = self
+            .calls_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                (left > 1).then(|| left - 1)
+            })
+            .is_err_and(|left| left == 1);
+        if out_of_calls || self.failing.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("injected storage fault".into()));
         }
         Ok(())
