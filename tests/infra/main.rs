@@ -2,6 +2,8 @@
 //! in the template and nothing else is, and the numbers that must agree do.
 #![allow(clippy::unwrap_used)]
 
+mod docs;
+
 use adapters::config::{Env, inbound_settings, read_settings, reply_settings};
 use serde_norway::Value;
 use std::cell::RefCell;
