@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz reply parked redrive quarantine events emulator help
+.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine events emulator help
 
 STAGE ?= dev
 
@@ -60,6 +60,14 @@ reliability:
 ## fuzz: libFuzzer on the parsers and the auth header, FUZZ_SECONDS each (needs cargo-fuzz; see scripts/fuzz.sh)
 fuzz:
 	@scripts/fuzz.sh
+
+## lead-update: send a sample lead update to the local stack, PUT /v1/lead/update (FILE=...)
+lead-update:
+	@scripts/send.sh PUT /v1/lead/update "$(or $(FILE),tests/fixtures/lead-update.json)"
+
+## review: send a sample review to the local stack, POST /v1/review (FILE=...)
+review:
+	@scripts/send.sh POST /v1/review "$(or $(FILE),tests/fixtures/review.json)"
 
 ## reply: enqueue a pro's reply on the local reply queue (LEAD=... BUSINESS=... TEXT=... REPLY_ID=...)
 reply:

@@ -54,6 +54,45 @@ async fn the_local_routes_store_and_read_back_a_lead_and_its_message() {
 }
 
 #[tokio::test]
+async fn the_local_routes_take_a_lead_update_by_put_and_a_review_by_post() {
+    let base = serve().await;
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &str, body: &'static str| {
+        http.request(method, format!("{base}{path}"))
+            .basic_auth(USERNAME, Some(PASSWORD))
+            .body(body)
+            .send()
+    };
+    use reqwest::Method;
+    let update = send(Method::PUT, "/v1/lead/update", fixtures::LEAD_UPDATE);
+    assert_eq!(
+        update.await.unwrap().status(),
+        202,
+        "its lead is not stored yet"
+    );
+    let lead = send(Method::POST, "/v1/lead", fixtures::LEAD_2025);
+    assert_eq!(lead.await.unwrap().status(), 200);
+    let review = send(Method::POST, "/v1/review", fixtures::REVIEW);
+    assert_eq!(review.await.unwrap().status(), 200);
+    let wrong_method = send(Method::POST, "/v1/lead/update", fixtures::LEAD_UPDATE);
+    assert_eq!(wrong_method.await.unwrap().status(), 405);
+
+    let view: serde_json::Value = http
+        .get(format!("{base}/v1/leads/437282017264173057"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["leadPrice"], "$25.00");
+    assert_eq!(view["chargeState"], "Charged");
+    assert_eq!(view["priceUpdates"].as_array().unwrap().len(), 1);
+    assert_eq!(view["reviews"][0]["reviewID"], "441190338474795011");
+    assert_eq!(view["summary"]["leadType"], "INSTANT_BOOK");
+}
+
+#[tokio::test]
 async fn the_local_routes_answer_401_with_a_challenge_and_404_for_unknown_leads() {
     let base = serve().await;
     let http = reqwest::Client::new();

@@ -112,7 +112,7 @@ async fn the_conversation_query_returns_the_lead_its_messages_and_revisions_in_o
         .unwrap();
     store
         .insert_revision(NewRevision {
-            lead_id: LEAD_ID,
+            lead_id: Some(LEAD_ID),
             business_id: fixtures::BUSINESS_ID,
             of: RevisionOf::Lead,
             id: LEAD_ID,

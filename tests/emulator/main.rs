@@ -9,6 +9,7 @@ mod dynamo_store;
 mod events;
 mod inbound_flow;
 mod lambda_runtime;
+mod legacy_routes;
 mod logs;
 mod queues;
 mod reliability;

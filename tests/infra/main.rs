@@ -2,13 +2,14 @@
 //! in the template and nothing else is, and the numbers that must agree do.
 #![allow(clippy::unwrap_used)]
 
+mod deploy;
+mod docs;
+mod events;
+
 use adapters::config::{Env, events_settings, inbound_settings, read_settings, reply_settings};
 use serde_norway::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-
-mod deploy;
-mod events;
 
 const TEMPLATE: &str = include_str!("../../infra/template.yaml");
 

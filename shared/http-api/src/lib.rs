@@ -15,7 +15,9 @@ pub mod testing;
 
 pub use error::ApiError;
 pub use inbound::InboundDeps;
-pub use request::{MAX_BODY_BYTES, authenticate, body_within_limit, panic_if_asked, request_id};
+pub use request::{
+    MAX_BODY_BYTES, authenticate, body_within_limit, panic_if_asked, path_segments, request_id,
+};
 pub use response::json;
 pub use route::respond;
 

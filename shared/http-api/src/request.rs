@@ -35,6 +35,16 @@ pub fn body_within_limit(request: &Request) -> Result<&[u8], ApiError> {
     Ok(body)
 }
 
+/// The request's path split at `/`, as the client sent it and without the stage a REST API may
+/// put in front: routes are matched from its end (`[.., "v1", "lead", "update"]`).
+pub fn path_segments(request: &Request) -> Vec<&str> {
+    let path = match request.raw_http_path() {
+        "" => request.uri().path(),
+        raw => raw,
+    };
+    path.trim_end_matches('/').split('/').collect()
+}
+
 /// API Gateway's request id (also in its access logs), or Lambda's when there is none.
 pub fn request_id(request: &Request) -> String {
     use lambda_http::request::RequestContext;

@@ -47,6 +47,19 @@ pub fn post(
     encoding: Encoding,
     authorization: Option<&str>,
 ) -> Request {
+    send(gateway, "POST", path, body, encoding, authorization)
+}
+
+/// A request of `method` (`POST`, `PUT`) to `path` with `body`, sent with `authorization` (or
+/// none).
+pub fn send(
+    gateway: Gateway,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    encoding: Encoding,
+    authorization: Option<&str>,
+) -> Request {
     let mut event: Value = serde_json::from_str(match gateway {
         Gateway::RestV1 => REST_POST,
         Gateway::HttpV2 => HTTP_POST,
@@ -56,14 +69,17 @@ pub fn post(
         Gateway::RestV1 => {
             event["path"] = path.into();
             event["resource"] = path.into();
+            event["httpMethod"] = method.into();
+            event["requestContext"]["httpMethod"] = method.into();
             event["requestContext"]["resourcePath"] = path.into();
             event["requestContext"]["path"] = format!("/Prod{path}").into();
         }
         Gateway::HttpV2 => {
             event["rawPath"] = path.into();
-            event["routeKey"] = format!("POST {path}").into();
+            event["routeKey"] = format!("{method} {path}").into();
+            event["requestContext"]["http"]["method"] = method.into();
             event["requestContext"]["http"]["path"] = path.into();
-            event["requestContext"]["routeKey"] = format!("POST {path}").into();
+            event["requestContext"]["routeKey"] = format!("{method} {path}").into();
         }
     }
     let (text, base64) = match encoding {

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use http_api::{InboundDeps, ReadDeps};
 use lambda_http::RequestExt;
 use std::collections::HashMap;
@@ -42,13 +42,16 @@ impl Stack {
 pub fn router(stack: Arc<Stack>) -> Router {
     Router::new()
         .route("/v1/lead", post(lead))
+        .route("/v1/lead/update", put(lead))
         .route("/v1/message", post(message))
+        .route("/v1/review", post(message))
         .route("/v1/leads/{leadID}", get(read_lead))
         .route("/healthz", get(health))
         .layer(DefaultBodyLimit::disable())
         .with_state(stack)
 }
 
+/// `POST /v1/lead` and `PUT /v1/lead/update`: one function, as in the template.
 async fn lead(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     match to_lambda(request, HashMap::new()).await {
         Ok(request) => from_lambda(lead_inbound::handler::handle(&stack.inbound, request).await),
@@ -56,6 +59,7 @@ async fn lead(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     }
 }
 
+/// `POST /v1/message` and `POST /v1/review`: one function, as in the template.
 async fn message(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     match to_lambda(request, HashMap::new()).await {
         Ok(request) => from_lambda(message_inbound::handler::handle(&stack.inbound, request).await),

@@ -16,7 +16,9 @@ pub(crate) mod errors;
 mod item;
 mod ledger;
 mod listings;
+mod prices;
 mod quarantine;
+mod reviews;
 pub mod schema;
 mod store;
 pub mod stream;
@@ -87,6 +89,16 @@ impl DynamoStore {
 
     /// Puts `item` unless its key exists; on conflict returns the stored item's `raw` body.
     pub(super) async fn insert(&self, item: Item) -> Result<Insert, StoreError> {
+        Ok(match self.insert_item(item).await? {
+            None => Insert::Created,
+            Some(existing) => Insert::Exists {
+                raw: string(&existing, attr::RAW)?,
+            },
+        })
+    }
+
+    /// Puts `item` unless its key exists: `None` when it was put, else the item stored before.
+    pub(super) async fn insert_item(&self, item: Item) -> Result<Option<Item>, StoreError> {
         let key = key_of(&item);
         let result = self
             .client
@@ -98,7 +110,7 @@ impl DynamoStore {
             .send()
             .await;
         let error = match result {
-            Ok(_) => return Ok(Insert::Created),
+            Ok(_) => return Ok(None),
             Err(error) => error,
         };
         let existing = match error.as_service_error() {
@@ -114,9 +126,7 @@ impl DynamoStore {
                 StoreError::Corrupt("condition failed but the item is missing".to_owned())
             })?,
         };
-        Ok(Insert::Exists {
-            raw: string(&existing, attr::RAW)?,
-        })
+        Ok(Some(existing))
     }
 
     /// The item at `key` (a consistent read), if there is one.

@@ -31,6 +31,12 @@ pub const REVISION_SK_PREFIX: &str = "REV#";
 pub const REPLY_SK_PREFIX: &str = "REPLY#";
 pub const REPLY_GUARD_SK: &str = "REPLYID";
 pub const QUARANTINE_SK: &str = "QUARANTINE";
+/// A lead update, in its lead's partition: one per distinct update (keyed by its digest).
+pub const UPDATE_SK_PREFIX: &str = "UPD#";
+/// A review's own item (`REVIEW#<reviewID>` / `REVIEW`), and its entry in the partition of the
+/// lead it names (`LEAD#<leadID>` / `REVIEW#<reviewID>`).
+pub const REVIEW_SK: &str = "REVIEW";
+pub const REVIEW_SK_PREFIX: &str = "REVIEW#";
 /// The chunks of a large quarantined body, beside its record.
 pub const QUARANTINE_CHUNK_SK_PREFIX: &str = "CHUNK#";
 /// GSI1 partition listing every quarantined payload, newest first.
@@ -47,6 +53,29 @@ pub fn message_sk(message_id: &str) -> String {
 
 pub fn revision_sk(digest: &str) -> String {
     format!("{REVISION_SK_PREFIX}{digest}")
+}
+
+pub fn update_sk(digest: &str) -> String {
+    format!("{UPDATE_SK_PREFIX}{digest}")
+}
+
+pub fn review_pk(review_id: &str) -> String {
+    format!("REVIEW#{review_id}")
+}
+
+/// A review's entry in the conversation of the lead it names.
+pub fn lead_review_sk(review_id: &str) -> String {
+    format!("{REVIEW_SK_PREFIX}{review_id}")
+}
+
+/// GSI1 partition of a business's reviews, newest first.
+pub fn business_reviews_pk(business_id: &str) -> String {
+    format!("REVIEWS#{business_id}")
+}
+
+/// Zero-padded unix seconds, then the id: string order is time order.
+pub fn review_index_sk(seconds: u64, review_id: &str) -> String {
+    format!("{seconds:012}#{review_id}")
 }
 
 pub fn reply_sk(reply_id: &str) -> String {
@@ -89,6 +118,9 @@ pub mod item_type {
     pub const LEAD: &str = "lead";
     pub const MESSAGE: &str = "message";
     pub const REVISION: &str = "revision";
+    pub const LEAD_UPDATE: &str = "lead-update";
+    pub const REVIEW: &str = "review";
+    pub const LEAD_REVIEW: &str = "lead-review";
     pub const QUARANTINE: &str = "quarantine";
     pub const QUARANTINE_CHUNK: &str = "quarantine-chunk";
     pub const REPLY: &str = "reply";
@@ -114,6 +146,16 @@ pub mod attr {
     pub const ZIP_CODE: &str = "zipCode";
     pub const PRICE: &str = "price";
     pub const LEAD_TYPE: &str = "leadType";
+    pub const LEAD_PRICE: &str = "leadPrice";
+    pub const CHARGE_STATE: &str = "chargeState";
+    /// When the lead's price was last set by a lead update (its first receipt).
+    pub const PRICE_UPDATED_AT: &str = "priceUpdatedAt";
+    // A review (its text and reviewer's name stay in `raw`).
+    pub const REVIEW_ID: &str = "reviewID";
+    pub const RATING: &str = "rating";
+    pub const VERIFIED: &str = "verified";
+    pub const CATEGORY_ID: &str = "categoryID";
+    pub const CREATE_TIME: &str = "createTime";
     pub const CREATE_TIMESTAMP: &str = "createTimestamp";
     pub const MESSAGE_ID: &str = "messageID";
     /// Set on the lead when its first reply was sent.

@@ -1,10 +1,12 @@
-//! [`MemoryStore`]: leads, messages, revisions and quarantine in memory, with faults on demand.
+//! [`MemoryStore`]: leads, messages, lead updates, reviews, revisions and quarantine in memory,
+//! with faults on demand.
 
 use crate::ports::{
-    ConversationRecords, Insert, LeadStore, MessageRecord, NewLead, NewMessage, NewRevision,
-    QuarantineRecord, Quarantined, ReplyRecord, RevisionRecord, StoreError,
+    ConversationRecords, Insert, LeadRef, LeadStore, MessageRecord, NewLead, NewLeadUpdate,
+    NewMessage, NewReview, NewRevision, Price, QuarantineRecord, Quarantined, ReplyRecord,
+    ReviewRecord, RevisionRecord, StoreError, UpdateInsert, UpdateRecord,
 };
-use models::{Problems, ReplyRequest};
+use models::{Problems, ReplyRequest, RevisionOf};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +17,8 @@ pub struct MemoryStore {
     pub(super) failing: AtomicBool,
     pub(super) too_large: AtomicBool,
     pub(super) sent_failures: std::sync::atomic::AtomicU32,
+    /// One more than the calls left before every call fails; 0: no such limit.
+    pub(super) calls_left: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -23,6 +27,12 @@ pub(super) struct State {
     pub(super) messages: BTreeMap<(String, String), MessageRecord>,
     pub(super) revisions: BTreeMap<(String, String), RevisionRecord>,
     pub(super) quarantine: BTreeMap<String, QuarantineRecord>,
+    /// By (leadID, digest).
+    pub(super) updates: BTreeMap<(String, String), UpdateRecord>,
+    /// By reviewID: its body as received, and when.
+    pub(super) reviews: BTreeMap<String, ReviewRecord>,
+    /// By (leadID, reviewID): the reviews a lead's conversation shows.
+    pub(super) lead_reviews: BTreeMap<(String, String), ReviewRecord>,
     /// By replyID: the reply, its lead and its state.
     pub(super) replies: BTreeMap<String, StoredReply>,
     /// Leads whose first reply was sent.
@@ -34,7 +44,12 @@ pub(super) struct StoredLead {
     pub(super) raw: String,
     pub(super) create_timestamp: u64,
     pub(super) received_at_ms: u64,
+    pub(super) business_id: String,
     pub(super) warnings: Problems,
+    pub(super) lead_price: Option<String>,
+    pub(super) charge_state: Option<String>,
+    /// When the price was last set by an update (0: the lead's own).
+    pub(super) price_at_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -49,14 +64,24 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// The next `calls` calls work and every one after fails as if storage went away: a crash
+    /// between two writes of one delivery.
+    pub fn fail_after(&self, calls: u64) {
+        self.calls_left.store(calls + 1, Ordering::SeqCst);
+    }
+
     /// The next `times` attempts to record a reply as sent fail as if storage were unavailable.
     pub fn fail_recording_sent(&self, times: u32) {
         self.sent_failures.store(times, Ordering::SeqCst);
     }
 
-    /// From now on every call fails as if storage were unavailable.
+    /// From now on every call fails as if storage were unavailable (`true`), or every call works
+    /// (`false`, which also ends [`MemoryStore::fail_after`]).
     pub fn fail_all_calls(&self, failing: bool) {
         self.failing.store(failing, Ordering::SeqCst);
+        if !failing {
+            self.calls_left.store(0, Ordering::SeqCst);
+        }
     }
 
     /// From now on leads and messages are refused as over the item size limit.
@@ -103,7 +128,13 @@ impl MemoryStore {
     }
 
     pub(super) fn check(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
+        let out_of_calls = self
+            .calls_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                (left > 1).then(|| left - 1)
+            })
+            .is_err_and(|left| left == 1);
+        if out_of_calls || self.failing.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("injected storage fault".into()));
         }
         Ok(())
@@ -131,7 +162,11 @@ impl LeadStore for MemoryStore {
             raw: lead.raw.to_owned(),
             create_timestamp: lead.lead.create_timestamp.0,
             received_at_ms: lead.received_at_ms,
+            business_id: lead.lead.business.business_id.clone(),
             warnings: lead.warnings.clone(),
+            lead_price: lead.lead.lead_price.clone(),
+            charge_state: lead.lead.charge_state.clone(),
+            price_at_ms: 0,
         };
         state.leads.insert(lead.lead.lead_id.clone(), stored);
         Ok(Insert::Created)
@@ -163,7 +198,11 @@ impl LeadStore for MemoryStore {
 
     async fn insert_revision(&self, revision: NewRevision<'_>) -> Result<Insert, StoreError> {
         self.check()?;
-        let key = (revision.lead_id.to_owned(), revision.digest.to_owned());
+        let owner = match (revision.of, revision.lead_id) {
+            (RevisionOf::Review, _) | (_, None) => format!("review:{}", revision.id),
+            (_, Some(lead_id)) => lead_id.to_owned(),
+        };
+        let key = (owner, revision.digest.to_owned());
         let mut state = self.lock();
         if let Some(existing) = state.revisions.get(&key) {
             return Ok(Insert::Exists {
@@ -207,6 +246,20 @@ impl LeadStore for MemoryStore {
         Ok(ConversationRecords {
             lead_raw: lead.map(|l| l.raw.clone()),
             lead_warnings: lead.map(|l| l.warnings.clone()).unwrap_or_default(),
+            lead_price: lead.and_then(|l| l.lead_price.clone()),
+            charge_state: lead.and_then(|l| l.charge_state.clone()),
+            updates: state
+                .updates
+                .iter()
+                .filter(|((lead, _), _)| lead == lead_id)
+                .map(|(_, record)| record.clone())
+                .collect(),
+            reviews: state
+                .lead_reviews
+                .iter()
+                .filter(|((lead, _), _)| lead == lead_id)
+                .map(|(_, record)| record.clone())
+                .collect(),
             messages: state
                 .messages
                 .iter()
@@ -228,12 +281,87 @@ impl LeadStore for MemoryStore {
         })
     }
 
-    async fn lead_stored_at(&self, lead_id: &str) -> Result<Option<u64>, StoreError> {
+    async fn insert_update(&self, new: NewLeadUpdate<'_>) -> Result<UpdateInsert, StoreError> {
+        self.check()?;
+        let key = (new.update.lead_id.clone(), new.digest.to_owned());
+        let mut state = self.lock();
+        if let Some(existing) = state.updates.get(&key) {
+            return Ok(UpdateInsert {
+                created: false,
+                stored_at_ms: existing.received_at_ms,
+            });
+        }
+        let record = UpdateRecord {
+            lead_price: new.update.lead_price.clone(),
+            charge_state: new.update.charge_state.clone(),
+            received_at_ms: new.received_at_ms,
+        };
+        state.updates.insert(key, record);
+        Ok(UpdateInsert {
+            created: true,
+            stored_at_ms: new.received_at_ms,
+        })
+    }
+
+    async fn apply_price(&self, lead_id: &str, price: Price<'_>) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some(lead) = state.leads.get_mut(lead_id) else {
+            return Ok(false);
+        };
+        if lead.price_at_ms < price.at_ms {
+            lead.lead_price = price.lead_price.map(str::to_owned);
+            lead.charge_state = price.charge_state.map(str::to_owned);
+            lead.price_at_ms = price.at_ms;
+        }
+        Ok(true)
+    }
+
+    async fn latest_update(&self, lead_id: &str) -> Result<Option<UpdateRecord>, StoreError> {
         self.check()?;
         Ok(self
             .lock()
-            .leads
-            .get(lead_id)
-            .map(|lead| lead.received_at_ms))
+            .updates
+            .iter()
+            .filter(|((lead, _), _)| lead == lead_id)
+            .map(|(_, record)| record.clone())
+            .max_by_key(|record| record.received_at_ms))
+    }
+
+    async fn insert_review(&self, new: NewReview<'_>) -> Result<Insert, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        if let Some(existing) = state.reviews.get(&new.review.review_id) {
+            return Ok(Insert::Exists {
+                raw: existing.raw.clone(),
+            });
+        }
+        let record = ReviewRecord {
+            raw: new.raw.to_owned(),
+            received_at_ms: new.received_at_ms,
+        };
+        state.reviews.insert(new.review.review_id.clone(), record);
+        Ok(Insert::Created)
+    }
+
+    async fn link_review(&self, new: NewReview<'_>, lead_id: &str) -> Result<(), StoreError> {
+        self.check()?;
+        let record = ReviewRecord {
+            raw: new.raw.to_owned(),
+            received_at_ms: new.received_at_ms,
+        };
+        self.lock()
+            .lead_reviews
+            .entry((lead_id.to_owned(), new.review.review_id.clone()))
+            .or_insert(record);
+        Ok(())
+    }
+
+    async fn stored_lead(&self, lead_id: &str) -> Result<Option<LeadRef>, StoreError> {
+        self.check()?;
+        Ok(self.lock().leads.get(lead_id).map(|lead| LeadRef {
+            received_at_ms: lead.received_at_ms,
+            business_id: lead.business_id.clone(),
+        }))
     }
 }

@@ -24,6 +24,7 @@ pub use replies::{
     ReplyRecord, SendError, Thumbtack,
 };
 pub use storage::{
-    BoxError, ConversationRecords, Insert, LeadStore, MessageRecord, NewLead, NewMessage,
-    NewRevision, Quarantined, RevisionRecord, Route, StoreError,
+    BoxError, ConversationRecords, Insert, LeadRef, LeadStore, MessageRecord, NewLead,
+    NewLeadUpdate, NewMessage, NewReview, NewRevision, Price, Quarantined, ReviewRecord,
+    RevisionRecord, Route, StoreError, UpdateInsert, UpdateRecord,
 };
