@@ -5,6 +5,7 @@
 mod deploy;
 mod docs;
 mod events;
+mod inbound;
 
 use adapters::config::{Env, events_settings, inbound_settings, read_settings, reply_settings};
 use serde_norway::Value;
