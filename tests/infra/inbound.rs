@@ -96,3 +96,42 @@ fn each_inbound_function_may_call_the_dynamodb_actions_of_its_paths_and_no_more(
         ])
     );
 }
+
+/// The function that serves each inbound route, as its metrics name it.
+fn serving(route: app::ports::Route) -> &'static str {
+    use app::ports::Route;
+    match route {
+        Route::Lead | Route::LeadUpdate => "lead-inbound",
+        Route::Message | Route::Review => "message-inbound",
+    }
+}
+
+#[test]
+fn refusals_and_quarantines_of_every_inbound_route_reach_their_alarms() {
+    let template = template();
+    let wanted: BTreeSet<(String, String)> = app::ports::Route::ALL
+        .into_iter()
+        .map(|route| (serving(route).to_owned(), route.as_str().to_owned()))
+        .collect();
+    for metric in ["AuthFailures", "Quarantined"] {
+        let (name, alarm) = alarm_on(&template, metric);
+        let routes: BTreeSet<(String, String)> = watched(alarm)
+            .into_iter()
+            .map(|(_, _, dimensions)| (dimensions["Function"].clone(), dimensions["Route"].clone()))
+            .collect();
+        assert_eq!(routes, wanted, "{name}");
+        let returned = alarm["Metrics"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|q| q["ReturnData"] == true)
+            .and_then(|q| q["Expression"].as_str())
+            .unwrap();
+        for query in alarm["Metrics"].as_sequence().unwrap() {
+            if query.get("MetricStat").is_some() {
+                let id = query["Id"].as_str().unwrap();
+                assert!(returned.contains(id), "{name}: {returned} leaves out {id}");
+            }
+        }
+    }
+}

@@ -759,11 +759,14 @@ fn refused_credentials_raise_an_alarm_that_a_stray_scanner_does_not() {
         })
         .collect();
     routes.sort();
+    // Every inbound route's (tests/infra/inbound.rs checks them against the code's).
     assert_eq!(
         routes,
         [
             ("lead-inbound".to_owned(), "lead".to_owned()),
-            ("message-inbound".to_owned(), "message".to_owned())
+            ("lead-inbound".to_owned(), "lead-update".to_owned()),
+            ("message-inbound".to_owned(), "message".to_owned()),
+            ("message-inbound".to_owned(), "review".to_owned())
         ]
     );
     assert!(
