@@ -79,6 +79,45 @@ async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
 }
 
 #[tokio::test]
+async fn a_lead_type_is_copied_onto_the_item_when_it_is_a_string_and_cut_like_the_other_copies() {
+    let table = fresh_table().await;
+    let long = "A".repeat(300);
+    for (id, lead_type) in [
+        ("typed", json!("INSTANT_BOOK")),
+        ("long", json!(long)),
+        ("numbered", json!(3)),
+    ] {
+        let raw = with_field(LEAD, "/leadID", json!(id));
+        let raw = with_field(&raw, "/leadType", lead_type);
+        let lead = Lead::parse(raw.as_bytes()).unwrap().value;
+        table
+            .store
+            .insert_lead(NewLead {
+                lead: &lead,
+                warnings: &Problems::NONE,
+                raw: &raw,
+                received_at_ms: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let items = table.all_items().await;
+    let lead_type = |id: &str| {
+        let item = items
+            .iter()
+            .find(|item| item.get("leadID").and_then(|v| v.as_s().ok()) == Some(&id.to_owned()))
+            .unwrap();
+        item.get("leadType").map(|v| v.as_s().unwrap().clone())
+    };
+    assert_eq!(lead_type("typed").as_deref(), Some("INSTANT_BOOK"));
+    assert_eq!(
+        lead_type("long").map(|t| t.len()),
+        Some(adapters::dynamo::MAX_COPIED_BYTES)
+    );
+    assert_eq!(lead_type("numbered"), None);
+}
+
+#[tokio::test]
 async fn the_conversation_query_returns_the_lead_its_messages_and_revisions_in_one_call() {
     let store = fresh_store().await;
     let message_raw = MESSAGE.to_owned();

@@ -24,6 +24,15 @@ pub struct Lead {
     pub customer: Customer,
     #[serde(deserialize_with = "crate::map_only::object")]
     pub business: Business,
+    /// `leadType` (AVAILABILITY, INSTANT_BOOK, REQUEST_A_QUOTE... Thumbtack adds values), when a
+    /// string. No rule of ours applies to it, so any other value is left out without a warning.
+    #[serde(
+        rename = "leadType",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "string_or_none"
+    )]
+    pub lead_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,7 +171,68 @@ fn read_lead(w: &mut Walker, root: &Entries) -> Option<Lead> {
         request,
         customer,
         business: business?,
+        lead_type: read_lead_type(w, root, &top.key("leadType")),
     })
+}
+
+/// `leadType` when it is a string, silently nothing otherwise (as [`string_or_none`]).
+fn read_lead_type(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<String> {
+    let value = w.optional(Need::Field, parent, path)?;
+    serde_json::from_str(value.get()).ok()
+}
+
+/// The typed path's `leadType`: a string is kept, any other value read past and left out.
+fn string_or_none<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+    struct StringOrNone;
+    impl<'de> Visitor<'de> for StringOrNone {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            Ok(Some(text.to_owned()))
+        }
+
+        fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+            Ok(Some(text))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+            while items.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
+            while entries.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(StringOrNone)
 }
 
 fn read_request(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Request {

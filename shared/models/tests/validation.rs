@@ -395,6 +395,36 @@ fn unknown_fields_are_accepted_whatever_they_hold() {
 }
 
 #[test]
+fn a_lead_type_string_is_kept_and_any_other_value_is_ignored_without_a_warning() {
+    // `leadType` is Thumbtack's newer field (INSTANT_BOOK, REQUEST_A_QUOTE... and values to come):
+    // no rule of ours, so nothing it holds is a warning.
+    let lead = with(sample_lead(), "leadType", Some(json!("INSTANT_BOOK")));
+    let body = serde_json::to_vec(&lead).unwrap();
+    for parsed in [Lead::parse(&body), Lead::parse_by_walking(&body)] {
+        let parsed = parsed.unwrap();
+        assert_eq!(parsed.value.lead_type.as_deref(), Some("INSTANT_BOOK"));
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    }
+    for other in [
+        json!(null),
+        json!(7),
+        json!(true),
+        json!(["BOOKING"]),
+        json!({"type": "BOOKING"}),
+    ] {
+        let lead = with(sample_lead(), "leadType", Some(other.clone()));
+        let body = serde_json::to_vec(&lead).unwrap();
+        for parsed in [Lead::parse(&body), Lead::parse_by_walking(&body)] {
+            let parsed = parsed.unwrap();
+            assert_eq!(parsed.value.lead_type, None, "{other}");
+            assert!(parsed.warnings.is_empty(), "{other}: {:?}", parsed.warnings);
+        }
+    }
+    let absent = Lead::parse(LEAD.as_bytes()).unwrap();
+    assert_eq!(absent.value.lead_type, None);
+}
+
+#[test]
 fn invalid_utf8_anywhere_refuses_the_body_as_not_json() {
     let mut body = LEAD.replacen('{', "{\"extra\": \"caf", 1).into_bytes();
     let at = body.iter().position(|b| *b == b'f').unwrap() + 1;

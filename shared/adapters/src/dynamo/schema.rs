@@ -113,6 +113,8 @@ pub mod attr {
     pub const STATE: &str = "state";
     pub const ZIP_CODE: &str = "zipCode";
     pub const PRICE: &str = "price";
+    /// Thumbtack's `leadType`, when it is a string.
+    pub const LEAD_TYPE: &str = "leadType";
     pub const CREATE_TIMESTAMP: &str = "createTimestamp";
     pub const MESSAGE_ID: &str = "messageID";
     /// Set on the lead when its first reply was sent.

@@ -81,7 +81,7 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
     let lead = new.lead;
     let request = &lead.request;
     let location = &request.location;
-    let mut item = Item::with_capacity(22);
+    let mut item = Item::with_capacity(23);
     item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
     item.insert(SK.into(), s(LEAD_SK));
     item.insert(attr::TYPE.into(), s(item_type::LEAD));
@@ -96,6 +96,7 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         (attr::STATE, &location.state),
         (attr::ZIP_CODE, &location.zip_code),
         (attr::PRICE, &lead.price),
+        (attr::LEAD_TYPE, &lead.lead_type),
     ];
     for (name, value) in copies {
         if let Some(value) = value {
