@@ -2,7 +2,9 @@
 
 use crate::support::*;
 use adapters::DynamoStore;
-use app::ports::{Cursor, Insert, Listings, NewLead, NewMessage, NewRevision, Quarantined, Route};
+use app::ports::{
+    CreatedWindow, Cursor, Insert, Listings, NewLead, NewMessage, NewRevision, Quarantined, Route,
+};
 use app::{LeadStore, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use models::{FieldProblem, InboundMessage, Lead, Problems, RevisionOf};
@@ -218,7 +220,7 @@ async fn a_business_leads_are_listed_newest_first_from_the_index() {
             .unwrap();
     }
     let ids: Vec<String> = store
-        .business_leads("biz-1", 10, None)
+        .business_leads("biz-1", CreatedWindow::default(), 10, None)
         .await
         .unwrap()
         .items
@@ -226,7 +228,10 @@ async fn a_business_leads_are_listed_newest_first_from_the_index() {
         .map(|l| l.lead_id)
         .collect();
     assert_eq!(ids, ["lead-b", "lead-d", "lead-a"]);
-    let first = store.business_leads("biz-1", 2, None).await.unwrap();
+    let first = store
+        .business_leads("biz-1", CreatedWindow::default(), 2, None)
+        .await
+        .unwrap();
     assert_eq!(first.items.len(), 2);
 }
 
@@ -250,7 +255,7 @@ async fn a_business_leads_come_a_page_at_a_time_and_the_pages_list_each_once() {
     let mut pages = 0;
     loop {
         let page = store
-            .business_leads("biz-p", 2, after.as_ref())
+            .business_leads("biz-p", CreatedWindow::default(), 2, after.as_ref())
             .await
             .unwrap();
         assert!(page.items.len() <= 2);
@@ -295,7 +300,12 @@ async fn a_cursor_that_the_store_did_not_give_is_refused() {
     let store = fresh_store().await;
     for garbage in ["", "not base64 at all!", "bm90IGEga2V5"] {
         let error = store
-            .business_leads("biz-1", 2, Some(&Cursor(garbage.to_owned())))
+            .business_leads(
+                "biz-1",
+                CreatedWindow::default(),
+                2,
+                Some(&Cursor(garbage.to_owned())),
+            )
             .await
             .unwrap_err();
         assert!(
@@ -483,7 +493,7 @@ async fn the_index_carries_what_the_listings_read_and_no_body() {
     assert_eq!(listed[0].problems, Problems::from(problems));
     assert_eq!(listed[0].deliveries, 1);
     let leads = store
-        .business_leads("biz-idx", 5, None)
+        .business_leads("biz-idx", CreatedWindow::default(), 5, None)
         .await
         .unwrap()
         .items;

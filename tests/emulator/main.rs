@@ -8,6 +8,7 @@ mod devstack_http;
 mod dynamo_store;
 mod inbound_flow;
 mod lambda_runtime;
+mod listings;
 mod logs;
 mod queues;
 mod reliability;

@@ -1,4 +1,4 @@
-use adapters::dynamo::schema::GSI1;
+use adapters::dynamo::schema::{CHANGES_PK, GSI1, GSI2};
 use adapters::{DynamoStore, aws, provision};
 use app::auth::Credential;
 use app::memory::StaticCredentials;
@@ -120,6 +120,23 @@ impl TestTable {
             .index_name(GSI1)
             .key_condition_expression("GSI1PK = :pk")
             .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default()
+    }
+}
+
+impl TestTable {
+    /// The changes feed's index (GSI2), as the index holds it.
+    pub async fn changes_index(&self) -> Vec<HashMap<String, AttributeValue>> {
+        self.client
+            .query()
+            .table_name(&self.name)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(CHANGES_PK.to_owned()))
             .send()
             .await
             .unwrap()

@@ -6,8 +6,9 @@ use super::DynamoStore;
 use super::item::{Item, cut, insert_warnings, n, number, parsed, s, string, warnings};
 use super::ledger::reply_record;
 use super::schema::{
-    GSI1_PK, GSI1_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK, REPLY_SK_PREFIX, REVISION_SK_PREFIX, SK,
-    attr, business_pk, business_sk, item_type, lead_pk, message_sk, revision_sk,
+    CHANGES_PK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK,
+    REPLY_SK_PREFIX, REVISION_SK_PREFIX, SK, attr, business_pk, business_sk, changes_sk, item_type,
+    lead_pk, message_sk, revision_sk,
 };
 use app::ports::{
     ConversationRecords, Insert, MessageRecord, NewLead, NewMessage, NewRevision, Quarantined,
@@ -30,7 +31,7 @@ impl LeadStore for DynamoStore {
     }
 
     async fn insert_revision(&self, new: NewRevision<'_>) -> Result<Insert, StoreError> {
-        let mut item = Item::with_capacity(8);
+        let mut item = Item::with_capacity(9);
         item.insert(PK.into(), s(lead_pk(new.lead_id)));
         item.insert(SK.into(), s(revision_sk(new.digest)));
         item.insert(attr::TYPE.into(), s(item_type::REVISION));
@@ -38,6 +39,7 @@ impl LeadStore for DynamoStore {
         item.insert(attr::ID.into(), s(new.id));
         item.insert(attr::RAW.into(), s(new.raw));
         item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
+        insert_change(&mut item, new.received_at_ms);
         self.insert(item).await
     }
 
@@ -81,7 +83,7 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
     let lead = new.lead;
     let request = &lead.request;
     let location = &request.location;
-    let mut item = Item::with_capacity(23);
+    let mut item = Item::with_capacity(25);
     item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
     item.insert(SK.into(), s(LEAD_SK));
     item.insert(attr::TYPE.into(), s(item_type::LEAD));
@@ -112,13 +114,30 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         GSI1_SK.into(),
         s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
     );
+    insert_change(&mut item, new.received_at_ms);
     item
+}
+
+/// The item's place in the changes feed (GSI2), at `at_ms`; its `PK` and `SK` must be set.
+fn insert_change(item: &mut Item, at_ms: u64) {
+    let key = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    };
+    let place = changes_sk(
+        at_ms,
+        key(PK).unwrap_or_default(),
+        key(SK).unwrap_or_default(),
+    );
+    item.insert(GSI2_PK.into(), s(CHANGES_PK));
+    item.insert(GSI2_SK.into(), s(place));
 }
 
 /// The item a customer's message is stored as, in its lead's partition.
 fn message_item(new: NewMessage<'_>) -> Item {
     let message = new.message;
-    let mut item = Item::with_capacity(10);
+    let mut item = Item::with_capacity(12);
     item.insert(PK.into(), s(lead_pk(&message.lead_id)));
     item.insert(SK.into(), s(message_sk(&message.message.message_id)));
     item.insert(attr::TYPE.into(), s(item_type::MESSAGE));
@@ -135,5 +154,6 @@ fn message_item(new: NewMessage<'_>) -> Item {
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);
+    insert_change(&mut item, new.received_at_ms);
     item
 }

@@ -3,6 +3,7 @@
 
 mod credentials;
 mod ledger;
+mod listings;
 mod queue;
 mod store;
 mod thumbtack;

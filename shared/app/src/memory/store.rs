@@ -1,8 +1,8 @@
 //! [`MemoryStore`]: leads, messages, revisions and quarantine in memory, with faults on demand.
 
 use crate::ports::{
-    ConversationRecords, Insert, LeadStore, MessageRecord, NewLead, NewMessage, NewRevision,
-    QuarantineRecord, Quarantined, ReplyRecord, RevisionRecord, StoreError,
+    ConversationRecords, Insert, LeadStore, LeadSummary, MessageRecord, NewLead, NewMessage,
+    NewRevision, QuarantineRecord, Quarantined, ReplyRecord, RevisionRecord, StoreError,
 };
 use models::{Problems, ReplyRequest};
 use std::collections::BTreeMap;
@@ -20,13 +20,14 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) leads: BTreeMap<String, StoredLead>,
-    pub(super) messages: BTreeMap<(String, String), MessageRecord>,
+    /// By (leadID, messageID): the message and its businessID.
+    pub(super) messages: BTreeMap<(String, String), (MessageRecord, String)>,
     pub(super) revisions: BTreeMap<(String, String), RevisionRecord>,
     pub(super) quarantine: BTreeMap<String, QuarantineRecord>,
     /// By replyID: the reply, its lead and its state.
     pub(super) replies: BTreeMap<String, StoredReply>,
-    /// Leads whose first reply was sent.
-    pub(super) answered: Vec<String>,
+    /// Leads whose first reply was sent, and when.
+    pub(super) answered: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub(super) struct StoredLead {
     pub(super) raw: String,
     pub(super) create_timestamp: u64,
     pub(super) warnings: Problems,
+    /// What the listings show of it (its first reply comes from `answered`).
+    pub(super) summary: LeadSummary,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +44,8 @@ pub(super) struct StoredReply {
     pub(super) request: ReplyRequest,
     pub(super) record: ReplyRecord,
     pub(super) lease_until_ms: u64,
+    /// When it was sent or failed, and Thumbtack's status then; none while it is being tried.
+    pub(super) outcome: Option<(u64, Option<u16>)>,
 }
 
 impl MemoryStore {
@@ -126,10 +131,25 @@ impl LeadStore for MemoryStore {
             });
         }
         self.check_size()?;
+        let typed = lead.lead;
+        let location = &typed.request.location;
         let stored = StoredLead {
             raw: lead.raw.to_owned(),
-            create_timestamp: lead.lead.create_timestamp.0,
+            create_timestamp: typed.create_timestamp.0,
             warnings: lead.warnings.clone(),
+            summary: LeadSummary {
+                lead_id: typed.lead_id.clone(),
+                business_id: typed.business.business_id.clone(),
+                create_timestamp: typed.create_timestamp.0,
+                received_at_ms: lead.received_at_ms,
+                category: typed.request.category.clone(),
+                title: typed.request.title.clone(),
+                city: location.city.clone(),
+                state: location.state.clone(),
+                zip_code: location.zip_code.clone(),
+                lead_type: typed.lead_type.clone(),
+                first_reply_sent_at_ms: None,
+            },
         };
         state.leads.insert(lead.lead.lead_id.clone(), stored);
         Ok(Insert::Created)
@@ -142,7 +162,7 @@ impl LeadStore for MemoryStore {
             message.message.message.message_id.clone(),
         );
         let mut state = self.lock();
-        if let Some(existing) = state.messages.get(&key) {
+        if let Some((existing, _)) = state.messages.get(&key) {
             return Ok(Insert::Exists {
                 raw: existing.raw.clone(),
             });
@@ -155,7 +175,8 @@ impl LeadStore for MemoryStore {
             received_at_ms: message.received_at_ms,
             warnings: message.warnings.clone(),
         };
-        state.messages.insert(key, record);
+        let business_id = message.message.business_id.clone();
+        state.messages.insert(key, (record, business_id));
         Ok(Insert::Created)
     }
 
@@ -209,7 +230,7 @@ impl LeadStore for MemoryStore {
                 .messages
                 .iter()
                 .filter(|((lead, _), _)| lead == lead_id)
-                .map(|(_, record)| record.clone())
+                .map(|(_, (record, _))| record.clone())
                 .collect(),
             revisions: state
                 .revisions

@@ -15,7 +15,9 @@ pub mod replies;
 pub mod storage;
 
 pub use credentials::{CredentialError, CredentialSource};
-pub use listings::{Cursor, LeadSummary, Listings, Page, QuarantineRecord};
+pub use listings::{
+    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
+};
 pub use replies::{
     Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyLedger, ReplyQueue,
     ReplyRecord, SendError, Thumbtack,
