@@ -62,6 +62,16 @@ pub async fn fresh_store() -> DynamoStore {
     fresh_table().await.store
 }
 
+/// The read function's pull settings in these tests: a settle window of 1 s.
+pub fn pull_settings() -> app::pull::PullSettings {
+    app::pull::PullSettings {
+        cursors: app::paging::CursorKey::new(b"emulator tests' cursor key".to_vec()),
+        settle: SETTLE,
+    }
+}
+
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub fn credentials() -> StaticCredentials {
     StaticCredentials::new(&[Credential::new(USERNAME, PASSWORD)])
 }

@@ -19,8 +19,10 @@ pub use request::{MAX_BODY_BYTES, authenticate, body_within_limit, panic_if_aske
 pub use response::json;
 pub use route::respond;
 
-/// What the read function needs.
+/// What the read function needs: the store (a lead's conversation, the listings) and the pull
+/// routes' settings (the cursor key, the changes feed's settle window).
 #[derive(Debug, Clone)]
 pub struct ReadDeps<S> {
     pub store: S,
+    pub pull: app::pull::PullSettings,
 }

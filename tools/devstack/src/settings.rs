@@ -3,7 +3,7 @@
 //! settings only the local stack has: its addresses and the queue it creates.
 
 use adapters::config::{ConfigError, Env, InboundSettings, ReplySettings, inbound_settings};
-use adapters::config::{reply_policy, reply_settings};
+use adapters::config::{ReadSettings, read_settings, reply_policy, reply_settings};
 use adapters::secrets::CredentialSetting;
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
@@ -39,6 +39,8 @@ pub struct DevSettings {
     pub reply_max_receives: u32,
     /// What the inbound functions load (table, partner credentials).
     pub inbound: InboundSettings,
+    /// What the read function loads (table, cursor key, the changes feed's settle window).
+    pub read: ReadSettings,
     /// The environment the reply function's settings are loaded from once the queues exist.
     env: Lookup,
 }
@@ -91,6 +93,7 @@ impl DevSettings {
             reply_max_receives: u32::try_from(env.required_number("REPLY_MAX_RECEIVES")?)
                 .unwrap_or(u32::MAX),
             inbound: inbound_settings(&env)?,
+            read: read_settings(&env)?,
             env: Arc::clone(&lookup),
         };
         // The queue is created before the reply settings can be loaded (they name it): what it
@@ -154,6 +157,7 @@ impl std::fmt::Debug for DevSettings {
             .field("reply_visibility", &self.reply_visibility)
             .field("reply_max_receives", &self.reply_max_receives)
             .field("inbound", &self.inbound)
+            .field("read", &self.read)
             .finish_non_exhaustive()
     }
 }
@@ -208,6 +212,8 @@ mod tests {
         assert_eq!(settings.reply_queue, "thumbtack-replies.fifo");
         assert_eq!(settings.reply_visibility, Duration::from_secs(30));
         assert_eq!(settings.reply_max_receives, 100);
+        assert_eq!(settings.read.table, "thumbtack-partner-local");
+        assert_eq!(settings.read.pull.settle, Duration::from_secs(1));
         let reply = settings
             .reply("http://q", "http://d", "http://sandbox")
             .unwrap();
