@@ -10,6 +10,7 @@ mod inbound_flow;
 mod lambda_runtime;
 mod listings;
 mod logs;
+mod pull_api;
 mod queues;
 mod reliability;
 mod replies;

@@ -72,6 +72,11 @@ pub fn pull_settings() -> app::pull::PullSettings {
 
 pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Waits until what was written before the call is past the settle window of [`pull_settings`].
+pub async fn past_settle() {
+    tokio::time::sleep(SETTLE + std::time::Duration::from_millis(5)).await;
+}
+
 pub fn credentials() -> StaticCredentials {
     StaticCredentials::new(&[Credential::new(USERNAME, PASSWORD)])
 }
