@@ -21,7 +21,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-## bench: handler CPU, cold start, end to end and replies benchmarks (docs/benchmarks.md)
+## bench: handler CPU, cold start, end to end, replies and list route benchmarks (docs/benchmarks.md)
 bench:
 	@scripts/bench.sh
 

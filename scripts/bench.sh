@@ -25,6 +25,9 @@ echo "== end to end"
 echo
 echo "== replies"
 "$target/replies-bench"
+echo
+echo "== list route"
+"$target/list-bench"
 if [ -d target/lambda/arm64 ]; then
   echo
   echo "== deployable zips (from the last make build)"

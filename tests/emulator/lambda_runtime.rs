@@ -13,6 +13,7 @@ use std::time::Duration;
 const REST_POST: &str = fixtures::events::REST_POST;
 const HTTP_POST: &str = fixtures::events::HTTP_POST;
 const REST_GET: &str = fixtures::events::REST_GET;
+const HTTP_GET: &str = fixtures::events::HTTP_GET;
 const SQS_EVENT: &str = fixtures::events::SQS_FIFO_REPLIES;
 
 async fn start_runtime() -> RuntimeApi {
@@ -182,12 +183,29 @@ async fn the_message_and_read_binaries_answer_their_events() {
     assert_eq!(stored["statusCode"], 200, "{stored}");
 
     let reads = start_runtime().await;
-    let _read = launch("lead-read", &reads, &[("TABLE_NAME", table.name.clone())]);
+    let read_env = [
+        ("TABLE_NAME", table.name.clone()),
+        ("CURSOR_KEY", "lambda runtime tests' cursor key".to_owned()),
+    ];
+    let _read = launch("lead-read", &reads, &read_env);
     let view = response_of(reads.invoke(serde_json::from_str(REST_GET).unwrap()).await);
     assert_eq!(view["statusCode"], 200, "{view}");
     let body = body_of(&view);
     assert_eq!(body["lead"]["leadID"], LEAD_ID);
     assert_eq!(body["messages"][0]["id"], "8699842694484326245");
+
+    // The same binary serves the list route (an HTTP API event with a query string).
+    let mut list: Value = serde_json::from_str(HTTP_GET).unwrap();
+    let path = format!("/v1/businesses/{}/leads", fixtures::BUSINESS_ID);
+    list["routeKey"] = json!("GET /v1/businesses/{businessID}/leads");
+    list["rawPath"] = json!(path);
+    list["requestContext"]["http"]["path"] = json!(path);
+    list["rawQueryString"] = json!("limit=1");
+    list["queryStringParameters"] = json!({"limit": "1"});
+    list["pathParameters"] = json!({"businessID": fixtures::BUSINESS_ID});
+    let listed = response_of(reads.invoke(list).await);
+    assert_eq!(listed["statusCode"], 200, "{listed}");
+    assert_eq!(body_of(&listed)["leads"][0]["leadID"], LEAD_ID);
 }
 
 #[tokio::test]

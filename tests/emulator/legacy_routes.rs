@@ -48,6 +48,7 @@ fn status_of(response: &Response<Body>) -> (u16, String) {
 async fn view(store: &DynamoStore) -> Value {
     let deps = ReadDeps {
         store: store.clone(),
+        pull: pull_settings(),
     };
     let response = lead_read::handler::handle(&deps, get_lead(Gateway::HttpV2, LEAD_ID)).await;
     assert_eq!(response.status(), 200);

@@ -1,4 +1,4 @@
-use adapters::dynamo::schema::GSI1;
+use adapters::dynamo::schema::{CHANGES_PK, GSI1, GSI2};
 use adapters::{DynamoStore, aws, provision};
 use app::auth::Credential;
 use app::memory::StaticCredentials;
@@ -62,6 +62,21 @@ pub async fn fresh_store() -> DynamoStore {
     fresh_table().await.store
 }
 
+/// The read function's pull settings in these tests: a settle window of 1 s.
+pub fn pull_settings() -> app::pull::PullSettings {
+    app::pull::PullSettings {
+        cursors: app::paging::CursorKey::new(b"emulator tests' cursor key".to_vec()),
+        settle: SETTLE,
+    }
+}
+
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Waits until what was written before the call is past the settle window of [`pull_settings`].
+pub async fn past_settle() {
+    tokio::time::sleep(SETTLE + std::time::Duration::from_millis(5)).await;
+}
+
 pub fn credentials() -> StaticCredentials {
     StaticCredentials::new(&[Credential::new(USERNAME, PASSWORD)])
 }
@@ -120,6 +135,23 @@ impl TestTable {
             .index_name(GSI1)
             .key_condition_expression("GSI1PK = :pk")
             .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default()
+    }
+}
+
+impl TestTable {
+    /// The changes feed's index (GSI2), as the index holds it.
+    pub async fn changes_index(&self) -> Vec<HashMap<String, AttributeValue>> {
+        self.client
+            .query()
+            .table_name(&self.name)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(CHANGES_PK.to_owned()))
             .send()
             .await
             .unwrap()

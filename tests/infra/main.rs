@@ -180,17 +180,44 @@ fn the_reply_queue_agrees_with_the_reply_function() {
     assert_eq!(queue["FifoQueue"], true);
 }
 
+/// The table's global secondary index of that name.
+fn index<'a>(template: &'a Value, name: &str) -> &'a Value {
+    resource(template, "Table")["Properties"]["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .expect("GlobalSecondaryIndexes")
+        .iter()
+        .find(|index| index["IndexName"] == name)
+        .unwrap_or_else(|| panic!("the table has no index {name}"))
+}
+
 #[test]
-fn the_table_has_the_keys_and_index_the_adapter_uses() {
-    use adapters::dynamo::schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
+fn the_table_has_the_keys_and_indexes_the_adapter_uses() {
+    use adapters::dynamo::schema::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
     let template = template();
     let table = &resource(&template, "Table")["Properties"];
     assert_eq!(table["KeySchema"][0]["AttributeName"], PK);
     assert_eq!(table["KeySchema"][1]["AttributeName"], SK);
-    let index = &table["GlobalSecondaryIndexes"][0];
-    assert_eq!(index["IndexName"], GSI1);
-    assert_eq!(index["KeySchema"][0]["AttributeName"], GSI1_PK);
-    assert_eq!(index["KeySchema"][1]["AttributeName"], GSI1_SK);
+    let defined: BTreeMap<&str, &str> = table["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["AttributeName"].as_str().unwrap(),
+                d["AttributeType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for (name, pk, sk) in [(GSI1, GSI1_PK, GSI1_SK), (GSI2, GSI2_PK, GSI2_SK)] {
+        let index = index(&template, name);
+        assert_eq!(index["KeySchema"][0]["AttributeName"], pk, "{name}");
+        assert_eq!(index["KeySchema"][0]["KeyType"], "HASH", "{name}");
+        assert_eq!(index["KeySchema"][1]["AttributeName"], sk, "{name}");
+        assert_eq!(index["KeySchema"][1]["KeyType"], "RANGE", "{name}");
+        for key in [pk, sk] {
+            assert_eq!(defined.get(key), Some(&"S"), "{key} is a string key");
+        }
+    }
     assert_eq!(
         table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
         true
@@ -808,23 +835,77 @@ fn replies_waiting_too_long_on_the_queue_raise_an_alarm() {
 }
 
 #[test]
-fn the_index_projects_what_the_adapter_declares_and_no_body() {
+fn the_indexes_project_what_the_adapter_declares_and_no_body() {
+    use adapters::dynamo::schema::{GSI1, GSI1_PROJECTED, GSI2, GSI2_PROJECTED};
     let template = template();
-    let index = &resource(&template, "Table")["Properties"]["GlobalSecondaryIndexes"][0];
-    assert_eq!(index["Projection"]["ProjectionType"], "INCLUDE");
-    let declared: BTreeSet<&str> = index["Projection"]["NonKeyAttributes"]
-        .as_sequence()
-        .expect("NonKeyAttributes")
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    let adapter: BTreeSet<&str> = adapters::dynamo::schema::GSI1_PROJECTED
-        .into_iter()
-        .collect();
-    assert_eq!(declared, adapter);
-    for body in ["raw", "problems", "text"] {
-        assert!(!declared.contains(body), "{body} stays in the base items");
+    for (name, projected) in [(GSI1, &GSI1_PROJECTED[..]), (GSI2, &GSI2_PROJECTED[..])] {
+        let index = index(&template, name);
+        assert_eq!(index["Projection"]["ProjectionType"], "INCLUDE", "{name}");
+        let declared: BTreeSet<&str> = index["Projection"]["NonKeyAttributes"]
+            .as_sequence()
+            .expect("NonKeyAttributes")
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let adapter: BTreeSet<&str> = projected.iter().copied().collect();
+        assert_eq!(declared, adapter, "{name}");
+        for body in ["raw", "problems", "text", "warnings", "lastError", "data"] {
+            assert!(
+                !declared.contains(body),
+                "{name}: {body} stays in the base items"
+            );
+        }
     }
+}
+
+#[test]
+fn the_read_function_may_query_the_table_and_its_two_indexes_and_nothing_more() {
+    let template = template();
+    let function = &resource(&template, "LeadReadFunction")["Properties"];
+    let mut actions = BTreeMap::new();
+    for policy in function["Policies"].as_sequence().unwrap() {
+        for (action, resources) in allowed(&policy["Statement"]) {
+            actions
+                .entry(action)
+                .or_insert_with(BTreeSet::new)
+                .extend(resources);
+        }
+    }
+    assert_eq!(
+        actions,
+        expected(&[
+            // A lead's conversation, and the warm-up read at init.
+            ("dynamodb:Query", "Table"),
+            ("dynamodb:GetItem", "Table"),
+            // A business's leads; the changes feed.
+            ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
+            ("dynamodb:Query", "${Table.Arn}/index/GSI2"),
+        ])
+    );
+}
+
+#[test]
+fn the_cursor_key_comes_from_a_generated_secret_and_never_from_the_template() {
+    let template = template();
+    let variables =
+        &resource(&template, "LeadReadFunction")["Properties"]["Environment"]["Variables"];
+    let value = &variables["CURSOR_KEY"];
+    let Some(("Sub", Value::String(text))) = intrinsic(value) else {
+        panic!("CURSOR_KEY is a dynamic reference through !Sub, not {value:?}");
+    };
+    let secret = text
+        .strip_prefix("{{resolve:secretsmanager:${")
+        .and_then(|rest| rest.split_once('}'))
+        .map(|(name, _)| name)
+        .unwrap_or_else(|| panic!("CURSOR_KEY resolves a secret of the stack: {text}"));
+    let secret = resource(&template, secret);
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    let generated = &secret["Properties"]["GenerateSecretString"];
+    assert!(
+        generated["PasswordLength"].as_u64().unwrap_or(32) >= 32,
+        "{generated:?}"
+    );
+    assert!(secret["Properties"].get("SecretString").is_none());
 }
 
 #[test]

@@ -24,6 +24,7 @@ async fn init() -> Result<ReadDeps<DynamoStore>, Error> {
     let sdk = aws::sdk_config().await;
     let deps = ReadDeps {
         store: DynamoStore::from_config(&sdk, settings.table),
+        pull: settings.pull,
     };
     // Now, not on the first request: the connection to DynamoDB.
     deps.store.warm_up().await;

@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod paging;
 pub mod ports;
+pub mod pull;
 pub mod replies;
 
 #[cfg(feature = "testing")]

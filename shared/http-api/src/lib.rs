@@ -21,8 +21,10 @@ pub use request::{
 pub use response::json;
 pub use route::respond;
 
-/// What the read function needs.
+/// What the read function needs: the store (a lead's conversation, the listings) and the pull
+/// routes' settings (the cursor key, the changes feed's settle window).
 #[derive(Debug, Clone)]
 pub struct ReadDeps<S> {
     pub store: S,
+    pub pull: app::pull::PullSettings,
 }

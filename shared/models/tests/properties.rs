@@ -118,6 +118,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
                 Just("text"),
                 Just("businessID"),
                 Just("question"),
+                Just("leadType"),
             ],
             raw_value()
         )

@@ -10,7 +10,7 @@
 
 use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
-use adapters::dynamo::Listings;
+use adapters::dynamo::{CreatedWindow, Listings};
 use adapters::{DynamoStore, SqsReplyQueue};
 use models::ReplyRequest;
 use std::process::ExitCode;
@@ -110,7 +110,11 @@ async fn run(args: &[String]) -> cli::Result {
         Some("leads") => {
             let business = args.get(1).filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
             let store = DynamoStore::from_config(&sdk, table);
-            for lead in store.business_leads(business, limit, None).await?.items {
+            for lead in store
+                .business_leads(business, CreatedWindow::default(), limit, None)
+                .await?
+                .items
+            {
                 println!(
                     "{} createTimestamp={} {} / {}",
                     lead.lead_id,

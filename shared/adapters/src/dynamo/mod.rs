@@ -3,7 +3,7 @@
 //! [`DynamoStore`] owns the client and the table's name, and makes the table's calls; each port it
 //! implements has a child module: [`LeadStore`](app::LeadStore) (leads, messages, revisions,
 //! quarantine, conversations) in `store`, [`ReplyLedger`](app::ports::ReplyLedger) in `ledger`,
-//! [`Listings`] (the operators' queries over the index) in `listings`.
+//! [`Listings`] (the list routes' and the operators' queries over the indexes) in `listings`.
 //! The layout of the table is in [`schema`], the attributes' encoding in `item`, and the SDK's
 //! errors become the port's [`StoreError`] in `errors`.
 //!
@@ -23,9 +23,9 @@ pub mod schema;
 mod store;
 pub mod stream;
 
-/// The port of the operators' queries, beside the store that answers them: a caller holding a
+/// The port of the listings, beside the store that answers them: a caller holding a
 /// [`DynamoStore`] (partnerctl) needs no other crate to ask them.
-pub use app::ports::Listings;
+pub use app::ports::{CreatedWindow, Listings};
 pub use item::Item;
 pub use quarantine::QUARANTINE_CHUNK_BYTES;
 pub use store::{MAX_COPIED_BYTES, lead_item};
@@ -40,7 +40,8 @@ use aws_sdk_dynamodb::types::{
 };
 use errors::store_error;
 use item::{key_of, s, string};
-use schema::{GSI1, GSI1_PK, PK, SK, attr};
+use listings::{SortRange, condition_values};
+use schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK, attr};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -241,14 +242,19 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// Newest first from one GSI1 partition, at most `limit` items, from `start`; and where the
-    /// query stopped, when there may be more.
+    /// Newest first from one GSI1 partition within `range`, at most `limit` items, from
+    /// `start`; and where the query stopped, when there may be more.
     pub(super) async fn index_newest(
         &self,
         pk: String,
+        range: SortRange,
         limit: usize,
         mut start: Option<Item>,
     ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let (condition, values) = range.condition(GSI1_PK, GSI1_SK);
+        let values: HashMap<String, AttributeValue> = condition_values(&pk, values)
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
         let mut items = Vec::new();
         while items.len() < limit {
             let page = self
@@ -256,8 +262,8 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(GSI1)
-                .key_condition_expression(format!("{GSI1_PK} = :pk"))
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .key_condition_expression(&condition)
+                .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(false)
                 .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())

@@ -8,21 +8,50 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1_PK: &str = "GSI1PK";
 pub const GSI1_SK: &str = "GSI1SK";
+pub const GSI2: &str = "GSI2";
+pub const GSI2_PK: &str = "GSI2PK";
+pub const GSI2_SK: &str = "GSI2SK";
 
 /// What GSI1 copies beside the keys: exactly what its two listings read (a business's leads:
-/// `business_leads`; quarantined payloads: `list_quarantine`, which reads `raw` and `problems` from
-/// the base items). Never a body: `raw` holds customer data, and copying it doubled every write
-/// (docs/data-model.md). infra/template.yaml declares the same list (tests/infra).
-pub const GSI1_PROJECTED: [&str; 9] = [
+/// `business_leads`, the lead summary of the list route; quarantined payloads: `list_quarantine`,
+/// which reads `raw` and `problems` from the base items). Never a body: `raw` holds customer data,
+/// and copying it doubled every write (docs/data-model.md). infra/template.yaml declares the same
+/// list (tests/infra).
+pub const GSI1_PROJECTED: [&str; 14] = [
     attr::LEAD_ID,
     attr::CREATE_TIMESTAMP,
     attr::CATEGORY,
     attr::TITLE,
+    attr::CITY,
+    attr::STATE,
+    attr::ZIP_CODE,
+    attr::LEAD_TYPE,
+    attr::FIRST_REPLY_SENT_AT,
     attr::RECEIVED_AT,
     attr::ROUTE,
     attr::DELIVERIES,
     attr::FIRST_RECEIVED_AT,
     attr::LAST_RECEIVED_AT,
+];
+
+/// What GSI2 (the changes feed) copies beside the keys: what a change entry shows, ids, kind,
+/// status, and nothing else (its time is in the sort key). No body, no name, no text: not a
+/// reply's `text` nor its `lastError`, which quotes Thumbtack's answer. infra/template.yaml
+/// declares the same list (tests/infra).
+pub const GSI2_PROJECTED: [&str; 13] = [
+    attr::TYPE,
+    attr::LEAD_ID,
+    attr::BUSINESS_ID,
+    attr::MESSAGE_ID,
+    attr::REPLY_ID,
+    attr::CREATE_TIMESTAMP,
+    attr::OF,
+    attr::ID,
+    attr::STATUS,
+    attr::HTTP_STATUS,
+    attr::ATTEMPTS,
+    attr::ROUTE,
+    attr::PROBLEM_COUNT,
 ];
 
 pub const LEAD_SK: &str = "LEAD";
@@ -43,8 +72,15 @@ pub const QUARANTINE_CHUNK_SK_PREFIX: &str = "CHUNK#";
 pub const QUARANTINE_INDEX_PK: &str = "QUARANTINE";
 const QUARANTINE_PK_PREFIX: &str = "QUARANTINE#";
 
+const LEAD_PK_PREFIX: &str = "LEAD#";
+
 pub fn lead_pk(lead_id: &str) -> String {
-    format!("LEAD#{lead_id}")
+    format!("{LEAD_PK_PREFIX}{lead_id}")
+}
+
+/// The leadID a lead partition's key names.
+pub fn lead_of(pk: &str) -> Option<&str> {
+    pk.strip_prefix(LEAD_PK_PREFIX)
 }
 
 pub fn message_sk(message_id: &str) -> String {
@@ -100,8 +136,15 @@ pub fn quarantine_chunk_sk(index: usize) -> String {
     format!("{QUARANTINE_CHUNK_SK_PREFIX}{index:05}")
 }
 
+const BUSINESS_PK_PREFIX: &str = "BUSINESS#";
+
 pub fn business_pk(business_id: &str) -> String {
-    format!("BUSINESS#{business_id}")
+    format!("{BUSINESS_PK_PREFIX}{business_id}")
+}
+
+/// The businessID a GSI1 business partition names.
+pub fn business_of(gsi1_pk: &str) -> Option<&str> {
+    gsi1_pk.strip_prefix(BUSINESS_PK_PREFIX)
 }
 
 /// Zero-padded so that string order is time order (GSI1 sorts leads newest first).
@@ -109,8 +152,28 @@ pub fn business_sk(create_timestamp: u64, lead_id: &str) -> String {
     format!("{create_timestamp:012}#{lead_id}")
 }
 
+/// Where a business's leads of `create_timestamp` begin: before every one of that second.
+pub fn business_start(create_timestamp: u64) -> String {
+    format!("{create_timestamp:012}")
+}
+
 pub fn quarantine_index_sk(received_at_ms: u64, digest: &str) -> String {
     format!("{received_at_ms:015}#{digest}")
+}
+
+/// The one GSI2 partition: every stored fact, in order of its time (docs/data-model.md says how
+/// far one partition goes, and what comes after).
+pub const CHANGES_PK: &str = "CHANGES";
+
+/// A fact's place in the changes feed: its time (receipt, or a reply's outcome), zero-padded so
+/// that string order is time order, then its item's keys, which make the place unique.
+pub fn changes_sk(at_ms: u64, pk: &str, sk: &str) -> String {
+    format!("{at_ms:015}#{pk}#{sk}")
+}
+
+/// Where the changes feed starts for a time: before every fact of that millisecond.
+pub fn changes_start(at_ms: u64) -> String {
+    format!("{at_ms:015}")
 }
 
 /// The `type` of each kind of item.

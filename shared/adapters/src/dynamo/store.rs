@@ -9,9 +9,9 @@ use super::item::{
 use super::ledger::reply_record;
 use super::prices::update_record;
 use super::schema::{
-    GSI1_PK, GSI1_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK, REPLY_SK_PREFIX, REVIEW_SK_PREFIX,
-    REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, business_pk, business_sk, item_type, lead_pk,
-    message_sk, review_pk, revision_sk,
+    CHANGES_PK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK,
+    REPLY_SK_PREFIX, REVIEW_SK_PREFIX, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, business_pk,
+    business_sk, changes_sk, item_type, lead_pk, message_sk, review_pk, revision_sk,
 };
 use app::ports::{
     ConversationRecords, Insert, LeadRef, MessageRecord, NewLead, NewLeadUpdate, NewMessage,
@@ -41,7 +41,7 @@ impl LeadStore for DynamoStore {
             (RevisionOf::Lead | RevisionOf::Message, Some(lead_id)) => lead_pk(lead_id),
             _ => review_pk(new.id),
         };
-        let mut item = Item::with_capacity(8);
+        let mut item = Item::with_capacity(9);
         item.insert(PK.into(), s(partition));
         item.insert(SK.into(), s(revision_sk(new.digest)));
         item.insert(attr::TYPE.into(), s(item_type::REVISION));
@@ -53,6 +53,7 @@ impl LeadStore for DynamoStore {
         item.insert(attr::ID.into(), s(new.id));
         item.insert(attr::RAW.into(), s(new.raw));
         item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
+        insert_change(&mut item, new.received_at_ms);
         self.insert(item).await
     }
 
@@ -137,7 +138,7 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
     let lead = new.lead;
     let request = &lead.request;
     let location = &request.location;
-    let mut item = Item::with_capacity(22);
+    let mut item = Item::with_capacity(25);
     item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
     item.insert(SK.into(), s(LEAD_SK));
     item.insert(attr::TYPE.into(), s(item_type::LEAD));
@@ -175,13 +176,30 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         GSI1_SK.into(),
         s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
     );
+    insert_change(&mut item, new.received_at_ms);
     item
+}
+
+/// The item's place in the changes feed (GSI2), at `at_ms`; its `PK` and `SK` must be set.
+fn insert_change(item: &mut Item, at_ms: u64) {
+    let key = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    };
+    let place = changes_sk(
+        at_ms,
+        key(PK).unwrap_or_default(),
+        key(SK).unwrap_or_default(),
+    );
+    item.insert(GSI2_PK.into(), s(CHANGES_PK));
+    item.insert(GSI2_SK.into(), s(place));
 }
 
 /// The item a customer's message is stored as, in its lead's partition.
 fn message_item(new: NewMessage<'_>) -> Item {
     let message = new.message;
-    let mut item = Item::with_capacity(10);
+    let mut item = Item::with_capacity(12);
     item.insert(PK.into(), s(lead_pk(&message.lead_id)));
     item.insert(SK.into(), s(message_sk(&message.message.message_id)));
     item.insert(attr::TYPE.into(), s(item_type::MESSAGE));
@@ -198,5 +216,6 @@ fn message_item(new: NewMessage<'_>) -> Item {
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);
+    insert_change(&mut item, new.received_at_ms);
     item
 }

@@ -4,6 +4,7 @@
 mod bus;
 mod credentials;
 mod ledger;
+mod listings;
 mod queue;
 mod store;
 mod thumbtack;

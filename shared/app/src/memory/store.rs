@@ -2,9 +2,9 @@
 //! with faults on demand.
 
 use crate::ports::{
-    ConversationRecords, Insert, LeadRef, LeadStore, MessageRecord, NewLead, NewLeadUpdate,
-    NewMessage, NewReview, NewRevision, Price, QuarantineRecord, Quarantined, ReplyRecord,
-    ReviewRecord, RevisionRecord, StoreError, UpdateInsert, UpdateRecord,
+    ConversationRecords, Insert, LeadRef, LeadStore, LeadSummary, MessageRecord, NewLead,
+    NewLeadUpdate, NewMessage, NewReview, NewRevision, Price, QuarantineRecord, Quarantined,
+    ReplyRecord, ReviewRecord, RevisionRecord, StoreError, UpdateInsert, UpdateRecord,
 };
 use models::{Problems, ReplyRequest, RevisionOf};
 use std::collections::BTreeMap;
@@ -24,7 +24,8 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) leads: BTreeMap<String, StoredLead>,
-    pub(super) messages: BTreeMap<(String, String), MessageRecord>,
+    /// By (leadID, messageID): the message and its businessID.
+    pub(super) messages: BTreeMap<(String, String), (MessageRecord, String)>,
     pub(super) revisions: BTreeMap<(String, String), RevisionRecord>,
     pub(super) quarantine: BTreeMap<String, QuarantineRecord>,
     /// By (leadID, digest).
@@ -35,21 +36,21 @@ pub(super) struct State {
     pub(super) lead_reviews: BTreeMap<(String, String), ReviewRecord>,
     /// By replyID: the reply, its lead and its state.
     pub(super) replies: BTreeMap<String, StoredReply>,
-    /// Leads whose first reply was sent.
-    pub(super) answered: Vec<String>,
+    /// Leads whose first reply was sent, and when.
+    pub(super) answered: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone)]
 pub(super) struct StoredLead {
     pub(super) raw: String,
     pub(super) create_timestamp: u64,
-    pub(super) received_at_ms: u64,
-    pub(super) business_id: String,
     pub(super) warnings: Problems,
     pub(super) lead_price: Option<String>,
     pub(super) charge_state: Option<String>,
     /// When the price was last set by an update (0: the lead's own).
     pub(super) price_at_ms: u64,
+    /// What the listings show of it (its first reply comes from `answered`).
+    pub(super) summary: LeadSummary,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +58,8 @@ pub(super) struct StoredReply {
     pub(super) request: ReplyRequest,
     pub(super) record: ReplyRecord,
     pub(super) lease_until_ms: u64,
+    /// When it was sent or failed, and Thumbtack's status then; none while it is being tried.
+    pub(super) outcome: Option<(u64, Option<u16>)>,
 }
 
 impl MemoryStore {
@@ -158,15 +161,28 @@ impl LeadStore for MemoryStore {
             });
         }
         self.check_size()?;
+        let typed = lead.lead;
+        let location = &typed.request.location;
         let stored = StoredLead {
             raw: lead.raw.to_owned(),
-            create_timestamp: lead.lead.create_timestamp.0,
-            received_at_ms: lead.received_at_ms,
-            business_id: lead.lead.business.business_id.clone(),
+            create_timestamp: typed.create_timestamp.0,
             warnings: lead.warnings.clone(),
-            lead_price: lead.lead.lead_price.clone(),
-            charge_state: lead.lead.charge_state.clone(),
+            lead_price: typed.lead_price.clone(),
+            charge_state: typed.charge_state.clone(),
             price_at_ms: 0,
+            summary: LeadSummary {
+                lead_id: typed.lead_id.clone(),
+                business_id: typed.business.business_id.clone(),
+                create_timestamp: typed.create_timestamp.0,
+                received_at_ms: lead.received_at_ms,
+                category: typed.request.category.clone(),
+                title: typed.request.title.clone(),
+                city: location.city.clone(),
+                state: location.state.clone(),
+                zip_code: location.zip_code.clone(),
+                lead_type: typed.lead_type.as_ref().map(|t| t.as_str().to_owned()),
+                first_reply_sent_at_ms: None,
+            },
         };
         state.leads.insert(lead.lead.lead_id.clone(), stored);
         Ok(Insert::Created)
@@ -179,7 +195,7 @@ impl LeadStore for MemoryStore {
             message.message.message.message_id.clone(),
         );
         let mut state = self.lock();
-        if let Some(existing) = state.messages.get(&key) {
+        if let Some((existing, _)) = state.messages.get(&key) {
             return Ok(Insert::Exists {
                 raw: existing.raw.clone(),
             });
@@ -192,7 +208,8 @@ impl LeadStore for MemoryStore {
             received_at_ms: message.received_at_ms,
             warnings: message.warnings.clone(),
         };
-        state.messages.insert(key, record);
+        let business_id = message.message.business_id.clone();
+        state.messages.insert(key, (record, business_id));
         Ok(Insert::Created)
     }
 
@@ -264,7 +281,7 @@ impl LeadStore for MemoryStore {
                 .messages
                 .iter()
                 .filter(|((lead, _), _)| lead == lead_id)
-                .map(|(_, record)| record.clone())
+                .map(|(_, (record, _))| record.clone())
                 .collect(),
             revisions: state
                 .revisions
@@ -360,8 +377,8 @@ impl LeadStore for MemoryStore {
     async fn stored_lead(&self, lead_id: &str) -> Result<Option<LeadRef>, StoreError> {
         self.check()?;
         Ok(self.lock().leads.get(lead_id).map(|lead| LeadRef {
-            received_at_ms: lead.received_at_ms,
-            business_id: lead.business_id.clone(),
+            received_at_ms: lead.summary.received_at_ms,
+            business_id: lead.summary.business_id.clone(),
         }))
     }
 }

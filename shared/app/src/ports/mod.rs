@@ -18,7 +18,9 @@ pub mod storage;
 
 pub use credentials::{CredentialError, CredentialSource};
 pub use events::{BusError, EventBus, Put};
-pub use listings::{Cursor, LeadSummary, Listings, Page, QuarantineRecord};
+pub use listings::{
+    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
+};
 pub use replies::{
     Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyLedger, ReplyQueue,
     ReplyRecord, SendError, Thumbtack,

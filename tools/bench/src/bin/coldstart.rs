@@ -53,6 +53,7 @@ fn environment(name: &str, table: &str, local: &Local<'_>) -> Vec<(String, Strin
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
         ("AWS_ENDPOINT_URL", endpoint.to_owned()),
         ("TABLE_NAME", table.to_owned()),
+        ("CURSOR_KEY", "coldstart bench cursor key".to_owned()),
         ("PARTNER_API_USERNAME", "thumbtack".to_owned()),
         ("PARTNER_API_PASSWORD", "bench-password".to_owned()),
         (
@@ -73,14 +74,14 @@ fn environment(name: &str, table: &str, local: &Local<'_>) -> Vec<(String, Strin
                 && !key.starts_with("REPLY")
                 && !key.starts_with("THUMBTACK")
         }
-        "reply-outbound" => !key.starts_with("PARTNER"),
+        "reply-outbound" => !key.starts_with("PARTNER") && *key != "CURSOR_KEY",
         "hello-lambda" => {
-            !matches!(*key, "TABLE_NAME")
+            !matches!(*key, "TABLE_NAME" | "CURSOR_KEY")
                 && !key.starts_with("PARTNER")
                 && !key.starts_with("REPLY")
                 && !key.starts_with("THUMBTACK")
         }
-        _ => !key.starts_with("REPLY") && !key.starts_with("THUMBTACK"),
+        _ => !key.starts_with("REPLY") && !key.starts_with("THUMBTACK") && *key != "CURSOR_KEY",
     });
     env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
