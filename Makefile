@@ -81,7 +81,7 @@ parked:
 redrive:
 	@scripts/ctl.sh redrive
 
-## quarantine: list refused payloads kept by the local stack (ARGS="--raw --limit 5")
+## quarantine: refused inbound payloads kept by the local stack (ARGS="--raw", ARGS="replay --all")
 quarantine:
 	@scripts/ctl.sh quarantine $(ARGS)
 

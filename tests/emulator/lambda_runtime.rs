@@ -20,24 +20,6 @@ async fn start_runtime() -> RuntimeApi {
     RuntimeApi::start().await.unwrap()
 }
 
-/// The debug build of a function binary (`make test` builds them first).
-fn binary(name: &str) -> std::path::PathBuf {
-    let debug = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = debug.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` (make test does)",
-        path.display()
-    );
-    path
-}
-
 /// A function process polling `runtime`, with the environment Lambda and our template give it.
 fn launch(name: &str, runtime: &RuntimeApi, env: &[(&str, String)]) -> tokio::process::Child {
     let mut command = tokio::process::Command::new(binary(name));

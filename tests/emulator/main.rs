@@ -16,6 +16,7 @@ mod logs;
 mod pull_api;
 mod queues;
 mod reliability;
+mod replay;
 mod replies;
 mod secrets;
 mod support;

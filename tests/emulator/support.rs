@@ -167,3 +167,21 @@ pub fn with_field(json: &str, pointer: &str, value: serde_json::Value) -> String
     document.pointer_mut(parent).unwrap()[key] = value;
     document.to_string()
 }
+
+/// The debug build of a workspace binary (a function, partnerctl) (`make test` builds them first).
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let debug = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = debug.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` (make test does)",
+        path.display()
+    );
+    path
+}

@@ -942,13 +942,17 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
         policy("ReplyProducerPolicy"),
         expected(&[("sqs:SendMessage", "ReplyQueue")])
     );
-    // partnerctl's quarantine, leads, parked and redrive, and the queues' counts.
+    // partnerctl's quarantine (and its replay, which stores as the inbound functions do), leads,
+    // parked and redrive, and the queues' counts.
     assert_eq!(
         policy("OperatorPolicy"),
         expected(&[
             ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
             ("dynamodb:BatchGetItem", "Table"),
             ("dynamodb:Query", "Table"),
+            ("dynamodb:PutItem", "Table"),
+            ("dynamodb:UpdateItem", "Table"),
+            ("dynamodb:GetItem", "Table"),
             ("sqs:ReceiveMessage", "ReplyDeadLetterQueue"),
             ("sqs:ChangeMessageVisibility", "ReplyDeadLetterQueue"),
             ("sqs:DeleteMessage", "ReplyDeadLetterQueue"),

@@ -4,9 +4,7 @@ use crate::error::ApiError;
 use app::ports::CredentialSource;
 use lambda_http::{Request, RequestExt};
 
-/// The largest body we accept. DynamoDB items are limited to 400 KB and a lead is stored with its
-/// raw body plus its indexed fields, so 256 KiB leaves room; real leads are a few KB.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub use app::ingest::MAX_BODY_BYTES;
 
 /// Checks HTTP basic credentials against the accepted set.
 pub async fn authenticate<C: CredentialSource>(

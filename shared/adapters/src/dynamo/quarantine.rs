@@ -11,7 +11,7 @@ use super::schema::{
     quarantine_digest, quarantine_index_sk, quarantine_pk,
 };
 use app::StoreError;
-use app::ports::{QuarantineRecord, Quarantined};
+use app::ports::{QuarantineDesk, QuarantineRecord, Quarantined, ReplayNote};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -103,14 +103,19 @@ impl DynamoStore {
             .iter()
             .filter_map(|entry| records.remove(&string(entry, PK).ok()?))
         {
-            let mut record = quarantine_record(&item)?;
-            if let Some(AttributeValue::N(_)) = item.get(attr::CHUNKS) {
-                let count = usize::try_from(number(&item, attr::CHUNKS)?).unwrap_or(usize::MAX);
-                record.raw = self.read_chunks(&record.digest, count).await?;
-            }
-            found.push(record);
+            found.push(self.with_body(&item).await?);
         }
         Ok((found, stopped_at))
+    }
+
+    /// A record with its body, put back together when it was chunked.
+    async fn with_body(&self, item: &Item) -> Result<QuarantineRecord, StoreError> {
+        let mut record = quarantine_record(item)?;
+        if let Some(AttributeValue::N(_)) = item.get(attr::CHUNKS) {
+            let count = usize::try_from(number(item, attr::CHUNKS)?).unwrap_or(usize::MAX);
+            record.raw = self.read_chunks(&record.digest, count).await?;
+        }
+        Ok(record)
     }
 
     /// Writes a large quarantined body as chunk items beside its record; returns how many.
@@ -172,5 +177,45 @@ fn quarantine_record(item: &Item) -> Result<QuarantineRecord, StoreError> {
         deliveries: number(item, attr::DELIVERIES)?,
         first_received_at_ms: number(item, attr::FIRST_RECEIVED_AT)?,
         last_received_at_ms: number(item, attr::LAST_RECEIVED_AT)?,
+        replay: match item.get(attr::REPLAY_OUTCOME) {
+            Some(_) => Some(ReplayNote {
+                outcome: string(item, attr::REPLAY_OUTCOME)?,
+                at_ms: number(item, attr::REPLAYED_AT)?,
+            }),
+            None => None,
+        },
     })
+}
+
+impl QuarantineDesk for DynamoStore {
+    async fn quarantined(&self, digest: &str) -> Result<Option<QuarantineRecord>, StoreError> {
+        let key = Item::from([
+            (PK.to_owned(), s(quarantine_pk(digest))),
+            (SK.to_owned(), s(QUARANTINE_SK)),
+        ]);
+        match self.get(key).await? {
+            Some(item) => Ok(Some(self.with_body(&item).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn note_replay(&self, digest: &str, note: &ReplayNote) -> Result<(), StoreError> {
+        // Only on a record that is there: a note never makes a record without a body.
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(quarantine_pk(digest)))
+            .key(SK, s(QUARANTINE_SK))
+            .update_expression("SET #outcome = :outcome, #at = :at")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#outcome", attr::REPLAY_OUTCOME)
+            .expression_attribute_names("#at", attr::REPLAYED_AT)
+            .expression_attribute_values(":outcome", s(&note.outcome))
+            .expression_attribute_values(":at", n(note.at_ms))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
 }

@@ -236,6 +236,9 @@ pub mod attr {
     pub const DELIVERIES: &str = "deliveries";
     pub const FIRST_RECEIVED_AT: &str = "firstReceivedAt";
     pub const LAST_RECEIVED_AT: &str = "lastReceivedAt";
+    /// On a quarantine record: what its last replay made of it, and when (ms).
+    pub const REPLAY_OUTCOME: &str = "replayOutcome";
+    pub const REPLAYED_AT: &str = "replayedAt";
     // A problem (warning or refusal) in a list.
     pub const PATH: &str = "path";
     pub const REASON: &str = "reason";

@@ -18,6 +18,11 @@ use crate::metrics::{Metrics, Unit};
 use crate::ports::{Insert, LeadStore, NewRevision, Quarantined, Route, StoreError};
 use models::{FieldProblem, Invalid, InvalidKind, Parsed};
 
+/// The largest body we accept (413 over it; a replay of a larger quarantined body is still
+/// refused). DynamoDB items are limited to 400 KB and a lead is stored with its raw body plus its
+/// copied fields, so 256 KiB leaves room; real leads are a few KB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
 /// What a delivery turned out to be, once stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arrival {

@@ -5,6 +5,7 @@ mod bus;
 mod credentials;
 mod ledger;
 mod listings;
+mod quarantine;
 mod queue;
 mod store;
 mod thumbtack;

@@ -250,6 +250,7 @@ impl LeadStore for MemoryStore {
                 deliveries: 0,
                 first_received_at_ms: payload.received_at_ms,
                 last_received_at_ms: payload.received_at_ms,
+                replay: None,
             });
         record.deliveries += 1;
         record.last_received_at_ms = payload.received_at_ms;

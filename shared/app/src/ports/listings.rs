@@ -88,6 +88,8 @@ pub struct QuarantineRecord {
     pub deliveries: u64,
     pub first_received_at_ms: u64,
     pub last_received_at_ms: u64,
+    /// The last replay that changed something, if any.
+    pub replay: Option<super::ReplayNote>,
 }
 
 /// Where a listing goes on: opaque, handed back as the store gave it.
