@@ -220,6 +220,39 @@ async fn a_lead_update_and_a_review_are_events_without_the_review_s_words() {
             assert!(!text.contains(personal), "{personal} in {text}");
         }
     }
+    // The changes feed lists the same facts under the same types and eventIDs: a consumer of both
+    // drops what it saw twice.
+    past_settle().await;
+    let reader = http_api::ReadDeps {
+        store: path.table.store.clone(),
+        pull: pull_settings(),
+    };
+    let request = http_api::testing::get_changes(Gateway::HttpV2, &[]);
+    let response = lead_read::handler::handle(&reader, request).await;
+    let feed: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    let mut listed: Vec<(String, String)> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap().to_owned(),
+                c["eventID"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    listed.sort();
+    let mut sent: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.detail_type.clone(),
+                e.detail["eventID"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    sent.sort();
+    assert_eq!(listed, sent);
 }
 
 #[tokio::test]

@@ -12,7 +12,9 @@ use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http_api::InboundDeps;
-use http_api::testing::{Encoding, Gateway, basic, send};
+use http_api::testing::{
+    Encoding, Gateway, basic, get_business_leads, get_business_reviews, get_changes, get_lead, send,
+};
 use serde_norway::Value;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -185,7 +187,7 @@ async fn deliver(
 }
 
 #[tokio::test]
-async fn the_inbound_and_events_functions_call_exactly_what_the_template_allows_them() {
+async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_allows_them() {
     let table = fresh_table().await;
     let stream = TableStream::open(&sdk().await, &table.name).await.unwrap();
 
@@ -270,4 +272,24 @@ async fn the_inbound_and_events_functions_call_exactly_what_the_template_allows_
     }
     assert!(published > 0, "the stream had the writes");
     assert_eq!(events_calls.actions(), allowed("EventsOutFunction"));
+
+    // lead-read: its warm-up, a lead with its conversation, a business's leads and reviews, the
+    // changes.
+    let read_calls = Recorder::start().await;
+    let read = http_api::ReadDeps {
+        store: DynamoStore::from_config(&read_calls.sdk().await, &table.name),
+        pull: pull_settings(),
+    };
+    read.store.warm_up().await;
+    let business = fixtures::BUSINESS_ID;
+    for request in [
+        get_lead(Gateway::HttpV2, "437282017264173057"),
+        get_business_leads(Gateway::HttpV2, business, &[]),
+        get_business_reviews(Gateway::HttpV2, business, &[]),
+        get_changes(Gateway::HttpV2, &[("since", "0")]),
+    ] {
+        let response = lead_read::handler::handle(&read, request).await;
+        assert_eq!(response.status(), 200, "{:?}", response.body());
+    }
+    assert_eq!(read_calls.actions(), allowed("LeadReadFunction"));
 }

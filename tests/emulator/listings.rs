@@ -6,10 +6,13 @@ use adapters::DynamoStore;
 use adapters::dynamo::schema::{GSI2_PK, GSI2_PROJECTED, GSI2_SK, PK, SK};
 use app::LeadStore;
 use app::ports::{
-    Change, ChangeRecord, Claim, CreatedWindow, Cursor, Listings, NewLead, NewMessage, NewRevision,
-    Page, Quarantined, ReplyClaim, ReplyLedger, Route,
+    Change, ChangeRecord, Claim, CreatedWindow, Cursor, Listings, NewLead, NewLeadUpdate,
+    NewMessage, NewReview, NewRevision, Page, Quarantined, ReplyClaim, ReplyLedger, Route,
 };
-use models::{FieldProblem, InboundMessage, Lead, Problems, ReplyRequest, ReplyStatus, RevisionOf};
+use models::{
+    FieldProblem, InboundMessage, Lead, LeadUpdate, Problems, ReplyRequest, ReplyStatus,
+    ReviewDelivery, RevisionOf,
+};
 use serde_json::json;
 
 async fn insert_lead(
@@ -200,8 +203,8 @@ async fn a_window_of_create_timestamps_bounds_a_business_leads_across_pages() {
     assert_eq!(ids, ["l-1"]);
 }
 
-/// A lead, a message, a revision, a quarantined payload, a reply sent, a reply failed and a reply
-/// still being tried, each at its own time.
+/// A lead, a message, a revision, a quarantined payload, a reply sent, a reply failed, a reply
+/// still being tried, a lead update, a review and its revision, each at its own time.
 async fn every_kind_of_fact(store: &DynamoStore) {
     insert_lead(store, "l-1", "b-1", 1_700_000_000, 10_000).await;
     insert_message(store, "l-1", "m-1", 11_000).await;
@@ -235,6 +238,44 @@ async fn every_kind_of_fact(store: &DynamoStore) {
         .unwrap();
     let sending = reply("r-sending", "l-1");
     claim(store, &sending, 15_500).await;
+    let update = LeadUpdate::parse(br#"{"leadID": "l-1", "leadPrice": "$12.00"}"#)
+        .unwrap()
+        .value;
+    store
+        .insert_update(NewLeadUpdate {
+            update: &update,
+            digest: "d-upd",
+            warnings: &Problems::NONE,
+            raw: r#"{"leadID": "l-1", "leadPrice": "$12.00"}"#,
+            received_at_ms: 16_000,
+        })
+        .await
+        .unwrap();
+    let review = ReviewDelivery::parse(fixtures::REVIEW.as_bytes())
+        .unwrap()
+        .value
+        .review;
+    store
+        .insert_review(NewReview {
+            review: &review,
+            warnings: &Problems::NONE,
+            raw: fixtures::REVIEW,
+            received_at_ms: 17_000,
+        })
+        .await
+        .unwrap();
+    store
+        .insert_revision(NewRevision {
+            lead_id: review.lead_id.as_deref(),
+            business_id: &review.business_id,
+            of: RevisionOf::Review,
+            id: &review.review_id,
+            digest: "d-review-rev",
+            raw: fixtures::REVIEW,
+            received_at_ms: 18_000,
+        })
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -242,7 +283,7 @@ async fn every_stored_fact_has_one_entry_in_the_changes_index_and_nothing_person
     let table = fresh_table().await;
     every_kind_of_fact(&table.store).await;
     let entries = table.changes_index().await;
-    assert_eq!(entries.len(), 6, "{entries:?}");
+    assert_eq!(entries.len(), 9, "{entries:?}");
     let keys = [PK, SK, GSI2_PK, GSI2_SK];
     for entry in &entries {
         for attribute in entry.keys() {
@@ -252,7 +293,7 @@ async fn every_stored_fact_has_one_entry_in_the_changes_index_and_nothing_person
             );
         }
         let text = format!("{entry:?}");
-        for personal in ["Jay", "Tuesday", "Wednesday", "stain"] {
+        for personal in ["Jay", "Tuesday", "Wednesday", "stain", "Maria", "kitchen"] {
             assert!(!text.contains(personal), "{personal} in {text}");
         }
     }
@@ -284,7 +325,7 @@ async fn the_changes_come_in_order_of_their_time_as_typed_entries() {
         ChangeRecord {
             at_ms: 12_000,
             change: Change::Revision {
-                lead_id: "l-1".into(),
+                lead_id: Some("l-1".into()),
                 of: RevisionOf::Message,
                 id: "m-1".into(),
                 digest: "d-rev".into(),
@@ -318,6 +359,32 @@ async fn the_changes_come_in_order_of_their_time_as_typed_entries() {
                 status: ReplyStatus::Failed,
                 http_status: Some(400),
                 attempt: 1,
+            },
+        },
+        ChangeRecord {
+            at_ms: 16_000,
+            change: Change::LeadUpdate {
+                lead_id: "l-1".into(),
+                digest: "d-upd".into(),
+                lead_price: Some("$12.00".into()),
+                charge_state: None,
+            },
+        },
+        ChangeRecord {
+            at_ms: 17_000,
+            change: Change::Review {
+                review_id: "441190338474795011".into(),
+                business_id: fixtures::BUSINESS_ID.into(),
+                lead_id: Some("437282017264173057".into()),
+            },
+        },
+        ChangeRecord {
+            at_ms: 18_000,
+            change: Change::Revision {
+                lead_id: Some("437282017264173057".into()),
+                of: RevisionOf::Review,
+                id: "441190338474795011".into(),
+                digest: "d-review-rev".into(),
             },
         },
     ];

@@ -505,3 +505,75 @@ async fn a_quarantined_payload_is_in_the_feed_and_no_entry_shows_anything_person
         assert!(!shown.contains(personal), "{personal} shown: {shown}");
     }
 }
+
+/// A review of `business` with its own id and createTime, stored through the review route.
+async fn stored_review(deps: &Inbound, id: &str, business: &str, created: &str) {
+    let body = with_field(fixtures::REVIEW, "/review/reviewID", json!(id));
+    let body = with_field(&body, "/review/businessID", json!(business));
+    let body = with_field(&body, "/review/createTime", json!(created));
+    let request = http_api::testing::send(
+        Gateway::HttpV2,
+        "POST",
+        "/v1/review",
+        body.as_bytes(),
+        Encoding::Text,
+        Some(&basic(USERNAME, PASSWORD)),
+    );
+    let response = message_inbound::handler::handle(deps, request).await;
+    assert_eq!(response.status(), 200, "{:?}", response.body());
+}
+
+#[tokio::test]
+async fn a_business_reviews_come_newest_first_a_page_at_a_time_with_their_words() {
+    let (table, deps) = inbound_deps().await;
+    // Stored in another order than their times, beside another business's.
+    stored_review(&deps, "r-2", "b-1", "2025-06-02T10:00:00Z").await;
+    stored_review(&deps, "r-3", "b-1", "1749204000").await;
+    stored_review(&deps, "r-1", "b-1", "2025-06-01T10:00:00+02:00").await;
+    stored_review(&deps, "r-other", "b-2", "2025-06-05T10:00:00Z").await;
+    let reader = reader(&table.store);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut query = vec![("limit", "2")];
+        if let Some(cursor) = &cursor {
+            query.push(("cursor", cursor.as_str()));
+        }
+        let request = http_api::testing::get_business_reviews(Gateway::RestV1, "b-1", &query);
+        let (status, page) = get(&reader, request).await;
+        assert_eq!(status, 200, "{page}");
+        for review in page["reviews"].as_array().unwrap() {
+            assert!(!review["text"].as_str().unwrap().is_empty());
+            seen.push(review["reviewID"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["r-3", "r-2", "r-1"]);
+}
+
+#[tokio::test]
+async fn the_list_route_shows_the_price_of_the_newest_lead_update() {
+    let (table, deps) = inbound_deps().await;
+    let (status, _) = post_lead(&deps, fixtures::LEAD_2025).await;
+    assert_eq!(status, 200);
+    let update =
+        r#"{"leadID": "437282017264173057", "leadPrice": "$31.50", "chargeState": "Refunded"}"#;
+    let request = http_api::testing::send(
+        Gateway::HttpV2,
+        "PUT",
+        "/v1/lead/update",
+        update.as_bytes(),
+        Encoding::Text,
+        Some(&basic(USERNAME, PASSWORD)),
+    );
+    let response = lead_inbound::handler::handle(&deps, request).await;
+    assert_eq!(response.status(), 200);
+    let request = get_business_leads(Gateway::HttpV2, fixtures::BUSINESS_ID, &[]);
+    let (status, page) = get(&reader(&table.store), request).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["leads"][0]["leadPrice"], "$31.50", "{page}");
+    assert_eq!(page["leads"][0]["chargeState"], "Refunded");
+}

@@ -226,9 +226,10 @@ fn the_table_has_the_keys_and_indexes_the_adapter_uses() {
 }
 
 /// The routes of the read API, which the read function serves (its handler dispatches on them).
-const READ_ROUTES: [&str; 3] = [
+const READ_ROUTES: [&str; 4] = [
     "/v1/leads/{leadID}",
     "/v1/businesses/{businessID}/leads",
+    "/v1/businesses/{businessID}/reviews",
     "/v1/changes",
 ];
 
@@ -859,56 +860,6 @@ fn the_indexes_project_what_the_adapter_declares_and_no_body() {
 }
 
 #[test]
-fn the_read_function_may_query_the_table_and_its_two_indexes_and_nothing_more() {
-    let template = template();
-    let function = &resource(&template, "LeadReadFunction")["Properties"];
-    let mut actions = BTreeMap::new();
-    for policy in function["Policies"].as_sequence().unwrap() {
-        for (action, resources) in allowed(&policy["Statement"]) {
-            actions
-                .entry(action)
-                .or_insert_with(BTreeSet::new)
-                .extend(resources);
-        }
-    }
-    assert_eq!(
-        actions,
-        expected(&[
-            // A lead's conversation, and the warm-up read at init.
-            ("dynamodb:Query", "Table"),
-            ("dynamodb:GetItem", "Table"),
-            // A business's leads; the changes feed.
-            ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
-            ("dynamodb:Query", "${Table.Arn}/index/GSI2"),
-        ])
-    );
-}
-
-#[test]
-fn the_cursor_key_comes_from_a_generated_secret_and_never_from_the_template() {
-    let template = template();
-    let variables =
-        &resource(&template, "LeadReadFunction")["Properties"]["Environment"]["Variables"];
-    let value = &variables["CURSOR_KEY"];
-    let Some(("Sub", Value::String(text))) = intrinsic(value) else {
-        panic!("CURSOR_KEY is a dynamic reference through !Sub, not {value:?}");
-    };
-    let secret = text
-        .strip_prefix("{{resolve:secretsmanager:${")
-        .and_then(|rest| rest.split_once('}'))
-        .map(|(name, _)| name)
-        .unwrap_or_else(|| panic!("CURSOR_KEY resolves a secret of the stack: {text}"));
-    let secret = resource(&template, secret);
-    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
-    let generated = &secret["Properties"]["GenerateSecretString"];
-    assert!(
-        generated["PasswordLength"].as_u64().unwrap_or(32) >= 32,
-        "{generated:?}"
-    );
-    assert!(secret["Properties"].get("SecretString").is_none());
-}
-
-#[test]
 fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
     let template = template();
     let policy = |name: &str| {
@@ -982,7 +933,9 @@ fn the_read_function_may_query_the_table_and_the_indexes_it_lists_from_only() {
             // A lead's conversation: one Query of its partition (and the warm-up GetItem).
             ("dynamodb:Query", "Table"),
             ("dynamodb:GetItem", "Table"),
-            // A business's leads (GSI1) and the changes (GSI2).
+            // A business's reviews: their order from GSI1, their bodies in one batch.
+            ("dynamodb:BatchGetItem", "Table"),
+            // A business's leads and reviews (GSI1) and the changes (GSI2).
             ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
             ("dynamodb:Query", "${Table.Arn}/index/GSI2"),
         ])

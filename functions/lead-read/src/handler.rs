@@ -1,5 +1,5 @@
 use app::ports::Listings;
-use app::pull::{self, ChangesAsked, LeadsAsked};
+use app::pull::{self, ChangesAsked, LeadsAsked, ReviewsAsked};
 use app::{LeadStore, conversation, now_millis};
 use http_api::{ApiError, ReadDeps, json};
 use lambda_http::http::StatusCode;
@@ -14,6 +14,8 @@ enum Route {
     Lead,
     /// `GET /v1/businesses/{businessID}/leads`
     BusinessLeads,
+    /// `GET /v1/businesses/{businessID}/reviews`
+    BusinessReviews,
     /// `GET /v1/changes`
     Changes,
     Unknown,
@@ -32,13 +34,15 @@ impl Route {
         match segments[..] {
             [.., "v1", "leads", _] => Route::Lead,
             [.., "v1", "businesses", _, "leads"] => Route::BusinessLeads,
+            [.., "v1", "businesses", _, "reviews"] => Route::BusinessReviews,
             [.., "v1", "changes"] => Route::Changes,
             _ => Route::Unknown,
         }
     }
 }
 
-/// Dispatches on the route: a lead and its conversation, a business's leads, or the changes feed.
+/// Dispatches on the route: a lead and its conversation, a business's leads or reviews, or the
+/// changes feed.
 pub async fn handle<S: LeadStore + Listings>(
     deps: &ReadDeps<S>,
     request: Request,
@@ -57,6 +61,15 @@ pub async fn handle<S: LeadStore + Listings>(
                 count = field::Empty,
             );
             http_api::respond(span, list_leads(deps, &request)).await
+        }
+        Route::BusinessReviews => {
+            let span = tracing::info_span!(
+                "list_reviews",
+                %request_id,
+                business_id = field::Empty,
+                count = field::Empty,
+            );
+            http_api::respond(span, list_reviews(deps, &request)).await
         }
         Route::Changes => {
             let span = tracing::info_span!("list_changes", %request_id, count = field::Empty);
@@ -110,6 +123,28 @@ async fn list_leads<S: Listings>(
     }
     let page = pull::business_leads(&deps.store, &deps.pull, asked).await?;
     span.record("count", page.leads.len());
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// 200 with `{"reviews": [...], "next": <cursor or null>}`.
+async fn list_reviews<S: Listings>(
+    deps: &ReadDeps<S>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let parameters = request.path_parameters();
+    let business_id = parameters.first("businessID").ok_or(ApiError::NotFound)?;
+    let query = request.query_string_parameters();
+    let asked = ReviewsAsked {
+        business_id,
+        limit: query.first("limit"),
+        cursor: query.first("cursor"),
+    };
+    let span = tracing::Span::current();
+    if is_valid_id(business_id) {
+        span.record("business_id", business_id);
+    }
+    let page = pull::business_reviews(&deps.store, &deps.pull, asked).await?;
+    span.record("count", page.reviews.len());
     Ok(json(StatusCode::OK, &page))
 }
 

@@ -1,6 +1,6 @@
 //! The read side: a lead and its conversation in time order.
 
-use crate::ports::{LeadStore, StoreError};
+use crate::ports::{LeadStore, ReviewRecord, StoreError};
 use models::{
     ConversationEntry, ConversationView, Direction, InboundMessage, PriceUpdateView, ReplyStatus,
     ReviewDelivery, ReviewView, RevisionView, UnixSeconds,
@@ -100,13 +100,7 @@ pub async fn view<S: LeadStore>(
     let mut reviews: Vec<ReviewView> = records
         .reviews
         .into_iter()
-        .filter_map(|record| {
-            let parsed = ReviewDelivery::parse(record.raw.as_bytes()).ok()?;
-            Some(ReviewView {
-                review: parsed.value.review,
-                received_at_ms: record.received_at_ms,
-            })
-        })
+        .filter_map(review_view)
         .collect();
     reviews.sort_by_key(|review| review.received_at_ms);
     Ok(Some(ConversationView {
@@ -126,4 +120,14 @@ pub async fn view<S: LeadStore>(
 fn raw_json(raw: String, what: &str) -> Result<Box<RawValue>, StoreError> {
     RawValue::from_string(raw)
         .map_err(|_| StoreError::Corrupt(format!("stored {what} is not JSON")))
+}
+
+/// A stored review as the read API shows it: its fields as read (`None` should a later version of
+/// the rules no longer read it).
+pub fn review_view(record: ReviewRecord) -> Option<ReviewView> {
+    let parsed = ReviewDelivery::parse(record.raw.as_bytes()).ok()?;
+    Some(ReviewView {
+        review: parsed.value.review,
+        received_at_ms: record.received_at_ms,
+    })
 }

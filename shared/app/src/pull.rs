@@ -8,12 +8,15 @@
 //! never read as a position elsewhere. A caller sends the same parameters again with
 //! `cursor=<next>` (the limit may change).
 
+use crate::conversation::review_view;
 use crate::events::{Fact, LeadFacts, rfc3339_millis};
 use crate::paging::{CursorKey, page_size};
 use crate::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, StoreError,
 };
-use models::{FieldProblem, Invalid, InvalidKind, Problems, ReplyStatus, RevisionOf, UnixSeconds};
+use models::{
+    FieldProblem, Invalid, InvalidKind, Problems, ReplyStatus, ReviewView, RevisionOf, UnixSeconds,
+};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::time::Duration;
@@ -45,6 +48,14 @@ pub struct LeadsAsked<'a> {
     pub business_id: &'a str,
     pub since: Option<&'a str>,
     pub until: Option<&'a str>,
+    pub limit: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+}
+
+/// `GET /v1/businesses/{businessID}/reviews`, as the caller asked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReviewsAsked<'a> {
+    pub business_id: &'a str,
     pub limit: Option<&'a str>,
     pub cursor: Option<&'a str>,
 }
@@ -98,11 +109,24 @@ pub struct LeadEntry {
     pub zip_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lead_type: Option<String>,
+    /// The lead's current price and charge state (its own, or the newest lead update's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_state: Option<String>,
     /// Whether a reply to it was sent.
     pub reply_sent: bool,
     /// When the first one went out (RFC 3339), once one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_reply_sent_at: Option<String>,
+}
+
+/// `{"reviews": [...], "next": <cursor or null>}`: each review as its lead's conversation shows
+/// it (the route is the read API's, behind IAM: the text and the reviewer's name are there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewsPage {
+    pub reviews: Vec<ReviewView>,
+    pub next: Option<String>,
 }
 
 /// `{"changes": [...], "next": <cursor>}`: `next` is always there; an empty page means caught up
@@ -134,6 +158,15 @@ pub struct ChangeEntry {
     pub reply_id: Option<String>,
     #[serde(rename = "revisionID", skip_serializing_if = "Option::is_none")]
     pub revision_id: Option<String>,
+    /// A lead update's digest (the `updateID` of its `Lead Updated` event).
+    #[serde(rename = "updateID", skip_serializing_if = "Option::is_none")]
+    pub update_id: Option<String>,
+    #[serde(rename = "reviewID", skip_serializing_if = "Option::is_none")]
+    pub review_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub create_timestamp: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,6 +226,35 @@ pub async fn business_leads<L: Listings>(
         .await?;
     Ok(LeadsPage {
         leads: page.items.into_iter().map(lead_entry).collect(),
+        next: page.next.map(|next| settings.cursors.seal(&scope, &next.0)),
+    })
+}
+
+/// A business's reviews, newest `createTime` first (a review without a readable one, by receipt).
+pub async fn business_reviews<L: Listings>(
+    listings: &L,
+    settings: &PullSettings,
+    asked: ReviewsAsked<'_>,
+) -> Result<ReviewsPage, PullError> {
+    let mut problems = Problems::default();
+    if !models::is_valid_id(asked.business_id) {
+        problem(&mut problems, "businessID", models::ids::ID_RULE);
+    }
+    let limit = page_limit(&mut problems, asked.limit);
+    let scope = format!("reviews|{}", asked.business_id);
+    let after = if problems.is_empty() {
+        opened(&mut problems, &settings.cursors, &scope, asked.cursor)
+    } else {
+        None
+    };
+    let (Some(after), Some(limit)) = (after, limit) else {
+        return Err(refused(problems));
+    };
+    let page = listings
+        .business_reviews(asked.business_id, limit, after.as_ref())
+        .await?;
+    Ok(ReviewsPage {
+        reviews: page.items.into_iter().filter_map(review_view).collect(),
         next: page.next.map(|next| settings.cursors.seal(&scope, &next.0)),
     })
 }
@@ -317,6 +379,8 @@ fn lead_entry(lead: LeadSummary) -> LeadEntry {
         state: lead.state,
         zip_code: lead.zip_code,
         lead_type: lead.lead_type,
+        lead_price: lead.lead_price,
+        charge_state: lead.charge_state,
         reply_sent: lead.first_reply_sent_at_ms.is_some(),
         first_reply_sent_at: lead.first_reply_sent_at_ms.map(rfc3339_millis),
     }
@@ -334,6 +398,10 @@ fn change_entry(record: ChangeRecord) -> ChangeEntry {
         message_id: None,
         reply_id: None,
         revision_id: None,
+        update_id: None,
+        review_id: None,
+        lead_price: None,
+        charge_state: None,
         create_timestamp: None,
         status: None,
         http_status: None,
@@ -385,16 +453,16 @@ fn change_entry(record: ChangeRecord) -> ChangeEntry {
             id,
             digest,
         } => {
-            entry.lead_id = Some(lead_id.clone());
+            entry.lead_id.clone_from(&lead_id);
             entry.revision_id = Some(digest.clone());
-            match of {
-                RevisionOf::Lead => Fact::LeadRevised {
+            match (of, lead_id) {
+                (RevisionOf::Lead, Some(lead_id)) => Fact::LeadRevised {
                     lead_id,
                     business_id: None,
                     digest,
                     at_ms,
                 },
-                RevisionOf::Message => {
+                (RevisionOf::Message, Some(lead_id)) => {
                     entry.message_id = Some(id.clone());
                     Fact::MessageRevised {
                         lead_id,
@@ -404,12 +472,54 @@ fn change_entry(record: ChangeRecord) -> ChangeEntry {
                         at_ms,
                     }
                 }
-                RevisionOf::Review => Fact::ReviewRevised {
-                    review_id: id,
-                    business_id: None,
-                    digest,
-                    at_ms,
-                },
+                // A review's (a lead's or a message's always has its lead).
+                _ => {
+                    entry.review_id = Some(id.clone());
+                    Fact::ReviewRevised {
+                        review_id: id,
+                        business_id: None,
+                        digest,
+                        at_ms,
+                    }
+                }
+            }
+        }
+        Change::LeadUpdate {
+            lead_id,
+            digest,
+            lead_price,
+            charge_state,
+        } => {
+            entry.lead_id = Some(lead_id.clone());
+            entry.update_id = Some(digest.clone());
+            entry.lead_price.clone_from(&lead_price);
+            entry.charge_state.clone_from(&charge_state);
+            Fact::LeadUpdated {
+                lead_id,
+                business_id: None,
+                lead_price,
+                charge_state,
+                lead_known: false,
+                digest,
+                at_ms,
+            }
+        }
+        Change::Review {
+            review_id,
+            business_id,
+            lead_id,
+        } => {
+            entry.review_id = Some(review_id.clone());
+            entry.business_id = Some(business_id.clone());
+            entry.lead_id.clone_from(&lead_id);
+            Fact::ReviewReceived {
+                review_id,
+                business_id,
+                lead_id,
+                category_id: None,
+                rating: None,
+                verified: None,
+                at_ms,
             }
         }
         Change::Reply {

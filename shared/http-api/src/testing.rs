@@ -123,6 +123,21 @@ pub fn get_business_leads(gateway: Gateway, business_id: &str, query: &[(&str, &
     )
 }
 
+/// A GET of `/v1/businesses/{businessID}/reviews` with `query`.
+pub fn get_business_reviews(
+    gateway: Gateway,
+    business_id: &str,
+    query: &[(&str, &str)],
+) -> Request {
+    get(
+        gateway,
+        "/v1/businesses/{businessID}/reviews",
+        &format!("/v1/businesses/{}/reviews", encode(business_id)),
+        &[("businessID", business_id)],
+        query,
+    )
+}
+
 /// A GET of `/v1/changes` with `query`.
 pub fn get_changes(gateway: Gateway, query: &[(&str, &str)]) -> Request {
     get(gateway, "/v1/changes", "/v1/changes", &[], query)

@@ -50,6 +50,7 @@ pub fn router(stack: Arc<Stack>) -> Router {
         // The read API: one function, as in AWS (IAM there, open on loopback here).
         .route("/v1/leads/{leadID}", get(read))
         .route("/v1/businesses/{businessID}/leads", get(read))
+        .route("/v1/businesses/{businessID}/reviews", get(read))
         .route("/v1/changes", get(read))
         .route("/healthz", get(health))
         .layer(DefaultBodyLimit::disable())

@@ -6,9 +6,11 @@ use app::memory::MemoryStore;
 use app::paging::CursorKey;
 use app::pull::PullSettings;
 use http_api::ReadDeps;
-use http_api::testing::{GATEWAYS, Gateway, get, get_business_leads, get_changes, get_lead};
+use http_api::testing::{
+    GATEWAYS, Gateway, get, get_business_leads, get_business_reviews, get_changes, get_lead,
+};
 use lambda_http::Request;
-use models::{InboundMessage, Lead};
+use models::{InboundMessage, Lead, LeadUpdate, ReviewDelivery};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -281,6 +283,103 @@ async fn the_changes_feed_answers_stored_facts_in_order_with_a_cursor_to_go_on()
             "caught up: ask again later with it"
         );
     }
+}
+
+/// Reviews `r-1` (oldest `createTime`) to `r-<count>` of business `b-1`, received in the other
+/// order, so the list's order is seen to be the reviews' own times.
+async fn store_reviews(store: &MemoryStore, count: u64) {
+    for n in 1..=count {
+        let mut review: Value = serde_json::from_str(fixtures::REVIEW).unwrap();
+        review["review"]["reviewID"] = json!(format!("r-{n}"));
+        review["review"]["businessID"] = json!("b-1");
+        review["review"]["createTime"] = json!(format!("2025-06-0{n}T10:00:00Z"));
+        let raw = review.to_string();
+        let parsed = ReviewDelivery::parse(raw.as_bytes()).unwrap();
+        ingest::store_parsed(store, &parsed, &raw, 100 - n)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_business_reviews_are_answered_newest_first_with_their_words_a_page_at_a_time() {
+    let deps = deps();
+    store_reviews(&deps.store, 3).await;
+    for gateway in GATEWAYS {
+        let (status, first) = answer(
+            &deps,
+            get_business_reviews(gateway, "b-1", &[("limit", "2")]),
+        )
+        .await;
+        assert_eq!(status, 200, "{gateway:?}: {first}");
+        let ids: Vec<&str> = first["reviews"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["reviewID"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["r-3", "r-2"], "{gateway:?}");
+        assert_eq!(first["reviews"][0]["rating"], 5);
+        assert_eq!(first["reviews"][0]["reviewerName"], "Maria G.");
+        let next = first["next"].as_str().unwrap();
+        let (status, second) = answer(
+            &deps,
+            get_business_reviews(gateway, "b-1", &[("limit", "2"), ("cursor", next)]),
+        )
+        .await;
+        assert_eq!(status, 200, "{second}");
+        assert_eq!(second["reviews"][0]["reviewID"], "r-1");
+        assert_eq!(second["next"], Value::Null);
+        // Another business's cursor, and a bad limit: 400s naming them.
+        let (status, refused) = answer(
+            &deps,
+            get_business_reviews(gateway, "b-2", &[("limit", "0"), ("cursor", next)]),
+        )
+        .await;
+        assert_eq!(status, 400, "{refused}");
+        assert_eq!(refused["fields"][0]["path"], "limit");
+        let (status, refused) = answer(
+            &deps,
+            get_business_reviews(gateway, "b-2", &[("cursor", next)]),
+        )
+        .await;
+        assert_eq!(
+            (status, &refused["fields"][0]["path"]),
+            (400, &json!("cursor"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lead_update_shows_in_the_list_and_updates_and_reviews_in_the_changes() {
+    let deps = deps();
+    store_leads(&deps.store, 1).await;
+    let raw = r#"{"leadID": "l-1", "leadPrice": "$14.00", "chargeState": "Charged"}"#;
+    let update = LeadUpdate::parse(raw.as_bytes()).unwrap();
+    ingest::store_parsed(&deps.store, &update, raw, 2)
+        .await
+        .unwrap();
+    store_reviews(&deps.store, 1).await;
+
+    let (_, leads) = answer(&deps, get_business_leads(Gateway::HttpV2, "b-1", &[])).await;
+    assert_eq!(leads["leads"][0]["leadPrice"], "$14.00", "{leads}");
+    assert_eq!(leads["leads"][0]["chargeState"], "Charged");
+    let (_, feed) = answer(&deps, get_changes(Gateway::HttpV2, &[])).await;
+    let kinds: Vec<&str> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["Lead Received", "Lead Updated", "Review Received"]);
+    let updated = &feed["changes"][1];
+    assert_eq!(updated["leadID"], "l-1");
+    assert_eq!(updated["leadPrice"], "$14.00");
+    assert_eq!(updated["updateID"].as_str().unwrap().len(), 64, "{updated}");
+    let reviewed = &feed["changes"][2];
+    assert_eq!(reviewed["reviewID"], "r-1");
+    assert_eq!(reviewed["businessID"], "b-1");
+    assert!(!reviewed.to_string().contains("Maria"), "{reviewed}");
 }
 
 #[tokio::test]

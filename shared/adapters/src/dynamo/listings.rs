@@ -8,14 +8,16 @@
 
 use super::DynamoStore;
 use super::errors::store_error;
-use super::item::{Item, number, optional_string, parsed, s, string};
+use super::item::{Item, key_of, number, optional_string, parsed, s, string};
 use super::schema::{
     CHANGES_PK, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, QUARANTINE_INDEX_PK, SK, attr,
-    business_of, business_pk, business_start, changes_start, item_type, lead_of, quarantine_digest,
+    business_of, business_pk, business_reviews_pk, business_start, changes_start, item_type,
+    lead_of, quarantine_digest,
 };
 use app::StoreError;
 use app::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
+    ReviewRecord,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
@@ -45,6 +47,34 @@ impl Listings for DynamoStore {
         let (items, next) = self.index_newest(partition, range, limit, start).await?;
         Ok(Page {
             items: items.iter().map(lead_summary).collect::<Result<_, _>>()?,
+            next: next.as_ref().map(cursor).transpose()?,
+        })
+    }
+
+    async fn business_reviews(
+        &self,
+        business_id: &str,
+        limit: usize,
+        after: Option<&Cursor>,
+    ) -> Result<Page<ReviewRecord>, StoreError> {
+        let partition = business_reviews_pk(business_id);
+        let start = after.map(|c| start_key(&partition, c)).transpose()?;
+        let (listed, next) = self
+            .index_newest(partition, SortRange::default(), limit, start)
+            .await?;
+        // The index gives the order and the keys; the bodies come from the table.
+        let mut bodies = self.batch_get(listed.iter().map(key_of).collect()).await?;
+        let mut items = Vec::with_capacity(listed.len());
+        for entry in &listed {
+            if let Some(review) = bodies.remove(&string(entry, PK)?) {
+                items.push(ReviewRecord {
+                    raw: string(&review, attr::RAW)?,
+                    received_at_ms: number(&review, attr::RECEIVED_AT)?,
+                });
+            }
+        }
+        Ok(Page {
+            items,
             next: next.as_ref().map(cursor).transpose()?,
         })
     }
@@ -172,6 +202,8 @@ fn lead_summary(item: &Item) -> Result<LeadSummary, StoreError> {
         state: optional_string(item, attr::STATE),
         zip_code: optional_string(item, attr::ZIP_CODE),
         lead_type: optional_string(item, attr::LEAD_TYPE),
+        lead_price: optional_string(item, attr::LEAD_PRICE),
+        charge_state: optional_string(item, attr::CHARGE_STATE),
         first_reply_sent_at_ms: optional_number(item, attr::FIRST_REPLY_SENT_AT)?,
     })
 }
@@ -205,14 +237,28 @@ fn change_record(item: &Item, place: &str) -> Result<Option<ChangeRecord>, Store
             create_timestamp: number(item, attr::CREATE_TIMESTAMP)?,
         },
         item_type::REVISION => Change::Revision {
+            // A review's revision lives under its review, and names a lead only by its item.
             lead_id: lead_of(&pk)
-                .ok_or_else(|| super::item::corrupt(PK))?
-                .to_owned(),
+                .map(str::to_owned)
+                .or_else(|| optional_string(item, attr::LEAD_ID)),
             of: parsed(item, attr::OF)?,
             id: string(item, attr::ID)?,
             digest: string(item, SK)?
                 .trim_start_matches(super::schema::REVISION_SK_PREFIX)
                 .to_owned(),
+        },
+        item_type::LEAD_UPDATE => Change::LeadUpdate {
+            lead_id: string(item, attr::LEAD_ID)?,
+            digest: string(item, SK)?
+                .trim_start_matches(super::schema::UPDATE_SK_PREFIX)
+                .to_owned(),
+            lead_price: optional_string(item, attr::LEAD_PRICE),
+            charge_state: optional_string(item, attr::CHARGE_STATE),
+        },
+        item_type::REVIEW => Change::Review {
+            review_id: string(item, attr::REVIEW_ID)?,
+            business_id: string(item, attr::BUSINESS_ID)?,
+            lead_id: optional_string(item, attr::LEAD_ID),
         },
         item_type::REPLY => {
             let status: ReplyStatus = parsed(item, attr::STATUS)?;

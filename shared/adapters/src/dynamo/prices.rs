@@ -4,7 +4,7 @@
 
 use super::DynamoStore;
 use super::errors::store_error;
-use super::item::{Item, cut, insert_warnings, n, number, optional_string, s};
+use super::item::{Item, cut, insert_change, insert_warnings, n, number, optional_string, s};
 use super::schema::{LEAD_SK, PK, SK, UPDATE_SK_PREFIX, attr, item_type, lead_pk, update_sk};
 use super::store::MAX_COPIED_BYTES;
 use app::StoreError;
@@ -35,6 +35,7 @@ impl DynamoStore {
         item.insert(attr::RAW.into(), s(new.raw));
         item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
         insert_warnings(&mut item, new.warnings);
+        insert_change(&mut item, new.received_at_ms);
         Ok(match self.insert_item(item).await? {
             None => UpdateInsert {
                 created: true,

@@ -17,7 +17,7 @@ pub const GSI2_SK: &str = "GSI2SK";
 /// which reads `raw` and `problems` from the base items). Never a body: `raw` holds customer data,
 /// and copying it doubled every write (docs/data-model.md). infra/template.yaml declares the same
 /// list (tests/infra).
-pub const GSI1_PROJECTED: [&str; 14] = [
+pub const GSI1_PROJECTED: [&str; 16] = [
     attr::LEAD_ID,
     attr::CREATE_TIMESTAMP,
     attr::CATEGORY,
@@ -26,6 +26,8 @@ pub const GSI1_PROJECTED: [&str; 14] = [
     attr::STATE,
     attr::ZIP_CODE,
     attr::LEAD_TYPE,
+    attr::LEAD_PRICE,
+    attr::CHARGE_STATE,
     attr::FIRST_REPLY_SENT_AT,
     attr::RECEIVED_AT,
     attr::ROUTE,
@@ -38,7 +40,7 @@ pub const GSI1_PROJECTED: [&str; 14] = [
 /// status, and nothing else (its time is in the sort key). No body, no name, no text: not a
 /// reply's `text` nor its `lastError`, which quotes Thumbtack's answer. infra/template.yaml
 /// declares the same list (tests/infra).
-pub const GSI2_PROJECTED: [&str; 13] = [
+pub const GSI2_PROJECTED: [&str; 16] = [
     attr::TYPE,
     attr::LEAD_ID,
     attr::BUSINESS_ID,
@@ -52,6 +54,9 @@ pub const GSI2_PROJECTED: [&str; 13] = [
     attr::ATTEMPTS,
     attr::ROUTE,
     attr::PROBLEM_COUNT,
+    attr::REVIEW_ID,
+    attr::LEAD_PRICE,
+    attr::CHARGE_STATE,
 ];
 
 pub const LEAD_SK: &str = "LEAD";

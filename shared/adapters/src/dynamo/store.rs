@@ -4,14 +4,15 @@
 
 use super::DynamoStore;
 use super::item::{
-    Item, cut, insert_warnings, n, number, optional_string, parsed, s, string, warnings,
+    Item, cut, insert_change, insert_warnings, n, number, optional_string, parsed, s, string,
+    warnings,
 };
 use super::ledger::reply_record;
 use super::prices::update_record;
 use super::schema::{
-    CHANGES_PK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK,
-    REPLY_SK_PREFIX, REVIEW_SK_PREFIX, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, business_pk,
-    business_sk, changes_sk, item_type, lead_pk, message_sk, review_pk, revision_sk,
+    GSI1_PK, GSI1_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK, REPLY_SK_PREFIX, REVIEW_SK_PREFIX,
+    REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, business_pk, business_sk, item_type, lead_pk,
+    message_sk, review_pk, revision_sk,
 };
 use app::ports::{
     ConversationRecords, Insert, LeadRef, MessageRecord, NewLead, NewLeadUpdate, NewMessage,
@@ -178,22 +179,6 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
     );
     insert_change(&mut item, new.received_at_ms);
     item
-}
-
-/// The item's place in the changes feed (GSI2), at `at_ms`; its `PK` and `SK` must be set.
-fn insert_change(item: &mut Item, at_ms: u64) {
-    let key = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str)
-    };
-    let place = changes_sk(
-        at_ms,
-        key(PK).unwrap_or_default(),
-        key(SK).unwrap_or_default(),
-    );
-    item.insert(GSI2_PK.into(), s(CHANGES_PK));
-    item.insert(GSI2_SK.into(), s(place));
 }
 
 /// The item a customer's message is stored as, in its lead's partition.

@@ -5,7 +5,7 @@
 use super::store::MemoryStore;
 use crate::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
-    StoreError,
+    ReviewRecord, StoreError,
 };
 use models::ReplyStatus;
 
@@ -22,8 +22,13 @@ impl Listings for MemoryStore {
         let mut listed: Vec<(String, LeadSummary)> = state
             .leads
             .values()
-            .map(|lead| &lead.summary)
-            .filter(|lead| lead.business_id == business_id)
+            .filter(|lead| lead.summary.business_id == business_id)
+            .map(|lead| {
+                let mut summary = lead.summary.clone();
+                summary.lead_price.clone_from(&lead.lead_price);
+                summary.charge_state.clone_from(&lead.charge_state);
+                summary
+            })
             .filter(|lead| {
                 window
                     .since
@@ -34,13 +39,34 @@ impl Listings for MemoryStore {
                     .until
                     .is_none_or(|until| lead.create_timestamp < until)
             })
-            .map(|lead| {
-                let mut lead = lead.clone();
+            .map(|mut lead| {
                 lead.first_reply_sent_at_ms = state.answered.get(&lead.lead_id).copied();
                 (
                     format!("{:012}#{}", lead.create_timestamp, lead.lead_id),
                     lead,
                 )
+            })
+            .filter(|(position, _)| after.is_none_or(|after| *position < after.0))
+            .collect();
+        listed.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(page(listed, limit, None))
+    }
+
+    async fn business_reviews(
+        &self,
+        business_id: &str,
+        limit: usize,
+        after: Option<&Cursor>,
+    ) -> Result<Page<ReviewRecord>, StoreError> {
+        self.check()?;
+        let mut listed: Vec<(String, ReviewRecord)> = self
+            .lock()
+            .reviews
+            .iter()
+            .filter(|(_, review)| review.business_id == business_id)
+            .map(|(review_id, review)| {
+                let position = format!("{:012}#{review_id}", review.listed_at_seconds);
+                (position, review.record.clone())
             })
             .filter(|(position, _)| after.is_none_or(|after| *position < after.0))
             .collect();
@@ -105,15 +131,43 @@ impl Listings for MemoryStore {
                 },
             );
         }
-        for ((lead_id, digest), record) in &state.revisions {
+        for ((owner, digest), record) in &state.revisions {
+            // A review's revisions live under the review (`review:<id>`), the rest under a lead.
+            let (lead_id, key) = match owner.strip_prefix("review:") {
+                Some(review_id) => (None, format!("REVIEW#{review_id}#REV#{digest}")),
+                None => (Some(owner.clone()), format!("LEAD#{owner}#REV#{digest}")),
+            };
             add(
                 record.received_at_ms,
-                format!("LEAD#{lead_id}#REV#{digest}"),
+                key,
                 Change::Revision {
-                    lead_id: lead_id.clone(),
+                    lead_id,
                     of: record.of,
                     id: record.id.clone(),
                     digest: digest.clone(),
+                },
+            );
+        }
+        for ((lead_id, digest), update) in &state.updates {
+            add(
+                update.received_at_ms,
+                format!("LEAD#{lead_id}#UPD#{digest}"),
+                Change::LeadUpdate {
+                    lead_id: lead_id.clone(),
+                    digest: digest.clone(),
+                    lead_price: update.lead_price.clone(),
+                    charge_state: update.charge_state.clone(),
+                },
+            );
+        }
+        for (review_id, review) in &state.reviews {
+            add(
+                review.record.received_at_ms,
+                format!("REVIEW#{review_id}#REVIEW"),
+                Change::Review {
+                    review_id: review_id.clone(),
+                    business_id: review.business_id.clone(),
+                    lead_id: review.lead_id.clone(),
                 },
             );
         }

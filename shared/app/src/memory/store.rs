@@ -31,7 +31,7 @@ pub(super) struct State {
     /// By (leadID, digest).
     pub(super) updates: BTreeMap<(String, String), UpdateRecord>,
     /// By reviewID: its body as received, and when.
-    pub(super) reviews: BTreeMap<String, ReviewRecord>,
+    pub(super) reviews: BTreeMap<String, StoredReview>,
     /// By (leadID, reviewID): the reviews a lead's conversation shows.
     pub(super) lead_reviews: BTreeMap<(String, String), ReviewRecord>,
     /// By replyID: the reply, its lead and its state.
@@ -51,6 +51,15 @@ pub(super) struct StoredLead {
     pub(super) price_at_ms: u64,
     /// What the listings show of it (its first reply comes from `answered`).
     pub(super) summary: LeadSummary,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct StoredReview {
+    pub(super) record: ReviewRecord,
+    pub(super) business_id: String,
+    pub(super) lead_id: Option<String>,
+    /// Its place among its business's reviews (`NewReview::listed_at_seconds`).
+    pub(super) listed_at_seconds: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -181,6 +190,9 @@ impl LeadStore for MemoryStore {
                 state: location.state.clone(),
                 zip_code: location.zip_code.clone(),
                 lead_type: typed.lead_type.as_ref().map(|t| t.as_str().to_owned()),
+                // Listed from the lead's current price (`lead_price`, `charge_state`).
+                lead_price: None,
+                charge_state: None,
                 first_reply_sent_at_ms: None,
             },
         };
@@ -351,14 +363,19 @@ impl LeadStore for MemoryStore {
         let mut state = self.lock();
         if let Some(existing) = state.reviews.get(&new.review.review_id) {
             return Ok(Insert::Exists {
-                raw: existing.raw.clone(),
+                raw: existing.record.raw.clone(),
             });
         }
-        let record = ReviewRecord {
-            raw: new.raw.to_owned(),
-            received_at_ms: new.received_at_ms,
+        let stored = StoredReview {
+            record: ReviewRecord {
+                raw: new.raw.to_owned(),
+                received_at_ms: new.received_at_ms,
+            },
+            business_id: new.review.business_id.clone(),
+            lead_id: new.review.lead_id.clone(),
+            listed_at_seconds: new.listed_at_seconds(),
         };
-        state.reviews.insert(new.review.review_id.clone(), record);
+        state.reviews.insert(new.review.review_id.clone(), stored);
         Ok(Insert::Created)
     }
 

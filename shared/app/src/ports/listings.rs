@@ -3,7 +3,7 @@
 use models::{Problems, ReplyStatus, RevisionOf};
 use std::future::Future;
 
-use super::StoreError;
+use super::{ReviewRecord, StoreError};
 
 /// A lead as listed for a business, newest first: what the index copies of it, never its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +20,10 @@ pub struct LeadSummary {
     pub state: Option<String>,
     pub zip_code: Option<String>,
     pub lead_type: Option<String>,
+    /// What the pro pays for it and whether it was charged: the lead's own, or the newest lead
+    /// update's.
+    pub lead_price: Option<String>,
+    pub charge_state: Option<String>,
     /// When its first reply went out (unix milliseconds), once one did.
     pub first_reply_sent_at_ms: Option<u64>,
 }
@@ -47,9 +51,10 @@ pub enum Change {
         message_id: String,
         create_timestamp: u64,
     },
-    /// A redelivery with another body, kept beside the first (`id`: the lead's or message's).
+    /// A redelivery with another body, kept beside the first (`id`: the lead's, message's or
+    /// review's; `lead_id` unless a review's that names no lead).
     Revision {
-        lead_id: String,
+        lead_id: Option<String>,
         of: RevisionOf,
         id: String,
         digest: String,
@@ -63,6 +68,19 @@ pub enum Change {
         http_status: Option<u16>,
         /// The ledger's try that ended it.
         attempt: u32,
+    },
+    /// A lead update (its digest is its id), each distinct one once.
+    LeadUpdate {
+        lead_id: String,
+        digest: String,
+        lead_price: Option<String>,
+        charge_state: Option<String>,
+    },
+    /// A review, stored for the first time.
+    Review {
+        review_id: String,
+        business_id: String,
+        lead_id: Option<String>,
     },
     Quarantined {
         route: String,
@@ -129,6 +147,15 @@ pub trait Listings: Send + Sync {
         limit: usize,
         after: Option<&Cursor>,
     ) -> impl Future<Output = Result<Page<ChangeRecord>, StoreError>> + Send;
+
+    /// A business's reviews with their bodies, newest `createTime` first: at most `limit`, from
+    /// `after`.
+    fn business_reviews(
+        &self,
+        business_id: &str,
+        limit: usize,
+        after: Option<&Cursor>,
+    ) -> impl Future<Output = Result<Page<ReviewRecord>, StoreError>> + Send;
 
     /// Quarantined payloads with their bodies, newest first: at most `limit`, from `after`.
     fn list_quarantine(

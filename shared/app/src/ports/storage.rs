@@ -125,6 +125,18 @@ pub struct NewReview<'a> {
     pub received_at_ms: u64,
 }
 
+impl NewReview<'_> {
+    /// Where the review is listed among its business's reviews: its `createTime` as unix
+    /// seconds, or its receipt when that is missing or unreadable.
+    pub fn listed_at_seconds(&self) -> u64 {
+        self.review
+            .create_time
+            .as_deref()
+            .and_then(models::time::time_as_unix_seconds)
+            .unwrap_or(self.received_at_ms / 1000)
+    }
+}
+
 /// A redelivery whose body differs from the stored one; keyed by the digest of its content so a
 /// repeated revision is stored once. A lead's and a message's revisions live in their lead's
 /// partition, a review's in its review's.
