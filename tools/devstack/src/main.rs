@@ -48,11 +48,14 @@ async fn run() -> cli::Result {
         settings.inbound.table, settings.events.bus_name, stack.events_queue_url
     );
     println!("devstack: POST {base}/v1/lead");
+    println!("devstack: PUT  {base}/v1/lead/update");
     println!("devstack: POST {base}/v1/message");
+    println!("devstack: POST {base}/v1/review");
     println!("devstack: GET  {base}/v1/leads/{{leadID}}");
     println!(
         "devstack: GET  {base}/v1/businesses/{{businessID}}/leads?since=&until=&limit=&cursor="
     );
+    println!("devstack: GET  {base}/v1/businesses/{{businessID}}/reviews?limit=&cursor=");
     println!("devstack: GET  {base}/v1/changes?since=&limit=&cursor=");
     println!("devstack: GET  {base}/healthz");
     println!("devstack: make reply TEXT='...' enqueues a pro's reply");

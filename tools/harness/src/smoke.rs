@@ -147,7 +147,7 @@ pub async fn run(
     step(
         "GET /v1/leads/{leadID} reads the lead, its message, price and review back",
         async {
-            let view = read(&http, settings, sdk, base, &lead_id).await?;
+            let view = read(&http, settings, sdk, base, &format!("/v1/leads/{lead_id}")).await?;
             if view["lead"]["leadID"] != lead_id.as_str()
                 || view["messages"][0]["direction"] != "inbound"
                 || view["leadPrice"] != "$15.00"
@@ -155,6 +155,42 @@ pub async fn run(
                 || view["reviews"][0]["reviewID"] != review_id.as_str()
             {
                 return Err(format!("unexpected conversation: {view}").into());
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    step(
+        "GET /v1/businesses/{businessID}/leads and /reviews list them with the price",
+        async {
+            let path = format!("/v1/businesses/{business_id}/leads?limit=100");
+            let leads = read(&http, settings, sdk, base, &path).await?;
+            let listed = leads["leads"].as_array().and_then(|all| {
+                all.iter()
+                    .find(|l| l["leadID"] == lead_id.as_str())
+                    .cloned()
+            });
+            if listed.is_none_or(|lead| lead["leadPrice"] != "$15.00") {
+                return Err(format!("the lead is not listed with its price: {leads}").into());
+            }
+            let path = format!("/v1/businesses/{business_id}/reviews?limit=100");
+            let reviews = read(&http, settings, sdk, base, &path).await?;
+            let found = reviews["reviews"]
+                .as_array()
+                .is_some_and(|all| all.iter().any(|r| r["reviewID"] == review_id.as_str()));
+            if !found {
+                return Err(format!("the review is not listed: {reviews}").into());
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    step(
+        "GET /v1/changes answers a page and a cursor to go on",
+        async {
+            let changes = read(&http, settings, sdk, base, "/v1/changes?limit=5").await?;
+            if !changes["changes"].is_array() || !changes["next"].is_string() {
+                return Err(format!("unexpected changes page: {changes}").into());
             }
             Ok(())
         },
@@ -176,7 +212,8 @@ pub async fn run(
         async {
             let started = Instant::now();
             loop {
-                let view = read(&http, settings, sdk, base, &lead_id).await?;
+                let view =
+                    read(&http, settings, sdk, base, &format!("/v1/leads/{lead_id}")).await?;
                 let status = view["messages"]
                     .as_array()
                     .and_then(|m| m.iter().find(|e| e["id"] == reply.reply_id.as_str()))
@@ -237,14 +274,15 @@ async fn expect_json(
     Ok(())
 }
 
+/// A GET of the read API at `path` (query included), signed when the stack wants IAM.
 async fn read(
     http: &reqwest::Client,
     settings: &SmokeSettings,
     sdk: &adapters::aws::SdkConfig,
     base: &str,
-    lead_id: &str,
+    path: &str,
 ) -> Result<Value, Error> {
-    let url = format!("{base}/v1/leads/{lead_id}");
+    let url = format!("{base}{path}");
     let mut request = http::Request::get(&url).body(Vec::<u8>::new())?;
     if settings.sign_reads {
         let provider = sdk
