@@ -129,7 +129,7 @@ async fn a_business_leads_are_summarised_from_the_index_with_type_place_and_firs
     insert_raw_lead(&store, &typed, 5_000).await;
     insert_lead(&store, "l-plain", "b-1", 1_700_000_000, 6_000).await;
     assert_eq!(
-        store.first_reply("l-typed", 7_000).await.unwrap(),
+        store.first_reply("l-typed", true, 7_000).await.unwrap(),
         Some(1_498_760_294)
     );
     let leads = store
@@ -160,6 +160,10 @@ async fn a_business_leads_are_summarised_from_the_index_with_type_place_and_firs
     );
     assert_eq!(typed.lead_type.as_deref(), Some("INSTANT_BOOK"));
     assert_eq!(typed.first_reply_sent_at_ms, Some(7_000));
+    assert_eq!(
+        (typed.first_reply_automatic, plain.first_reply_automatic),
+        (Some(true), None)
+    );
 }
 
 #[tokio::test]

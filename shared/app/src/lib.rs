@@ -15,6 +15,7 @@ pub mod ports;
 pub mod pull;
 pub mod replay;
 pub mod replies;
+pub mod speed;
 
 #[cfg(feature = "testing")]
 pub mod memory;

@@ -83,7 +83,7 @@ async fn a_business_leads_come_newest_first_as_summaries_with_their_first_reply(
     store::<Lead>(&memory, &lead("l-new", "b-1", 1_700_000_300), 6_000).await;
     store::<Lead>(&memory, &lead("l-other", "b-2", 1_700_000_200), 7_000).await;
     memory
-        .first_reply("l-old", 1_764_600_470_123)
+        .first_reply("l-old", false, 1_764_600_470_123)
         .await
         .unwrap();
 

@@ -572,9 +572,10 @@ impl app::ports::ReplyLedger for SlowClaims {
     async fn first_reply(
         &self,
         lead_id: &str,
+        automatic: bool,
         now_ms: u64,
     ) -> Result<Option<u64>, app::StoreError> {
-        self.inner.first_reply(lead_id, now_ms).await
+        self.inner.first_reply(lead_id, automatic, now_ms).await
     }
 }
 

@@ -7,6 +7,15 @@ use crate::problems::Invalid;
 use crate::walk::{Entries, Need, Walker, parse};
 use serde::{Deserialize, Serialize};
 
+/// The replyID prefix of automatic replies (a lead's acknowledgement is `auto-<leadID>`): a
+/// partner's own replies must not use it.
+pub const AUTOMATIC_PREFIX: &str = "auto-";
+
+/// Whether the reply is one the bundle sent by itself, not a person.
+pub fn is_automatic(reply_id: &str) -> bool {
+    reply_id.starts_with(AUTOMATIC_PREFIX)
+}
+
 /// The most text one reply may carry (bytes of UTF-8).
 pub const MAX_REPLY_TEXT_BYTES: usize = 64 * 1024;
 

@@ -6,9 +6,9 @@ use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, corrupt, n, number, parsed, s, string};
 use super::schema::attr::{
-    ATTEMPTS, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FIRST_REPLY_SENT_AT,
-    HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, REPLY_ID, SENT_AT, SEQUENCE, STATUS, TEXT, TYPE,
-    UPDATED_AT,
+    ATTEMPTS, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FIRST_REPLY_AUTOMATIC,
+    FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, REPLY_ID, SENT_AT,
+    SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
 };
 use super::schema::{
     CHANGES_PK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, changes_sk, item_type, lead_pk,
@@ -338,7 +338,12 @@ impl ReplyLedger for DynamoStore {
         .await
     }
 
-    async fn first_reply(&self, lead_id: &str, now_ms: u64) -> Result<Option<u64>, StoreError> {
+    async fn first_reply(
+        &self,
+        lead_id: &str,
+        automatic: bool,
+        now_ms: u64,
+    ) -> Result<Option<u64>, StoreError> {
         let lead_key = Item::from([
             (PK.to_owned(), s(lead_pk(lead_id))),
             (SK.to_owned(), s(LEAD_SK)),
@@ -348,11 +353,14 @@ impl ReplyLedger for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(lead_key))
-            .update_expression(format!("SET {FIRST_REPLY_SENT_AT} = :now"))
+            .update_expression(format!(
+                "SET {FIRST_REPLY_SENT_AT} = :now, {FIRST_REPLY_AUTOMATIC} = :automatic"
+            ))
             .condition_expression(format!(
                 "attribute_exists({PK}) AND attribute_not_exists({FIRST_REPLY_SENT_AT})"
             ))
             .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":automatic", AttributeValue::Bool(automatic))
             // The lead's own createTimestamp comes back with it: one call, no extra read.
             .return_values(ReturnValue::AllNew);
         // None: no such lead, or answered before.

@@ -205,6 +205,10 @@ fn lead_summary(item: &Item) -> Result<LeadSummary, StoreError> {
         lead_price: optional_string(item, attr::LEAD_PRICE),
         charge_state: optional_string(item, attr::CHARGE_STATE),
         first_reply_sent_at_ms: optional_number(item, attr::FIRST_REPLY_SENT_AT)?,
+        first_reply_automatic: item
+            .get(attr::FIRST_REPLY_AUTOMATIC)
+            .and_then(|v| v.as_bool().ok())
+            .copied(),
     })
 }
 

@@ -17,7 +17,7 @@ pub const GSI2_SK: &str = "GSI2SK";
 /// which reads `raw` and `problems` from the base items). Never a body: `raw` holds customer data,
 /// and copying it doubled every write (docs/data-model.md). infra/template.yaml declares the same
 /// list (tests/infra).
-pub const GSI1_PROJECTED: [&str; 16] = [
+pub const GSI1_PROJECTED: [&str; 17] = [
     attr::LEAD_ID,
     attr::CREATE_TIMESTAMP,
     attr::CATEGORY,
@@ -29,6 +29,7 @@ pub const GSI1_PROJECTED: [&str; 16] = [
     attr::LEAD_PRICE,
     attr::CHARGE_STATE,
     attr::FIRST_REPLY_SENT_AT,
+    attr::FIRST_REPLY_AUTOMATIC,
     attr::RECEIVED_AT,
     attr::ROUTE,
     attr::DELIVERIES,
@@ -228,6 +229,8 @@ pub mod attr {
     pub const MESSAGE_ID: &str = "messageID";
     /// Set on the lead when its first reply was sent.
     pub const FIRST_REPLY_SENT_AT: &str = "firstReplySentAt";
+    /// Whether the lead's first reply was the automatic acknowledgement (BOOL).
+    pub const FIRST_REPLY_AUTOMATIC: &str = "firstReplyAutomatic";
     // A revision: what it is a revision of.
     pub const OF: &str = "of";
     pub const ID: &str = "id";

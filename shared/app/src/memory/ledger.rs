@@ -113,7 +113,12 @@ impl ReplyLedger for MemoryStore {
         self.update(reply, attempt, |stored| stored.lease_until_ms = 0)
     }
 
-    async fn first_reply(&self, lead_id: &str, now: u64) -> Result<Option<u64>, StoreError> {
+    async fn first_reply(
+        &self,
+        lead_id: &str,
+        automatic: bool,
+        now: u64,
+    ) -> Result<Option<u64>, StoreError> {
         self.check()?;
         let mut state = self.lock();
         let Some(lead) = state.leads.get(lead_id) else {
@@ -123,7 +128,7 @@ impl ReplyLedger for MemoryStore {
         if state.answered.contains_key(lead_id) {
             return Ok(None);
         }
-        state.answered.insert(lead_id.to_owned(), now);
+        state.answered.insert(lead_id.to_owned(), (now, automatic));
         Ok(Some(created))
     }
 }

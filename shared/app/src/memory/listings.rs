@@ -40,7 +40,9 @@ impl Listings for MemoryStore {
                     .is_none_or(|until| lead.create_timestamp < until)
             })
             .map(|mut lead| {
-                lead.first_reply_sent_at_ms = state.answered.get(&lead.lead_id).copied();
+                let first = state.answered.get(&lead.lead_id).copied();
+                lead.first_reply_sent_at_ms = first.map(|(at, _)| at);
+                lead.first_reply_automatic = first.map(|(_, automatic)| automatic);
                 (
                     format!("{:012}#{}", lead.create_timestamp, lead.lead_id),
                     lead,

@@ -7,11 +7,13 @@ mod ledger;
 mod listings;
 mod quarantine;
 mod queue;
+mod speed;
 mod store;
 mod thumbtack;
 
 pub use bus::{BusAnswer, RecordingBus};
 pub use credentials::StaticCredentials;
 pub use queue::RecordingQueue;
+pub use speed::{RecordingOutbox, RecordingScheduler};
 pub use store::MemoryStore;
 pub use thumbtack::{ScriptedThumbtack, unavailable};

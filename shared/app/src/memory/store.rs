@@ -37,7 +37,14 @@ pub(super) struct State {
     /// By replyID: the reply, its lead and its state.
     pub(super) replies: BTreeMap<String, StoredReply>,
     /// Leads whose first reply was sent, and when.
-    pub(super) answered: BTreeMap<String, u64>,
+    /// By businessID: the saved speed-to-lead settings.
+    pub(super) settings: BTreeMap<String, crate::speed::BusinessSettings>,
+    /// By leadID: what became of its acknowledgement.
+    pub(super) acknowledgements: BTreeMap<String, crate::ports::AckNote>,
+    /// By leadID: when it was recorded unanswered.
+    pub(super) unanswered: BTreeMap<String, u64>,
+    /// By leadID: when its first reply was sent, and whether it was automatic.
+    pub(super) answered: BTreeMap<String, (u64, bool)>,
 }
 
 #[derive(Debug, Clone)]
@@ -194,6 +201,7 @@ impl LeadStore for MemoryStore {
                 lead_price: None,
                 charge_state: None,
                 first_reply_sent_at_ms: None,
+                first_reply_automatic: None,
             },
         };
         state.leads.insert(lead.lead.lead_id.clone(), stored);
@@ -308,6 +316,8 @@ impl LeadStore for MemoryStore {
                 .filter(|reply| reply.request.lead_id == lead_id)
                 .map(|reply| reply.record.clone())
                 .collect(),
+            acknowledgement: state.acknowledgements.get(lead_id).cloned(),
+            unanswered_at_ms: state.unanswered.get(lead_id).copied(),
         })
     }
 

@@ -26,6 +26,8 @@ pub struct LeadSummary {
     pub charge_state: Option<String>,
     /// When its first reply went out (unix milliseconds), once one did.
     pub first_reply_sent_at_ms: Option<u64>,
+    /// Whether that first reply was the automatic acknowledgement.
+    pub first_reply_automatic: Option<bool>,
 }
 
 /// Which of a business's leads: `createTimestamp` (unix seconds) from `since` (inclusive) to

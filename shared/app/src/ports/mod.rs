@@ -6,7 +6,8 @@
 //! - [`quarantine`]: one quarantined payload, and the note of its replay (operators);
 //! - [`replies`]: the reply ledger, Thumbtack's messages API, the reply queue;
 //! - [`credentials`]: the credentials accepted from Thumbtack;
-//! - [`events`]: the bus the partner's systems learn of stored facts from.
+//! - [`events`]: the bus the partner's systems learn of stored facts from;
+//! - [`speed`]: speed to lead: business settings, acknowledgements, wake-ups.
 //!
 //! Ports are traits with `impl Future + Send` methods, injected as generic parameters: see the
 //! crate's documentation.
@@ -16,6 +17,7 @@ pub mod events;
 pub mod listings;
 pub mod quarantine;
 pub mod replies;
+pub mod speed;
 pub mod storage;
 
 pub use credentials::{CredentialError, CredentialSource};
@@ -27,6 +29,9 @@ pub use quarantine::{QuarantineDesk, ReplayNote};
 pub use replies::{
     Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyLedger, ReplyQueue,
     ReplyRecord, SendError, Thumbtack,
+};
+pub use speed::{
+    AckNote, AckStatus, BusinessDesk, Outbox, ScheduleError, Scheduler, Wakeup, WakeupKind,
 };
 pub use storage::{
     BoxError, ConversationRecords, Insert, LeadRef, LeadStore, MessageRecord, NewLead,

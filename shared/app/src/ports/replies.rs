@@ -106,11 +106,13 @@ pub trait ReplyLedger: Send + Sync {
         now_ms: u64,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
 
-    /// Marks the lead as answered if no reply was sent for it before; returns the lead's
-    /// `createTimestamp` (unix seconds) when this was its first reply, for the response-time metric.
+    /// Marks the lead as answered if no reply was sent for it before (and whether that first reply
+    /// was automatic); returns the lead's `createTimestamp` (unix seconds) when this was its first
+    /// reply, for the response-time metric.
     fn first_reply(
         &self,
         lead_id: &str,
+        automatic: bool,
         now_ms: u64,
     ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
 }

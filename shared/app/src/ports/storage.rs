@@ -188,6 +188,10 @@ pub struct ConversationRecords {
     pub updates: Vec<UpdateRecord>,
     /// Reviews that name the lead.
     pub reviews: Vec<ReviewRecord>,
+    /// What became of its automatic acknowledgement, when its business has them.
+    pub acknowledgement: Option<super::AckNote>,
+    /// When it was recorded unanswered (unix milliseconds).
+    pub unanswered_at_ms: Option<u64>,
 }
 
 /// A stored lead, as a lookup by its id finds it.

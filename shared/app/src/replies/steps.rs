@@ -139,7 +139,11 @@ pub(super) async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     // Two items, independent of each other: one round trip instead of two.
     let ((), answered) = tokio::join!(
         write_sent(deps, reply, attempt, status, now, deadline),
-        deps.ledger.first_reply(&reply.lead_id, now)
+        deps.ledger.first_reply(
+            &reply.lead_id,
+            models::reply::is_automatic(&reply.reply_id),
+            now
+        )
     );
     let first_response = match answered {
         Ok(created) => created

@@ -1,0 +1,148 @@
+//! Speed to lead: a business's settings, what became of a lead's acknowledgement, the lead left
+//! unanswered, the reply queue as a producer, and wake-ups at a later time.
+
+use super::{QueueError, StoreError};
+use crate::speed::BusinessSettings;
+use models::ReplyRequest;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+/// A business's settings, and the speed-to-lead facts kept with a lead.
+pub trait BusinessDesk: Send + Sync {
+    /// The business's saved settings; `None` when never saved (the defaults apply).
+    fn settings(
+        &self,
+        business_id: &str,
+    ) -> impl Future<Output = Result<Option<BusinessSettings>, StoreError>> + Send;
+
+    /// Saves the whole document (the last write wins: one operator's edit replaces another's).
+    fn save_settings(
+        &self,
+        business_id: &str,
+        settings: &BusinessSettings,
+        at_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Notes what became of the lead's acknowledgement. A final note (`enqueued`, `skipped`) is
+    /// written once and never replaced; `deferred` may be replaced by a final one. Returns whether
+    /// this note was written: a `false` for a final note means another delivery of the same event
+    /// got there first, and must do nothing more.
+    fn note_acknowledgement(
+        &self,
+        lead_id: &str,
+        note: &AckNote,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Records the lead as unanswered, once (the stored fact behind `Lead Unanswered`). Returns
+    /// whether this call recorded it.
+    fn mark_unanswered(
+        &self,
+        lead_id: &str,
+        business_id: &str,
+        at_ms: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What became of a lead's acknowledgement, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AckNote {
+    pub status: AckStatus,
+    /// Why it was skipped or deferred (`test-lead`, `person-replied`, `quiet-hours`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Unix milliseconds.
+    pub at_ms: u64,
+    /// For `deferred`: when it is due (unix milliseconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AckStatus {
+    /// On the reply queue, as reply `auto-<leadID>`.
+    Enqueued,
+    /// Not sent, for `reason`.
+    Skipped,
+    /// Waiting for the end of quiet hours.
+    Deferred,
+}
+
+impl AckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AckStatus::Enqueued => "enqueued",
+            AckStatus::Skipped => "skipped",
+            AckStatus::Deferred => "deferred",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self != AckStatus::Deferred
+    }
+}
+
+impl std::str::FromStr for AckStatus {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text {
+            "enqueued" => Ok(AckStatus::Enqueued),
+            "skipped" => Ok(AckStatus::Skipped),
+            "deferred" => Ok(AckStatus::Deferred),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The reply queue as a producer sees it (the partner's systems, and the acknowledgement).
+pub trait Outbox: Send + Sync {
+    fn enqueue(&self, reply: &ReplyRequest) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// Something to do about a lead later: the speed-to-lead function is woken with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wakeup {
+    pub kind: WakeupKind,
+    #[serde(rename = "leadID")]
+    pub lead_id: String,
+    #[serde(rename = "businessID")]
+    pub business_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum WakeupKind {
+    /// Quiet hours are over: acknowledge the lead now.
+    Acknowledge,
+    /// The threshold passed: is the lead still unanswered?
+    Unanswered,
+}
+
+impl Wakeup {
+    /// A name that is the same for the same wake-up: asking twice schedules it once.
+    pub fn name(&self) -> String {
+        let kind = match self.kind {
+            WakeupKind::Acknowledge => "ack",
+            WakeupKind::Unanswered => "unanswered",
+        };
+        format!("{kind}-{}", self.lead_id)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("scheduling failed: {0}")]
+pub struct ScheduleError(#[source] pub super::BoxError);
+
+/// One-time wake-ups (EventBridge Scheduler in AWS, a timer in `make dev`).
+pub trait Scheduler: Send + Sync {
+    /// Wakes the speed-to-lead function with `wakeup` at `at_ms` (or at once, if that has passed).
+    /// Scheduling the same wake-up twice is harmless.
+    fn wake_at(
+        &self,
+        wakeup: &Wakeup,
+        at_ms: u64,
+    ) -> impl Future<Output = Result<(), ScheduleError>> + Send;
+}

@@ -1,0 +1,297 @@
+//! Speed to lead: one automatic acknowledgement per lead within seconds, for the businesses that
+//! turned it on; a `Lead Unanswered` when no person replied in time; response times.
+//!
+//! The acknowledgement is reply `auto-<leadID>` on the existing reply queue, so the ledger's
+//! once-per-replyID holds it to one send whatever the number of `Lead Received` deliveries. It is
+//! skipped (and the skip noted on the lead) for a test lead and for a lead a person already
+//! answered; in quiet hours it waits for their end, or goes at once, as the business chose.
+
+mod settings;
+pub mod stats;
+
+pub use settings::{
+    AutoAcknowledgement, BusinessSettings, DEFAULT_TEMPLATE, DEFAULT_UNANSWERED_MINUTES,
+    QuietHours, QuietPolicy, SettingsDocument, TEMPLATE_VARIABLES, TemplateValues, parse_settings,
+    render,
+};
+
+use crate::metrics::Metrics;
+use crate::ports::{
+    AckNote, AckStatus, BusinessDesk, ConversationRecords, LeadStore, Outbox, QueueError,
+    ScheduleError, Scheduler, StoreError, Wakeup, WakeupKind,
+};
+use models::{Lead, ReplyRequest, ReplyStatus};
+
+/// The reply id of a lead's acknowledgement.
+pub fn acknowledgement_id(lead_id: &str) -> String {
+    format!("{}{lead_id}", models::reply::AUTOMATIC_PREFIX)
+}
+
+/// What the speed-to-lead function needs.
+#[derive(Debug)]
+pub struct SpeedDeps<S, Q, W> {
+    pub store: S,
+    pub outbox: Q,
+    pub scheduler: W,
+    pub metrics: Metrics,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpeedError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+}
+
+/// What became of a lead's acknowledgement this time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acknowledged {
+    /// The business has it off.
+    Off,
+    /// Enqueued now.
+    Enqueued,
+    /// Not sent; the reason is noted on the lead.
+    Skipped(&'static str),
+    /// Waits for the end of quiet hours (unix milliseconds).
+    Deferred(u64),
+    /// Another delivery of the same event dealt with it, or the lead is not stored.
+    AlreadyHandled,
+}
+
+/// `Lead Received`: schedules the unanswered check, then acknowledges the lead if its business
+/// wants that.
+pub async fn on_lead_received<S, Q, W>(
+    deps: &SpeedDeps<S, Q, W>,
+    lead_id: &str,
+    business_id: &str,
+    now_ms: u64,
+) -> Result<Acknowledged, SpeedError>
+where
+    S: LeadStore + BusinessDesk,
+    Q: Outbox,
+    W: Scheduler,
+{
+    let settings = deps.store.settings(business_id).await?.unwrap_or_default();
+    let records = deps.store.conversation(lead_id).await?;
+    let Some(lead) = stored_lead(&records) else {
+        return Ok(Acknowledged::AlreadyHandled);
+    };
+    if is_test_lead(&records) {
+        return skip(deps, lead_id, "test-lead", now_ms).await;
+    }
+    let received_at_ms = deps
+        .store
+        .stored_lead(lead_id)
+        .await?
+        .map_or(now_ms, |stored| stored.received_at_ms);
+    let check = Wakeup {
+        kind: WakeupKind::Unanswered,
+        lead_id: lead_id.to_owned(),
+        business_id: business_id.to_owned(),
+    };
+    let threshold_ms = u64::from(settings.unanswered_after_minutes) * 60_000;
+    deps.scheduler
+        .wake_at(&check, received_at_ms + threshold_ms)
+        .await?;
+    acknowledge(deps, &settings, &lead, &records, now_ms, Timing::OnArrival).await
+}
+
+/// A wake-up: quiet hours over (acknowledge now), or the unanswered threshold passed.
+pub async fn on_wakeup<S, Q, W>(
+    deps: &SpeedDeps<S, Q, W>,
+    wakeup: &Wakeup,
+    now_ms: u64,
+) -> Result<WokenUp, SpeedError>
+where
+    S: LeadStore + BusinessDesk,
+    Q: Outbox,
+    W: Scheduler,
+{
+    let records = deps.store.conversation(&wakeup.lead_id).await?;
+    let Some(lead) = stored_lead(&records) else {
+        return Ok(WokenUp::NoLead);
+    };
+    match wakeup.kind {
+        WakeupKind::Acknowledge => {
+            let settings = deps
+                .store
+                .settings(&wakeup.business_id)
+                .await?
+                .unwrap_or_default();
+            let done = acknowledge(deps, &settings, &lead, &records, now_ms, Timing::QuietOver);
+            Ok(WokenUp::Acknowledged(done.await?))
+        }
+        WakeupKind::Unanswered => {
+            if is_test_lead(&records) || answered_by_a_person(&records) {
+                return Ok(WokenUp::Answered);
+            }
+            let marked = deps
+                .store
+                .mark_unanswered(&wakeup.lead_id, &wakeup.business_id, now_ms)
+                .await?;
+            if marked {
+                deps.metrics.count("LeadsUnanswered", None);
+            }
+            Ok(WokenUp::Unanswered { first: marked })
+        }
+    }
+}
+
+/// What a wake-up did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WokenUp {
+    Acknowledged(Acknowledged),
+    /// A person replied in time (or it is a test lead): nothing to say.
+    Answered,
+    /// Recorded as unanswered (`first`: by this call; a repeated wake-up records nothing new).
+    Unanswered {
+        first: bool,
+    },
+    NoLead,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timing {
+    OnArrival,
+    /// Woken at the end of quiet hours: go now.
+    QuietOver,
+}
+
+async fn acknowledge<S, Q, W>(
+    deps: &SpeedDeps<S, Q, W>,
+    settings: &BusinessSettings,
+    lead: &Lead,
+    records: &ConversationRecords,
+    now_ms: u64,
+    timing: Timing,
+) -> Result<Acknowledged, SpeedError>
+where
+    S: LeadStore + BusinessDesk,
+    Q: Outbox,
+    W: Scheduler,
+{
+    let lead_id = &lead.lead_id;
+    if !settings.auto_acknowledgement.enabled {
+        return Ok(Acknowledged::Off);
+    }
+    if has_a_person_s_reply(records) {
+        return skip(deps, lead_id, "person-replied", now_ms).await;
+    }
+    if timing == Timing::OnArrival
+        && settings.quiet_hours.during == QuietPolicy::Wait
+        && let Some(until) = settings.quiet_hours.quiet_until(now_ms)
+    {
+        let wakeup = Wakeup {
+            kind: WakeupKind::Acknowledge,
+            lead_id: lead_id.clone(),
+            business_id: lead.business.business_id.clone(),
+        };
+        deps.scheduler.wake_at(&wakeup, until).await?;
+        let note = AckNote {
+            status: AckStatus::Deferred,
+            reason: Some("quiet-hours".to_owned()),
+            at_ms: now_ms,
+            due_at_ms: Some(until),
+        };
+        deps.store.note_acknowledgement(lead_id, &note).await?;
+        return Ok(Acknowledged::Deferred(until));
+    }
+    let values = TemplateValues {
+        customer_name: lead.customer.name.as_deref(),
+        business_name: lead.business.name.as_deref(),
+        category: lead.request.category.as_deref(),
+    };
+    let reply = ReplyRequest {
+        reply_id: acknowledgement_id(lead_id),
+        business_id: lead.business.business_id.clone(),
+        lead_id: lead_id.clone(),
+        text: render(&settings.auto_acknowledgement.template, &values),
+    };
+    // Enqueued before it is noted: a crash between the two redelivers the event, which enqueues
+    // the same reply again (the ledger sends it once) and then notes it.
+    deps.outbox.enqueue(&reply).await?;
+    let note = AckNote {
+        status: AckStatus::Enqueued,
+        reason: None,
+        at_ms: now_ms,
+        due_at_ms: None,
+    };
+    if deps.store.note_acknowledgement(lead_id, &note).await? {
+        deps.metrics.count("AcknowledgementsEnqueued", None);
+        Ok(Acknowledged::Enqueued)
+    } else {
+        Ok(Acknowledged::AlreadyHandled)
+    }
+}
+
+async fn skip<S, Q, W>(
+    deps: &SpeedDeps<S, Q, W>,
+    lead_id: &str,
+    reason: &'static str,
+    now_ms: u64,
+) -> Result<Acknowledged, SpeedError>
+where
+    S: BusinessDesk,
+{
+    let note = AckNote {
+        status: AckStatus::Skipped,
+        reason: Some(reason.to_owned()),
+        at_ms: now_ms,
+        due_at_ms: None,
+    };
+    if deps.store.note_acknowledgement(lead_id, &note).await? {
+        deps.metrics
+            .count("AcknowledgementsSkipped", Some(("Reason", reason)));
+        Ok(Acknowledged::Skipped(reason))
+    } else {
+        Ok(Acknowledged::AlreadyHandled)
+    }
+}
+
+fn stored_lead(records: &ConversationRecords) -> Option<Lead> {
+    let raw = records.lead_raw.as_deref()?;
+    Lead::parse(raw.as_bytes()).ok().map(|parsed| parsed.value)
+}
+
+/// Thumbtack's and the partner's own test and sample leads: `"isTest": true` in the lead, or a
+/// `leadID` that starts with `test-` (the sandbox's and the smoke test's are marked so).
+pub fn is_test_lead(records: &ConversationRecords) -> bool {
+    let Some(raw) = records.lead_raw.as_deref() else {
+        return false;
+    };
+    #[derive(serde::Deserialize)]
+    struct Marks<'a> {
+        #[serde(rename = "isTest", default)]
+        is_test: Option<serde_json::Value>,
+        #[serde(rename = "leadID", borrow, default)]
+        lead_id: Option<std::borrow::Cow<'a, str>>,
+    }
+    match serde_json::from_str::<Marks<'_>>(raw) {
+        Ok(marks) => {
+            marks.is_test == Some(serde_json::Value::Bool(true))
+                || marks.lead_id.is_some_and(|id| id.starts_with("test-"))
+        }
+        Err(_) => false,
+    }
+}
+
+/// A reply of a person (not the acknowledgement) was enqueued or sent: the ledger has it.
+fn has_a_person_s_reply(records: &ConversationRecords) -> bool {
+    records
+        .replies
+        .iter()
+        .any(|reply| !models::reply::is_automatic(&reply.reply_id))
+}
+
+/// A reply of a person was sent.
+fn answered_by_a_person(records: &ConversationRecords) -> bool {
+    records.replies.iter().any(|reply| {
+        reply.status == ReplyStatus::Sent && !models::reply::is_automatic(&reply.reply_id)
+    })
+}
+
+#[cfg(test)]
+mod tests;

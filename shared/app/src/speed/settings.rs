@@ -1,0 +1,420 @@
+//! A business's speed-to-lead settings: the document `GET`/`PUT /v1/businesses/{businessID}/settings`
+//! and `partnerctl business` read and write, its defaults and its rules.
+//!
+//! The document is ours, not Thumbtack's, so it is strict: an unknown field is refused (a typo such
+//! as `"enable"` would otherwise do nothing, silently), and every problem is named by its path.
+
+use jiff::Timestamp;
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use models::{FieldProblem, Invalid, InvalidKind, Problems};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// What a template may use, as `{name}`.
+pub const TEMPLATE_VARIABLES: [&str; 3] = ["customerFirstName", "businessName", "category"];
+
+/// The acknowledgement a business gets until it writes its own.
+pub const DEFAULT_TEMPLATE: &str = "Hi {customerFirstName}, thanks for reaching out to {businessName} about your {category} request! We have your details and will get back to you shortly.";
+
+/// How long an acknowledgement's text may be (bytes): a chat message, not a letter.
+pub const MAX_TEMPLATE_BYTES: usize = 2000;
+
+/// The unanswered threshold when a business set none: Thumbtack says a reply within an hour makes
+/// a lead 50 % more likely to become a conversation.
+pub const DEFAULT_UNANSWERED_MINUTES: u32 = 60;
+
+/// The longest threshold: a week.
+pub const MAX_UNANSWERED_MINUTES: u32 = 7 * 24 * 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BusinessSettings {
+    pub auto_acknowledgement: AutoAcknowledgement,
+    pub quiet_hours: QuietHours,
+    /// When a lead with no reply of a person by then is `Lead Unanswered`.
+    pub unanswered_after_minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoAcknowledgement {
+    pub enabled: bool,
+    pub template: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuietHours {
+    pub enabled: bool,
+    /// Local `HH:MM` where quiet begins; it may be after `end` (overnight).
+    pub start: String,
+    /// Local `HH:MM` where quiet ends.
+    pub end: String,
+    /// An IANA zone (`America/Chicago`).
+    pub time_zone: String,
+    /// What an acknowledgement due in quiet hours does.
+    pub during: QuietPolicy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum QuietPolicy {
+    /// Waits for the end of quiet hours.
+    Wait,
+    /// Goes out at once all the same.
+    Send,
+}
+
+impl Default for BusinessSettings {
+    fn default() -> Self {
+        BusinessSettings {
+            auto_acknowledgement: AutoAcknowledgement {
+                enabled: false,
+                template: DEFAULT_TEMPLATE.to_owned(),
+            },
+            quiet_hours: QuietHours {
+                enabled: false,
+                start: "21:00".to_owned(),
+                end: "08:00".to_owned(),
+                time_zone: "America/New_York".to_owned(),
+                during: QuietPolicy::Wait,
+            },
+            unanswered_after_minutes: DEFAULT_UNANSWERED_MINUTES,
+        }
+    }
+}
+
+/// The whole document as `GET` answers it and `PUT` takes it back: the settings, whose business,
+/// whether they were ever saved, and what a template may use (read-only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsDocument {
+    #[serde(rename = "businessID")]
+    pub business_id: String,
+    #[serde(flatten)]
+    pub settings: BusinessSettings,
+    /// False until the business's settings were first saved (these are the defaults).
+    pub configured: bool,
+    pub template_variables: [&'static str; 3],
+}
+
+impl SettingsDocument {
+    pub fn new(business_id: &str, settings: Option<BusinessSettings>) -> Self {
+        SettingsDocument {
+            business_id: business_id.to_owned(),
+            configured: settings.is_some(),
+            settings: settings.unwrap_or_default(),
+            template_variables: TEMPLATE_VARIABLES,
+        }
+    }
+}
+
+/// Reads a `PUT` body for `business_id`: the whole document, every field checked and every problem
+/// named by its path. `businessID`, `configured` and `templateVariables` may be sent back as `GET`
+/// gave them; `businessID` must then be this business.
+pub fn parse_settings(business_id: &str, body: &[u8]) -> Result<BusinessSettings, Invalid> {
+    let invalid = |kind: InvalidKind, path: &str, reason: &'static str| {
+        let mut problems = Problems::default();
+        problem(&mut problems, path, reason);
+        Invalid { kind, problems }
+    };
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|_| invalid(InvalidKind::NotJson, "$", "must be a JSON document"))?;
+    let Value::Object(top) = value else {
+        return Err(invalid(InvalidKind::NotAnObject, "$", "must be an object"));
+    };
+    let mut p = Problems::default();
+    for key in top.keys() {
+        let known = [
+            "businessID",
+            "autoAcknowledgement",
+            "quietHours",
+            "unansweredAfterMinutes",
+            "configured",
+            "templateVariables",
+        ];
+        if !known.contains(&key.as_str()) {
+            problem(&mut p, key, "is not a setting");
+        }
+    }
+    if let Some(sent) = top.get("businessID")
+        && sent.as_str() != Some(business_id)
+    {
+        problem(&mut p, "businessID", "must be the business of the path");
+    }
+    let ack = object(
+        &mut p,
+        &top,
+        "autoAcknowledgement",
+        &["enabled", "template"],
+    );
+    let enabled = ack.and_then(|a| boolean(&mut p, a, "autoAcknowledgement.enabled", "enabled"));
+    let template = ack.and_then(|a| template(&mut p, a));
+    let quiet = object(
+        &mut p,
+        &top,
+        "quietHours",
+        &["enabled", "start", "end", "timeZone", "during"],
+    );
+    let quiet_hours = quiet.and_then(|q| quiet_hours(&mut p, q));
+    let minutes = match top.get("unansweredAfterMinutes").map(Value::as_u64) {
+        None => {
+            problem(&mut p, "unansweredAfterMinutes", "is required");
+            None
+        }
+        Some(Some(m)) if (1..=u64::from(MAX_UNANSWERED_MINUTES)).contains(&m) => {
+            u32::try_from(m).ok()
+        }
+        Some(_) => {
+            problem(
+                &mut p,
+                "unansweredAfterMinutes",
+                "must be a whole number of minutes from 1 to 10080",
+            );
+            None
+        }
+    };
+    match (enabled, template, quiet_hours, minutes) {
+        (Some(enabled), Some(template), Some(quiet_hours), Some(minutes)) if p.is_empty() => {
+            Ok(BusinessSettings {
+                auto_acknowledgement: AutoAcknowledgement { enabled, template },
+                quiet_hours,
+                unanswered_after_minutes: minutes,
+            })
+        }
+        _ => Err(Invalid {
+            kind: InvalidKind::Fields,
+            problems: p,
+        }),
+    }
+}
+
+fn problem(problems: &mut Problems, path: &str, reason: impl Into<Cow<'static, str>>) {
+    problems.push(FieldProblem {
+        path: path.to_owned(),
+        reason: reason.into(),
+    });
+}
+
+/// The object at `key`, its unknown fields named.
+fn object<'a>(
+    p: &mut Problems,
+    parent: &'a Map<String, Value>,
+    key: &str,
+    known: &[&str],
+) -> Option<&'a Map<String, Value>> {
+    match parent.get(key) {
+        Some(Value::Object(object)) => {
+            for field in object.keys() {
+                if !known.contains(&field.as_str()) {
+                    problem(p, &format!("{key}.{field}"), "is not a setting");
+                }
+            }
+            Some(object)
+        }
+        Some(_) => {
+            problem(p, key, "must be an object");
+            None
+        }
+        None => {
+            problem(p, key, "is required");
+            None
+        }
+    }
+}
+
+fn boolean(p: &mut Problems, object: &Map<String, Value>, path: &str, key: &str) -> Option<bool> {
+    let value = object.get(key).and_then(Value::as_bool);
+    if value.is_none() {
+        problem(p, path, "must be true or false");
+    }
+    value
+}
+
+fn text<'a>(
+    p: &mut Problems,
+    object: &'a Map<String, Value>,
+    path: &str,
+    key: &str,
+) -> Option<&'a str> {
+    let value = object.get(key).and_then(Value::as_str);
+    if value.is_none() {
+        problem(p, path, "must be a string");
+    }
+    value
+}
+
+fn template(p: &mut Problems, ack: &Map<String, Value>) -> Option<String> {
+    let path = "autoAcknowledgement.template";
+    let template = text(p, ack, path, "template")?;
+    if template.trim().is_empty() {
+        problem(p, path, "must not be empty");
+        return None;
+    }
+    if template.len() > MAX_TEMPLATE_BYTES {
+        problem(p, path, "must be at most 2000 bytes");
+        return None;
+    }
+    match unknown_variable(template) {
+        Some(Variable::Unknown(name)) => {
+            problem(
+                p,
+                path,
+                format!(
+                    "uses {{{name}}}; a template may use {{customerFirstName}}, {{businessName}} and {{category}}"
+                ),
+            );
+            None
+        }
+        Some(Variable::Unclosed) => {
+            problem(p, path, "has a { that is never closed");
+            None
+        }
+        None => Some(template.to_owned()),
+    }
+}
+
+enum Variable {
+    Unknown(String),
+    Unclosed,
+}
+
+/// The first variable of `template` that is not one of [`TEMPLATE_VARIABLES`].
+fn unknown_variable(template: &str) -> Option<Variable> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Some(Variable::Unclosed);
+        };
+        let name = &after[..close];
+        if !TEMPLATE_VARIABLES.contains(&name) {
+            // Cut: the name is the user's, and goes into an answer.
+            let shown: String = name.chars().take(40).collect();
+            return Some(Variable::Unknown(shown));
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+fn quiet_hours(p: &mut Problems, quiet: &Map<String, Value>) -> Option<QuietHours> {
+    let enabled = boolean(p, quiet, "quietHours.enabled", "enabled");
+    let mut clock = |key: &str| {
+        let path = format!("quietHours.{key}");
+        let value = text(p, quiet, &path, key)?;
+        if parse_clock(value).is_none() {
+            problem(p, &path, "must be a time of day, HH:MM (24-hour)");
+            return None;
+        }
+        Some(value.to_owned())
+    };
+    let start = clock("start");
+    let end = clock("end");
+    let zone = text(p, quiet, "quietHours.timeZone", "timeZone").and_then(|zone| {
+        if TimeZone::get(zone).is_err() {
+            problem(
+                p,
+                "quietHours.timeZone",
+                "must be an IANA time zone, such as America/Chicago",
+            );
+            return None;
+        }
+        Some(zone.to_owned())
+    });
+    let during = match quiet.get("during").and_then(Value::as_str) {
+        Some("wait") => Some(QuietPolicy::Wait),
+        Some("send") => Some(QuietPolicy::Send),
+        _ => {
+            problem(p, "quietHours.during", "must be \"wait\" or \"send\"");
+            None
+        }
+    };
+    if let (Some(start), Some(end)) = (&start, &end)
+        && start == end
+    {
+        problem(p, "quietHours.end", "must differ from start");
+    }
+    Some(QuietHours {
+        enabled: enabled?,
+        start: start?,
+        end: end?,
+        time_zone: zone?,
+        during: during?,
+    })
+}
+
+/// `HH:MM`, 24-hour.
+fn parse_clock(text: &str) -> Option<Time> {
+    let (hour, minute) = text.split_once(':')?;
+    if hour.len() != 2 || minute.len() != 2 {
+        return None;
+    }
+    let hour: i8 = hour.parse().ok()?;
+    let minute: i8 = minute.parse().ok()?;
+    Time::new(hour, minute, 0, 0).ok()
+}
+
+impl QuietHours {
+    /// When quiet hours that hold at `now_ms` end (unix milliseconds), or `None` when it is not
+    /// quiet then (or quiet hours are off, or unreadable: a saved document was checked).
+    pub fn quiet_until(&self, now_ms: u64) -> Option<u64> {
+        if !self.enabled {
+            return None;
+        }
+        let zone = TimeZone::get(&self.time_zone).ok()?;
+        let (start, end) = (parse_clock(&self.start)?, parse_clock(&self.end)?);
+        let now = Timestamp::from_millisecond(i64::try_from(now_ms).ok()?).ok()?;
+        let local = now.to_zoned_datetime(zone.clone());
+        let time = local.time();
+        let quiet = if start < end {
+            start <= time && time < end
+        } else {
+            time >= start || time < end
+        };
+        if !quiet {
+            return None;
+        }
+        // The next `end` on the local clock: today's, or tomorrow's once today's has passed.
+        let mut day = local.date();
+        if time >= end {
+            day = day.tomorrow().ok()?;
+        }
+        let ends = day.to_datetime(end).to_zoned_datetime(zone).ok()?;
+        u64::try_from(ends.timestamp().as_millisecond()).ok()
+    }
+}
+
+/// The acknowledgement's text for a lead: the template with its variables filled in. A value the
+/// lead does not have reads as a neutral word, so no `{...}` ever reaches a customer.
+pub fn render(template: &str, values: &TemplateValues<'_>) -> String {
+    let first_name = values
+        .customer_name
+        .and_then(|name| name.split_whitespace().next())
+        .unwrap_or("there");
+    let business = values
+        .business_name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or("our team");
+    let category = values
+        .category
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or("service");
+    template
+        .replace("{customerFirstName}", first_name)
+        .replace("{businessName}", business)
+        .replace("{category}", category)
+}
+
+/// What a template's variables are filled from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TemplateValues<'a> {
+    pub customer_name: Option<&'a str>,
+    pub business_name: Option<&'a str>,
+    pub category: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests;

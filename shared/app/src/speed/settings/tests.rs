@@ -1,0 +1,161 @@
+use super::*;
+use serde_json::json;
+
+fn paths(invalid: &Invalid) -> Vec<String> {
+    invalid
+        .problems
+        .listed()
+        .iter()
+        .map(|p| p.path.clone())
+        .collect()
+}
+
+fn document(change: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut doc = serde_json::to_value(SettingsDocument::new("b-1", None)).unwrap();
+    change(&mut doc);
+    serde_json::to_vec(&doc).unwrap()
+}
+
+/// 2026-12-01T12:00:00Z, and that many hours later.
+fn noon_utc_plus(hours: u64) -> u64 {
+    1_796_126_400_000 + hours * 3_600_000
+}
+
+#[test]
+fn the_document_get_answers_for_a_new_business_is_taken_back_by_put_as_it_is() {
+    let body = document(|_| {});
+    let settings = parse_settings("b-1", &body).unwrap();
+    assert_eq!(settings, BusinessSettings::default());
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(doc["configured"], false);
+    assert_eq!(
+        doc["templateVariables"],
+        json!(["customerFirstName", "businessName", "category"])
+    );
+    assert_eq!(doc["autoAcknowledgement"]["enabled"], false);
+}
+
+#[test]
+fn an_unknown_template_variable_is_refused_naming_the_template_and_the_variable() {
+    let body = document(|doc| {
+        doc["autoAcknowledgement"]["template"] = json!("Hi {firstName}!");
+    });
+    let invalid = parse_settings("b-1", &body).unwrap_err();
+    assert_eq!(paths(&invalid), ["autoAcknowledgement.template"]);
+    let reason = &invalid.problems.listed()[0].reason;
+    assert!(reason.contains("{firstName}"), "{reason}");
+    for bad in ["Hi {customerFirstName", "", "   "] {
+        let body = document(|doc| doc["autoAcknowledgement"]["template"] = json!(bad));
+        let invalid = parse_settings("b-1", &body).unwrap_err();
+        assert_eq!(paths(&invalid), ["autoAcknowledgement.template"], "{bad:?}");
+    }
+}
+
+#[test]
+fn every_bad_field_is_named_by_its_path_at_once() {
+    let body = document(|doc| {
+        doc["autoAcknowledgement"]["enable"] = json!(true);
+        doc["quietHours"]["start"] = json!("9pm");
+        doc["quietHours"]["timeZone"] = json!("Mars/Olympus_Mons");
+        doc["quietHours"]["during"] = json!("later");
+        doc["unansweredAfterMinutes"] = json!(0);
+        doc["businessID"] = json!("b-2");
+        doc["colour"] = json!("blue");
+    });
+    let mut named = paths(&parse_settings("b-1", &body).unwrap_err());
+    named.sort();
+    assert_eq!(
+        named,
+        [
+            "autoAcknowledgement.enable",
+            "businessID",
+            "colour",
+            "quietHours.during",
+            "quietHours.start",
+            "quietHours.timeZone",
+            "unansweredAfterMinutes",
+        ]
+    );
+}
+
+#[test]
+fn bodies_that_are_not_a_document_are_refused_at_the_root() {
+    for body in [&b"not json"[..], b"[]", b"{}"] {
+        let invalid = parse_settings("b-1", body).unwrap_err();
+        assert!(!invalid.problems.is_empty(), "{body:?}");
+    }
+    let invalid = parse_settings("b-1", b"{}").unwrap_err();
+    assert_eq!(
+        paths(&invalid),
+        [
+            "autoAcknowledgement",
+            "quietHours",
+            "unansweredAfterMinutes"
+        ]
+    );
+}
+
+#[test]
+fn overnight_quiet_hours_end_at_the_next_local_morning() {
+    let quiet = QuietHours {
+        enabled: true,
+        start: "21:00".into(),
+        end: "08:00".into(),
+        time_zone: "America/Chicago".into(),
+        during: QuietPolicy::Wait,
+    };
+    // Chicago is UTC-6 in December: 12:00Z is 06:00 there, quiet until 08:00 local = 14:00Z.
+    assert_eq!(quiet.quiet_until(noon_utc_plus(0)), Some(noon_utc_plus(2)));
+    // 18:00Z is noon in Chicago: not quiet.
+    assert_eq!(quiet.quiet_until(noon_utc_plus(6)), None);
+    // 04:00Z the next day is 22:00 in Chicago: quiet until 08:00 local the next morning.
+    assert_eq!(
+        quiet.quiet_until(noon_utc_plus(16)),
+        Some(noon_utc_plus(26))
+    );
+    let off = QuietHours {
+        enabled: false,
+        ..quiet.clone()
+    };
+    assert_eq!(off.quiet_until(noon_utc_plus(0)), None);
+}
+
+#[test]
+fn daytime_quiet_hours_hold_only_between_start_and_end() {
+    let quiet = QuietHours {
+        enabled: true,
+        start: "12:00".into(),
+        end: "13:30".into(),
+        time_zone: "UTC".into(),
+        during: QuietPolicy::Send,
+    };
+    assert_eq!(
+        quiet.quiet_until(noon_utc_plus(0)),
+        Some(noon_utc_plus(0) + 90 * 60_000)
+    );
+    assert_eq!(quiet.quiet_until(noon_utc_plus(0) - 1), None);
+    assert_eq!(quiet.quiet_until(noon_utc_plus(0) + 90 * 60_000), None);
+}
+
+#[test]
+fn a_template_is_filled_from_the_lead_and_a_missing_value_reads_as_a_neutral_word() {
+    let values = TemplateValues {
+        customer_name: Some("Maria G."),
+        business_name: Some("Tim's Cleaning"),
+        category: Some("House Cleaning"),
+    };
+    assert_eq!(
+        render(
+            "Hi {customerFirstName}, {businessName} got your {category} request.",
+            &values
+        ),
+        "Hi Maria, Tim's Cleaning got your House Cleaning request."
+    );
+    let empty = TemplateValues {
+        customer_name: Some(""),
+        ..TemplateValues::default()
+    };
+    let text = render(DEFAULT_TEMPLATE, &empty);
+    assert!(!text.contains('{'), "{text}");
+    assert!(text.starts_with("Hi there,"), "{text}");
+}
