@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine events emulator help
+.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine refused events emulator help
 
 STAGE ?= dev
 
@@ -84,6 +84,10 @@ redrive:
 ## quarantine: refused inbound payloads kept by the local stack (ARGS="--raw", ARGS="replay --all")
 quarantine:
 	@scripts/ctl.sh quarantine $(ARGS)
+
+## refused: refused deliveries (401, 413, 400) counted per minute, newest first, no bodies (ARGS="--limit 50")
+refused:
+	@scripts/ctl.sh refused $(ARGS)
 
 ## events: follow the local events queue: one line per event (detail-type and ids); Ctrl-C stops
 events:

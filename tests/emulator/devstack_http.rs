@@ -352,3 +352,38 @@ async fn a_launch_that_fails_leaves_no_server_behind() {
     let free = tokio::net::TcpListener::bind(("127.0.0.1", sandbox_port)).await;
     assert!(free.is_ok(), "the sandbox still holds its port: {free:?}");
 }
+
+#[tokio::test]
+async fn a_refusal_through_the_local_stack_is_counted_in_its_table() {
+    let store = fresh_store().await;
+    let credentials = adapters::secrets::PartnerCredentials::fixed(&[app::auth::Credential::new(
+        USERNAME, PASSWORD,
+    )]);
+    let pull = PullSettings {
+        cursors: CursorKey::new(b"devstack http tests".to_vec()),
+        settle: Duration::from_millis(1),
+    };
+    let stack = Stack::new(store.clone(), credentials, pull);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(Arc::new(stack))).await });
+
+    let response = reqwest::Client::new()
+        .put(format!("{base}/v1/lead/update"))
+        .basic_auth(USERNAME, Some("not-the-password"))
+        .body(fixtures::LEAD_UPDATE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let counts = app::ports::RefusalLog::refusals(&store, 10).await.unwrap();
+    assert_eq!(counts.len(), 1, "{counts:?}");
+    assert_eq!(
+        (
+            counts[0].route.as_str(),
+            counts[0].status,
+            counts[0].reason.as_str()
+        ),
+        ("lead-update", 401, "wrong_credentials")
+    );
+}

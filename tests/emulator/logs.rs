@@ -143,6 +143,20 @@ async fn no_credential_customer_name_or_message_text_reaches_the_logs() {
             .status(),
         500
     );
+    // A refusal whose trace cannot be written: still a 401, and a warning without the body.
+    let request = post(
+        Gateway::HttpV2,
+        "/v1/lead",
+        lead.as_bytes(),
+        Encoding::Text,
+        Some(&wrong),
+    );
+    assert_eq!(
+        lead_inbound::handler::handle(&broken, request)
+            .await
+            .status(),
+        401
+    );
 
     // Outbound: one reply sent, one refused by Thumbtack with an answer quoting the text.
     let thumbtack = MockServer::start().await;
@@ -219,6 +233,8 @@ async fn no_credential_customer_name_or_message_text_reaches_the_logs() {
         "441190338474795011",
         "\"name\":\"review\"",
         "\"name\":\"lead_update\"",
+        "refusal not recorded",
+        "wrong_credentials",
     ] {
         assert!(
             logs.contains(expected),

@@ -15,6 +15,7 @@ mod listings;
 mod logs;
 mod pull_api;
 mod queues;
+mod refusals;
 mod reliability;
 mod replay;
 mod replies;

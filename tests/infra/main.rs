@@ -6,6 +6,7 @@ mod deploy;
 mod docs;
 mod events;
 mod inbound;
+mod silence;
 
 use adapters::config::{Env, events_settings, inbound_settings, read_settings, reply_settings};
 use serde_norway::Value;

@@ -1,5 +1,5 @@
 use app::LeadStore;
-use app::ports::CredentialSource;
+use app::ports::{CredentialSource, RefusalLog};
 use http_api::InboundDeps;
 use lambda_http::{Body, Request, Response};
 use models::{Lead, LeadUpdate};
@@ -9,7 +9,7 @@ use tracing::field;
 /// (`PUT /v1/lead/update`); answers only once it is durably stored. A payload is refused (400,
 /// kept in quarantine) only when its keys are missing or unusable; any other problem is stored
 /// beside it as a warning.
-pub async fn handle<S: LeadStore, C: CredentialSource>(
+pub async fn handle<S: LeadStore + RefusalLog, C: CredentialSource>(
     deps: &InboundDeps<S, C>,
     request: Request,
 ) -> Response<Body> {
@@ -44,6 +44,8 @@ pub async fn handle<S: LeadStore, C: CredentialSource>(
     .await
 }
 
+#[cfg(test)]
+mod refusal_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use app::LeadStore;
-use app::ports::CredentialSource;
+use app::ports::{CredentialSource, RefusalLog};
 use http_api::InboundDeps;
 use lambda_http::{Body, Request, Response};
 use models::{InboundMessage, ReviewDelivery};
@@ -9,7 +9,7 @@ use tracing::field;
 /// (`POST /v1/review`); answers only once it is durably stored. Neither needs its lead to have
 /// arrived: a message answers 202 then, waits under the lead's key and joins the conversation
 /// when the lead comes.
-pub async fn handle<S: LeadStore, C: CredentialSource>(
+pub async fn handle<S: LeadStore + RefusalLog, C: CredentialSource>(
     deps: &InboundDeps<S, C>,
     request: Request,
 ) -> Response<Body> {
@@ -42,6 +42,8 @@ pub async fn handle<S: LeadStore, C: CredentialSource>(
     .await
 }
 
+#[cfg(test)]
+mod refusal_tests;
 #[cfg(test)]
 mod review_tests;
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use crate::dynamo::errors::store_error;
 use crate::dynamo::schema::{
     GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, GSI2, GSI2_PK, GSI2_PROJECTED, GSI2_SK, PK, SK,
+    TTL_ATTRIBUTE,
 };
 use crate::sqs::{dead_letter_queue_name, queue_error};
 use app::StoreError;
@@ -14,6 +15,7 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
@@ -28,8 +30,48 @@ fn stream() -> Result<StreamSpecification, StoreError> {
         .map_err(|e| StoreError::Rejected(Box::new(e)))
 }
 
-/// Creates the table unless it exists, with its stream (turned on for a table made before it).
+/// Creates the table unless it exists, with its stream and its TTL (turned on for a table made
+/// before them).
 pub async fn ensure_table(sdk: &SdkConfig, table: &str) -> Result<(), StoreError> {
+    ensure_keys_and_stream(sdk, table).await?;
+    ensure_ttl(sdk, table).await
+}
+
+/// TTL on [`TTL_ATTRIBUTE`], as the template declares it (refusal counts expire after 14 days;
+/// the emulator never deletes them, DynamoDB does).
+async fn ensure_ttl(sdk: &SdkConfig, table: &str) -> Result<(), StoreError> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let described = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(store_error)?;
+    let status = described
+        .time_to_live_description
+        .and_then(|d| d.time_to_live_status);
+    if matches!(
+        status,
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    ) {
+        return Ok(());
+    }
+    let specification = TimeToLiveSpecification::builder()
+        .attribute_name(TTL_ATTRIBUTE)
+        .enabled(true)
+        .build()
+        .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+async fn ensure_keys_and_stream(sdk: &SdkConfig, table: &str) -> Result<(), StoreError> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     if let Ok(existing) = client.describe_table().table_name(table).send().await {
         let streaming = existing

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod paging;
 pub mod ports;
 pub mod pull;
+pub mod refusals;
 pub mod replay;
 pub mod replies;
 pub mod speed;

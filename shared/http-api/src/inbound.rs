@@ -1,12 +1,14 @@
-//! The inbound routes (`POST /v1/lead`, `POST /v1/message`): authenticate, bound the body, ingest,
-//! answer. The decisions are in `app::ingest`; this is their HTTP face.
+//! The inbound routes (`POST /v1/lead`, `POST /v1/message`, `PUT /v1/lead/update`,
+//! `POST /v1/review`): authenticate, bound the body, ingest, answer, and leave a trace of a
+//! refusal. The decisions are in `app::ingest`; this is their HTTP face.
 
 use crate::error::ApiError;
 use crate::request::{authenticate, body_within_limit};
 use crate::response::json;
+use app::auth::AuthFailure;
 use app::ingest::{self, Arrival, Payload, logged_paths};
 use app::metrics::Metrics;
-use app::ports::CredentialSource;
+use app::ports::{CredentialSource, Refusal, RefusalLog, RefusalReason};
 use app::{LeadStore, now_millis};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -20,8 +22,43 @@ pub struct InboundDeps<S, C> {
 }
 
 /// Answers 200 only once the payload is durably stored (or was stored before); 400 once a refused
-/// payload is kept in quarantine; 5xx when storage failed, so that Thumbtack sends it again.
-pub async fn accept<P: Payload, S: LeadStore, C: CredentialSource>(
+/// payload is kept in quarantine; 5xx when storage failed, so that Thumbtack sends it again. A
+/// 401, 413 or 400 is counted in the refusal log (route and reason, never the body), best effort:
+/// the answer is the same whether that write works or not.
+pub async fn accept<P: Payload, S: LeadStore + RefusalLog, C: CredentialSource>(
+    deps: &InboundDeps<S, C>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let answer = take::<P, S, C>(deps, request).await;
+    if let Err(error) = &answer
+        && let Some(reason) = refusal_reason(error)
+    {
+        let refusal = Refusal {
+            at_ms: now_millis(),
+            route: P::ROUTE,
+            reason,
+        };
+        app::refusals::note(&deps.store, &refusal).await;
+    }
+    answer
+}
+
+/// Why an answer is a refusal, or `None` for a fault (5xx: Thumbtack sends it again) or success.
+fn refusal_reason(error: &ApiError) -> Option<RefusalReason> {
+    Some(match error {
+        ApiError::Unauthorized(AuthFailure::Missing) => RefusalReason::MissingCredentials,
+        ApiError::Unauthorized(AuthFailure::NotBasic | AuthFailure::Malformed) => {
+            RefusalReason::MalformedCredentials
+        }
+        ApiError::Unauthorized(AuthFailure::Mismatch) => RefusalReason::WrongCredentials,
+        ApiError::PayloadTooLarge { .. } => RefusalReason::PayloadTooLarge,
+        ApiError::TooLargeToStore => RefusalReason::TooLargeToStore,
+        ApiError::Invalid(invalid) => RefusalReason::Invalid(invalid.kind),
+        ApiError::NotFound | ApiError::Store(_) | ApiError::Credentials(_) => return None,
+    })
+}
+
+async fn take<P: Payload, S: LeadStore, C: CredentialSource>(
     deps: &InboundDeps<S, C>,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {

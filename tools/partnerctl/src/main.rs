@@ -6,6 +6,7 @@
 //!   partnerctl redrive [--limit N]                                   move parked replies back
 //!   partnerctl quarantine [--limit N] [--raw]                        refused inbound payloads
 //!   partnerctl quarantine replay <digest> | --all                    run them through today's rules
+//!   partnerctl refused [--limit N]                                   refused deliveries, counted
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
 //!   partnerctl events [--follow]                                     events on the events queue
 
@@ -23,6 +24,7 @@ const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--r
        partnerctl redrive [--limit N]
        partnerctl quarantine [--limit N] [--raw]
        partnerctl quarantine replay <digest> | --all
+       partnerctl refused [--limit N]
        partnerctl leads <businessID> [--limit N]
        partnerctl events [--follow]";
 
@@ -97,6 +99,19 @@ async fn run(args: &[String]) -> cli::Result {
                 _ => quarantine::list(&store, limit, args.iter().any(|a| a == "--raw")).await,
             }
         }
+        Some("refused") => {
+            let store = DynamoStore::from_config(&sdk, table);
+            let counts = app::ports::RefusalLog::refusals(&store, limit).await?;
+            println!(
+                "{} refusal count(s), newest minute first (kept {} days)",
+                counts.len(),
+                app::ports::refusals::REFUSALS_KEPT_DAYS
+            );
+            for count in &counts {
+                println!("{}", refusal_line(count));
+            }
+            Ok(())
+        }
         Some("leads") => {
             let business = args.get(1).filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
             let store = DynamoStore::from_config(&sdk, table);
@@ -170,6 +185,20 @@ async fn events<F: Fn(&str) -> Option<String>>(
             return Ok(());
         }
     }
+}
+
+/// `2026-11-27T09:30  lead  401  wrong_credentials  credentials=yes  count=3`: one minute of
+/// one kind of refusal (UTC).
+fn refusal_line(count: &app::ports::RefusalCount) -> String {
+    let presented = if count.credentials_presented {
+        "yes"
+    } else {
+        "no"
+    };
+    format!(
+        "{}  {:<12} {}  {:<22} credentials={presented:<4} count={}",
+        count.minute, count.route, count.status, count.reason, count.count
+    )
 }
 
 /// `Lead Received  leadID=... businessID=... messageID=... eventID=...`: the ids an event names.

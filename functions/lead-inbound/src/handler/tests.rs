@@ -536,7 +536,8 @@ mod properties {
             body in prop::collection::vec(any::<u8>(), 0..2048),
             base64 in any::<bool>(),
         ) {
-            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            // With timers: a refused body is counted under a time bound (app::refusals::note).
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
             let deps = deps();
             let body = if base64 { body.clone() } else { String::from_utf8_lossy(&body).into_owned().into_bytes() };
             let response = runtime.block_on(async {

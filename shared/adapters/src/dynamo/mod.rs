@@ -18,6 +18,7 @@ mod ledger;
 mod listings;
 mod prices;
 mod quarantine;
+mod refusals;
 mod reviews;
 pub mod schema;
 mod store;
@@ -48,6 +49,8 @@ use std::collections::HashMap;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// This process's cap on refusal writes (shared by its clones).
+    refusal_throttle: std::sync::Arc<app::refusals::Throttle>,
 }
 
 impl DynamoStore {
@@ -55,6 +58,7 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            refusal_throttle: std::sync::Arc::default(),
         }
     }
 

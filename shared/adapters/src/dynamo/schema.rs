@@ -182,6 +182,25 @@ pub fn changes_start(at_ms: u64) -> String {
     format!("{at_ms:015}")
 }
 
+/// The one partition of refused deliveries: a count per minute and kind, sorted by minute so
+/// that one `Query` lists the newest first (docs/data-model.md: why not GSI1).
+pub const REFUSED_PK: &str = "REFUSED";
+
+/// A refusal count's place: its minute (`2026-11-27T09:30`, which sorts as time does), then its
+/// kind.
+pub fn refused_sk(minute: &str, route: &str, status: u16, reason: &str) -> String {
+    format!("{minute}#{route}#{status}#{reason}")
+}
+
+/// The minute a refusal count's sort key begins with.
+pub fn refused_minute(sk: &str) -> &str {
+    sk.split('#').next().unwrap_or_default()
+}
+
+/// The attribute DynamoDB's TTL deletes items by (unix seconds); the template enables it on the
+/// same name (tests/infra). Only refusal counts carry it.
+pub const TTL_ATTRIBUTE: &str = attr::EXPIRES_AT;
+
 /// The `type` of each kind of item.
 pub mod item_type {
     pub const LEAD: &str = "lead";
@@ -194,6 +213,7 @@ pub mod item_type {
     pub const QUARANTINE_CHUNK: &str = "quarantine-chunk";
     pub const REPLY: &str = "reply";
     pub const REPLY_GUARD: &str = "reply-guard";
+    pub const REFUSED: &str = "refused";
 }
 
 /// Attribute names (besides the keys). docs/data-model.md lists which item has which.
@@ -263,4 +283,9 @@ pub mod attr {
     pub const SENT_AT: &str = "sentAt";
     pub const CREATED_AT: &str = "createdAt";
     pub const UPDATED_AT: &str = "updatedAt";
+    // A count of refused deliveries (no body, no credentials, no address).
+    pub const COUNT: &str = "count";
+    pub const CREDENTIALS_PRESENTED: &str = "credentialsPresented";
+    /// Unix seconds: DynamoDB's TTL deletes the item after it.
+    pub const EXPIRES_AT: &str = "expiresAt";
 }

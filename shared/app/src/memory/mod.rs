@@ -7,6 +7,7 @@ mod ledger;
 mod listings;
 mod quarantine;
 mod queue;
+mod refusals;
 mod speed;
 mod store;
 mod thumbtack;

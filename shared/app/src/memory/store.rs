@@ -19,6 +19,8 @@ pub struct MemoryStore {
     pub(super) sent_failures: std::sync::atomic::AtomicU32,
     /// One more than the calls left before every call fails; 0: no such limit.
     pub(super) calls_left: std::sync::atomic::AtomicU64,
+    /// Recording a refusal fails (and only that).
+    pub(super) refusals_failing: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +47,8 @@ pub(super) struct State {
     pub(super) unanswered: BTreeMap<String, u64>,
     /// By leadID: when its first reply was sent, and whether it was automatic.
     pub(super) answered: BTreeMap<String, (u64, bool)>,
+    /// Refusals counted, by (minute, route, reason).
+    pub(super) refusals: BTreeMap<(String, &'static str, &'static str), crate::ports::RefusalCount>,
 }
 
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 //! - [`storage`]: what Thumbtack sends, stored once, and a lead's conversation read back;
 //! - [`listings`]: the index's listings, a page at a time (operators, the partner's systems);
 //! - [`quarantine`]: one quarantined payload, and the note of its replay (operators);
+//! - [`refusals`]: the trace of refused deliveries, without their bodies (operators);
 //! - [`replies`]: the reply ledger, Thumbtack's messages API, the reply queue;
 //! - [`credentials`]: the credentials accepted from Thumbtack;
 //! - [`events`]: the bus the partner's systems learn of stored facts from;
@@ -16,6 +17,7 @@ pub mod credentials;
 pub mod events;
 pub mod listings;
 pub mod quarantine;
+pub mod refusals;
 pub mod replies;
 pub mod speed;
 pub mod storage;
@@ -26,6 +28,7 @@ pub use listings::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
 };
 pub use quarantine::{QuarantineDesk, ReplayNote};
+pub use refusals::{Refusal, RefusalCount, RefusalLog, RefusalReason};
 pub use replies::{
     Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyLedger, ReplyQueue,
     ReplyRecord, SendError, Thumbtack,

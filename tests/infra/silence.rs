@@ -1,0 +1,136 @@
+//! Silence raises an alarm, when asked (issue 13, item 6): no lead for `NoLeadAlarmHours` hours
+//! pages, off by default (a quiet partner would page for nothing); and refusal counts expire by
+//! the TTL the adapter writes.
+
+use super::*;
+use app::auth::Credential;
+use app::memory::{MemoryStore, StaticCredentials};
+use app::metrics::Metrics;
+use http_api::InboundDeps;
+use http_api::testing::{Encoding, Gateway, basic, post};
+
+const HOURS: &str = "NoLeadAlarmHours";
+
+/// The value of a condition made of `Not`, `Equals` and `Ref`s to parameters, for `parameters`
+/// (the others at their defaults).
+fn holds(template: &Value, condition: &Value, parameters: &[(&str, &str)]) -> bool {
+    fn value(template: &Value, operand: &Value, parameters: &[(&str, &str)]) -> String {
+        match referenced(operand) {
+            Some(name) => parameters
+                .iter()
+                .find(|(given, _)| *given == name)
+                .map(|(_, v)| (*v).to_owned())
+                .unwrap_or_else(|| {
+                    let default = &template["Parameters"][name.as_str()]["Default"];
+                    default
+                        .as_str()
+                        .map_or_else(|| number(default).to_string(), str::to_owned)
+                }),
+            None => operand
+                .as_str()
+                .map_or_else(|| number(operand).to_string(), str::to_owned),
+        }
+    }
+    match intrinsic(condition) {
+        Some(("Not", args)) => !holds(template, &args[0], parameters),
+        Some(("Equals", args)) => {
+            value(template, &args[0], parameters) == value(template, &args[1], parameters)
+        }
+        other => panic!("unexpected condition {other:?}"),
+    }
+}
+
+#[test]
+fn no_lead_for_the_configured_hours_raises_an_alarm_that_is_off_by_default() {
+    let template = template();
+    let parameter = &template["Parameters"][HOURS];
+    assert_eq!(parameter["Type"], "Number");
+    assert_eq!(number(&parameter["Default"]), 0.0, "off by default");
+    assert_eq!(number(&parameter["MinValue"]), 0.0);
+    // CloudWatch evaluates at most 7 days of hourly periods.
+    assert_eq!(number(&parameter["MaxValue"]), 168.0);
+
+    let (name, alarm) = alarm_on(&template, "LeadsReceived");
+    let resource = resource(&template, &name);
+    let condition_name = resource["Condition"].as_str().expect("a conditional alarm");
+    let condition = &template["Conditions"][condition_name];
+    assert!(
+        !holds(&template, condition, &[]),
+        "{name} exists by default"
+    );
+    assert!(!holds(&template, condition, &[(HOURS, "0")]));
+    assert!(holds(&template, condition, &[(HOURS, "6")]));
+
+    assert_eq!(
+        referenced(&alarm["EvaluationPeriods"]).as_deref(),
+        Some(HOURS)
+    );
+    assert_eq!(number(&alarm["Period"]), 3600.0);
+    assert_eq!(alarm["Statistic"], "Sum");
+    assert_eq!(number(&alarm["Threshold"]), 1.0);
+    assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
+    // No lead at all means no datapoint: that is the silence this alarm is for.
+    assert_eq!(alarm["TreatMissingData"], "breaching");
+}
+
+#[tokio::test]
+async fn the_silence_alarm_watches_the_metric_a_stored_lead_emits() {
+    let template = template();
+    let (_, alarm) = alarm_on(&template, "LeadsReceived");
+    let (namespace, metric, dimensions) = watched(alarm).remove(0);
+    // The namespace and function name lead-inbound's main gives its metrics.
+    let metrics = Metrics::in_memory(namespace.clone(), "lead-inbound");
+    let deps = InboundDeps {
+        store: MemoryStore::new(),
+        credentials: StaticCredentials::new(&[Credential::new("thumbtack", "pw")]),
+        metrics: metrics.clone(),
+    };
+    let request = post(
+        Gateway::HttpV2,
+        "/v1/lead",
+        fixtures::LEAD.as_bytes(),
+        Encoding::Text,
+        Some(&basic("thumbtack", "pw")),
+    );
+    assert_eq!(
+        lead_inbound::handler::handle(&deps, request).await.status(),
+        200
+    );
+    let emitted: Vec<serde_json::Value> = metrics
+        .lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|line: &serde_json::Value| line.get(metric.as_str()).is_some())
+        .collect();
+    assert_eq!(emitted.len(), 1, "{metric} once per stored lead");
+    let directive = &emitted[0]["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], namespace.as_str());
+    let names: Vec<&str> = directive["Dimensions"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        dimensions.keys().map(String::as_str).collect::<Vec<_>>()
+    );
+    for (dimension, value) in &dimensions {
+        assert_eq!(
+            emitted[0][dimension.as_str()],
+            value.as_str(),
+            "{dimension}"
+        );
+    }
+}
+
+#[test]
+fn refusal_counts_expire_by_the_ttl_the_adapter_writes() {
+    let template = template();
+    let ttl = &resource(&template, "Table")["Properties"]["TimeToLiveSpecification"];
+    assert_eq!(
+        ttl["AttributeName"],
+        adapters::dynamo::schema::TTL_ATTRIBUTE
+    );
+    assert_eq!(ttl["Enabled"], true);
+}
