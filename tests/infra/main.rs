@@ -8,7 +8,9 @@ mod events;
 mod inbound;
 mod silence;
 
-use adapters::config::{Env, events_settings, inbound_settings, read_settings, reply_settings};
+use adapters::config::{
+    Env, events_settings, inbound_settings, read_settings, reply_settings, speed_settings,
+};
 use serde_norway::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,7 +68,7 @@ fn looked_up<T, E: std::fmt::Debug>(
 #[test]
 fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
     let template = template();
-    let functions: [(&str, &str, &str); 5] = [
+    let functions: [(&str, &str, &str); 6] = [
         (
             "LeadInboundFunction",
             "inbound_settings(",
@@ -92,6 +94,11 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
             "events_settings(",
             include_str!("../../functions/events-out/src/main.rs"),
         ),
+        (
+            "SpeedToLeadFunction",
+            "speed_settings(",
+            include_str!("../../functions/speed-to-lead/src/main.rs"),
+        ),
     ];
     for (function, loader, main) in functions {
         assert!(
@@ -105,6 +112,7 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
             "inbound_settings(" => looked_up(&variables, |env| inbound_settings(env)),
             "read_settings(" => looked_up(&variables, |env| read_settings(env)),
             "events_settings(" => looked_up(&variables, |env| events_settings(env)),
+            "speed_settings(" => looked_up(&variables, |env| speed_settings(env)),
             _ => looked_up(&variables, |env| reply_settings(env)),
         };
         let set: BTreeSet<String> = variables.keys().cloned().collect();
@@ -351,6 +359,10 @@ fn every_function_logs_through_the_subscriber_that_stamps_the_time() {
         (
             "events-out",
             include_str!("../../functions/events-out/src/main.rs"),
+        ),
+        (
+            "speed-to-lead",
+            include_str!("../../functions/speed-to-lead/src/main.rs"),
         ),
     ] {
         assert!(

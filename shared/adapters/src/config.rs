@@ -187,6 +187,31 @@ pub fn events_settings<F: Fn(&str) -> Option<String>>(
     })
 }
 
+/// What the speed-to-lead function needs.
+#[derive(Debug, Clone)]
+pub struct SpeedSettings {
+    pub table: String,
+    /// `REPLY_QUEUE_URL`: where the acknowledgement goes, as any reply.
+    pub queue_url: String,
+    /// `SCHEDULE_GROUP`: the stack's EventBridge Scheduler group.
+    pub schedule_group: String,
+    /// `SCHEDULER_ROLE_ARN`: the role schedules invoke the function with.
+    pub scheduler_role_arn: String,
+    pub metrics_namespace: Option<String>,
+}
+
+pub fn speed_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<SpeedSettings, ConfigError> {
+    Ok(SpeedSettings {
+        table: table_name(env)?,
+        queue_url: env.required("REPLY_QUEUE_URL")?,
+        schedule_group: env.required("SCHEDULE_GROUP")?,
+        scheduler_role_arn: env.required("SCHEDULER_ROLE_ARN")?,
+        metrics_namespace: metrics_namespace(env),
+    })
+}
+
 /// What the reply function needs.
 #[derive(Debug, Clone)]
 pub struct ReplySettings {

@@ -3,7 +3,8 @@
 //! - [`dynamo`]: the table (the lead store, the reply ledger, the operators' listings);
 //!   [`sqs`]: the reply queue; [`thumbtack`]: Thumbtack's messages API; [`secrets`]: credentials
 //!   from Secrets Manager; [`eventbridge`]: the bus stored facts go out on; [`events_queue`]:
-//!   a queue the bus delivers them to, read back.
+//!   a queue the bus delivers them to, read back; [`scheduler`]: one-time wake-ups (speed to
+//!   lead).
 //! - [`aws`]: one SDK configuration per process; [`config`]: typed settings from the
 //!   environment; [`logging`]: the functions' log subscriber.
 //! - [`provision`]: creating the table and queues where no template does (the local stack, tests,
@@ -20,6 +21,7 @@ pub mod eventbridge;
 pub mod events_queue;
 pub mod logging;
 pub mod provision;
+pub mod scheduler;
 pub mod secrets;
 pub mod sqs;
 pub mod thumbtack;
@@ -27,5 +29,6 @@ mod warm_up;
 
 pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;
+pub use scheduler::EventBridgeScheduler;
 pub use sqs::SqsReplyQueue;
 pub use thumbtack::HttpThumbtack;

@@ -4,7 +4,7 @@
 //! mapping does (receive, delete).
 
 use crate::warm_up::warm_up;
-use app::ports::{Parked, QueueError, ReplyQueue};
+use app::ports::{Outbox, Parked, QueueError, ReplyQueue};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
@@ -279,6 +279,13 @@ async fn url_of(client: &Client, name: &str) -> Result<String, QueueError> {
 /// be refused (parked) as a conflict. An identical resend is still dropped, as it should be.
 pub fn deduplication_id(body: &str) -> String {
     app::digest::sha256_hex(body.as_bytes())
+}
+
+/// The acknowledgement goes on the queue as any reply does.
+impl Outbox for SqsReplyQueue {
+    async fn enqueue(&self, reply: &ReplyRequest) -> Result<(), QueueError> {
+        SqsReplyQueue::enqueue(self, reply).await.map(|_| ())
+    }
 }
 
 impl ReplyQueue for SqsReplyQueue {

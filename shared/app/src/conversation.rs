@@ -50,10 +50,12 @@ pub async fn view<S: LeadStore>(
                 status: None,
                 error: None,
                 warnings: record.warnings.listed().to_vec(),
+                automatic: false,
             },
         ));
     }
     for reply in records.replies {
+        let automatic = models::reply::is_automatic(&reply.reply_id);
         let failed = reply.status == ReplyStatus::Failed;
         let created = reply.enqueued_at_ms / 1000;
         // Sequence numbers are decimal strings of up to 20 digits: pad to compare as numbers.
@@ -70,6 +72,7 @@ pub async fn view<S: LeadStore>(
                 status: Some(reply.status),
                 error: if failed { reply.error } else { None },
                 warnings: Vec::new(),
+                automatic,
             },
         ));
     }
@@ -114,6 +117,10 @@ pub async fn view<S: LeadStore>(
         warning_count,
         messages: timeline.into_iter().map(|(_, _, _, entry)| entry).collect(),
         revisions,
+        acknowledgement: records
+            .acknowledgement
+            .and_then(|note| serde_json::to_value(note).ok()),
+        unanswered_at_ms: records.unanswered_at_ms,
     }))
 }
 

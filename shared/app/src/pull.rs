@@ -504,6 +504,18 @@ fn change_entry(record: ChangeRecord) -> ChangeEntry {
                 at_ms,
             }
         }
+        Change::Unanswered {
+            lead_id,
+            business_id,
+        } => {
+            entry.lead_id = Some(lead_id.clone());
+            entry.business_id = Some(business_id.clone());
+            Fact::LeadUnanswered {
+                lead_id,
+                business_id,
+                at_ms,
+            }
+        }
         Change::Review {
             review_id,
             business_id,

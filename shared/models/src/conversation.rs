@@ -36,6 +36,13 @@ pub struct ConversationView {
     /// Redeliveries whose body differed from the first delivery (see docs/data-model.md).
     #[serde(default)]
     pub revisions: Vec<RevisionView>,
+    /// What became of the automatic acknowledgement (`status`: `enqueued`, `skipped` with its
+    /// `reason`, `deferred` until `dueAt`), when the business has them on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgement: Option<serde_json::Value>,
+    /// When the lead was recorded unanswered (unix milliseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanswered_at_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +71,9 @@ pub struct ConversationEntry {
     /// Inbound messages only: what was missing or unusable in its fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<FieldProblem>,
+    /// Outbound replies only: the automatic acknowledgement (`auto-<leadID>`), not a person's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automatic: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

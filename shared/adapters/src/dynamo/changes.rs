@@ -127,6 +127,11 @@ fn fact(event: &str, new: &Image, old: &Image) -> Result<Option<Fact>, Undecodab
             },
             at_ms: read.number(attr::RECEIVED_AT)?,
         },
+        ("INSERT", item_type::UNANSWERED) => Fact::LeadUnanswered {
+            lead_id: read.text(attr::LEAD_ID)?,
+            business_id: read.text(attr::BUSINESS_ID)?,
+            at_ms: read.number(attr::RECEIVED_AT)?,
+        },
         ("INSERT", item_type::QUARANTINE) => Fact::PayloadQuarantined {
             route: read.text(attr::ROUTE)?,
             problem_count: read.number(attr::PROBLEM_COUNT)?,

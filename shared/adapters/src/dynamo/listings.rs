@@ -259,6 +259,10 @@ fn change_record(item: &Item, place: &str) -> Result<Option<ChangeRecord>, Store
             lead_price: optional_string(item, attr::LEAD_PRICE),
             charge_state: optional_string(item, attr::CHARGE_STATE),
         },
+        item_type::UNANSWERED => Change::Unanswered {
+            lead_id: string(item, attr::LEAD_ID)?,
+            business_id: string(item, attr::BUSINESS_ID)?,
+        },
         item_type::REVIEW => Change::Review {
             review_id: string(item, attr::REVIEW_ID)?,
             business_id: string(item, attr::BUSINESS_ID)?,

@@ -21,6 +21,7 @@ mod quarantine;
 mod refusals;
 mod reviews;
 pub mod schema;
+mod speed;
 mod store;
 pub mod stream;
 

@@ -61,6 +61,11 @@ pub const GSI2_PROJECTED: [&str; 16] = [
 ];
 
 pub const LEAD_SK: &str = "LEAD";
+/// A lead's acknowledgement note, and its record of going unanswered, in its partition.
+pub const ACK_SK: &str = "ACK";
+pub const UNANSWERED_SK: &str = "UNANSWERED";
+/// A business's settings, under [`business_settings_pk`].
+pub const SETTINGS_SK: &str = "SETTINGS";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
 pub const REVISION_SK_PREFIX: &str = "REV#";
 pub const REPLY_SK_PREFIX: &str = "REPLY#";
@@ -144,6 +149,12 @@ pub fn quarantine_chunk_sk(index: usize) -> String {
 
 const BUSINESS_PK_PREFIX: &str = "BUSINESS#";
 
+/// A business's own partition in the table (its settings); GSI1's `BUSINESS#` partitions are
+/// another key space.
+pub fn business_settings_pk(business_id: &str) -> String {
+    format!("{BUSINESS_PK_PREFIX}{business_id}")
+}
+
 pub fn business_pk(business_id: &str) -> String {
     format!("{BUSINESS_PK_PREFIX}{business_id}")
 }
@@ -214,6 +225,9 @@ pub mod item_type {
     pub const REPLY: &str = "reply";
     pub const REPLY_GUARD: &str = "reply-guard";
     pub const REFUSED: &str = "refused";
+    pub const BUSINESS_SETTINGS: &str = "business-settings";
+    pub const ACKNOWLEDGEMENT: &str = "acknowledgement";
+    pub const UNANSWERED: &str = "unanswered";
 }
 
 /// Attribute names (besides the keys). docs/data-model.md lists which item has which.
@@ -267,6 +281,9 @@ pub mod attr {
     /// On a quarantine record: what its last replay made of it, and when (ms).
     pub const REPLAY_OUTCOME: &str = "replayOutcome";
     pub const REPLAYED_AT: &str = "replayedAt";
+    // Speed to lead: a business's settings (JSON), a lead's acknowledgement note.
+    pub const SETTINGS: &str = "settings";
+    pub const DUE_AT: &str = "dueAt";
     // A problem (warning or refusal) in a list.
     pub const PATH: &str = "path";
     pub const REASON: &str = "reason";

@@ -10,9 +10,9 @@ use super::item::{
 use super::ledger::reply_record;
 use super::prices::update_record;
 use super::schema::{
-    GSI1_PK, GSI1_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK, REPLY_SK_PREFIX, REVIEW_SK_PREFIX,
-    REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, business_pk, business_sk, item_type, lead_pk,
-    message_sk, review_pk, revision_sk,
+    ACK_SK, GSI1_PK, GSI1_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK, REPLY_SK_PREFIX, REVIEW_SK_PREFIX,
+    REVISION_SK_PREFIX, SK, UNANSWERED_SK, UPDATE_SK_PREFIX, attr, business_pk, business_sk,
+    item_type, lead_pk, message_sk, review_pk, revision_sk,
 };
 use app::ports::{
     ConversationRecords, Insert, LeadRef, MessageRecord, NewLead, NewLeadUpdate, NewMessage,
@@ -66,7 +66,11 @@ impl LeadStore for DynamoStore {
         let mut records = ConversationRecords::default();
         for item in self.partition(lead_pk(lead_id)).await? {
             let sk = string(&item, SK)?;
-            if sk == LEAD_SK {
+            if sk == ACK_SK {
+                records.acknowledgement = Some(super::speed::ack_note(&item)?);
+            } else if sk == UNANSWERED_SK {
+                records.unanswered_at_ms = Some(number(&item, attr::RECEIVED_AT)?);
+            } else if sk == LEAD_SK {
                 records.lead_raw = Some(string(&item, attr::RAW)?);
                 records.lead_warnings = warnings(&item)?;
                 records.lead_price = optional_string(&item, attr::LEAD_PRICE);

@@ -166,6 +166,16 @@ pub enum Fact {
         #[serde(skip)]
         at_ms: u64,
     },
+    /// `Lead Unanswered`: no person's reply was sent within the business's threshold.
+    #[serde(rename_all = "camelCase")]
+    LeadUnanswered {
+        #[serde(rename = "leadID")]
+        lead_id: String,
+        #[serde(rename = "businessID")]
+        business_id: String,
+        #[serde(skip)]
+        at_ms: u64,
+    },
     /// `Payload Quarantined`: an authenticated payload refused and kept for an operator.
     #[serde(rename_all = "camelCase")]
     PayloadQuarantined {
@@ -190,6 +200,7 @@ impl Fact {
             Fact::ReviewRevised { .. } => "Review Revised",
             Fact::ReplySent { .. } => "Reply Sent",
             Fact::ReplyFailed { .. } => "Reply Failed",
+            Fact::LeadUnanswered { .. } => "Lead Unanswered",
             Fact::PayloadQuarantined { .. } => "Payload Quarantined",
         }
     }
@@ -220,6 +231,7 @@ impl Fact {
             Fact::ReplyFailed {
                 reply_id, attempt, ..
             } => format!("reply-failed|{reply_id}|{attempt}"),
+            Fact::LeadUnanswered { lead_id, .. } => format!("unanswered|{lead_id}"),
             Fact::PayloadQuarantined { route, digest, .. } => {
                 format!("quarantined|{route}|{digest}")
             }
@@ -237,6 +249,7 @@ impl Fact {
             | Fact::ReviewRevised { at_ms, .. }
             | Fact::ReplySent { at_ms, .. }
             | Fact::ReplyFailed { at_ms, .. }
+            | Fact::LeadUnanswered { at_ms, .. }
             | Fact::PayloadQuarantined { at_ms, .. } => *at_ms,
         }
     }
@@ -279,6 +292,13 @@ impl Fact {
         if let Some(fields) = detail.as_object_mut() {
             fields.insert("eventID".to_owned(), id.clone().into());
             fields.insert("occurredAt".to_owned(), rfc3339_millis(at_ms).into());
+            // The acknowledgement, not a person: consumers count response times apart.
+            if let Fact::ReplySent { reply_id, .. } | Fact::ReplyFailed { reply_id, .. } = self {
+                fields.insert(
+                    "automatic".to_owned(),
+                    models::reply::is_automatic(reply_id).into(),
+                );
+            }
         }
         Event {
             id,

@@ -162,6 +162,21 @@ impl Listings for MemoryStore {
                 },
             );
         }
+        for (lead_id, at_ms) in &state.unanswered {
+            let business_id = state
+                .leads
+                .get(lead_id)
+                .map(|lead| lead.summary.business_id.clone())
+                .unwrap_or_default();
+            add(
+                *at_ms,
+                format!("LEAD#{lead_id}#UNANSWERED"),
+                Change::Unanswered {
+                    lead_id: lead_id.clone(),
+                    business_id,
+                },
+            );
+        }
         for (review_id, review) in &state.reviews {
             add(
                 review.record.received_at_ms,

@@ -84,6 +84,11 @@ pub enum Change {
         business_id: String,
         lead_id: Option<String>,
     },
+    /// A lead no person answered in time.
+    Unanswered {
+        lead_id: String,
+        business_id: String,
+    },
     Quarantined {
         route: String,
         digest: String,

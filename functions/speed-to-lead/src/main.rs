@@ -1,0 +1,46 @@
+//! Lambda entry point: wiring only. The logic is in `handler` and `app::speed`.
+
+use adapters::config::{Env, speed_settings};
+use adapters::{DynamoStore, EventBridgeScheduler, SqsReplyQueue, aws};
+use app::metrics::Metrics;
+use app::speed::SpeedDeps;
+use lambda_runtime::{Error, service_fn};
+
+type Deps = SpeedDeps<DynamoStore, SqsReplyQueue, EventBridgeScheduler>;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    adapters::logging::init();
+    let deps = init().await.inspect_err(|error| {
+        tracing::error!(%error, "init failed; the function cannot start");
+    })?;
+    lambda_runtime::run(service_fn(|event: lambda_runtime::LambdaEvent<_>| {
+        // Schedules wake this function: it learns its own ARN from its first invocation.
+        deps.scheduler.target(&event.context.invoked_function_arn);
+        let deps = &deps;
+        async move {
+            speed_to_lead::handler::handle(deps, event.payload)
+                .await
+                .map_err(Error::from)
+        }
+    }))
+    .await
+}
+
+async fn init() -> Result<Deps, Error> {
+    let settings = speed_settings(&Env::process())?;
+    let sdk = aws::sdk_config().await;
+    let deps = SpeedDeps {
+        store: DynamoStore::from_config(&sdk, settings.table),
+        // Only enqueues: the dead-letter queue is the reply function's business.
+        outbox: SqsReplyQueue::from_config(&sdk, settings.queue_url, ""),
+        scheduler: EventBridgeScheduler::from_config(
+            &sdk,
+            settings.schedule_group,
+            settings.scheduler_role_arn,
+        ),
+        metrics: Metrics::configured(settings.metrics_namespace, "speed-to-lead"),
+    };
+    tokio::join!(deps.store.warm_up(), deps.outbox.warm_up());
+    Ok(deps)
+}

@@ -1,0 +1,154 @@
+//! [`Scheduler`] on EventBridge Scheduler: one one-time schedule per wake-up, named after it, in
+//! the stack's schedule group, that invokes the speed-to-lead function with the wake-up as its
+//! input and deletes itself once done. Creating the same schedule twice is harmless: the second
+//! is refused as a conflict, which is what we wanted.
+
+use app::digest::sha256_hex;
+use app::ports::{ScheduleError, Scheduler, Wakeup};
+use aws_sdk_scheduler::Client;
+use aws_sdk_scheduler::types::{
+    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+};
+use std::sync::OnceLock;
+
+/// Schedule names are at most 64 characters of `[0-9a-zA-Z-_.]`.
+const MAX_NAME: usize = 64;
+
+/// Scheduler's granularity is the minute: an `at()` in the past never runs, so a wake-up due now
+/// is set this far ahead.
+const SOONEST_MS: u64 = 60_000;
+
+#[derive(Debug)]
+pub struct EventBridgeScheduler {
+    client: Client,
+    group: String,
+    /// The role Scheduler assumes to invoke the function.
+    role_arn: String,
+    /// The function to wake: this one, learnt from its first invocation (a function cannot name
+    /// itself in its own template without a cycle).
+    target_arn: OnceLock<String>,
+}
+
+impl EventBridgeScheduler {
+    pub fn from_config(
+        sdk: &aws_config::SdkConfig,
+        group: impl Into<String>,
+        role_arn: impl Into<String>,
+    ) -> Self {
+        EventBridgeScheduler {
+            client: Client::new(sdk),
+            group: group.into(),
+            role_arn: role_arn.into(),
+            target_arn: OnceLock::new(),
+        }
+    }
+
+    /// The function the schedules invoke (the invoked function's ARN; set once).
+    pub fn target(&self, function_arn: &str) {
+        let _ = self.target_arn.set(function_arn.to_owned());
+    }
+}
+
+/// The schedule's name: the wake-up's, or its digest when the lead's id makes it too long.
+pub fn schedule_name(wakeup: &Wakeup) -> String {
+    let name = wakeup.name();
+    if name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        return name;
+    }
+    let kind = name.split('-').next().unwrap_or("wakeup");
+    format!("{kind}-{}", &sha256_hex(name.as_bytes())[..48])
+}
+
+/// `at(yyyy-mm-ddThh:mm:ss)` in UTC.
+fn at_expression(at_ms: u64) -> Option<String> {
+    let at = jiff::Timestamp::from_millisecond(i64::try_from(at_ms).ok()?).ok()?;
+    Some(format!("at({})", at.strftime("%Y-%m-%dT%H:%M:%S")))
+}
+
+impl Scheduler for EventBridgeScheduler {
+    async fn wake_at(&self, wakeup: &Wakeup, at_ms: u64) -> Result<(), ScheduleError> {
+        let error = |e: &dyn std::fmt::Display| ScheduleError(e.to_string().into());
+        let target_arn = self
+            .target_arn
+            .get()
+            .ok_or_else(|| error(&"the function to wake is not known yet"))?;
+        let at_ms = at_ms.max(app::now_millis() + SOONEST_MS);
+        let expression = at_expression(at_ms).ok_or_else(|| error(&"time out of range"))?;
+        let input = serde_json::to_string(wakeup).map_err(|e| error(&e))?;
+        let target = Target::builder()
+            .arn(target_arn)
+            .role_arn(&self.role_arn)
+            .input(input)
+            .build()
+            .map_err(|e| error(&e))?;
+        let window = FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .map_err(|e| error(&e))?;
+        let created = self
+            .client
+            .create_schedule()
+            .name(schedule_name(wakeup))
+            .group_name(&self.group)
+            .schedule_expression(expression)
+            .schedule_expression_timezone("UTC")
+            .flexible_time_window(window)
+            .target(target)
+            .action_after_completion(ActionAfterCompletion::Delete)
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conflict_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(error(&aws_sdk_scheduler::error::DisplayErrorContext(e))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::ports::WakeupKind;
+
+    #[test]
+    fn a_schedule_name_is_the_wake_up_s_or_a_digest_when_too_long_for_scheduler() {
+        let wakeup = |lead_id: &str| Wakeup {
+            kind: WakeupKind::Unanswered,
+            lead_id: lead_id.to_owned(),
+            business_id: "b".to_owned(),
+        };
+        assert_eq!(
+            schedule_name(&wakeup("437282017264173057")),
+            "unanswered-437282017264173057"
+        );
+        let long = schedule_name(&wakeup(&"9".repeat(128)));
+        assert!(
+            long.len() <= MAX_NAME && long.starts_with("unanswered-"),
+            "{long}"
+        );
+        assert_ne!(long, schedule_name(&wakeup(&"8".repeat(128))));
+        let colon = schedule_name(&wakeup("a:b"));
+        assert!(
+            colon
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        );
+    }
+
+    #[test]
+    fn a_wake_up_time_is_an_at_expression_in_utc() {
+        assert_eq!(
+            at_expression(1_796_148_000_000).as_deref(),
+            Some("at(2026-12-01T18:00:00)")
+        );
+    }
+}
