@@ -213,6 +213,10 @@ async fn launch_stack() -> devstack::Launched {
         ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
         ("TABLE_NAME", table),
         ("REPLY_QUEUE_NAME", queue),
+        // A bus and queues of its own: another stack's workers must not take its events.
+        ("EVENT_BUS_NAME", unique_name("dev-bus")),
+        ("EVENTS_QUEUE_NAME", unique_name("dev-events")),
+        ("SPEED_QUEUE_NAME", unique_name("dev-speed")),
         ("REPLY_RETRY_BASE_SECONDS", "1".to_owned()),
         ("PARTNER_API_USERNAME", USERNAME.to_owned()),
         ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
@@ -386,4 +390,86 @@ async fn a_refusal_through_the_local_stack_is_counted_in_its_table() {
         ),
         ("lead-update", 401, "wrong_credentials")
     );
+}
+
+/// What the sandbox received, in order.
+async fn sandbox_messages(stack: &devstack::Launched) -> Vec<serde_json::Value> {
+    let url = format!("{}/sandbox/messages", stack.sandbox_url.as_deref().unwrap());
+    let received: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    received.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_business_that_turned_it_on_gets_one_acknowledgement_at_the_sandbox_per_lead() {
+    let stack = launch_stack().await;
+    let http = reqwest::Client::new();
+    let base = &stack.base_url;
+    let business = fixtures::BUSINESS_ID;
+    let settings_url = format!("{base}/v1/businesses/{business}/settings");
+    let mut document: serde_json::Value = http
+        .get(&settings_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    document["autoAcknowledgement"]["enabled"] = serde_json::json!(true);
+    let saved = http
+        .put(&settings_url)
+        .json(&document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+
+    for _ in 0..3 {
+        let lead = http
+            .post(format!("{base}/v1/lead"))
+            .basic_auth(USERNAME, Some(PASSWORD))
+            .body(LEAD)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(lead.status(), 200);
+    }
+    let started = std::time::Instant::now();
+    let acknowledgement = loop {
+        if let Some(first) = sandbox_messages(&stack).await.first().cloned() {
+            break first;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no acknowledgement reached the sandbox"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(acknowledgement["leadID"], LEAD_ID);
+    let text = acknowledgement["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Hi Jay, thanks for reaching out"),
+        "{text}"
+    );
+    // The events of the duplicates, had they made any, would be in by now.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(sandbox_messages(&stack).await.len(), 1);
+
+    let view: serde_json::Value = http
+        .get(format!("{base}/v1/leads/{LEAD_ID}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["acknowledgement"]["status"], "enqueued", "{view}");
+    let reply = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["direction"] == "outbound")
+        .unwrap();
+    assert_eq!(reply["id"], format!("auto-{LEAD_ID}"));
+    assert_eq!(reply["automatic"], true);
+    stack.stop().await;
 }

@@ -366,3 +366,24 @@ async fn the_same_stream_batch_delivered_twice_gives_the_same_event_ids() {
     assert_eq!(ids[1], ids[3]);
     assert_ne!(ids[0], ids[1]);
 }
+
+#[tokio::test]
+async fn a_lead_left_unanswered_is_one_event_however_often_it_is_checked() {
+    use app::ports::BusinessDesk;
+    let mut path = path(0).await;
+    assert_eq!(path.post("/v1/lead", LEAD).await, 200);
+    for at in [10_000, 20_000] {
+        path.table
+            .store
+            .mark_unanswered(LEAD_ID, fixtures::BUSINESS_ID, at)
+            .await
+            .unwrap();
+    }
+    path.pump().await;
+    let events = path.events().await;
+    assert_eq!(types(&events), ["Lead Received", "Lead Unanswered"]);
+    let unanswered = &events[1].detail;
+    assert_eq!(unanswered["leadID"], LEAD_ID);
+    assert_eq!(unanswered["businessID"], fixtures::BUSINESS_ID);
+    assert_eq!(unanswered["occurredAt"], "1970-01-01T00:00:10.000Z");
+}

@@ -13,7 +13,8 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http_api::InboundDeps;
 use http_api::testing::{
-    Encoding, Gateway, basic, get_business_leads, get_business_reviews, get_changes, get_lead, send,
+    Encoding, Gateway, basic, get, get_business_leads, get_business_reviews, get_changes, get_lead,
+    put_business_settings, send,
 };
 use serde_norway::Value;
 use std::collections::BTreeSet;
@@ -274,7 +275,7 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
     assert_eq!(events_calls.actions(), allowed("EventsOutFunction"));
 
     // lead-read: its warm-up, a lead with its conversation, a business's leads and reviews, the
-    // changes.
+    // changes, a business's settings read and saved, its stats.
     let read_calls = Recorder::start().await;
     let read = http_api::ReadDeps {
         store: DynamoStore::from_config(&read_calls.sdk().await, &table.name),
@@ -287,6 +288,18 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
         get_business_leads(Gateway::HttpV2, business, &[]),
         get_business_reviews(Gateway::HttpV2, business, &[]),
         get_changes(Gateway::HttpV2, &[("since", "0")]),
+        get(
+            Gateway::HttpV2,
+            "/v1/businesses/{businessID}/stats",
+            &format!("/v1/businesses/{business}/stats"),
+            &[("businessID", business)],
+            &[],
+        ),
+        put_business_settings(
+            Gateway::HttpV2,
+            business,
+            &serde_json::to_vec(&app::speed::SettingsDocument::new(business, None)).unwrap(),
+        ),
     ] {
         let response = lead_read::handler::handle(&read, request).await;
         assert_eq!(response.status(), 200, "{:?}", response.body());

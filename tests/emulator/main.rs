@@ -20,4 +20,5 @@ mod reliability;
 mod replay;
 mod replies;
 mod secrets;
+mod speed;
 mod support;

@@ -235,12 +235,17 @@ fn the_table_has_the_keys_and_indexes_the_adapter_uses() {
 }
 
 /// The routes of the read API, which the read function serves (its handler dispatches on them).
-const READ_ROUTES: [&str; 4] = [
+const READ_ROUTES: [&str; 6] = [
     "/v1/leads/{leadID}",
     "/v1/businesses/{businessID}/leads",
     "/v1/businesses/{businessID}/reviews",
+    "/v1/businesses/{businessID}/settings",
+    "/v1/businesses/{businessID}/stats",
     "/v1/changes",
 ];
+
+/// The one write the read function serves: a business's settings.
+const SETTINGS_PUT: &str = "/v1/businesses/{businessID}/settings";
 
 /// (method, path) of every API event of a function, each checked to be IAM-authorised.
 fn iam_routes(template: &Value, function: &str) -> BTreeSet<(String, String)> {
@@ -266,10 +271,11 @@ fn the_read_routes_are_iam_authorised_and_the_inbound_routes_are_not() {
     let route = |function: &str, event: &str| {
         resource(&template, function)["Properties"]["Events"][event]["Properties"].clone()
     };
-    let expected: BTreeSet<(String, String)> = READ_ROUTES
+    let mut expected: BTreeSet<(String, String)> = READ_ROUTES
         .iter()
         .map(|path| ("GET".to_owned(), (*path).to_owned()))
         .collect();
+    expected.insert(("PUT".to_owned(), SETTINGS_PUT.to_owned()));
     assert_eq!(iam_routes(&template, "LeadReadFunction"), expected);
     assert_eq!(route("LeadInboundFunction", "PostLead")["Path"], "/v1/lead");
     assert_eq!(
@@ -886,9 +892,22 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
         assert!(output.is_some(), "{name} is an output");
         allowed(&policy["Properties"]["PolicyDocument"]["Statement"])
     };
-    // Every read route, and only those: the path parameters become wildcards.
+    // Every read route, and only those: the path parameters become wildcards. The one write,
+    // PUT of a business's settings, has a policy of its own.
+    let as_arn = |method: &str, path: &str| {
+        format!(
+            "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/$default/{method}{}",
+            path.replace("{businessID}", "*")
+        )
+    };
+    let put = as_arn("PUT", SETTINGS_PUT);
+    assert_eq!(
+        policy("SettingsEditorPolicy"),
+        expected(&[("execute-api:Invoke", put.as_str())])
+    );
     let routes: Vec<String> = iam_routes(&template, "LeadReadFunction")
         .into_iter()
+        .filter(|(method, _)| method == "GET")
         .map(|(method, path)| {
             format!(
                 "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/$default/{method}{}",
@@ -948,11 +967,35 @@ fn the_read_function_may_query_the_table_and_the_indexes_it_lists_from_only() {
             ("dynamodb:GetItem", "Table"),
             // A business's reviews: their order from GSI1, their bodies in one batch.
             ("dynamodb:BatchGetItem", "Table"),
+            // A business's settings, saved (and only those: the next test).
+            ("dynamodb:PutItem", "Table"),
             // A business's leads and reviews (GSI1) and the changes (GSI2).
             ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
             ("dynamodb:Query", "${Table.Arn}/index/GSI2"),
         ])
     );
+}
+
+#[test]
+fn the_read_function_writes_only_business_settings() {
+    let template = template();
+    let statements = resource(&template, "LeadReadFunction")["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().unwrap().clone())
+        .collect::<Vec<_>>();
+    let puts: Vec<&Value> = statements
+        .iter()
+        .filter(|s| format!("{:?}", s["Action"]).contains("dynamodb:PutItem"))
+        .collect();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(
+        puts[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"][0],
+        "BUSINESS#*"
+    );
+    // ...and the adapter writes a business's settings under that prefix.
+    assert!(adapters::dynamo::schema::business_settings_pk("b-1").starts_with("BUSINESS#"));
 }
 
 #[test]

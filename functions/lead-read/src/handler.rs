@@ -1,4 +1,4 @@
-use app::ports::Listings;
+use app::ports::{BusinessDesk, Listings};
 use app::pull::{self, ChangesAsked, LeadsAsked, ReviewsAsked};
 use app::{LeadStore, conversation, now_millis};
 use http_api::{ApiError, ReadDeps, json};
@@ -18,6 +18,10 @@ enum Route {
     BusinessReviews,
     /// `GET /v1/changes`
     Changes,
+    /// `GET` and `PUT /v1/businesses/{businessID}/settings`
+    BusinessSettings,
+    /// `GET /v1/businesses/{businessID}/stats`
+    BusinessStats,
     Unknown,
 }
 
@@ -35,6 +39,8 @@ impl Route {
             [.., "v1", "leads", _] => Route::Lead,
             [.., "v1", "businesses", _, "leads"] => Route::BusinessLeads,
             [.., "v1", "businesses", _, "reviews"] => Route::BusinessReviews,
+            [.., "v1", "businesses", _, "settings"] => Route::BusinessSettings,
+            [.., "v1", "businesses", _, "stats"] => Route::BusinessStats,
             [.., "v1", "changes"] => Route::Changes,
             _ => Route::Unknown,
         }
@@ -43,7 +49,7 @@ impl Route {
 
 /// Dispatches on the route: a lead and its conversation, a business's leads or reviews, or the
 /// changes feed.
-pub async fn handle<S: LeadStore + Listings>(
+pub async fn handle<S: LeadStore + Listings + BusinessDesk>(
     deps: &ReadDeps<S>,
     request: Request,
 ) -> Response<Body> {
@@ -74,6 +80,16 @@ pub async fn handle<S: LeadStore + Listings>(
         Route::Changes => {
             let span = tracing::info_span!("list_changes", %request_id, count = field::Empty);
             http_api::respond(span, list_changes(deps, &request)).await
+        }
+        Route::BusinessSettings => {
+            let span =
+                tracing::info_span!("business_settings", %request_id, business_id = field::Empty);
+            http_api::respond(span, speed::settings(deps, &request)).await
+        }
+        Route::BusinessStats => {
+            let span =
+                tracing::info_span!("business_stats", %request_id, business_id = field::Empty);
+            http_api::respond(span, speed::stats(deps, &request)).await
         }
         Route::Unknown => {
             let span = tracing::info_span!("read_unknown_route", %request_id);
@@ -163,6 +179,8 @@ async fn list_changes<S: Listings>(
     tracing::Span::current().record("count", page.changes.len());
     Ok(json(StatusCode::OK, &page))
 }
+
+mod speed;
 
 #[cfg(test)]
 mod tests;

@@ -237,6 +237,20 @@ pub async fn ensure_event_bus(
             }
         }
     }
+    let pattern = serde_json::json!({"source": [app::events::SOURCE]});
+    ensure_rule_to_queue(sdk, bus, queue, &pattern).await
+}
+
+/// A standard SQS queue and a rule on `bus` delivering the events that match `pattern` to it
+/// (what a consumer in AWS would set up). Returns the queue's URL.
+pub async fn ensure_rule_to_queue(
+    sdk: &SdkConfig,
+    bus: &str,
+    queue: &str,
+    pattern: &serde_json::Value,
+) -> Result<String, app::ports::BusError> {
+    let bus_error = |e: &dyn std::fmt::Display| app::ports::BusError(e.to_string().into());
+    let events = aws_sdk_eventbridge::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let queue_url = sqs
         .create_queue()
@@ -258,7 +272,7 @@ pub async fn ensure_event_bus(
         .remove(&QueueAttributeName::QueueArn)
         .unwrap_or_default();
     let rule = format!("{bus}-to-{queue}");
-    let pattern = serde_json::json!({"source": [app::events::SOURCE]}).to_string();
+    let pattern = pattern.to_string();
     events
         .put_rule()
         .name(&rule)

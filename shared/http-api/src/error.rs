@@ -55,6 +55,15 @@ impl From<PullError> for ApiError {
     }
 }
 
+impl From<app::speed::stats::StatsError> for ApiError {
+    fn from(error: app::speed::stats::StatsError) -> Self {
+        match error {
+            app::speed::stats::StatsError::Invalid(invalid) => ApiError::Invalid(invalid),
+            app::speed::stats::StatsError::Store(error) => ApiError::Store(error),
+        }
+    }
+}
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {

@@ -60,6 +60,33 @@ pub fn send(
     encoding: Encoding,
     authorization: Option<&str>,
 ) -> Request {
+    parse(&send_event(
+        gateway,
+        method,
+        path,
+        body,
+        encoding,
+        authorization,
+    ))
+}
+
+/// A `PUT /v1/businesses/{businessID}/settings` with `body`, as API Gateway delivers it (the
+/// path parameter decoded), without credentials (the read API's routes are IAM's).
+pub fn put_business_settings(gateway: Gateway, business_id: &str, body: &[u8]) -> Request {
+    let path = format!("/v1/businesses/{}/settings", encode(business_id));
+    let mut event = send_event(gateway, "PUT", &path, body, Encoding::Text, None);
+    event["pathParameters"] = serde_json::json!({"businessID": business_id});
+    parse(&event)
+}
+
+fn send_event(
+    gateway: Gateway,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    encoding: Encoding,
+    authorization: Option<&str>,
+) -> Value {
     let mut event: Value = serde_json::from_str(match gateway {
         Gateway::RestV1 => REST_POST,
         Gateway::HttpV2 => HTTP_POST,
@@ -92,7 +119,7 @@ pub fn send(
     event["body"] = text.into();
     event["isBase64Encoded"] = base64.into();
     set_authorization(&mut event, gateway, authorization);
-    parse(&event)
+    event
 }
 
 /// A GET of `/v1/leads/{leadID}`.

@@ -53,7 +53,7 @@ pub mod local {
     use adapters::config::Env;
 
     /// Variable and local default, in the README's order.
-    pub const DEFAULTS: [(&str, &str); 16] = [
+    pub const DEFAULTS: [(&str, &str); 17] = [
         ("DEV_ADDR", "127.0.0.1:3000"),
         ("TABLE_NAME", "thumbtack-partner-local"),
         ("PARTNER_API_USERNAME", "thumbtack"),
@@ -70,6 +70,7 @@ pub mod local {
         ("EVENT_BUS_NAME", "thumbtack-partner-local"),
         ("EVENTS_QUEUE_NAME", "thumbtack-partner-events-local"),
         ("EVENTS_POLL_MILLIS", "200"),
+        ("SPEED_QUEUE_NAME", "thumbtack-partner-speed-local"),
     ];
 
     /// `env`, with the local default of each variable it leaves unset or blank.

@@ -1,14 +1,17 @@
 //! [`launch`]: everything `make dev` runs, started together: the table, queues and bus in the
-//! emulator, the routes, the reply worker, the events worker, and the Thumbtack sandbox.
+//! emulator, the routes, the reply worker, the events worker, the speed-to-lead worker, and the
+//! Thumbtack sandbox.
 
 use crate::events::EventsWorker;
 use crate::routes::{Stack, router};
 use crate::sandbox::{self, Sandbox};
 use crate::settings::{DevSettings, login};
+use crate::speed::{LocalScheduler, SpeedWorker};
 use crate::worker::Worker;
 use adapters::aws::SdkConfig;
 use adapters::dynamo::stream::TableStream;
-use adapters::provision::{ensure_event_bus, ensure_queues, ensure_table};
+use adapters::events_queue::EventsQueue;
+use adapters::provision::{ensure_event_bus, ensure_queues, ensure_rule_to_queue, ensure_table};
 use adapters::secrets::{CredentialSetting, partner_credentials, thumbtack_credentials};
 use adapters::{DynamoStore, EventBridgeBus, HttpThumbtack, SqsReplyQueue};
 use app::events::{EventsDeps, PublishPolicy};
@@ -62,6 +65,18 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     .await?;
     let events_queue_url =
         ensure_event_bus(sdk, &settings.events.bus_name, &settings.events_queue).await?;
+    // What the speed-to-lead function's rule takes from the bus in AWS.
+    let lead_received = serde_json::json!({
+        "source": [app::events::SOURCE],
+        "detail-type": ["Lead Received"],
+    });
+    let speed_queue_url = ensure_rule_to_queue(
+        sdk,
+        &settings.events.bus_name,
+        &settings.speed_queue,
+        &lead_received,
+    )
+    .await?;
     // Read from now on: opened before anything can write, so no change is missed.
     let stream = TableStream::open(sdk, table).await?;
     // Thumbtack: the real base URL if given, else the sandbox on loopback.
@@ -117,6 +132,17 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         stream,
         poll: settings.events_poll,
     };
+    let (scheduler, due) = LocalScheduler::new();
+    let speed = SpeedWorker {
+        deps: app::speed::SpeedDeps {
+            store: store.clone(),
+            outbox: SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url),
+            scheduler,
+            metrics: Metrics::off(),
+        },
+        queue: EventsQueue::at(sdk, speed_queue_url),
+        due,
+    };
     let credentials = partner_credentials(&settings.inbound.credentials, sdk);
     // As the functions' init: the credentials are read now, not on the first request.
     credentials.accepted().await?;
@@ -139,6 +165,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     tasks.push(tokio::spawn(async move { worker.run(worker_stop).await }));
     let events_stop = stopped.clone();
     tasks.push(tokio::spawn(events.run(events_stop)));
+    tasks.push(tokio::spawn(speed.run(stopped.clone())));
     tasks.push(tokio::spawn(serve(listener, app, stopped)));
     Ok(Launched {
         base_url,

@@ -51,6 +51,8 @@ pub fn router(stack: Arc<Stack>) -> Router {
         .route("/v1/leads/{leadID}", get(read))
         .route("/v1/businesses/{businessID}/leads", get(read))
         .route("/v1/businesses/{businessID}/reviews", get(read))
+        .route("/v1/businesses/{businessID}/settings", get(read).put(read))
+        .route("/v1/businesses/{businessID}/stats", get(read))
         .route("/v1/changes", get(read))
         .route("/healthz", get(health))
         .layer(DefaultBodyLimit::disable())

@@ -44,6 +44,9 @@ pub struct DevSettings {
     pub events: EventsSettings,
     /// `EVENTS_QUEUE_NAME`: the queue a catch-all rule on the bus delivers to (`make events`).
     pub events_queue: String,
+    /// `SPEED_QUEUE_NAME`: where a rule on the bus delivers `Lead Received` for the speed-to-lead
+    /// worker (in AWS the rule invokes the function).
+    pub speed_queue: String,
     /// `EVENTS_POLL_MILLIS`: how often the table's stream is read (Lambda's event source mapping
     /// polls about four times a second).
     pub events_poll: Duration,
@@ -103,6 +106,7 @@ impl DevSettings {
             inbound: inbound_settings(&env)?,
             events: events_settings(&env)?,
             events_queue: env.required("EVENTS_QUEUE_NAME")?,
+            speed_queue: env.required("SPEED_QUEUE_NAME")?,
             events_poll: Duration::from_millis(env.required_number("EVENTS_POLL_MILLIS")?),
             read: read_settings(&env)?,
             env: Arc::clone(&lookup),
@@ -170,6 +174,7 @@ impl std::fmt::Debug for DevSettings {
             .field("inbound", &self.inbound)
             .field("events", &self.events)
             .field("events_queue", &self.events_queue)
+            .field("speed_queue", &self.speed_queue)
             .field("read", &self.read)
             .finish_non_exhaustive()
     }

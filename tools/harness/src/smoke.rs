@@ -43,8 +43,11 @@ pub async fn run(
     let stamp = app::now_millis();
     let lead_id = format!("smoke-{stamp}");
     let business_id = "smoke-business";
+    // Marked as a test lead: a business with acknowledgements on never acknowledges it, and it
+    // is never reported unanswered.
     let lead = json!({
         "leadID": lead_id,
+        "isTest": true,
         "createTimestamp": (stamp / 1000).to_string(),
         "request": {
             "requestID": format!("smoke-request-{stamp}"),

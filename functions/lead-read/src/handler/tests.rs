@@ -461,3 +461,121 @@ async fn a_route_the_read_function_does_not_serve_is_404() {
         }
     }
 }
+
+fn get_settings(gateway: Gateway, business_id: &str) -> Request {
+    get(
+        gateway,
+        "/v1/businesses/{businessID}/settings",
+        &format!("/v1/businesses/{business_id}/settings"),
+        &[("businessID", business_id)],
+        &[],
+    )
+}
+
+#[tokio::test]
+async fn a_business_never_configured_gets_the_defaults_and_put_takes_the_same_document_back() {
+    let deps = deps();
+    for (gateway, business) in GATEWAYS.into_iter().zip(["b-1", "b-2"]) {
+        let (status, defaults) = answer(&deps, get_settings(gateway, business)).await;
+        assert_eq!(status, 200, "{defaults}");
+        assert_eq!(defaults["configured"], false);
+        assert_eq!(defaults["autoAcknowledgement"]["enabled"], false);
+        assert!(
+            defaults["autoAcknowledgement"]["template"]
+                .as_str()
+                .unwrap()
+                .contains("{customerFirstName}")
+        );
+        assert_eq!(defaults["templateVariables"].as_array().unwrap().len(), 3);
+
+        let mut changed = defaults.clone();
+        changed["autoAcknowledgement"]["enabled"] = json!(true);
+        changed["unansweredAfterMinutes"] = json!(15);
+        let body = serde_json::to_vec(&changed).unwrap();
+        let request = http_api::testing::put_business_settings(gateway, business, &body);
+        let (status, saved) = answer(&deps, request).await;
+        assert_eq!(status, 200, "{saved}");
+        assert_eq!(saved["configured"], true);
+        let (_, read_back) = answer(&deps, get_settings(gateway, business)).await;
+        assert_eq!(read_back["autoAcknowledgement"]["enabled"], true);
+        assert_eq!(read_back["unansweredAfterMinutes"], 15);
+    }
+}
+
+#[tokio::test]
+async fn settings_with_an_unknown_variable_get_400_naming_the_field_and_change_nothing() {
+    let deps = deps();
+    let (_, mut doc) = answer(&deps, get_settings(Gateway::HttpV2, "b-1")).await;
+    doc["autoAcknowledgement"]["template"] = json!("Hello {name}");
+    doc["quietHours"]["timeZone"] = json!("Nowhere/Special");
+    let body = serde_json::to_vec(&doc).unwrap();
+    let request = http_api::testing::put_business_settings(Gateway::RestV1, "b-1", &body);
+    let (status, refused) = answer(&deps, request).await;
+    assert_eq!(status, 400, "{refused}");
+    let paths: Vec<&str> = refused["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["autoAcknowledgement.template", "quietHours.timeZone"]
+    );
+    let (_, after) = answer(&deps, get_settings(Gateway::HttpV2, "b-1")).await;
+    assert_eq!(after["configured"], false);
+}
+
+#[tokio::test]
+async fn the_stats_count_leads_and_replies_and_refuse_a_window_out_of_bounds() {
+    let deps = deps();
+    let now_s = app::now_millis() / 1000;
+    for n in 0..3u64 {
+        let mut lead: Value = serde_json::from_str(LEAD).unwrap();
+        lead["leadID"] = json!(format!("s-{n}"));
+        lead["business"]["businessID"] = json!("b-s");
+        lead["createTimestamp"] = json!((now_s - 3600 * (n + 1)).to_string());
+        let raw = lead.to_string();
+        let parsed = Lead::parse(raw.as_bytes()).unwrap();
+        ingest::store_parsed(&deps.store, &parsed, &raw, (now_s - 3600 * (n + 1)) * 1000)
+            .await
+            .unwrap();
+    }
+    // s-0 answered by the acknowledgement after 10 s, s-1 by a person after 2 hours.
+    use app::ports::ReplyLedger;
+    deps.store
+        .first_reply("s-0", true, (now_s - 3600) * 1000 + 10_000)
+        .await
+        .unwrap();
+    deps.store
+        .first_reply("s-1", false, (now_s - 7200) * 1000 + 7_200_000)
+        .await
+        .unwrap();
+    let request = get(
+        Gateway::HttpV2,
+        "/v1/businesses/{businessID}/stats",
+        "/v1/businesses/b-s/stats",
+        &[("businessID", "b-s")],
+        &[("days", "7")],
+    );
+    let (status, stats) = answer(&deps, request).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["leads"], 3);
+    assert_eq!(stats["leadsReplied"], 2);
+    assert_eq!(stats["medianFirstReplySeconds"], 10);
+    assert_eq!(stats["p90FirstReplySeconds"], 7200);
+    assert_eq!(stats["automaticFirstReplies"], 1);
+    assert_eq!(stats["humanFirstReplies"], 1);
+    let bad = get(
+        Gateway::RestV1,
+        "/v1/businesses/{businessID}/stats",
+        "/v1/businesses/b-s/stats",
+        &[("businessID", "b-s")],
+        &[("days", "365")],
+    );
+    let (status, refused) = answer(&deps, bad).await;
+    assert_eq!(
+        (status, &refused["fields"][0]["path"]),
+        (400, &json!("days"))
+    );
+}

@@ -1,0 +1,132 @@
+//! Speed to lead on the emulator: the settings, notes and unanswered record in the table, the
+//! one-time schedules in EventBridge Scheduler, and Lead Unanswered on the stream and in the feed.
+
+use crate::support::*;
+use adapters::EventBridgeScheduler;
+use adapters::scheduler::schedule_name;
+use app::ports::{AckNote, AckStatus, BusinessDesk, LeadStore, Scheduler, Wakeup, WakeupKind};
+use app::speed::BusinessSettings;
+
+#[tokio::test]
+async fn settings_are_saved_whole_and_read_back_and_a_business_never_saved_has_none() {
+    let store = fresh_store().await;
+    assert_eq!(store.settings("b-1").await.unwrap(), None);
+    let mut settings = BusinessSettings::default();
+    settings.auto_acknowledgement.enabled = true;
+    settings.unanswered_after_minutes = 15;
+    store.save_settings("b-1", &settings, 1_000).await.unwrap();
+    assert_eq!(store.settings("b-1").await.unwrap(), Some(settings.clone()));
+    settings.quiet_hours.enabled = true;
+    store.save_settings("b-1", &settings, 2_000).await.unwrap();
+    assert_eq!(store.settings("b-1").await.unwrap(), Some(settings));
+    assert_eq!(store.settings("b-2").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_final_acknowledgement_note_is_written_once_and_a_deferral_gives_way_to_it() {
+    let store = fresh_store().await;
+    let note = |status, at_ms| AckNote {
+        status,
+        reason: (status == AckStatus::Deferred).then(|| "quiet-hours".to_owned()),
+        at_ms,
+        due_at_ms: (status == AckStatus::Deferred).then_some(at_ms + 60_000),
+    };
+    assert!(
+        store
+            .note_acknowledgement("l-1", &note(AckStatus::Deferred, 1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .note_acknowledgement("l-1", &note(AckStatus::Enqueued, 2))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .note_acknowledgement("l-1", &note(AckStatus::Enqueued, 3))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .note_acknowledgement("l-1", &note(AckStatus::Skipped, 4))
+            .await
+            .unwrap()
+    );
+    let records = store.conversation("l-1").await.unwrap();
+    assert_eq!(records.acknowledgement, Some(note(AckStatus::Enqueued, 2)));
+}
+
+#[tokio::test]
+async fn a_lead_is_marked_unanswered_once_into_the_changes_index() {
+    let table = fresh_table().await;
+    assert!(
+        table
+            .store
+            .mark_unanswered("l-1", "b-1", 5_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !table
+            .store
+            .mark_unanswered("l-1", "b-1", 6_000)
+            .await
+            .unwrap()
+    );
+    let records = table.store.conversation("l-1").await.unwrap();
+    assert_eq!(records.unanswered_at_ms, Some(5_000));
+    let feed = table.changes_index().await;
+    assert_eq!(feed.len(), 1, "{feed:?}");
+    assert_eq!(feed[0]["type"].as_s().unwrap(), "unanswered");
+}
+
+#[tokio::test]
+async fn a_wake_up_is_one_schedule_named_after_it_that_invokes_the_function_with_it() {
+    let sdk = sdk().await;
+    let group = unique_name("speed");
+    let client = aws_sdk_scheduler::Client::new(&sdk);
+    client
+        .create_schedule_group()
+        .name(&group)
+        .send()
+        .await
+        .unwrap();
+    let scheduler =
+        EventBridgeScheduler::from_config(&sdk, &group, "arn:aws:iam::123456789012:role/wake");
+    let wakeup = Wakeup {
+        kind: WakeupKind::Unanswered,
+        lead_id: "437282017264173057".into(),
+        business_id: "b-1".into(),
+    };
+    // Before the function is known (no invocation yet), nothing can be scheduled.
+    assert!(scheduler.wake_at(&wakeup, 1).await.is_err());
+    let function =
+        "arn:aws:lambda:us-east-1:123456789012:function:thumbtack-partner-test-speed-to-lead";
+    scheduler.target(function);
+    let at = app::now_millis() + 3_600_000;
+    scheduler.wake_at(&wakeup, at).await.unwrap();
+    // Asked again (a redelivered event): harmless.
+    scheduler.wake_at(&wakeup, at).await.unwrap();
+    let schedule = client
+        .get_schedule()
+        .group_name(&group)
+        .name(schedule_name(&wakeup))
+        .send()
+        .await
+        .unwrap();
+    let target = schedule.target.unwrap();
+    assert_eq!(target.arn, function);
+    let input: Wakeup = serde_json::from_str(target.input.as_deref().unwrap()).unwrap();
+    assert_eq!(input, wakeup);
+    assert!(schedule.schedule_expression.unwrap().starts_with("at("));
+    let listed = client
+        .list_schedules()
+        .group_name(&group)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.schedules.len(), 1);
+}
