@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine refused events emulator help
+.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine refused business events emulator help
 
 STAGE ?= dev
 
@@ -88,6 +88,10 @@ quarantine:
 ## refused: refused deliveries (401, 413, 400) counted per minute, newest first, no bodies (ARGS="--limit 50")
 refused:
 	@scripts/ctl.sh refused $(ARGS)
+
+## business: a business's speed-to-lead settings (ARGS="show <businessID>", ARGS="set <businessID> FILE|--ack on")
+business:
+	@scripts/ctl.sh business $(ARGS)
 
 ## events: follow the local events queue: one line per event (detail-type and ids); Ctrl-C stops
 events:

@@ -7,6 +7,8 @@
 //!   partnerctl quarantine [--limit N] [--raw]                        refused inbound payloads
 //!   partnerctl quarantine replay <digest> | --all                    run them through today's rules
 //!   partnerctl refused [--limit N]                                   refused deliveries, counted
+//!   partnerctl business show <businessID>                           speed-to-lead settings
+//!   partnerctl business set <businessID> FILE|-|--ack on|off         change them
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
 //!   partnerctl events [--follow]                                     events on the events queue
 
@@ -17,6 +19,7 @@ use adapters::{DynamoStore, SqsReplyQueue};
 use models::ReplyRequest;
 use std::process::ExitCode;
 
+mod business;
 mod quarantine;
 
 const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--reply-id R]
@@ -25,6 +28,8 @@ const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--r
        partnerctl quarantine [--limit N] [--raw]
        partnerctl quarantine replay <digest> | --all
        partnerctl refused [--limit N]
+       partnerctl business show <businessID>
+       partnerctl business set <businessID> FILE|-|--ack on|off
        partnerctl leads <businessID> [--limit N]
        partnerctl events [--follow]";
 
@@ -111,6 +116,16 @@ async fn run(args: &[String]) -> cli::Result {
                 println!("{}", refusal_line(count));
             }
             Ok(())
+        }
+        Some("business") => {
+            let store = DynamoStore::from_config(&sdk, table);
+            match (args.get(1).map(String::as_str), args.get(2)) {
+                (Some("show"), Some(business_id)) => business::show(&store, business_id).await,
+                (Some("set"), Some(business_id)) => {
+                    business::set(&store, business_id, &args[3..]).await
+                }
+                _ => Err(USAGE.into()),
+            }
         }
         Some("leads") => {
             let business = args.get(1).filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
