@@ -7,6 +7,7 @@ mod docs;
 mod events;
 mod inbound;
 mod silence;
+mod speed;
 
 use adapters::config::{
     Env, events_settings, inbound_settings, read_settings, reply_settings, speed_settings,

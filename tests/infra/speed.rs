@@ -1,0 +1,105 @@
+//! The template's speed to lead: the unanswered alarm watches what the function emits, and the
+//! dashboard shows what the issue asks for.
+
+use super::*;
+use app::ingest;
+use app::memory::{MemoryStore, RecordingOutbox, RecordingScheduler};
+use app::metrics::Metrics;
+use app::ports::{Wakeup, WakeupKind};
+use app::speed::SpeedDeps;
+
+#[tokio::test]
+async fn the_unanswered_alarm_watches_the_metric_an_unanswered_lead_emits() {
+    let template = template();
+    let (name, alarm) = alarm_on(&template, "LeadsUnanswered");
+    let (namespace, metric, dimensions) = watched(alarm).remove(0);
+    // The namespace and function name speed-to-lead's main gives its metrics.
+    let metrics = Metrics::in_memory(namespace.clone(), "speed-to-lead");
+    let deps = SpeedDeps {
+        store: MemoryStore::new(),
+        outbox: RecordingOutbox::default(),
+        scheduler: RecordingScheduler::default(),
+        metrics: metrics.clone(),
+    };
+    let lead = models::Lead::parse(fixtures::LEAD.as_bytes()).unwrap();
+    ingest::store_parsed(&deps.store, &lead, fixtures::LEAD, 1)
+        .await
+        .unwrap();
+    let wakeup = Wakeup {
+        kind: WakeupKind::Unanswered,
+        lead_id: fixtures::LEAD_ID.into(),
+        business_id: fixtures::BUSINESS_ID.into(),
+    };
+    let event = serde_json::to_value(&wakeup).unwrap();
+    speed_to_lead::handler::handle(&deps, event).await.unwrap();
+    let emitted: Vec<serde_json::Value> = metrics
+        .lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|line: &serde_json::Value| line.get(metric.as_str()).is_some())
+        .collect();
+    assert_eq!(
+        emitted.len(),
+        1,
+        "{name}: {metric} once per unanswered lead"
+    );
+    let directive = &emitted[0]["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], namespace.as_str());
+    let names: Vec<&str> = directive["Dimensions"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        dimensions.keys().map(String::as_str).collect::<Vec<_>>(),
+        "{name}"
+    );
+    for (dimension, value) in &dimensions {
+        assert_eq!(
+            emitted[0][dimension.as_str()],
+            value.as_str(),
+            "{dimension}"
+        );
+    }
+}
+
+#[test]
+fn the_dashboard_shows_leads_response_times_replies_parked_quarantined_and_the_api_s_errors() {
+    let template = template();
+    let dashboard = resource(&template, "Dashboard");
+    assert_eq!(dashboard["Type"], "AWS::CloudWatch::Dashboard");
+    let Some(("Sub", Value::String(body))) = intrinsic(&dashboard["Properties"]["DashboardBody"])
+    else {
+        panic!("the dashboard's body is a !Sub of JSON");
+    };
+    // As CloudFormation would fill it in: the JSON must parse.
+    let filled = body
+        .replace("${Stage}", "dev")
+        .replace("${AWS::Region}", "us-east-1")
+        .replace("${HttpApi}", "abc123")
+        .replace("${ReplyDeadLetterQueue.QueueName}", "dlq");
+    let parsed: serde_json::Value = serde_json::from_str(&filled).unwrap();
+    let text = parsed.to_string();
+    for metric in [
+        "LeadsReceived",
+        "FirstResponseTime",
+        "RepliesSent",
+        "ReplyFailures",
+        "ApproximateNumberOfMessagesVisible",
+        "Quarantined",
+        "LeadsUnanswered",
+        "4xx",
+        "5xx",
+    ] {
+        assert!(
+            text.contains(&format!("\"{metric}\"")),
+            "the dashboard lacks {metric}"
+        );
+    }
+    assert!(
+        text.contains("p50") && text.contains("p90"),
+        "first-response percentiles"
+    );
+}
