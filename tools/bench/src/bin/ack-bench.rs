@@ -1,0 +1,134 @@
+//! `make bench` (speed to lead): how long after the 2xx of `POST /v1/lead` the Thumbtack
+//! stand-in (the sandbox) receives the lead's automatic acknowledgement, through the local stack:
+//! the table's stream read every `EVENTS_POLL_MILLIS`, the events handler, `PutEvents`, the rule
+//! delivering `Lead Received` to the speed-to-lead worker's queue, the handler enqueueing reply
+//! `auto-<leadID>`, the reply worker, the sandbox. One lead at a time, each after a random pause
+//! of up to one poll interval, so leads land at every point of the poll cycle and the figure is
+//! the path's latency, not a queue in the emulator.
+
+use adapters::aws;
+use adapters::config::Env;
+use devstack::{DevSettings, launch};
+use fixtures::{BUSINESS_ID, LEAD};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use cli::Error;
+
+const USERNAME: &str = "thumbtack";
+const PASSWORD: &str = "bench-password";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    cli::exit("ack-bench", run().await)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
+}
+
+async fn run() -> Result<(), Error> {
+    let env = Env::process();
+    let leads = usize::try_from(env.number("ACK_LEADS", 50)?)?.max(1);
+    let poll = env.number("EVENTS_POLL_MILLIS", 200)?;
+    let name = format!("ack-bench-{}", app::now_millis());
+    let vars = HashMap::from([
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+        ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
+        ("TABLE_NAME", name.clone()),
+        ("REPLY_QUEUE_NAME", format!("{name}.fifo")),
+        ("EVENT_BUS_NAME", name.clone()),
+        ("EVENTS_QUEUE_NAME", format!("{name}-events")),
+        ("SPEED_QUEUE_NAME", format!("{name}-speed")),
+        ("EVENTS_POLL_MILLIS", poll.to_string()),
+        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
+        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
+        ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),
+    ]);
+    let settings = DevSettings::from_env(Env::with(move |var| vars.get(var).cloned()))?;
+    let sdk = aws::sdk_config().await;
+    let stack = launch(&settings, &sdk).await?;
+    let http = reqwest::Client::new();
+    let base = stack.base_url.clone();
+    let sandbox = format!(
+        "{}/sandbox/messages",
+        stack.sandbox_url.clone().unwrap_or_default()
+    );
+
+    // Turned on for the sample business, through the route a partner would use.
+    let settings_url = format!("{base}/v1/businesses/{BUSINESS_ID}/settings");
+    let mut document: Value = http.get(&settings_url).send().await?.json().await?;
+    document["autoAcknowledgement"]["enabled"] = json!(true);
+    let saved = http.put(&settings_url).json(&document).send().await?;
+    if !saved.status().is_success() {
+        return Err(format!("PUT settings answered {}", saved.status()).into());
+    }
+
+    let mut latencies = Vec::with_capacity(leads);
+    let mut missing = 0;
+    for n in 0..leads {
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=poll))).await;
+        let id = format!("{name}-{n}");
+        let mut lead: Value = serde_json::from_str(LEAD)?;
+        lead["leadID"] = json!(id);
+        let response = http
+            .post(format!("{base}/v1/lead"))
+            .basic_auth(USERNAME, Some(PASSWORD))
+            .body(lead.to_string())
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(format!("POST /v1/lead answered {}", response.status()).into());
+        }
+        let stored = Instant::now();
+        let deadline = stored + Duration::from_secs(15);
+        // The sandbox is in this process: asking it every 10 ms costs the path nothing.
+        loop {
+            let received: Value = http.get(&sandbox).send().await?.json().await?;
+            let arrived = received
+                .as_array()
+                .is_some_and(|all| all.iter().any(|m| m["leadID"] == id.as_str()));
+            if arrived {
+                latencies.push(stored.elapsed());
+                break;
+            }
+            if Instant::now() > deadline {
+                missing += 1;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    stack.stop().await;
+    adapters::provision::drop_table(&sdk, &name).await;
+    if missing > 0 {
+        return Err(
+            format!("{missing} of {leads} leads got no acknowledgement within 15 s").into(),
+        );
+    }
+    latencies.sort();
+    println!(
+        "From the 2xx of POST /v1/lead to its acknowledgement at the Thumbtack sandbox, {leads} leads one at a time, stream polled every {poll} ms\n"
+    );
+    println!("| p50 | p90 | p99 | max | target |");
+    println!("|---|---|---|---|---|");
+    let p50 = percentile(&latencies, 0.5);
+    println!(
+        "| {} | {} | {} | {} | p50 under 2 s: {} |",
+        ms(p50),
+        ms(percentile(&latencies, 0.9)),
+        ms(percentile(&latencies, 0.99)),
+        ms(percentile(&latencies, 1.0)),
+        if p50 < Duration::from_secs(2) {
+            "met"
+        } else {
+            "missed"
+        },
+    );
+    Ok(())
+}
