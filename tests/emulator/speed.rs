@@ -31,30 +31,21 @@ async fn a_final_acknowledgement_note_is_written_once_and_a_deferral_gives_way_t
         at_ms,
         due_at_ms: (status == AckStatus::Deferred).then_some(at_ms + 60_000),
     };
-    assert!(
-        store
-            .note_acknowledgement("l-1", &note(AckStatus::Deferred, 1))
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .note_acknowledgement("l-1", &note(AckStatus::Enqueued, 2))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .note_acknowledgement("l-1", &note(AckStatus::Enqueued, 3))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .note_acknowledgement("l-1", &note(AckStatus::Skipped, 4))
-            .await
-            .unwrap()
-    );
+    let written = |status, at_ms| {
+        let store = store.clone();
+        async move {
+            store
+                .note_acknowledgement("l-1", &note(status, at_ms))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(written(AckStatus::Deferred, 1).await, None);
+    assert_eq!(written(AckStatus::Enqueued, 2).await, None);
+    // The first final note stays, and is what the losers are told.
+    let first = Some(note(AckStatus::Enqueued, 2));
+    assert_eq!(written(AckStatus::Enqueued, 3).await, first);
+    assert_eq!(written(AckStatus::Skipped, 4).await, first);
     let records = store.conversation("l-1").await.unwrap();
     assert_eq!(records.acknowledgement, Some(note(AckStatus::Enqueued, 2)));
 }

@@ -13,6 +13,7 @@ use app::StoreError;
 use app::ports::{AckNote, AckStatus, BusinessDesk};
 use app::speed::BusinessSettings;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 impl BusinessDesk for DynamoStore {
     async fn settings(&self, business_id: &str) -> Result<Option<BusinessSettings>, StoreError> {
@@ -58,7 +59,7 @@ impl BusinessDesk for DynamoStore {
         &self,
         lead_id: &str,
         note: &AckNote,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<AckNote>, StoreError> {
         let mut item = Item::with_capacity(8);
         item.insert(PK.into(), s(lead_pk(lead_id)));
         item.insert(SK.into(), s(ACK_SK));
@@ -80,20 +81,32 @@ impl BusinessDesk for DynamoStore {
             .condition_expression(format!("attribute_not_exists({PK}) OR #status = :deferred"))
             .expression_attribute_names("#status", attr::STATUS)
             .expression_attribute_values(":deferred", s(AckStatus::Deferred.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
+        let existing = match result {
+            Ok(_) => return Ok(None),
+            Err(error) => match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(conflict)) => {
+                    conflict.item().cloned()
+                }
+                _ => return Err(store_error(error)),
+            },
+        };
+        let existing = match existing {
+            Some(item) => item,
+            // Not every DynamoDB implementation returns the item with the error: read it.
+            None => {
+                let key = Item::from([
+                    (PK.to_owned(), s(lead_pk(lead_id))),
+                    (SK.to_owned(), s(ACK_SK)),
+                ]);
+                self.get(key).await?.ok_or_else(|| {
+                    StoreError::Corrupt("condition failed but the note is missing".to_owned())
+                })?
             }
-            Err(error) => Err(store_error(error)),
-        }
+        };
+        ack_note(&existing).map(Some)
     }
 
     async fn mark_unanswered(

@@ -32,18 +32,18 @@ impl BusinessDesk for MemoryStore {
         &self,
         lead_id: &str,
         note: &AckNote,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<AckNote>, StoreError> {
         self.check()?;
         let mut state = self.lock();
         if let Some(noted) = state.acknowledgements.get(lead_id)
             && noted.status.is_final()
         {
-            return Ok(false);
+            return Ok(Some(noted.clone()));
         }
         state
             .acknowledgements
             .insert(lead_id.to_owned(), note.clone());
-        Ok(true)
+        Ok(None)
     }
 
     async fn mark_unanswered(

@@ -24,14 +24,13 @@ pub trait BusinessDesk: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Notes what became of the lead's acknowledgement. A final note (`enqueued`, `skipped`) is
-    /// written once and never replaced; `deferred` may be replaced by a final one. Returns whether
-    /// this note was written: a `false` for a final note means another delivery of the same event
-    /// got there first, and must do nothing more.
+    /// written once and never replaced; `deferred` may be replaced by a final one. Returns `None`
+    /// when this note was written, else the final note another delivery wrote first.
     fn note_acknowledgement(
         &self,
         lead_id: &str,
         note: &AckNote,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<AckNote>, StoreError>> + Send;
 
     /// Records the lead as unanswered, once (the stored fact behind `Lead Unanswered`). Returns
     /// whether this call recorded it.

@@ -196,8 +196,12 @@ where
             at_ms: now_ms,
             due_at_ms: Some(until),
         };
-        deps.store.note_acknowledgement(lead_id, &note).await?;
-        return Ok(Acknowledged::Deferred(until));
+        return Ok(
+            match deps.store.note_acknowledgement(lead_id, &note).await? {
+                None => Acknowledged::Deferred(until),
+                Some(_) => Acknowledged::AlreadyHandled,
+            },
+        );
     }
     let values = TemplateValues {
         customer_name: lead.customer.name.as_deref(),
@@ -210,20 +214,27 @@ where
         lead_id: lead_id.clone(),
         text: render(&settings.auto_acknowledgement.template, &values),
     };
-    // Enqueued before it is noted: a crash between the two redelivers the event, which enqueues
-    // the same reply again (the ledger sends it once) and then notes it.
-    deps.outbox.enqueue(&reply).await?;
+    // Noted before it is enqueued: the note decides, once, between the acknowledgement and a skip
+    // that raced it (a person's reply seen by another delivery), so the queue has it exactly when
+    // the note says so. A crash between the two leaves the note `enqueued`: the event's next
+    // delivery finds it and enqueues again (the ledger sends the replyID once).
     let note = AckNote {
         status: AckStatus::Enqueued,
         reason: None,
         at_ms: now_ms,
         due_at_ms: None,
     };
-    if deps.store.note_acknowledgement(lead_id, &note).await? {
-        deps.metrics.count("AcknowledgementsEnqueued", None);
-        Ok(Acknowledged::Enqueued)
-    } else {
-        Ok(Acknowledged::AlreadyHandled)
+    match deps.store.note_acknowledgement(lead_id, &note).await? {
+        None => {
+            deps.outbox.enqueue(&reply).await?;
+            deps.metrics.count("AcknowledgementsEnqueued", None);
+            Ok(Acknowledged::Enqueued)
+        }
+        Some(noted) if noted.status == AckStatus::Enqueued => {
+            deps.outbox.enqueue(&reply).await?;
+            Ok(Acknowledged::AlreadyHandled)
+        }
+        Some(_) => Ok(Acknowledged::AlreadyHandled),
     }
 }
 
@@ -242,7 +253,12 @@ where
         at_ms: now_ms,
         due_at_ms: None,
     };
-    if deps.store.note_acknowledgement(lead_id, &note).await? {
+    if deps
+        .store
+        .note_acknowledgement(lead_id, &note)
+        .await?
+        .is_none()
+    {
         deps.metrics
             .count("AcknowledgementsSkipped", Some(("Reason", reason)));
         Ok(Acknowledged::Skipped(reason))

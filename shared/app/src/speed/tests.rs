@@ -243,3 +243,69 @@ async fn an_unanswered_lead_is_recorded_once_and_an_answered_one_not_at_all() {
             .is_none()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_events_racing_a_person_s_reply_acknowledge_once_or_skip_never_both() {
+    for round in 0..200u64 {
+        let deps = std::sync::Arc::new(deps());
+        lead_arrives(&deps, |_| {}).await;
+        turned_on(&deps, |_| {}).await;
+        let reply = ReplyRequest {
+            reply_id: format!("pro-{round}"),
+            business_id: BUSINESS_ID.into(),
+            lead_id: LEAD_ID.into(),
+            text: "On my way".into(),
+        };
+        let mut tasks = Vec::new();
+        for n in 0..8u64 {
+            let deps = deps.clone();
+            let reply = reply.clone();
+            tasks.push(tokio::spawn(async move {
+                if n == (round % 8) {
+                    // The person's reply, claimed by the reply function somewhere in the race.
+                    let claim = ReplyClaim {
+                        reply: &reply,
+                        enqueued_at_ms: NOW,
+                        sequence: None,
+                        lease_until_ms: NOW + 30_000,
+                        now_ms: NOW,
+                    };
+                    deps.store.claim(claim).await.unwrap();
+                }
+                on_lead_received(&*deps, LEAD_ID, BUSINESS_ID, NOW)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let outcomes: Vec<Acknowledged> = futures::future::join_all(tasks)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let decided = outcomes
+            .iter()
+            .filter(|o| !matches!(o, Acknowledged::AlreadyHandled))
+            .count();
+        assert_eq!(decided, 1, "one delivery decides: {outcomes:?}");
+        let note = deps
+            .store
+            .conversation(LEAD_ID)
+            .await
+            .unwrap()
+            .acknowledgement
+            .unwrap();
+        let replies = deps.outbox.replies();
+        match note.status {
+            AckStatus::Enqueued => {
+                assert!(!replies.is_empty());
+                assert!(
+                    replies
+                        .iter()
+                        .all(|r| r.reply_id == acknowledgement_id(LEAD_ID))
+                );
+            }
+            AckStatus::Skipped => assert!(replies.is_empty(), "skipped, yet {replies:?}"),
+            AckStatus::Deferred => panic!("no quiet hours here"),
+        }
+    }
+}
