@@ -406,3 +406,61 @@ async fn every_function_asks_for_its_first_event_while_its_warm_up_calls_are_sti
     ])
     .await;
 }
+
+/// Starts `name` with a credentials secret that does not exist in the emulator; returns whether
+/// it asked for an event and its logs once it has exited.
+async fn started_without_its_secret(
+    name: &str,
+) -> (String, bool, std::process::ExitStatus, String) {
+    let runtime = start_runtime().await;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let absent = format!(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}",
+        unique_name("absent")
+    );
+    let env = match name {
+        "reply-outbound" => vec![
+            ("TABLE_NAME", unique_name("no-secret")),
+            ("THUMBTACK_CREDENTIALS_SECRET_ARN", absent.clone()),
+            ("THUMBTACK_API_BASE_URL", "http://127.0.0.1:9".to_owned()),
+            (
+                "REPLY_QUEUE_URL",
+                format!("{endpoint}/123456789012/no-secret.fifo"),
+            ),
+            (
+                "REPLY_DLQ_URL",
+                format!("{endpoint}/123456789012/no-secret-dlq.fifo"),
+            ),
+        ],
+        _ => vec![
+            ("TABLE_NAME", unique_name("no-secret")),
+            ("PARTNER_CREDENTIALS_SECRET_ARN", absent.clone()),
+        ],
+    };
+    let function = launch(name, &runtime, &env);
+    let output = tokio::time::timeout(Duration::from_secs(30), function.wait_with_output())
+        .await
+        .expect("init ends")
+        .unwrap();
+    let polled = runtime.first_poll(Duration::ZERO).await.is_some();
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (absent, polled, output.status, logs)
+}
+
+#[tokio::test]
+async fn a_function_that_cannot_read_its_credentials_secret_fails_init_with_its_warm_ups_started() {
+    for name in ["lead-inbound", "message-inbound", "reply-outbound"] {
+        let (secret, polled, status, logs) = started_without_its_secret(name).await;
+        assert!(!status.success(), "{name} exited with {status}: {logs}");
+        assert!(!polled, "{name} asked for an event without credentials");
+        assert!(logs.contains("init failed"), "{name}: {logs}");
+        assert!(
+            logs.contains(&format!("Missing(\"{secret}\")")),
+            "{name} failed for want of its secret: {logs}"
+        );
+    }
+}
