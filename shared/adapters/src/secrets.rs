@@ -224,12 +224,14 @@ impl PartnerSecret {
     async fn load(&self) -> Result<Arc<AcceptedCredentials>, SecretError> {
         self.cache
             .get(|| async {
-                let current = self
-                    .reader
-                    .read("AWSCURRENT")
-                    .await?
-                    .ok_or_else(|| SecretError::Missing(self.reader.secret_id.clone()))?;
-                let previous = match self.reader.read("AWSPREVIOUS").await {
+                // Both at once: init waits for them, and one round trip is shorter than two.
+                let (current, previous) = tokio::join!(
+                    self.reader.read("AWSCURRENT"),
+                    self.reader.read("AWSPREVIOUS")
+                );
+                let current =
+                    current?.ok_or_else(|| SecretError::Missing(self.reader.secret_id.clone()))?;
+                let previous = match previous {
                     Ok(previous) => previous,
                     Err(error @ SecretError::Malformed(_)) => {
                         tracing::warn!(error = %app::error_chain(&error), "the previous version of the secret is ignored");
