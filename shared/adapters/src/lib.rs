@@ -23,7 +23,7 @@ pub mod provision;
 pub mod secrets;
 pub mod sqs;
 pub mod thumbtack;
-mod warm_up;
+pub mod warm_up;
 
 pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;
