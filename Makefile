@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz reply parked redrive quarantine events emulator help
+.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine events emulator help
 
 STAGE ?= dev
 
@@ -21,7 +21,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-## bench: handler CPU, cold start, end to end and replies benchmarks (docs/benchmarks.md)
+## bench: handler CPU, cold start, end to end, replies and list route benchmarks (docs/benchmarks.md)
 bench:
 	@scripts/bench.sh
 
@@ -61,6 +61,14 @@ reliability:
 fuzz:
 	@scripts/fuzz.sh
 
+## lead-update: send a sample lead update to the local stack, PUT /v1/lead/update (FILE=...)
+lead-update:
+	@scripts/send.sh PUT /v1/lead/update "$(or $(FILE),tests/fixtures/lead-update.json)"
+
+## review: send a sample review to the local stack, POST /v1/review (FILE=...)
+review:
+	@scripts/send.sh POST /v1/review "$(or $(FILE),tests/fixtures/review.json)"
+
 ## reply: enqueue a pro's reply on the local reply queue (LEAD=... BUSINESS=... TEXT=... REPLY_ID=...)
 reply:
 	@scripts/ctl.sh reply --lead "$(LEAD)" --business "$(BUSINESS)" --text "$(TEXT)" $(if $(REPLY_ID),--reply-id "$(REPLY_ID)")
@@ -73,7 +81,7 @@ parked:
 redrive:
 	@scripts/ctl.sh redrive
 
-## quarantine: list refused payloads kept by the local stack (ARGS="--raw --limit 5")
+## quarantine: refused inbound payloads kept by the local stack (ARGS="--raw", ARGS="replay --all")
 quarantine:
 	@scripts/ctl.sh quarantine $(ARGS)
 

@@ -36,6 +36,9 @@ echo "== events: from the 2xx of POST /v1/lead to the event on the events queue"
 echo
 echo "== replies"
 "$target/replies-bench"
+echo
+echo "== list route"
+"$target/list-bench"
 for dir in target/lambda/arm64 target/lambda/x86-64; do
   [ -d "$dir" ] || continue
   echo

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
-for target in ${FUZZ_TARGETS:-lead message reply basic_auth}; do
+for target in ${FUZZ_TARGETS:-lead message lead_update review reply basic_auth}; do
   mkdir -p "work/$target"
   echo "fuzz: $target for ${FUZZ_SECONDS:-30} s"
   cargo fuzz run "$target" "work/$target" "corpus/$target" -- \

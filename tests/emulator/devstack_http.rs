@@ -2,14 +2,22 @@
 //! loopback port.
 
 use crate::support::*;
+use app::paging::CursorKey;
+use app::pull::PullSettings;
 use devstack::{Stack, router};
 use std::sync::Arc;
+use std::time::Duration;
 
 async fn serve() -> String {
     let credentials = adapters::secrets::PartnerCredentials::fixed(&[app::auth::Credential::new(
         USERNAME, PASSWORD,
     )]);
-    let stack = Stack::new(fresh_store().await, credentials);
+    let pull = PullSettings {
+        cursors: CursorKey::new(b"devstack http tests".to_vec()),
+        // As short as can be: these tests read the feed right after writing.
+        settle: Duration::from_millis(1),
+    };
+    let stack = Stack::new(fresh_store().await, credentials, pull);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(Arc::new(stack))).await });
@@ -51,6 +59,104 @@ async fn the_local_routes_store_and_read_back_a_lead_and_its_message() {
         .unwrap();
     assert_eq!(view["lead"]["leadID"], LEAD_ID);
     assert_eq!(view["messages"][0]["direction"], "inbound");
+}
+
+#[tokio::test]
+async fn the_local_routes_take_a_lead_update_by_put_and_a_review_by_post() {
+    let base = serve().await;
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: &str, body: &'static str| {
+        http.request(method, format!("{base}{path}"))
+            .basic_auth(USERNAME, Some(PASSWORD))
+            .body(body)
+            .send()
+    };
+    use reqwest::Method;
+    let update = send(Method::PUT, "/v1/lead/update", fixtures::LEAD_UPDATE);
+    assert_eq!(
+        update.await.unwrap().status(),
+        202,
+        "its lead is not stored yet"
+    );
+    let lead = send(Method::POST, "/v1/lead", fixtures::LEAD_2025);
+    assert_eq!(lead.await.unwrap().status(), 200);
+    let review = send(Method::POST, "/v1/review", fixtures::REVIEW);
+    assert_eq!(review.await.unwrap().status(), 200);
+    let wrong_method = send(Method::POST, "/v1/lead/update", fixtures::LEAD_UPDATE);
+    assert_eq!(wrong_method.await.unwrap().status(), 405);
+
+    let view: serde_json::Value = http
+        .get(format!("{base}/v1/leads/437282017264173057"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["leadPrice"], "$25.00");
+    assert_eq!(view["chargeState"], "Charged");
+    assert_eq!(view["priceUpdates"].as_array().unwrap().len(), 1);
+    assert_eq!(view["reviews"][0]["reviewID"], "441190338474795011");
+    assert_eq!(view["summary"]["leadType"], "INSTANT_BOOK");
+}
+
+#[tokio::test]
+async fn the_local_routes_list_a_business_leads_and_the_changes_open_on_loopback() {
+    let base = serve().await;
+    let http = reqwest::Client::new();
+    for body in [LEAD, MESSAGE] {
+        let route = if body == LEAD { "lead" } else { "message" };
+        let stored = http
+            .post(format!("{base}/v1/{route}"))
+            .basic_auth(USERNAME, Some(PASSWORD))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stored.status(), 200);
+    }
+    let business = fixtures::BUSINESS_ID;
+    let leads: serde_json::Value = http
+        .get(format!(
+            "{base}/v1/businesses/{business}/leads?limit=5&since=1498760294"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(leads["leads"][0]["leadID"], LEAD_ID, "{leads}");
+    assert_eq!(leads["next"], serde_json::Value::Null);
+    // Past the settle window of this stack (1 ms).
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let changes: serde_json::Value = http
+        .get(format!("{base}/v1/changes?limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changes["changes"][0]["type"], "Lead Received", "{changes}");
+    let next = changes["next"].as_str().unwrap();
+    let after: serde_json::Value = http
+        .get(format!("{base}/v1/changes?limit=1&cursor={next}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["changes"][0]["type"], "Message Received", "{after}");
+    let refused = http
+        .get(format!("{base}/v1/changes?cursor={next}x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["fields"][0]["path"], "cursor");
 }
 
 #[tokio::test]

@@ -2,7 +2,9 @@
 
 use crate::support::*;
 use adapters::DynamoStore;
-use app::ports::{Cursor, Insert, Listings, NewLead, NewMessage, NewRevision, Quarantined, Route};
+use app::ports::{
+    CreatedWindow, Cursor, Insert, Listings, NewLead, NewMessage, NewRevision, Quarantined, Route,
+};
 use app::{LeadStore, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use models::{FieldProblem, InboundMessage, Lead, Problems, RevisionOf};
@@ -79,6 +81,45 @@ async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
 }
 
 #[tokio::test]
+async fn a_lead_type_is_copied_onto_the_item_when_it_is_a_string_and_cut_like_the_other_copies() {
+    let table = fresh_table().await;
+    let long = "A".repeat(300);
+    for (id, lead_type) in [
+        ("typed", json!("INSTANT_BOOK")),
+        ("long", json!(long)),
+        ("numbered", json!(3)),
+    ] {
+        let raw = with_field(LEAD, "/leadID", json!(id));
+        let raw = with_field(&raw, "/leadType", lead_type);
+        let lead = Lead::parse(raw.as_bytes()).unwrap().value;
+        table
+            .store
+            .insert_lead(NewLead {
+                lead: &lead,
+                warnings: &Problems::NONE,
+                raw: &raw,
+                received_at_ms: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let items = table.all_items().await;
+    let lead_type = |id: &str| {
+        let item = items
+            .iter()
+            .find(|item| item.get("leadID").and_then(|v| v.as_s().ok()) == Some(&id.to_owned()))
+            .unwrap();
+        item.get("leadType").map(|v| v.as_s().unwrap().clone())
+    };
+    assert_eq!(lead_type("typed").as_deref(), Some("INSTANT_BOOK"));
+    assert_eq!(
+        lead_type("long").map(|t| t.len()),
+        Some(adapters::dynamo::MAX_COPIED_BYTES)
+    );
+    assert_eq!(lead_type("numbered"), None);
+}
+
+#[tokio::test]
 async fn the_conversation_query_returns_the_lead_its_messages_and_revisions_in_one_call() {
     let store = fresh_store().await;
     let message_raw = MESSAGE.to_owned();
@@ -112,7 +153,7 @@ async fn the_conversation_query_returns_the_lead_its_messages_and_revisions_in_o
         .unwrap();
     store
         .insert_revision(NewRevision {
-            lead_id: LEAD_ID,
+            lead_id: Some(LEAD_ID),
             business_id: fixtures::BUSINESS_ID,
             of: RevisionOf::Lead,
             id: LEAD_ID,
@@ -180,7 +221,7 @@ async fn a_business_leads_are_listed_newest_first_from_the_index() {
             .unwrap();
     }
     let ids: Vec<String> = store
-        .business_leads("biz-1", 10, None)
+        .business_leads("biz-1", CreatedWindow::default(), 10, None)
         .await
         .unwrap()
         .items
@@ -188,7 +229,10 @@ async fn a_business_leads_are_listed_newest_first_from_the_index() {
         .map(|l| l.lead_id)
         .collect();
     assert_eq!(ids, ["lead-b", "lead-d", "lead-a"]);
-    let first = store.business_leads("biz-1", 2, None).await.unwrap();
+    let first = store
+        .business_leads("biz-1", CreatedWindow::default(), 2, None)
+        .await
+        .unwrap();
     assert_eq!(first.items.len(), 2);
 }
 
@@ -212,7 +256,7 @@ async fn a_business_leads_come_a_page_at_a_time_and_the_pages_list_each_once() {
     let mut pages = 0;
     loop {
         let page = store
-            .business_leads("biz-p", 2, after.as_ref())
+            .business_leads("biz-p", CreatedWindow::default(), 2, after.as_ref())
             .await
             .unwrap();
         assert!(page.items.len() <= 2);
@@ -257,7 +301,12 @@ async fn a_cursor_that_the_store_did_not_give_is_refused() {
     let store = fresh_store().await;
     for garbage in ["", "not base64 at all!", "bm90IGEga2V5"] {
         let error = store
-            .business_leads("biz-1", 2, Some(&Cursor(garbage.to_owned())))
+            .business_leads(
+                "biz-1",
+                CreatedWindow::default(),
+                2,
+                Some(&Cursor(garbage.to_owned())),
+            )
             .await
             .unwrap_err();
         assert!(
@@ -445,7 +494,7 @@ async fn the_index_carries_what_the_listings_read_and_no_body() {
     assert_eq!(listed[0].problems, Problems::from(problems));
     assert_eq!(listed[0].deliveries, 1);
     let leads = store
-        .business_leads("biz-idx", 5, None)
+        .business_leads("biz-idx", CreatedWindow::default(), 5, None)
         .await
         .unwrap()
         .items;

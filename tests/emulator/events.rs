@@ -9,7 +9,7 @@ use adapters::{EventBridgeBus, provision};
 use app::events::{Event, EventsDeps, PublishPolicy};
 use app::ports::{BusError, EventBus, Put, ReplyClaim, ReplyLedger};
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
-use http_api::testing::{Encoding, Gateway, basic, post};
+use http_api::testing::{Encoding, Gateway, basic, send};
 use serde_json::json;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -117,14 +117,20 @@ impl Path {
             credentials: credentials(),
             metrics: app::metrics::Metrics::off(),
         };
-        let request = post(
+        let method = if path == "/v1/lead/update" {
+            "PUT"
+        } else {
+            "POST"
+        };
+        let request = send(
             Gateway::HttpV2,
+            method,
             path,
             body.as_bytes(),
             Encoding::Text,
             Some(&basic(USERNAME, PASSWORD)),
         );
-        let response = if path == "/v1/lead" {
+        let response = if path.starts_with("/v1/lead") {
             lead_inbound::handler::handle(&deps, request).await
         } else {
             message_inbound::handler::handle(&deps, request).await
@@ -168,12 +174,52 @@ async fn a_lead_its_duplicate_its_revision_and_its_message_make_one_event_each()
 #[tokio::test]
 async fn a_message_before_its_lead_says_its_lead_was_not_known() {
     let mut path = path(0).await;
-    assert_eq!(path.post("/v1/message", MESSAGE).await, 200);
+    assert_eq!(path.post("/v1/message", MESSAGE).await, 202);
     assert_eq!(path.post("/v1/lead", LEAD).await, 200);
     path.pump().await;
     let events = path.events().await;
     assert_eq!(types(&events), ["Message Received", "Lead Received"]);
     assert_eq!(events[0].detail["leadKnown"], false);
+}
+
+#[tokio::test]
+async fn a_lead_update_and_a_review_are_events_without_the_review_s_words() {
+    let mut path = path(0).await;
+    assert_eq!(path.post("/v1/lead", fixtures::LEAD_2025).await, 200);
+    for _ in 0..2 {
+        assert_eq!(
+            path.post("/v1/lead/update", fixtures::LEAD_UPDATE).await,
+            200
+        );
+        assert_eq!(path.post("/v1/review", fixtures::REVIEW).await, 200);
+    }
+    let changed = with_field(fixtures::REVIEW, "/review/rating", json!(3));
+    assert_eq!(path.post("/v1/review", &changed).await, 200);
+    path.pump().await;
+    let mut events = path.events().await;
+    events.sort_by_key(|e| e.detail_type.clone());
+    assert_eq!(
+        types(&events),
+        [
+            "Lead Received",
+            "Lead Updated",
+            "Review Received",
+            "Review Revised"
+        ]
+    );
+    assert_eq!(events[0].detail["leadType"], "INSTANT_BOOK");
+    assert_eq!(events[0].detail["leadPrice"], "$25.00");
+    assert_eq!(events[1].detail["leadID"], "437282017264173057");
+    assert_eq!(events[1].detail["leadPrice"], "$25.00");
+    assert_eq!(events[1].detail["chargeState"], "Charged");
+    assert_eq!(events[2].detail["reviewID"], "441190338474795011");
+    assert_eq!(events[2].detail["rating"], 5);
+    for event in &events {
+        let text = event.detail.to_string();
+        for personal in ["Maria", "kitchen", "reviews/441190338474795011/1.jpg"] {
+            assert!(!text.contains(personal), "{personal} in {text}");
+        }
+    }
 }
 
 #[tokio::test]

@@ -44,6 +44,7 @@ async fn post_message(
 async fn read(store: &DynamoStore, lead_id: &str) -> (u16, Value) {
     let deps = ReadDeps {
         store: store.clone(),
+        pull: pull_settings(),
     };
     let response = lead_read::handler::handle(&deps, get_lead(Gateway::RestV1, lead_id)).await;
     (response.status().as_u16(), json_of(&response))
@@ -78,7 +79,10 @@ async fn twenty_identical_lead_deliveries_at_the_same_moment_are_stored_once() {
 async fn twenty_identical_message_deliveries_at_the_same_moment_are_stored_once() {
     let (table, deps) = inbound_deps().await;
     let responses = futures::future::join_all((0..20).map(|_| post_message(&deps, MESSAGE))).await;
-    assert!(responses.iter().all(|r| r.status() == 200));
+    assert!(
+        responses.iter().all(|r| r.status() == 202),
+        "stored, its lead not (yet)"
+    );
     assert_eq!(table.count_items_with_sk_prefix("MSG#").await, 1);
     assert_eq!(table.all_items().await.len(), 1);
 }
@@ -103,7 +107,7 @@ async fn twenty_concurrent_deliveries_of_a_changed_lead_store_one_revision() {
 async fn a_message_before_its_lead_is_stored_and_joins_the_conversation_when_the_lead_arrives() {
     let (_, deps) = inbound_deps().await;
     let response = post_message(&deps, MESSAGE).await;
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 202, "stored, but its lead is not yet");
     assert_eq!(read(&deps.store, LEAD_ID).await.0, 404);
 
     assert_eq!(post_lead(&deps, LEAD).await.status(), 200);
@@ -239,7 +243,7 @@ async fn a_message_at_the_exact_body_limit_is_stored() {
     let text = "m".repeat(http_api::MAX_BODY_BYTES - base.len());
     let body = with_field(MESSAGE, "/message/text", json!(text));
     assert_eq!(body.len(), http_api::MAX_BODY_BYTES);
-    assert_eq!(post_message(&deps, &body).await.status(), 200);
+    assert_eq!(post_message(&deps, &body).await.status(), 202);
 }
 
 #[tokio::test]

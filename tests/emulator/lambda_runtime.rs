@@ -13,28 +13,11 @@ use std::time::Duration;
 const REST_POST: &str = fixtures::events::REST_POST;
 const HTTP_POST: &str = fixtures::events::HTTP_POST;
 const REST_GET: &str = fixtures::events::REST_GET;
+const HTTP_GET: &str = fixtures::events::HTTP_GET;
 const SQS_EVENT: &str = fixtures::events::SQS_FIFO_REPLIES;
 
 async fn start_runtime() -> RuntimeApi {
     RuntimeApi::start().await.unwrap()
-}
-
-/// The debug build of a function binary (`make test` builds them first).
-fn binary(name: &str) -> std::path::PathBuf {
-    let debug = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let path = debug.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --workspace --bins` (make test does)",
-        path.display()
-    );
-    path
 }
 
 /// A function process polling `runtime`, with the environment Lambda and our template give it.
@@ -182,12 +165,29 @@ async fn the_message_and_read_binaries_answer_their_events() {
     assert_eq!(stored["statusCode"], 200, "{stored}");
 
     let reads = start_runtime().await;
-    let _read = launch("lead-read", &reads, &[("TABLE_NAME", table.name.clone())]);
+    let read_env = [
+        ("TABLE_NAME", table.name.clone()),
+        ("CURSOR_KEY", "lambda runtime tests' cursor key".to_owned()),
+    ];
+    let _read = launch("lead-read", &reads, &read_env);
     let view = response_of(reads.invoke(serde_json::from_str(REST_GET).unwrap()).await);
     assert_eq!(view["statusCode"], 200, "{view}");
     let body = body_of(&view);
     assert_eq!(body["lead"]["leadID"], LEAD_ID);
     assert_eq!(body["messages"][0]["id"], "8699842694484326245");
+
+    // The same binary serves the list route (an HTTP API event with a query string).
+    let mut list: Value = serde_json::from_str(HTTP_GET).unwrap();
+    let path = format!("/v1/businesses/{}/leads", fixtures::BUSINESS_ID);
+    list["routeKey"] = json!("GET /v1/businesses/{businessID}/leads");
+    list["rawPath"] = json!(path);
+    list["requestContext"]["http"]["path"] = json!(path);
+    list["rawQueryString"] = json!("limit=1");
+    list["queryStringParameters"] = json!({"limit": "1"});
+    list["pathParameters"] = json!({"businessID": fixtures::BUSINESS_ID});
+    let listed = response_of(reads.invoke(list).await);
+    assert_eq!(listed["statusCode"], 200, "{listed}");
+    assert_eq!(body_of(&listed)["leads"][0]["leadID"], LEAD_ID);
 }
 
 #[tokio::test]
@@ -350,6 +350,7 @@ async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: 
         ("PARTNER_API_USERNAME", USERNAME.to_owned()),
         ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
         ("EVENT_BUS_NAME", unique_name("held")),
+        ("CURSOR_KEY", "lambda runtime tests' cursor key".to_owned()),
         ("THUMBTACK_API_BASE_URL", held.clone()),
         ("THUMBTACK_API_USERNAME", "partner".to_owned()),
         ("THUMBTACK_API_PASSWORD", "secret".to_owned()),
@@ -361,7 +362,8 @@ async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: 
     ];
     env.retain(|(key, _)| match name {
         "reply-outbound" => !key.starts_with("PARTNER"),
-        _ => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY"),
+        "lead-read" => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY"),
+        _ => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY") && *key != "CURSOR_KEY",
     });
     let function = launch(name, &runtime, &env);
     assert!(

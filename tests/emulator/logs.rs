@@ -12,7 +12,7 @@ use app::metrics::Metrics;
 use app::replies::{ReplyDeps, RetryPolicy};
 use devstack::Worker;
 use http_api::InboundDeps;
-use http_api::testing::{Encoding, Gateway, basic, post};
+use http_api::testing::{Encoding, Gateway, basic, post, send};
 use models::ReplyRequest;
 use serde_json::json;
 use std::io::Write;
@@ -29,6 +29,10 @@ const WRONG_PASSWORD: &str = "WRONG-PW-5566";
 const REPLY_TEXT: &str = "REPLY-TEXT-2290 see you Tuesday";
 const REFUSED_REPLY_TEXT: &str = "REPLY-TEXT-3311 rejected one";
 const THUMBTACK_PASSWORD: &str = "TT-API-KEY-6620";
+const REVIEWER_NAME: &str = "REVIEWER-8841 Quokka";
+const REVIEW_TEXT: &str = "REVIEW-TEXT-5520 spotless";
+const PHONE: &str = "+1-555-0142-7788";
+const ADDRESS: &str = "ADDRESS-1207 Elm Street";
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -75,27 +79,47 @@ async fn no_credential_customer_name_or_message_text_reaches_the_logs() {
     let lead = with_field(LEAD, "/customer/name", json!(CUSTOMER_NAME));
     let lead = with_field(&lead, "/request/description", json!(DESCRIPTION));
     let message = with_field(MESSAGE, "/message/text", json!(MESSAGE_TEXT));
+    let lead_2025 = with_field(fixtures::LEAD_2025, "/customer/phone", json!(PHONE));
+    let lead_2025 = with_field(&lead_2025, "/request/location/address1", json!(ADDRESS));
+    let review = with_field(
+        fixtures::REVIEW,
+        "/review/reviewerName",
+        json!(REVIEWER_NAME),
+    );
+    let review = with_field(&review, "/review/text", json!(REVIEW_TEXT));
     let good = basic(USERNAME, PARTNER_PASSWORD);
     let wrong = basic(USERNAME, WRONG_PASSWORD);
-    for (path, body, auth) in [
-        ("/v1/lead", lead.clone(), good.clone()),
-        ("/v1/lead", lead.clone(), good.clone()),
-        ("/v1/message", message.clone(), good.clone()),
-        ("/v1/lead", lead.clone(), wrong.clone()),
+    let review_without_keys = with_field(&review, "/review/reviewID", json!(7));
+    for (method, path, body, auth) in [
+        ("POST", "/v1/lead", lead.clone(), good.clone()),
+        ("POST", "/v1/lead", lead.clone(), good.clone()),
+        ("POST", "/v1/message", message.clone(), good.clone()),
+        ("POST", "/v1/lead", lead.clone(), wrong.clone()),
         (
+            "POST",
             "/v1/lead",
             with_field(&lead, "/request/location/zipCode", json!(CUSTOMER_NAME)),
             good.clone(),
         ),
+        ("POST", "/v1/lead", lead_2025, good.clone()),
+        (
+            "PUT",
+            "/v1/lead/update",
+            fixtures::LEAD_UPDATE.into(),
+            good.clone(),
+        ),
+        ("POST", "/v1/review", review.clone(), good.clone()),
+        ("POST", "/v1/review", review_without_keys, good.clone()),
     ] {
-        let request = post(
+        let request = send(
             Gateway::RestV1,
+            method,
             path,
             body.as_bytes(),
             Encoding::Text,
             Some(&auth),
         );
-        if path == "/v1/lead" {
+        if path.starts_with("/v1/lead") {
             lead_inbound::handler::handle(&deps, request).await;
         } else {
             message_inbound::handler::handle(&deps, request).await;
@@ -192,6 +216,9 @@ async fn no_credential_customer_name_or_message_text_reaches_the_logs() {
         "log-reply-2",
         "\"outcome\":\"stored\"",
         "\"outcome\":\"duplicate\"",
+        "441190338474795011",
+        "\"name\":\"review\"",
+        "\"name\":\"lead_update\"",
     ] {
         assert!(
             logs.contains(expected),
@@ -211,6 +238,10 @@ async fn no_credential_customer_name_or_message_text_reaches_the_logs() {
         "REPLY-TEXT-2290",
         "REPLY-TEXT-3311",
         THUMBTACK_PASSWORD,
+        "REVIEWER-8841",
+        "REVIEW-TEXT-5520",
+        "0142-7788",
+        "ADDRESS-1207",
         good_token.as_str(),
         wrong_token.as_str(),
     ] {

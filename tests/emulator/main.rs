@@ -7,11 +7,16 @@
 mod devstack_http;
 mod dynamo_store;
 mod events;
+mod iam_calls;
 mod inbound_flow;
 mod lambda_runtime;
+mod legacy_routes;
+mod listings;
 mod logs;
+mod pull_api;
 mod queues;
 mod reliability;
+mod replay;
 mod replies;
 mod secrets;
 mod support;

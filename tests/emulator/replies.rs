@@ -362,6 +362,68 @@ async fn a_400_fails_the_reply_is_not_retried_and_is_parked_with_its_reason() {
 }
 
 #[tokio::test]
+async fn replies_outcomes_reach_the_changes_feed_without_their_text_or_thumbtacks_answer() {
+    let rig = Rig::new(|_| {}).await;
+    Mock::given(method("POST"))
+        .and(body_json(json!({"text": "Tuesday at 10 works"})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"status": "success"})))
+        .mount(&rig.thumbtack)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_json(json!({"text": "Call me on 555-0100"})))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_string("{\"error\": \"no phone numbers\"}"),
+        )
+        .mount(&rig.thumbtack)
+        .await;
+    rig.enqueue("lead-1", "r-sent", "Tuesday at 10 works").await;
+    rig.enqueue("lead-2", "r-failed", "Call me on 555-0100")
+        .await;
+    let started = Instant::now();
+    while rig.poll().await.received > 0 || started.elapsed() < Duration::from_secs(2) {
+        if started.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    past_settle().await;
+    let read = http_api::ReadDeps {
+        store: rig.store().clone(),
+        pull: pull_settings(),
+    };
+    let request = http_api::testing::get_changes(http_api::testing::Gateway::HttpV2, &[]);
+    let response = lead_read::handler::handle(&read, request).await;
+    assert_eq!(response.status(), 200);
+    let page: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    let mut outcomes: Vec<Value> = page["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            json!([
+                entry["type"],
+                entry["replyID"],
+                entry["leadID"],
+                entry["status"],
+                entry["httpStatus"],
+                entry["attempt"]
+            ])
+        })
+        .collect();
+    outcomes.sort_by_key(|o| o[1].as_str().unwrap_or_default().to_owned());
+    assert_eq!(
+        outcomes,
+        [
+            json!(["Reply Failed", "r-failed", "lead-2", "failed", 400, 1]),
+            json!(["Reply Sent", "r-sent", "lead-1", "sent", 201, 1]),
+        ]
+    );
+    let shown = page.to_string();
+    for private in ["Tuesday", "555-0100", "no phone numbers"] {
+        assert!(!shown.contains(private), "{private} in {shown}");
+    }
+}
+
+#[tokio::test]
 async fn a_thumbtack_that_answers_too_late_is_a_timeout_and_the_reply_is_retried_later() {
     let rig = Rig::with_timeout(Duration::from_millis(300), |p| p.quick_attempts = 2).await;
     Mock::given(method("POST"))

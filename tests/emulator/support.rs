@@ -1,4 +1,4 @@
-use adapters::dynamo::schema::GSI1;
+use adapters::dynamo::schema::{CHANGES_PK, GSI1, GSI2};
 use adapters::{DynamoStore, aws, provision};
 use app::auth::Credential;
 use app::memory::StaticCredentials;
@@ -60,6 +60,21 @@ pub async fn fresh_table() -> TestTable {
 /// A store on a freshly created table.
 pub async fn fresh_store() -> DynamoStore {
     fresh_table().await.store
+}
+
+/// The read function's pull settings in these tests: a settle window of 1 s.
+pub fn pull_settings() -> app::pull::PullSettings {
+    app::pull::PullSettings {
+        cursors: app::paging::CursorKey::new(b"emulator tests' cursor key".to_vec()),
+        settle: SETTLE,
+    }
+}
+
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Waits until what was written before the call is past the settle window of [`pull_settings`].
+pub async fn past_settle() {
+    tokio::time::sleep(SETTLE + std::time::Duration::from_millis(5)).await;
 }
 
 pub fn credentials() -> StaticCredentials {
@@ -128,10 +143,45 @@ impl TestTable {
     }
 }
 
+impl TestTable {
+    /// The changes feed's index (GSI2), as the index holds it.
+    pub async fn changes_index(&self) -> Vec<HashMap<String, AttributeValue>> {
+        self.client
+            .query()
+            .table_name(&self.name)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(CHANGES_PK.to_owned()))
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default()
+    }
+}
+
 /// `json` with the field at `pointer` (e.g. `/request/location/city`) set, added if absent.
 pub fn with_field(json: &str, pointer: &str, value: serde_json::Value) -> String {
     let mut document: serde_json::Value = serde_json::from_str(json).unwrap();
     let (parent, key) = pointer.rsplit_once('/').unwrap();
     document.pointer_mut(parent).unwrap()[key] = value;
     document.to_string()
+}
+
+/// The debug build of a workspace binary (a function, partnerctl) (`make test` builds them first).
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let debug = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = debug.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` (make test does)",
+        path.display()
+    );
+    path
 }

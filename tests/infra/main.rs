@@ -2,7 +2,12 @@
 //! in the template and nothing else is, and the numbers that must agree do.
 #![allow(clippy::unwrap_used)]
 
-use adapters::config::{Env, inbound_settings, read_settings, reply_settings};
+mod deploy;
+mod docs;
+mod events;
+mod inbound;
+
+use adapters::config::{Env, events_settings, inbound_settings, read_settings, reply_settings};
 use serde_norway::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,7 +23,8 @@ fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
 }
 
 /// The variables a function gets: the Globals' and its own, with their literal values (or a
-/// placeholder for `!Ref`/`!Sub` values, known only at deploy time).
+/// placeholder for `!Ref`/`!Sub` values, known only at deploy time: a URL long enough to pass
+/// for a key, as the generated cursor key is 64 characters).
 fn environment(template: &Value, function: &str) -> BTreeMap<String, String> {
     let global = &template["Globals"]["Function"]["Environment"]["Variables"];
     let own = &resource(template, function)["Properties"]["Environment"]["Variables"];
@@ -28,7 +34,7 @@ fn environment(template: &Value, function: &str) -> BTreeMap<String, String> {
             for (key, value) in map {
                 let value = match value {
                     Value::String(text) => text.clone(),
-                    _ => "https://deploy-time.example".to_owned(),
+                    _ => "https://deploy-time.example/resolved-when-the-stack-deploys".to_owned(),
                 };
                 variables.insert(key.as_str().unwrap().to_owned(), value);
             }
@@ -59,7 +65,7 @@ fn looked_up<T, E: std::fmt::Debug>(
 #[test]
 fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
     let template = template();
-    let functions: [(&str, &str, &str); 4] = [
+    let functions: [(&str, &str, &str); 5] = [
         (
             "LeadInboundFunction",
             "inbound_settings(",
@@ -80,6 +86,11 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
             "reply_settings(",
             include_str!("../../functions/reply-outbound/src/main.rs"),
         ),
+        (
+            "EventsOutFunction",
+            "events_settings(",
+            include_str!("../../functions/events-out/src/main.rs"),
+        ),
     ];
     for (function, loader, main) in functions {
         assert!(
@@ -92,6 +103,7 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
         let read = match loader {
             "inbound_settings(" => looked_up(&variables, |env| inbound_settings(env)),
             "read_settings(" => looked_up(&variables, |env| read_settings(env)),
+            "events_settings(" => looked_up(&variables, |env| events_settings(env)),
             _ => looked_up(&variables, |env| reply_settings(env)),
         };
         let set: BTreeSet<String> = variables.keys().cloned().collect();
@@ -168,17 +180,44 @@ fn the_reply_queue_agrees_with_the_reply_function() {
     assert_eq!(queue["FifoQueue"], true);
 }
 
+/// The table's global secondary index of that name.
+fn index<'a>(template: &'a Value, name: &str) -> &'a Value {
+    resource(template, "Table")["Properties"]["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .expect("GlobalSecondaryIndexes")
+        .iter()
+        .find(|index| index["IndexName"] == name)
+        .unwrap_or_else(|| panic!("the table has no index {name}"))
+}
+
 #[test]
-fn the_table_has_the_keys_and_index_the_adapter_uses() {
-    use adapters::dynamo::schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK};
+fn the_table_has_the_keys_and_indexes_the_adapter_uses() {
+    use adapters::dynamo::schema::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
     let template = template();
     let table = &resource(&template, "Table")["Properties"];
     assert_eq!(table["KeySchema"][0]["AttributeName"], PK);
     assert_eq!(table["KeySchema"][1]["AttributeName"], SK);
-    let index = &table["GlobalSecondaryIndexes"][0];
-    assert_eq!(index["IndexName"], GSI1);
-    assert_eq!(index["KeySchema"][0]["AttributeName"], GSI1_PK);
-    assert_eq!(index["KeySchema"][1]["AttributeName"], GSI1_SK);
+    let defined: BTreeMap<&str, &str> = table["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["AttributeName"].as_str().unwrap(),
+                d["AttributeType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for (name, pk, sk) in [(GSI1, GSI1_PK, GSI1_SK), (GSI2, GSI2_PK, GSI2_SK)] {
+        let index = index(&template, name);
+        assert_eq!(index["KeySchema"][0]["AttributeName"], pk, "{name}");
+        assert_eq!(index["KeySchema"][0]["KeyType"], "HASH", "{name}");
+        assert_eq!(index["KeySchema"][1]["AttributeName"], sk, "{name}");
+        assert_eq!(index["KeySchema"][1]["KeyType"], "RANGE", "{name}");
+        for key in [pk, sk] {
+            assert_eq!(defined.get(key), Some(&"S"), "{key} is a string key");
+        }
+    }
     assert_eq!(
         table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
         true
@@ -186,20 +225,42 @@ fn the_table_has_the_keys_and_index_the_adapter_uses() {
     assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
 }
 
+/// The routes of the read API, which the read function serves (its handler dispatches on them).
+const READ_ROUTES: [&str; 3] = [
+    "/v1/leads/{leadID}",
+    "/v1/businesses/{businessID}/leads",
+    "/v1/changes",
+];
+
+/// (method, path) of every API event of a function, each checked to be IAM-authorised.
+fn iam_routes(template: &Value, function: &str) -> BTreeSet<(String, String)> {
+    resource(template, function)["Properties"]["Events"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|event| event["Type"] == "HttpApi")
+        .map(|event| {
+            let route = &event["Properties"];
+            assert_eq!(route["Auth"]["Authorizer"], "AWS_IAM", "{route:?}");
+            (
+                route["Method"].as_str().unwrap().to_owned(),
+                route["Path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 #[test]
-fn the_read_route_is_iam_authorised_and_the_inbound_routes_are_not() {
+fn the_read_routes_are_iam_authorised_and_the_inbound_routes_are_not() {
     let template = template();
     let route = |function: &str, event: &str| {
         resource(&template, function)["Properties"]["Events"][event]["Properties"].clone()
     };
-    assert_eq!(
-        route("LeadReadFunction", "GetLead")["Auth"]["Authorizer"],
-        "AWS_IAM"
-    );
-    assert_eq!(
-        route("LeadReadFunction", "GetLead")["Path"],
-        "/v1/leads/{leadID}"
-    );
+    let expected: BTreeSet<(String, String)> = READ_ROUTES
+        .iter()
+        .map(|path| ("GET".to_owned(), (*path).to_owned()))
+        .collect();
+    assert_eq!(iam_routes(&template, "LeadReadFunction"), expected);
     assert_eq!(route("LeadInboundFunction", "PostLead")["Path"], "/v1/lead");
     assert_eq!(
         route("MessageInboundFunction", "PostMessage")["Path"],
@@ -284,6 +345,10 @@ fn every_function_logs_through_the_subscriber_that_stamps_the_time() {
         (
             "reply-outbound",
             include_str!("../../functions/reply-outbound/src/main.rs"),
+        ),
+        (
+            "events-out",
+            include_str!("../../functions/events-out/src/main.rs"),
         ),
     ] {
         assert!(
@@ -372,7 +437,17 @@ fn intrinsic(value: &Value) -> Option<(&str, &Value)> {
             let tag = tagged.tag.to_string();
             let name = tag.trim_start_matches('!');
             let name = [
-                "Ref", "If", "Sub", "GetAtt", "Equals", "Not", "Select", "Join",
+                "Ref",
+                "If",
+                "Sub",
+                "GetAtt",
+                "Equals",
+                "Not",
+                "And",
+                "Or",
+                "Condition",
+                "Select",
+                "Join",
             ]
             .into_iter()
             .find(|known| *known == name)?;
@@ -706,11 +781,14 @@ fn refused_credentials_raise_an_alarm_that_a_stray_scanner_does_not() {
         })
         .collect();
     routes.sort();
+    // Every inbound route's (tests/infra/inbound.rs checks them against the code's).
     assert_eq!(
         routes,
         [
             ("lead-inbound".to_owned(), "lead".to_owned()),
-            ("message-inbound".to_owned(), "message".to_owned())
+            ("lead-inbound".to_owned(), "lead-update".to_owned()),
+            ("message-inbound".to_owned(), "message".to_owned()),
+            ("message-inbound".to_owned(), "review".to_owned())
         ]
     );
     assert!(
@@ -757,23 +835,77 @@ fn replies_waiting_too_long_on_the_queue_raise_an_alarm() {
 }
 
 #[test]
-fn the_index_projects_what_the_adapter_declares_and_no_body() {
+fn the_indexes_project_what_the_adapter_declares_and_no_body() {
+    use adapters::dynamo::schema::{GSI1, GSI1_PROJECTED, GSI2, GSI2_PROJECTED};
     let template = template();
-    let index = &resource(&template, "Table")["Properties"]["GlobalSecondaryIndexes"][0];
-    assert_eq!(index["Projection"]["ProjectionType"], "INCLUDE");
-    let declared: BTreeSet<&str> = index["Projection"]["NonKeyAttributes"]
-        .as_sequence()
-        .expect("NonKeyAttributes")
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    let adapter: BTreeSet<&str> = adapters::dynamo::schema::GSI1_PROJECTED
-        .into_iter()
-        .collect();
-    assert_eq!(declared, adapter);
-    for body in ["raw", "problems", "text"] {
-        assert!(!declared.contains(body), "{body} stays in the base items");
+    for (name, projected) in [(GSI1, &GSI1_PROJECTED[..]), (GSI2, &GSI2_PROJECTED[..])] {
+        let index = index(&template, name);
+        assert_eq!(index["Projection"]["ProjectionType"], "INCLUDE", "{name}");
+        let declared: BTreeSet<&str> = index["Projection"]["NonKeyAttributes"]
+            .as_sequence()
+            .expect("NonKeyAttributes")
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let adapter: BTreeSet<&str> = projected.iter().copied().collect();
+        assert_eq!(declared, adapter, "{name}");
+        for body in ["raw", "problems", "text", "warnings", "lastError", "data"] {
+            assert!(
+                !declared.contains(body),
+                "{name}: {body} stays in the base items"
+            );
+        }
     }
+}
+
+#[test]
+fn the_read_function_may_query_the_table_and_its_two_indexes_and_nothing_more() {
+    let template = template();
+    let function = &resource(&template, "LeadReadFunction")["Properties"];
+    let mut actions = BTreeMap::new();
+    for policy in function["Policies"].as_sequence().unwrap() {
+        for (action, resources) in allowed(&policy["Statement"]) {
+            actions
+                .entry(action)
+                .or_insert_with(BTreeSet::new)
+                .extend(resources);
+        }
+    }
+    assert_eq!(
+        actions,
+        expected(&[
+            // A lead's conversation, and the warm-up read at init.
+            ("dynamodb:Query", "Table"),
+            ("dynamodb:GetItem", "Table"),
+            // A business's leads; the changes feed.
+            ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
+            ("dynamodb:Query", "${Table.Arn}/index/GSI2"),
+        ])
+    );
+}
+
+#[test]
+fn the_cursor_key_comes_from_a_generated_secret_and_never_from_the_template() {
+    let template = template();
+    let variables =
+        &resource(&template, "LeadReadFunction")["Properties"]["Environment"]["Variables"];
+    let value = &variables["CURSOR_KEY"];
+    let Some(("Sub", Value::String(text))) = intrinsic(value) else {
+        panic!("CURSOR_KEY is a dynamic reference through !Sub, not {value:?}");
+    };
+    let secret = text
+        .strip_prefix("{{resolve:secretsmanager:${")
+        .and_then(|rest| rest.split_once('}'))
+        .map(|(name, _)| name)
+        .unwrap_or_else(|| panic!("CURSOR_KEY resolves a secret of the stack: {text}"));
+    let secret = resource(&template, secret);
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    let generated = &secret["Properties"]["GenerateSecretString"];
+    assert!(
+        generated["PasswordLength"].as_u64().unwrap_or(32) >= 32,
+        "{generated:?}"
+    );
+    assert!(secret["Properties"].get("SecretString").is_none());
 }
 
 #[test]
@@ -790,28 +922,37 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
         assert!(output.is_some(), "{name} is an output");
         allowed(&policy["Properties"]["PolicyDocument"]["Statement"])
     };
-    let read =
-        &resource(&template, "LeadReadFunction")["Properties"]["Events"]["GetLead"]["Properties"];
-    let route = format!(
-        "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/$default/{}{}",
-        read["Method"].as_str().unwrap(),
-        read["Path"].as_str().unwrap().replace("{leadID}", "*")
-    );
-    assert_eq!(
-        policy("LeadReaderPolicy"),
-        expected(&[("execute-api:Invoke", route.as_str())])
-    );
+    // Every read route, and only those: the path parameters become wildcards.
+    let routes: Vec<String> = iam_routes(&template, "LeadReadFunction")
+        .into_iter()
+        .map(|(method, path)| {
+            format!(
+                "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/$default/{method}{}",
+                path.replace("{leadID}", "*").replace("{businessID}", "*")
+            )
+        })
+        .collect();
+    assert_eq!(routes.len(), READ_ROUTES.len());
+    let invoke: Vec<(&str, &str)> = routes
+        .iter()
+        .map(|route| ("execute-api:Invoke", route.as_str()))
+        .collect();
+    assert_eq!(policy("LeadReaderPolicy"), expected(&invoke));
     assert_eq!(
         policy("ReplyProducerPolicy"),
         expected(&[("sqs:SendMessage", "ReplyQueue")])
     );
-    // partnerctl's quarantine, leads, parked and redrive, and the queues' counts.
+    // partnerctl's quarantine (and its replay, which stores as the inbound functions do), leads,
+    // parked and redrive, and the queues' counts.
     assert_eq!(
         policy("OperatorPolicy"),
         expected(&[
             ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
             ("dynamodb:BatchGetItem", "Table"),
             ("dynamodb:Query", "Table"),
+            ("dynamodb:PutItem", "Table"),
+            ("dynamodb:UpdateItem", "Table"),
+            ("dynamodb:GetItem", "Table"),
             ("sqs:ReceiveMessage", "ReplyDeadLetterQueue"),
             ("sqs:ChangeMessageVisibility", "ReplyDeadLetterQueue"),
             ("sqs:DeleteMessage", "ReplyDeadLetterQueue"),
@@ -820,6 +961,63 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
             ("sqs:SendMessage", "ReplyQueue"),
         ])
     );
+}
+
+#[test]
+fn the_read_function_may_query_the_table_and_the_indexes_it_lists_from_only() {
+    let template = template();
+    let function = &resource(&template, "LeadReadFunction")["Properties"];
+    let mut actions = BTreeMap::new();
+    for policy in function["Policies"].as_sequence().unwrap() {
+        for (action, resources) in allowed(&policy["Statement"]) {
+            actions
+                .entry(action)
+                .or_insert_with(BTreeSet::new)
+                .extend(resources);
+        }
+    }
+    assert_eq!(
+        actions,
+        expected(&[
+            // A lead's conversation: one Query of its partition (and the warm-up GetItem).
+            ("dynamodb:Query", "Table"),
+            ("dynamodb:GetItem", "Table"),
+            // A business's leads (GSI1) and the changes (GSI2).
+            ("dynamodb:Query", "${Table.Arn}/index/GSI1"),
+            ("dynamodb:Query", "${Table.Arn}/index/GSI2"),
+        ])
+    );
+}
+
+#[test]
+fn the_cursor_key_is_a_generated_secret_resolved_when_the_stack_deploys() {
+    let template = template();
+    let secret = resource(&template, "CursorKeySecret");
+    assert_eq!(secret["Type"], "AWS::SecretsManager::Secret");
+    let properties = &secret["Properties"];
+    assert_eq!(
+        intrinsic(&properties["Name"]),
+        Some(("Sub", &Value::from("thumbtack-partner-${Stage}/cursor-key")))
+    );
+    assert!(
+        properties.get("SecretString").is_none(),
+        "never in the template"
+    );
+    let generated = &properties["GenerateSecretString"];
+    assert!(generated["PasswordLength"].as_u64().unwrap() >= 32);
+    // A plain string, not JSON: no template to fill.
+    assert!(generated.get("SecretStringTemplate").is_none());
+    // The function reads no secret at init: CloudFormation puts the value in its environment.
+    let variables =
+        &resource(&template, "LeadReadFunction")["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        intrinsic(&variables["CURSOR_KEY"]),
+        Some((
+            "Sub",
+            &Value::from("{{resolve:secretsmanager:${CursorKeySecret}:SecretString}}")
+        ))
+    );
+    assert_eq!(variables["CHANGES_SETTLE_SECONDS"], "30");
 }
 
 #[test]

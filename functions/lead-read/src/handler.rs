@@ -1,21 +1,76 @@
-use app::{LeadStore, conversation};
+use app::ports::Listings;
+use app::pull::{self, ChangesAsked, LeadsAsked};
+use app::{LeadStore, conversation, now_millis};
 use http_api::{ApiError, ReadDeps, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use models::is_valid_id;
 use tracing::field;
 
-/// Answers 200 with `{"lead": ..., "messages": [...], "revisions": [...]}`, or 404 while the lead
-/// has not arrived.
-pub async fn handle<S: LeadStore>(deps: &ReadDeps<S>, request: Request) -> Response<Body> {
-    let span = tracing::info_span!(
-        "read_lead",
-        request_id = %http_api::request_id(&request),
-        lead_id = field::Empty,
-    );
-    http_api::respond(span, read(deps, &request)).await
+/// The routes of the read API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// `GET /v1/leads/{leadID}`
+    Lead,
+    /// `GET /v1/businesses/{businessID}/leads`
+    BusinessLeads,
+    /// `GET /v1/changes`
+    Changes,
+    Unknown,
 }
 
+impl Route {
+    /// The route of a request, from its path without the stage (API Gateway's REST API may put
+    /// one in front, so the path is matched from its end); the ids come from the path
+    /// parameters, as API Gateway decoded them.
+    fn of(request: &Request) -> Route {
+        let path = match request.raw_http_path() {
+            "" => request.uri().path(),
+            raw => raw,
+        };
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        match segments[..] {
+            [.., "v1", "leads", _] => Route::Lead,
+            [.., "v1", "businesses", _, "leads"] => Route::BusinessLeads,
+            [.., "v1", "changes"] => Route::Changes,
+            _ => Route::Unknown,
+        }
+    }
+}
+
+/// Dispatches on the route: a lead and its conversation, a business's leads, or the changes feed.
+pub async fn handle<S: LeadStore + Listings>(
+    deps: &ReadDeps<S>,
+    request: Request,
+) -> Response<Body> {
+    let request_id = http_api::request_id(&request);
+    match Route::of(&request) {
+        Route::Lead => {
+            let span = tracing::info_span!("read_lead", %request_id, lead_id = field::Empty);
+            http_api::respond(span, read(deps, &request)).await
+        }
+        Route::BusinessLeads => {
+            let span = tracing::info_span!(
+                "list_leads",
+                %request_id,
+                business_id = field::Empty,
+                count = field::Empty,
+            );
+            http_api::respond(span, list_leads(deps, &request)).await
+        }
+        Route::Changes => {
+            let span = tracing::info_span!("list_changes", %request_id, count = field::Empty);
+            http_api::respond(span, list_changes(deps, &request)).await
+        }
+        Route::Unknown => {
+            let span = tracing::info_span!("read_unknown_route", %request_id);
+            http_api::respond(span, async { Err(ApiError::NotFound) }).await
+        }
+    }
+}
+
+/// 200 with `{"lead": ..., "messages": [...], "revisions": [...]}`, or 404 while the lead has not
+/// arrived.
 async fn read<S: LeadStore>(
     deps: &ReadDeps<S>,
     request: &Request,
@@ -32,6 +87,46 @@ async fn read<S: LeadStore>(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &view))
+}
+
+/// 200 with `{"leads": [...], "next": <cursor or null>}`.
+async fn list_leads<S: Listings>(
+    deps: &ReadDeps<S>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let parameters = request.path_parameters();
+    let business_id = parameters.first("businessID").ok_or(ApiError::NotFound)?;
+    let query = request.query_string_parameters();
+    let asked = LeadsAsked {
+        business_id,
+        since: query.first("since"),
+        until: query.first("until"),
+        limit: query.first("limit"),
+        cursor: query.first("cursor"),
+    };
+    let span = tracing::Span::current();
+    if is_valid_id(business_id) {
+        span.record("business_id", business_id);
+    }
+    let page = pull::business_leads(&deps.store, &deps.pull, asked).await?;
+    span.record("count", page.leads.len());
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// 200 with `{"changes": [...], "next": <cursor>}`.
+async fn list_changes<S: Listings>(
+    deps: &ReadDeps<S>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let query = request.query_string_parameters();
+    let asked = ChangesAsked {
+        since: query.first("since"),
+        limit: query.first("limit"),
+        cursor: query.first("cursor"),
+    };
+    let page = pull::changes(&deps.store, &deps.pull, asked, now_millis()).await?;
+    tracing::Span::current().record("count", page.changes.len());
+    Ok(json(StatusCode::OK, &page))
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ async fn init() -> Result<ReadDeps<DynamoStore>, Error> {
     let sdk = aws::sdk_config().await;
     let deps = ReadDeps {
         store: DynamoStore::from_config(&sdk, settings.table),
+        pull: settings.pull,
     };
     // Not on the first request, and not in init's way: the connection to DynamoDB opens in the
     // background while the runtime asks for the first request.

@@ -4,7 +4,9 @@
 //! module.
 
 use crate::dynamo::errors::store_error;
-use crate::dynamo::schema::{GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, PK, SK};
+use crate::dynamo::schema::{
+    GSI1, GSI1_PK, GSI1_PROJECTED, GSI1_SK, GSI2, GSI2_PK, GSI2_PROJECTED, GSI2_SK, PK, SK,
+};
 use crate::sqs::{dead_letter_queue_name, queue_error};
 use app::StoreError;
 use app::ports::QueueError;
@@ -59,20 +61,22 @@ pub async fn ensure_table(sdk: &SdkConfig, table: &str) -> Result<(), StoreError
             .build()
             .map_err(|e| StoreError::Rejected(Box::new(e)))
     };
-    let gsi1 = GlobalSecondaryIndex::builder()
-        .index_name(GSI1)
-        .key_schema(key(GSI1_PK, KeyType::Hash)?)
-        .key_schema(key(GSI1_SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(
-                    GSI1_PROJECTED.iter().map(|a| (*a).to_owned()).collect(),
-                ))
-                .build(),
-        )
-        .build()
-        .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+    let index = |name: &str, pk: &str, sk: &str, projected: &[&str]| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(pk, KeyType::Hash)?)
+            .key_schema(key(sk, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::Include)
+                    .set_non_key_attributes(Some(
+                        projected.iter().map(|a| (*a).to_owned()).collect(),
+                    ))
+                    .build(),
+            )
+            .build()
+            .map_err(|e| StoreError::Rejected(Box::new(e)))
+    };
     let created = client
         .create_table()
         .table_name(table)
@@ -81,9 +85,12 @@ pub async fn ensure_table(sdk: &SdkConfig, table: &str) -> Result<(), StoreError
         .attribute_definitions(string_key(SK)?)
         .attribute_definitions(string_key(GSI1_PK)?)
         .attribute_definitions(string_key(GSI1_SK)?)
+        .attribute_definitions(string_key(GSI2_PK)?)
+        .attribute_definitions(string_key(GSI2_SK)?)
         .key_schema(key(PK, KeyType::Hash)?)
         .key_schema(key(SK, KeyType::Range)?)
-        .global_secondary_indexes(gsi1)
+        .global_secondary_indexes(index(GSI1, GSI1_PK, GSI1_SK, &GSI1_PROJECTED)?)
+        .global_secondary_indexes(index(GSI2, GSI2_PK, GSI2_SK, &GSI2_PROJECTED)?)
         .stream_specification(stream()?)
         .send()
         .await;
@@ -175,12 +182,18 @@ pub async fn ensure_event_bus(
     let bus_error = |e: &dyn std::fmt::Display| app::ports::BusError(e.to_string().into());
     let events = aws_sdk_eventbridge::Client::new(sdk);
     if events.describe_event_bus().name(bus).send().await.is_err() {
-        events
-            .create_event_bus()
-            .name(bus)
-            .send()
-            .await
-            .map_err(|e| bus_error(&aws_sdk_eventbridge::error::DisplayErrorContext(e)))?;
+        match events.create_event_bus().name(bus).send().await {
+            Ok(_) => {}
+            // Another process (a second stack, a concurrent test) made it first: what we wanted.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_already_exists_exception()) => {}
+            Err(e) => {
+                return Err(bus_error(&aws_sdk_eventbridge::error::DisplayErrorContext(
+                    e,
+                )));
+            }
+        }
     }
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let queue_url = sqs

@@ -2,8 +2,8 @@
 
 use crate::ports::{LeadStore, StoreError};
 use models::{
-    ConversationEntry, ConversationView, Direction, InboundMessage, ReplyStatus, RevisionView,
-    UnixSeconds,
+    ConversationEntry, ConversationView, Direction, InboundMessage, PriceUpdateView, ReplyStatus,
+    ReviewDelivery, ReviewView, RevisionView, UnixSeconds,
 };
 use serde_json::value::RawValue;
 
@@ -17,6 +17,9 @@ pub async fn view<S: LeadStore>(
     let Some(lead_raw) = records.lead_raw else {
         return Ok(None);
     };
+    let summary = models::Lead::parse(lead_raw.as_bytes())
+        .ok()
+        .map(|parsed| parsed.value);
     let lead = raw_json(lead_raw, "lead")?;
     let warning_count = records.lead_warnings.total();
     let warnings = records.lead_warnings.listed().to_vec();
@@ -84,8 +87,35 @@ pub async fn view<S: LeadStore>(
     }
     revisions.sort_by_key(|r| r.received_at_ms);
 
+    let mut price_updates: Vec<PriceUpdateView> = records
+        .updates
+        .into_iter()
+        .map(|update| PriceUpdateView {
+            lead_price: update.lead_price,
+            charge_state: update.charge_state,
+            received_at_ms: update.received_at_ms,
+        })
+        .collect();
+    price_updates.sort_by_key(|update| update.received_at_ms);
+    let mut reviews: Vec<ReviewView> = records
+        .reviews
+        .into_iter()
+        .filter_map(|record| {
+            let parsed = ReviewDelivery::parse(record.raw.as_bytes()).ok()?;
+            Some(ReviewView {
+                review: parsed.value.review,
+                received_at_ms: record.received_at_ms,
+            })
+        })
+        .collect();
+    reviews.sort_by_key(|review| review.received_at_ms);
     Ok(Some(ConversationView {
         lead,
+        summary,
+        lead_price: records.lead_price,
+        charge_state: records.charge_state,
+        price_updates,
+        reviews,
         warnings,
         warning_count,
         messages: timeline.into_iter().map(|(_, _, _, entry)| entry).collect(),

@@ -12,6 +12,8 @@ pub mod ingest;
 pub mod metrics;
 pub mod paging;
 pub mod ports;
+pub mod pull;
+pub mod replay;
 pub mod replies;
 
 #[cfg(feature = "testing")]

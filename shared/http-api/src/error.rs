@@ -4,6 +4,7 @@ use crate::response::json;
 use app::auth::AuthFailure;
 use app::ingest::{IngestError, logged_paths};
 use app::ports::CredentialError;
+use app::pull::PullError;
 use app::{StoreError, error_chain as chain};
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -41,6 +42,15 @@ impl From<IngestError> for ApiError {
                 ApiError::TooLargeToStore
             }
             IngestError::Store(error) => ApiError::Store(error),
+        }
+    }
+}
+
+impl From<PullError> for ApiError {
+    fn from(error: PullError) -> Self {
+        match error {
+            PullError::Invalid(invalid) => ApiError::Invalid(invalid),
+            PullError::Store(error) => ApiError::Store(error),
         }
     }
 }

@@ -7,7 +7,6 @@ use crate::response::json;
 use app::ingest::{self, Arrival, Payload, logged_paths};
 use app::metrics::Metrics;
 use app::ports::CredentialSource;
-use app::ports::Route;
 use app::{LeadStore, now_millis};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -47,11 +46,13 @@ pub async fn accept<P: Payload, S: LeadStore, C: CredentialSource>(
         Err(other) => return Err(other),
     };
     let ingested = ingest::ingest::<P, S>(&deps.store, &deps.metrics, body, received_at).await?;
-    let (lead_id, id) = ingested.parsed.value.ids();
+    let ids = ingested.parsed.value.ids();
     let outcome = ingested.arrival;
     let span = tracing::Span::current();
-    span.record("lead_id", lead_id);
-    span.record("message_id", id);
+    if let Some(lead_id) = ids.lead_id {
+        span.record("lead_id", lead_id);
+    }
+    span.record(span_field(ids.id_name), ids.id);
     span.record("outcome", outcome.as_str());
     let warnings = &ingested.parsed.warnings;
     if !warnings.is_empty() {
@@ -65,13 +66,33 @@ pub async fn accept<P: Payload, S: LeadStore, C: CredentialSource>(
     if outcome == Arrival::Revision {
         tracing::warn!("redelivered with a different body; kept as a revision");
     }
-    let mut answer = serde_json::json!({"status": outcome.as_str(), "leadID": lead_id});
-    if route == Route::Message {
-        answer["messageID"] = id.into();
+    let mut answer = serde_json::json!({"status": outcome.as_str()});
+    if let Some(lead_id) = ids.lead_id {
+        answer["leadID"] = lead_id.into();
+    }
+    answer[ids.id_name] = ids.id.into();
+    if let Some(known) = ingested.lead_known {
+        answer["leadKnown"] = known.into();
     }
     if !warnings.is_empty() {
         answer["warnings"] = serde_json::json!(warnings.listed());
         answer["warningCount"] = warnings.total().into();
     }
-    Ok(json(StatusCode::OK, &answer))
+    // Stored all the same; 202 says the lead it is about has not arrived (yet), as Thumbtack's
+    // reference asks of messages for leads a partner does not know.
+    let status = if ingested.lead_known == Some(false) {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json(status, &answer))
+}
+
+/// The span field an id goes in: handlers declare `message_id`, `review_id`.
+fn span_field(id_name: &str) -> &'static str {
+    match id_name {
+        "messageID" => "message_id",
+        "reviewID" => "review_id",
+        _ => "lead_id",
+    }
 }

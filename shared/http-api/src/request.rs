@@ -4,9 +4,7 @@ use crate::error::ApiError;
 use app::ports::CredentialSource;
 use lambda_http::{Request, RequestExt};
 
-/// The largest body we accept. DynamoDB items are limited to 400 KB and a lead is stored with its
-/// raw body plus its indexed fields, so 256 KiB leaves room; real leads are a few KB.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub use app::ingest::MAX_BODY_BYTES;
 
 /// Checks HTTP basic credentials against the accepted set.
 pub async fn authenticate<C: CredentialSource>(
@@ -33,6 +31,16 @@ pub fn body_within_limit(request: &Request) -> Result<&[u8], ApiError> {
         });
     }
     Ok(body)
+}
+
+/// The request's path split at `/`, as the client sent it and without the stage a REST API may
+/// put in front: routes are matched from its end (`[.., "v1", "lead", "update"]`).
+pub fn path_segments(request: &Request) -> Vec<&str> {
+    let path = match request.raw_http_path() {
+        "" => request.uri().path(),
+        raw => raw,
+    };
+    path.trim_end_matches('/').split('/').collect()
 }
 
 /// API Gateway's request id (also in its access logs), or Lambda's when there is none.

@@ -47,6 +47,19 @@ pub fn post(
     encoding: Encoding,
     authorization: Option<&str>,
 ) -> Request {
+    send(gateway, "POST", path, body, encoding, authorization)
+}
+
+/// A request of `method` (`POST`, `PUT`) to `path` with `body`, sent with `authorization` (or
+/// none).
+pub fn send(
+    gateway: Gateway,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    encoding: Encoding,
+    authorization: Option<&str>,
+) -> Request {
     let mut event: Value = serde_json::from_str(match gateway {
         Gateway::RestV1 => REST_POST,
         Gateway::HttpV2 => HTTP_POST,
@@ -56,14 +69,17 @@ pub fn post(
         Gateway::RestV1 => {
             event["path"] = path.into();
             event["resource"] = path.into();
+            event["httpMethod"] = method.into();
+            event["requestContext"]["httpMethod"] = method.into();
             event["requestContext"]["resourcePath"] = path.into();
             event["requestContext"]["path"] = format!("/Prod{path}").into();
         }
         Gateway::HttpV2 => {
             event["rawPath"] = path.into();
-            event["routeKey"] = format!("POST {path}").into();
+            event["routeKey"] = format!("{method} {path}").into();
+            event["requestContext"]["http"]["method"] = method.into();
             event["requestContext"]["http"]["path"] = path.into();
-            event["requestContext"]["routeKey"] = format!("POST {path}").into();
+            event["requestContext"]["routeKey"] = format!("{method} {path}").into();
         }
     }
     let (text, base64) = match encoding {
@@ -93,6 +109,118 @@ pub fn get_lead(gateway: Gateway, lead_id: &str) -> Request {
         Gateway::HttpV2 => event["rawPath"] = path.into(),
     }
     parse(&event)
+}
+
+/// A GET of `/v1/businesses/{businessID}/leads` with `query` (names and values as the caller
+/// sends them, before URL encoding).
+pub fn get_business_leads(gateway: Gateway, business_id: &str, query: &[(&str, &str)]) -> Request {
+    get(
+        gateway,
+        "/v1/businesses/{businessID}/leads",
+        &format!("/v1/businesses/{}/leads", encode(business_id)),
+        &[("businessID", business_id)],
+        query,
+    )
+}
+
+/// A GET of `/v1/changes` with `query`.
+pub fn get_changes(gateway: Gateway, query: &[(&str, &str)]) -> Request {
+    get(gateway, "/v1/changes", "/v1/changes", &[], query)
+}
+
+/// A GET of the route `template` at `path`, as API Gateway delivers it: path parameters decoded,
+/// the query in both of the REST API's maps, or raw (encoded) and in its map for the HTTP API.
+pub fn get(
+    gateway: Gateway,
+    template: &str,
+    path: &str,
+    parameters: &[(&str, &str)],
+    query: &[(&str, &str)],
+) -> Request {
+    let mut event: Value = serde_json::from_str(match gateway {
+        Gateway::RestV1 => REST_GET,
+        Gateway::HttpV2 => HTTP_GET,
+    })
+    .expect("fixture is JSON");
+    let parameters: serde_json::Map<String, Value> = parameters
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).into()))
+        .collect();
+    let parameters = if parameters.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(parameters)
+    };
+    let mut single = serde_json::Map::new();
+    let mut multi = serde_json::Map::new();
+    for (name, value) in query {
+        // The REST API's single map keeps the last value; the HTTP API's joins them with commas.
+        let joined = match (gateway, single.get(*name)) {
+            (Gateway::HttpV2, Some(Value::String(before))) => format!("{before},{value}"),
+            _ => (*value).to_owned(),
+        };
+        single.insert((*name).to_owned(), joined.into());
+        let values = multi
+            .entry((*name).to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(values) = values {
+            values.push((*value).into());
+        }
+    }
+    let maps = |map: serde_json::Map<String, Value>| {
+        if map.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(map)
+        }
+    };
+    match gateway {
+        Gateway::RestV1 => {
+            event["resource"] = template.into();
+            event["path"] = path.into();
+            event["requestContext"]["resourcePath"] = template.into();
+            event["requestContext"]["path"] = format!("/Prod{path}").into();
+            event["pathParameters"] = parameters;
+            event["queryStringParameters"] = maps(single);
+            event["multiValueQueryStringParameters"] = maps(multi);
+        }
+        Gateway::HttpV2 => {
+            let raw_query: Vec<String> = query
+                .iter()
+                .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+                .collect();
+            event["routeKey"] = format!("GET {template}").into();
+            event["requestContext"]["routeKey"] = format!("GET {template}").into();
+            event["rawPath"] = path.into();
+            event["requestContext"]["http"]["path"] = path.into();
+            event["rawQueryString"] = raw_query.join("&").into();
+            match (parameters, event.as_object_mut()) {
+                (Value::Null, Some(object)) => {
+                    object.remove("pathParameters");
+                }
+                (parameters, _) => event["pathParameters"] = parameters,
+            }
+            match (maps(single), event.as_object_mut()) {
+                (Value::Null, Some(object)) => {
+                    object.remove("queryStringParameters");
+                }
+                (single, _) => event["queryStringParameters"] = single,
+            }
+        }
+    }
+    parse(&event)
+}
+
+/// Percent-encoding of everything but the URL's unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn set_authorization(event: &mut Value, gateway: Gateway, authorization: Option<&str>) {

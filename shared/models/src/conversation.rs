@@ -11,13 +11,28 @@ use serde_json::value::RawValue;
 pub struct ConversationView {
     /// The lead body exactly as Thumbtack sent it, unknown fields included.
     pub lead: Box<RawValue>,
+    /// The lead's fields as they were read: the typed view beside the raw body (`null` should a
+    /// later version of the rules no longer read it).
+    #[serde(default)]
+    pub summary: Option<crate::Lead>,
     /// What was missing or unusable in the lead's fields when it arrived (the lead was stored all
     /// the same); at most [`crate::MAX_LISTED_PROBLEMS`], `warningCount` says how many in all.
     #[serde(default)]
     pub warnings: Vec<FieldProblem>,
     #[serde(default)]
     pub warning_count: usize,
+    /// The lead's current price and charge state: its own, or the latest lead update's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_price: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_state: Option<String>,
+    /// Every distinct lead update, in the order received.
+    #[serde(default)]
+    pub price_updates: Vec<PriceUpdateView>,
     pub messages: Vec<ConversationEntry>,
+    /// Reviews that name this lead.
+    #[serde(default)]
+    pub reviews: Vec<ReviewView>,
     /// Redeliveries whose body differed from the first delivery (see docs/data-model.md).
     #[serde(default)]
     pub revisions: Vec<RevisionView>,
@@ -86,6 +101,7 @@ impl std::str::FromStr for ReplyStatus {
 pub enum RevisionOf {
     Lead,
     Message,
+    Review,
 }
 
 impl RevisionOf {
@@ -94,6 +110,7 @@ impl RevisionOf {
         match self {
             RevisionOf::Lead => "lead",
             RevisionOf::Message => "message",
+            RevisionOf::Review => "review",
         }
     }
 }
@@ -102,7 +119,7 @@ impl std::str::FromStr for RevisionOf {
     type Err = UnknownName;
 
     fn from_str(name: &str) -> Result<Self, UnknownName> {
-        [RevisionOf::Lead, RevisionOf::Message]
+        [RevisionOf::Lead, RevisionOf::Message, RevisionOf::Review]
             .into_iter()
             .find(|of| of.as_str() == name)
             .ok_or(UnknownName("revision kind"))
@@ -120,6 +137,26 @@ impl std::fmt::Display for UnknownName {
 }
 
 impl std::error::Error for UnknownName {}
+
+/// A lead update as received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceUpdateView {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_price: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_state: Option<String>,
+    pub received_at_ms: u64,
+}
+
+/// A review of the lead, as the customer wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewView {
+    #[serde(flatten)]
+    pub review: crate::Review,
+    pub received_at_ms: u64,
+}
 
 /// A redelivery whose body differed from the one stored first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,7 +188,7 @@ mod tests {
 
     #[test]
     fn what_a_revision_is_of_reads_back_from_its_name_which_is_its_json() {
-        for of in [RevisionOf::Lead, RevisionOf::Message] {
+        for of in [RevisionOf::Lead, RevisionOf::Message, RevisionOf::Review] {
             assert_eq!(of.as_str().parse::<RevisionOf>(), Ok(of));
             assert_eq!(serde_json::to_value(of).unwrap_or_default(), of.as_str());
         }

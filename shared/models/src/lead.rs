@@ -1,6 +1,8 @@
 //! `POST /v1/lead`: a customer's job request for one of the partner's pros.
 
+use crate::attachment::{Attachment, read_attachments};
 use crate::ids::is_valid_id;
+use crate::lead_type::LeadType;
 use crate::path::Path;
 use crate::problems::{Invalid, Parsed};
 use crate::time::UnixSeconds;
@@ -16,8 +18,18 @@ pub struct Lead {
     #[serde(rename = "leadID")]
     pub lead_id: String,
     pub create_timestamp: UnixSeconds,
+    /// What kind of lead: a known value, or a newer one kept as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_type: Option<LeadType>,
+    /// The job's estimate, free text (`"$258/hour"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<String>,
+    /// What the pro pays for the lead (`"$25.00"`); may come later, in a lead update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_price: Option<String>,
+    /// `"Charged"`, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_state: Option<String>,
     #[serde(default, deserialize_with = "crate::map_only::object")]
     pub request: Request,
     #[serde(default, deserialize_with = "crate::map_only::object")]
@@ -33,6 +45,13 @@ pub struct Request {
     pub request_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// Thumbtack's id of the category.
+    #[serde(
+        rename = "categoryID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub category_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,12 +60,21 @@ pub struct Request {
     pub location: Location,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub travel_preferences: Option<String>,
+    /// Free text over several lines: `"Date: ...\nTime: ...\nLength: ..."`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::map_only::objects"
     )]
     pub details: Vec<Detail>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::map_only::objects"
+    )]
+    pub attachments: Vec<Attachment>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +85,11 @@ pub struct Location {
     /// Two-letter abbreviation, as received (case kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// Street address, for booking-like leads (seen as `""`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address2: Option<String>,
     /// Five digits, or ZIP+4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zip_code: Option<String>,
@@ -80,6 +113,9 @@ pub struct Customer {
     pub customer_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// "If we have it": personal data, never in logs, events or indexes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +180,10 @@ impl Lead {
                 .details
                 .iter()
                 .all(|d| d.question.is_some() && d.answer.is_some())
+            && self
+                .lead_type
+                .as_ref()
+                .is_none_or(|kind| !kind.as_str().trim().is_empty())
     }
 }
 
@@ -151,14 +191,20 @@ fn read_lead(w: &mut Walker, root: &Entries) -> Option<Lead> {
     let top = Path::Root;
     let lead_id = w.id(Need::Key, root, &top.key("leadID"));
     let create_timestamp = w.timestamp(Need::Key, root, &top.key("createTimestamp"));
+    let lead_type = read_lead_type(w, root, &top.key("leadType"));
     let price = w.optional_text(Need::Field, root, &top.key("price"));
+    let lead_price = w.optional_text(Need::Field, root, &top.key("leadPrice"));
+    let charge_state = w.optional_text(Need::Field, root, &top.key("chargeState"));
     let request = read_request(w, root, &top.key("request"));
     let customer = read_customer(w, root, &top.key("customer"));
     let business = read_business(w, root, &top.key("business"));
     Some(Lead {
         lead_id: lead_id?,
         create_timestamp: create_timestamp?,
+        lead_type,
         price,
+        lead_price,
+        charge_state,
         request,
         customer,
         business: business?,
@@ -173,11 +219,14 @@ fn read_request(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Request {
     Request {
         request_id: w.id(field, &object, &path.key("requestID")),
         category: w.non_empty(field, &object, &path.key("category")),
+        category_id: w.optional_text(field, &object, &path.key("categoryID")),
         title: w.non_empty(field, &object, &path.key("title")),
         description: w.optional_text(field, &object, &path.key("description")),
         location: read_location(w, &object, &path.key("location")),
         travel_preferences: w.text(field, &object, &path.key("travelPreferences")),
+        schedule: w.optional_text(field, &object, &path.key("schedule")),
         details: read_details(w, &object, &path.key("details")),
+        attachments: read_attachments(w, &object, &path.key("attachments")),
     }
 }
 
@@ -188,6 +237,8 @@ fn read_location(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Location 
     let field = Need::Field;
     Location {
         city: w.non_empty(field, &object, &path.key("city")),
+        address1: w.optional_text(field, &object, &path.key("address1")),
+        address2: w.optional_text(field, &object, &path.key("address2")),
         state: w.formatted(field, &object, &path.key("state"), is_state, STATE_RULE),
         zip_code: w.formatted(field, &object, &path.key("zipCode"), is_zip, ZIP_RULE),
     }
@@ -218,7 +269,18 @@ fn read_customer(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Customer 
     Customer {
         customer_id: w.id(Need::Field, &object, &path.key("customerID")),
         name: w.non_empty(Need::Field, &object, &path.key("name")),
+        phone: w.optional_text(Need::Field, &object, &path.key("phone")),
     }
+}
+
+/// A known lead type or a newer one; an empty one is a warning.
+fn read_lead_type(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<LeadType> {
+    let text = w.optional_text(Need::Field, parent, path)?;
+    if text.trim().is_empty() {
+        w.report(Need::Field, path, "must not be empty");
+        return None;
+    }
+    Some(LeadType::from_wire(&text))
 }
 
 fn read_business(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<Business> {

@@ -6,23 +6,32 @@
 //! problem with its field path, which is what the caller needs to fix a payload. Only a missing or
 //! unusable key refuses a payload; other problems are warnings stored beside it.
 
+pub mod attachment;
 pub mod conversation;
 pub mod ids;
 pub mod lead;
+pub mod lead_type;
 mod map_only;
 pub mod message;
 mod path;
 pub mod problems;
 pub mod reply;
+pub mod review;
 pub mod time;
+pub mod update;
 mod walk;
 
+pub use attachment::Attachment;
 pub use conversation::{
-    ConversationEntry, ConversationView, Direction, ReplyStatus, RevisionOf, RevisionView,
+    ConversationEntry, ConversationView, Direction, PriceUpdateView, ReplyStatus, ReviewView,
+    RevisionOf, RevisionView,
 };
 pub use ids::is_valid_id;
 pub use lead::{Business, Customer, Detail, Lead, Location, Request};
+pub use lead_type::LeadType;
 pub use message::{InboundMessage, MessageBody};
 pub use problems::{FieldProblem, Invalid, InvalidKind, MAX_LISTED_PROBLEMS, Parsed, Problems};
 pub use reply::{OutboundMessage, ReplyRequest};
+pub use review::{Review, ReviewDelivery};
 pub use time::UnixSeconds;
+pub use update::LeadUpdate;

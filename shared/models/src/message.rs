@@ -1,5 +1,6 @@
 //! `POST /v1/message`: a customer's message to the partner's pro about a lead.
 
+use crate::attachment::{Attachment, read_attachments};
 use crate::ids::is_valid_id;
 use crate::path::Path;
 use crate::problems::{Invalid, Parsed};
@@ -33,6 +34,12 @@ pub struct MessageBody {
     pub create_timestamp: UnixSeconds,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::map_only::objects"
+    )]
+    pub attachments: Vec<Attachment>,
 }
 
 impl InboundMessage {
@@ -78,9 +85,11 @@ fn read_body(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<Messag
     let create_timestamp = w.timestamp(Need::Key, &object, &path.key("createTimestamp"));
     // Free text: empty is a message too (one with only attachments, say).
     let text = w.text(Need::Field, &object, &path.key("text"));
+    let attachments = read_attachments(w, &object, &path.key("attachments"));
     Some(MessageBody {
         message_id: message_id?,
         create_timestamp: create_timestamp?,
         text,
+        attachments,
     })
 }

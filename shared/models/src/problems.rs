@@ -91,6 +91,8 @@ pub enum InvalidKind {
     Fields,
     /// Over the size limit: not read at all.
     TooLarge,
+    /// A request's parameters (query string, path), not its body.
+    Parameters,
 }
 
 impl InvalidKind {
@@ -102,6 +104,7 @@ impl InvalidKind {
             InvalidKind::NotAnObject => "not_an_object",
             InvalidKind::Fields => "invalid_fields",
             InvalidKind::TooLarge => "payload_too_large",
+            InvalidKind::Parameters => "invalid_parameters",
         }
     }
 }
@@ -126,13 +129,17 @@ impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let total = self.problems.total();
         let listed = self.problems.listed().len();
+        let place = match self.kind {
+            InvalidKind::Parameters => "the request's parameters",
+            _ => "the request body",
+        };
         if total > listed {
             write!(
                 f,
-                "{total} problem(s) in the request body; the first {listed} are listed"
+                "{total} problem(s) in {place}; the first {listed} are listed"
             )
         } else {
-            write!(f, "{total} problem(s) in the request body")
+            write!(f, "{total} problem(s) in {place}")
         }
     }
 }

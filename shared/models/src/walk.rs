@@ -228,7 +228,7 @@ impl Walker {
     }
 
     /// A field that must be present and not null.
-    fn required<'v>(
+    pub(crate) fn required<'v>(
         &mut self,
         need: Need,
         object: &Entries<'v>,
@@ -381,6 +381,28 @@ impl Walker {
         Some(text)
     }
 
+    /// An optional whole number (a count, a size): a JSON number, or a string of digits.
+    pub(crate) fn optional_count(
+        &mut self,
+        need: Need,
+        parent: &Entries,
+        path: &Path<'_>,
+    ) -> Option<u64> {
+        let value = self.optional(need, parent, path)?;
+        let text = value.get();
+        let read = if text.starts_with('"') {
+            serde_json::from_str::<String>(text)
+                .ok()
+                .and_then(|t| digits(&t))
+        } else {
+            serde_json::from_str::<u64>(text).ok()
+        };
+        if read.is_none() {
+            self.report(need, path, "must be a whole number");
+        }
+        read
+    }
+
     /// An optional array's elements, raw.
     pub(crate) fn optional_array<'v>(
         &mut self,
@@ -409,4 +431,12 @@ fn leaf<'p>(path: &Path<'p>) -> &'p str {
         Path::Key(_, key) => key,
         Path::Root | Path::Index(..) => "",
     }
+}
+
+/// A string of digits (no sign, no space) as a number, if it fits.
+pub(crate) fn digits(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }

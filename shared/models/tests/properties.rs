@@ -118,6 +118,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
                 Just("text"),
                 Just("businessID"),
                 Just("question"),
+                Just("leadType"),
             ],
             raw_value()
         )
@@ -244,6 +245,30 @@ proptest! {
     fn the_fast_path_and_the_walker_agree_on_mutated_leads(mutations in prop::collection::vec(mutation(), 1..4)) {
         let bytes = mutate(LEAD, &mutations);
         prop_assert_eq!(Lead::parse(&bytes), Lead::parse_by_walking(&bytes));
+    }
+
+    #[test]
+    fn the_fast_path_and_the_walker_agree_on_mutated_2025_leads(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(fixtures::LEAD_2025, &mutations);
+        prop_assert_eq!(Lead::parse(&bytes), Lead::parse_by_walking(&bytes));
+    }
+
+    #[test]
+    fn the_fast_path_and_the_walker_agree_on_mutated_2025_messages(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(fixtures::MESSAGE_2025, &mutations);
+        prop_assert_eq!(InboundMessage::parse(&bytes), InboundMessage::parse_by_walking(&bytes));
+    }
+
+    #[test]
+    fn the_fast_path_and_the_walker_agree_on_mutated_lead_updates(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(fixtures::LEAD_UPDATE, &mutations);
+        prop_assert_eq!(models::LeadUpdate::parse(&bytes), models::LeadUpdate::parse_by_walking(&bytes));
+    }
+
+    #[test]
+    fn the_fast_path_and_the_walker_agree_on_mutated_reviews(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(fixtures::REVIEW, &mutations);
+        prop_assert_eq!(models::ReviewDelivery::parse(&bytes), models::ReviewDelivery::parse_by_walking(&bytes));
     }
 
     #[test]

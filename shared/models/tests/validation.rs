@@ -567,3 +567,122 @@ fn an_empty_message_text_is_accepted_as_free_text() {
     let message = with(sample_message(), "message.text", Some(json!("")));
     assert_eq!(message_outcome(&message), Ok(vec![]));
 }
+
+#[test]
+fn a_2025_lead_parses_with_its_newer_fields_typed_and_no_warning() {
+    let parsed = Lead::parse(fixtures::LEAD_2025.as_bytes()).unwrap();
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let lead = parsed.value;
+    assert_eq!(lead.lead_type, Some(models::LeadType::InstantBook));
+    assert_eq!(lead.lead_price.as_deref(), Some("$25.00"));
+    assert_eq!(lead.charge_state.as_deref(), Some("Charged"));
+    assert_eq!(lead.price.as_deref(), Some("$258/hour"));
+    assert_eq!(
+        lead.request.category_id.as_deref(),
+        Some("219264413294608591")
+    );
+    assert!(
+        lead.request
+            .schedule
+            .unwrap()
+            .starts_with("Date: Sat, Jun 07 2025\n")
+    );
+    assert_eq!(lead.request.location.address1.as_deref(), Some(""));
+    assert_eq!(
+        lead.request.location.zip_code.as_deref(),
+        Some("78704-1234")
+    );
+    assert_eq!(lead.request.attachments[0].file_size, Some(348_211));
+    assert_eq!(
+        lead.request.attachments[0].mime_type.as_deref(),
+        Some("image/jpeg")
+    );
+    assert_eq!(lead.customer.phone.as_deref(), Some("+15125550142"));
+    let value =
+        serde_json::to_value(Lead::parse(fixtures::LEAD_2025.as_bytes()).unwrap().value).unwrap();
+    assert_eq!(
+        value,
+        serde_json::from_str::<Value>(fixtures::LEAD_2025).unwrap()
+    );
+}
+
+#[test]
+fn a_lead_type_thumbtack_adds_later_is_kept_as_sent() {
+    let lead = with(sample_lead(), "leadType", Some(json!("VIDEO_CONSULT")));
+    let parsed = Lead::parse(&serde_json::to_vec(&lead).unwrap()).unwrap();
+    assert!(parsed.warnings.is_empty());
+    assert_eq!(
+        parsed
+            .value
+            .lead_type
+            .map(|t| t.as_str().to_owned())
+            .as_deref(),
+        Some("VIDEO_CONSULT")
+    );
+}
+
+#[test]
+fn a_newer_field_of_the_wrong_type_is_a_warning_never_a_refusal() {
+    let cases = [
+        ("leadType", json!(3), "leadType"),
+        ("leadType", json!(""), "leadType"),
+        ("leadPrice", json!(25), "leadPrice"),
+        ("chargeState", json!(true), "chargeState"),
+        ("request.categoryID", json!(219), "request.categoryID"),
+        ("request.schedule", json!(["Sat"]), "request.schedule"),
+        (
+            "request.location.address1",
+            json!({}),
+            "request.location.address1",
+        ),
+        ("request.attachments", json!("photo"), "request.attachments"),
+        (
+            "request.attachments.0",
+            json!("photo"),
+            "request.attachments[0]",
+        ),
+        (
+            "request.attachments.0.fileSize",
+            json!("big"),
+            "request.attachments[0].fileSize",
+        ),
+        (
+            "request.attachments.0.url",
+            json!(7),
+            "request.attachments[0].url",
+        ),
+        ("customer.phone", json!(15125550142_u64), "customer.phone"),
+    ];
+    let sample: Value = serde_json::from_str(fixtures::LEAD_2025).unwrap();
+    for (edit, value, path) in cases {
+        let outcome = lead_outcome(&with(sample.clone(), edit, Some(value.clone())));
+        let warnings = outcome.unwrap_or_else(|refusals| panic!("{edit}={value}: {refusals:?}"));
+        assert_eq!(warnings.len(), 1, "{edit}={value}: {warnings:?}");
+        assert_eq!(warnings[0].0, path, "{edit}={value}");
+    }
+    // A size may come as a string of digits.
+    let lead = with(
+        sample,
+        "request.attachments.0.fileSize",
+        Some(json!("348211")),
+    );
+    let parsed = Lead::parse(&serde_json::to_vec(&lead).unwrap()).unwrap();
+    assert_eq!(parsed.value.request.attachments[0].file_size, Some(348_211));
+}
+
+#[test]
+fn a_2025_message_parses_with_its_attachment() {
+    let parsed = InboundMessage::parse(fixtures::MESSAGE_2025.as_bytes()).unwrap();
+    assert!(parsed.warnings.is_empty());
+    let attachment = &parsed.value.message.attachments[0];
+    assert_eq!(attachment.file_name.as_deref(), Some("oven.png"));
+    assert_eq!(attachment.description.as_deref(), Some(""));
+    let bad = with(sample_message(), "message.attachments", Some(json!([1])));
+    assert_eq!(
+        message_outcome(&bad),
+        Ok(vec![(
+            "message.attachments[0]".to_owned(),
+            "must be an object".to_owned()
+        )])
+    );
+}

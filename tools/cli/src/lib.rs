@@ -53,11 +53,13 @@ pub mod local {
     use adapters::config::Env;
 
     /// Variable and local default, in the README's order.
-    pub const DEFAULTS: [(&str, &str); 14] = [
+    pub const DEFAULTS: [(&str, &str); 16] = [
         ("DEV_ADDR", "127.0.0.1:3000"),
         ("TABLE_NAME", "thumbtack-partner-local"),
         ("PARTNER_API_USERNAME", "thumbtack"),
         ("PARTNER_API_PASSWORD", "local-dev-password"),
+        ("CURSOR_KEY", "local-cursor-key-not-a-secret"),
+        ("CHANGES_SETTLE_SECONDS", "1"),
         ("REPLY_QUEUE_NAME", "thumbtack-replies.fifo"),
         ("REPLY_VISIBILITY_SECONDS", "30"),
         ("REPLY_RETRY_BASE_SECONDS", "2"),

@@ -120,7 +120,11 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     let credentials = partner_credentials(&settings.inbound.credentials, sdk);
     // As the functions' init: the credentials are read now, not on the first request.
     credentials.accepted().await?;
-    let app = router(Arc::new(Stack::new(store, credentials)));
+    let app = router(Arc::new(Stack::new(
+        store,
+        credentials,
+        settings.read.pull.clone(),
+    )));
     let listener = tokio::net::TcpListener::bind(settings.addr).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
 

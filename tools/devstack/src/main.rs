@@ -50,6 +50,10 @@ async fn run() -> cli::Result {
     println!("devstack: POST {base}/v1/lead");
     println!("devstack: POST {base}/v1/message");
     println!("devstack: GET  {base}/v1/leads/{{leadID}}");
+    println!(
+        "devstack: GET  {base}/v1/businesses/{{businessID}}/leads?since=&until=&limit=&cursor="
+    );
+    println!("devstack: GET  {base}/v1/changes?since=&limit=&cursor=");
     println!("devstack: GET  {base}/healthz");
     println!("devstack: make reply TEXT='...' enqueues a pro's reply");
     println!("devstack: ready (Ctrl-C stops everything)");

@@ -1,17 +1,19 @@
 //! The local HTTP front: routes as API Gateway has them, each turning the HTTP request into the
-//! `lambda_http::Request` API Gateway would deliver (body, headers, path parameters), calling the
+//! `lambda_http::Request` API Gateway would deliver (body, headers, path and query parameters), calling the
 //! very handler that runs in Lambda, and turning its response back into HTTP.
 
 use adapters::DynamoStore;
 use adapters::secrets::PartnerCredentials;
 use app::metrics::Metrics;
+use app::pull::PullSettings;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use http_api::{InboundDeps, ReadDeps};
 use lambda_http::RequestExt;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -27,14 +29,14 @@ pub struct Stack {
 }
 
 impl Stack {
-    pub fn new(store: DynamoStore, credentials: PartnerCredentials) -> Self {
+    pub fn new(store: DynamoStore, credentials: PartnerCredentials, pull: PullSettings) -> Self {
         Stack {
             inbound: InboundDeps {
                 store: store.clone(),
                 credentials,
                 metrics: Metrics::off(),
             },
-            read: ReadDeps { store },
+            read: ReadDeps { store, pull },
         }
     }
 }
@@ -42,13 +44,19 @@ impl Stack {
 pub fn router(stack: Arc<Stack>) -> Router {
     Router::new()
         .route("/v1/lead", post(lead))
+        .route("/v1/lead/update", put(lead))
         .route("/v1/message", post(message))
-        .route("/v1/leads/{leadID}", get(read_lead))
+        .route("/v1/review", post(message))
+        // The read API: one function, as in AWS (IAM there, open on loopback here).
+        .route("/v1/leads/{leadID}", get(read))
+        .route("/v1/businesses/{businessID}/leads", get(read))
+        .route("/v1/changes", get(read))
         .route("/healthz", get(health))
         .layer(DefaultBodyLimit::disable())
         .with_state(stack)
 }
 
+/// `POST /v1/lead` and `PUT /v1/lead/update`: one function, as in the template.
 async fn lead(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     match to_lambda(request, HashMap::new()).await {
         Ok(request) => from_lambda(lead_inbound::handler::handle(&stack.inbound, request).await),
@@ -56,6 +64,7 @@ async fn lead(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     }
 }
 
+/// `POST /v1/message` and `POST /v1/review`: one function, as in the template.
 async fn message(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     match to_lambda(request, HashMap::new()).await {
         Ok(request) => from_lambda(message_inbound::handler::handle(&stack.inbound, request).await),
@@ -63,7 +72,7 @@ async fn message(State(stack): State<Arc<Stack>>, request: Request) -> Response 
     }
 }
 
-async fn read_lead(
+async fn read(
     State(stack): State<Arc<Stack>>,
     Path(parameters): Path<HashMap<String, String>>,
     request: Request,
@@ -93,12 +102,20 @@ async fn health(State(stack): State<Arc<Stack>>) -> Response {
     }
 }
 
-/// The request as API Gateway would hand it to the function.
+/// The request as API Gateway would hand it to the function: its path (without a stage), path
+/// parameters and query parameters beside it.
 async fn to_lambda(
     request: Request,
     path_parameters: HashMap<String, String>,
 ) -> Result<lambda_http::Request, Response> {
     let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let query: QueryMap = parts
+        .uri
+        .query()
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or_else(|never| match never {});
     let bytes = axum::body::to_bytes(body, GATEWAY_MAX_BODY)
         .await
         .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
@@ -107,7 +124,10 @@ async fn to_lambda(
     } else {
         lambda_http::Body::Binary(bytes.to_vec())
     };
-    Ok(lambda_http::Request::from_parts(parts, body).with_path_parameters(path_parameters))
+    Ok(lambda_http::Request::from_parts(parts, body)
+        .with_raw_http_path(path)
+        .with_path_parameters(path_parameters)
+        .with_query_string_parameters(query))
 }
 
 fn from_lambda(response: lambda_http::Response<lambda_http::Body>) -> Response {

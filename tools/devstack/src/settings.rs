@@ -4,7 +4,7 @@
 
 use adapters::config::{ConfigError, Env, InboundSettings, ReplySettings, inbound_settings};
 use adapters::config::{EventsSettings, events_settings};
-use adapters::config::{reply_policy, reply_settings};
+use adapters::config::{ReadSettings, read_settings, reply_policy, reply_settings};
 use adapters::secrets::CredentialSetting;
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
@@ -47,6 +47,8 @@ pub struct DevSettings {
     /// `EVENTS_POLL_MILLIS`: how often the table's stream is read (Lambda's event source mapping
     /// polls about four times a second).
     pub events_poll: Duration,
+    /// What the read function loads (table, cursor key, the changes feed's settle window).
+    pub read: ReadSettings,
     /// The environment the reply function's settings are loaded from once the queues exist.
     env: Lookup,
 }
@@ -102,6 +104,7 @@ impl DevSettings {
             events: events_settings(&env)?,
             events_queue: env.required("EVENTS_QUEUE_NAME")?,
             events_poll: Duration::from_millis(env.required_number("EVENTS_POLL_MILLIS")?),
+            read: read_settings(&env)?,
             env: Arc::clone(&lookup),
         };
         // The queue is created before the reply settings can be loaded (they name it): what it
@@ -167,6 +170,7 @@ impl std::fmt::Debug for DevSettings {
             .field("inbound", &self.inbound)
             .field("events", &self.events)
             .field("events_queue", &self.events_queue)
+            .field("read", &self.read)
             .finish_non_exhaustive()
     }
 }
@@ -221,6 +225,8 @@ mod tests {
         assert_eq!(settings.reply_queue, "thumbtack-replies.fifo");
         assert_eq!(settings.reply_visibility, Duration::from_secs(30));
         assert_eq!(settings.reply_max_receives, 100);
+        assert_eq!(settings.read.table, "thumbtack-partner-local");
+        assert_eq!(settings.read.pull.settle, Duration::from_secs(1));
         let reply = settings
             .reply("http://q", "http://d", "http://sandbox")
             .unwrap();

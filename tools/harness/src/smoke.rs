@@ -1,6 +1,7 @@
-//! The smoke test: plays Thumbtack against a running stack, local or deployed. It posts a lead and
-//! a message with basic auth, checks the refusals (wrong password, invalid body), reads the
-//! conversation back, enqueues a reply and waits until the conversation shows it handled.
+//! The smoke test: plays Thumbtack against a running stack, local or deployed. It calls every
+//! inbound route with basic auth (a lead update before its lead, the lead, a message, a review),
+//! checks the refusals (wrong password, invalid body), reads the conversation back, enqueues a
+//! reply and waits until the conversation shows it handled.
 //!
 //! Against AWS the read route is IAM-authorised, so the GET is signed with SigV4 from the usual
 //! AWS credentials. A deployed stack sends the reply to the real Thumbtack, which does not know the
@@ -63,14 +64,40 @@ pub async fn run(
         "businessID": business_id,
         "message": {"messageID": format!("smoke-message-{stamp}"), "createTimestamp": (stamp / 1000).to_string(), "text": "Is Tuesday fine?"}
     });
-    let post = |path: &str, body: &Value, password: &str| {
-        http.post(format!("{base}{path}"))
+    let review_id = format!("smoke-review-{stamp}");
+    let review = json!({
+        "review": {
+            "reviewID": review_id,
+            "businessID": business_id,
+            "leadID": lead_id,
+            "rating": 5,
+            "text": "Smoke-tested and approved.",
+            "reviewerName": "Smoke T.",
+            "createTime": stamp / 1000,
+            "verified": true,
+            "photos": []
+        },
+        "reviewEventType": "REVIEW_ADDED"
+    });
+    let update =
+        |price: &str| json!({"leadID": lead_id, "leadPrice": price, "chargeState": "Charged"});
+    let send = |method: reqwest::Method, path: &str, body: &Value, password: &str| {
+        http.request(method, format!("{base}{path}"))
             .basic_auth(&settings.username, Some(password))
             .header("content-type", "application/json")
             .body(body.to_string())
             .send()
     };
+    let post = |path: &str, body: &Value, password: &str| {
+        send(reqwest::Method::POST, path, body, password)
+    };
+    let put = |path: &str, body: &Value| send(reqwest::Method::PUT, path, body, &settings.password);
 
+    step("PUT /v1/lead/update before its lead is kept: 202", async {
+        let response = put("/v1/lead/update", &update("$12.00")).await?;
+        expect_json(response, 202, |b| b["leadKnown"] == false).await
+    })
+    .await?;
     step("POST /v1/lead stores a new lead", async {
         let response = post("/v1/lead", &lead, &settings.password).await?;
         expect_json(response, 200, |b| b["status"] == "stored").await
@@ -84,6 +111,16 @@ pub async fn run(
     step("POST /v1/message stores the customer's message", async {
         let response = post("/v1/message", &message, &settings.password).await?;
         expect_json(response, 200, |b| b["status"] == "stored").await
+    })
+    .await?;
+    step("PUT /v1/lead/update for the stored lead: 200", async {
+        let response = put("/v1/lead/update", &update("$15.00")).await?;
+        expect_json(response, 200, |b| b["status"] == "stored").await
+    })
+    .await?;
+    step("POST /v1/review stores the lead's review", async {
+        let response = post("/v1/review", &review, &settings.password).await?;
+        expect_json(response, 200, |b| b["reviewID"] == review_id.as_str()).await
     })
     .await?;
     step("a wrong password gets 401 with a Basic challenge", async {
@@ -108,11 +145,14 @@ pub async fn run(
     })
     .await?;
     step(
-        "GET /v1/leads/{leadID} reads the lead and its message back",
+        "GET /v1/leads/{leadID} reads the lead, its message, price and review back",
         async {
             let view = read(&http, settings, sdk, base, &lead_id).await?;
             if view["lead"]["leadID"] != lead_id.as_str()
                 || view["messages"][0]["direction"] != "inbound"
+                || view["leadPrice"] != "$15.00"
+                || view["priceUpdates"].as_array().map(Vec::len) != Some(2)
+                || view["reviews"][0]["reviewID"] != review_id.as_str()
             {
                 return Err(format!("unexpected conversation: {view}").into());
             }

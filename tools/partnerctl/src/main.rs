@@ -5,20 +5,24 @@
 //!   partnerctl parked [--limit N]                                    show parked replies (DLQ)
 //!   partnerctl redrive [--limit N]                                   move parked replies back
 //!   partnerctl quarantine [--limit N] [--raw]                        refused inbound payloads
+//!   partnerctl quarantine replay <digest> | --all                    run them through today's rules
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
 //!   partnerctl events [--follow]                                     events on the events queue
 
 use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
-use adapters::dynamo::Listings;
+use adapters::dynamo::{CreatedWindow, Listings};
 use adapters::{DynamoStore, SqsReplyQueue};
 use models::ReplyRequest;
 use std::process::ExitCode;
+
+mod quarantine;
 
 const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--reply-id R]
        partnerctl parked [--limit N]
        partnerctl redrive [--limit N]
        partnerctl quarantine [--limit N] [--raw]
+       partnerctl quarantine replay <digest> | --all
        partnerctl leads <businessID> [--limit N]
        partnerctl events [--follow]";
 
@@ -82,35 +86,25 @@ async fn run(args: &[String]) -> cli::Result {
         }
         Some("quarantine") => {
             let store = DynamoStore::from_config(&sdk, table);
-            let show_raw = args.iter().any(|a| a == "--raw");
-            let records = store.list_quarantine(limit, None).await?.items;
-            println!("{} quarantined payload(s), newest first", records.len());
-            for record in records {
-                println!(
-                    "- route={} digest={} deliveries={} first_received_at_ms={} last_received_at_ms={}",
-                    record.route,
-                    record.digest,
-                    record.deliveries,
-                    record.first_received_at_ms,
-                    record.last_received_at_ms
-                );
-                for problem in record.problems.listed() {
-                    println!("    {}: {}", problem.path, problem.reason);
-                }
-                let unlisted = record.problems.total() - record.problems.listed().len();
-                if unlisted > 0 {
-                    println!("    ... and {unlisted} more");
-                }
-                if show_raw {
-                    println!("    raw: {}", String::from_utf8_lossy(&record.raw));
-                }
+            match args.get(1).map(String::as_str) {
+                Some("replay") => match args.get(2).map(String::as_str) {
+                    Some("--all") => quarantine::replay(&store, None).await,
+                    Some(digest) if !digest.starts_with("--") => {
+                        quarantine::replay(&store, Some(digest)).await
+                    }
+                    _ => Err(USAGE.into()),
+                },
+                _ => quarantine::list(&store, limit, args.iter().any(|a| a == "--raw")).await,
             }
-            Ok(())
         }
         Some("leads") => {
             let business = args.get(1).filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
             let store = DynamoStore::from_config(&sdk, table);
-            for lead in store.business_leads(business, limit, None).await?.items {
+            for lead in store
+                .business_leads(business, CreatedWindow::default(), limit, None)
+                .await?
+                .items
+            {
                 println!(
                     "{} createTimestamp={} {} / {}",
                     lead.lead_id,
@@ -185,6 +179,7 @@ fn event_line(detail_type: &str, detail: &serde_json::Value) -> String {
         "leadID",
         "businessID",
         "messageID",
+        "reviewID",
         "replyID",
         "revisionID",
         "route",

@@ -3,10 +3,14 @@
 use super::handle;
 use app::ingest;
 use app::memory::MemoryStore;
+use app::paging::CursorKey;
+use app::pull::PullSettings;
 use http_api::ReadDeps;
-use http_api::testing::{GATEWAYS, Gateway, get_lead};
+use http_api::testing::{GATEWAYS, Gateway, get, get_business_leads, get_changes, get_lead};
+use lambda_http::Request;
 use models::{InboundMessage, Lead};
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const LEAD: &str = fixtures::LEAD;
 const MESSAGE: &str = fixtures::MESSAGE;
@@ -29,6 +33,17 @@ async fn store_lead(store: &MemoryStore) {
     ingest::store_parsed(store, &lead, LEAD, 1).await.unwrap();
 }
 
+/// The read function over an empty in-memory store, with a settle window of 30 s.
+fn deps() -> ReadDeps<MemoryStore> {
+    ReadDeps {
+        store: MemoryStore::new(),
+        pull: PullSettings {
+            cursors: CursorKey::new(b"handler tests' key".to_vec()),
+            settle: Duration::from_secs(30),
+        },
+    }
+}
+
 async fn read(deps: &ReadDeps<MemoryStore>, gateway: Gateway, lead_id: &str) -> (u16, Value) {
     let response = handle(deps, get_lead(gateway, lead_id)).await;
     let body = serde_json::from_slice(response.body().as_ref()).unwrap();
@@ -37,9 +52,7 @@ async fn read(deps: &ReadDeps<MemoryStore>, gateway: Gateway, lead_id: &str) -> 
 
 #[tokio::test]
 async fn a_stored_lead_is_answered_as_received_with_its_messages_in_time_order() {
-    let deps = ReadDeps {
-        store: MemoryStore::new(),
-    };
+    let deps = deps();
     store_lead(&deps.store).await;
     store_message(&deps.store, "m-late", "1498760400", "Second", 10).await;
     store_message(
@@ -71,9 +84,7 @@ async fn a_stored_lead_is_answered_as_received_with_its_messages_in_time_order()
 
 #[tokio::test]
 async fn warnings_are_shown_for_the_lead_and_on_each_message_that_has_some() {
-    let deps = ReadDeps {
-        store: MemoryStore::new(),
-    };
+    let deps = deps();
     let metrics = app::metrics::Metrics::off();
     let lead = LEAD.replace("\"95125\"", "\"951\"");
     ingest::ingest::<Lead, _>(&deps.store, &metrics, lead.as_bytes(), 1)
@@ -105,9 +116,7 @@ async fn warnings_are_shown_for_the_lead_and_on_each_message_that_has_some() {
 async fn messages_waiting_for_a_lead_thumbtack_really_sends_become_visible() {
     // A ZIP+4 and empty strings once sent the lead to quarantine, and its messages stayed behind a
     // 404 for ever.
-    let deps = ReadDeps {
-        store: MemoryStore::new(),
-    };
+    let deps = deps();
     store_message(&deps.store, "m-1", "1498760300", "Early bird", 5).await;
     let mut lead: Value = serde_json::from_str(LEAD).unwrap();
     lead["request"]["location"]["zipCode"] = json!("95125-4321");
@@ -125,9 +134,7 @@ async fn messages_waiting_for_a_lead_thumbtack_really_sends_become_visible() {
 
 #[tokio::test]
 async fn an_unknown_or_malformed_lead_id_is_404() {
-    let deps = ReadDeps {
-        store: MemoryStore::new(),
-    };
+    let deps = deps();
     for lead_id in ["404404", "bad#id"] {
         let (status, body) = read(&deps, Gateway::HttpV2, lead_id).await;
         assert_eq!(status, 404);
@@ -137,9 +144,7 @@ async fn an_unknown_or_malformed_lead_id_is_404() {
 
 #[tokio::test]
 async fn a_message_that_arrived_before_its_lead_appears_once_the_lead_arrives() {
-    let deps = ReadDeps {
-        store: MemoryStore::new(),
-    };
+    let deps = deps();
     store_message(&deps.store, "m-1", "1498760300", "Early bird", 5).await;
     let (status, _) = read(&deps, Gateway::RestV1, LEAD_ID).await;
     assert_eq!(status, 404, "no lead yet");
@@ -151,9 +156,7 @@ async fn a_message_that_arrived_before_its_lead_appears_once_the_lead_arrives() 
 
 #[tokio::test]
 async fn a_revision_of_the_lead_is_listed_beside_the_first_version() {
-    let deps = ReadDeps {
-        store: MemoryStore::new(),
-    };
+    let deps = deps();
     store_lead(&deps.store).await;
     let mut changed: Value = serde_json::from_str(LEAD).unwrap();
     changed["price"] = json!("$99");
@@ -170,4 +173,192 @@ async fn a_revision_of_the_lead_is_listed_beside_the_first_version() {
     );
     assert_eq!(body["revisions"][0]["of"], "lead");
     assert_eq!(body["revisions"][0]["body"]["price"], "$99");
+}
+
+/// Leads `l-1` (oldest) to `l-<count>` of business `b-1`, received long ago (1970: well past the
+/// settle window).
+async fn store_leads(store: &MemoryStore, count: u64) {
+    for n in 1..=count {
+        let mut lead: Value = serde_json::from_str(LEAD).unwrap();
+        lead["leadID"] = json!(format!("l-{n}"));
+        lead["business"]["businessID"] = json!("b-1");
+        lead["createTimestamp"] = json!((1_700_000_000 + n).to_string());
+        lead["leadType"] = json!("REQUEST_A_QUOTE");
+        let raw = lead.to_string();
+        let parsed = Lead::parse(raw.as_bytes()).unwrap();
+        ingest::store_parsed(store, &parsed, &raw, n).await.unwrap();
+    }
+}
+
+async fn answer(deps: &ReadDeps<MemoryStore>, request: Request) -> (u16, Value) {
+    let response = handle(deps, request).await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json",
+        "{response:?}"
+    );
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap();
+    (response.status().as_u16(), body)
+}
+
+#[tokio::test]
+async fn a_business_leads_are_answered_newest_first_a_page_at_a_time() {
+    let deps = deps();
+    store_leads(&deps.store, 3).await;
+    for gateway in GATEWAYS {
+        let (status, first) = answer(
+            &deps,
+            get_business_leads(gateway, "b-1", &[("limit", "2"), ("since", "1700000001")]),
+        )
+        .await;
+        assert_eq!(status, 200, "{gateway:?}: {first}");
+        let ids: Vec<&str> = first["leads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["leadID"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["l-3", "l-2"], "{gateway:?}");
+        assert_eq!(
+            first["leads"][0],
+            json!({
+                "leadID": "l-3",
+                "businessID": "b-1",
+                "createTimestamp": 1_700_000_003,
+                "receivedAt": "1970-01-01T00:00:00.003Z",
+                "category": "Interior Painting",
+                "title": "Interior Painting",
+                "city": "San Jose",
+                "state": "CA",
+                "zipCode": "95125",
+                "leadType": "REQUEST_A_QUOTE",
+                "replySent": false,
+            })
+        );
+        let next = first["next"].as_str().unwrap();
+        let (status, second) = answer(
+            &deps,
+            get_business_leads(
+                gateway,
+                "b-1",
+                &[("limit", "2"), ("since", "1700000001"), ("cursor", next)],
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{second}");
+        assert_eq!(second["leads"][0]["leadID"], "l-1");
+        assert_eq!(second["next"], Value::Null);
+    }
+}
+
+#[tokio::test]
+async fn the_changes_feed_answers_stored_facts_in_order_with_a_cursor_to_go_on() {
+    let deps = deps();
+    store_leads(&deps.store, 3).await;
+    for gateway in GATEWAYS {
+        let (status, first) = answer(&deps, get_changes(gateway, &[("limit", "2")])).await;
+        assert_eq!(status, 200, "{gateway:?}: {first}");
+        let kinds: Vec<(&str, &str)> = first["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["type"].as_str().unwrap(), c["leadID"].as_str().unwrap()))
+            .collect();
+        assert_eq!(kinds, [("Lead Received", "l-1"), ("Lead Received", "l-2")]);
+        let next = first["next"].as_str().unwrap();
+        let (_, second) = answer(
+            &deps,
+            get_changes(gateway, &[("limit", "2"), ("cursor", next)]),
+        )
+        .await;
+        assert_eq!(second["changes"][0]["leadID"], "l-3");
+        let next = second["next"].as_str().unwrap();
+        let (status, caught_up) = answer(&deps, get_changes(gateway, &[("cursor", next)])).await;
+        assert_eq!(status, 200);
+        assert_eq!(caught_up["changes"], json!([]));
+        assert_eq!(
+            caught_up["next"], next,
+            "caught up: ask again later with it"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400s_that_name_each_of_them() {
+    let deps = deps();
+    for gateway in GATEWAYS {
+        let request = get_business_leads(
+            gateway,
+            "b-1",
+            &[("since", "last week"), ("until", "2"), ("limit", "1000")],
+        );
+        let (status, body) = answer(&deps, request).await;
+        assert_eq!(status, 400, "{gateway:?}: {body}");
+        assert_eq!(body["error"], "invalid_parameters");
+        assert_eq!(body["message"], "2 problem(s) in the request's parameters");
+        assert_eq!(
+            body["fields"],
+            json!([
+                {"path": "since", "reason": "must be unix seconds (digits only)"},
+                {"path": "limit", "reason": "must be a whole number from 1 to 100"},
+            ])
+        );
+        assert_eq!(body["fieldCount"], 2);
+        let (status, body) = answer(&deps, get_changes(gateway, &[("since", "-1")])).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["fields"][0]["path"], "since");
+        let (status, body) = answer(&deps, get_business_leads(gateway, "b 1", &[])).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["fields"][0]["path"], "businessID");
+    }
+}
+
+#[tokio::test]
+async fn a_changed_cursor_or_one_of_another_query_is_a_400_naming_cursor() {
+    let deps = deps();
+    store_leads(&deps.store, 3).await;
+    let (_, first) = answer(
+        &deps,
+        get_business_leads(Gateway::HttpV2, "b-1", &[("limit", "1")]),
+    )
+    .await;
+    let cursor = first["next"].as_str().unwrap().to_owned();
+    let mut changed = cursor.clone();
+    changed.insert(3, 'x');
+    let (_, feed) = answer(&deps, get_changes(Gateway::HttpV2, &[("limit", "1")])).await;
+    let feed_cursor = feed["next"].as_str().unwrap().to_owned();
+    for request in [
+        get_business_leads(Gateway::RestV1, "b-1", &[("cursor", &changed)]),
+        get_business_leads(Gateway::HttpV2, "b-2", &[("cursor", &cursor)]),
+        get_business_leads(
+            Gateway::RestV1,
+            "b-1",
+            &[("cursor", &cursor), ("until", "9")],
+        ),
+        get_business_leads(Gateway::HttpV2, "b-1", &[("cursor", &feed_cursor)]),
+        get_changes(Gateway::RestV1, &[("cursor", &cursor)]),
+        get_changes(Gateway::HttpV2, &[("cursor", &feed_cursor), ("since", "5")]),
+    ] {
+        let (status, body) = answer(&deps, request).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            body["fields"],
+            json!([{"path": "cursor", "reason": "was not issued for this query, or was changed"}])
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_route_the_read_function_does_not_serve_is_404() {
+    let deps = deps();
+    for gateway in GATEWAYS {
+        for path in ["/v1/businesses", "/v1/changes/all", "/v2/changes"] {
+            let (status, body) = answer(&deps, get(gateway, path, path, &[], &[])).await;
+            assert_eq!(
+                (status, &body["error"]),
+                (404, &json!("not_found")),
+                "{path}"
+            );
+        }
+    }
 }

@@ -42,15 +42,15 @@ fn message_with_id(id: &str, text: &str) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn a_valid_message_is_stored_even_before_its_lead_on_every_gateway_and_encoding() {
+async fn a_message_before_its_lead_is_stored_and_answered_202_on_every_gateway_and_encoding() {
     for gateway in GATEWAYS {
         for encoding in [Encoding::Text, Encoding::Base64] {
             let deps = deps();
             let response = handle(&deps, send(gateway, MESSAGE.as_bytes(), encoding)).await;
-            assert_eq!(response.status(), 200, "{gateway:?} {encoding:?}");
+            assert_eq!(response.status(), 202, "{gateway:?} {encoding:?}");
             assert_eq!(
                 json_body(&response),
-                json!({"status": "stored", "leadID": "299614694480093245", "messageID": "8699842694484326245"})
+                json!({"status": "stored", "leadID": "299614694480093245", "messageID": "8699842694484326245", "leadKnown": false})
             );
             assert_eq!(deps.store.message_count(), 1);
             assert_eq!(deps.store.lead_count(), 0);
@@ -137,7 +137,7 @@ async fn a_message_with_a_numeric_time_and_no_text_is_stored_with_a_warning() {
     message["message"].as_object_mut().unwrap().remove("text");
     let body = serde_json::to_vec(&message).unwrap();
     let response = handle(&deps, send(Gateway::RestV1, &body, Encoding::Base64)).await;
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 202, "its lead is not stored");
     let answer = json_body(&response);
     assert_eq!(answer["status"], "stored");
     assert_eq!(
@@ -162,4 +162,28 @@ async fn a_message_without_credentials_gets_401() {
     assert_eq!(response.status(), 401);
     assert!(response.headers().contains_key("www-authenticate"));
     assert_eq!(deps.store.message_count(), 0);
+}
+
+#[tokio::test]
+async fn a_message_for_a_stored_lead_is_answered_200() {
+    let deps = deps();
+    let lead = models::Lead::parse(fixtures::LEAD.as_bytes()).unwrap();
+    app::ingest::store_parsed(&deps.store, &lead, fixtures::LEAD, 1)
+        .await
+        .unwrap();
+    let response = handle(
+        &deps,
+        send(Gateway::HttpV2, MESSAGE.as_bytes(), Encoding::Text),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(json_body(&response)["leadKnown"], true);
+    // The same message again: a duplicate, and the lead still known.
+    let response = handle(
+        &deps,
+        send(Gateway::HttpV2, MESSAGE.as_bytes(), Encoding::Text),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(json_body(&response)["status"], "duplicate");
 }

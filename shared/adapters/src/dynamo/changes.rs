@@ -1,11 +1,13 @@
 //! The table's stream, read back as stored facts: which change of which item is an event
 //! (`app::events::Fact`), from the layout in `schema.rs`.
 //!
-//! An insert of a lead, a message, a revision or a quarantine record is a fact; a reply's change
-//! of status to `sent` or `failed` is one. Everything else (a reply claimed or retried, a
+//! An insert of a lead, a message, a lead update, a review, a revision or a quarantine record is
+//! a fact; a reply's change of status to `sent` or `failed` is one. Everything else (a reply claimed or retried, a
 //! quarantine record counting a redelivery, a chunk, a guard, a deletion) is not.
 
-use super::schema::{PK, REVISION_SK_PREFIX, SK, attr, item_type, quarantine_digest};
+use super::schema::{
+    PK, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, item_type, quarantine_digest,
+};
 use app::events::{Change, Fact, LeadFacts};
 use aws_lambda_events::event::dynamodb::EventRecord;
 use models::{ReplyStatus, RevisionOf};
@@ -55,6 +57,7 @@ fn fact(event: &str, new: &Image, old: &Image) -> Result<Option<Fact>, Undecodab
                 zip_code: read.optional(attr::ZIP_CODE),
                 create_timestamp: read.number(attr::CREATE_TIMESTAMP)?,
                 lead_type: read.optional(attr::LEAD_TYPE),
+                lead_price: read.optional(attr::LEAD_PRICE),
             },
         },
         ("INSERT", item_type::MESSAGE) => Fact::MessageStored {
@@ -69,10 +72,15 @@ fn fact(event: &str, new: &Image, old: &Image) -> Result<Option<Fact>, Undecodab
                 .text(SK)?
                 .trim_start_matches(REVISION_SK_PREFIX)
                 .to_owned();
-            let lead_id = read.text(attr::LEAD_ID)?;
             let business_id = read.optional(attr::BUSINESS_ID);
             let at_ms = read.number(attr::RECEIVED_AT)?;
-            match read.text(attr::OF)?.parse::<RevisionOf>() {
+            let of = read.text(attr::OF)?.parse::<RevisionOf>();
+            // A review's revision need not name a lead; the others always do.
+            let lead_id = match of {
+                Ok(RevisionOf::Review) => String::new(),
+                _ => read.text(attr::LEAD_ID)?,
+            };
+            match of {
                 Ok(RevisionOf::Lead) => Fact::LeadRevised {
                     lead_id,
                     business_id,
@@ -86,9 +94,39 @@ fn fact(event: &str, new: &Image, old: &Image) -> Result<Option<Fact>, Undecodab
                     digest,
                     at_ms,
                 },
+                Ok(RevisionOf::Review) => Fact::ReviewRevised {
+                    review_id: read.text(attr::ID)?,
+                    business_id,
+                    digest,
+                    at_ms,
+                },
                 Err(_) => return Err(read.lacks(attr::OF)),
             }
         }
+        ("INSERT", item_type::LEAD_UPDATE) => Fact::LeadUpdated {
+            lead_id: read.text(attr::LEAD_ID)?,
+            business_id: None,
+            lead_price: read.optional(attr::LEAD_PRICE),
+            charge_state: read.optional(attr::CHARGE_STATE),
+            lead_known: false,
+            digest: read
+                .text(SK)?
+                .trim_start_matches(UPDATE_SK_PREFIX)
+                .to_owned(),
+            at_ms: read.number(attr::RECEIVED_AT)?,
+        },
+        ("INSERT", item_type::REVIEW) => Fact::ReviewReceived {
+            review_id: read.text(attr::REVIEW_ID)?,
+            business_id: read.text(attr::BUSINESS_ID)?,
+            lead_id: read.optional(attr::LEAD_ID),
+            category_id: read.optional(attr::CATEGORY_ID),
+            rating: read.number(attr::RATING).ok(),
+            verified: match new.get(attr::VERIFIED) {
+                Some(AttributeValue::Bool(flag)) => Some(*flag),
+                _ => None,
+            },
+            at_ms: read.number(attr::RECEIVED_AT)?,
+        },
         ("INSERT", item_type::QUARANTINE) => Fact::PayloadQuarantined {
             route: read.text(attr::ROUTE)?,
             problem_count: read.number(attr::PROBLEM_COUNT)?,

@@ -11,7 +11,8 @@ use super::schema::attr::{
     UPDATED_AT,
 };
 use super::schema::{
-    LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, reply_guard_pk, reply_sk,
+    CHANGES_PK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, changes_sk, item_type, lead_pk,
+    reply_guard_pk, reply_sk,
 };
 use app::StoreError;
 use app::ports::{Claim, Recorded, ReplyClaim, ReplyLedger, ReplyRecord};
@@ -39,6 +40,12 @@ fn guard_key(reply: &ReplyRequest) -> Item {
         (PK.to_owned(), s(reply_guard_pk(&reply.reply_id))),
         (SK.to_owned(), s(REPLY_GUARD_SK)),
     ])
+}
+
+/// The values that put a reply's outcome at `now_ms` in the changes feed (`:changes`, `:place`).
+fn outcome_place(reply: &ReplyRequest, now_ms: u64) -> [(&'static str, AttributeValue); 2] {
+    let place = changes_sk(now_ms, &lead_pk(&reply.lead_id), &reply_sk(&reply.reply_id));
+    [(":changes", s(CHANGES_PK)), (":place", s(place))]
 }
 
 /// A reply item, as the conversation shows it.
@@ -151,9 +158,10 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(reply_key(claim.reply)))
+            // Tried again (a redrive): out of the changes feed until its next outcome.
             .update_expression(format!(
                 "SET #status = :sending, {ATTEMPTS} = {ATTEMPTS} + :one, \
-                 {LEASE_UNTIL} = :lease, {UPDATED_AT} = :now"
+                 {LEASE_UNTIL} = :lease, {UPDATED_AT} = :now REMOVE {GSI2_PK}, {GSI2_SK}"
             ))
             .condition_expression(format!("#status <> :sent AND {LEASE_UNTIL} < :now"))
             .expression_attribute_names("#status", STATUS)
@@ -261,9 +269,13 @@ impl ReplyLedger for DynamoStore {
             attempt,
             format!(
                 "SET #status = :sent, {HTTP_STATUS} = :code, {SENT_AT} = :now, \
-                 {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}, {LAST_ERROR}"
+                 {UPDATED_AT} = :now, {GSI2_PK} = :changes, {GSI2_SK} = :place \
+                 REMOVE {LEASE_UNTIL}, {LAST_ERROR}"
             ),
-            vec![(":code", n(u64::from(http_status))), (":now", n(now_ms))],
+            [(":code", n(u64::from(http_status))), (":now", n(now_ms))]
+                .into_iter()
+                .chain(outcome_place(reply, now_ms))
+                .collect(),
         )
         .await
     }
@@ -298,9 +310,10 @@ impl ReplyLedger for DynamoStore {
             (":zero", n(0)),
             (":now", n(now_ms)),
         ];
+        values.extend(outcome_place(reply, now_ms));
         let mut expression = format!(
             "SET #status = :failed, {LAST_ERROR} = :error, {LEASE_UNTIL} = :zero, \
-             {UPDATED_AT} = :now"
+             {UPDATED_AT} = :now, {GSI2_PK} = :changes, {GSI2_SK} = :place"
         );
         if let Some(code) = http_status {
             values.push((":code", n(u64::from(code))));

@@ -1,25 +1,48 @@
-//! [`Listings`] on the table's index (GSI1): a business's leads and the quarantined payloads,
-//! newest first, a page at a time. A page's cursor is where DynamoDB stopped (its
-//! `LastEvaluatedKey`): the last item's table keys and index sort key, encoded.
+//! [`Listings`] on the table's indexes: a business's leads and the quarantined payloads on GSI1,
+//! newest first; the changes feed on GSI2, oldest first (docs/data-model.md).
+//!
+//! A GSI1 page's cursor is where DynamoDB stopped (its `LastEvaluatedKey`): the last item's table
+//! keys and index sort key, encoded. A GSI2 page's cursor is the index sort key of its last entry
+//! (a time and the item's keys): the next page is the range after it, so an entry that moved (a
+//! reply tried again) or a clock that differs never makes a position invalid.
 
 use super::DynamoStore;
-use super::item::{Item, number, optional_string, s, string};
-use super::schema::{GSI1_PK, GSI1_SK, PK, QUARANTINE_INDEX_PK, SK, attr, business_pk};
+use super::errors::store_error;
+use super::item::{Item, number, optional_string, parsed, s, string};
+use super::schema::{
+    CHANGES_PK, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, QUARANTINE_INDEX_PK, SK, attr,
+    business_of, business_pk, business_start, changes_start, item_type, lead_of, quarantine_digest,
+};
 use app::StoreError;
-use app::ports::{Cursor, LeadSummary, Listings, Page, QuarantineRecord};
+use app::ports::{
+    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
+};
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use models::ReplyStatus;
 
 impl Listings for DynamoStore {
     async fn business_leads(
         &self,
         business_id: &str,
+        window: CreatedWindow,
         limit: usize,
         after: Option<&Cursor>,
     ) -> Result<Page<LeadSummary>, StoreError> {
+        let range = SortRange {
+            from: window.since.map(business_start),
+            before: window.until.map(business_start),
+        };
+        if range.is_empty() {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
         let partition = business_pk(business_id);
         let start = after.map(|c| start_key(&partition, c)).transpose()?;
-        let (items, next) = self.index_newest(partition, limit, start).await?;
+        let (items, next) = self.index_newest(partition, range, limit, start).await?;
         Ok(Page {
             items: items.iter().map(lead_summary).collect::<Result<_, _>>()?,
             next: next.as_ref().map(cursor).transpose()?,
@@ -40,17 +63,180 @@ impl Listings for DynamoStore {
             next: next.as_ref().map(cursor).transpose()?,
         })
     }
+
+    async fn changes(
+        &self,
+        since_ms: u64,
+        before_ms: u64,
+        limit: usize,
+        after: Option<&Cursor>,
+    ) -> Result<Page<ChangeRecord>, StoreError> {
+        // `from` is inclusive (a position is its last entry's own key, skipped below); `upto` is a
+        // bare time, which sorts before every entry of that millisecond.
+        let from = match after {
+            Some(cursor) => cursor.0.clone(),
+            None => changes_start(since_ms),
+        };
+        let upto = changes_start(before_ms);
+        let mut items = Vec::new();
+        let mut last = from.clone();
+        let mut start: Option<Item> = None;
+        // DynamoDB refuses a BETWEEN whose bounds are the wrong way round: nothing to read yet.
+        while from < upto && items.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression(format!(
+                    "{GSI2_PK} = :pk AND {GSI2_SK} BETWEEN :from AND :upto"
+                ))
+                .expression_attribute_values(":pk", s(CHANGES_PK))
+                .expression_attribute_values(":from", s(&from))
+                .expression_attribute_values(":upto", s(&upto))
+                // One more than needed: the position's own entry comes first when it is still there.
+                .limit(i32::try_from(limit - items.len() + 1).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(store_error)?;
+            for item in page.items.unwrap_or_default() {
+                let place = string(&item, GSI2_SK)?;
+                if place == from || items.len() == limit {
+                    continue;
+                }
+                if let Some(record) = change_record(&item, &place)? {
+                    items.push(record);
+                }
+                last = place;
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(Page {
+            items,
+            next: Some(Cursor(last)),
+        })
+    }
 }
 
-/// A lead as the index copies it (`schema::GSI1_PROJECTED`).
+/// Bounds on an index's sort key: `from` inclusive, `before` exclusive. Both are bare prefixes
+/// (a time), which no key equals: every key goes on with `#` and ids.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SortRange {
+    pub(crate) from: Option<String>,
+    pub(crate) before: Option<String>,
+}
+
+impl SortRange {
+    /// Whether nothing can be in it.
+    fn is_empty(&self) -> bool {
+        matches!((&self.from, &self.before), (Some(from), Some(before)) if from >= before)
+    }
+
+    /// The key condition on `sk` beside `pk = :pk`, with its values.
+    pub(super) fn condition(&self, pk: &str, sk: &str) -> (String, Vec<(&'static str, String)>) {
+        match (&self.from, &self.before) {
+            (Some(from), Some(before)) => (
+                format!("{pk} = :pk AND {sk} BETWEEN :from AND :before"),
+                vec![(":from", from.clone()), (":before", before.clone())],
+            ),
+            (Some(from), None) => (
+                format!("{pk} = :pk AND {sk} >= :from"),
+                vec![(":from", from.clone())],
+            ),
+            (None, Some(before)) => (
+                format!("{pk} = :pk AND {sk} < :before"),
+                vec![(":before", before.clone())],
+            ),
+            (None, None) => (format!("{pk} = :pk"), Vec::new()),
+        }
+    }
+}
+
+/// A lead as the index copies it (`schema::GSI1_PROJECTED`); its business is its partition's.
 fn lead_summary(item: &Item) -> Result<LeadSummary, StoreError> {
+    let partition = string(item, GSI1_PK)?;
     Ok(LeadSummary {
         lead_id: string(item, attr::LEAD_ID)?,
+        business_id: business_of(&partition)
+            .ok_or_else(|| super::item::corrupt(GSI1_PK))?
+            .to_owned(),
         create_timestamp: number(item, attr::CREATE_TIMESTAMP)?,
+        received_at_ms: number(item, attr::RECEIVED_AT)?,
         category: optional_string(item, attr::CATEGORY),
         title: optional_string(item, attr::TITLE),
-        received_at_ms: number(item, attr::RECEIVED_AT)?,
+        city: optional_string(item, attr::CITY),
+        state: optional_string(item, attr::STATE),
+        zip_code: optional_string(item, attr::ZIP_CODE),
+        lead_type: optional_string(item, attr::LEAD_TYPE),
+        first_reply_sent_at_ms: optional_number(item, attr::FIRST_REPLY_SENT_AT)?,
     })
+}
+
+fn optional_number(item: &Item, attribute: &str) -> Result<Option<u64>, StoreError> {
+    match item.get(attribute) {
+        None => Ok(None),
+        Some(_) => number(item, attribute).map(Some),
+    }
+}
+
+/// An entry of the changes index (`schema::GSI2_PROJECTED`) at `place`; `None` for a reply that
+/// has no outcome (never indexed so; read past should the index ever show one).
+fn change_record(item: &Item, place: &str) -> Result<Option<ChangeRecord>, StoreError> {
+    let corrupt = || super::item::corrupt(GSI2_SK);
+    let at_ms = place
+        .get(..15)
+        .and_then(|digits| digits.parse().ok())
+        .ok_or_else(corrupt)?;
+    let pk = string(item, PK)?;
+    let change = match string(item, attr::TYPE)?.as_str() {
+        item_type::LEAD => Change::Lead {
+            lead_id: string(item, attr::LEAD_ID)?,
+            business_id: string(item, attr::BUSINESS_ID)?,
+            create_timestamp: number(item, attr::CREATE_TIMESTAMP)?,
+        },
+        item_type::MESSAGE => Change::Message {
+            lead_id: string(item, attr::LEAD_ID)?,
+            business_id: string(item, attr::BUSINESS_ID)?,
+            message_id: string(item, attr::MESSAGE_ID)?,
+            create_timestamp: number(item, attr::CREATE_TIMESTAMP)?,
+        },
+        item_type::REVISION => Change::Revision {
+            lead_id: lead_of(&pk)
+                .ok_or_else(|| super::item::corrupt(PK))?
+                .to_owned(),
+            of: parsed(item, attr::OF)?,
+            id: string(item, attr::ID)?,
+            digest: string(item, SK)?
+                .trim_start_matches(super::schema::REVISION_SK_PREFIX)
+                .to_owned(),
+        },
+        item_type::REPLY => {
+            let status: ReplyStatus = parsed(item, attr::STATUS)?;
+            if status == ReplyStatus::Sending {
+                return Ok(None);
+            }
+            Change::Reply {
+                lead_id: string(item, attr::LEAD_ID)?,
+                business_id: string(item, attr::BUSINESS_ID)?,
+                reply_id: string(item, attr::REPLY_ID)?,
+                status,
+                http_status: optional_number(item, attr::HTTP_STATUS)?
+                    .map(|code| u16::try_from(code).unwrap_or(u16::MAX)),
+                attempt: u32::try_from(number(item, attr::ATTEMPTS)?).unwrap_or(u32::MAX),
+            }
+        }
+        item_type::QUARANTINE => Change::Quarantined {
+            route: string(item, attr::ROUTE)?,
+            digest: quarantine_digest(&pk).to_owned(),
+            problem_count: number(item, attr::PROBLEM_COUNT)?,
+        },
+        _ => return Err(super::item::corrupt(attr::TYPE)),
+    };
+    Ok(Some(ChangeRecord { at_ms, change }))
 }
 
 /// The cursor for where a query stopped: its table keys and its index sort key, one a line (no
@@ -84,6 +270,14 @@ fn start_key(partition: &str, cursor: &Cursor) -> Result<Item, StoreError> {
         (GSI1_PK.to_owned(), s(partition)),
         (GSI1_SK.to_owned(), s(index_sk)),
     ]))
+}
+
+/// The values of a key condition, as the query takes them.
+pub(super) fn condition_values(
+    pk: &str,
+    values: Vec<(&'static str, String)>,
+) -> impl Iterator<Item = (&'static str, AttributeValue)> {
+    std::iter::once((":pk", s(pk))).chain(values.into_iter().map(|(name, value)| (name, s(value))))
 }
 
 #[derive(Debug, thiserror::Error)]

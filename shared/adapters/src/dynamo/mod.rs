@@ -3,7 +3,7 @@
 //! [`DynamoStore`] owns the client and the table's name, and makes the table's calls; each port it
 //! implements has a child module: [`LeadStore`](app::LeadStore) (leads, messages, revisions,
 //! quarantine, conversations) in `store`, [`ReplyLedger`](app::ports::ReplyLedger) in `ledger`,
-//! [`Listings`] (the operators' queries over the index) in `listings`.
+//! [`Listings`] (the list routes' and the operators' queries over the indexes) in `listings`.
 //! The layout of the table is in [`schema`], the attributes' encoding in `item`, and the SDK's
 //! errors become the port's [`StoreError`] in `errors`.
 //!
@@ -16,14 +16,16 @@ pub(crate) mod errors;
 mod item;
 mod ledger;
 mod listings;
+mod prices;
 mod quarantine;
+mod reviews;
 pub mod schema;
 mod store;
 pub mod stream;
 
-/// The port of the operators' queries, beside the store that answers them: a caller holding a
+/// The port of the listings, beside the store that answers them: a caller holding a
 /// [`DynamoStore`] (partnerctl) needs no other crate to ask them.
-pub use app::ports::Listings;
+pub use app::ports::{CreatedWindow, Listings};
 pub use item::Item;
 pub use quarantine::QUARANTINE_CHUNK_BYTES;
 pub use store::{MAX_COPIED_BYTES, lead_item};
@@ -38,7 +40,8 @@ use aws_sdk_dynamodb::types::{
 };
 use errors::store_error;
 use item::{key_of, s, string};
-use schema::{GSI1, GSI1_PK, PK, SK, attr};
+use listings::{SortRange, condition_values};
+use schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK, attr};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -90,6 +93,16 @@ impl DynamoStore {
 
     /// Puts `item` unless its key exists; on conflict returns the stored item's `raw` body.
     pub(super) async fn insert(&self, item: Item) -> Result<Insert, StoreError> {
+        Ok(match self.insert_item(item).await? {
+            None => Insert::Created,
+            Some(existing) => Insert::Exists {
+                raw: string(&existing, attr::RAW)?,
+            },
+        })
+    }
+
+    /// Puts `item` unless its key exists: `None` when it was put, else the item stored before.
+    pub(super) async fn insert_item(&self, item: Item) -> Result<Option<Item>, StoreError> {
         let key = key_of(&item);
         let result = self
             .client
@@ -101,7 +114,7 @@ impl DynamoStore {
             .send()
             .await;
         let error = match result {
-            Ok(_) => return Ok(Insert::Created),
+            Ok(_) => return Ok(None),
             Err(error) => error,
         };
         let existing = match error.as_service_error() {
@@ -117,9 +130,7 @@ impl DynamoStore {
                 StoreError::Corrupt("condition failed but the item is missing".to_owned())
             })?,
         };
-        Ok(Insert::Exists {
-            raw: string(&existing, attr::RAW)?,
-        })
+        Ok(Some(existing))
     }
 
     /// The item at `key` (a consistent read), if there is one.
@@ -234,14 +245,19 @@ impl DynamoStore {
         Ok(found)
     }
 
-    /// Newest first from one GSI1 partition, at most `limit` items, from `start`; and where the
-    /// query stopped, when there may be more.
+    /// Newest first from one GSI1 partition within `range`, at most `limit` items, from
+    /// `start`; and where the query stopped, when there may be more.
     pub(super) async fn index_newest(
         &self,
         pk: String,
+        range: SortRange,
         limit: usize,
         mut start: Option<Item>,
     ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let (condition, values) = range.condition(GSI1_PK, GSI1_SK);
+        let values: HashMap<String, AttributeValue> = condition_values(&pk, values)
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
         let mut items = Vec::new();
         while items.len() < limit {
             let page = self
@@ -249,8 +265,8 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(GSI1)
-                .key_condition_expression(format!("{GSI1_PK} = :pk"))
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .key_condition_expression(&condition)
+                .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(false)
                 .limit(i32::try_from(limit - items.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())

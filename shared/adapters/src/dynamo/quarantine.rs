@@ -4,12 +4,14 @@
 use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, corrupt, key_of, n, number, problem_list, read_problems, s, string};
+use super::listings::SortRange;
 use super::schema::{
-    GSI1_PK, GSI1_SK, PK, QUARANTINE_CHUNK_SK_PREFIX, QUARANTINE_INDEX_PK, QUARANTINE_SK, SK, attr,
-    item_type, quarantine_chunk_sk, quarantine_digest, quarantine_index_sk, quarantine_pk,
+    CHANGES_PK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, QUARANTINE_CHUNK_SK_PREFIX,
+    QUARANTINE_INDEX_PK, QUARANTINE_SK, SK, attr, changes_sk, item_type, quarantine_chunk_sk,
+    quarantine_digest, quarantine_index_sk, quarantine_pk,
 };
 use app::StoreError;
-use app::ports::{QuarantineRecord, Quarantined};
+use app::ports::{QuarantineDesk, QuarantineRecord, Quarantined, ReplayNote};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -29,18 +31,22 @@ impl DynamoStore {
             let chunks = self.put_chunks(payload.digest, payload.raw).await?;
             (attr::CHUNKS, n(chunks as u64))
         };
-        // One UpdateItem: the first delivery sets the record, every delivery counts.
+        // One UpdateItem: the first delivery sets the record (and its place in the changes feed,
+        // at its first receipt), every delivery counts.
         let expression = format!(
             "SET #type = :type, #route = :route, #body = if_not_exists(#body, :body), \
              #size = :size, #problems = if_not_exists(#problems, :problems), #count = :count, \
              #first = if_not_exists(#first, :now), #last = :now, \
-             {GSI1_PK} = :gsi_pk, {GSI1_SK} = if_not_exists({GSI1_SK}, :gsi_sk) \
+             {GSI1_PK} = :gsi_pk, {GSI1_SK} = if_not_exists({GSI1_SK}, :gsi_sk), \
+             {GSI2_PK} = :changes, {GSI2_SK} = if_not_exists({GSI2_SK}, :place) \
              ADD #deliveries :one"
         );
+        let pk = quarantine_pk(payload.digest);
+        let place = changes_sk(payload.received_at_ms, &pk, QUARANTINE_SK);
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(quarantine_pk(payload.digest)))
+            .key(PK, s(pk))
             .key(SK, s(QUARANTINE_SK))
             .update_expression(expression)
             .expression_attribute_names("#type", attr::TYPE)
@@ -64,6 +70,8 @@ impl DynamoStore {
                 ":gsi_sk",
                 s(quarantine_index_sk(payload.received_at_ms, payload.digest)),
             )
+            .expression_attribute_values(":changes", s(CHANGES_PK))
+            .expression_attribute_values(":place", s(place))
             .expression_attribute_values(":one", n(1))
             .send()
             .await
@@ -81,7 +89,12 @@ impl DynamoStore {
         // The index gives the order and the keys; the records (bodies and problems included,
         // which the index does not copy) come from the table.
         let (listed, stopped_at) = self
-            .index_newest(QUARANTINE_INDEX_PK.to_owned(), limit, start)
+            .index_newest(
+                QUARANTINE_INDEX_PK.to_owned(),
+                SortRange::default(),
+                limit,
+                start,
+            )
             .await?;
         let mut records = self.batch_get(listed.iter().map(key_of).collect()).await?;
         let mut found = Vec::with_capacity(listed.len());
@@ -90,14 +103,19 @@ impl DynamoStore {
             .iter()
             .filter_map(|entry| records.remove(&string(entry, PK).ok()?))
         {
-            let mut record = quarantine_record(&item)?;
-            if let Some(AttributeValue::N(_)) = item.get(attr::CHUNKS) {
-                let count = usize::try_from(number(&item, attr::CHUNKS)?).unwrap_or(usize::MAX);
-                record.raw = self.read_chunks(&record.digest, count).await?;
-            }
-            found.push(record);
+            found.push(self.with_body(&item).await?);
         }
         Ok((found, stopped_at))
+    }
+
+    /// A record with its body, put back together when it was chunked.
+    async fn with_body(&self, item: &Item) -> Result<QuarantineRecord, StoreError> {
+        let mut record = quarantine_record(item)?;
+        if let Some(AttributeValue::N(_)) = item.get(attr::CHUNKS) {
+            let count = usize::try_from(number(item, attr::CHUNKS)?).unwrap_or(usize::MAX);
+            record.raw = self.read_chunks(&record.digest, count).await?;
+        }
+        Ok(record)
     }
 
     /// Writes a large quarantined body as chunk items beside its record; returns how many.
@@ -159,5 +177,45 @@ fn quarantine_record(item: &Item) -> Result<QuarantineRecord, StoreError> {
         deliveries: number(item, attr::DELIVERIES)?,
         first_received_at_ms: number(item, attr::FIRST_RECEIVED_AT)?,
         last_received_at_ms: number(item, attr::LAST_RECEIVED_AT)?,
+        replay: match item.get(attr::REPLAY_OUTCOME) {
+            Some(_) => Some(ReplayNote {
+                outcome: string(item, attr::REPLAY_OUTCOME)?,
+                at_ms: number(item, attr::REPLAYED_AT)?,
+            }),
+            None => None,
+        },
     })
+}
+
+impl QuarantineDesk for DynamoStore {
+    async fn quarantined(&self, digest: &str) -> Result<Option<QuarantineRecord>, StoreError> {
+        let key = Item::from([
+            (PK.to_owned(), s(quarantine_pk(digest))),
+            (SK.to_owned(), s(QUARANTINE_SK)),
+        ]);
+        match self.get(key).await? {
+            Some(item) => Ok(Some(self.with_body(&item).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn note_replay(&self, digest: &str, note: &ReplayNote) -> Result<(), StoreError> {
+        // Only on a record that is there: a note never makes a record without a body.
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(quarantine_pk(digest)))
+            .key(SK, s(QUARANTINE_SK))
+            .update_expression("SET #outcome = :outcome, #at = :at")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#outcome", attr::REPLAY_OUTCOME)
+            .expression_attribute_names("#at", attr::REPLAYED_AT)
+            .expression_attribute_values(":outcome", s(&note.outcome))
+            .expression_attribute_values(":at", n(note.at_ms))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
 }

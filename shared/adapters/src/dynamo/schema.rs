@@ -8,21 +8,50 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1_PK: &str = "GSI1PK";
 pub const GSI1_SK: &str = "GSI1SK";
+pub const GSI2: &str = "GSI2";
+pub const GSI2_PK: &str = "GSI2PK";
+pub const GSI2_SK: &str = "GSI2SK";
 
 /// What GSI1 copies beside the keys: exactly what its two listings read (a business's leads:
-/// `business_leads`; quarantined payloads: `list_quarantine`, which reads `raw` and `problems` from
-/// the base items). Never a body: `raw` holds customer data, and copying it doubled every write
-/// (docs/data-model.md). infra/template.yaml declares the same list (tests/infra).
-pub const GSI1_PROJECTED: [&str; 9] = [
+/// `business_leads`, the lead summary of the list route; quarantined payloads: `list_quarantine`,
+/// which reads `raw` and `problems` from the base items). Never a body: `raw` holds customer data,
+/// and copying it doubled every write (docs/data-model.md). infra/template.yaml declares the same
+/// list (tests/infra).
+pub const GSI1_PROJECTED: [&str; 14] = [
     attr::LEAD_ID,
     attr::CREATE_TIMESTAMP,
     attr::CATEGORY,
     attr::TITLE,
+    attr::CITY,
+    attr::STATE,
+    attr::ZIP_CODE,
+    attr::LEAD_TYPE,
+    attr::FIRST_REPLY_SENT_AT,
     attr::RECEIVED_AT,
     attr::ROUTE,
     attr::DELIVERIES,
     attr::FIRST_RECEIVED_AT,
     attr::LAST_RECEIVED_AT,
+];
+
+/// What GSI2 (the changes feed) copies beside the keys: what a change entry shows, ids, kind,
+/// status, and nothing else (its time is in the sort key). No body, no name, no text: not a
+/// reply's `text` nor its `lastError`, which quotes Thumbtack's answer. infra/template.yaml
+/// declares the same list (tests/infra).
+pub const GSI2_PROJECTED: [&str; 13] = [
+    attr::TYPE,
+    attr::LEAD_ID,
+    attr::BUSINESS_ID,
+    attr::MESSAGE_ID,
+    attr::REPLY_ID,
+    attr::CREATE_TIMESTAMP,
+    attr::OF,
+    attr::ID,
+    attr::STATUS,
+    attr::HTTP_STATUS,
+    attr::ATTEMPTS,
+    attr::ROUTE,
+    attr::PROBLEM_COUNT,
 ];
 
 pub const LEAD_SK: &str = "LEAD";
@@ -31,14 +60,27 @@ pub const REVISION_SK_PREFIX: &str = "REV#";
 pub const REPLY_SK_PREFIX: &str = "REPLY#";
 pub const REPLY_GUARD_SK: &str = "REPLYID";
 pub const QUARANTINE_SK: &str = "QUARANTINE";
+/// A lead update, in its lead's partition: one per distinct update (keyed by its digest).
+pub const UPDATE_SK_PREFIX: &str = "UPD#";
+/// A review's own item (`REVIEW#<reviewID>` / `REVIEW`), and its entry in the partition of the
+/// lead it names (`LEAD#<leadID>` / `REVIEW#<reviewID>`).
+pub const REVIEW_SK: &str = "REVIEW";
+pub const REVIEW_SK_PREFIX: &str = "REVIEW#";
 /// The chunks of a large quarantined body, beside its record.
 pub const QUARANTINE_CHUNK_SK_PREFIX: &str = "CHUNK#";
 /// GSI1 partition listing every quarantined payload, newest first.
 pub const QUARANTINE_INDEX_PK: &str = "QUARANTINE";
 const QUARANTINE_PK_PREFIX: &str = "QUARANTINE#";
 
+const LEAD_PK_PREFIX: &str = "LEAD#";
+
 pub fn lead_pk(lead_id: &str) -> String {
-    format!("LEAD#{lead_id}")
+    format!("{LEAD_PK_PREFIX}{lead_id}")
+}
+
+/// The leadID a lead partition's key names.
+pub fn lead_of(pk: &str) -> Option<&str> {
+    pk.strip_prefix(LEAD_PK_PREFIX)
 }
 
 pub fn message_sk(message_id: &str) -> String {
@@ -47,6 +89,29 @@ pub fn message_sk(message_id: &str) -> String {
 
 pub fn revision_sk(digest: &str) -> String {
     format!("{REVISION_SK_PREFIX}{digest}")
+}
+
+pub fn update_sk(digest: &str) -> String {
+    format!("{UPDATE_SK_PREFIX}{digest}")
+}
+
+pub fn review_pk(review_id: &str) -> String {
+    format!("REVIEW#{review_id}")
+}
+
+/// A review's entry in the conversation of the lead it names.
+pub fn lead_review_sk(review_id: &str) -> String {
+    format!("{REVIEW_SK_PREFIX}{review_id}")
+}
+
+/// GSI1 partition of a business's reviews, newest first.
+pub fn business_reviews_pk(business_id: &str) -> String {
+    format!("REVIEWS#{business_id}")
+}
+
+/// Zero-padded unix seconds, then the id: string order is time order.
+pub fn review_index_sk(seconds: u64, review_id: &str) -> String {
+    format!("{seconds:012}#{review_id}")
 }
 
 pub fn reply_sk(reply_id: &str) -> String {
@@ -71,8 +136,15 @@ pub fn quarantine_chunk_sk(index: usize) -> String {
     format!("{QUARANTINE_CHUNK_SK_PREFIX}{index:05}")
 }
 
+const BUSINESS_PK_PREFIX: &str = "BUSINESS#";
+
 pub fn business_pk(business_id: &str) -> String {
-    format!("BUSINESS#{business_id}")
+    format!("{BUSINESS_PK_PREFIX}{business_id}")
+}
+
+/// The businessID a GSI1 business partition names.
+pub fn business_of(gsi1_pk: &str) -> Option<&str> {
+    gsi1_pk.strip_prefix(BUSINESS_PK_PREFIX)
 }
 
 /// Zero-padded so that string order is time order (GSI1 sorts leads newest first).
@@ -80,8 +152,28 @@ pub fn business_sk(create_timestamp: u64, lead_id: &str) -> String {
     format!("{create_timestamp:012}#{lead_id}")
 }
 
+/// Where a business's leads of `create_timestamp` begin: before every one of that second.
+pub fn business_start(create_timestamp: u64) -> String {
+    format!("{create_timestamp:012}")
+}
+
 pub fn quarantine_index_sk(received_at_ms: u64, digest: &str) -> String {
     format!("{received_at_ms:015}#{digest}")
+}
+
+/// The one GSI2 partition: every stored fact, in order of its time (docs/data-model.md says how
+/// far one partition goes, and what comes after).
+pub const CHANGES_PK: &str = "CHANGES";
+
+/// A fact's place in the changes feed: its time (receipt, or a reply's outcome), zero-padded so
+/// that string order is time order, then its item's keys, which make the place unique.
+pub fn changes_sk(at_ms: u64, pk: &str, sk: &str) -> String {
+    format!("{at_ms:015}#{pk}#{sk}")
+}
+
+/// Where the changes feed starts for a time: before every fact of that millisecond.
+pub fn changes_start(at_ms: u64) -> String {
+    format!("{at_ms:015}")
 }
 
 /// The `type` of each kind of item.
@@ -89,6 +181,9 @@ pub mod item_type {
     pub const LEAD: &str = "lead";
     pub const MESSAGE: &str = "message";
     pub const REVISION: &str = "revision";
+    pub const LEAD_UPDATE: &str = "lead-update";
+    pub const REVIEW: &str = "review";
+    pub const LEAD_REVIEW: &str = "lead-review";
     pub const QUARANTINE: &str = "quarantine";
     pub const QUARANTINE_CHUNK: &str = "quarantine-chunk";
     pub const REPLY: &str = "reply";
@@ -114,6 +209,16 @@ pub mod attr {
     pub const ZIP_CODE: &str = "zipCode";
     pub const PRICE: &str = "price";
     pub const LEAD_TYPE: &str = "leadType";
+    pub const LEAD_PRICE: &str = "leadPrice";
+    pub const CHARGE_STATE: &str = "chargeState";
+    /// When the lead's price was last set by a lead update (its first receipt).
+    pub const PRICE_UPDATED_AT: &str = "priceUpdatedAt";
+    // A review (its text and reviewer's name stay in `raw`).
+    pub const REVIEW_ID: &str = "reviewID";
+    pub const RATING: &str = "rating";
+    pub const VERIFIED: &str = "verified";
+    pub const CATEGORY_ID: &str = "categoryID";
+    pub const CREATE_TIME: &str = "createTime";
     pub const CREATE_TIMESTAMP: &str = "createTimestamp";
     pub const MESSAGE_ID: &str = "messageID";
     /// Set on the lead when its first reply was sent.
@@ -131,6 +236,9 @@ pub mod attr {
     pub const DELIVERIES: &str = "deliveries";
     pub const FIRST_RECEIVED_AT: &str = "firstReceivedAt";
     pub const LAST_RECEIVED_AT: &str = "lastReceivedAt";
+    /// On a quarantine record: what its last replay made of it, and when (ms).
+    pub const REPLAY_OUTCOME: &str = "replayOutcome";
+    pub const REPLAYED_AT: &str = "replayedAt";
     // A problem (warning or refusal) in a list.
     pub const PATH: &str = "path";
     pub const REASON: &str = "reason";

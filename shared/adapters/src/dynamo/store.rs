@@ -3,17 +3,23 @@
 //! conversation.
 
 use super::DynamoStore;
-use super::item::{Item, cut, insert_warnings, n, number, parsed, s, string, warnings};
+use super::item::{
+    Item, cut, insert_warnings, n, number, optional_string, parsed, s, string, warnings,
+};
 use super::ledger::reply_record;
+use super::prices::update_record;
 use super::schema::{
-    GSI1_PK, GSI1_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK, REPLY_SK_PREFIX, REVISION_SK_PREFIX, SK,
-    attr, business_pk, business_sk, item_type, lead_pk, message_sk, revision_sk,
+    CHANGES_PK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, LEAD_SK, MESSAGE_SK_PREFIX, PK,
+    REPLY_SK_PREFIX, REVIEW_SK_PREFIX, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, business_pk,
+    business_sk, changes_sk, item_type, lead_pk, message_sk, review_pk, revision_sk,
 };
 use app::ports::{
-    ConversationRecords, Insert, MessageRecord, NewLead, NewMessage, NewRevision, Quarantined,
-    RevisionRecord,
+    ConversationRecords, Insert, LeadRef, MessageRecord, NewLead, NewLeadUpdate, NewMessage,
+    NewReview, NewRevision, Price, Quarantined, ReviewRecord, RevisionRecord, UpdateInsert,
+    UpdateRecord,
 };
 use app::{LeadStore, StoreError};
+use models::RevisionOf;
 
 /// Fields copied beside `raw` (for listings) are cut to this many bytes: a body under the size
 /// limit must always make an item under DynamoDB's 400 KB, whatever its fields hold. The raw body
@@ -30,16 +36,24 @@ impl LeadStore for DynamoStore {
     }
 
     async fn insert_revision(&self, new: NewRevision<'_>) -> Result<Insert, StoreError> {
-        let mut item = Item::with_capacity(8);
-        item.insert(PK.into(), s(lead_pk(new.lead_id)));
+        // A lead's and a message's revisions live with their lead, a review's with its review.
+        let partition = match (new.of, new.lead_id) {
+            (RevisionOf::Lead | RevisionOf::Message, Some(lead_id)) => lead_pk(lead_id),
+            _ => review_pk(new.id),
+        };
+        let mut item = Item::with_capacity(9);
+        item.insert(PK.into(), s(partition));
         item.insert(SK.into(), s(revision_sk(new.digest)));
         item.insert(attr::TYPE.into(), s(item_type::REVISION));
-        item.insert(attr::LEAD_ID.into(), s(new.lead_id));
+        if let Some(lead_id) = new.lead_id {
+            item.insert(attr::LEAD_ID.into(), s(lead_id));
+        }
         item.insert(attr::BUSINESS_ID.into(), s(new.business_id));
         item.insert(attr::OF.into(), s(new.of.as_str()));
         item.insert(attr::ID.into(), s(new.id));
         item.insert(attr::RAW.into(), s(new.raw));
         item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
+        insert_change(&mut item, new.received_at_ms);
         self.insert(item).await
     }
 
@@ -54,6 +68,15 @@ impl LeadStore for DynamoStore {
             if sk == LEAD_SK {
                 records.lead_raw = Some(string(&item, attr::RAW)?);
                 records.lead_warnings = warnings(&item)?;
+                records.lead_price = optional_string(&item, attr::LEAD_PRICE);
+                records.charge_state = optional_string(&item, attr::CHARGE_STATE);
+            } else if sk.starts_with(UPDATE_SK_PREFIX) {
+                records.updates.push(update_record(&item)?);
+            } else if sk.starts_with(REVIEW_SK_PREFIX) {
+                records.reviews.push(ReviewRecord {
+                    raw: string(&item, attr::RAW)?,
+                    received_at_ms: number(&item, attr::RECEIVED_AT)?,
+                });
             } else if sk.starts_with(MESSAGE_SK_PREFIX) {
                 records.messages.push(MessageRecord {
                     message_id: string(&item, attr::MESSAGE_ID)?,
@@ -76,10 +99,34 @@ impl LeadStore for DynamoStore {
         Ok(records)
     }
 
-    async fn lead_stored_at(&self, lead_id: &str) -> Result<Option<u64>, StoreError> {
+    async fn insert_update(&self, new: NewLeadUpdate<'_>) -> Result<UpdateInsert, StoreError> {
+        self.put_update(new).await
+    }
+
+    async fn apply_price(&self, lead_id: &str, price: Price<'_>) -> Result<bool, StoreError> {
+        self.set_price(lead_id, price).await
+    }
+
+    async fn latest_update(&self, lead_id: &str) -> Result<Option<UpdateRecord>, StoreError> {
+        self.newest_update(lead_id).await
+    }
+
+    async fn insert_review(&self, new: NewReview<'_>) -> Result<Insert, StoreError> {
+        self.put_review(new).await
+    }
+
+    async fn link_review(&self, new: NewReview<'_>, lead_id: &str) -> Result<(), StoreError> {
+        self.put_lead_review(new, lead_id).await
+    }
+
+    async fn stored_lead(&self, lead_id: &str) -> Result<Option<LeadRef>, StoreError> {
         let key = Item::from([(PK.into(), s(lead_pk(lead_id))), (SK.into(), s(LEAD_SK))]);
-        match self.get_attributes(key, &[attr::RECEIVED_AT]).await? {
-            Some(item) => Ok(Some(number(&item, attr::RECEIVED_AT)?)),
+        let wanted = [attr::RECEIVED_AT, attr::BUSINESS_ID];
+        match self.get_attributes(key, &wanted).await? {
+            Some(item) => Ok(Some(LeadRef {
+                received_at_ms: number(&item, attr::RECEIVED_AT)?,
+                business_id: string(&item, attr::BUSINESS_ID)?,
+            })),
             None => Ok(None),
         }
     }
@@ -91,7 +138,7 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
     let lead = new.lead;
     let request = &lead.request;
     let location = &request.location;
-    let mut item = Item::with_capacity(22);
+    let mut item = Item::with_capacity(25);
     item.insert(PK.into(), s(lead_pk(&lead.lead_id)));
     item.insert(SK.into(), s(LEAD_SK));
     item.insert(attr::TYPE.into(), s(item_type::LEAD));
@@ -106,11 +153,19 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         (attr::STATE, &location.state),
         (attr::ZIP_CODE, &location.zip_code),
         (attr::PRICE, &lead.price),
+        (attr::LEAD_PRICE, &lead.lead_price),
+        (attr::CHARGE_STATE, &lead.charge_state),
     ];
     for (name, value) in copies {
         if let Some(value) = value {
             item.insert(name.into(), s(cut(value, MAX_COPIED_BYTES)));
         }
+    }
+    if let Some(lead_type) = &lead.lead_type {
+        item.insert(
+            attr::LEAD_TYPE.into(),
+            s(cut(lead_type.as_str(), MAX_COPIED_BYTES)),
+        );
     }
     item.insert(attr::CREATE_TIMESTAMP.into(), n(lead.create_timestamp.0));
     item.insert(attr::RAW.into(), s(new.raw));
@@ -121,13 +176,30 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         GSI1_SK.into(),
         s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
     );
+    insert_change(&mut item, new.received_at_ms);
     item
+}
+
+/// The item's place in the changes feed (GSI2), at `at_ms`; its `PK` and `SK` must be set.
+fn insert_change(item: &mut Item, at_ms: u64) {
+    let key = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    };
+    let place = changes_sk(
+        at_ms,
+        key(PK).unwrap_or_default(),
+        key(SK).unwrap_or_default(),
+    );
+    item.insert(GSI2_PK.into(), s(CHANGES_PK));
+    item.insert(GSI2_SK.into(), s(place));
 }
 
 /// The item a customer's message is stored as, in its lead's partition.
 fn message_item(new: NewMessage<'_>) -> Item {
     let message = new.message;
-    let mut item = Item::with_capacity(10);
+    let mut item = Item::with_capacity(12);
     item.insert(PK.into(), s(lead_pk(&message.lead_id)));
     item.insert(SK.into(), s(message_sk(&message.message.message_id)));
     item.insert(attr::TYPE.into(), s(item_type::MESSAGE));
@@ -144,5 +216,6 @@ fn message_item(new: NewMessage<'_>) -> Item {
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);
+    insert_change(&mut item, new.received_at_ms);
     item
 }

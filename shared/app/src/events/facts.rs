@@ -1,6 +1,7 @@
 //! The catalogue: each stored fact, its `detail-type`, its id and its thin `detail`.
 
 use crate::digest::sha256_hex;
+use crate::ports::LeadRef;
 use serde::Serialize;
 
 /// The `source` of every event.
@@ -22,6 +23,9 @@ pub struct LeadFacts {
     pub create_timestamp: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lead_type: Option<String>,
+    /// What the pro pays for the lead (`"$25.00"`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_price: Option<String>,
 }
 
 /// A stored fact. `at_ms` is when it was stored (unix milliseconds): the event's `occurredAt`.
@@ -80,6 +84,56 @@ pub enum Fact {
         #[serde(skip)]
         at_ms: u64,
     },
+    /// `Lead Updated`: Thumbtack sent a lead's price (each distinct update once).
+    #[serde(rename_all = "camelCase")]
+    LeadUpdated {
+        #[serde(rename = "leadID")]
+        lead_id: String,
+        /// From the lead, when it is stored (set by [`Fact::know_lead`]).
+        #[serde(rename = "businessID", skip_serializing_if = "Option::is_none")]
+        business_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        lead_price: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        charge_state: Option<String>,
+        /// Whether its lead was stored when the update was.
+        lead_known: bool,
+        #[serde(rename = "updateID")]
+        digest: String,
+        #[serde(skip)]
+        at_ms: u64,
+    },
+    /// `Review Received`: a review stored for the first time. Its text and the reviewer's name
+    /// stay behind the read API.
+    #[serde(rename_all = "camelCase")]
+    ReviewReceived {
+        #[serde(rename = "reviewID")]
+        review_id: String,
+        #[serde(rename = "businessID")]
+        business_id: String,
+        #[serde(rename = "leadID", skip_serializing_if = "Option::is_none")]
+        lead_id: Option<String>,
+        #[serde(rename = "categoryID", skip_serializing_if = "Option::is_none")]
+        category_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rating: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        verified: Option<bool>,
+        #[serde(skip)]
+        at_ms: u64,
+    },
+    /// `Review Revised`: a review redelivered with a different body.
+    #[serde(rename_all = "camelCase")]
+    ReviewRevised {
+        #[serde(rename = "reviewID")]
+        review_id: String,
+        #[serde(rename = "businessID", skip_serializing_if = "Option::is_none")]
+        business_id: Option<String>,
+        #[serde(rename = "revisionID")]
+        digest: String,
+        #[serde(skip)]
+        at_ms: u64,
+    },
     /// `Reply Sent`: Thumbtack accepted a pro's reply.
     #[serde(rename_all = "camelCase")]
     ReplySent {
@@ -131,6 +185,9 @@ impl Fact {
             Fact::LeadRevised { .. } => "Lead Revised",
             Fact::MessageStored { .. } => "Message Received",
             Fact::MessageRevised { .. } => "Message Revised",
+            Fact::LeadUpdated { .. } => "Lead Updated",
+            Fact::ReviewReceived { .. } => "Review Received",
+            Fact::ReviewRevised { .. } => "Review Revised",
             Fact::ReplySent { .. } => "Reply Sent",
             Fact::ReplyFailed { .. } => "Reply Failed",
             Fact::PayloadQuarantined { .. } => "Payload Quarantined",
@@ -152,6 +209,13 @@ impl Fact {
             Fact::MessageRevised {
                 lead_id, digest, ..
             } => format!("message-revision|{lead_id}|{digest}"),
+            Fact::LeadUpdated {
+                lead_id, digest, ..
+            } => format!("lead-update|{lead_id}|{digest}"),
+            Fact::ReviewReceived { review_id, .. } => format!("review|{review_id}"),
+            Fact::ReviewRevised {
+                review_id, digest, ..
+            } => format!("review-revision|{review_id}|{digest}"),
             Fact::ReplySent { reply_id, .. } => format!("reply-sent|{reply_id}"),
             Fact::ReplyFailed {
                 reply_id, attempt, ..
@@ -168,27 +232,42 @@ impl Fact {
             | Fact::LeadRevised { at_ms, .. }
             | Fact::MessageStored { at_ms, .. }
             | Fact::MessageRevised { at_ms, .. }
+            | Fact::LeadUpdated { at_ms, .. }
+            | Fact::ReviewReceived { at_ms, .. }
+            | Fact::ReviewRevised { at_ms, .. }
             | Fact::ReplySent { at_ms, .. }
             | Fact::ReplyFailed { at_ms, .. }
             | Fact::PayloadQuarantined { at_ms, .. } => *at_ms,
         }
     }
 
-    /// The lead a message belongs to, when the fact is a message awaiting [`Fact::know_lead`].
-    pub fn message_lead(&self) -> Option<&str> {
+    /// The lead to look up before this fact's event can be written (a message's, an update's).
+    pub fn lead_to_look_up(&self) -> Option<&str> {
         match self {
-            Fact::MessageStored { lead_id, .. } => Some(lead_id),
+            Fact::MessageStored { lead_id, .. } | Fact::LeadUpdated { lead_id, .. } => {
+                Some(lead_id)
+            }
             _ => None,
         }
     }
 
-    /// Sets `leadKnown` of a message from when its lead was stored (`None`: not stored yet).
-    pub fn know_lead(&mut self, lead_stored_at_ms: Option<u64>) {
-        if let Fact::MessageStored {
-            lead_known, at_ms, ..
-        } = self
-        {
-            *lead_known = lead_stored_at_ms.is_some_and(|lead_at| lead_at <= *at_ms);
+    /// Sets what the lead lookup tells (`None`: the lead is not stored yet): `leadKnown` (was the
+    /// lead stored before this fact?), and an update's business.
+    pub fn know_lead(&mut self, lead: Option<&LeadRef>) {
+        match self {
+            Fact::MessageStored {
+                lead_known, at_ms, ..
+            } => *lead_known = lead.is_some_and(|lead| lead.received_at_ms <= *at_ms),
+            Fact::LeadUpdated {
+                lead_known,
+                business_id,
+                at_ms,
+                ..
+            } => {
+                *lead_known = lead.is_some_and(|lead| lead.received_at_ms <= *at_ms);
+                *business_id = lead.map(|lead| lead.business_id.clone());
+            }
+            _ => {}
         }
     }
 
@@ -284,6 +363,7 @@ mod tests {
                 zip_code: Some("95125".into()),
                 create_timestamp: 1_498_760_294,
                 lead_type: None,
+                lead_price: None,
             },
         }
     }
@@ -342,11 +422,15 @@ mod tests {
             lead_known: false,
             at_ms,
         };
+        let stored_at = |received_at_ms| LeadRef {
+            received_at_ms,
+            business_id: "b-1".into(),
+        };
         let mut before = message(100);
-        before.know_lead(Some(50));
+        before.know_lead(Some(&stored_at(50)));
         assert_eq!(before.event().detail["leadKnown"], true);
         let mut early = message(100);
-        early.know_lead(Some(150));
+        early.know_lead(Some(&stored_at(150)));
         assert_eq!(early.event().detail["leadKnown"], false);
         let mut orphan = message(100);
         orphan.know_lead(None);

@@ -88,12 +88,12 @@ pub async fn publish<S: LeadStore, B: EventBus>(
     })
 }
 
-/// A message's `leadKnown`, looked up; any other fact as it is.
+/// A message's or an update's lead, looked up; any other fact as it is.
 async fn with_lead_known<S: LeadStore>(store: &S, fact: &Fact) -> Result<Fact, ()> {
     let mut fact = fact.clone();
-    if let Some(lead_id) = fact.message_lead() {
-        match store.lead_stored_at(lead_id).await {
-            Ok(stored_at) => fact.know_lead(stored_at),
+    if let Some(lead_id) = fact.lead_to_look_up() {
+        match store.stored_lead(lead_id).await {
+            Ok(lead) => fact.know_lead(lead.as_ref()),
             Err(error) => {
                 tracing::error!(error = %crate::error_chain(&error), "could not look up a message's lead");
                 return Err(());

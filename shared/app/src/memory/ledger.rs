@@ -25,6 +25,7 @@ impl ReplyLedger for MemoryStore {
                     request: claim.reply.clone(),
                     record,
                     lease_until_ms: claim.lease_until_ms,
+                    outcome: None,
                 },
             );
             return Ok(Claim::Claimed { attempt: 1 });
@@ -45,6 +46,8 @@ impl ReplyLedger for MemoryStore {
         stored.record.status = ReplyStatus::Sending;
         stored.record.attempts += 1;
         stored.lease_until_ms = claim.lease_until_ms;
+        // Tried again (a redrive): out of the changes feed until its next outcome.
+        stored.outcome = None;
         Ok(Claim::Claimed {
             attempt: stored.record.attempts,
         })
@@ -54,8 +57,8 @@ impl ReplyLedger for MemoryStore {
         &self,
         reply: &ReplyRequest,
         attempt: u32,
-        _status: u16,
-        _now: u64,
+        status: u16,
+        now: u64,
     ) -> Result<Recorded, StoreError> {
         let left = self.sent_failures.load(Ordering::SeqCst);
         if left > 0 {
@@ -68,6 +71,7 @@ impl ReplyLedger for MemoryStore {
             stored.record.status = ReplyStatus::Sent;
             stored.record.error = None;
             stored.lease_until_ms = 0;
+            stored.outcome = Some((now, Some(status)));
         })
     }
 
@@ -89,13 +93,14 @@ impl ReplyLedger for MemoryStore {
         reply: &ReplyRequest,
         attempt: u32,
         error: &str,
-        _status: Option<u16>,
-        _now: u64,
+        status: Option<u16>,
+        now: u64,
     ) -> Result<Recorded, StoreError> {
         self.update(reply, attempt, |stored| {
             stored.record.status = ReplyStatus::Failed;
             stored.record.error = Some(error.to_owned());
             stored.lease_until_ms = 0;
+            stored.outcome = Some((now, status));
         })
     }
 
@@ -108,17 +113,17 @@ impl ReplyLedger for MemoryStore {
         self.update(reply, attempt, |stored| stored.lease_until_ms = 0)
     }
 
-    async fn first_reply(&self, lead_id: &str, _now: u64) -> Result<Option<u64>, StoreError> {
+    async fn first_reply(&self, lead_id: &str, now: u64) -> Result<Option<u64>, StoreError> {
         self.check()?;
         let mut state = self.lock();
         let Some(lead) = state.leads.get(lead_id) else {
             return Ok(None);
         };
         let created = lead.create_timestamp;
-        if state.answered.iter().any(|l| l == lead_id) {
+        if state.answered.contains_key(lead_id) {
             return Ok(None);
         }
-        state.answered.push(lead_id.to_owned());
+        state.answered.insert(lead_id.to_owned(), now);
         Ok(Some(created))
     }
 }

@@ -4,6 +4,8 @@
 mod bus;
 mod credentials;
 mod ledger;
+mod listings;
+mod quarantine;
 mod queue;
 mod store;
 mod thumbtack;

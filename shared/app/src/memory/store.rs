@@ -1,10 +1,12 @@
-//! [`MemoryStore`]: leads, messages, revisions and quarantine in memory, with faults on demand.
+//! [`MemoryStore`]: leads, messages, lead updates, reviews, revisions and quarantine in memory,
+//! with faults on demand.
 
 use crate::ports::{
-    ConversationRecords, Insert, LeadStore, MessageRecord, NewLead, NewMessage, NewRevision,
-    QuarantineRecord, Quarantined, ReplyRecord, RevisionRecord, StoreError,
+    ConversationRecords, Insert, LeadRef, LeadStore, LeadSummary, MessageRecord, NewLead,
+    NewLeadUpdate, NewMessage, NewReview, NewRevision, Price, QuarantineRecord, Quarantined,
+    ReplyRecord, ReviewRecord, RevisionRecord, StoreError, UpdateInsert, UpdateRecord,
 };
-use models::{Problems, ReplyRequest};
+use models::{Problems, ReplyRequest, RevisionOf};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,26 +17,40 @@ pub struct MemoryStore {
     pub(super) failing: AtomicBool,
     pub(super) too_large: AtomicBool,
     pub(super) sent_failures: std::sync::atomic::AtomicU32,
+    /// One more than the calls left before every call fails; 0: no such limit.
+    pub(super) calls_left: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) leads: BTreeMap<String, StoredLead>,
-    pub(super) messages: BTreeMap<(String, String), MessageRecord>,
+    /// By (leadID, messageID): the message and its businessID.
+    pub(super) messages: BTreeMap<(String, String), (MessageRecord, String)>,
     pub(super) revisions: BTreeMap<(String, String), RevisionRecord>,
     pub(super) quarantine: BTreeMap<String, QuarantineRecord>,
+    /// By (leadID, digest).
+    pub(super) updates: BTreeMap<(String, String), UpdateRecord>,
+    /// By reviewID: its body as received, and when.
+    pub(super) reviews: BTreeMap<String, ReviewRecord>,
+    /// By (leadID, reviewID): the reviews a lead's conversation shows.
+    pub(super) lead_reviews: BTreeMap<(String, String), ReviewRecord>,
     /// By replyID: the reply, its lead and its state.
     pub(super) replies: BTreeMap<String, StoredReply>,
-    /// Leads whose first reply was sent.
-    pub(super) answered: Vec<String>,
+    /// Leads whose first reply was sent, and when.
+    pub(super) answered: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone)]
 pub(super) struct StoredLead {
     pub(super) raw: String,
     pub(super) create_timestamp: u64,
-    pub(super) received_at_ms: u64,
     pub(super) warnings: Problems,
+    pub(super) lead_price: Option<String>,
+    pub(super) charge_state: Option<String>,
+    /// When the price was last set by an update (0: the lead's own).
+    pub(super) price_at_ms: u64,
+    /// What the listings show of it (its first reply comes from `answered`).
+    pub(super) summary: LeadSummary,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +58,8 @@ pub(super) struct StoredReply {
     pub(super) request: ReplyRequest,
     pub(super) record: ReplyRecord,
     pub(super) lease_until_ms: u64,
+    /// When it was sent or failed, and Thumbtack's status then; none while it is being tried.
+    pub(super) outcome: Option<(u64, Option<u16>)>,
 }
 
 impl MemoryStore {
@@ -49,14 +67,24 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// The next `calls` calls work and every one after fails as if storage went away: a crash
+    /// between two writes of one delivery.
+    pub fn fail_after(&self, calls: u64) {
+        self.calls_left.store(calls + 1, Ordering::SeqCst);
+    }
+
     /// The next `times` attempts to record a reply as sent fail as if storage were unavailable.
     pub fn fail_recording_sent(&self, times: u32) {
         self.sent_failures.store(times, Ordering::SeqCst);
     }
 
-    /// From now on every call fails as if storage were unavailable.
+    /// From now on every call fails as if storage were unavailable (`true`), or every call works
+    /// (`false`, which also ends [`MemoryStore::fail_after`]).
     pub fn fail_all_calls(&self, failing: bool) {
         self.failing.store(failing, Ordering::SeqCst);
+        if !failing {
+            self.calls_left.store(0, Ordering::SeqCst);
+        }
     }
 
     /// From now on leads and messages are refused as over the item size limit.
@@ -103,7 +131,13 @@ impl MemoryStore {
     }
 
     pub(super) fn check(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
+        let out_of_calls = self
+            .calls_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                (left > 1).then(|| left - 1)
+            })
+            .is_err_and(|left| left == 1);
+        if out_of_calls || self.failing.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("injected storage fault".into()));
         }
         Ok(())
@@ -127,11 +161,28 @@ impl LeadStore for MemoryStore {
             });
         }
         self.check_size()?;
+        let typed = lead.lead;
+        let location = &typed.request.location;
         let stored = StoredLead {
             raw: lead.raw.to_owned(),
-            create_timestamp: lead.lead.create_timestamp.0,
-            received_at_ms: lead.received_at_ms,
+            create_timestamp: typed.create_timestamp.0,
             warnings: lead.warnings.clone(),
+            lead_price: typed.lead_price.clone(),
+            charge_state: typed.charge_state.clone(),
+            price_at_ms: 0,
+            summary: LeadSummary {
+                lead_id: typed.lead_id.clone(),
+                business_id: typed.business.business_id.clone(),
+                create_timestamp: typed.create_timestamp.0,
+                received_at_ms: lead.received_at_ms,
+                category: typed.request.category.clone(),
+                title: typed.request.title.clone(),
+                city: location.city.clone(),
+                state: location.state.clone(),
+                zip_code: location.zip_code.clone(),
+                lead_type: typed.lead_type.as_ref().map(|t| t.as_str().to_owned()),
+                first_reply_sent_at_ms: None,
+            },
         };
         state.leads.insert(lead.lead.lead_id.clone(), stored);
         Ok(Insert::Created)
@@ -144,7 +195,7 @@ impl LeadStore for MemoryStore {
             message.message.message.message_id.clone(),
         );
         let mut state = self.lock();
-        if let Some(existing) = state.messages.get(&key) {
+        if let Some((existing, _)) = state.messages.get(&key) {
             return Ok(Insert::Exists {
                 raw: existing.raw.clone(),
             });
@@ -157,13 +208,18 @@ impl LeadStore for MemoryStore {
             received_at_ms: message.received_at_ms,
             warnings: message.warnings.clone(),
         };
-        state.messages.insert(key, record);
+        let business_id = message.message.business_id.clone();
+        state.messages.insert(key, (record, business_id));
         Ok(Insert::Created)
     }
 
     async fn insert_revision(&self, revision: NewRevision<'_>) -> Result<Insert, StoreError> {
         self.check()?;
-        let key = (revision.lead_id.to_owned(), revision.digest.to_owned());
+        let owner = match (revision.of, revision.lead_id) {
+            (RevisionOf::Review, _) | (_, None) => format!("review:{}", revision.id),
+            (_, Some(lead_id)) => lead_id.to_owned(),
+        };
+        let key = (owner, revision.digest.to_owned());
         let mut state = self.lock();
         if let Some(existing) = state.revisions.get(&key) {
             return Ok(Insert::Exists {
@@ -194,6 +250,7 @@ impl LeadStore for MemoryStore {
                 deliveries: 0,
                 first_received_at_ms: payload.received_at_ms,
                 last_received_at_ms: payload.received_at_ms,
+                replay: None,
             });
         record.deliveries += 1;
         record.last_received_at_ms = payload.received_at_ms;
@@ -207,11 +264,25 @@ impl LeadStore for MemoryStore {
         Ok(ConversationRecords {
             lead_raw: lead.map(|l| l.raw.clone()),
             lead_warnings: lead.map(|l| l.warnings.clone()).unwrap_or_default(),
+            lead_price: lead.and_then(|l| l.lead_price.clone()),
+            charge_state: lead.and_then(|l| l.charge_state.clone()),
+            updates: state
+                .updates
+                .iter()
+                .filter(|((lead, _), _)| lead == lead_id)
+                .map(|(_, record)| record.clone())
+                .collect(),
+            reviews: state
+                .lead_reviews
+                .iter()
+                .filter(|((lead, _), _)| lead == lead_id)
+                .map(|(_, record)| record.clone())
+                .collect(),
             messages: state
                 .messages
                 .iter()
                 .filter(|((lead, _), _)| lead == lead_id)
-                .map(|(_, record)| record.clone())
+                .map(|(_, (record, _))| record.clone())
                 .collect(),
             revisions: state
                 .revisions
@@ -228,12 +299,87 @@ impl LeadStore for MemoryStore {
         })
     }
 
-    async fn lead_stored_at(&self, lead_id: &str) -> Result<Option<u64>, StoreError> {
+    async fn insert_update(&self, new: NewLeadUpdate<'_>) -> Result<UpdateInsert, StoreError> {
+        self.check()?;
+        let key = (new.update.lead_id.clone(), new.digest.to_owned());
+        let mut state = self.lock();
+        if let Some(existing) = state.updates.get(&key) {
+            return Ok(UpdateInsert {
+                created: false,
+                stored_at_ms: existing.received_at_ms,
+            });
+        }
+        let record = UpdateRecord {
+            lead_price: new.update.lead_price.clone(),
+            charge_state: new.update.charge_state.clone(),
+            received_at_ms: new.received_at_ms,
+        };
+        state.updates.insert(key, record);
+        Ok(UpdateInsert {
+            created: true,
+            stored_at_ms: new.received_at_ms,
+        })
+    }
+
+    async fn apply_price(&self, lead_id: &str, price: Price<'_>) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some(lead) = state.leads.get_mut(lead_id) else {
+            return Ok(false);
+        };
+        if lead.price_at_ms < price.at_ms {
+            lead.lead_price = price.lead_price.map(str::to_owned);
+            lead.charge_state = price.charge_state.map(str::to_owned);
+            lead.price_at_ms = price.at_ms;
+        }
+        Ok(true)
+    }
+
+    async fn latest_update(&self, lead_id: &str) -> Result<Option<UpdateRecord>, StoreError> {
         self.check()?;
         Ok(self
             .lock()
-            .leads
-            .get(lead_id)
-            .map(|lead| lead.received_at_ms))
+            .updates
+            .iter()
+            .filter(|((lead, _), _)| lead == lead_id)
+            .map(|(_, record)| record.clone())
+            .max_by_key(|record| record.received_at_ms))
+    }
+
+    async fn insert_review(&self, new: NewReview<'_>) -> Result<Insert, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        if let Some(existing) = state.reviews.get(&new.review.review_id) {
+            return Ok(Insert::Exists {
+                raw: existing.raw.clone(),
+            });
+        }
+        let record = ReviewRecord {
+            raw: new.raw.to_owned(),
+            received_at_ms: new.received_at_ms,
+        };
+        state.reviews.insert(new.review.review_id.clone(), record);
+        Ok(Insert::Created)
+    }
+
+    async fn link_review(&self, new: NewReview<'_>, lead_id: &str) -> Result<(), StoreError> {
+        self.check()?;
+        let record = ReviewRecord {
+            raw: new.raw.to_owned(),
+            received_at_ms: new.received_at_ms,
+        };
+        self.lock()
+            .lead_reviews
+            .entry((lead_id.to_owned(), new.review.review_id.clone()))
+            .or_insert(record);
+        Ok(())
+    }
+
+    async fn stored_lead(&self, lead_id: &str) -> Result<Option<LeadRef>, StoreError> {
+        self.check()?;
+        Ok(self.lock().leads.get(lead_id).map(|lead| LeadRef {
+            received_at_ms: lead.summary.received_at_ms,
+            business_id: lead.summary.business_id.clone(),
+        }))
     }
 }

@@ -1,18 +1,81 @@
-//! Listings over the table's index, a page at a time.
+//! Listings over the table's indexes, a page at a time.
 
-use models::Problems;
+use models::{Problems, ReplyStatus, RevisionOf};
 use std::future::Future;
 
 use super::StoreError;
 
-/// A lead as listed for a business, newest first.
+/// A lead as listed for a business, newest first: what the index copies of it, never its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadSummary {
     pub lead_id: String,
+    pub business_id: String,
+    /// Thumbtack's, unix seconds.
     pub create_timestamp: u64,
+    /// Ours, unix milliseconds.
+    pub received_at_ms: u64,
     pub category: Option<String>,
     pub title: Option<String>,
-    pub received_at_ms: u64,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub zip_code: Option<String>,
+    pub lead_type: Option<String>,
+    /// When its first reply went out (unix milliseconds), once one did.
+    pub first_reply_sent_at_ms: Option<u64>,
+}
+
+/// Which of a business's leads: `createTimestamp` (unix seconds) from `since` (inclusive) to
+/// `until` (exclusive); `None` leaves that side open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreatedWindow {
+    pub since: Option<u64>,
+    pub until: Option<u64>,
+}
+
+/// A stored fact as the changes feed lists it: ids, kind, times and status; never a body, a name
+/// or a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Lead {
+        lead_id: String,
+        business_id: String,
+        create_timestamp: u64,
+    },
+    Message {
+        lead_id: String,
+        business_id: String,
+        message_id: String,
+        create_timestamp: u64,
+    },
+    /// A redelivery with another body, kept beside the first (`id`: the lead's or message's).
+    Revision {
+        lead_id: String,
+        of: RevisionOf,
+        id: String,
+        digest: String,
+    },
+    /// A reply's outcome: `Sent` or `Failed` (a reply still being tried is not listed).
+    Reply {
+        lead_id: String,
+        business_id: String,
+        reply_id: String,
+        status: ReplyStatus,
+        http_status: Option<u16>,
+        /// The ledger's try that ended it.
+        attempt: u32,
+    },
+    Quarantined {
+        route: String,
+        digest: String,
+        problem_count: u64,
+    },
+}
+
+/// A change and when it happened: its receipt (unix milliseconds), or for a reply its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub at_ms: u64,
+    pub change: Change,
 }
 
 /// A quarantined payload as listed for an operator.
@@ -25,6 +88,8 @@ pub struct QuarantineRecord {
     pub deliveries: u64,
     pub first_received_at_ms: u64,
     pub last_received_at_ms: u64,
+    /// The last replay that changed something, if any.
+    pub replay: Option<super::ReplayNote>,
 }
 
 /// Where a listing goes on: opaque, handed back as the store gave it.
@@ -39,18 +104,31 @@ pub struct Page<T> {
     pub next: Option<Cursor>,
 }
 
-/// Listings over the table's index, newest first, a page at a time: what operators read today
-/// (partnerctl), and the partner's systems next. No Lambda path reads them, so they are not on
-/// [`LeadStore`], and only the DynamoDB store implements them.
+/// Listings over the table's indexes, a page at a time: what the read API's list routes serve
+/// (`app::pull`) and operators read (partnerctl). Not on [`LeadStore`](super::LeadStore): the
+/// inbound and reply paths never list.
 pub trait Listings: Send + Sync {
-    /// A business's leads, newest `createTimestamp` first: at most `limit`, from `after` (the
-    /// first page when `None`).
+    /// A business's leads within `window`, newest `createTimestamp` first: at most `limit`, from
+    /// `after` (the first page when `None`).
     fn business_leads(
         &self,
         business_id: &str,
+        window: CreatedWindow,
         limit: usize,
         after: Option<&Cursor>,
     ) -> impl Future<Output = Result<Page<LeadSummary>, StoreError>> + Send;
+
+    /// Stored facts of every business in order of their time (receipt; a reply's outcome), from
+    /// `since_ms` or, when given, after `after`, and only those before `before_ms`: at most
+    /// `limit`. Its `next` is always given: where the feed goes on, even once nothing more is
+    /// there yet.
+    fn changes(
+        &self,
+        since_ms: u64,
+        before_ms: u64,
+        limit: usize,
+        after: Option<&Cursor>,
+    ) -> impl Future<Output = Result<Page<ChangeRecord>, StoreError>> + Send;
 
     /// Quarantined payloads with their bodies, newest first: at most `limit`, from `after`.
     fn list_quarantine(

@@ -3,6 +3,7 @@
 //!
 //! - [`storage`]: what Thumbtack sends, stored once, and a lead's conversation read back;
 //! - [`listings`]: the index's listings, a page at a time (operators, the partner's systems);
+//! - [`quarantine`]: one quarantined payload, and the note of its replay (operators);
 //! - [`replies`]: the reply ledger, Thumbtack's messages API, the reply queue;
 //! - [`credentials`]: the credentials accepted from Thumbtack;
 //! - [`events`]: the bus the partner's systems learn of stored facts from.
@@ -13,17 +14,22 @@
 pub mod credentials;
 pub mod events;
 pub mod listings;
+pub mod quarantine;
 pub mod replies;
 pub mod storage;
 
 pub use credentials::{CredentialError, CredentialSource};
 pub use events::{BusError, EventBus, Put};
-pub use listings::{Cursor, LeadSummary, Listings, Page, QuarantineRecord};
+pub use listings::{
+    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
+};
+pub use quarantine::{QuarantineDesk, ReplayNote};
 pub use replies::{
     Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyLedger, ReplyQueue,
     ReplyRecord, SendError, Thumbtack,
 };
 pub use storage::{
-    BoxError, ConversationRecords, Insert, LeadStore, MessageRecord, NewLead, NewMessage,
-    NewRevision, Quarantined, RevisionRecord, Route, StoreError,
+    BoxError, ConversationRecords, Insert, LeadRef, LeadStore, MessageRecord, NewLead,
+    NewLeadUpdate, NewMessage, NewReview, NewRevision, Price, Quarantined, ReviewRecord,
+    RevisionRecord, Route, StoreError, UpdateInsert, UpdateRecord,
 };

@@ -1,7 +1,7 @@
-//! Storage of what Thumbtack sends: leads, messages, revisions, quarantined payloads, and a
-//! lead's whole conversation read back.
+//! Storage of what Thumbtack sends: leads, messages, lead updates, reviews, revisions,
+//! quarantined payloads, and a lead's whole conversation read back.
 
-use models::{InboundMessage, Lead, Problems, RevisionOf};
+use models::{InboundMessage, Lead, LeadUpdate, Problems, Review, RevisionOf};
 use std::future::Future;
 
 use super::ReplyRecord;
@@ -38,14 +38,36 @@ impl StoreError {
 pub enum Route {
     Lead,
     Message,
+    LeadUpdate,
+    Review,
 }
 
 impl Route {
+    pub const ALL: [Route; 4] = [
+        Route::Lead,
+        Route::Message,
+        Route::LeadUpdate,
+        Route::Review,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Route::Lead => "lead",
             Route::Message => "message",
+            Route::LeadUpdate => "lead-update",
+            Route::Review => "review",
         }
+    }
+}
+
+impl std::str::FromStr for Route {
+    type Err = models::conversation::UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Route::ALL
+            .into_iter()
+            .find(|route| route.as_str() == name)
+            .ok_or(models::conversation::UnknownName("route"))
     }
 }
 
@@ -67,11 +89,48 @@ pub struct NewMessage<'a> {
     pub received_at_ms: u64,
 }
 
+/// A lead update to store: each distinct one once, keyed by its content's digest.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLeadUpdate<'a> {
+    pub update: &'a LeadUpdate,
+    pub digest: &'a str,
+    pub warnings: &'a Problems,
+    pub raw: &'a str,
+    pub received_at_ms: u64,
+}
+
+/// A lead update's insert: whether it is new, and when it was first stored (a redelivery's price
+/// is applied as of then, so that an older update redelivered never undoes a newer one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateInsert {
+    pub created: bool,
+    pub stored_at_ms: u64,
+}
+
+/// What a lead update sets on its lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Price<'a> {
+    pub lead_price: Option<&'a str>,
+    pub charge_state: Option<&'a str>,
+    /// When the update was first stored: a price applies only over an older one.
+    pub at_ms: u64,
+}
+
+/// A review to store, once per reviewID.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReview<'a> {
+    pub review: &'a Review,
+    pub warnings: &'a Problems,
+    pub raw: &'a str,
+    pub received_at_ms: u64,
+}
+
 /// A redelivery whose body differs from the stored one; keyed by the digest of its content so a
-/// repeated revision is stored once.
+/// repeated revision is stored once. A lead's and a message's revisions live in their lead's
+/// partition, a review's in its review's.
 #[derive(Debug, Clone, Copy)]
 pub struct NewRevision<'a> {
-    pub lead_id: &'a str,
+    pub lead_id: Option<&'a str>,
     pub business_id: &'a str,
     pub of: RevisionOf,
     pub id: &'a str,
@@ -107,9 +166,36 @@ pub struct ConversationRecords {
     pub lead_raw: Option<String>,
     /// What was wrong in the lead's fields when it was stored.
     pub lead_warnings: Problems,
+    /// The lead's current price and charge state, as its item holds them.
+    pub lead_price: Option<String>,
+    pub charge_state: Option<String>,
     pub messages: Vec<MessageRecord>,
     pub revisions: Vec<RevisionRecord>,
     pub replies: Vec<ReplyRecord>,
+    /// Every distinct update of the lead's price, in no order.
+    pub updates: Vec<UpdateRecord>,
+    /// Reviews that name the lead.
+    pub reviews: Vec<ReviewRecord>,
+}
+
+/// A stored lead, as a lookup by its id finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadRef {
+    pub received_at_ms: u64,
+    pub business_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRecord {
+    pub lead_price: Option<String>,
+    pub charge_state: Option<String>,
+    pub received_at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRecord {
+    pub raw: String,
+    pub received_at_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,10 +243,41 @@ pub trait LeadStore: Send + Sync {
         lead_id: &str,
     ) -> impl Future<Output = Result<ConversationRecords, StoreError>> + Send;
 
-    /// When the lead was stored (unix ms), or `None` while it has not arrived: one consistent
-    /// read of the lead's key.
-    fn lead_stored_at(
+    fn insert_update(
+        &self,
+        update: NewLeadUpdate<'_>,
+    ) -> impl Future<Output = Result<UpdateInsert, StoreError>> + Send;
+
+    /// Sets the lead's current price unless a newer one is set; `false` when the lead is not
+    /// stored (yet): the update waits beside it, and [`LeadStore::latest_update`] finds it.
+    fn apply_price(
         &self,
         lead_id: &str,
-    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+        price: Price<'_>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The latest update stored for a lead: applied when the lead arrives after it.
+    fn latest_update(
+        &self,
+        lead_id: &str,
+    ) -> impl Future<Output = Result<Option<UpdateRecord>, StoreError>> + Send;
+
+    fn insert_review(
+        &self,
+        review: NewReview<'_>,
+    ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
+
+    /// Shows a stored review in the conversation of the lead it names (idempotent).
+    fn link_review(
+        &self,
+        review: NewReview<'_>,
+        lead_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// When the lead was stored and for which business, or `None` while it has not arrived: one
+    /// consistent read of the lead's key.
+    fn stored_lead(
+        &self,
+        lead_id: &str,
+    ) -> impl Future<Output = Result<Option<LeadRef>, StoreError>> + Send;
 }

@@ -98,6 +98,8 @@ fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, S
                 format!("{endpoint}/123456789012/coldstart-dlq.fifo"),
             ),
         ]),
+        // The list routes' cursor key (a generated secret in the template).
+        "lead-read" => env.push(("CURSOR_KEY", "coldstart bench cursor key".to_owned())),
         "events-out" => env.push(("EVENT_BUS_NAME", shared.bus.clone())),
         _ => {}
     }

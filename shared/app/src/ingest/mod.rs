@@ -9,13 +9,19 @@
 //! keeps the first version as the record and stores the new body beside it as a revision, once per
 //! distinct content, so nothing Thumbtack sent is silently dropped; the read API lists revisions.
 
+mod payloads;
+
+pub use payloads::{Ids, Payload, Stored};
+
 use crate::digest::{json_digest, same_document, sha256_hex};
 use crate::metrics::{Metrics, Unit};
-use crate::ports::{
-    Insert, LeadStore, NewLead, NewMessage, NewRevision, Quarantined, Route, StoreError,
-};
-use models::{FieldProblem, InboundMessage, Invalid, InvalidKind, Lead, Parsed, RevisionOf};
-use std::future::Future;
+use crate::ports::{Insert, LeadStore, NewRevision, Quarantined, Route, StoreError};
+use models::{FieldProblem, Invalid, InvalidKind, Parsed};
+
+/// The largest body we accept (413 over it; a replay of a larger quarantined body is still
+/// refused). DynamoDB items are limited to 400 KB and a lead is stored with its raw body plus its
+/// copied fields, so 256 KiB leaves room; real leads are a few KB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// What a delivery turned out to be, once stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +49,9 @@ impl Arrival {
 pub struct Ingested<T> {
     pub parsed: Parsed<T>,
     pub arrival: Arrival,
+    /// Whether the lead it is about is stored, where that is asked (a message, a lead update):
+    /// `Some(false)` is answered 202.
+    pub lead_known: Option<bool>,
 }
 
 /// Why a delivery was not stored. The first two were kept in quarantine before this was returned.
@@ -60,93 +69,6 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
-/// What the inbound routes store: leads and messages.
-pub trait Payload: Sized + Send + Sync {
-    const ROUTE: Route;
-    const REVISION_OF: RevisionOf;
-
-    fn parse(body: &[u8]) -> Result<Parsed<Self>, Invalid>;
-
-    /// The lead it belongs to, and its own id (the lead's for a lead).
-    fn ids(&self) -> (&str, &str);
-
-    /// The business (the pro) it is for.
-    fn business_id(&self) -> &str;
-
-    fn insert<S: LeadStore>(
-        store: &S,
-        parsed: &Parsed<Self>,
-        raw: &str,
-        received_at_ms: u64,
-    ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
-}
-
-impl Payload for Lead {
-    const ROUTE: Route = Route::Lead;
-    const REVISION_OF: RevisionOf = RevisionOf::Lead;
-
-    fn parse(body: &[u8]) -> Result<Parsed<Self>, Invalid> {
-        Lead::parse(body)
-    }
-
-    fn ids(&self) -> (&str, &str) {
-        (&self.lead_id, &self.lead_id)
-    }
-
-    fn business_id(&self) -> &str {
-        &self.business.business_id
-    }
-
-    async fn insert<S: LeadStore>(
-        store: &S,
-        parsed: &Parsed<Self>,
-        raw: &str,
-        received_at_ms: u64,
-    ) -> Result<Insert, StoreError> {
-        store
-            .insert_lead(NewLead {
-                lead: &parsed.value,
-                warnings: &parsed.warnings,
-                raw,
-                received_at_ms,
-            })
-            .await
-    }
-}
-
-impl Payload for InboundMessage {
-    const ROUTE: Route = Route::Message;
-    const REVISION_OF: RevisionOf = RevisionOf::Message;
-
-    fn parse(body: &[u8]) -> Result<Parsed<Self>, Invalid> {
-        InboundMessage::parse(body)
-    }
-
-    fn ids(&self) -> (&str, &str) {
-        (&self.lead_id, &self.message.message_id)
-    }
-
-    fn business_id(&self) -> &str {
-        &self.business_id
-    }
-
-    async fn insert<S: LeadStore>(
-        store: &S,
-        parsed: &Parsed<Self>,
-        raw: &str,
-        received_at_ms: u64,
-    ) -> Result<Insert, StoreError> {
-        store
-            .insert_message(NewMessage {
-                message: &parsed.value,
-                warnings: &parsed.warnings,
-                raw,
-                received_at_ms,
-            })
-            .await
-    }
-}
-
 /// One delivery, from the authenticated body to a stored fact (or a quarantined payload), counted.
 pub async fn ingest<P: Payload, S: LeadStore>(
     store: &S,
@@ -154,32 +76,66 @@ pub async fn ingest<P: Payload, S: LeadStore>(
     body: &[u8],
     received_at_ms: u64,
 ) -> Result<Ingested<P>, IngestError> {
+    take::<P, S>(store, metrics, body, received_at_ms, Keep::Refused).await
+}
+
+/// A quarantined body run through today's rules (an operator's replay): what passes is stored
+/// exactly as a delivery would be (same dedupe, same events); what is still refused is not
+/// quarantined again (it is there already).
+pub async fn replay<P: Payload, S: LeadStore>(
+    store: &S,
+    metrics: &Metrics,
+    body: &[u8],
+    received_at_ms: u64,
+) -> Result<Ingested<P>, IngestError> {
+    take::<P, S>(store, metrics, body, received_at_ms, Keep::Nothing).await
+}
+
+/// What becomes of a refused body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Refused,
+    Nothing,
+}
+
+async fn take<P: Payload, S: LeadStore>(
+    store: &S,
+    metrics: &Metrics,
+    body: &[u8],
+    received_at_ms: u64,
+    keep: Keep,
+) -> Result<Ingested<P>, IngestError> {
     let route = P::ROUTE;
     // `parse` accepts UTF-8 only; the text is taken once it has.
     let (parsed, raw) = match P::parse(body).and_then(|parsed| Ok((parsed, text(body)?))) {
         Ok(read) => read,
         Err(invalid) => {
-            keep_refused(store, metrics, route, body, &invalid, received_at_ms).await?;
+            if keep == Keep::Refused {
+                keep_refused(store, metrics, route, body, &invalid, received_at_ms).await?;
+            }
             return Err(IngestError::Refused(invalid));
         }
     };
-    let outcome = match store_parsed(store, &parsed, raw, received_at_ms).await {
-        Ok(outcome) => outcome,
+    let stored = match P::store(store, &parsed, raw, received_at_ms).await {
+        Ok(stored) => stored,
         Err(StoreError::TooLarge(cause)) => {
             tracing::warn!(error = %crate::error_chain(&*cause), "payload too large to store; quarantined");
             let invalid = Invalid::body(
                 InvalidKind::Fields,
                 "is too large to store with its indexed fields",
             );
-            keep_refused(store, metrics, route, body, &invalid, received_at_ms).await?;
+            if keep == Keep::Refused {
+                keep_refused(store, metrics, route, body, &invalid, received_at_ms).await?;
+            }
             return Err(IngestError::TooLarge);
         }
         Err(error) => return Err(error.into()),
     };
-    count(metrics, route, outcome, &parsed);
+    count(metrics, route, stored.arrival, &parsed);
     Ok(Ingested {
         parsed,
-        arrival: outcome,
+        arrival: stored.arrival,
+        lead_known: stored.lead_known,
     })
 }
 
@@ -222,44 +178,50 @@ fn text(body: &[u8]) -> Result<&str, Invalid> {
     })
 }
 
-/// Inserts a parsed payload and settles a conflict: duplicate or revision.
+/// Stores a parsed payload as a delivery would (for tests and tools that have one at hand).
 pub async fn store_parsed<P: Payload, S: LeadStore>(
     store: &S,
     parsed: &Parsed<P>,
     raw: &str,
     received_at_ms: u64,
 ) -> Result<Arrival, StoreError> {
-    let insert = P::insert(store, parsed, raw, received_at_ms).await?;
+    Ok(P::store(store, parsed, raw, received_at_ms).await?.arrival)
+}
+
+/// After a conditional insert keyed by an id: new, the same document again (a duplicate), or a
+/// different one under the same id (kept beside the first as a revision, once per content).
+pub(crate) async fn settle<S: LeadStore>(
+    store: &S,
+    insert: Insert,
+    revision: NewRevision<'_>,
+) -> Result<Arrival, StoreError> {
     let stored = match insert {
         Insert::Created => return Ok(Arrival::Stored),
         Insert::Exists { raw: stored } => stored,
     };
-    if same_document(&stored, raw) {
+    if same_document(&stored, revision.raw) {
         return Ok(Arrival::Duplicate);
     }
-    let (lead_id, id) = parsed.value.ids();
+    let digest = json_digest(revision.raw);
     store
         .insert_revision(NewRevision {
-            lead_id,
-            business_id: parsed.value.business_id(),
-            of: P::REVISION_OF,
-            id,
-            digest: &json_digest(raw),
-            raw,
-            received_at_ms,
+            digest: &digest,
+            ..revision
         })
         .await?;
     Ok(Arrival::Revision)
 }
 
-/// `LeadsReceived` / `MessagesReceived` for a first delivery, `Duplicates` and `Revisions` (by
-/// route) for the others, and `Warnings` (by route): how many field problems came with a stored
-/// payload.
+/// `LeadsReceived`, `MessagesReceived`, `LeadUpdates`, `ReviewsReceived` for a first delivery,
+/// `Duplicates` and `Revisions` (by route) for the others, and `Warnings` (by route): how many
+/// field problems came with a stored payload.
 fn count<P>(metrics: &Metrics, route: Route, outcome: Arrival, parsed: &Parsed<P>) {
     let dimension = Some(("Route", route.as_str()));
     match (outcome, route) {
         (Arrival::Stored, Route::Lead) => metrics.count("LeadsReceived", None),
         (Arrival::Stored, Route::Message) => metrics.count("MessagesReceived", None),
+        (Arrival::Stored, Route::LeadUpdate) => metrics.count("LeadUpdates", None),
+        (Arrival::Stored, Route::Review) => metrics.count("ReviewsReceived", None),
         (Arrival::Duplicate, _) => metrics.count("Duplicates", dimension),
         (Arrival::Revision, _) => metrics.count("Revisions", dimension),
     }

@@ -1,0 +1,468 @@
+//! The pull APIs: a business's leads, newest first, and the changes feed every consumer replays to
+//! catch up. Here are their decisions: the parameters and their bounds, the scope a cursor is bound
+//! to, the settle window of the feed, and what an answer shows. The HTTP face is the read
+//! function's handler; the queries are `Listings`.
+//!
+//! Both answer a page and a `next` cursor: opaque, sealed with [`CursorKey`] over the query's scope,
+//! so a cursor that was changed or belongs to another query is refused (400 naming `cursor`),
+//! never read as a position elsewhere. A caller sends the same parameters again with
+//! `cursor=<next>` (the limit may change).
+
+use crate::events::{Fact, LeadFacts, rfc3339_millis};
+use crate::paging::{CursorKey, page_size};
+use crate::ports::{
+    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, StoreError,
+};
+use models::{FieldProblem, Invalid, InvalidKind, Problems, ReplyStatus, RevisionOf, UnixSeconds};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// Entries per page when the caller names no `limit`.
+pub const DEFAULT_LIMIT: usize = 25;
+/// The most entries a page holds: 100 summaries are about 30 KB of JSON, and one DynamoDB query.
+pub const MAX_LIMIT: usize = 100;
+
+/// What a `since` or `until` must be.
+pub const SECONDS_RULE: &str = "must be unix seconds (digits only)";
+/// What a cursor that does not open says.
+pub const CURSOR_RULE: &str = "was not issued for this query, or was changed";
+
+/// The pull APIs' settings: the key cursors are sealed with, and the changes feed's settle window.
+#[derive(Debug, Clone)]
+pub struct PullSettings {
+    pub cursors: CursorKey,
+    /// The feed serves only entries older than this. An entry's time is taken before its write
+    /// lands (and an index lags its table), so a slow write can land with a time a reader has
+    /// already passed; waiting this long first means none lands behind a cursor
+    /// (docs/data-model.md).
+    pub settle: Duration,
+}
+
+/// `GET /v1/businesses/{businessID}/leads`, as the caller asked (query parameters as sent).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LeadsAsked<'a> {
+    pub business_id: &'a str,
+    pub since: Option<&'a str>,
+    pub until: Option<&'a str>,
+    pub limit: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+}
+
+/// `GET /v1/changes`, as the caller asked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChangesAsked<'a> {
+    pub since: Option<&'a str>,
+    pub limit: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+}
+
+/// Why a pull was not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// Parameters out of their bounds, or a cursor refused: every problem, named.
+    #[error("invalid request: {0}")]
+    Invalid(Invalid),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `{"leads": [...], "next": <cursor or null>}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeadsPage {
+    pub leads: Vec<LeadEntry>,
+    pub next: Option<String>,
+}
+
+/// A lead as listed: ids, times and the facts a CRM routes on; no name, no description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeadEntry {
+    #[serde(rename = "leadID")]
+    pub lead_id: String,
+    #[serde(rename = "businessID")]
+    pub business_id: String,
+    /// Thumbtack's, unix seconds.
+    pub create_timestamp: u64,
+    /// When we stored it (RFC 3339, milliseconds).
+    pub received_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zip_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_type: Option<String>,
+    /// Whether a reply to it was sent.
+    pub reply_sent: bool,
+    /// When the first one went out (RFC 3339), once one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_reply_sent_at: Option<String>,
+}
+
+/// `{"changes": [...], "next": <cursor>}`: `next` is always there; an empty page means caught up
+/// for now, and the same cursor asks again later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangesPage {
+    pub changes: Vec<ChangeEntry>,
+    pub next: String,
+}
+
+/// A stored fact in the feed. `type` and `eventID` are those of the fact's event on the bus, so a
+/// consumer of both drops what it saw twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEntry {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    /// Receipt, or a reply's outcome (RFC 3339, milliseconds): the feed's order.
+    pub occurred_at: String,
+    #[serde(rename = "leadID", skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<String>,
+    #[serde(rename = "businessID", skip_serializing_if = "Option::is_none")]
+    pub business_id: Option<String>,
+    #[serde(rename = "messageID", skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(rename = "replyID", skip_serializing_if = "Option::is_none")]
+    pub reply_id: Option<String>,
+    #[serde(rename = "revisionID", skip_serializing_if = "Option::is_none")]
+    pub revision_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_timestamp: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ReplyStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem_count: Option<u64>,
+}
+
+/// A business's leads, newest `createTimestamp` first, within `since` (inclusive) and `until`
+/// (exclusive), unix seconds.
+pub async fn business_leads<L: Listings>(
+    listings: &L,
+    settings: &PullSettings,
+    asked: LeadsAsked<'_>,
+) -> Result<LeadsPage, PullError> {
+    let mut problems = Problems::default();
+    if !models::is_valid_id(asked.business_id) {
+        problem(&mut problems, "businessID", models::ids::ID_RULE);
+    }
+    let since = seconds(&mut problems, "since", asked.since);
+    let until = seconds(&mut problems, "until", asked.until);
+    if let (Some(Some(since)), Some(Some(until))) = (since, until)
+        && until <= since
+    {
+        problem(&mut problems, "until", "must be after since");
+    }
+    let limit = page_limit(&mut problems, asked.limit);
+    // The cursor is judged only against a query that could be read.
+    let after = match (since, until) {
+        (Some(since), Some(until)) if problems.is_empty() => {
+            let scope = format!(
+                "leads|{}|{}|{}",
+                asked.business_id,
+                shown(since),
+                shown(until)
+            );
+            opened(&mut problems, &settings.cursors, &scope, asked.cursor).map(|at| (scope, at))
+        }
+        _ => None,
+    };
+    let (Some((scope, after)), Some(limit), Some(since), Some(until)) =
+        (after, limit, since, until)
+    else {
+        return Err(refused(problems));
+    };
+    let window = CreatedWindow { since, until };
+    let page = listings
+        .business_leads(asked.business_id, window, limit, after.as_ref())
+        .await?;
+    Ok(LeadsPage {
+        leads: page.items.into_iter().map(lead_entry).collect(),
+        next: page.next.map(|next| settings.cursors.seal(&scope, &next.0)),
+    })
+}
+
+/// Every stored fact, in order of its time, from `since` (unix seconds of receipt) or after the
+/// cursor, and only those older than the settle window at `now_ms`.
+pub async fn changes<L: Listings>(
+    listings: &L,
+    settings: &PullSettings,
+    asked: ChangesAsked<'_>,
+    now_ms: u64,
+) -> Result<ChangesPage, PullError> {
+    let mut problems = Problems::default();
+    let since = seconds(&mut problems, "since", asked.since);
+    let limit = page_limit(&mut problems, asked.limit);
+    let after = match since {
+        Some(since) if problems.is_empty() => {
+            let scope = format!("changes|{}", shown(since));
+            opened(&mut problems, &settings.cursors, &scope, asked.cursor).map(|at| (scope, at))
+        }
+        _ => None,
+    };
+    let (Some((scope, after)), Some(limit), Some(since)) = (after, limit, since) else {
+        return Err(refused(problems));
+    };
+    let since_ms = since.unwrap_or(0).saturating_mul(1000);
+    let settle_ms = u64::try_from(settings.settle.as_millis()).unwrap_or(u64::MAX);
+    let before_ms = now_ms.saturating_sub(settle_ms);
+    let page = listings
+        .changes(since_ms, before_ms, limit, after.as_ref())
+        .await?;
+    let next = page.next.or(after).ok_or_else(|| {
+        StoreError::Corrupt("the changes feed gave no position to go on from".to_owned())
+    })?;
+    Ok(ChangesPage {
+        changes: page.items.into_iter().map(change_entry).collect(),
+        next: settings.cursors.seal(&scope, &next.0),
+    })
+}
+
+fn problem(problems: &mut Problems, path: &str, reason: impl Into<Cow<'static, str>>) {
+    problems.push(FieldProblem {
+        path: path.to_owned(),
+        reason: reason.into(),
+    });
+}
+
+fn refused(problems: Problems) -> PullError {
+    PullError::Invalid(Invalid {
+        kind: InvalidKind::Parameters,
+        problems,
+    })
+}
+
+/// `Some(None)` when not given, `Some(Some(seconds))` when valid, `None` (and a problem) if not.
+fn seconds(problems: &mut Problems, name: &str, asked: Option<&str>) -> Option<Option<u64>> {
+    match asked {
+        None => Some(None),
+        Some(text) => match UnixSeconds::parse(text) {
+            Some(seconds) => Some(Some(seconds.0)),
+            None => {
+                problem(problems, name, SECONDS_RULE);
+                None
+            }
+        },
+    }
+}
+
+/// The bound as it goes into a scope: the same query always has the same scope ("0100" and
+/// "100" alike), and an open bound is empty.
+fn shown(bound: Option<u64>) -> String {
+    bound.map(|b| b.to_string()).unwrap_or_default()
+}
+
+fn page_limit(problems: &mut Problems, asked: Option<&str>) -> Option<usize> {
+    let asked = match asked {
+        None => None,
+        // Digits only; too many of them is out of bounds like any other large number.
+        Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(text.parse::<u64>().unwrap_or(u64::MAX))
+        }
+        Some(_) => Some(0),
+    };
+    match page_size(asked, DEFAULT_LIMIT, MAX_LIMIT) {
+        Ok(limit) => Some(limit),
+        Err(refused) => {
+            problem(problems, "limit", refused.to_string());
+            None
+        }
+    }
+}
+
+/// `Some(None)` without a cursor, `Some(Some(position))` for one of this scope, `None` (and a
+/// problem) for any other.
+fn opened(
+    problems: &mut Problems,
+    key: &CursorKey,
+    scope: &str,
+    cursor: Option<&str>,
+) -> Option<Option<Cursor>> {
+    match cursor {
+        None => Some(None),
+        Some(cursor) => match key.open(scope, cursor) {
+            Ok(position) => Some(Some(Cursor(position))),
+            Err(_) => {
+                problem(problems, "cursor", CURSOR_RULE);
+                None
+            }
+        },
+    }
+}
+
+fn lead_entry(lead: LeadSummary) -> LeadEntry {
+    LeadEntry {
+        lead_id: lead.lead_id,
+        business_id: lead.business_id,
+        create_timestamp: lead.create_timestamp,
+        received_at: rfc3339_millis(lead.received_at_ms),
+        category: lead.category,
+        title: lead.title,
+        city: lead.city,
+        state: lead.state,
+        zip_code: lead.zip_code,
+        lead_type: lead.lead_type,
+        reply_sent: lead.first_reply_sent_at_ms.is_some(),
+        first_reply_sent_at: lead.first_reply_sent_at_ms.map(rfc3339_millis),
+    }
+}
+
+/// The entry of a change, with the type and id of the event the same fact puts on the bus.
+fn change_entry(record: ChangeRecord) -> ChangeEntry {
+    let at_ms = record.at_ms;
+    let mut entry = ChangeEntry {
+        kind: "",
+        event_id: String::new(),
+        occurred_at: rfc3339_millis(at_ms),
+        lead_id: None,
+        business_id: None,
+        message_id: None,
+        reply_id: None,
+        revision_id: None,
+        create_timestamp: None,
+        status: None,
+        http_status: None,
+        attempt: None,
+        route: None,
+        digest: None,
+        problem_count: None,
+    };
+    let fact = match record.change {
+        Change::Lead {
+            lead_id,
+            business_id,
+            create_timestamp,
+        } => {
+            entry.lead_id = Some(lead_id.clone());
+            entry.business_id = Some(business_id.clone());
+            entry.create_timestamp = Some(create_timestamp);
+            Fact::LeadStored {
+                lead_id,
+                business_id,
+                at_ms,
+                lead: LeadFacts {
+                    create_timestamp,
+                    ..LeadFacts::default()
+                },
+            }
+        }
+        Change::Message {
+            lead_id,
+            business_id,
+            message_id,
+            create_timestamp,
+        } => {
+            entry.lead_id = Some(lead_id.clone());
+            entry.business_id = Some(business_id.clone());
+            entry.message_id = Some(message_id.clone());
+            entry.create_timestamp = Some(create_timestamp);
+            Fact::MessageStored {
+                lead_id,
+                business_id,
+                message_id,
+                lead_known: false,
+                at_ms,
+            }
+        }
+        Change::Revision {
+            lead_id,
+            of,
+            id,
+            digest,
+        } => {
+            entry.lead_id = Some(lead_id.clone());
+            entry.revision_id = Some(digest.clone());
+            match of {
+                RevisionOf::Lead => Fact::LeadRevised {
+                    lead_id,
+                    business_id: None,
+                    digest,
+                    at_ms,
+                },
+                RevisionOf::Message => {
+                    entry.message_id = Some(id.clone());
+                    Fact::MessageRevised {
+                        lead_id,
+                        business_id: None,
+                        message_id: id,
+                        digest,
+                        at_ms,
+                    }
+                }
+                RevisionOf::Review => Fact::ReviewRevised {
+                    review_id: id,
+                    business_id: None,
+                    digest,
+                    at_ms,
+                },
+            }
+        }
+        Change::Reply {
+            lead_id,
+            business_id,
+            reply_id,
+            status,
+            http_status,
+            attempt,
+        } => {
+            entry.lead_id = Some(lead_id.clone());
+            entry.business_id = Some(business_id.clone());
+            entry.reply_id = Some(reply_id.clone());
+            entry.status = Some(status);
+            entry.http_status = http_status;
+            entry.attempt = Some(attempt);
+            if status == ReplyStatus::Sent {
+                Fact::ReplySent {
+                    reply_id,
+                    lead_id,
+                    business_id,
+                    status: http_status.unwrap_or_default(),
+                    at_ms,
+                }
+            } else {
+                Fact::ReplyFailed {
+                    reply_id,
+                    lead_id,
+                    business_id,
+                    status: http_status,
+                    reason: String::new(),
+                    attempt,
+                    at_ms,
+                }
+            }
+        }
+        Change::Quarantined {
+            route,
+            digest,
+            problem_count,
+        } => {
+            entry.route = Some(route.clone());
+            entry.digest = Some(digest.clone());
+            entry.problem_count = Some(problem_count);
+            Fact::PayloadQuarantined {
+                route,
+                problem_count,
+                digest,
+                at_ms,
+            }
+        }
+    };
+    entry.kind = fact.detail_type();
+    entry.event_id = fact.event().id;
+    entry
+}

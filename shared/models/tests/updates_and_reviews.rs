@@ -1,0 +1,111 @@
+//! The two later calls: a lead update (its price) and a review. Only their keys refuse them.
+#![allow(clippy::unwrap_used)]
+
+use models::{LeadUpdate, ReviewDelivery};
+use serde_json::{Value, json};
+
+fn edited(source: &str, pointer: &str, value: Option<Value>) -> Vec<u8> {
+    let mut document: Value = serde_json::from_str(source).unwrap();
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let object = document
+        .pointer_mut(parent)
+        .unwrap()
+        .as_object_mut()
+        .unwrap();
+    match value {
+        Some(value) => {
+            object.insert(key.to_owned(), value);
+        }
+        None => {
+            object.remove(key);
+        }
+    }
+    serde_json::to_vec(&document).unwrap()
+}
+
+#[test]
+fn the_sample_lead_update_parses_without_warnings() {
+    let parsed = LeadUpdate::parse(fixtures::LEAD_UPDATE.as_bytes()).unwrap();
+    assert!(parsed.warnings.is_empty());
+    assert_eq!(parsed.value.lead_id, "437282017264173057");
+    assert_eq!(parsed.value.lead_price.as_deref(), Some("$25.00"));
+    assert_eq!(parsed.value.charge_state.as_deref(), Some("Charged"));
+}
+
+#[test]
+fn a_lead_update_without_a_lead_id_is_refused_and_a_missing_price_is_a_warning() {
+    let invalid = LeadUpdate::parse(&edited(fixtures::LEAD_UPDATE, "/leadID", None)).unwrap_err();
+    assert_eq!(invalid.paths(), ["leadID"]);
+    let parsed = LeadUpdate::parse(&edited(fixtures::LEAD_UPDATE, "/leadPrice", None)).unwrap();
+    assert_eq!(parsed.warnings.paths(), ["leadPrice"]);
+    let parsed = LeadUpdate::parse(&edited(
+        fixtures::LEAD_UPDATE,
+        "/chargeState",
+        Some(Value::Null),
+    ))
+    .unwrap();
+    assert!(parsed.warnings.is_empty(), "chargeState may be null");
+}
+
+#[test]
+fn the_sample_review_parses_without_warnings() {
+    let parsed = ReviewDelivery::parse(fixtures::REVIEW.as_bytes()).unwrap();
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let review = parsed.value.review;
+    assert_eq!(review.review_id, "441190338474795011");
+    assert_eq!(review.lead_id.as_deref(), Some("437282017264173057"));
+    assert_eq!(review.rating, Some(5));
+    assert_eq!(review.verified, Some(true));
+    assert_eq!(review.photo_count, 1);
+    assert_eq!(review.create_time.as_deref(), Some("2025-06-09T15:04:05Z"));
+    assert_eq!(
+        parsed.value.review_event_type.as_deref(),
+        Some("REVIEW_ADDED")
+    );
+}
+
+#[test]
+fn a_review_is_refused_only_without_its_review_or_business_id() {
+    for (pointer, path) in [
+        ("/review/reviewID", "review.reviewID"),
+        ("/review/businessID", "review.businessID"),
+    ] {
+        let invalid = ReviewDelivery::parse(&edited(fixtures::REVIEW, pointer, None)).unwrap_err();
+        assert_eq!(invalid.paths(), [path]);
+    }
+    let invalid = ReviewDelivery::parse(b"{\"reviewEventType\": \"REVIEW_ADDED\"}").unwrap_err();
+    assert_eq!(invalid.paths(), ["review"]);
+}
+
+#[test]
+fn a_review_field_missing_or_of_the_wrong_form_is_a_warning() {
+    let cases = [
+        ("/review/rating", Some(json!(7)), "review.rating"),
+        ("/review/rating", Some(json!(4.5)), "review.rating"),
+        ("/review/rating", None, "review.rating"),
+        ("/review/verified", Some(json!("yes")), "review.verified"),
+        ("/review/leadID", Some(json!("a b")), "review.leadID"),
+        ("/review/createTime", Some(json!("")), "review.createTime"),
+        ("/review/createTime", Some(json!(1.5)), "review.createTime"),
+        ("/review/photos", Some(json!("a.jpg")), "review.photos"),
+        ("/review/text", Some(json!(5)), "review.text"),
+        ("/reviewEventType", None, "reviewEventType"),
+    ];
+    for (pointer, value, path) in cases {
+        let parsed = ReviewDelivery::parse(&edited(fixtures::REVIEW, pointer, value.clone()))
+            .unwrap_or_else(|refused| panic!("{pointer}={value:?}: {refused:?}"));
+        assert_eq!(parsed.warnings.paths(), [path], "{pointer}={value:?}");
+    }
+    let parsed = ReviewDelivery::parse(&edited(
+        fixtures::REVIEW,
+        "/review/createTime",
+        Some(json!(1749481445)),
+    ))
+    .unwrap();
+    assert_eq!(
+        parsed.value.review.create_time.as_deref(),
+        Some("1749481445")
+    );
+    let parsed = ReviewDelivery::parse(&edited(fixtures::REVIEW, "/review/leadID", None)).unwrap();
+    assert!(parsed.warnings.is_empty(), "a review need not name a lead");
+}

@@ -1,0 +1,273 @@
+//! What each function calls in AWS against what infra/template.yaml allows it. The emulator checks
+//! no IAM, so a call added to the code without its permission passes every other test and is
+//! refused only in AWS. Here the functions' paths run over real connections through a recording
+//! proxy in front of the emulator, and the actions they took must be exactly those their policy
+//! allows (the event source mapping's own actions and the logs aside).
+
+use crate::support::*;
+use adapters::dynamo::stream::TableStream;
+use adapters::{DynamoStore, EventBridgeBus, provision};
+use app::events::{EventsDeps, PublishPolicy};
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http_api::InboundDeps;
+use http_api::testing::{Encoding, Gateway, basic, send};
+use serde_norway::Value;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+const TEMPLATE: &str = include_str!("../../infra/template.yaml");
+
+/// A loopback proxy to the emulator that notes the IAM action of every call it forwards
+/// (`X-Amz-Target: DynamoDB_20120810.PutItem` is `dynamodb:PutItem`).
+struct Recorder {
+    url: String,
+    actions: Arc<Mutex<BTreeSet<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct Forward {
+    upstream: String,
+    client: reqwest::Client,
+    actions: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl Recorder {
+    async fn start() -> Recorder {
+        let upstream = std::env::var("AWS_ENDPOINT_URL").unwrap();
+        let actions = Arc::new(Mutex::new(BTreeSet::new()));
+        let state = Forward {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+            actions: Arc::clone(&actions),
+        };
+        let app = axum::Router::new().fallback(forward).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Recorder { url, actions, task }
+    }
+
+    /// An SDK configuration pointed at this proxy. Set on the loader: an endpoint set on a
+    /// loaded configuration loses to AWS_ENDPOINT_URL when a client is built from it.
+    async fn sdk(&self) -> adapters::aws::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .load()
+            .await
+    }
+
+    fn actions(&self) -> BTreeSet<String> {
+        self.actions.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn forward(State(state): State<Forward>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 16 * 1024 * 1024).await.unwrap();
+    if let Some(target) = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+    {
+        let (service, action) = target.split_once('.').unwrap();
+        let prefix = match service {
+            "DynamoDB_20120810" => "dynamodb",
+            "AWSEvents" => "events",
+            other => panic!("a call to {other}"),
+        };
+        state
+            .actions
+            .lock()
+            .unwrap()
+            .insert(format!("{prefix}:{action}"));
+    }
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut upstream = state
+        .client
+        .request(parts.method.clone(), format!("{}{path}", state.upstream))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            upstream = upstream.header(name, value);
+        }
+    }
+    let answer = upstream.send().await.unwrap();
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    let bytes = answer.bytes().await.unwrap();
+    let mut response = (status, bytes).into_response();
+    for (name, value) in &headers {
+        if name != "content-length" && name != "transfer-encoding" && name != "connection" {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
+/// The actions the template lets a function's code call: its inline statements, or its own
+/// role's, less what the event source mapping does with that role (read the stream, send to the
+/// on-failure queue) and the logs.
+fn allowed(function: &str) -> BTreeSet<String> {
+    let template: Value = serde_norway::from_str(TEMPLATE).unwrap();
+    let properties = &template["Resources"][function]["Properties"];
+    let mut statements = Vec::new();
+    if let Some(policies) = properties["Policies"].as_sequence() {
+        statements.extend(policies.iter().map(|p| p["Statement"].clone()));
+    }
+    if let Value::Tagged(role) = &properties["Role"] {
+        let role = role.value.as_str().unwrap().trim_end_matches(".Arn");
+        for policy in template["Resources"][role]["Properties"]["Policies"]
+            .as_sequence()
+            .unwrap()
+        {
+            statements.push(policy["PolicyDocument"]["Statement"].clone());
+        }
+    }
+    let mapping = [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    ];
+    statements
+        .iter()
+        .filter_map(Value::as_sequence)
+        .flatten()
+        .flat_map(|statement| match &statement["Action"] {
+            Value::Sequence(actions) => actions.clone(),
+            action => vec![action.clone()],
+        })
+        .map(|action| action.as_str().unwrap().to_owned())
+        .filter(|action| action.starts_with("dynamodb:") || action.starts_with("events:"))
+        .filter(|action| !mapping.contains(&action.as_str()))
+        .collect()
+}
+
+fn inbound(store: DynamoStore) -> InboundDeps<DynamoStore, app::memory::StaticCredentials> {
+    InboundDeps {
+        store,
+        credentials: credentials(),
+        metrics: app::metrics::Metrics::off(),
+    }
+}
+
+async fn deliver(
+    deps: &InboundDeps<DynamoStore, app::memory::StaticCredentials>,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> u16 {
+    let request = send(
+        Gateway::HttpV2,
+        method,
+        path,
+        body.as_bytes(),
+        Encoding::Text,
+        Some(&basic(USERNAME, PASSWORD)),
+    );
+    let response = if path.starts_with("/v1/lead") {
+        lead_inbound::handler::handle(deps, request).await
+    } else {
+        message_inbound::handler::handle(deps, request).await
+    };
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn the_inbound_and_events_functions_call_exactly_what_the_template_allows_them() {
+    let table = fresh_table().await;
+    let stream = TableStream::open(&sdk().await, &table.name).await.unwrap();
+
+    // lead-inbound: its warm-up, a price before its lead, the lead (which applies it), the lead
+    // again, a revision, a refused payload twice (quarantined, then counted), a later price.
+    let lead_calls = Recorder::start().await;
+    let lead = inbound(DynamoStore::from_config(
+        &lead_calls.sdk().await,
+        &table.name,
+    ));
+    lead.store.warm_up().await;
+    let revised = with_field(fixtures::LEAD_2025, "/request/title", "Deep clean".into());
+    let refused = r#"{"leadID": "1", "createTimestamp": 5}"#;
+    for (method, path, body) in [
+        ("PUT", "/v1/lead/update", fixtures::LEAD_UPDATE),
+        ("POST", "/v1/lead", fixtures::LEAD_2025),
+        ("POST", "/v1/lead", fixtures::LEAD_2025),
+        ("POST", "/v1/lead", &revised),
+        ("POST", "/v1/lead", refused),
+        ("POST", "/v1/lead", refused),
+        ("PUT", "/v1/lead/update", fixtures::LEAD_UPDATE),
+    ] {
+        let answered = deliver(&lead, method, path, body).await;
+        assert!(
+            [200, 202, 400].contains(&answered),
+            "{method} {path}: {answered}"
+        );
+    }
+    assert_eq!(lead_calls.actions(), allowed("LeadInboundFunction"));
+
+    // message-inbound: a message of a stored lead and one of an unknown lead, again, revised, a
+    // review of the stored lead, a refused payload twice.
+    let message_calls = Recorder::start().await;
+    let message = inbound(DynamoStore::from_config(
+        &message_calls.sdk().await,
+        &table.name,
+    ));
+    message.store.warm_up().await;
+    let revised = with_field(fixtures::MESSAGE_2025, "/message/text", "Tuesday?".into());
+    let refused = r#"{"leadID": "1"}"#;
+    for (path, body) in [
+        ("/v1/message", fixtures::MESSAGE_2025),
+        ("/v1/message", fixtures::MESSAGE),
+        ("/v1/message", fixtures::MESSAGE_2025),
+        ("/v1/message", &revised),
+        ("/v1/review", fixtures::REVIEW),
+        ("/v1/message", refused),
+        ("/v1/message", refused),
+    ] {
+        let answered = deliver(&message, "POST", path, body).await;
+        assert!([200, 202, 400].contains(&answered), "{path}: {answered}");
+    }
+    assert_eq!(message_calls.actions(), allowed("MessageInboundFunction"));
+
+    // events-out: its warm-up and every record those writes made, as the mapping delivers them.
+    let events_calls = Recorder::start().await;
+    let events_sdk = events_calls.sdk().await;
+    let bus = unique_name("bus");
+    provision::ensure_event_bus(&sdk().await, &bus, &unique_name("events"))
+        .await
+        .unwrap();
+    let deps = EventsDeps {
+        store: DynamoStore::from_config(&events_sdk, &table.name),
+        bus: EventBridgeBus::from_config(&events_sdk, &bus),
+        policy: PublishPolicy::default(),
+        metrics: app::metrics::Metrics::off(),
+    };
+    tokio::join!(deps.bus.warm_up(), deps.store.warm_up());
+    let mut stream = stream;
+    let mut published = 0;
+    let mut quiet = 0;
+    while quiet < 2 {
+        let batches = stream.next(100).await.unwrap();
+        quiet = if batches.is_empty() { quiet + 1 } else { 0 };
+        for batch in batches {
+            let mut event = StreamEvent::default();
+            event.records = batch.records;
+            published += event.records.len();
+            let response = events_out::handler::process(&deps, &event).await;
+            assert!(response.batch_item_failures.is_empty());
+        }
+    }
+    assert!(published > 0, "the stream had the writes");
+    assert_eq!(events_calls.actions(), allowed("EventsOutFunction"));
+}

@@ -1,0 +1,137 @@
+//! The inbound functions in the template against what main's code now serves and calls: the
+//! newer calls of Thumbtack's contract (a lead's update, a review) have routes in AWS too, and
+//! each function may call exactly the DynamoDB actions of its paths.
+
+use super::*;
+
+/// (method, path) of every API event of a function.
+fn routes(template: &Value, function: &str) -> BTreeSet<(String, String)> {
+    resource(template, function)["Properties"]["Events"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|event| event["Type"] == "HttpApi")
+        .map(|event| {
+            let route = &event["Properties"];
+            // Thumbtack authenticates with HTTP basic auth, checked in the function.
+            assert!(route.get("Auth").is_none(), "{route:?}");
+            (
+                route["Method"].as_str().unwrap().to_owned(),
+                route["Path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(routes: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    routes
+        .iter()
+        .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_call_thumbtack_makes_has_a_route_to_the_function_that_serves_it() {
+    let template = template();
+    // The handlers' own doc lines name their routes; make dev serves the same.
+    let lead = include_str!("../../functions/lead-inbound/src/handler.rs");
+    let message = include_str!("../../functions/message-inbound/src/handler.rs");
+    assert!(lead.contains("`PUT /v1/lead/update`"));
+    assert!(message.contains("`POST /v1/review`"));
+    assert_eq!(
+        routes(&template, "LeadInboundFunction"),
+        pairs(&[("POST", "/v1/lead"), ("PUT", "/v1/lead/update")])
+    );
+    assert_eq!(
+        routes(&template, "MessageInboundFunction"),
+        pairs(&[("POST", "/v1/message"), ("POST", "/v1/review")])
+    );
+}
+
+/// The actions an SAM function's inline statements allow (policy templates, such as the secret's,
+/// are left aside).
+fn inline(template: &Value, function: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut actions = BTreeMap::new();
+    for policy in resource(template, function)["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap()
+    {
+        if policy.get("Statement").is_none() {
+            continue;
+        }
+        for (action, resources) in allowed(&policy["Statement"]) {
+            actions
+                .entry(action)
+                .or_insert_with(BTreeSet::new)
+                .extend(resources);
+        }
+    }
+    actions
+}
+
+#[test]
+fn each_inbound_function_may_call_the_dynamodb_actions_of_its_paths_and_no_more() {
+    let template = template();
+    assert_eq!(
+        inline(&template, "LeadInboundFunction"),
+        expected(&[
+            // Conditional puts (leads, revisions, updates, quarantine chunks).
+            ("dynamodb:PutItem", "Table"),
+            // The quarantine counter; a waiting price applied to its lead.
+            ("dynamodb:UpdateItem", "Table"),
+            // The stored body when a condition fails; the warm-up read.
+            ("dynamodb:GetItem", "Table"),
+            // A stored lead looks for an update that came before it (LeadStore::latest_update).
+            ("dynamodb:Query", "Table"),
+        ])
+    );
+    assert_eq!(
+        inline(&template, "MessageInboundFunction"),
+        expected(&[
+            // Messages, revisions, reviews and a review's link to its lead; quarantine.
+            ("dynamodb:PutItem", "Table"),
+            ("dynamodb:UpdateItem", "Table"),
+            // The stored body on conflict; whether a message's lead is stored (202 if not).
+            ("dynamodb:GetItem", "Table"),
+        ])
+    );
+}
+
+/// The function that serves each inbound route, as its metrics name it.
+fn serving(route: app::ports::Route) -> &'static str {
+    use app::ports::Route;
+    match route {
+        Route::Lead | Route::LeadUpdate => "lead-inbound",
+        Route::Message | Route::Review => "message-inbound",
+    }
+}
+
+#[test]
+fn refusals_and_quarantines_of_every_inbound_route_reach_their_alarms() {
+    let template = template();
+    let wanted: BTreeSet<(String, String)> = app::ports::Route::ALL
+        .into_iter()
+        .map(|route| (serving(route).to_owned(), route.as_str().to_owned()))
+        .collect();
+    for metric in ["AuthFailures", "Quarantined"] {
+        let (name, alarm) = alarm_on(&template, metric);
+        let routes: BTreeSet<(String, String)> = watched(alarm)
+            .into_iter()
+            .map(|(_, _, dimensions)| (dimensions["Function"].clone(), dimensions["Route"].clone()))
+            .collect();
+        assert_eq!(routes, wanted, "{name}");
+        let returned = alarm["Metrics"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|q| q["ReturnData"] == true)
+            .and_then(|q| q["Expression"].as_str())
+            .unwrap();
+        for query in alarm["Metrics"].as_sequence().unwrap() {
+            if query.get("MetricStat").is_some() {
+                let id = query["Id"].as_str().unwrap();
+                assert!(returned.contains(id), "{name}: {returned} leaves out {id}");
+            }
+        }
+    }
+}
