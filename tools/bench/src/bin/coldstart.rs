@@ -171,7 +171,10 @@ struct Start {
 fn answered(name: &str, answer: Option<Answer>) -> Result<(), Error> {
     match answer {
         Some(Answer::Response(response))
-            if response["statusCode"] == 200 || response["batchItemFailures"] == json!([]) =>
+            if response["statusCode"]
+                .as_u64()
+                .is_some_and(|status| (200..300).contains(&status))
+                || response["batchItemFailures"] == json!([]) =>
         {
             Ok(())
         }
