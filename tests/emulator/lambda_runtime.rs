@@ -314,3 +314,155 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
         ]
     );
 }
+
+/// A stand-in for AWS and Thumbtack that answers every call (`200 {}`) only once the function has
+/// asked `runtime` for its first event. Returns its URL and how many calls it has had.
+async fn answering_after_the_first_poll(
+    runtime: std::sync::Arc<RuntimeApi>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&calls);
+    let app = axum::Router::new().fallback(move || {
+        let (runtime, counted) = (
+            std::sync::Arc::clone(&runtime),
+            std::sync::Arc::clone(&counted),
+        );
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            runtime.first_poll(Duration::from_secs(60)).await;
+            ([("content-type", "application/x-amz-json-1.0")], "{}")
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}
+
+/// Asks for its first event while its warm-up calls are still out, and still makes them.
+async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: usize) {
+    let runtime = std::sync::Arc::new(start_runtime().await);
+    let (held, calls) = answering_after_the_first_poll(std::sync::Arc::clone(&runtime)).await;
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL", held.clone()),
+        ("TABLE_NAME", unique_name("held")),
+        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
+        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
+        ("EVENT_BUS_NAME", unique_name("held")),
+        ("CURSOR_KEY", "lambda runtime tests' cursor key".to_owned()),
+        ("THUMBTACK_API_BASE_URL", held.clone()),
+        ("THUMBTACK_API_USERNAME", "partner".to_owned()),
+        ("THUMBTACK_API_PASSWORD", "secret".to_owned()),
+        ("REPLY_QUEUE_URL", format!("{held}/123456789012/held.fifo")),
+        (
+            "REPLY_DLQ_URL",
+            format!("{held}/123456789012/held-dlq.fifo"),
+        ),
+    ];
+    env.retain(|(key, _)| match name {
+        "reply-outbound" => !key.starts_with("PARTNER"),
+        "lead-read" => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY"),
+        _ => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY") && *key != "CURSOR_KEY",
+    });
+    let function = launch(name, &runtime, &env);
+    assert!(
+        runtime.first_poll(Duration::from_secs(30)).await.is_some(),
+        "{name} asked for its first event"
+    );
+    let started = tokio::time::Instant::now();
+    while calls.load(std::sync::atomic::Ordering::SeqCst) < warm_up_calls
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let made = calls.load(std::sync::atomic::Ordering::SeqCst);
+    let mut function = function;
+    function.start_kill().unwrap();
+    let output = function.wait_with_output().await.unwrap();
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        made >= warm_up_calls,
+        "{name} made {made} of its {warm_up_calls} warm-up calls"
+    );
+    // A function whose init waits for them gives up on them first (the stand-in answers only
+    // after the poll), and says so before it polls.
+    assert!(
+        !logs.contains("warm-up call timed out"),
+        "{name} waited for its warm-up calls before asking for an event: {logs}"
+    );
+}
+
+#[tokio::test]
+async fn every_function_asks_for_its_first_event_while_its_warm_up_calls_are_still_out() {
+    futures::future::join_all([
+        polls_before_its_warm_up_calls_are_answered("lead-inbound", 1),
+        polls_before_its_warm_up_calls_are_answered("message-inbound", 1),
+        polls_before_its_warm_up_calls_are_answered("lead-read", 1),
+        polls_before_its_warm_up_calls_are_answered("reply-outbound", 3),
+        polls_before_its_warm_up_calls_are_answered("events-out", 2),
+    ])
+    .await;
+}
+
+/// Starts `name` with a credentials secret that does not exist in the emulator; returns whether
+/// it asked for an event and its logs once it has exited.
+async fn started_without_its_secret(
+    name: &str,
+) -> (String, bool, std::process::ExitStatus, String) {
+    let runtime = start_runtime().await;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let absent = format!(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}",
+        unique_name("absent")
+    );
+    let env = match name {
+        "reply-outbound" => vec![
+            ("TABLE_NAME", unique_name("no-secret")),
+            ("THUMBTACK_CREDENTIALS_SECRET_ARN", absent.clone()),
+            ("THUMBTACK_API_BASE_URL", "http://127.0.0.1:9".to_owned()),
+            (
+                "REPLY_QUEUE_URL",
+                format!("{endpoint}/123456789012/no-secret.fifo"),
+            ),
+            (
+                "REPLY_DLQ_URL",
+                format!("{endpoint}/123456789012/no-secret-dlq.fifo"),
+            ),
+        ],
+        _ => vec![
+            ("TABLE_NAME", unique_name("no-secret")),
+            ("PARTNER_CREDENTIALS_SECRET_ARN", absent.clone()),
+        ],
+    };
+    let function = launch(name, &runtime, &env);
+    let output = tokio::time::timeout(Duration::from_secs(30), function.wait_with_output())
+        .await
+        .expect("init ends")
+        .unwrap();
+    let polled = runtime.first_poll(Duration::ZERO).await.is_some();
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (absent, polled, output.status, logs)
+}
+
+#[tokio::test]
+async fn a_function_that_cannot_read_its_credentials_secret_fails_init_with_its_warm_ups_started() {
+    for name in ["lead-inbound", "message-inbound", "reply-outbound"] {
+        let (secret, polled, status, logs) = started_without_its_secret(name).await;
+        assert!(!status.success(), "{name} exited with {status}: {logs}");
+        assert!(!polled, "{name} asked for an event without credentials");
+        assert!(logs.contains("init failed"), "{name}: {logs}");
+        assert!(
+            logs.contains(&format!("Missing(\"{secret}\")")),
+            "{name} failed for want of its secret: {logs}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. The logic is in `handler`.
 
 use adapters::config::{Env, events_settings};
-use adapters::{DynamoStore, EventBridgeBus, aws};
+use adapters::{DynamoStore, EventBridgeBus, aws, warm_up};
 use app::events::{EventsDeps, PublishPolicy};
 use app::metrics::Metrics;
 use lambda_runtime::{Error, service_fn};
@@ -30,7 +30,11 @@ async fn init() -> Result<Deps, Error> {
         policy: PublishPolicy::default(),
         metrics: Metrics::configured(settings.metrics_namespace, "events-out"),
     };
-    // Now, not on the first batch: the connections to EventBridge and DynamoDB, together.
-    tokio::join!(deps.bus.warm_up(), deps.store.warm_up());
+    // Not on the first batch, and not in init's way: the connections to EventBridge and
+    // DynamoDB open in the background while the runtime asks for the first batch.
+    let (bus, store) = (deps.bus.warm_up(), deps.store.warm_up());
+    warm_up::in_background(async move {
+        tokio::join!(bus, store);
+    });
     Ok(deps)
 }

@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. The logic is in `handler`.
 
 use adapters::config::{Env, read_settings};
-use adapters::{DynamoStore, aws};
+use adapters::{DynamoStore, aws, warm_up};
 use http_api::ReadDeps;
 use lambda_http::{Error, service_fn};
 use std::convert::Infallible;
@@ -26,7 +26,8 @@ async fn init() -> Result<ReadDeps<DynamoStore>, Error> {
         store: DynamoStore::from_config(&sdk, settings.table),
         pull: settings.pull,
     };
-    // Now, not on the first request: the connection to DynamoDB.
-    deps.store.warm_up().await;
+    // Not on the first request, and not in init's way: the connection to DynamoDB opens in the
+    // background while the runtime asks for the first request.
+    warm_up::in_background(deps.store.warm_up());
     Ok(deps)
 }

@@ -2,7 +2,7 @@
 
 use adapters::config::{Env, inbound_settings};
 use adapters::secrets::{PartnerCredentials, partner_credentials};
-use adapters::{DynamoStore, aws};
+use adapters::{DynamoStore, aws, warm_up};
 use app::metrics::Metrics;
 use app::ports::CredentialSource;
 use http_api::InboundDeps;
@@ -31,9 +31,10 @@ async fn init() -> Result<InboundDeps<DynamoStore, PartnerCredentials>, Error> {
         credentials: partner_credentials(&settings.credentials, &sdk),
         metrics: Metrics::configured(settings.metrics_namespace, "message-inbound"),
     };
-    // Now, not on the first request: the credentials from Secrets Manager, and the connection
-    // to DynamoDB.
+    // Not on the first request, and not in init's way: the connection to DynamoDB opens in the
+    // background while the credentials are read (init fails without them) and the runtime asks
+    // for the first request.
+    warm_up::in_background(deps.store.warm_up());
     deps.credentials.accepted().await?;
-    deps.store.warm_up().await;
     Ok(deps)
 }

@@ -2,7 +2,7 @@
 
 use adapters::config::{Env, reply_settings};
 use adapters::secrets::thumbtack_credentials;
-use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, aws};
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, aws, warm_up};
 use app::metrics::Metrics;
 use app::replies::ReplyDeps;
 use lambda_runtime::{Error, service_fn};
@@ -33,10 +33,14 @@ async fn init() -> Result<Deps, Error> {
         policy: settings.policy,
         metrics: Metrics::configured(settings.metrics_namespace, "reply-outbound"),
     };
-    // Now, not on the first batch: Thumbtack's credentials from Secrets Manager, and the
-    // connections to Thumbtack (a HEAD of its base URL), DynamoDB and SQS.
-    deps.thumbtack.warm_up().await?;
-    deps.ledger.warm_up().await;
-    deps.queue.warm_up().await;
+    // Not on the first batch, and not in init's way: the connections to Thumbtack (a HEAD of
+    // its base URL), DynamoDB and SQS open in the background while Thumbtack's credentials are
+    // read (init fails without them) and the runtime asks for the first batch.
+    let thumbtack = deps.thumbtack.open_connection();
+    let (ledger, queue) = (deps.ledger.warm_up(), deps.queue.warm_up());
+    warm_up::in_background(async move {
+        tokio::join!(thumbtack, ledger, queue);
+    });
+    deps.thumbtack.credentials_ready().await?;
     Ok(deps)
 }

@@ -22,10 +22,13 @@ impl EventBridgeBus {
         }
     }
 
-    /// One cheap call in init, so the first batch does not pay the connection set-up.
-    pub async fn warm_up(&self) {
+    /// One cheap call in init, so the first batch does not pay the connection set-up (to run in
+    /// the background).
+    pub fn warm_up(&self) -> impl Future<Output = ()> + Send + 'static {
         let call = self.client.describe_event_bus().name(&self.bus_name).send();
-        warm_up("EventBridge DescribeEventBus", call).await;
+        async move {
+            warm_up("EventBridge DescribeEventBus", call).await;
+        }
     }
 
     fn entry(&self, event: &Event) -> PutEventsRequestEntry {

@@ -25,7 +25,7 @@ pub mod scheduler;
 pub mod secrets;
 pub mod sqs;
 pub mod thumbtack;
-mod warm_up;
+pub mod warm_up;
 
 pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;

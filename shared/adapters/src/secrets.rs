@@ -224,12 +224,14 @@ impl PartnerSecret {
     async fn load(&self) -> Result<Arc<AcceptedCredentials>, SecretError> {
         self.cache
             .get(|| async {
-                let current = self
-                    .reader
-                    .read("AWSCURRENT")
-                    .await?
-                    .ok_or_else(|| SecretError::Missing(self.reader.secret_id.clone()))?;
-                let previous = match self.reader.read("AWSPREVIOUS").await {
+                // Both at once: init waits for them, and one round trip is shorter than two.
+                let (current, previous) = tokio::join!(
+                    self.reader.read("AWSCURRENT"),
+                    self.reader.read("AWSPREVIOUS")
+                );
+                let current =
+                    current?.ok_or_else(|| SecretError::Missing(self.reader.secret_id.clone()))?;
+                let previous = match previous {
                     Ok(previous) => previous,
                     Err(error @ SecretError::Malformed(_)) => {
                         tracing::warn!(error = %app::error_chain(&error), "the previous version of the secret is ignored");
@@ -375,6 +377,84 @@ mod tests {
         tokio::time::advance(MIN_REFRESH_INTERVAL).await;
         assert_eq!(*cache.refresh(load).await.unwrap(), 3);
         assert_eq!(reads.load(Ordering::SeqCst), 3);
+    }
+
+    /// A Secrets Manager stand-in that answers `GetSecretValue` only once `together` reads are
+    /// out at the same time (then every read at once). Returns its URL.
+    async fn answering_reads_together(together: usize) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (arrived, _) = tokio::sync::watch::channel(0_usize);
+        let arrived = Arc::new(arrived);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let arrived = Arc::clone(&arrived);
+                tokio::spawn(async move {
+                    let mut seen = arrived.subscribe();
+                    let mut request = Vec::new();
+                    let mut buffer = [0_u8; 4096];
+                    loop {
+                        let Ok(read) = socket.read(&mut buffer).await else {
+                            return;
+                        };
+                        if read == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buffer[..read]);
+                        let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                        let Some(end) = text.find("\r\n\r\n") else {
+                            continue;
+                        };
+                        let length: usize = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if request.len() < end + 4 + length {
+                            continue;
+                        }
+                        request.clear();
+                        arrived.send_modify(|n| *n += 1);
+                        let _ = seen.wait_for(|n| *n >= together).await;
+                        let secret = r#"{\"username\":\"thumbtack\",\"password\":\"pw\"}"#;
+                        let body = format!(
+                            r#"{{"ARN":"arn:secret","Name":"secret","VersionId":"v1","SecretString":"{secret}"}}"#
+                        );
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn the_current_and_previous_versions_of_the_partner_secret_are_read_at_once() {
+        let url = answering_reads_together(2).await;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(url)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_secretsmanager::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .load()
+            .await;
+        let secret = PartnerSecret::new(
+            SecretReader::new(Client::new(&sdk), "arn:secret"),
+            Duration::from_secs(300),
+        );
+        // One read after the other would wait here for ever: the stand-in answers neither alone.
+        let loaded = tokio::time::timeout(Duration::from_secs(20), secret.load())
+            .await
+            .expect("both versions read together, in one round trip");
+        assert!(loaded.is_ok(), "{loaded:?}");
     }
 
     #[tokio::test(start_paused = true)]

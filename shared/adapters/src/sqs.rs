@@ -44,15 +44,18 @@ impl SqsReplyQueue {
         Self::new(Client::new(sdk), queue_url, dlq_url)
     }
 
-    /// One cheap call in init, so the first batch does not pay the connection set-up.
-    pub async fn warm_up(&self) {
+    /// One cheap call in init, so the first batch does not pay the connection set-up (to run in
+    /// the background).
+    pub fn warm_up(&self) -> impl Future<Output = ()> + Send + 'static {
         let call = self
             .client
             .get_queue_attributes()
             .queue_url(&self.queue_url)
             .attribute_names(QueueAttributeName::QueueArn)
             .send();
-        warm_up("SQS GetQueueAttributes", call).await;
+        async move {
+            warm_up("SQS GetQueueAttributes", call).await;
+        }
     }
 
     /// The reply queue named `name` and its dead-letter queue ([`dead_letter_queue_name`]),

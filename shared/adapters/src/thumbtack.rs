@@ -102,14 +102,28 @@ impl HttpThumbtack {
     }
 
     /// Reads the credentials and opens the connection now (at init), so the first send pays for
-    /// neither. The connection is opened with a `HEAD` of the base URL, without credentials: any
-    /// answer will do, and the connection stays in the pool for the first send. A failure only
-    /// logs; the first send then connects as usual.
+    /// neither: [`Self::credentials_ready`], then [`Self::open_connection`].
     pub async fn warm_up(&self) -> Result<(), SecretError> {
-        self.credentials.current().await?;
-        let call = self.client.head(self.base_url.clone()).send();
-        warm_up("Thumbtack HEAD", call).await;
+        self.credentials_ready().await?;
+        self.open_connection().await;
         Ok(())
+    }
+
+    /// Reads the credentials (from Secrets Manager in AWS): a function that cannot read them fails
+    /// its init rather than every send.
+    pub async fn credentials_ready(&self) -> Result<(), SecretError> {
+        self.credentials.current().await?;
+        Ok(())
+    }
+
+    /// Opens the connection with a `HEAD` of the base URL, without credentials: any answer will
+    /// do, and the connection stays in the pool for the first send. A failure only logs; the
+    /// first send then connects as usual. Owns what it needs, to run in the background.
+    pub fn open_connection(&self) -> impl Future<Output = ()> + Send + 'static {
+        let call = self.client.head(self.base_url.clone()).send();
+        async move {
+            warm_up("Thumbtack HEAD", call).await;
+        }
     }
 
     async fn credential(&self) -> Result<Arc<Credential>, SendError> {

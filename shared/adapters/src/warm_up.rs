@@ -1,6 +1,9 @@
 //! Init's warm-up calls: one cheap call per client before the first request, so that the request
 //! does not pay for the connection (TLS in AWS), the credentials and the endpoint. Bounded, and
 //! never fatal: a failure is only logged, and the requests report their faults themselves.
+//!
+//! Init does not wait for them ([`in_background`]): they go on while the runtime asks for the
+//! first event, which on a cold start is already waiting.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,6 +17,14 @@ pub enum WarmUp {
     Done,
     Failed,
     TimedOut,
+}
+
+/// Starts `calls` and returns at once. A first request that comes before they are done never
+/// waits for them: it finds no idle connection and opens its own, and the HTTP clients' pools
+/// (hyper's) give it whichever connection is ready first, so it pays at most what it would have
+/// paid without a warm-up.
+pub fn in_background(calls: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(calls);
 }
 
 /// Runs `call` for at most [`WARM_UP_LIMIT`]; `what` names it in the log line of a failure.

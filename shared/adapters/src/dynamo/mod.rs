@@ -69,8 +69,9 @@ impl DynamoStore {
     }
 
     /// One cheap read in init (an absent key): opens the connection (TLS in AWS), resolves the
-    /// credentials and the endpoint, so the first request pays none of it.
-    pub async fn warm_up(&self) {
+    /// credentials and the endpoint, so the first request pays none of it. Owns what it needs, to
+    /// run in the background ([`crate::warm_up::in_background`]).
+    pub fn warm_up(&self) -> impl Future<Output = ()> + Send + 'static {
         let key = Item::from([(PK.to_owned(), s("WARMUP#")), (SK.to_owned(), s("WARMUP#"))]);
         let read = self
             .client
@@ -78,7 +79,9 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key))
             .send();
-        warm_up("DynamoDB GetItem", read).await;
+        async move {
+            warm_up("DynamoDB GetItem", read).await;
+        }
     }
 
     /// Whether the table answers (DescribeTable): DynamoDB (or the emulator) is reachable and

@@ -1,13 +1,18 @@
-//! `make bench` (cold start): each release binary's init, from process start to its first
-//! `/runtime/invocation/next` request to our Runtime API, beside a hello-world `lambda_http`
-//! binary built the same way; then the first and the second invocation of the inbound and read
-//! functions, to show what the first request still pays.
+//! `make bench` (cold start): every function and a by-hand baseline, each started cold under our
+//! Runtime API with its first event already waiting, timed from `spawn` to its first answer (on a
+//! cold start the request waits for init and the invocation together). Side by side: the runs
+//! take turns, binary after binary, so a busy moment of the machine falls on all of them.
+//!
+//! The baseline (`putitem-lambda`) is what a user writes from the runtime's examples: the default
+//! `aws_config::load_from_env`, one `PutItem` per request. Each start gets a fresh table (moto's
+//! transactions copy the whole table: a growing one would slow the later runs). The functions read
+//! their credentials from Secrets Manager, as deployed (`infra/template.yaml`).
 
 use adapters::config::Env;
-use adapters::provision::{drop_table, ensure_table};
+use adapters::provision::{drop_table, ensure_event_bus, ensure_table};
 use adapters::{DynamoStore, aws};
-use fixtures::LEAD;
-use fixtures::events::{REST_GET, REST_POST, SQS_FIFO_REPLIES as SQS_REPLIES};
+use fixtures::events::{DYNAMODB_STREAM, REST_GET, REST_POST, SQS_FIFO_REPLIES};
+use fixtures::{LEAD, MESSAGE};
 use harness::runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -20,6 +25,19 @@ use cli::Error;
 async fn main() -> std::process::ExitCode {
     cli::exit("coldstart", run().await)
 }
+
+/// The functions and the baseline, with the event each gets first.
+const BINARIES: [(&str, &str); 6] = [
+    ("putitem-lambda", "POST /v1/lead (REST v1)"),
+    ("lead-inbound", "POST /v1/lead (REST v1)"),
+    ("message-inbound", "POST /v1/message (REST v1)"),
+    ("lead-read", "GET /v1/leads/{id} (REST v1)"),
+    ("reply-outbound", "SQS batch of one reply"),
+    ("events-out", "stream batch of one lead"),
+];
+
+const USERNAME: &str = "thumbtack";
+const PASSWORD: &str = "bench-password";
 
 fn release_binary(name: &str) -> Result<PathBuf, Error> {
     let here = std::env::current_exe()?;
@@ -34,15 +52,19 @@ fn release_binary(name: &str) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
-/// Where Thumbtack's API is for these starts: a local stand-in that answers 200 to everything.
-struct Local<'a> {
-    endpoint: &'a str,
-    thumbtack: &'a str,
+/// What every start shares: the emulator, the secrets, the bus, Thumbtack's stand-in.
+struct Shared {
+    endpoint: String,
+    partner_secret: String,
+    thumbtack_secret: String,
+    thumbtack: String,
+    bus: String,
 }
 
-fn environment(name: &str, table: &str, local: &Local<'_>) -> Vec<(String, String)> {
-    let endpoint = local.endpoint;
-    let mut env: Vec<(&str, String)> = vec![
+/// Lambda's environment for `name`, and what our template sets for it.
+fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, String)> {
+    let endpoint = &shared.endpoint;
+    let mut env = vec![
         ("AWS_LAMBDA_FUNCTION_NAME", name.to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
@@ -51,57 +73,159 @@ fn environment(name: &str, table: &str, local: &Local<'_>) -> Vec<(String, Strin
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint.clone()),
         ("TABLE_NAME", table.to_owned()),
-        ("CURSOR_KEY", "coldstart bench cursor key".to_owned()),
-        ("PARTNER_API_USERNAME", "thumbtack".to_owned()),
-        ("PARTNER_API_PASSWORD", "bench-password".to_owned()),
-        (
-            "REPLY_QUEUE_URL",
-            format!("{endpoint}/123456789012/bench.fifo"),
-        ),
-        (
-            "REPLY_DLQ_URL",
-            format!("{endpoint}/123456789012/bench-dlq.fifo"),
-        ),
-        ("THUMBTACK_API_USERNAME", "partner".to_owned()),
-        ("THUMBTACK_API_PASSWORD", "bench".to_owned()),
-        ("THUMBTACK_API_BASE_URL", local.thumbtack.to_owned()),
     ];
-    env.retain(|(key, _)| match name {
-        "lead-read" => {
-            !key.starts_with("PARTNER")
-                && !key.starts_with("REPLY")
-                && !key.starts_with("THUMBTACK")
+    match name {
+        "lead-inbound" | "message-inbound" => {
+            env.push((
+                "PARTNER_CREDENTIALS_SECRET_ARN",
+                shared.partner_secret.clone(),
+            ));
         }
-        "reply-outbound" => !key.starts_with("PARTNER") && *key != "CURSOR_KEY",
-        "hello-lambda" => {
-            !matches!(*key, "TABLE_NAME" | "CURSOR_KEY")
-                && !key.starts_with("PARTNER")
-                && !key.starts_with("REPLY")
-                && !key.starts_with("THUMBTACK")
-        }
-        _ => !key.starts_with("REPLY") && !key.starts_with("THUMBTACK") && *key != "CURSOR_KEY",
-    });
-    env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+        "reply-outbound" => env.extend([
+            (
+                "THUMBTACK_CREDENTIALS_SECRET_ARN",
+                shared.thumbtack_secret.clone(),
+            ),
+            ("THUMBTACK_API_BASE_URL", shared.thumbtack.clone()),
+            (
+                "REPLY_QUEUE_URL",
+                format!("{endpoint}/123456789012/coldstart.fifo"),
+            ),
+            (
+                "REPLY_DLQ_URL",
+                format!("{endpoint}/123456789012/coldstart-dlq.fifo"),
+            ),
+        ]),
+        // The list routes' cursor key (a generated secret in the template).
+        "lead-read" => env.push(("CURSOR_KEY", "coldstart bench cursor key".to_owned())),
+        "events-out" => env.push(("EVENT_BUS_NAME", shared.bus.clone())),
+        _ => {}
+    }
+    env
 }
 
-async fn launch(
+fn authorized(mut event: Value) -> Value {
+    let header = "Basic dGh1bWJ0YWNrOmJlbmNoLXBhc3N3b3Jk"; // thumbtack:bench-password
+    event["headers"]["Authorization"] = json!(header);
+    event["multiValueHeaders"]["Authorization"] = json!([header]);
+    event
+}
+
+/// The `n`th event for `name`: new ids each time, so every one is a first delivery.
+fn event(name: &str, n: usize) -> Result<Value, Error> {
+    Ok(match name {
+        "putitem-lambda" | "lead-inbound" => {
+            let mut lead: Value = serde_json::from_str(LEAD)?;
+            lead["leadID"] = json!(format!("coldstart-{n}"));
+            let mut event = authorized(serde_json::from_str(REST_POST)?);
+            event["body"] = json!(lead.to_string());
+            event
+        }
+        "message-inbound" => {
+            let mut message: Value = serde_json::from_str(MESSAGE)?;
+            message["message"]["messageID"] = json!(format!("coldstart-message-{n}"));
+            let mut event = authorized(serde_json::from_str(REST_POST)?);
+            event["path"] = json!("/v1/message");
+            event["resource"] = json!("/v1/message");
+            event["requestContext"]["path"] = json!("/Prod/v1/message");
+            event["requestContext"]["resourcePath"] = json!("/v1/message");
+            event["body"] = json!(message.to_string());
+            event
+        }
+        "lead-read" => serde_json::from_str(REST_GET)?,
+        "reply-outbound" => {
+            let mut event: Value = serde_json::from_str(SQS_FIFO_REPLIES)?;
+            let mut record = event["Records"][0].take();
+            record["body"] = json!(
+                json!({
+                    "replyID": format!("coldstart-reply-{n}"),
+                    "businessID": fixtures::BUSINESS_ID,
+                    "leadID": fixtures::LEAD_ID,
+                    "text": "Thanks, I can come on Tuesday."
+                })
+                .to_string()
+            );
+            event["Records"] = json!([record]);
+            event
+        }
+        "events-out" => {
+            let mut event: Value = serde_json::from_str(DYNAMODB_STREAM)?;
+            let lead = event["Records"][0].take();
+            event["Records"] = json!([lead]);
+            event
+        }
+        other => return Err(format!("no event for {other}").into()),
+    })
+}
+
+/// One cold start: the event waits before the process exists; returns the time from `spawn` to
+/// the first `next` and to the first answer, and the second invocation's time.
+struct Start {
+    init: Duration,
+    first_answer: Duration,
+    second: Duration,
+}
+
+fn answered(name: &str, answer: Option<Answer>) -> Result<(), Error> {
+    match answer {
+        Some(Answer::Response(response))
+            if response["statusCode"]
+                .as_u64()
+                .is_some_and(|status| (200..300).contains(&status))
+                || response["batchItemFailures"] == json!([]) =>
+        {
+            Ok(())
+        }
+        other => Err(format!("{name} answered {other:?}").into()),
+    }
+}
+
+async fn cold_start(
     name: &str,
-    runtime: &RuntimeApi,
-    env: &[(String, String)],
-) -> Result<(tokio::process::Child, Instant), Error> {
+    run: usize,
+    shared: &Shared,
+    sdk: &aws::SdkConfig,
+) -> Result<Start, Error> {
+    let table = format!("coldstart-{}-{name}-{run}", app::now_millis());
+    ensure_table(sdk, &table).await?;
+    if name == "lead-read" {
+        // The lead the read event asks for.
+        let lead = models::Lead::parse(LEAD.as_bytes()).map_err(|e| e.to_string())?;
+        let store = DynamoStore::from_config(sdk, &table);
+        app::ingest::store_parsed(&store, &lead, LEAD, app::now_millis()).await?;
+    }
+    let (first, second) = (event(name, run * 2)?, event(name, run * 2 + 1)?);
+    let runtime = RuntimeApi::start().await?;
     let mut command = tokio::process::Command::new(release_binary(name)?);
     command
         .env_clear()
-        .envs(env.iter().cloned())
+        .envs(environment(name, &table, shared))
         .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true);
     let started = Instant::now();
-    let child = command.spawn()?;
-    Ok((child, started))
+    let mut child = command.spawn()?;
+    let answer = runtime.invoke(first).await;
+    let first_answer = started.elapsed();
+    answered(name, answer)?;
+    let init = runtime
+        .first_poll(Duration::ZERO)
+        .await
+        .ok_or("answered without polling")?
+        .duration_since(started);
+    let sent = Instant::now();
+    answered(name, runtime.invoke(second).await)?;
+    let second = sent.elapsed();
+    let _ = child.kill().await;
+    drop_table(sdk, &table).await;
+    Ok(Start {
+        init,
+        first_answer,
+        second,
+    })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -109,7 +233,24 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+    format!("{:.2}", duration.as_secs_f64() * 1000.0)
+}
+
+async fn secret(
+    sdk: &aws::SdkConfig,
+    name: &str,
+    username: &str,
+    password: &str,
+) -> Result<String, Error> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let created = client
+        .create_secret()
+        .name(name)
+        .secret_string(json!({"username": username, "password": password}).to_string())
+        .send()
+        .await
+        .map_err(|e| aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string())?;
+    created.arn.ok_or_else(|| "a secret without an ARN".into())
 }
 
 async fn run() -> Result<(), Error> {
@@ -117,158 +258,66 @@ async fn run() -> Result<(), Error> {
     let endpoint = env.required("AWS_ENDPOINT_URL")?;
     let runs = usize::try_from(env.number("COLDSTART_RUNS", 30)?)?;
     let sdk = aws::sdk_config().await;
-    let table = format!("coldstart-{}", app::now_millis());
+    let stamp = app::now_millis();
     let stand_in = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let thumbtack = format!("http://{}", stand_in.local_addr()?);
     let answer_all = axum::Router::new().fallback(|| async { "{\"status\":\"success\"}" });
     tokio::spawn(async move { axum::serve(stand_in, answer_all).await });
-    let store = DynamoStore::from_config(&sdk, &table);
-    ensure_table(&sdk, &table).await?;
-    // The lead the read events ask for.
-    let lead = models::Lead::parse(LEAD.as_bytes()).map_err(|e| e.to_string())?;
-    app::ingest::store_parsed(&store, &lead, LEAD, app::now_millis()).await?;
+    let bus = format!("coldstart-{stamp}");
+    ensure_event_bus(&sdk, &bus, &format!("coldstart-events-{stamp}")).await?;
+    let shared = Shared {
+        partner_secret: secret(
+            &sdk,
+            &format!("coldstart-partner-{stamp}"),
+            USERNAME,
+            PASSWORD,
+        )
+        .await?,
+        thumbtack_secret: secret(
+            &sdk,
+            &format!("coldstart-thumbtack-{stamp}"),
+            "partner",
+            "bench",
+        )
+        .await?,
+        endpoint,
+        thumbtack,
+        bus,
+    };
 
-    println!("Init: process start to the first `next` request, {runs} runs each (release builds).");
-    println!(
-        "A pass-through proxy in front of the emulator notes the first AWS call: the part before it"
-    );
-    println!(
-        "is configuration and clients; the rest is the warm-up calls (connections, credentials).\n"
-    );
-    println!(
-        "| binary | init, median | p90 | ratio to hello-world | of which before the first AWS call | ratio to hello-world |"
-    );
-    println!("|---|---|---|---|---|---|");
-    let mut floor = None;
-    for name in [
-        "hello-lambda",
-        "lead-inbound",
-        "message-inbound",
-        "lead-read",
-        "reply-outbound",
-    ] {
-        let (mut inits, mut before) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
-        for _ in 0..runs {
-            let proxy = harness::faults::start(
-                &endpoint,
-                harness::faults::FaultPlan {
-                    share: 0.0,
-                    kinds: Vec::new(),
-                    hold: Duration::ZERO,
-                },
-            )
-            .await?;
-            let local = Local {
-                endpoint: &proxy.url,
-                thumbtack: &thumbtack,
-            };
-            let environment = environment(name, &table, &local);
-            let runtime = RuntimeApi::start().await?;
-            let (mut child, started) = launch(name, &runtime, &environment).await?;
-            let polled = runtime
-                .first_poll(Duration::from_secs(10))
-                .await
-                .ok_or_else(|| format!("{name} never asked for an invocation"))?;
-            inits.push(polled.duration_since(started));
-            before.push(
-                proxy
-                    .counts
-                    .first_call
-                    .get()
-                    .map_or(polled, |at| *at)
-                    .duration_since(started),
-            );
-            let _ = child.kill().await;
+    let mut starts: Vec<Vec<Start>> = BINARIES.iter().map(|_| Vec::new()).collect();
+    for run in 0..runs {
+        for ((name, _), starts) in BINARIES.iter().zip(&mut starts) {
+            starts.push(cold_start(name, run, &shared, &sdk).await?);
         }
-        inits.sort();
-        before.sort();
-        let (median, before_median) = (percentile(&inits, 0.5), percentile(&before, 0.5));
-        let hello = *floor.get_or_insert(median);
-        let ratio = |d: Duration| d.as_secs_f64() / hello.as_secs_f64();
-        println!(
-            "| {name} | {} | {} | {:.2} | {} | {:.2} |",
-            ms(median),
-            ms(percentile(&inits, 0.9)),
-            ratio(median),
-            ms(before_median),
-            ratio(before_median),
-        );
     }
 
     println!(
-        "\nFirst and second invocation, answered through the Runtime API (median of {runs} cold processes)\n"
+        "Cold start: spawn to the first answer (init and first invocation), {runs} starts each, taking turns (release builds, ms)\n"
     );
-    println!("| binary | event | first invocation | second invocation |");
-    println!("|---|---|---|---|");
-    for (name, event_kind) in [
-        ("lead-inbound", "POST /v1/lead (REST v1)"),
-        ("lead-read", "GET /v1/leads/{id} (REST v1)"),
-        ("reply-outbound", "SQS batch of one reply"),
-    ] {
-        let local = Local {
-            endpoint: &endpoint,
-            thumbtack: &thumbtack,
+    println!(
+        "| binary | first event | spawn to first answer, median | p10 to p90 | ratio to baseline | init (spawn to first `next`) | second invocation |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut baseline = None;
+    for ((name, event), starts) in BINARIES.iter().zip(starts) {
+        let sorted = |pick: fn(&Start) -> Duration| {
+            let mut all: Vec<Duration> = starts.iter().map(pick).collect();
+            all.sort();
+            all
         };
-        let environment = environment(name, &table, &local);
-        let (mut firsts, mut seconds) = (Vec::new(), Vec::new());
-        for run in 0..runs {
-            let runtime = RuntimeApi::start().await?;
-            let (mut child, _) = launch(name, &runtime, &environment).await?;
-            runtime
-                .first_poll(Duration::from_secs(10))
-                .await
-                .ok_or("no poll")?;
-            for (index, sink) in [(0, &mut firsts), (1, &mut seconds)] {
-                let event = event(name, run * 2 + index);
-                let sent = Instant::now();
-                match runtime.invoke(event).await {
-                    Some(Answer::Response(response))
-                        if response["statusCode"] == 200
-                            || response["batchItemFailures"] == json!([]) =>
-                    {
-                        sink.push(sent.elapsed())
-                    }
-                    other => return Err(format!("{name} answered {other:?}").into()),
-                }
-            }
-            let _ = child.kill().await;
-        }
-        firsts.sort();
-        seconds.sort();
+        let totals = sorted(|s| s.first_answer);
+        let median = percentile(&totals, 0.5);
+        let floor = *baseline.get_or_insert(median);
         println!(
-            "| {name} | {event_kind} | {} | {} |",
-            ms(percentile(&firsts, 0.5)),
-            ms(percentile(&seconds, 0.5))
+            "| {name} | {event} | {} | {} to {} | {:.2} | {} | {} |",
+            ms(median),
+            ms(percentile(&totals, 0.1)),
+            ms(percentile(&totals, 0.9)),
+            median.as_secs_f64() / floor.as_secs_f64(),
+            ms(percentile(&sorted(|s| s.init), 0.5)),
+            ms(percentile(&sorted(|s| s.second), 0.5)),
         );
     }
-    drop_table(&sdk, &table).await;
     Ok(())
-}
-
-fn event(name: &str, n: usize) -> Value {
-    if name == "reply-outbound" {
-        let mut event: Value = serde_json::from_str(SQS_REPLIES).unwrap_or_default();
-        let mut record = event["Records"][0].take();
-        record["body"] = json!(
-            json!({
-                "replyID": format!("coldstart-reply-{n}"),
-                "businessID": "286845156044809661",
-                "leadID": "coldstart-reply-lead",
-                "text": "Thanks, I can come on Tuesday."
-            })
-            .to_string()
-        );
-        event["Records"] = json!([record]);
-        return event;
-    }
-    if name == "lead-read" {
-        return serde_json::from_str(REST_GET).unwrap_or_default();
-    }
-    let mut lead: Value = serde_json::from_str(LEAD).unwrap_or_default();
-    lead["leadID"] = json!(format!("coldstart-{n}"));
-    let mut event: Value = serde_json::from_str(REST_POST).unwrap_or_default();
-    event["headers"]["Authorization"] = json!("Basic dGh1bWJ0YWNrOmJlbmNoLXBhc3N3b3Jk");
-    event["multiValueHeaders"]["Authorization"] = json!(["Basic dGh1bWJ0YWNrOmJlbmNoLXBhc3N3b3Jk"]);
-    event["body"] = json!(lead.to_string());
-    event
 }

@@ -72,6 +72,9 @@ async fn run() -> Result<(), Error> {
         ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
         ("TABLE_NAME", table.clone()),
         ("REPLY_QUEUE_NAME", format!("e2e-bench-{stamp}.fifo")),
+        // Its own bus and events queue: the defaults are make dev's.
+        ("EVENT_BUS_NAME", format!("e2e-bench-{stamp}")),
+        ("EVENTS_QUEUE_NAME", format!("e2e-bench-{stamp}-events")),
         ("PARTNER_API_USERNAME", USERNAME.to_owned()),
         ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
         ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),

@@ -1,0 +1,147 @@
+//! `make bench` (events): how long after the 2xx of `POST /v1/lead` the lead's `Lead Received`
+//! event is on the events queue, through the local stack (the table's stream read every
+//! `EVENTS_POLL_MILLIS`, the events handler, `PutEvents`, the bus's catch-all rule, the queue).
+//! One lead at a time: each is posted once the previous one's event has arrived, after a random
+//! pause of up to one poll interval, so that the leads land at every point of the poll cycle and
+//! the figure is the path's latency, not a queue of leads waiting for the emulator (moto serves
+//! every call from one Python process: leads posted faster than it can carry them through the
+//! stream, the bus and the queue wait in line, and the wait grows with the run). A reader
+//! long-polls the queue and notes when each event arrives.
+
+use adapters::aws;
+use adapters::config::Env;
+use adapters::events_queue::EventsQueue;
+use devstack::{DevSettings, launch};
+use fixtures::LEAD;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+use cli::Error;
+
+const USERNAME: &str = "thumbtack";
+const PASSWORD: &str = "bench-password";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    cli::exit("events-bench", run().await)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
+}
+
+async fn run() -> Result<(), Error> {
+    let env = Env::process();
+    let leads = usize::try_from(env.number("EVENTS_LEADS", 200)?)?;
+    let poll = env.number("EVENTS_POLL_MILLIS", 200)?;
+    let stamp = app::now_millis();
+    let name = format!("events-bench-{stamp}");
+    let vars = HashMap::from([
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+        ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
+        ("TABLE_NAME", name.clone()),
+        ("REPLY_QUEUE_NAME", format!("{name}.fifo")),
+        ("EVENT_BUS_NAME", name.clone()),
+        ("EVENTS_QUEUE_NAME", format!("{name}-events")),
+        ("EVENTS_POLL_MILLIS", poll.to_string()),
+        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
+        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
+        ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),
+    ]);
+    let settings = DevSettings::from_env(Env::with(move |var| vars.get(var).cloned()))?;
+    let sdk = aws::sdk_config().await;
+    let stack = launch(&settings, &sdk).await?;
+    let queue = EventsQueue::at(&sdk, &stack.events_queue_url);
+
+    // The reader: each `Lead Received` with the moment it came off the queue.
+    let (arrived, mut arrivals) = mpsc::unbounded_channel::<(String, Instant)>();
+    let reader = tokio::spawn(async move {
+        loop {
+            let Ok(events) = queue.receive(Duration::from_secs(1)).await else {
+                continue;
+            };
+            let now = Instant::now();
+            for event in &events {
+                if event.detail_type == "Lead Received" {
+                    let lead = event.detail["leadID"].as_str().unwrap_or_default();
+                    if arrived.send((lead.to_owned(), now)).is_err() {
+                        return;
+                    }
+                }
+            }
+            let queue = queue.clone();
+            tokio::spawn(async move { queue.delete(&events).await });
+        }
+    });
+
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/lead", stack.base_url);
+    let mut latencies = Vec::with_capacity(leads);
+    let mut missing = 0;
+    for n in 0..leads {
+        // Anywhere in the poll cycle.
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=poll))).await;
+        let id = format!("{name}-{n}");
+        let mut lead: Value = serde_json::from_str(LEAD)?;
+        lead["leadID"] = json!(id);
+        let response = http
+            .post(&url)
+            .basic_auth(USERNAME, Some(PASSWORD))
+            .header("content-type", "application/json")
+            .body(lead.to_string())
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(format!("POST /v1/lead answered {}", response.status()).into());
+        }
+        let stored = Instant::now();
+        let deadline = stored + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, arrivals.recv()).await {
+                Ok(Some((lead, at))) if lead == id => {
+                    latencies.push(at.saturating_duration_since(stored));
+                    break;
+                }
+                // An earlier lead's event delivered again (at least once): not this one.
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => {
+                    missing += 1;
+                    break;
+                }
+            }
+        }
+    }
+    reader.abort();
+    stack.stop().await;
+    adapters::provision::drop_table(&sdk, &name).await;
+    if missing > 0 {
+        return Err(format!("{missing} of {leads} leads had no event within 10 s").into());
+    }
+    latencies.sort();
+    println!(
+        "From the 2xx of POST /v1/lead to its Lead Received event on the events queue, {leads} leads one at a time, stream polled every {poll} ms\n"
+    );
+    println!("| p50 | p90 | p99 | max | target |");
+    println!("|---|---|---|---|---|");
+    let p50 = percentile(&latencies, 0.5);
+    println!(
+        "| {} | {} | {} | {} | p50 under 1 s: {} |",
+        ms(p50),
+        ms(percentile(&latencies, 0.9)),
+        ms(percentile(&latencies, 0.99)),
+        ms(percentile(&latencies, 1.0)),
+        if p50 < Duration::from_secs(1) {
+            "met"
+        } else {
+            "missed"
+        },
+    );
+    Ok(())
+}
