@@ -22,7 +22,7 @@ criterion events-out event_path 'stream|lead record'
 echo
 echo "== release builds"
 cargo build --quiet --release -p lead-inbound -p message-inbound -p lead-read -p reply-outbound \
-  -p events-out
+  -p events-out -p speed-to-lead
 cargo build --quiet --release -p bench
 echo
 echo "== cold start"
@@ -33,6 +33,9 @@ echo "== end to end"
 echo
 echo "== events: from the 2xx of POST /v1/lead to the event on the events queue"
 "$target/events-bench"
+echo
+echo "== speed to lead: from the 2xx of POST /v1/lead to its acknowledgement at the sandbox"
+"$target/ack-bench"
 echo
 echo "== replies"
 "$target/replies-bench"

@@ -359,9 +359,15 @@ async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: 
             "REPLY_DLQ_URL",
             format!("{held}/123456789012/held-dlq.fifo"),
         ),
+        ("SCHEDULE_GROUP", unique_name("held")),
+        (
+            "SCHEDULER_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/held".to_owned(),
+        ),
     ];
     env.retain(|(key, _)| match name {
         "reply-outbound" => !key.starts_with("PARTNER"),
+        "speed-to-lead" => !key.starts_with("THUMBTACK") && !key.starts_with("PARTNER"),
         "lead-read" => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY"),
         _ => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY") && *key != "CURSOR_KEY",
     });
@@ -405,6 +411,7 @@ async fn every_function_asks_for_its_first_event_while_its_warm_up_calls_are_sti
         polls_before_its_warm_up_calls_are_answered("lead-read", 1),
         polls_before_its_warm_up_calls_are_answered("reply-outbound", 3),
         polls_before_its_warm_up_calls_are_answered("events-out", 2),
+        polls_before_its_warm_up_calls_are_answered("speed-to-lead", 2),
     ])
     .await;
 }

@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. The logic is in `handler` and `app::speed`.
 
 use adapters::config::{Env, speed_settings};
-use adapters::{DynamoStore, EventBridgeScheduler, SqsReplyQueue, aws};
+use adapters::{DynamoStore, EventBridgeScheduler, SqsReplyQueue, aws, warm_up};
 use app::metrics::Metrics;
 use app::speed::SpeedDeps;
 use lambda_runtime::{Error, service_fn};
@@ -41,6 +41,11 @@ async fn init() -> Result<Deps, Error> {
         ),
         metrics: Metrics::configured(settings.metrics_namespace, "speed-to-lead"),
     };
-    tokio::join!(deps.store.warm_up(), deps.outbox.warm_up());
+    // Not in init's way: the connections open in the background while the runtime asks for the
+    // first event (adapters::warm_up).
+    let (store, outbox) = (deps.store.warm_up(), deps.outbox.warm_up());
+    warm_up::in_background(async move {
+        tokio::join!(store, outbox);
+    });
     Ok(deps)
 }

@@ -7,6 +7,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use models::{FieldProblem, Problems};
 use std::collections::HashMap;
 
+/// Fields copied beside `raw` (for listings) are cut to this many bytes: a body under the size
+/// limit must always make an item under DynamoDB's 400 KB, whatever its fields hold. The raw body
+/// keeps them whole.
+pub const MAX_COPIED_BYTES: usize = 256;
+
 pub type Item = HashMap<String, AttributeValue>;
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {

@@ -29,8 +29,9 @@ pub mod stream;
 /// [`DynamoStore`] (partnerctl) needs no other crate to ask them.
 pub use app::ports::{CreatedWindow, Listings};
 pub use item::Item;
+pub use item::MAX_COPIED_BYTES;
 pub use quarantine::QUARANTINE_CHUNK_BYTES;
-pub use store::{MAX_COPIED_BYTES, lead_item};
+pub use store::lead_item;
 
 use crate::warm_up::warm_up;
 use app::StoreError;

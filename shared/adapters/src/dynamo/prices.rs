@@ -4,9 +4,10 @@
 
 use super::DynamoStore;
 use super::errors::store_error;
-use super::item::{Item, cut, insert_change, insert_warnings, n, number, optional_string, s};
+use super::item::{
+    Item, MAX_COPIED_BYTES, cut, insert_change, insert_warnings, n, number, optional_string, s,
+};
 use super::schema::{LEAD_SK, PK, SK, UPDATE_SK_PREFIX, attr, item_type, lead_pk, update_sk};
-use super::store::MAX_COPIED_BYTES;
 use app::StoreError;
 use app::ports::{NewLeadUpdate, Price, UpdateInsert, UpdateRecord};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;

@@ -2,12 +2,11 @@
 //! newest first), and its entry in the conversation of the lead it names.
 
 use super::DynamoStore;
-use super::item::{Item, cut, insert_change, insert_warnings, n, s};
+use super::item::{Item, MAX_COPIED_BYTES, cut, insert_change, insert_warnings, n, s};
 use super::schema::{
     GSI1_PK, GSI1_SK, PK, REVIEW_SK, SK, attr, business_reviews_pk, item_type, lead_pk,
     lead_review_sk, review_index_sk, review_pk,
 };
-use super::store::MAX_COPIED_BYTES;
 use app::StoreError;
 use app::ports::{Insert, NewReview};
 use aws_sdk_dynamodb::types::AttributeValue;

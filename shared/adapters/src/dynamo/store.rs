@@ -4,8 +4,8 @@
 
 use super::DynamoStore;
 use super::item::{
-    Item, cut, insert_change, insert_warnings, n, number, optional_string, parsed, s, string,
-    warnings,
+    Item, MAX_COPIED_BYTES, cut, insert_change, insert_warnings, n, number, optional_string,
+    parsed, s, string, warnings,
 };
 use super::ledger::reply_record;
 use super::prices::update_record;
@@ -21,11 +21,6 @@ use app::ports::{
 };
 use app::{LeadStore, StoreError};
 use models::RevisionOf;
-
-/// Fields copied beside `raw` (for listings) are cut to this many bytes: a body under the size
-/// limit must always make an item under DynamoDB's 400 KB, whatever its fields hold. The raw body
-/// keeps them whole.
-pub const MAX_COPIED_BYTES: usize = 256;
 
 impl LeadStore for DynamoStore {
     async fn insert_lead(&self, new: NewLead<'_>) -> Result<Insert, StoreError> {
