@@ -234,22 +234,6 @@ async fn a_provisioned_table_expires_items_by_their_expires_at() {
     );
 }
 
-/// Runs `partnerctl` on `table` with the emulator's settings; its standard output.
-fn partnerctl(table: &str, args: &[&str]) -> String {
-    let output = std::process::Command::new(binary("partnerctl"))
-        .args(args)
-        .env("TABLE_NAME", table)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
 #[tokio::test]
 async fn partnerctl_refused_lists_the_counts_newest_first() {
     let table = fresh_table().await;

@@ -9,22 +9,6 @@ use models::{FieldProblem, Problems};
 const DIGEST: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const LEAD_2025_ID: &str = "437282017264173057";
 
-/// Runs `partnerctl` on `table` with the emulator's settings; its standard output.
-fn partnerctl(table: &str, args: &[&str]) -> String {
-    let output = std::process::Command::new(binary("partnerctl"))
-        .args(args)
-        .env("TABLE_NAME", table)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
 /// The 2025 lead kept in quarantine as the first version of the rules did (a ZIP+4 refused it).
 async fn quarantined_by_older_rules(table: &TestTable) {
     let mut problems = Problems::default();
@@ -120,11 +104,7 @@ async fn a_payload_today_s_rules_still_refuse_stays_in_quarantine_noted_as_refus
     let noted = quarantine_item(&table).await;
     assert_eq!(noted["replayOutcome"].as_s().unwrap(), "refused");
     assert_eq!(noted["deliveries"].as_n().unwrap(), "1");
-    let unknown = std::process::Command::new(binary("partnerctl"))
-        .args(["quarantine", "replay", "no-such-digest"])
-        .env("TABLE_NAME", &table.name)
-        .output()
-        .unwrap();
+    let unknown = run_partnerctl(&table.name, &["quarantine", "replay", "no-such-digest"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-digest"));
 }

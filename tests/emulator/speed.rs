@@ -122,13 +122,9 @@ async fn a_wake_up_is_one_schedule_named_after_it_that_invokes_the_function_with
     assert_eq!(listed.schedules.len(), 1);
 }
 
-/// Runs `partnerctl` on `table`; its exit status and standard output and error.
-fn partnerctl(table: &str, args: &[&str]) -> (bool, String) {
-    let output = std::process::Command::new(binary("partnerctl"))
-        .args(args)
-        .env("TABLE_NAME", table)
-        .output()
-        .unwrap();
+/// `partnerctl` on `table`: whether it succeeded, and all it printed.
+fn partnerctl_said(table: &str, args: &[&str]) -> (bool, String) {
+    let output = run_partnerctl(table, args);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -140,12 +136,12 @@ fn partnerctl(table: &str, args: &[&str]) -> (bool, String) {
 #[tokio::test]
 async fn partnerctl_shows_the_defaults_turns_the_acknowledgement_on_and_refuses_a_bad_document() {
     let table = fresh_table().await;
-    let (ok, shown) = partnerctl(&table.name, &["business", "show", "b-1"]);
+    let (ok, shown) = partnerctl_said(&table.name, &["business", "show", "b-1"]);
     assert!(ok, "{shown}");
     let document: serde_json::Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(document["configured"], false);
 
-    let (ok, out) = partnerctl(&table.name, &["business", "set", "b-1", "--ack", "on"]);
+    let (ok, out) = partnerctl_said(&table.name, &["business", "set", "b-1", "--ack", "on"]);
     assert!(ok, "{out}");
     let saved = table.store.settings("b-1").await.unwrap().unwrap();
     assert!(saved.auto_acknowledgement.enabled);
@@ -154,7 +150,7 @@ async fn partnerctl_shows_the_defaults_turns_the_acknowledgement_on_and_refuses_
     let mut bad = document.clone();
     bad["unansweredAfterMinutes"] = serde_json::json!(-5);
     std::fs::write(&file, bad.to_string()).unwrap();
-    let (ok, out) = partnerctl(
+    let (ok, out) = partnerctl_said(
         &table.name,
         &["business", "set", "b-1", file.to_str().unwrap()],
     );

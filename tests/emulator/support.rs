@@ -185,3 +185,24 @@ pub fn binary(name: &str) -> std::path::PathBuf {
     );
     path
 }
+
+/// Runs the `partnerctl` binary on `table`, with the emulator's settings from the environment.
+pub fn run_partnerctl(table: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(binary("partnerctl"))
+        .args(args)
+        .env("TABLE_NAME", table)
+        .output()
+        .unwrap()
+}
+
+/// [`run_partnerctl`], which must succeed: its standard output.
+pub fn partnerctl(table: &str, args: &[&str]) -> String {
+    let output = run_partnerctl(table, args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}

@@ -725,6 +725,42 @@ fn alarm_on<'a>(template: &'a Value, metric_name: &str) -> (String, &'a Value) {
     found.into_iter().next().unwrap()
 }
 
+/// `metrics` emitted `metric` once, in the namespace and with exactly the dimensions the alarm
+/// `name` watches: otherwise the alarm watches a metric that never comes.
+fn assert_emitted_once_as_watched(
+    name: &str,
+    metrics: &app::metrics::Metrics,
+    (namespace, metric, dimensions): &(String, String, BTreeMap<String, String>),
+) {
+    let emitted: Vec<serde_json::Value> = metrics
+        .lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|line: &serde_json::Value| line.get(metric.as_str()).is_some())
+        .collect();
+    assert_eq!(emitted.len(), 1, "{name}: {metric} once");
+    let directive = &emitted[0]["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], namespace.as_str(), "{name}");
+    let names: Vec<&str> = directive["Dimensions"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        dimensions.keys().map(String::as_str).collect::<Vec<_>>(),
+        "{name}"
+    );
+    for (dimension, value) in dimensions {
+        assert_eq!(
+            emitted[0][dimension.as_str()],
+            value.as_str(),
+            "{name}: {dimension}"
+        );
+    }
+}
+
 fn number(value: &Value) -> f64 {
     value.as_f64().unwrap()
 }

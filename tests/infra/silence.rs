@@ -76,8 +76,9 @@ fn no_lead_for_the_configured_hours_raises_an_alarm_that_is_off_by_default() {
 #[tokio::test]
 async fn the_silence_alarm_watches_the_metric_a_stored_lead_emits() {
     let template = template();
-    let (_, alarm) = alarm_on(&template, "LeadsReceived");
-    let (namespace, metric, dimensions) = watched(alarm).remove(0);
+    let (name, alarm) = alarm_on(&template, "LeadsReceived");
+    let watched_metric = watched(alarm).remove(0);
+    let namespace = watched_metric.0.clone();
     // The namespace and function name lead-inbound's main gives its metrics.
     let metrics = Metrics::in_memory(namespace.clone(), "lead-inbound");
     let deps = InboundDeps {
@@ -96,32 +97,7 @@ async fn the_silence_alarm_watches_the_metric_a_stored_lead_emits() {
         lead_inbound::handler::handle(&deps, request).await.status(),
         200
     );
-    let emitted: Vec<serde_json::Value> = metrics
-        .lines()
-        .iter()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .filter(|line: &serde_json::Value| line.get(metric.as_str()).is_some())
-        .collect();
-    assert_eq!(emitted.len(), 1, "{metric} once per stored lead");
-    let directive = &emitted[0]["_aws"]["CloudWatchMetrics"][0];
-    assert_eq!(directive["Namespace"], namespace.as_str());
-    let names: Vec<&str> = directive["Dimensions"][0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        dimensions.keys().map(String::as_str).collect::<Vec<_>>()
-    );
-    for (dimension, value) in &dimensions {
-        assert_eq!(
-            emitted[0][dimension.as_str()],
-            value.as_str(),
-            "{dimension}"
-        );
-    }
+    assert_emitted_once_as_watched(&name, &metrics, &watched_metric);
 }
 
 #[test]

@@ -12,7 +12,8 @@ use app::speed::SpeedDeps;
 async fn the_unanswered_alarm_watches_the_metric_an_unanswered_lead_emits() {
     let template = template();
     let (name, alarm) = alarm_on(&template, "LeadsUnanswered");
-    let (namespace, metric, dimensions) = watched(alarm).remove(0);
+    let watched_metric = watched(alarm).remove(0);
+    let namespace = watched_metric.0.clone();
     // The namespace and function name speed-to-lead's main gives its metrics.
     let metrics = Metrics::in_memory(namespace.clone(), "speed-to-lead");
     let deps = SpeedDeps {
@@ -32,37 +33,7 @@ async fn the_unanswered_alarm_watches_the_metric_an_unanswered_lead_emits() {
     };
     let event = serde_json::to_value(&wakeup).unwrap();
     speed_to_lead::handler::handle(&deps, event).await.unwrap();
-    let emitted: Vec<serde_json::Value> = metrics
-        .lines()
-        .iter()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .filter(|line: &serde_json::Value| line.get(metric.as_str()).is_some())
-        .collect();
-    assert_eq!(
-        emitted.len(),
-        1,
-        "{name}: {metric} once per unanswered lead"
-    );
-    let directive = &emitted[0]["_aws"]["CloudWatchMetrics"][0];
-    assert_eq!(directive["Namespace"], namespace.as_str());
-    let names: Vec<&str> = directive["Dimensions"][0]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        dimensions.keys().map(String::as_str).collect::<Vec<_>>(),
-        "{name}"
-    );
-    for (dimension, value) in &dimensions {
-        assert_eq!(
-            emitted[0][dimension.as_str()],
-            value.as_str(),
-            "{dimension}"
-        );
-    }
+    assert_emitted_once_as_watched(&name, &metrics, &watched_metric);
 }
 
 #[test]

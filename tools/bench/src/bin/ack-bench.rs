@@ -6,30 +6,17 @@
 //! of up to one poll interval, so leads land at every point of the poll cycle and the figure is
 //! the path's latency, not a queue in the emulator.
 
-use adapters::aws;
 use adapters::config::Env;
-use devstack::{DevSettings, launch};
+use bench::{PASSWORD, USERNAME, local_stack, ms, percentile};
 use fixtures::{BUSINESS_ID, LEAD};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use cli::Error;
 
-const USERNAME: &str = "thumbtack";
-const PASSWORD: &str = "bench-password";
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     cli::exit("ack-bench", run().await)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
 }
 
 async fn run() -> Result<(), Error> {
@@ -37,22 +24,7 @@ async fn run() -> Result<(), Error> {
     let leads = usize::try_from(env.number("ACK_LEADS", 50)?)?.max(1);
     let poll = env.number("EVENTS_POLL_MILLIS", 200)?;
     let name = format!("ack-bench-{}", app::now_millis());
-    let vars = HashMap::from([
-        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
-        ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
-        ("TABLE_NAME", name.clone()),
-        ("REPLY_QUEUE_NAME", format!("{name}.fifo")),
-        ("EVENT_BUS_NAME", name.clone()),
-        ("EVENTS_QUEUE_NAME", format!("{name}-events")),
-        ("SPEED_QUEUE_NAME", format!("{name}-speed")),
-        ("EVENTS_POLL_MILLIS", poll.to_string()),
-        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
-        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
-        ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),
-    ]);
-    let settings = DevSettings::from_env(Env::with(move |var| vars.get(var).cloned()))?;
-    let sdk = aws::sdk_config().await;
-    let stack = launch(&settings, &sdk).await?;
+    let (stack, sdk) = local_stack(&name, poll).await?;
     let http = reqwest::Client::new();
     let base = stack.base_url.clone();
     let sandbox = format!(

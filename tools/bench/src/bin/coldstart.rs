@@ -11,6 +11,7 @@
 use adapters::config::Env;
 use adapters::provision::{drop_table, ensure_event_bus, ensure_table};
 use adapters::{DynamoStore, aws};
+use bench::percentile;
 use fixtures::events::{DYNAMODB_STREAM, REST_GET, REST_POST, SQS_FIFO_REPLIES};
 use fixtures::{LEAD, MESSAGE};
 use harness::runtime_api::{Answer, RuntimeApi};
@@ -226,10 +227,6 @@ async fn cold_start(
         first_answer,
         second,
     })
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn ms(duration: Duration) -> String {

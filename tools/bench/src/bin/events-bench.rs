@@ -8,32 +8,19 @@
 //! stream, the bus and the queue wait in line, and the wait grows with the run). A reader
 //! long-polls the queue and notes when each event arrives.
 
-use adapters::aws;
 use adapters::config::Env;
 use adapters::events_queue::EventsQueue;
-use devstack::{DevSettings, launch};
+use bench::{PASSWORD, USERNAME, local_stack, ms, percentile};
 use fixtures::LEAD;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use cli::Error;
 
-const USERNAME: &str = "thumbtack";
-const PASSWORD: &str = "bench-password";
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     cli::exit("events-bench", run().await)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(duration: Duration) -> String {
-    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
 }
 
 async fn run() -> Result<(), Error> {
@@ -42,21 +29,7 @@ async fn run() -> Result<(), Error> {
     let poll = env.number("EVENTS_POLL_MILLIS", 200)?;
     let stamp = app::now_millis();
     let name = format!("events-bench-{stamp}");
-    let vars = HashMap::from([
-        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
-        ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
-        ("TABLE_NAME", name.clone()),
-        ("REPLY_QUEUE_NAME", format!("{name}.fifo")),
-        ("EVENT_BUS_NAME", name.clone()),
-        ("EVENTS_QUEUE_NAME", format!("{name}-events")),
-        ("EVENTS_POLL_MILLIS", poll.to_string()),
-        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
-        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
-        ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),
-    ]);
-    let settings = DevSettings::from_env(Env::with(move |var| vars.get(var).cloned()))?;
-    let sdk = aws::sdk_config().await;
-    let stack = launch(&settings, &sdk).await?;
+    let (stack, sdk) = local_stack(&name, poll).await?;
     let queue = EventsQueue::at(&sdk, &stack.events_queue_url);
 
     // The reader: each `Lead Received` with the moment it came off the queue.

@@ -1,0 +1,44 @@
+//! What the benchmarks of `make bench` share: the percentiles and how a duration is printed, and
+//! the local stack on names of its own.
+
+use adapters::aws::{self, SdkConfig};
+use adapters::config::Env;
+use devstack::{DevSettings, Launched, launch};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const USERNAME: &str = "thumbtack";
+pub const PASSWORD: &str = "bench-password";
+
+/// The nearest-rank value at `p` (0 to 1) of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Whole milliseconds, for a table.
+pub fn ms(duration: Duration) -> String {
+    format!("{:.0} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// `make dev`'s stack on a table, queues and bus named after `name` (no other stack's workers
+/// take its events), the stream read every `poll_ms`; with the SDK configuration it runs on.
+pub async fn local_stack(name: &str, poll_ms: u64) -> Result<(Launched, SdkConfig), cli::Error> {
+    let env = Env::process();
+    let vars = HashMap::from([
+        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
+        ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
+        ("TABLE_NAME", name.to_owned()),
+        ("REPLY_QUEUE_NAME", format!("{name}.fifo")),
+        ("EVENT_BUS_NAME", name.to_owned()),
+        ("EVENTS_QUEUE_NAME", format!("{name}-events")),
+        ("SPEED_QUEUE_NAME", format!("{name}-speed")),
+        ("EVENTS_POLL_MILLIS", poll_ms.to_string()),
+        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
+        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
+        ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),
+    ]);
+    let settings = DevSettings::from_env(Env::with(move |var| vars.get(var).cloned()))?;
+    let sdk = aws::sdk_config().await;
+    let stack = launch(&settings, &sdk).await?;
+    Ok((stack, sdk))
+}
