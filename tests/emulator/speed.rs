@@ -160,3 +160,41 @@ async fn partnerctl_shows_the_defaults_turns_the_acknowledgement_on_and_refuses_
     // Refused: what was saved stays.
     assert_eq!(table.store.settings("b-1").await.unwrap(), Some(saved));
 }
+
+#[tokio::test]
+async fn the_ledger_tells_a_person_s_reply_from_the_acknowledgement() {
+    use app::ports::{ReplyClaim, ReplyLedger};
+    let store = fresh_store().await;
+    let claim = |reply_id: &str| models::ReplyRequest {
+        reply_id: reply_id.to_owned(),
+        business_id: "b-1".to_owned(),
+        lead_id: "l-1".to_owned(),
+        text: "text".to_owned(),
+    };
+    let claimed = |reply: &models::ReplyRequest| {
+        let store = store.clone();
+        let reply = reply.clone();
+        async move {
+            let now = app::now_millis();
+            store
+                .claim(ReplyClaim {
+                    reply: &reply,
+                    enqueued_at_ms: now,
+                    sequence: None,
+                    now_ms: now,
+                    lease_until_ms: now + 30_000,
+                })
+                .await
+                .unwrap();
+        }
+    };
+    assert!(!store.person_replied("l-1").await.unwrap());
+    claimed(&claim("auto-l-1")).await;
+    assert!(
+        !store.person_replied("l-1").await.unwrap(),
+        "the acknowledgement is no person"
+    );
+    claimed(&claim("pro-7")).await;
+    assert!(store.person_replied("l-1").await.unwrap());
+    assert!(!store.person_replied("l-2").await.unwrap());
+}

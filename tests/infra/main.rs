@@ -613,6 +613,8 @@ fn the_reply_function_has_a_role_of_its_own_with_only_the_actions_it_calls() {
             ("dynamodb:PutItem", "Table"),
             ("dynamodb:UpdateItem", "Table"),
             ("dynamodb:GetItem", "Table"),
+            // Before the acknowledgement: has a person replied to the lead (its replies' ids)?
+            ("dynamodb:Query", "Table"),
         ])
     );
     assert!(!TEMPLATE.contains("ConditionCheckItem"), "no code calls it");

@@ -569,6 +569,10 @@ impl app::ports::ReplyLedger for SlowClaims {
         self.inner.release(reply, attempt, now_ms).await
     }
 
+    async fn person_replied(&self, lead_id: &str) -> Result<bool, app::StoreError> {
+        self.inner.person_replied(lead_id).await
+    }
+
     async fn first_reply(
         &self,
         lead_id: &str,
@@ -633,4 +637,41 @@ async fn a_first_try_needs_room_for_the_http_timeout_and_the_sent_write() {
     let outcome = deliver(&deps, &delivery(BODY, 1), deadline).await;
     assert_eq!(outcome, Outcome::NoTimeLeft);
     assert!(deps.thumbtack.calls().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_acknowledgement_behind_a_person_s_reply_is_recorded_skipped_and_never_sent() {
+    // The person's reply came first in the lead's group (enqueued before the acknowledgement).
+    let deps = deps(vec![]);
+    let person = r#"{"replyID":"pro-1","businessID":"b-1","leadID":"l-1","text":"On my way."}"#;
+    assert!(matches!(
+        deliver(&deps, &delivery(person, 1), far()).await,
+        Outcome::Sent { .. }
+    ));
+    let automatic = r#"{"replyID":"auto-l-1","businessID":"b-1","leadID":"l-1","text":"Thanks for reaching out!"}"#;
+    let outcome = deliver(&deps, &delivery(automatic, 1), far()).await;
+    assert!(matches!(outcome, Outcome::Skipped { .. }), "{outcome:?}");
+    assert_eq!(outcome.disposition(), Disposition::Done);
+    assert_eq!(
+        deps.thumbtack.calls().len(),
+        1,
+        "only the person's reply was sent"
+    );
+    let record = deps.ledger.reply("auto-l-1").unwrap();
+    assert_eq!(record.status, ReplyStatus::Failed);
+    assert!(
+        record
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("a person replied"),
+        "{record:?}"
+    );
+    // Not parked: nothing for an operator to do.
+    assert!(deps.queue.parked().is_empty());
+
+    // With no person's reply, the acknowledgement goes out as any reply.
+    let deps = self::deps(vec![]);
+    let outcome = deliver(&deps, &delivery(automatic, 1), far()).await;
+    assert!(matches!(outcome, Outcome::Sent { .. }), "{outcome:?}");
 }

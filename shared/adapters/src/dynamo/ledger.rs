@@ -338,6 +338,27 @@ impl ReplyLedger for DynamoStore {
         .await
     }
 
+    async fn person_replied(&self, lead_id: &str) -> Result<bool, StoreError> {
+        // The lead's replies only (their ids): one Query of its partition, a page is plenty.
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(format!("{PK} = :pk AND begins_with({SK}, :replies)"))
+            .expression_attribute_values(":pk", s(lead_pk(lead_id)))
+            .expression_attribute_values(":replies", s(super::schema::REPLY_SK_PREFIX))
+            .projection_expression(REPLY_ID)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(output.items().iter().any(|item| {
+            item.get(REPLY_ID)
+                .and_then(|id| id.as_s().ok())
+                .is_some_and(|id| !models::reply::is_automatic(id))
+        }))
+    }
+
     async fn first_reply(
         &self,
         lead_id: &str,

@@ -113,6 +113,14 @@ impl ReplyLedger for MemoryStore {
         self.update(reply, attempt, |stored| stored.lease_until_ms = 0)
     }
 
+    async fn person_replied(&self, lead_id: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        Ok(self.lock().replies.values().any(|stored| {
+            stored.request.lead_id == lead_id
+                && !models::reply::is_automatic(&stored.request.reply_id)
+        }))
+    }
+
     async fn first_reply(
         &self,
         lead_id: &str,

@@ -106,6 +106,13 @@ pub trait ReplyLedger: Send + Sync {
         now_ms: u64,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
 
+    /// Whether a reply of a person (any but the automatic acknowledgement) for the lead is in the
+    /// ledger, in any state: the acknowledgement is then not sent.
+    fn person_replied(
+        &self,
+        lead_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Marks the lead as answered if no reply was sent for it before (and whether that first reply
     /// was automatic); returns the lead's `createTimestamp` (unix seconds) when this was its first
     /// reply, for the response-time metric.

@@ -81,6 +81,15 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         Ok(attempt) => attempt,
         Err(ended) => return ended,
     };
+    // Automation stops once a person answers: the acknowledgement's own check saw only what the
+    // ledger had then; a person's reply enqueued before it (its group's order) is seen here.
+    if models::reply::is_automatic(&reply.reply_id) {
+        match deps.ledger.person_replied(&reply.lead_id).await {
+            Ok(false) => {}
+            Ok(true) => return steps::skip(deps, delivery, &reply, attempt).await,
+            Err(error) => return steps::storage_unavailable(deps, delivery, &error).await,
+        }
+    }
     match steps::send(deps, &reply, deadline).await {
         Sent::Accepted { status, latency } => {
             steps::record_sent(deps, &reply, attempt, (status, latency), deadline).await

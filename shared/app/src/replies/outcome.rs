@@ -53,6 +53,11 @@ pub enum Outcome {
         reason: String,
         kind: FailureKind,
     },
+    /// The automatic acknowledgement, behind a person's reply to the lead: recorded `failed`
+    /// with the reason, never sent, not parked.
+    Skipped {
+        reason: String,
+    },
     /// Recorded as `failed` and moved to the DLQ.
     Failed {
         reason: String,
@@ -79,6 +84,7 @@ impl Outcome {
             Outcome::Sent { .. }
             | Outcome::AlreadySent
             | Outcome::Parked { .. }
+            | Outcome::Skipped { .. }
             | Outcome::Failed { .. } => Disposition::Done,
             Outcome::Retrying { .. }
             | Outcome::Busy { .. }
@@ -103,6 +109,7 @@ impl Outcome {
             Outcome::Sent { .. } => "sent",
             Outcome::AlreadySent => "already_sent",
             Outcome::Parked { .. } => "parked",
+            Outcome::Skipped { .. } => "skipped",
             Outcome::Failed { .. } => "failed",
             Outcome::Retrying { .. } => "retrying",
             Outcome::Busy { .. } => "busy",
@@ -143,6 +150,17 @@ pub fn report(metrics: &Metrics, outcome: &Outcome, elapsed: Duration) {
             }
         }
         Outcome::AlreadySent => tracing::info!(outcome = kind, latency_ms, "reply was sent before"),
+        Outcome::Skipped { .. } => {
+            tracing::info!(
+                outcome = kind,
+                latency_ms,
+                "acknowledgement not sent: a person replied first"
+            );
+            metrics.count(
+                "AcknowledgementsSkipped",
+                Some(("Reason", "person-replied")),
+            );
+        }
         Outcome::Retrying { delay, .. } => {
             tracing::warn!(
                 outcome = kind,

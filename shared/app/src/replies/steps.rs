@@ -268,6 +268,29 @@ pub(super) async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     }
 }
 
+/// The acknowledgement, not sent: a person replied to the lead first. Recorded `failed` with the
+/// reason (the read API and `Reply Failed` show it), acknowledged, not parked.
+pub(super) async fn skip<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+    attempt: u32,
+) -> Outcome {
+    let reason = "skipped: a person replied to the lead first".to_owned();
+    match deps
+        .ledger
+        .mark_failed(reply, attempt, &reason, None, now_millis())
+        .await
+    {
+        Ok(Recorded::Yes) => Outcome::Skipped { reason },
+        Ok(Recorded::Superseded) => {
+            let delay = deps.policy.redelivery_delay(delivery.receive_count, None);
+            retry_later(deps, delivery, delay, Outcome::Busy { delay }).await
+        }
+        Err(error) => storage_unavailable(deps, delivery, &error).await,
+    }
+}
+
 /// Not tried: too little of the invocation is left. The claim is released and the message goes
 /// back to the queue at once, for an invocation with time to send it.
 pub(super) async fn no_time_left<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
