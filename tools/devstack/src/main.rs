@@ -47,6 +47,9 @@ async fn run() -> cli::Result {
         "devstack: events       {} on the stream, to the bus {}, to the queue {} (make events)",
         settings.inbound.table, settings.events.bus_name, stack.events_queue_url
     );
+    println!(
+        "devstack: speed        Lead Received from the bus to the speed-to-lead handler, wake-ups on a timer"
+    );
     println!("devstack: POST {base}/v1/lead");
     println!("devstack: PUT  {base}/v1/lead/update");
     println!("devstack: POST {base}/v1/message");
@@ -56,9 +59,13 @@ async fn run() -> cli::Result {
         "devstack: GET  {base}/v1/businesses/{{businessID}}/leads?since=&until=&limit=&cursor="
     );
     println!("devstack: GET  {base}/v1/businesses/{{businessID}}/reviews?limit=&cursor=");
+    println!("devstack: GET  {base}/v1/businesses/{{businessID}}/settings (and PUT), /stats?days=");
     println!("devstack: GET  {base}/v1/changes?since=&limit=&cursor=");
     println!("devstack: GET  {base}/healthz");
     println!("devstack: make reply TEXT='...' enqueues a pro's reply");
+    println!(
+        "devstack: make business ARGS=\"set <businessID> --ack on\" turns the acknowledgement on"
+    );
     println!("devstack: ready (Ctrl-C stops everything)");
     shutdown_signal().await;
     stack.stop().await;
