@@ -14,11 +14,8 @@ use crate::paging::{CursorKey, page_size};
 use crate::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, StoreError,
 };
-use models::{
-    FieldProblem, Invalid, InvalidKind, Problems, ReplyStatus, ReviewView, RevisionOf, UnixSeconds,
-};
+use models::{Invalid, InvalidKind, Problems, ReplyStatus, ReviewView, RevisionOf, UnixSeconds};
 use serde::Serialize;
-use std::borrow::Cow;
 use std::time::Duration;
 
 /// Entries per page when the caller names no `limit`.
@@ -192,14 +189,14 @@ pub async fn business_leads<L: Listings>(
 ) -> Result<LeadsPage, PullError> {
     let mut problems = Problems::default();
     if !models::is_valid_id(asked.business_id) {
-        problem(&mut problems, "businessID", models::ids::ID_RULE);
+        problems.add("businessID", models::ids::ID_RULE);
     }
     let since = seconds(&mut problems, "since", asked.since);
     let until = seconds(&mut problems, "until", asked.until);
     if let (Some(Some(since)), Some(Some(until))) = (since, until)
         && until <= since
     {
-        problem(&mut problems, "until", "must be after since");
+        problems.add("until", "must be after since");
     }
     let limit = page_limit(&mut problems, asked.limit);
     // The cursor is judged only against a query that could be read.
@@ -238,7 +235,7 @@ pub async fn business_reviews<L: Listings>(
 ) -> Result<ReviewsPage, PullError> {
     let mut problems = Problems::default();
     if !models::is_valid_id(asked.business_id) {
-        problem(&mut problems, "businessID", models::ids::ID_RULE);
+        problems.add("businessID", models::ids::ID_RULE);
     }
     let limit = page_limit(&mut problems, asked.limit);
     let scope = format!("reviews|{}", asked.business_id);
@@ -295,13 +292,6 @@ pub async fn changes<L: Listings>(
     })
 }
 
-fn problem(problems: &mut Problems, path: &str, reason: impl Into<Cow<'static, str>>) {
-    problems.push(FieldProblem {
-        path: path.to_owned(),
-        reason: reason.into(),
-    });
-}
-
 fn refused(problems: Problems) -> PullError {
     PullError::Invalid(Invalid {
         kind: InvalidKind::Parameters,
@@ -316,7 +306,7 @@ fn seconds(problems: &mut Problems, name: &str, asked: Option<&str>) -> Option<O
         Some(text) => match UnixSeconds::parse(text) {
             Some(seconds) => Some(Some(seconds.0)),
             None => {
-                problem(problems, name, SECONDS_RULE);
+                problems.add(name, SECONDS_RULE);
                 None
             }
         },
@@ -341,7 +331,7 @@ fn page_limit(problems: &mut Problems, asked: Option<&str>) -> Option<usize> {
     match page_size(asked, DEFAULT_LIMIT, MAX_LIMIT) {
         Ok(limit) => Some(limit),
         Err(refused) => {
-            problem(problems, "limit", refused.to_string());
+            problems.add("limit", refused.to_string());
             None
         }
     }
@@ -360,7 +350,7 @@ fn opened(
         Some(cursor) => match key.open(scope, cursor) {
             Ok(position) => Some(Some(Cursor(position))),
             Err(_) => {
-                problem(problems, "cursor", CURSOR_RULE);
+                problems.add("cursor", CURSOR_RULE);
                 None
             }
         },

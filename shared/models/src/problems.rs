@@ -40,6 +40,14 @@ impl Problems {
         }
     }
 
+    /// One problem at `path`, for `reason` (see [`Problems::push`]).
+    pub fn add(&mut self, path: impl Into<String>, reason: impl Into<Cow<'static, str>>) {
+        self.push(FieldProblem {
+            path: path.into(),
+            reason: reason.into(),
+        });
+    }
+
     /// Problems listed elsewhere (a stored record), with the total counted then.
     pub fn from_stored(listed: Vec<FieldProblem>, total: usize) -> Self {
         let mut listed = listed;
@@ -112,10 +120,7 @@ impl InvalidKind {
 impl Invalid {
     pub fn body(kind: InvalidKind, reason: impl Into<Cow<'static, str>>) -> Self {
         let mut problems = Problems::default();
-        problems.push(FieldProblem {
-            path: "$".to_owned(),
-            reason: reason.into(),
-        });
+        problems.add("$", reason);
         Invalid { kind, problems }
     }
 

@@ -7,10 +7,9 @@
 use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
-use models::{FieldProblem, Invalid, InvalidKind, Problems};
+use models::{Invalid, InvalidKind, Problems};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 
 /// What a template may use, as `{name}`.
 pub const TEMPLATE_VARIABLES: [&str; 3] = ["customerFirstName", "businessName", "category"];
@@ -115,15 +114,10 @@ impl SettingsDocument {
 /// named by its path. `businessID`, `configured` and `templateVariables` may be sent back as `GET`
 /// gave them; `businessID` must then be this business.
 pub fn parse_settings(business_id: &str, body: &[u8]) -> Result<BusinessSettings, Invalid> {
-    let invalid = |kind: InvalidKind, path: &str, reason: &'static str| {
-        let mut problems = Problems::default();
-        problem(&mut problems, path, reason);
-        Invalid { kind, problems }
-    };
     let value: Value = serde_json::from_slice(body)
-        .map_err(|_| invalid(InvalidKind::NotJson, "$", "must be a JSON document"))?;
+        .map_err(|_| Invalid::body(InvalidKind::NotJson, "must be a JSON document"))?;
     let Value::Object(top) = value else {
-        return Err(invalid(InvalidKind::NotAnObject, "$", "must be an object"));
+        return Err(Invalid::body(InvalidKind::NotAnObject, "must be an object"));
     };
     let mut p = Problems::default();
     for key in top.keys() {
@@ -136,13 +130,13 @@ pub fn parse_settings(business_id: &str, body: &[u8]) -> Result<BusinessSettings
             "templateVariables",
         ];
         if !known.contains(&key.as_str()) {
-            problem(&mut p, key, "is not a setting");
+            p.add(key, "is not a setting");
         }
     }
     if let Some(sent) = top.get("businessID")
         && sent.as_str() != Some(business_id)
     {
-        problem(&mut p, "businessID", "must be the business of the path");
+        p.add("businessID", "must be the business of the path");
     }
     let ack = object(
         &mut p,
@@ -161,15 +155,14 @@ pub fn parse_settings(business_id: &str, body: &[u8]) -> Result<BusinessSettings
     let quiet_hours = quiet.and_then(|q| quiet_hours(&mut p, q));
     let minutes = match top.get("unansweredAfterMinutes").map(Value::as_u64) {
         None => {
-            problem(&mut p, "unansweredAfterMinutes", "is required");
+            p.add("unansweredAfterMinutes", "is required");
             None
         }
         Some(Some(m)) if (1..=u64::from(MAX_UNANSWERED_MINUTES)).contains(&m) => {
             u32::try_from(m).ok()
         }
         Some(_) => {
-            problem(
-                &mut p,
+            p.add(
                 "unansweredAfterMinutes",
                 "must be a whole number of minutes from 1 to 10080",
             );
@@ -191,13 +184,6 @@ pub fn parse_settings(business_id: &str, body: &[u8]) -> Result<BusinessSettings
     }
 }
 
-fn problem(problems: &mut Problems, path: &str, reason: impl Into<Cow<'static, str>>) {
-    problems.push(FieldProblem {
-        path: path.to_owned(),
-        reason: reason.into(),
-    });
-}
-
 /// The object at `key`, its unknown fields named.
 fn object<'a>(
     p: &mut Problems,
@@ -209,17 +195,17 @@ fn object<'a>(
         Some(Value::Object(object)) => {
             for field in object.keys() {
                 if !known.contains(&field.as_str()) {
-                    problem(p, &format!("{key}.{field}"), "is not a setting");
+                    p.add(format!("{key}.{field}"), "is not a setting");
                 }
             }
             Some(object)
         }
         Some(_) => {
-            problem(p, key, "must be an object");
+            p.add(key, "must be an object");
             None
         }
         None => {
-            problem(p, key, "is required");
+            p.add(key, "is required");
             None
         }
     }
@@ -228,7 +214,7 @@ fn object<'a>(
 fn boolean(p: &mut Problems, object: &Map<String, Value>, path: &str, key: &str) -> Option<bool> {
     let value = object.get(key).and_then(Value::as_bool);
     if value.is_none() {
-        problem(p, path, "must be true or false");
+        p.add(path, "must be true or false");
     }
     value
 }
@@ -241,7 +227,7 @@ fn text<'a>(
 ) -> Option<&'a str> {
     let value = object.get(key).and_then(Value::as_str);
     if value.is_none() {
-        problem(p, path, "must be a string");
+        p.add(path, "must be a string");
     }
     value
 }
@@ -250,18 +236,16 @@ fn template(p: &mut Problems, ack: &Map<String, Value>) -> Option<String> {
     let path = "autoAcknowledgement.template";
     let template = text(p, ack, path, "template")?;
     if template.trim().is_empty() {
-        problem(p, path, "must not be empty");
+        p.add(path, "must not be empty");
         return None;
     }
     if template.len() > MAX_TEMPLATE_BYTES {
-        problem(p, path, "must be at most 2000 bytes");
+        p.add(path, "must be at most 2000 bytes");
         return None;
     }
     match unknown_variable(template) {
         Some(Variable::Unknown(name)) => {
-            problem(
-                p,
-                path,
+            p.add(path,
                 format!(
                     "uses {{{name}}}; a template may use {{customerFirstName}}, {{businessName}} and {{category}}"
                 ),
@@ -269,7 +253,7 @@ fn template(p: &mut Problems, ack: &Map<String, Value>) -> Option<String> {
             None
         }
         Some(Variable::Unclosed) => {
-            problem(p, path, "has a { that is never closed");
+            p.add(path, "has a { that is never closed");
             None
         }
         None => Some(template.to_owned()),
@@ -306,7 +290,7 @@ fn quiet_hours(p: &mut Problems, quiet: &Map<String, Value>) -> Option<QuietHour
         let path = format!("quietHours.{key}");
         let value = text(p, quiet, &path, key)?;
         if parse_clock(value).is_none() {
-            problem(p, &path, "must be a time of day, HH:MM (24-hour)");
+            p.add(&path, "must be a time of day, HH:MM (24-hour)");
             return None;
         }
         Some(value.to_owned())
@@ -315,8 +299,7 @@ fn quiet_hours(p: &mut Problems, quiet: &Map<String, Value>) -> Option<QuietHour
     let end = clock("end");
     let zone = text(p, quiet, "quietHours.timeZone", "timeZone").and_then(|zone| {
         if TimeZone::get(zone).is_err() {
-            problem(
-                p,
+            p.add(
                 "quietHours.timeZone",
                 "must be an IANA time zone, such as America/Chicago",
             );
@@ -328,14 +311,14 @@ fn quiet_hours(p: &mut Problems, quiet: &Map<String, Value>) -> Option<QuietHour
         Some("wait") => Some(QuietPolicy::Wait),
         Some("send") => Some(QuietPolicy::Send),
         _ => {
-            problem(p, "quietHours.during", "must be \"wait\" or \"send\"");
+            p.add("quietHours.during", "must be \"wait\" or \"send\"");
             None
         }
     };
     if let (Some(start), Some(end)) = (&start, &end)
         && start == end
     {
-        problem(p, "quietHours.end", "must differ from start");
+        p.add("quietHours.end", "must differ from start");
     }
     Some(QuietHours {
         enabled: enabled?,

@@ -3,7 +3,7 @@
 //! the automatic acknowledgement).
 
 use crate::ports::{CreatedWindow, Cursor, LeadSummary, Listings, StoreError};
-use models::{FieldProblem, Invalid, InvalidKind, Problems};
+use models::{Invalid, InvalidKind, Problems};
 use serde::Serialize;
 
 /// The window when the caller names none.
@@ -42,10 +42,7 @@ pub async fn business_stats<L: Listings>(
 ) -> Result<Stats, StatsError> {
     let mut problems = Problems::default();
     if !models::is_valid_id(business_id) {
-        problems.push(FieldProblem {
-            path: "businessID".into(),
-            reason: models::ids::ID_RULE.into(),
-        });
+        problems.add("businessID", models::ids::ID_RULE);
     }
     let days = match days {
         None => Some(DEFAULT_DAYS),
@@ -54,10 +51,7 @@ pub async fn business_stats<L: Listings>(
             .ok()
             .filter(|d| (1..=MAX_DAYS).contains(d))
             .or_else(|| {
-                problems.push(FieldProblem {
-                    path: "days".into(),
-                    reason: "must be a whole number of days from 1 to 90".into(),
-                });
+                problems.add("days", "must be a whole number of days from 1 to 90");
                 None
             }),
     };
