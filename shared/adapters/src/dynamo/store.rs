@@ -67,6 +67,7 @@ impl LeadStore for DynamoStore {
                 records.unanswered_at_ms = Some(number(&item, attr::RECEIVED_AT)?);
             } else if sk == LEAD_SK {
                 records.lead_raw = Some(string(&item, attr::RAW)?);
+                records.lead_received_at_ms = Some(number(&item, attr::RECEIVED_AT)?);
                 records.lead_warnings = warnings(&item)?;
                 records.lead_price = optional_string(&item, attr::LEAD_PRICE);
                 records.charge_state = optional_string(&item, attr::CHARGE_STATE);

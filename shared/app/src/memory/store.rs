@@ -287,6 +287,7 @@ impl LeadStore for MemoryStore {
         let lead = state.leads.get(lead_id);
         Ok(ConversationRecords {
             lead_raw: lead.map(|l| l.raw.clone()),
+            lead_received_at_ms: lead.map(|l| l.summary.received_at_ms),
             lead_warnings: lead.map(|l| l.warnings.clone()).unwrap_or_default(),
             lead_price: lead.and_then(|l| l.lead_price.clone()),
             charge_state: lead.and_then(|l| l.charge_state.clone()),

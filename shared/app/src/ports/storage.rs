@@ -176,6 +176,8 @@ pub enum Insert {
 pub struct ConversationRecords {
     /// `None` when messages arrived but the lead itself has not (yet).
     pub lead_raw: Option<String>,
+    /// When the lead was stored (unix milliseconds), with `lead_raw`.
+    pub lead_received_at_ms: Option<u64>,
     /// What was wrong in the lead's fields when it was stored.
     pub lead_warnings: Problems,
     /// The lead's current price and charge state, as its item holds them.

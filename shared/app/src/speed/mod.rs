@@ -74,19 +74,20 @@ where
     Q: Outbox,
     W: Scheduler,
 {
-    let settings = deps.store.settings(business_id).await?.unwrap_or_default();
-    let records = deps.store.conversation(lead_id).await?;
+    // Independent reads: one round trip.
+    let (settings, records) = tokio::join!(
+        deps.store.settings(business_id),
+        deps.store.conversation(lead_id)
+    );
+    let (settings, records) = (settings?.unwrap_or_default(), records?);
     let Some(lead) = stored_lead(&records) else {
         return Ok(Acknowledged::AlreadyHandled);
     };
     if is_test_lead(&records) {
         return skip(deps, lead_id, "test-lead", now_ms).await;
     }
-    let received_at_ms = deps
-        .store
-        .stored_lead(lead_id)
-        .await?
-        .map_or(now_ms, |stored| stored.received_at_ms);
+    // The lead's partition, read once above, has when it was stored.
+    let received_at_ms = records.lead_received_at_ms.unwrap_or(now_ms);
     let check = Wakeup {
         kind: WakeupKind::Unanswered,
         lead_id: lead_id.to_owned(),
