@@ -118,27 +118,33 @@ async fn read<S: LeadStore>(
     Ok(json(StatusCode::OK, &view))
 }
 
+/// The business of a `/v1/businesses/{businessID}/...` path, noted on the request's span when it
+/// could be one of ours (whether it is one is the route's to say).
+fn path_business(request: &Request) -> Result<String, ApiError> {
+    let parameters = request.path_parameters();
+    let business_id = parameters.first("businessID").ok_or(ApiError::NotFound)?;
+    if is_valid_id(business_id) {
+        tracing::Span::current().record("business_id", business_id);
+    }
+    Ok(business_id.to_owned())
+}
+
 /// 200 with `{"leads": [...], "next": <cursor or null>}`.
 async fn list_leads<S: Listings>(
     deps: &ReadDeps<S>,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let parameters = request.path_parameters();
-    let business_id = parameters.first("businessID").ok_or(ApiError::NotFound)?;
+    let business_id = path_business(request)?;
     let query = request.query_string_parameters();
     let asked = LeadsAsked {
-        business_id,
+        business_id: &business_id,
         since: query.first("since"),
         until: query.first("until"),
         limit: query.first("limit"),
         cursor: query.first("cursor"),
     };
-    let span = tracing::Span::current();
-    if is_valid_id(business_id) {
-        span.record("business_id", business_id);
-    }
     let page = pull::business_leads(&deps.store, &deps.pull, asked).await?;
-    span.record("count", page.leads.len());
+    tracing::Span::current().record("count", page.leads.len());
     Ok(json(StatusCode::OK, &page))
 }
 
@@ -147,20 +153,15 @@ async fn list_reviews<S: Listings>(
     deps: &ReadDeps<S>,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let parameters = request.path_parameters();
-    let business_id = parameters.first("businessID").ok_or(ApiError::NotFound)?;
+    let business_id = path_business(request)?;
     let query = request.query_string_parameters();
     let asked = ReviewsAsked {
-        business_id,
+        business_id: &business_id,
         limit: query.first("limit"),
         cursor: query.first("cursor"),
     };
-    let span = tracing::Span::current();
-    if is_valid_id(business_id) {
-        span.record("business_id", business_id);
-    }
     let page = pull::business_reviews(&deps.store, &deps.pull, asked).await?;
-    span.record("count", page.reviews.len());
+    tracing::Span::current().record("count", page.reviews.len());
     Ok(json(StatusCode::OK, &page))
 }
 

@@ -8,15 +8,13 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use models::is_valid_id;
 
-/// The business of the path, when it could be one of ours.
+/// The business of the path; an id that cannot be one of ours has no settings or stats: 404.
 fn business(request: &Request) -> Result<String, ApiError> {
-    let parameters = request.path_parameters();
-    let business_id = parameters.first("businessID").ok_or(ApiError::NotFound)?;
-    if !is_valid_id(business_id) {
+    let business_id = super::path_business(request)?;
+    if !is_valid_id(&business_id) {
         return Err(ApiError::NotFound);
     }
-    tracing::Span::current().record("business_id", business_id);
-    Ok(business_id.to_owned())
+    Ok(business_id)
 }
 
 /// `GET`: the document (the defaults for a business never configured); `PUT`: the whole document
