@@ -5,7 +5,7 @@ use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
 use devstack::{DevSettings, Launched, launch};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const USERNAME: &str = "thumbtack";
 pub const PASSWORD: &str = "bench-password";
@@ -41,4 +41,44 @@ pub async fn local_stack(name: &str, poll_ms: u64) -> Result<(Launched, SdkConfi
     let sdk = aws::sdk_config().await;
     let stack = launch(&settings, &sdk).await?;
     Ok((stack, sdk))
+}
+
+/// After a random pause of up to one poll interval (so leads land at every point of the poll
+/// cycle), posts the sample lead as `lead_id` to the local stack at `base`; when its 2xx came.
+pub async fn post_lead_in_the_poll_cycle(
+    http: &reqwest::Client,
+    base: &str,
+    lead_id: &str,
+    poll_ms: u64,
+) -> Result<Instant, cli::Error> {
+    tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=poll_ms))).await;
+    let mut lead: serde_json::Value = serde_json::from_str(fixtures::LEAD)?;
+    lead["leadID"] = lead_id.into();
+    let response = http
+        .post(format!("{base}/v1/lead"))
+        .basic_auth(USERNAME, Some(PASSWORD))
+        .header("content-type", "application/json")
+        .body(lead.to_string())
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(format!("POST /v1/lead answered {}", response.status()).into());
+    }
+    Ok(Instant::now())
+}
+
+/// The latencies' table: p50, p90, p99, max, and whether the p50 is under `goal`.
+pub fn print_latencies(latencies: &mut [Duration], goal: Duration, goal_text: &str) {
+    latencies.sort();
+    println!("| p50 | p90 | p99 | max | target |");
+    println!("|---|---|---|---|---|");
+    let p50 = percentile(latencies, 0.5);
+    println!(
+        "| {} | {} | {} | {} | {goal_text}: {} |",
+        ms(p50),
+        ms(percentile(latencies, 0.9)),
+        ms(percentile(latencies, 0.99)),
+        ms(percentile(latencies, 1.0)),
+        if p50 < goal { "met" } else { "missed" },
+    );
 }

@@ -10,9 +10,7 @@
 
 use adapters::config::Env;
 use adapters::events_queue::EventsQueue;
-use bench::{PASSWORD, USERNAME, local_stack, ms, percentile};
-use fixtures::LEAD;
-use serde_json::{Value, json};
+use bench::{local_stack, post_lead_in_the_poll_cycle, print_latencies};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -54,26 +52,12 @@ async fn run() -> Result<(), Error> {
     });
 
     let http = reqwest::Client::new();
-    let url = format!("{}/v1/lead", stack.base_url);
+    let base = stack.base_url.clone();
     let mut latencies = Vec::with_capacity(leads);
     let mut missing = 0;
     for n in 0..leads {
-        // Anywhere in the poll cycle.
-        tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=poll))).await;
         let id = format!("{name}-{n}");
-        let mut lead: Value = serde_json::from_str(LEAD)?;
-        lead["leadID"] = json!(id);
-        let response = http
-            .post(&url)
-            .basic_auth(USERNAME, Some(PASSWORD))
-            .header("content-type", "application/json")
-            .body(lead.to_string())
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            return Err(format!("POST /v1/lead answered {}", response.status()).into());
-        }
-        let stored = Instant::now();
+        let stored = post_lead_in_the_poll_cycle(&http, &base, &id, poll).await?;
         let deadline = stored + Duration::from_secs(10);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -97,24 +81,9 @@ async fn run() -> Result<(), Error> {
     if missing > 0 {
         return Err(format!("{missing} of {leads} leads had no event within 10 s").into());
     }
-    latencies.sort();
     println!(
         "From the 2xx of POST /v1/lead to its Lead Received event on the events queue, {leads} leads one at a time, stream polled every {poll} ms\n"
     );
-    println!("| p50 | p90 | p99 | max | target |");
-    println!("|---|---|---|---|---|");
-    let p50 = percentile(&latencies, 0.5);
-    println!(
-        "| {} | {} | {} | {} | p50 under 1 s: {} |",
-        ms(p50),
-        ms(percentile(&latencies, 0.9)),
-        ms(percentile(&latencies, 0.99)),
-        ms(percentile(&latencies, 1.0)),
-        if p50 < Duration::from_secs(1) {
-            "met"
-        } else {
-            "missed"
-        },
-    );
+    print_latencies(&mut latencies, Duration::from_secs(1), "p50 under 1 s");
     Ok(())
 }
