@@ -117,9 +117,7 @@ pub async fn view<S: LeadStore>(
         warning_count,
         messages: timeline.into_iter().map(|(_, _, _, entry)| entry).collect(),
         revisions,
-        acknowledgement: records
-            .acknowledgement
-            .and_then(|note| serde_json::to_value(note).ok()),
+        acknowledgement: records.acknowledgement,
         unanswered_at_ms: records.unanswered_at_ms,
     }))
 }

@@ -36,13 +36,63 @@ pub struct ConversationView {
     /// Redeliveries whose body differed from the first delivery (see docs/data-model.md).
     #[serde(default)]
     pub revisions: Vec<RevisionView>,
-    /// What became of the automatic acknowledgement (`status`: `enqueued`, `skipped` with its
-    /// `reason`, `deferred` until `dueAt`), when the business has them on.
+    /// What became of the automatic acknowledgement, when the business has them on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acknowledgement: Option<serde_json::Value>,
+    pub acknowledgement: Option<AckNote>,
     /// When the lead was recorded unanswered (unix milliseconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unanswered_at_ms: Option<u64>,
+}
+
+/// What became of a lead's acknowledgement, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AckNote {
+    pub status: AckStatus,
+    /// Why it was skipped or deferred (`test-lead`, `person-replied`, `quiet-hours`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Unix milliseconds.
+    pub at_ms: u64,
+    /// For `deferred`: when it is due (unix milliseconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AckStatus {
+    /// On the reply queue, as reply `auto-<leadID>`.
+    Enqueued,
+    /// Not sent, for `reason`.
+    Skipped,
+    /// Waiting for the end of quiet hours.
+    Deferred,
+}
+
+impl AckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AckStatus::Enqueued => "enqueued",
+            AckStatus::Skipped => "skipped",
+            AckStatus::Deferred => "deferred",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self != AckStatus::Deferred
+    }
+}
+
+impl std::str::FromStr for AckStatus {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<Self, UnknownName> {
+        [AckStatus::Enqueued, AckStatus::Skipped, AckStatus::Deferred]
+            .into_iter()
+            .find(|status| status.as_str() == name)
+            .ok_or(UnknownName("acknowledgement status"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

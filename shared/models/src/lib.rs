@@ -23,8 +23,8 @@ mod walk;
 
 pub use attachment::Attachment;
 pub use conversation::{
-    ConversationEntry, ConversationView, Direction, PriceUpdateView, ReplyStatus, ReviewView,
-    RevisionOf, RevisionView,
+    AckNote, AckStatus, ConversationEntry, ConversationView, Direction, PriceUpdateView,
+    ReplyStatus, ReviewView, RevisionOf, RevisionView,
 };
 pub use ids::is_valid_id;
 pub use lead::{Business, Customer, Detail, Lead, Location, Request};

@@ -132,7 +132,7 @@ pub(super) fn ack_note(item: &Item) -> Result<AckNote, StoreError> {
     Ok(AckNote {
         status: string(item, attr::STATUS)?
             .parse()
-            .map_err(|()| super::item::corrupt(attr::STATUS))?,
+            .map_err(|_| super::item::corrupt(attr::STATUS))?,
         reason: optional_string(item, attr::REASON),
         at_ms: number(item, attr::UPDATED_AT)?,
         due_at_ms: item

@@ -4,6 +4,7 @@
 use super::{QueueError, StoreError};
 use crate::speed::BusinessSettings;
 use models::ReplyRequest;
+pub use models::{AckNote, AckStatus};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
@@ -40,59 +41,6 @@ pub trait BusinessDesk: Send + Sync {
         business_id: &str,
         at_ms: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-}
-
-/// What became of a lead's acknowledgement, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AckNote {
-    pub status: AckStatus,
-    /// Why it was skipped or deferred (`test-lead`, `person-replied`, `quiet-hours`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Unix milliseconds.
-    pub at_ms: u64,
-    /// For `deferred`: when it is due (unix milliseconds).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub due_at_ms: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum AckStatus {
-    /// On the reply queue, as reply `auto-<leadID>`.
-    Enqueued,
-    /// Not sent, for `reason`.
-    Skipped,
-    /// Waiting for the end of quiet hours.
-    Deferred,
-}
-
-impl AckStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AckStatus::Enqueued => "enqueued",
-            AckStatus::Skipped => "skipped",
-            AckStatus::Deferred => "deferred",
-        }
-    }
-
-    pub fn is_final(self) -> bool {
-        self != AckStatus::Deferred
-    }
-}
-
-impl std::str::FromStr for AckStatus {
-    type Err = ();
-
-    fn from_str(text: &str) -> Result<Self, ()> {
-        match text {
-            "enqueued" => Ok(AckStatus::Enqueued),
-            "skipped" => Ok(AckStatus::Skipped),
-            "deferred" => Ok(AckStatus::Deferred),
-            _ => Err(()),
-        }
-    }
 }
 
 /// The reply queue as a producer sees it (the partner's systems, and the acknowledgement).
