@@ -17,6 +17,7 @@ mod path;
 pub mod problems;
 pub mod reply;
 pub mod review;
+pub mod settings;
 pub mod time;
 pub mod update;
 mod walk;

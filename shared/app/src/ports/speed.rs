@@ -2,8 +2,8 @@
 //! unanswered, the reply queue as a producer, and wake-ups at a later time.
 
 use super::{QueueError, StoreError};
-use crate::speed::BusinessSettings;
 use models::ReplyRequest;
+use models::settings::BusinessSettings;
 pub use models::{AckNote, AckStatus};
 use serde::{Deserialize, Serialize};
 use std::future::Future;

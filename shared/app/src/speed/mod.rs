@@ -11,8 +11,8 @@ pub mod stats;
 
 pub use settings::{
     AutoAcknowledgement, BusinessSettings, DEFAULT_TEMPLATE, DEFAULT_UNANSWERED_MINUTES,
-    QuietHours, QuietPolicy, SettingsDocument, TEMPLATE_VARIABLES, TemplateValues, parse_settings,
-    render,
+    QuietClock, QuietHours, QuietPolicy, SettingsDocument, TEMPLATE_VARIABLES, TemplateValues,
+    parse_settings, render,
 };
 
 use crate::metrics::Metrics;
