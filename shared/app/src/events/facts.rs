@@ -1,7 +1,8 @@
 //! The catalogue: each stored fact, its `detail-type`, its id and its thin `detail`.
 
 use crate::digest::sha256_hex;
-use crate::ports::LeadRef;
+use crate::ports::{Event, LeadRef};
+pub use models::time::rfc3339_millis;
 use serde::Serialize;
 
 /// The `source` of every event.
@@ -309,16 +310,6 @@ impl Fact {
     }
 }
 
-/// An event as it goes to the bus.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    pub id: String,
-    pub detail_type: &'static str,
-    /// When the fact was stored, unix milliseconds (the event's `time`).
-    pub at_ms: u64,
-    pub detail: serde_json::Value,
-}
-
 /// 32 hex digits of the SHA-256 of the fact's identity, shaped like a UUID for consumers that
 /// store it as one.
 fn event_id(identity: &str) -> String {
@@ -331,39 +322,6 @@ fn event_id(identity: &str) -> String {
         &hex[16..20],
         &hex[20..32]
     )
-}
-
-/// `2026-12-01T14:47:50.123Z` for unix milliseconds (proleptic Gregorian, UTC).
-pub fn rfc3339_millis(ms: u64) -> String {
-    let seconds = ms / 1000;
-    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60,
-        ms % 1000
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day): Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -455,15 +413,5 @@ mod tests {
         let mut orphan = message(100);
         orphan.know_lead(None);
         assert_eq!(orphan.event().detail["leadKnown"], false);
-    }
-
-    #[test]
-    fn times_are_rfc3339_in_utc() {
-        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(
-            rfc3339_millis(1_798_761_599_999),
-            "2026-12-31T23:59:59.999Z"
-        );
     }
 }

@@ -16,5 +16,6 @@
 mod facts;
 mod publish;
 
-pub use facts::{Event, Fact, LeadFacts, SOURCE, rfc3339_millis};
+pub use crate::ports::Event;
+pub use facts::{Fact, LeadFacts, SOURCE, rfc3339_millis};
 pub use publish::{Change, EventsDeps, PublishPolicy, publish};

@@ -1,9 +1,18 @@
 //! The bus the partner's systems learn of stored facts from.
 
-use crate::events::Event;
 use std::future::Future;
 
 use super::BoxError;
+
+/// An event as it goes to the bus (`app::events` makes them from stored facts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub detail_type: &'static str,
+    /// When the fact was stored, unix milliseconds (the event's `time`).
+    pub at_ms: u64,
+    pub detail: serde_json::Value,
+}
 
 /// How the bus answered for one event of a put.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,7 +23,7 @@ pub mod speed;
 pub mod storage;
 
 pub use credentials::{CredentialError, CredentialSource};
-pub use events::{BusError, EventBus, Put};
+pub use events::{BusError, Event, EventBus, Put};
 pub use listings::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
 };

@@ -72,7 +72,7 @@ impl Refusal {
     /// The minute it falls in, `2026-11-27T09:30` (UTC): refusals are counted per minute and
     /// kind, so a flood costs one item a minute, not one per request.
     pub fn minute(&self) -> String {
-        let mut text = crate::events::rfc3339_millis(self.at_ms);
+        let mut text = models::time::rfc3339_millis(self.at_ms);
         text.truncate("yyyy-mm-ddThh:mm".len());
         text
     }
