@@ -243,7 +243,7 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
     }
     assert_eq!(message_calls.actions(), allowed("MessageInboundFunction"));
 
-    // events-out: its warm-up and every record those writes made, as the mapping delivers them.
+    // events-out: every record those writes made, as the mapping delivers them.
     let events_calls = Recorder::start().await;
     let events_sdk = events_calls.sdk().await;
     let bus = unique_name("bus");
@@ -256,7 +256,6 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
         policy: PublishPolicy::default(),
         metrics: app::metrics::Metrics::off(),
     };
-    tokio::join!(deps.bus.warm_up(), deps.store.warm_up());
     let mut stream = stream;
     let mut published = 0;
     let mut quiet = 0;
@@ -274,14 +273,13 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
     assert!(published > 0, "the stream had the writes");
     assert_eq!(events_calls.actions(), allowed("EventsOutFunction"));
 
-    // lead-read: its warm-up, a lead with its conversation, a business's leads and reviews, the
+    // lead-read: a lead with its conversation, a business's leads and reviews, the
     // changes, a business's settings read and saved, its stats.
     let read_calls = Recorder::start().await;
     let read = http_api::ReadDeps {
         store: DynamoStore::from_config(&read_calls.sdk().await, &table.name),
         pull: pull_settings(),
     };
-    read.store.warm_up().await;
     let business = fixtures::BUSINESS_ID;
     for request in [
         get_lead(Gateway::HttpV2, "437282017264173057"),
@@ -299,6 +297,13 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
             Gateway::HttpV2,
             business,
             &serde_json::to_vec(&app::speed::SettingsDocument::new(business, None)).unwrap(),
+        ),
+        get(
+            Gateway::HttpV2,
+            "/v1/businesses/{businessID}/settings",
+            &format!("/v1/businesses/{business}/settings"),
+            &[("businessID", business)],
+            &[],
         ),
     ] {
         let response = lead_read::handler::handle(&read, request).await;

@@ -296,10 +296,9 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
         "lead-a failed and held its second reply back; lead-b was sent; the poison record was parked"
     );
     let requests = thumbtack.received_requests().await.unwrap();
-    assert_eq!(
-        (requests[0].method.as_str(), requests[0].url.path()),
-        ("HEAD", "/"),
-        "init opened the connection to Thumbtack before the first send"
+    assert!(
+        requests.iter().all(|r| r.method.as_str() == "POST"),
+        "credentials from the environment: init has nothing to wait for, so no warm-up HEAD"
     );
     let sent: Vec<String> = requests
         .iter()
@@ -315,23 +314,42 @@ async fn the_reply_binary_answers_an_sqs_batch_with_exactly_its_failed_records()
     );
 }
 
-/// A stand-in for AWS and Thumbtack that answers every call (`200 {}`) only once the function has
-/// asked `runtime` for its first event. Returns its URL and how many calls it has had.
+/// A stand-in for AWS and Thumbtack that answers a secret's read at once (`USERNAME` and
+/// `PASSWORD`) and every other call (`200 {}`) only once the function has asked `runtime` for its
+/// first event. Returns its URL and how many of those other calls it has had.
 async fn answering_after_the_first_poll(
     runtime: std::sync::Arc<RuntimeApi>,
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let calls = std::sync::Arc::new(AtomicUsize::new(0));
     let counted = std::sync::Arc::clone(&calls);
-    let app = axum::Router::new().fallback(move || {
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
         let (runtime, counted) = (
             std::sync::Arc::clone(&runtime),
             std::sync::Arc::clone(&counted),
         );
         async move {
+            let target = headers.get("x-amz-target").and_then(|t| t.to_str().ok());
+            if target == Some("secretsmanager.GetSecretValue") {
+                let secret = json!({"username": USERNAME, "password": PASSWORD}).to_string();
+                let answer = json!({
+                    "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:held",
+                    "Name": "held",
+                    "SecretString": secret,
+                    "VersionId": "v1",
+                    "VersionStages": ["AWSCURRENT"],
+                });
+                return (
+                    [("content-type", "application/x-amz-json-1.1")],
+                    answer.to_string(),
+                );
+            }
             counted.fetch_add(1, Ordering::SeqCst);
             runtime.first_poll(Duration::from_secs(60)).await;
-            ([("content-type", "application/x-amz-json-1.0")], "{}")
+            (
+                [("content-type", "application/x-amz-json-1.0")],
+                "{}".to_owned(),
+            )
         }
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -340,8 +358,16 @@ async fn answering_after_the_first_poll(
     (url, calls)
 }
 
-/// Asks for its first event while its warm-up calls are still out, and still makes them.
-async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: usize) {
+/// Starts `name` against a stand-in that answers only after its first poll (a secret's read
+/// excepted), with its credentials from a secret or from the environment; returns once it has
+/// polled, with the function and the count of the stand-in's held calls.
+async fn started_against_a_held_stand_in(
+    name: &str,
+    secret: bool,
+) -> (
+    tokio::process::Child,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     let runtime = std::sync::Arc::new(start_runtime().await);
     let (held, calls) = answering_after_the_first_poll(std::sync::Arc::clone(&runtime)).await;
     let mut env = vec![
@@ -365,6 +391,12 @@ async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: 
             "arn:aws:iam::123456789012:role/held".to_owned(),
         ),
     ];
+    if secret {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:held".to_owned();
+        env.retain(|(key, _)| !key.ends_with("_USERNAME") && !key.ends_with("_PASSWORD"));
+        env.push(("PARTNER_CREDENTIALS_SECRET_ARN", arn.clone()));
+        env.push(("THUMBTACK_CREDENTIALS_SECRET_ARN", arn));
+    }
     env.retain(|(key, _)| match name {
         "reply-outbound" => !key.starts_with("PARTNER"),
         "speed-to-lead" => !key.starts_with("THUMBTACK") && !key.starts_with("PARTNER"),
@@ -376,6 +408,23 @@ async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: 
         runtime.first_poll(Duration::from_secs(30)).await.is_some(),
         "{name} asked for its first event"
     );
+    (function, calls)
+}
+
+/// The function's logs once it is stopped.
+async fn stopped(mut function: tokio::process::Child) -> String {
+    function.start_kill().unwrap();
+    let output = function.wait_with_output().await.unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Asks for its first event while its warm-up calls are still out, and still makes them.
+async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: usize) {
+    let (function, calls) = started_against_a_held_stand_in(name, true).await;
     let started = tokio::time::Instant::now();
     while calls.load(std::sync::atomic::Ordering::SeqCst) < warm_up_calls
         && started.elapsed() < Duration::from_secs(10)
@@ -383,14 +432,7 @@ async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: 
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let made = calls.load(std::sync::atomic::Ordering::SeqCst);
-    let mut function = function;
-    function.start_kill().unwrap();
-    let output = function.wait_with_output().await.unwrap();
-    let logs = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let logs = stopped(function).await;
     assert!(
         made >= warm_up_calls,
         "{name} made {made} of its {warm_up_calls} warm-up calls"
@@ -404,14 +446,37 @@ async fn polls_before_its_warm_up_calls_are_answered(name: &str, warm_up_calls: 
 }
 
 #[tokio::test]
-async fn every_function_asks_for_its_first_event_while_its_warm_up_calls_are_still_out() {
+async fn a_function_that_reads_a_secret_in_init_asks_for_its_first_event_while_its_warm_ups_are_out()
+ {
     futures::future::join_all([
         polls_before_its_warm_up_calls_are_answered("lead-inbound", 1),
         polls_before_its_warm_up_calls_are_answered("message-inbound", 1),
-        polls_before_its_warm_up_calls_are_answered("lead-read", 1),
-        polls_before_its_warm_up_calls_are_answered("reply-outbound", 3),
-        polls_before_its_warm_up_calls_are_answered("events-out", 2),
-        polls_before_its_warm_up_calls_are_answered("speed-to-lead", 2),
+        polls_before_its_warm_up_calls_are_answered("reply-outbound", 2),
+    ])
+    .await;
+}
+
+/// Polls and makes no call before its first event (credentials, if any, from the environment).
+async fn calls_nothing_before_its_first_event(name: &str) {
+    let (function, calls) = started_against_a_held_stand_in(name, false).await;
+    // A warm-up starts in init, before the poll: had there been one, it would be here by now.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let made = calls.load(std::sync::atomic::Ordering::SeqCst);
+    let logs = stopped(function).await;
+    assert_eq!(made, 0, "{name} called out before its first event: {logs}");
+}
+
+/// A warm-up pays off only while init waits for something else: on a cold start the first event
+/// is already waiting, and the request's own connection is ready before a warm-up's call is done.
+#[tokio::test]
+async fn a_function_with_nothing_to_wait_for_in_init_makes_no_warm_up_call() {
+    futures::future::join_all([
+        calls_nothing_before_its_first_event("lead-read"),
+        calls_nothing_before_its_first_event("events-out"),
+        calls_nothing_before_its_first_event("speed-to-lead"),
+        calls_nothing_before_its_first_event("lead-inbound"),
+        calls_nothing_before_its_first_event("message-inbound"),
+        calls_nothing_before_its_first_event("reply-outbound"),
     ])
     .await;
 }

@@ -243,10 +243,8 @@ fn the_events_function_may_put_events_on_its_bus_only_and_read_items_of_the_tabl
             ("dynamodb:ListStreams", "${Table.Arn}/stream/*"),
             // ... and sends what it gives up on to the on-failure queue.
             ("sqs:SendMessage", "EventsFailedQueue"),
-            // The handler: its bus (and the warm-up's DescribeEventBus at init, which opens the
-            // connection), and a message's lead (leadKnown).
+            // The handler: its bus, and a message's lead (leadKnown).
             ("events:PutEvents", "EventBus"),
-            ("events:DescribeEventBus", "EventBus"),
             ("dynamodb:GetItem", "Table"),
         ])
     );

@@ -1001,7 +1001,7 @@ fn the_read_function_may_query_the_table_and_the_indexes_it_lists_from_only() {
     assert_eq!(
         actions,
         expected(&[
-            // A lead's conversation: one Query of its partition (and the warm-up GetItem).
+            // A lead's conversation: one Query of its partition; a business's settings (GetItem).
             ("dynamodb:Query", "Table"),
             ("dynamodb:GetItem", "Table"),
             // A business's reviews: their order from GSI1, their bodies in one batch.

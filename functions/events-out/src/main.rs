@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. The logic is in `handler`.
 
 use adapters::config::{Env, events_settings};
-use adapters::{DynamoStore, EventBridgeBus, aws, warm_up};
+use adapters::{DynamoStore, EventBridgeBus, aws};
 use app::events::{EventsDeps, PublishPolicy};
 use app::metrics::Metrics;
 use lambda_runtime::{Error, service_fn};
@@ -24,17 +24,12 @@ async fn main() -> Result<(), Error> {
 async fn init() -> Result<Deps, Error> {
     let settings = events_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
-    let deps = EventsDeps {
+    // No warm-up: init waits for nothing it could overlap, and on a cold start the first batch
+    // is already waiting, so its own connections would be ready first (adapters::warm_up).
+    Ok(EventsDeps {
         store: DynamoStore::from_config(&sdk, settings.table),
         bus: EventBridgeBus::from_config(&sdk, settings.bus_name),
         policy: PublishPolicy::default(),
         metrics: Metrics::configured(settings.metrics_namespace, "events-out"),
-    };
-    // Not on the first batch, and not in init's way: the connections to EventBridge and
-    // DynamoDB open in the background while the runtime asks for the first batch.
-    let (bus, store) = (deps.bus.warm_up(), deps.store.warm_up());
-    warm_up::in_background(async move {
-        tokio::join!(bus, store);
-    });
-    Ok(deps)
+    })
 }

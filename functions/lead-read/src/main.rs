@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. The logic is in `handler`.
 
 use adapters::config::{Env, read_settings};
-use adapters::{DynamoStore, aws, warm_up};
+use adapters::{DynamoStore, aws};
 use http_api::ReadDeps;
 use lambda_http::{Error, service_fn};
 use std::convert::Infallible;
@@ -22,12 +22,10 @@ async fn main() -> Result<(), Error> {
 async fn init() -> Result<ReadDeps<DynamoStore>, Error> {
     let settings = read_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
-    let deps = ReadDeps {
+    // No warm-up: init waits for nothing it could overlap, and on a cold start the first request
+    // is already waiting, so its own connection would be ready first (adapters::warm_up).
+    Ok(ReadDeps {
         store: DynamoStore::from_config(&sdk, settings.table),
         pull: settings.pull,
-    };
-    // Not on the first request, and not in init's way: the connection to DynamoDB opens in the
-    // background while the runtime asks for the first request.
-    warm_up::in_background(deps.store.warm_up());
-    Ok(deps)
+    })
 }

@@ -26,15 +26,18 @@ async fn main() -> Result<(), Error> {
 async fn init() -> Result<InboundDeps<DynamoStore, PartnerCredentials>, Error> {
     let settings = inbound_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
+    let secret = settings.credentials.is_read_at_init();
     let deps = InboundDeps {
         store: DynamoStore::from_config(&sdk, settings.table),
         credentials: partner_credentials(&settings.credentials, &sdk),
         metrics: Metrics::configured(settings.metrics_namespace, "message-inbound"),
     };
-    // Not on the first request, and not in init's way: the connection to DynamoDB opens in the
-    // background while the credentials are read (init fails without them) and the runtime asks
-    // for the first request.
-    warm_up::in_background(deps.store.warm_up());
+    // Init waits for the credentials' read (it fails without them): the connection to DynamoDB
+    // opens meanwhile, in the background. Credentials from the environment leave init nothing to
+    // wait for, and a warm-up nothing to win (adapters::warm_up).
+    if secret {
+        warm_up::in_background(deps.store.warm_up());
+    }
     deps.credentials.accepted().await?;
     Ok(deps)
 }

@@ -25,6 +25,7 @@ async fn main() -> Result<(), Error> {
 async fn init() -> Result<Deps, Error> {
     let settings = reply_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
+    let secret = settings.thumbtack_credentials.is_read_at_init();
     let credentials = thumbtack_credentials(&settings.thumbtack_credentials, &sdk);
     let deps = ReplyDeps {
         ledger: DynamoStore::from_config(&sdk, settings.table),
@@ -33,14 +34,17 @@ async fn init() -> Result<Deps, Error> {
         policy: settings.policy,
         metrics: Metrics::configured(settings.metrics_namespace, "reply-outbound"),
     };
-    // Not on the first batch, and not in init's way: the connections to Thumbtack (a HEAD of
-    // its base URL), DynamoDB and SQS open in the background while Thumbtack's credentials are
-    // read (init fails without them) and the runtime asks for the first batch.
-    let thumbtack = deps.thumbtack.open_connection();
-    let (ledger, queue) = (deps.ledger.warm_up(), deps.queue.warm_up());
-    warm_up::in_background(async move {
-        tokio::join!(thumbtack, ledger, queue);
-    });
+    // Init waits for Thumbtack's credentials (it fails without them): the connections a send
+    // uses, to DynamoDB (the ledger) and to Thumbtack (a HEAD of its base URL), open meanwhile,
+    // in the background. Not SQS's: only a failed send calls it. Credentials from the
+    // environment leave init nothing to wait for, and a warm-up nothing to win
+    // (adapters::warm_up).
+    if secret {
+        let (thumbtack, ledger) = (deps.thumbtack.open_connection(), deps.ledger.warm_up());
+        warm_up::in_background(async move {
+            tokio::join!(thumbtack, ledger);
+        });
+    }
     deps.thumbtack.credentials_ready().await?;
     Ok(deps)
 }

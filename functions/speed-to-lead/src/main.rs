@@ -1,7 +1,7 @@
 //! Lambda entry point: wiring only. The logic is in `handler` and `app::speed`.
 
 use adapters::config::{Env, speed_settings};
-use adapters::{DynamoStore, EventBridgeScheduler, SqsReplyQueue, aws, warm_up};
+use adapters::{DynamoStore, EventBridgeScheduler, SqsReplyQueue, aws};
 use app::metrics::Metrics;
 use app::speed::SpeedDeps;
 use lambda_runtime::{Error, service_fn};
@@ -30,7 +30,9 @@ async fn main() -> Result<(), Error> {
 async fn init() -> Result<Deps, Error> {
     let settings = speed_settings(&Env::process())?;
     let sdk = aws::sdk_config().await;
-    let deps = SpeedDeps {
+    // No warm-up: init waits for nothing it could overlap, and on a cold start the first event
+    // is already waiting, so its own connections would be ready first (adapters::warm_up).
+    Ok(SpeedDeps {
         store: DynamoStore::from_config(&sdk, settings.table),
         // Only enqueues: the dead-letter queue is the reply function's business.
         outbox: SqsReplyQueue::from_config(&sdk, settings.queue_url, ""),
@@ -40,12 +42,5 @@ async fn init() -> Result<Deps, Error> {
             settings.scheduler_role_arn,
         ),
         metrics: Metrics::configured(settings.metrics_namespace, "speed-to-lead"),
-    };
-    // Not in init's way: the connections open in the background while the runtime asks for the
-    // first event (adapters::warm_up).
-    let (store, outbox) = (deps.store.warm_up(), deps.outbox.warm_up());
-    warm_up::in_background(async move {
-        tokio::join!(store, outbox);
-    });
-    Ok(deps)
+    })
 }

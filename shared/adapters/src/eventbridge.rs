@@ -1,7 +1,6 @@
 //! [`EventBus`] on EventBridge: `PutEvents` on the bus, up to ten entries a call, each answered
 //! on its own (a partial failure names the entries that were not taken).
 
-use crate::warm_up::warm_up;
 use app::events::{Event, SOURCE};
 use app::ports::{BusError, EventBus, Put};
 use aws_sdk_eventbridge::Client;
@@ -19,15 +18,6 @@ impl EventBridgeBus {
         EventBridgeBus {
             client: Client::new(sdk),
             bus_name: bus_name.into(),
-        }
-    }
-
-    /// One cheap call in init, so the first batch does not pay the connection set-up (to run in
-    /// the background).
-    pub fn warm_up(&self) -> impl Future<Output = ()> + Send + 'static {
-        let call = self.client.describe_event_bus().name(&self.bus_name).send();
-        async move {
-            warm_up("EventBridge DescribeEventBus", call).await;
         }
     }
 

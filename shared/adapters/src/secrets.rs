@@ -34,6 +34,14 @@ pub enum CredentialSetting {
     Secret { arn: String, cache: Duration },
 }
 
+impl CredentialSetting {
+    /// Whether init reads the credentials over the network: a round trip it waits for, beside
+    /// which the warm-ups run ([`crate::warm_up`]).
+    pub fn is_read_at_init(&self) -> bool {
+        matches!(self, CredentialSetting::Secret { .. })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("secret {0} could not be read")]

@@ -3,7 +3,6 @@
 //! the parked replies, redrive them), and what the local stand-in for Lambda's event source
 //! mapping does (receive, delete).
 
-use crate::warm_up::warm_up;
 use app::ports::{Outbox, Parked, QueueError, ReplyQueue};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
@@ -42,20 +41,6 @@ impl SqsReplyQueue {
         dlq_url: impl Into<String>,
     ) -> Self {
         Self::new(Client::new(sdk), queue_url, dlq_url)
-    }
-
-    /// One cheap call in init, so the first batch does not pay the connection set-up (to run in
-    /// the background).
-    pub fn warm_up(&self) -> impl Future<Output = ()> + Send + 'static {
-        let call = self
-            .client
-            .get_queue_attributes()
-            .queue_url(&self.queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send();
-        async move {
-            warm_up("SQS GetQueueAttributes", call).await;
-        }
     }
 
     /// The reply queue named `name` and its dead-letter queue ([`dead_letter_queue_name`]),

@@ -2,8 +2,14 @@
 //! does not pay for the connection (TLS in AWS), the credentials and the endpoint. Bounded, and
 //! never fatal: a failure is only logged, and the requests report their faults themselves.
 //!
+//! Only a function whose init waits for a round trip of its own (a secret's read) makes them,
+//! beside that wait. Without one there is nothing to win: on a cold start the first event is
+//! already waiting, and the request's own connection is ready before a warm-up's call is done
+//! (hyper hands the request whichever is ready first), while the warm-up still costs a handshake
+//! of CPU and, on the emulator, a call's work.
+//!
 //! Init does not wait for them ([`in_background`]): they go on while the runtime asks for the
-//! first event, which on a cold start is already waiting.
+//! first event.
 
 use std::future::Future;
 use std::time::Duration;
