@@ -221,6 +221,13 @@ pub async fn ensure_event_bus(
     bus: &str,
     queue: &str,
 ) -> Result<String, app::ports::BusError> {
+    ensure_bus(sdk, bus).await?;
+    let pattern = serde_json::json!({"source": [app::events::SOURCE]});
+    ensure_rule_to_queue(sdk, bus, queue, &pattern).await
+}
+
+/// The event bus alone, without a rule.
+pub async fn ensure_bus(sdk: &SdkConfig, bus: &str) -> Result<(), app::ports::BusError> {
     let bus_error = |e: &dyn std::fmt::Display| app::ports::BusError(e.to_string().into());
     let events = aws_sdk_eventbridge::Client::new(sdk);
     if events.describe_event_bus().name(bus).send().await.is_err() {
@@ -237,8 +244,7 @@ pub async fn ensure_event_bus(
             }
         }
     }
-    let pattern = serde_json::json!({"source": [app::events::SOURCE]});
-    ensure_rule_to_queue(sdk, bus, queue, &pattern).await
+    Ok(())
 }
 
 /// A standard SQS queue and a rule on `bus` delivering the events that match `pattern` to it
