@@ -9,7 +9,8 @@ use http_api::InboundDeps;
 use lambda_http::{Error, service_fn};
 use std::convert::Infallible;
 
-#[tokio::main]
+// One thread: an invocation waits on I/O, and a worker per core costs start-up and hand-offs.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     adapters::logging::init();
     let deps = init().await.inspect_err(|error| {

@@ -8,7 +8,8 @@ use lambda_runtime::{Error, service_fn};
 
 type Deps = SpeedDeps<DynamoStore, SqsReplyQueue, EventBridgeScheduler>;
 
-#[tokio::main]
+// One thread: an invocation waits on I/O, and a worker per core costs start-up and hand-offs.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     adapters::logging::init();
     let deps = init().await.inspect_err(|error| {
