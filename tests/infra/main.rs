@@ -1016,6 +1016,38 @@ fn the_read_function_may_query_the_table_and_the_indexes_it_lists_from_only() {
 }
 
 #[test]
+fn the_speed_to_lead_function_may_call_only_what_it_calls() {
+    let template = template();
+    let function = &resource(&template, "SpeedToLeadFunction")["Properties"];
+    let mut actions = BTreeMap::new();
+    for policy in function["Policies"].as_sequence().unwrap() {
+        for (action, resources) in allowed(&policy["Statement"]) {
+            actions
+                .entry(action)
+                .or_insert_with(BTreeSet::new)
+                .extend(resources);
+        }
+    }
+    assert_eq!(
+        actions,
+        expected(&[
+            // The business's settings and the lead's partition; the notes it leaves.
+            ("dynamodb:GetItem", "Table"),
+            ("dynamodb:Query", "Table"),
+            ("dynamodb:PutItem", "Table"),
+            // The acknowledgement, on the reply queue (no warm-up: nothing else on SQS).
+            ("sqs:SendMessage", "ReplyQueue"),
+            // One-time schedules in its group, handed the scheduler's role.
+            (
+                "scheduler:CreateSchedule",
+                "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ScheduleGroup}/*",
+            ),
+            ("iam:PassRole", "SchedulerRole"),
+        ])
+    );
+}
+
+#[test]
 fn the_read_function_writes_only_business_settings() {
     let template = template();
     let statements = resource(&template, "LeadReadFunction")["Properties"]["Policies"]

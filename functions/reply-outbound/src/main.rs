@@ -37,9 +37,9 @@ async fn init() -> Result<Deps, Error> {
     };
     // Init waits for Thumbtack's credentials (it fails without them): the connections a send
     // uses, to DynamoDB (the ledger) and to Thumbtack (a HEAD of its base URL), open meanwhile,
-    // in the background. Not SQS's: only a failed send calls it. Credentials from the
-    // environment leave init nothing to wait for, and a warm-up nothing to win
-    // (adapters::warm_up).
+    // in the background. Not SQS's: a send that goes through never calls it (only parking and
+    // redelivery do). Credentials from the environment leave init nothing to wait for, and a
+    // warm-up nothing to win (adapters::warm_up).
     if secret {
         let (thumbtack, ledger) = (deps.thumbtack.open_connection(), deps.ledger.warm_up());
         warm_up::in_background(async move {

@@ -101,8 +101,8 @@ impl HttpThumbtack {
         Some(url)
     }
 
-    /// Reads the credentials and opens the connection now (at init), so the first send pays for
-    /// neither: [`Self::credentials_ready`], then [`Self::open_connection`].
+    /// Reads the credentials and opens the connection now, so the next send pays for neither:
+    /// [`Self::credentials_ready`], then [`Self::open_connection`].
     pub async fn warm_up(&self) -> Result<(), SecretError> {
         self.credentials_ready().await?;
         self.open_connection().await;

@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-/// The longest a warm-up call may hold init.
+/// The longest a warm-up call may take before it is given up (and logged).
 pub const WARM_UP_LIMIT: Duration = Duration::from_secs(2);
 
 /// How a warm-up call ended.
