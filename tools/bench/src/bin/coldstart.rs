@@ -141,8 +141,15 @@ fn authorized(mut event: Value) -> Value {
     event
 }
 
-/// The `n`th event for `name`: new ids each time, so every one is a first delivery.
-fn event(name: &str, n: usize) -> Result<Value, Error> {
+/// The lead speed-to-lead's `n`th event is about: stored before the start, unique to `table`
+/// (moto keeps schedules, named after the lead, while it runs).
+fn speed_lead_id(table: &str, n: usize) -> String {
+    format!("{table}-{n}")
+}
+
+/// The `n`th event for `name` (of the start with `table`): new ids each time, so every one is a
+/// first delivery.
+fn event(name: &str, n: usize, table: &str) -> Result<Value, Error> {
     Ok(match binary_of(name) {
         "putitem-lambda" | "hello-lambda" | "lead-inbound" => {
             let mut lead: Value = serde_json::from_str(LEAD)?;
@@ -193,7 +200,7 @@ fn event(name: &str, n: usize) -> Result<Value, Error> {
             "time": "2026-12-01T00:00:00Z",
             "region": "us-east-1",
             "resources": [],
-            "detail": {"leadID": fixtures::LEAD_ID, "businessID": fixtures::BUSINESS_ID},
+            "detail": {"leadID": speed_lead_id(table, n), "businessID": fixtures::BUSINESS_ID},
         }),
         other => return Err(format!("no event for {other}").into()),
     })
@@ -223,6 +230,12 @@ fn answered(name: &str, answer: Option<Answer>) -> Result<(), Error> {
     }
 }
 
+async fn store_lead(store: &DynamoStore, raw: &str) -> Result<(), Error> {
+    let lead = models::Lead::parse(raw.as_bytes()).map_err(|e| e.to_string())?;
+    app::ingest::store_parsed(store, &lead, raw, app::now_millis()).await?;
+    Ok(())
+}
+
 async fn cold_start(
     name: &str,
     run: usize,
@@ -231,13 +244,22 @@ async fn cold_start(
 ) -> Result<Start, Error> {
     let table = format!("coldstart-{}-{}-{run}", app::now_millis(), binary_of(name));
     ensure_table(sdk, &table).await?;
-    if name == "lead-read" || name == "speed-to-lead" {
+    let store = DynamoStore::from_config(sdk, &table);
+    if name == "lead-read" {
         // The lead the event asks about.
-        let lead = models::Lead::parse(LEAD.as_bytes()).map_err(|e| e.to_string())?;
-        let store = DynamoStore::from_config(sdk, &table);
-        app::ingest::store_parsed(&store, &lead, LEAD, app::now_millis()).await?;
+        store_lead(&store, LEAD).await?;
     }
-    let (first, second) = (event(name, run * 2)?, event(name, run * 2 + 1)?);
+    if name == "speed-to-lead" {
+        for n in [run * 2, run * 2 + 1] {
+            let mut lead: Value = serde_json::from_str(LEAD)?;
+            lead["leadID"] = json!(speed_lead_id(&table, n));
+            store_lead(&store, &lead.to_string()).await?;
+        }
+    }
+    let (first, second) = (
+        event(name, run * 2, &table)?,
+        event(name, run * 2 + 1, &table)?,
+    );
     let runtime = RuntimeApi::start().await?;
     let mut command = tokio::process::Command::new(release_binary(name)?);
     command
