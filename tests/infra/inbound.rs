@@ -48,27 +48,6 @@ fn every_call_thumbtack_makes_has_a_route_to_the_function_that_serves_it() {
     );
 }
 
-/// The actions an SAM function's inline statements allow (policy templates, such as the secret's,
-/// are left aside).
-fn inline(template: &Value, function: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let mut actions = BTreeMap::new();
-    for policy in resource(template, function)["Properties"]["Policies"]
-        .as_sequence()
-        .unwrap()
-    {
-        if policy.get("Statement").is_none() {
-            continue;
-        }
-        for (action, resources) in allowed(&policy["Statement"]) {
-            actions
-                .entry(action)
-                .or_insert_with(BTreeSet::new)
-                .extend(resources);
-        }
-    }
-    actions
-}
-
 #[test]
 fn each_inbound_function_may_call_the_dynamodb_actions_of_its_paths_and_no_more() {
     let template = template();
