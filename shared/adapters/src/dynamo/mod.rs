@@ -97,6 +97,18 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Puts `item`, over whatever its key held.
+    pub(super) async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     /// Puts `item` unless its key exists; on conflict returns the stored item's `raw` body.
     pub(super) async fn insert(&self, item: Item) -> Result<Insert, StoreError> {
         Ok(match self.insert_item(item).await? {

@@ -128,13 +128,7 @@ impl DynamoStore {
                 (attr::TYPE.to_owned(), s(item_type::QUARANTINE_CHUNK)),
                 (attr::DATA.to_owned(), AttributeValue::B(Blob::new(*chunk))),
             ]);
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .map_err(store_error)?;
+            self.put(item).await?;
         }
         Ok(chunks.len())
     }

@@ -45,14 +45,7 @@ impl BusinessDesk for DynamoStore {
         item.insert(attr::BUSINESS_ID.into(), s(business_id));
         item.insert(attr::SETTINGS.into(), s(json));
         item.insert(attr::UPDATED_AT.into(), n(at_ms));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(store_error)?;
-        Ok(())
+        self.put(item).await
     }
 
     async fn note_acknowledgement(
