@@ -13,7 +13,7 @@
 use adapters::config::Env;
 use adapters::provision::{drop_table, ensure_bus, ensure_table};
 use adapters::{DynamoStore, aws};
-use bench::percentile;
+use bench::{PASSWORD, USERNAME, percentile};
 use fixtures::events::{DYNAMODB_STREAM, REST_GET, REST_POST, SQS_FIFO_REPLIES};
 use fixtures::{LEAD, MESSAGE};
 use harness::runtime_api::{Answer, RuntimeApi};
@@ -43,9 +43,6 @@ const BINARIES: [(&str, &str); 9] = [
     ("events-out", "stream batch of one lead"),
     ("speed-to-lead", "Lead Received from the bus"),
 ];
-
-const USERNAME: &str = "thumbtack";
-const PASSWORD: &str = "bench-password";
 
 /// The binary a row runs: its name up to a comma.
 fn binary_of(row: &str) -> &str {

@@ -3,21 +3,16 @@
 //! loop from the same SDK configuration against the same emulator. The difference is what the
 //! bundle adds to the emulator's own latency.
 
-use adapters::aws;
 use adapters::config::Env;
 use adapters::dynamo::lead_item;
 use app::ports::NewLead;
-use devstack::{DevSettings, launch};
 use fixtures::LEAD;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+use bench::{PASSWORD, USERNAME, local_stack};
 use cli::Error;
-
-/// What the benchmark's stack accepts, and its requests present.
-const USERNAME: &str = "thumbtack";
-const PASSWORD: &str = "bench-password";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -67,21 +62,9 @@ async fn run() -> Result<(), Error> {
     let env = Env::process();
     let stamp = app::now_millis();
     let table = format!("e2e-bench-{stamp}");
-    let vars = std::collections::HashMap::from([
-        ("DEV_ADDR", "127.0.0.1:0".to_owned()),
-        ("SANDBOX_ADDR", "127.0.0.1:0".to_owned()),
-        ("TABLE_NAME", table.clone()),
-        ("REPLY_QUEUE_NAME", format!("e2e-bench-{stamp}.fifo")),
-        // Its own bus and events queue: the defaults are make dev's.
-        ("EVENT_BUS_NAME", format!("e2e-bench-{stamp}")),
-        ("EVENTS_QUEUE_NAME", format!("e2e-bench-{stamp}-events")),
-        ("PARTNER_API_USERNAME", USERNAME.to_owned()),
-        ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
-        ("AWS_ENDPOINT_URL", env.required("AWS_ENDPOINT_URL")?),
-    ]);
-    let settings = DevSettings::from_env(Env::with(move |var| vars.get(var).cloned()))?;
-    let sdk = aws::sdk_config().await;
-    let stack = launch(&settings, &sdk).await?;
+    // Its own table, queues and bus (the defaults are make dev's), the stream read as make dev
+    // reads it.
+    let (stack, sdk) = local_stack(&table, 200).await?;
     // The baseline's own client: a raw PutItem, past the adapter.
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let http = reqwest::Client::new();
