@@ -45,7 +45,7 @@ impl EventBridgeScheduler {
 
     /// The function the schedules invoke (the invoked function's ARN; set once).
     pub fn target(&self, function_arn: &str) {
-        let _ = self.target_arn.set(function_arn.to_owned());
+        self.target_arn.get_or_init(|| function_arn.to_owned());
     }
 }
 
