@@ -24,6 +24,20 @@ async fn serve() -> String {
     base
 }
 
+/// `body` posted to `url` with Thumbtack's credentials.
+async fn post_as_thumbtack(
+    http: &reqwest::Client,
+    url: String,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    http.post(url)
+        .basic_auth(USERNAME, Some(PASSWORD))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_local_routes_store_and_read_back_a_lead_and_its_message() {
     let base = serve().await;
@@ -40,13 +54,7 @@ async fn the_local_routes_store_and_read_back_a_lead_and_its_message() {
         .await
         .unwrap();
     assert_eq!(lead.status(), 200);
-    let message = http
-        .post(format!("{base}/v1/message"))
-        .basic_auth(USERNAME, Some(PASSWORD))
-        .body(MESSAGE)
-        .send()
-        .await
-        .unwrap();
+    let message = post_as_thumbtack(&http, format!("{base}/v1/message"), MESSAGE).await;
     assert_eq!(message.status(), 200);
 
     let view: serde_json::Value = http
@@ -106,13 +114,7 @@ async fn the_local_routes_list_a_business_leads_and_the_changes_open_on_loopback
     let http = reqwest::Client::new();
     for body in [LEAD, MESSAGE] {
         let route = if body == LEAD { "lead" } else { "message" };
-        let stored = http
-            .post(format!("{base}/v1/{route}"))
-            .basic_auth(USERNAME, Some(PASSWORD))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let stored = post_as_thumbtack(&http, format!("{base}/v1/{route}"), body).await;
         assert_eq!(stored.status(), 200);
     }
     let business = fixtures::BUSINESS_ID;
@@ -192,13 +194,8 @@ async fn an_oversized_body_gets_413_through_the_local_stack() {
         "/request/description",
         serde_json::json!("x".repeat(300_000)),
     );
-    let response = reqwest::Client::new()
-        .post(format!("{base}/v1/lead"))
-        .basic_auth(USERNAME, Some(PASSWORD))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        post_as_thumbtack(&reqwest::Client::new(), format!("{base}/v1/lead"), body).await;
     assert_eq!(response.status(), 413);
 }
 
@@ -232,13 +229,7 @@ async fn a_reply_enqueued_on_the_local_stack_reaches_the_sandbox_and_reads_back_
     let stack = launch_stack().await;
     let http = reqwest::Client::new();
     let base = &stack.base_url;
-    let lead = http
-        .post(format!("{base}/v1/lead"))
-        .basic_auth(USERNAME, Some(PASSWORD))
-        .body(LEAD)
-        .send()
-        .await
-        .unwrap();
+    let lead = post_as_thumbtack(&http, format!("{base}/v1/lead"), LEAD).await;
     assert_eq!(lead.status(), 200);
 
     let queue = adapters::SqsReplyQueue::new(
@@ -424,13 +415,7 @@ async fn a_business_that_turned_it_on_gets_one_acknowledgement_at_the_sandbox_pe
     assert_eq!(saved.status(), 200);
 
     for _ in 0..3 {
-        let lead = http
-            .post(format!("{base}/v1/lead"))
-            .basic_auth(USERNAME, Some(PASSWORD))
-            .body(LEAD)
-            .send()
-            .await
-            .unwrap();
+        let lead = post_as_thumbtack(&http, format!("{base}/v1/lead"), LEAD).await;
         assert_eq!(lead.status(), 200);
     }
     let started = std::time::Instant::now();

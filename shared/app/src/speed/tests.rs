@@ -40,6 +40,15 @@ async fn turned_on(deps: &Deps, change: impl FnOnce(&mut BusinessSettings)) {
         .unwrap();
 }
 
+/// The acknowledgement's note on the lead, if any.
+async fn ack_note(deps: &Deps) -> Option<AckNote> {
+    deps.store
+        .conversation(LEAD_ID)
+        .await
+        .unwrap()
+        .acknowledgement
+}
+
 async fn received(deps: &Deps) -> Acknowledged {
     on_lead_received(deps, LEAD_ID, BUSINESS_ID, NOW)
         .await
@@ -67,9 +76,8 @@ async fn a_business_that_turned_it_on_gets_one_acknowledgement_however_often_the
         "{}",
         reply.text
     );
-    let records = deps.store.conversation(LEAD_ID).await.unwrap();
     assert_eq!(
-        records.acknowledgement.map(|n| n.status),
+        ack_note(&deps).await.map(|n| n.status),
         Some(AckStatus::Enqueued)
     );
 }
@@ -111,13 +119,7 @@ async fn a_lead_a_person_already_answered_is_skipped_and_the_skip_noted() {
         Acknowledged::Skipped("person-replied")
     );
     assert!(deps.outbox.replies().is_empty());
-    let note = deps
-        .store
-        .conversation(LEAD_ID)
-        .await
-        .unwrap()
-        .acknowledgement
-        .unwrap();
+    let note = ack_note(&deps).await.unwrap();
     assert_eq!(note.status, AckStatus::Skipped);
     assert_eq!(note.reason.as_deref(), Some("person-replied"));
 }
@@ -287,13 +289,7 @@ async fn duplicate_events_racing_a_person_s_reply_acknowledge_once_or_skip_never
             .filter(|o| !matches!(o, Acknowledged::AlreadyHandled))
             .count();
         assert_eq!(decided, 1, "one delivery decides: {outcomes:?}");
-        let note = deps
-            .store
-            .conversation(LEAD_ID)
-            .await
-            .unwrap()
-            .acknowledgement
-            .unwrap();
+        let note = ack_note(&deps).await.unwrap();
         let replies = deps.outbox.replies();
         match note.status {
             AckStatus::Enqueued => {
