@@ -18,9 +18,9 @@ case "$ARCH" in
   x86-64) architecture=x86_64 rust_target=x86_64-unknown-linux-gnu ;;
   *) say "ARCH must be arm64 or x86-64"; exit 2 ;;
 esac
-# Throwaway stages lose their data with the stack. Every other stage is durable: its table, both
-# secrets and the dead-letter queue outlive the stack (StageKind), and the stack is protected
-# from deletion.
+# Throwaway stages lose their data with the stack. Every other stage is durable: its table,
+# secrets, queues and log groups outlive the stack (StageKind), and the stack is protected from
+# deletion.
 stage_kind=durable
 case "$STAGE" in dev|test|sandbox*) stage_kind=throwaway ;; esac
 if [ "$action" = deploy ] && [ "$stage_kind" = durable ] \
@@ -55,7 +55,7 @@ case "$action" in
     if [ "$protected" = True ]; then
       cat >&2 <<EOF
 delete: $stack is protected from deletion (a durable stage). Deleting the stack keeps its
-table, both secrets and the dead-letter queue with any parked replies; delete those by hand
+table, secrets, queues (parked and unsent replies among them) and log groups; delete those by hand
 afterwards if they must go too (the table's own deletion protection first:
 PARAMETERS="DeletionProtection=false" make deploy STAGE=$STAGE). To delete the stack:
   aws cloudformation update-termination-protection --no-enable-termination-protection \\

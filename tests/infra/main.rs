@@ -696,6 +696,52 @@ fn the_table_the_secrets_and_the_dlq_outlive_the_stack_of_a_durable_stage() {
     }
 }
 
+/// Issue 18, item 17: every resource that holds something (messages, logs, a key, data) is kept
+/// by a durable stage, by its type rather than by a list of names, so a queue added later is not
+/// forgotten. A new cursor key would invalidate every cursor a consumer holds; the reply queue
+/// holds the pros' unsent replies; the log groups hold the only record of what the functions did.
+#[test]
+fn every_queue_log_group_secret_and_table_outlives_the_stack_of_a_durable_stage() {
+    let template = template();
+    let retained_unless_throwaway =
+        serde_norway::from_str::<Value>("[IsThrowaway, Delete, Retain]").unwrap();
+    let stateful = [
+        "AWS::DynamoDB::Table",
+        "AWS::SQS::Queue",
+        "AWS::Logs::LogGroup",
+        "AWS::SecretsManager::Secret",
+    ];
+    let mut checked = BTreeSet::new();
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap();
+        if !stateful.contains(&resource["Type"].as_str().unwrap()) {
+            continue;
+        }
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            assert_eq!(
+                intrinsic(&resource[policy]),
+                Some(("If", &retained_unless_throwaway)),
+                "{name} {policy}: Retain unless the stage is throwaway"
+            );
+        }
+        checked.insert(name.to_owned());
+    }
+    // The ones the issue names, so that a change of their type cannot empty the check.
+    for name in [
+        "ReplyQueue",
+        "EventsQueue",
+        "EventsQueueDeadLetterQueue",
+        "WebhookDeadLetterQueue",
+        "EventsFailedQueue",
+        "SpeedToLeadDeadLetterQueue",
+        "ApiAccessLogs",
+        "SpeedToLeadLogs",
+        "CursorKeySecret",
+    ] {
+        assert!(checked.contains(name), "{name} is checked");
+    }
+}
+
 fn alarms(template: &Value) -> Vec<(String, &Value)> {
     template["Resources"]
         .as_mapping()
