@@ -199,11 +199,11 @@ fn quiet_hours(p: &mut Problems, quiet: &Map<String, Value>) -> Option<QuietHour
     let mut clock = |key: &str| {
         let path = format!("quietHours.{key}");
         let value = text(p, quiet, &path, key)?;
-        if parse_clock(value).is_none() {
+        let Some(time) = parse_clock(value) else {
             p.add(&path, "must be a time of day, HH:MM (24-hour)");
             return None;
-        }
-        Some(value.to_owned())
+        };
+        Some((value.to_owned(), time))
     };
     let start = clock("start");
     let end = clock("end");
@@ -225,29 +225,31 @@ fn quiet_hours(p: &mut Problems, quiet: &Map<String, Value>) -> Option<QuietHour
             None
         }
     };
-    if let (Some(start), Some(end)) = (&start, &end)
+    // Times, not their text, are compared.
+    if let (Some((_, start)), Some((_, end))) = (&start, &end)
         && start == end
     {
         p.add("quietHours.end", "must differ from start");
     }
     Some(QuietHours {
         enabled: enabled?,
-        start: start?,
-        end: end?,
+        start: start?.0,
+        end: end?.0,
         time_zone: zone?,
         during: during?,
     })
 }
 
-/// `HH:MM`, 24-hour.
+/// `HH:MM`, 24-hour: exactly two ASCII digits a part (`i8::from_str` alone would take `+0`).
 fn parse_clock(text: &str) -> Option<Time> {
     let (hour, minute) = text.split_once(':')?;
-    if hour.len() != 2 || minute.len() != 2 {
-        return None;
-    }
-    let hour: i8 = hour.parse().ok()?;
-    let minute: i8 = minute.parse().ok()?;
-    Time::new(hour, minute, 0, 0).ok()
+    let two_digits = |part: &str| -> Option<i8> {
+        let [tens @ b'0'..=b'9', units @ b'0'..=b'9'] = *part.as_bytes() else {
+            return None;
+        };
+        i8::try_from((tens - b'0') * 10 + (units - b'0')).ok()
+    };
+    Time::new(two_digits(hour)?, two_digits(minute)?, 0, 0).ok()
 }
 
 /// The clock of quiet hours (the zone database is the domain's, not the document's).

@@ -159,3 +159,37 @@ fn a_template_is_filled_from_the_lead_and_a_missing_value_reads_as_a_neutral_wor
     assert!(!text.contains('{'), "{text}");
     assert!(text.starts_with("Hi there,"), "{text}");
 }
+
+#[test]
+fn quiet_hours_clocks_take_exactly_two_ascii_digits_a_part() {
+    for bad in [
+        "+0:00", "-0:00", "+8:00", "08:+0", "8:00", "08:0", " 8:00", "08:00 ", "24:00", "12:60",
+        "08:00:00", "0８:00",
+    ] {
+        let body = document(|doc| {
+            doc["quietHours"]["start"] = json!("00:00");
+            doc["quietHours"]["end"] = json!(bad);
+        });
+        let invalid = parse_settings("b-1", &body).unwrap_err();
+        assert_eq!(paths(&invalid), ["quietHours.end"], "{bad:?}");
+        assert_eq!(
+            invalid.problems.listed()[0].reason,
+            "must be a time of day, HH:MM (24-hour)",
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn quiet_hours_whose_end_is_the_same_time_as_their_start_are_refused() {
+    let body = document(|doc| {
+        doc["quietHours"]["start"] = json!("07:30");
+        doc["quietHours"]["end"] = json!("07:30");
+    });
+    let invalid = parse_settings("b-1", &body).unwrap_err();
+    assert_eq!(paths(&invalid), ["quietHours.end"]);
+    assert_eq!(
+        invalid.problems.listed()[0].reason,
+        "must differ from start"
+    );
+}
