@@ -40,7 +40,7 @@ pub fn parse_settings(business_id: &str, body: &[u8]) -> Result<BusinessSettings
             "templateVariables",
         ];
         if !known.contains(&key.as_str()) {
-            p.add(key, "is not a setting");
+            p.add(shown_name(key), "is not a setting");
         }
     }
     if let Some(sent) = top.get("businessID")
@@ -105,7 +105,7 @@ fn object<'a>(
         Some(Value::Object(object)) => {
             for field in object.keys() {
                 if !known.contains(&field.as_str()) {
-                    p.add(format!("{key}.{field}"), "is not a setting");
+                    p.add(format!("{key}.{}", shown_name(field)), "is not a setting");
                 }
             }
             Some(object)
@@ -175,6 +175,22 @@ enum Variable {
     Unclosed,
 }
 
+/// The characters of a name the caller chose (a field, a template variable) that an answer and
+/// its log line quote: the first [`SHOWN_NAME_CHARS`], and `…` when there were more. A name is the
+/// caller's text: a 250 KB key, or one holding a customer's name and phone number, must not come
+/// back whole in an answer or a log line.
+fn shown_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let mut shown: String = chars.by_ref().take(SHOWN_NAME_CHARS).collect();
+    if chars.next().is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// How many characters of a caller's name an answer quotes.
+const SHOWN_NAME_CHARS: usize = 40;
+
 /// The first variable of `template` that is not one of [`TEMPLATE_VARIABLES`].
 fn unknown_variable(template: &str) -> Option<Variable> {
     let mut rest = template;
@@ -185,9 +201,7 @@ fn unknown_variable(template: &str) -> Option<Variable> {
         };
         let name = &after[..close];
         if !TEMPLATE_VARIABLES.contains(&name) {
-            // Cut: the name is the user's, and goes into an answer.
-            let shown: String = name.chars().take(40).collect();
-            return Some(Variable::Unknown(shown));
+            return Some(Variable::Unknown(shown_name(name)));
         }
         rest = &after[close + 1..];
     }

@@ -193,3 +193,34 @@ fn quiet_hours_whose_end_is_the_same_time_as_their_start_are_refused() {
         "must differ from start"
     );
 }
+
+#[test]
+fn an_unknown_field_is_named_cut_to_a_short_name_in_the_answer() {
+    let long = "x".repeat(250_000);
+    let personal = format!("Jane Doe +1 555 0100 {}", "y".repeat(100));
+    let body = document(|doc| {
+        doc[long.as_str()] = json!(true);
+        doc["quietHours"][personal.as_str()] = json!(1);
+    });
+    let invalid = parse_settings("b-1", &body).unwrap_err();
+    let named = paths(&invalid);
+    assert_eq!(named.len(), 2, "{named:?}");
+    for path in &named {
+        assert!(path.len() <= 80, "{} bytes: {}", path.len(), &path[..80]);
+    }
+    assert!(named.contains(&format!("{}…", "x".repeat(40))), "{named:?}");
+    assert!(
+        named.contains(&format!("quietHours.{}…", &personal[..40])),
+        "{named:?}"
+    );
+    let reasons: Vec<_> = invalid
+        .problems
+        .listed()
+        .iter()
+        .map(|p| &p.reason)
+        .collect();
+    assert!(
+        reasons.iter().all(|r| *r == "is not a setting"),
+        "{reasons:?}"
+    );
+}
