@@ -27,6 +27,7 @@ const TEMPLATE: &str = include_str!("../../infra/template.yaml");
 struct Recorder {
     url: String,
     actions: Arc<Mutex<BTreeSet<String>>>,
+    written: Arc<Mutex<BTreeSet<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -35,16 +36,20 @@ struct Forward {
     upstream: String,
     client: reqwest::Client,
     actions: Arc<Mutex<BTreeSet<String>>>,
+    /// The partition key of every item written (what `dynamodb:LeadingKeys` is checked on).
+    written: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Recorder {
     async fn start() -> Recorder {
         let upstream = std::env::var("AWS_ENDPOINT_URL").unwrap();
         let actions = Arc::new(Mutex::new(BTreeSet::new()));
+        let written = Arc::new(Mutex::new(BTreeSet::new()));
         let state = Forward {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
             actions: Arc::clone(&actions),
+            written: Arc::clone(&written),
         };
         let app = axum::Router::new().fallback(forward).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -52,7 +57,12 @@ impl Recorder {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Recorder { url, actions, task }
+        Recorder {
+            url,
+            actions,
+            written,
+            task,
+        }
     }
 
     /// An SDK configuration pointed at this proxy. Set on the loader: an endpoint set on a
@@ -66,6 +76,40 @@ impl Recorder {
 
     fn actions(&self) -> BTreeSet<String> {
         self.actions.lock().unwrap().clone()
+    }
+
+    fn written(&self) -> BTreeSet<String> {
+        self.written.lock().unwrap().clone()
+    }
+}
+
+/// The partition keys a DynamoDB write request writes under, whatever its kind.
+fn written_keys(action: &str, body: &[u8]) -> Vec<String> {
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let pk = |item: &serde_json::Value| item["PK"]["S"].as_str().map(str::to_owned);
+    match action {
+        "PutItem" => pk(&body["Item"]).into_iter().collect(),
+        "UpdateItem" | "DeleteItem" => pk(&body["Key"]).into_iter().collect(),
+        "TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                pk(&item["Put"]["Item"])
+                    .or_else(|| pk(&item["Update"]["Key"]))
+                    .or_else(|| pk(&item["Delete"]["Key"]))
+                    .or_else(|| pk(&item["ConditionCheck"]["Key"]))
+            })
+            .collect(),
+        "BatchWriteItem" => body["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flat_map(|tables| tables.values())
+            .filter_map(serde_json::Value::as_array)
+            .flatten()
+            .filter_map(|r| pk(&r["PutRequest"]["Item"]).or_else(|| pk(&r["DeleteRequest"]["Key"])))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -94,6 +138,11 @@ async fn forward(State(state): State<Forward>, request: Request) -> Response {
             .lock()
             .unwrap()
             .insert(format!("{prefix}:{action}"));
+        state
+            .written
+            .lock()
+            .unwrap()
+            .extend(written_keys(action, &body));
     }
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut upstream = state
@@ -157,6 +206,62 @@ fn allowed(function: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The `dynamodb:LeadingKeys` patterns of a function's statements that allow a write (its role's).
+fn leading_keys(function: &str) -> Vec<String> {
+    let template: Value = serde_norway::from_str(TEMPLATE).unwrap();
+    let Value::Tagged(role) = &template["Resources"][function]["Properties"]["Role"] else {
+        panic!("{function} names its role")
+    };
+    let role = role.value.as_str().unwrap().trim_end_matches(".Arn");
+    let mut patterns = Vec::new();
+    for policy in template["Resources"][role]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap()
+    {
+        for statement in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+            let text = serde_norway::to_string(&statement["Action"]).unwrap();
+            if text.contains("PutItem") || text.contains("UpdateItem") {
+                let keys =
+                    &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                patterns.extend(
+                    keys.as_sequence()
+                        .unwrap_or_else(|| panic!("{function}: a write without LeadingKeys"))
+                        .iter()
+                        .map(|k| k.as_str().unwrap().to_owned()),
+                );
+            }
+        }
+    }
+    patterns
+}
+
+/// IAM's `StringLike`: `*` matches any run of characters (the patterns use no `?`).
+fn like(pattern: &str, value: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == value,
+        Some((head, rest)) => {
+            let Some(tail) = value.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len()).any(|i| tail.is_char_boundary(i) && like(rest, &tail[i..]))
+        }
+    }
+}
+
+/// Issue 18, item 15: every item the function wrote is under a partition its policy allows, so
+/// the `dynamodb:LeadingKeys` condition refuses none of the code's writes in AWS.
+fn assert_written_where_allowed(function: &str, recorder: &Recorder) {
+    let patterns = leading_keys(function);
+    let written = recorder.written();
+    assert!(!written.is_empty(), "{function} wrote something");
+    for key in written {
+        assert!(
+            patterns.iter().any(|p| like(p, &key)),
+            "{function} wrote under {key}, outside {patterns:?}"
+        );
+    }
+}
+
 fn inbound(store: DynamoStore) -> InboundDeps<DynamoStore, app::memory::StaticCredentials> {
     InboundDeps {
         store,
@@ -218,6 +323,7 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
         );
     }
     assert_eq!(lead_calls.actions(), allowed("LeadInboundFunction"));
+    assert_written_where_allowed("LeadInboundFunction", &lead_calls);
 
     // message-inbound: a message of a stored lead and one of an unknown lead, again, revised, a
     // review of the stored lead, a refused payload twice.
@@ -242,6 +348,7 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
         assert!([200, 202, 400].contains(&answered), "{path}: {answered}");
     }
     assert_eq!(message_calls.actions(), allowed("MessageInboundFunction"));
+    assert_written_where_allowed("MessageInboundFunction", &message_calls);
 
     // events-out: every record those writes made, as the mapping delivers them.
     let events_calls = Recorder::start().await;
@@ -310,4 +417,5 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
         assert_eq!(response.status(), 200, "{:?}", response.body());
     }
     assert_eq!(read_calls.actions(), allowed("LeadReadFunction"));
+    assert_written_where_allowed("LeadReadFunction", &read_calls);
 }

@@ -621,6 +621,8 @@ fn a_consumer_gets_managed_policies_to_read_the_events_queue_and_to_subscribe() 
             ("sqs:DeleteMessage", "EventsQueue"),
             ("sqs:ChangeMessageVisibility", "EventsQueue"),
             ("sqs:GetQueueAttributes", "EventsQueue"),
+            // partnerctl events finds the queue by name (EVENTS_QUEUE_NAME) when given no URL.
+            ("sqs:GetQueueUrl", "EventsQueue"),
         ])
     );
     let rules =

@@ -54,6 +54,8 @@ fn each_inbound_function_may_call_the_dynamodb_actions_of_its_paths_and_no_more(
     assert_eq!(
         inline(&template, "LeadInboundFunction"),
         expected(&[
+            // The partner's credentials, to check basic auth.
+            ("secretsmanager:GetSecretValue", "PartnerCredentialsSecret"),
             // Conditional puts (leads, revisions, updates, quarantine chunks).
             ("dynamodb:PutItem", "Table"),
             // The quarantine counter; a waiting price applied to its lead.
@@ -67,6 +69,7 @@ fn each_inbound_function_may_call_the_dynamodb_actions_of_its_paths_and_no_more(
     assert_eq!(
         inline(&template, "MessageInboundFunction"),
         expected(&[
+            ("secretsmanager:GetSecretValue", "PartnerCredentialsSecret"),
             // Messages, revisions, reviews and a review's link to its lead; quarantine.
             ("dynamodb:PutItem", "Table"),
             ("dynamodb:UpdateItem", "Table"),

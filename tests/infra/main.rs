@@ -5,6 +5,7 @@
 mod deploy;
 mod docs;
 mod events;
+mod iam;
 mod inbound;
 mod silence;
 mod speed;
@@ -562,24 +563,12 @@ fn allowed(statements: &Value) -> BTreeMap<String, BTreeSet<String>> {
     allowed
 }
 
-/// The actions an SAM function's inline statements allow (policy templates, such as the secret's,
-/// are left aside).
+/// The actions a function's own role allows, its logs aside (each writes its own group only:
+/// `iam::every_function_has_a_role_of_its_own_that_writes_logs_to_its_own_group_only`).
 fn inline(template: &Value, function: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let mut actions = BTreeMap::new();
-    for policy in resource(template, function)["Properties"]["Policies"]
-        .as_sequence()
-        .unwrap()
-    {
-        if policy.get("Statement").is_none() {
-            continue;
-        }
-        for (action, resources) in allowed(&policy["Statement"]) {
-            actions
-                .entry(action)
-                .or_insert_with(BTreeSet::new)
-                .extend(resources);
-        }
-    }
+    let (_, role) = iam::role_of(template, function);
+    let mut actions = allowed(&Value::Sequence(iam::role_statements(role)));
+    actions.retain(|action, _| !action.starts_with("logs:"));
     actions
 }
 
@@ -1048,6 +1037,9 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
             ("sqs:GetQueueAttributes", "ReplyDeadLetterQueue"),
             ("sqs:GetQueueAttributes", "ReplyQueue"),
             ("sqs:SendMessage", "ReplyQueue"),
+            // partnerctl finds both queues by name (REPLY_QUEUE_NAME) when given no URLs.
+            ("sqs:GetQueueUrl", "ReplyQueue"),
+            ("sqs:GetQueueUrl", "ReplyDeadLetterQueue"),
         ])
     );
 }
@@ -1084,8 +1076,10 @@ fn the_speed_to_lead_function_may_call_only_what_it_calls() {
             ("dynamodb:GetItem", "Table"),
             ("dynamodb:Query", "Table"),
             ("dynamodb:PutItem", "Table"),
-            // The acknowledgement, on the reply queue (no warm-up: nothing else on SQS).
+            // The acknowledgement, on the reply queue (no warm-up: nothing else on SQS); an
+            // invocation given up on, on its dead-letter queue (Lambda sends it with this role).
             ("sqs:SendMessage", "ReplyQueue"),
+            ("sqs:SendMessage", "SpeedToLeadDeadLetterQueue"),
             // One-time schedules in its group, handed the scheduler's role.
             (
                 "scheduler:CreateSchedule",
@@ -1099,12 +1093,7 @@ fn the_speed_to_lead_function_may_call_only_what_it_calls() {
 #[test]
 fn the_read_function_writes_only_business_settings() {
     let template = template();
-    let statements = resource(&template, "LeadReadFunction")["Properties"]["Policies"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .flat_map(|p| p["Statement"].as_sequence().unwrap().clone())
-        .collect::<Vec<_>>();
+    let statements = iam::role_statements(iam::role_of(&template, "LeadReadFunction").1);
     let puts: Vec<&Value> = statements
         .iter()
         .filter(|s| format!("{:?}", s["Action"]).contains("dynamodb:PutItem"))

@@ -5,6 +5,7 @@ use crate::ids::is_valid_id;
 use crate::lead_type::LeadType;
 use crate::path::Path;
 use crate::problems::{Invalid, Parsed};
+use crate::text::has_visible_text;
 use crate::time::UnixSeconds;
 use crate::walk::{Entries, Need, Walker, parse};
 use serde::{Deserialize, Serialize};
@@ -163,7 +164,7 @@ impl Lead {
         let request = &self.request;
         let location = &request.location;
         let id = |id: &Option<String>| id.as_deref().is_some_and(is_valid_id);
-        let named = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let named = |text: &Option<String>| text.as_deref().is_some_and(has_visible_text);
         is_valid_id(&self.lead_id)
             && is_valid_id(&self.business.business_id)
             && id(&request.request_id)

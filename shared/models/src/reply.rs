@@ -48,7 +48,7 @@ impl ReplyRequest {
         is_valid_id(&self.reply_id)
             && is_valid_id(&self.business_id)
             && is_valid_id(&self.lead_id)
-            && !self.text.trim().is_empty()
+            && crate::text::has_visible_text(&self.text)
             && self.text.len() <= MAX_REPLY_TEXT_BYTES
     }
 }
@@ -93,6 +93,16 @@ mod tests {
         let invalid =
             ReplyRequest::parse(br#"{"businessID":"b 1","leadID":7,"text":"  "}"#).unwrap_err();
         assert_eq!(invalid.paths(), ["replyID", "businessID", "leadID", "text"]);
+    }
+
+    #[test]
+    fn reply_text_of_only_zero_width_or_control_characters_is_refused() {
+        for blank in ["\u{200B}\u{200B}", "\u{0007}\u{0000}", "\u{FEFF} \u{2060}"] {
+            let body =
+                serde_json::json!({"replyID":"r","businessID":"b","leadID":"l","text": blank});
+            let invalid = ReplyRequest::parse(body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(invalid.paths(), ["text"], "{blank:?}");
+        }
     }
 
     #[test]

@@ -305,7 +305,8 @@ impl Walker {
         self.string(need, value, path)
     }
 
-    /// A required string with at least one non-whitespace character (names, titles).
+    /// A required string with visible text (names, titles, a reply's text): see
+    /// [`has_visible_text`](crate::text::has_visible_text).
     pub(crate) fn non_empty(
         &mut self,
         need: Need,
@@ -313,7 +314,7 @@ impl Walker {
         path: &Path<'_>,
     ) -> Option<String> {
         let text = self.text(need, parent, path)?;
-        if text.trim().is_empty() {
+        if !crate::text::has_visible_text(&text) {
             self.report(need, path, "must not be empty");
             return None;
         }

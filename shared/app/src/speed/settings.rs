@@ -48,6 +48,24 @@ pub fn parse_settings(business_id: &str, body: &[u8]) -> Result<BusinessSettings
     {
         p.add("businessID", "must be the business of the path");
     }
+    // Read-only, and ignored when sent back; but a value of the wrong type is a mistake in the
+    // caller's document, refused like any other.
+    if top.get("configured").is_some_and(|sent| !sent.is_boolean()) {
+        p.add(
+            "configured",
+            "is read-only: true or false as GET gave it, or left out",
+        );
+    }
+    if let Some(sent) = top.get("templateVariables")
+        && !sent
+            .as_array()
+            .is_some_and(|names| names.iter().all(Value::is_string))
+    {
+        p.add(
+            "templateVariables",
+            "is read-only: the list of names GET gave, or left out",
+        );
+    }
     let ack = object(
         &mut p,
         &top,
@@ -145,7 +163,7 @@ fn text<'a>(
 fn template(p: &mut Problems, ack: &Map<String, Value>) -> Option<String> {
     let path = "autoAcknowledgement.template";
     let template = text(p, ack, path, "template")?;
-    if template.trim().is_empty() {
+    if !models::has_visible_text(template) {
         p.add(path, "must not be empty");
         return None;
     }
@@ -312,11 +330,11 @@ pub fn render(template: &str, values: &TemplateValues<'_>) -> String {
         .unwrap_or("there");
     let business = values
         .business_name
-        .filter(|n| !n.trim().is_empty())
+        .filter(|n| models::has_visible_text(n))
         .unwrap_or("our team");
     let category = values
         .category
-        .filter(|c| !c.trim().is_empty())
+        .filter(|c| models::has_visible_text(c))
         .unwrap_or("service");
     template
         .replace("{customerFirstName}", first_name)

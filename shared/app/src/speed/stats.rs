@@ -44,17 +44,7 @@ pub async fn business_stats<L: Listings>(
     if !models::is_valid_id(business_id) {
         problems.add("businessID", models::ids::ID_RULE);
     }
-    let days = match days {
-        None => Some(DEFAULT_DAYS),
-        Some(text) => text
-            .parse::<u64>()
-            .ok()
-            .filter(|d| (1..=MAX_DAYS).contains(d))
-            .or_else(|| {
-                problems.add("days", "must be a whole number of days from 1 to 90");
-                None
-            }),
-    };
+    let days = window_days(&mut problems, days);
     let (Some(days), true) = (days, problems.is_empty()) else {
         return Err(StatsError::Invalid(Invalid {
             kind: InvalidKind::Parameters,
@@ -126,6 +116,23 @@ pub fn summarise(business_id: &str, days: u64, leads: &[LeadSummary]) -> Stats {
     }
 }
 
+/// `days` as asked: the default when not given, else digits only (no sign, no space, as `since`
+/// and `limit`) from 1 to [`MAX_DAYS`].
+fn window_days(problems: &mut Problems, asked: Option<&str>) -> Option<u64> {
+    let Some(text) = asked else {
+        return Some(DEFAULT_DAYS);
+    };
+    // `u64::from_str` alone takes a leading `+`.
+    let days = (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse::<u64>().ok())
+        .flatten();
+    if days.is_none_or(|d| !(1..=MAX_DAYS).contains(&d)) {
+        problems.add("days", "must be a whole number of days from 1 to 90");
+        return None;
+    }
+    days
+}
+
 /// The nearest-rank percentile of sorted values.
 fn percentile(sorted: &[u64], percent: usize) -> Option<u64> {
     if sorted.is_empty() {
@@ -177,6 +184,30 @@ mod tests {
         assert!((stats.replied_within_4_hours - 0.6).abs() < f64::EPSILON);
         assert_eq!(stats.automatic_first_replies, 1);
         assert_eq!(stats.human_first_replies, 3);
+    }
+
+    #[test]
+    fn days_are_digits_only_like_since_and_limit() {
+        for bad in [
+            "+30",
+            "-30",
+            " 30",
+            "30 ",
+            "3e1",
+            "0",
+            "91",
+            "",
+            "99999999999999999999999",
+        ] {
+            let mut problems = Problems::default();
+            assert_eq!(window_days(&mut problems, Some(bad)), None, "{bad:?}");
+            assert_eq!(problems.paths(), ["days"], "{bad:?}");
+        }
+        let mut problems = Problems::default();
+        assert_eq!(window_days(&mut problems, Some("030")), Some(30));
+        assert_eq!(window_days(&mut problems, Some("90")), Some(90));
+        assert_eq!(window_days(&mut problems, None), Some(DEFAULT_DAYS));
+        assert!(problems.is_empty());
     }
 
     #[test]

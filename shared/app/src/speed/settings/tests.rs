@@ -224,3 +224,61 @@ fn an_unknown_field_is_named_cut_to_a_short_name_in_the_answer() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn a_template_of_only_invisible_characters_is_refused_as_empty() {
+    for blank in [
+        "\u{200B}\u{200B}",
+        "\u{0007}",
+        " \u{FEFF}\u{2060} ",
+        "\u{200D}\t\u{0000}",
+    ] {
+        let body = document(|doc| doc["autoAcknowledgement"]["template"] = json!(blank));
+        let invalid = parse_settings("b-1", &body).unwrap_err();
+        assert_eq!(
+            paths(&invalid),
+            ["autoAcknowledgement.template"],
+            "{blank:?}"
+        );
+        assert_eq!(invalid.problems.listed()[0].reason, "must not be empty");
+    }
+    let body = document(|doc| doc["autoAcknowledgement"]["template"] = json!("\u{200B}Hi!"));
+    assert!(parse_settings("b-1", &body).is_ok());
+}
+
+#[test]
+fn read_only_fields_sent_back_with_the_wrong_type_are_refused_naming_them() {
+    let body = document(|doc| {
+        doc["configured"] = json!("yes");
+        doc["templateVariables"] = json!(5);
+    });
+    let invalid = parse_settings("b-1", &body).unwrap_err();
+    assert_eq!(paths(&invalid), ["configured", "templateVariables"]);
+    for variables in [
+        json!(["category", 1]),
+        json!({"a": "category"}),
+        json!(null),
+    ] {
+        let body = document(|doc| doc["templateVariables"] = variables.clone());
+        let invalid = parse_settings("b-1", &body).unwrap_err();
+        assert_eq!(paths(&invalid), ["templateVariables"], "{variables}");
+    }
+    let body = document(|doc| doc["configured"] = json!(null));
+    assert_eq!(
+        paths(&parse_settings("b-1", &body).unwrap_err()),
+        ["configured"]
+    );
+    // Sent back as GET gave them (after a save, or with a list of other names), or left out: fine.
+    let body = document(|doc| {
+        doc["configured"] = json!(true);
+        doc["templateVariables"] = json!(["category"]);
+    });
+    assert!(parse_settings("b-1", &body).is_ok());
+    let body = document(|doc| {
+        let top = doc.as_object_mut().unwrap();
+        top.remove("configured");
+        top.remove("templateVariables");
+        top.remove("businessID");
+    });
+    assert!(parse_settings("b-1", &body).is_ok());
+}
