@@ -22,7 +22,8 @@ pub const MAX_UNANSWERED_MINUTES: u32 = 7 * 24 * 60;
 
 /// Reads a `PUT` body for `business_id`: the whole document, every field checked and every problem
 /// named by its path. `businessID`, `configured` and `templateVariables` may be sent back as `GET`
-/// gave them; `businessID` must then be this business.
+/// gave them (a value of another type is refused, like any other mistake in the document);
+/// `businessID` must then be this business.
 pub fn parse_settings(business_id: &str, body: &[u8]) -> Result<BusinessSettings, Invalid> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|_| Invalid::body(InvalidKind::NotJson, "must be a JSON document"))?;
