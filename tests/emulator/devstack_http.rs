@@ -414,8 +414,11 @@ async fn a_business_that_turned_it_on_gets_one_acknowledgement_at_the_sandbox_pe
         .unwrap();
     assert_eq!(saved.status(), 200);
 
+    // A new lead: one created weeks ago is neither acknowledged nor checked.
+    let created = app::now_millis() / 1000 - 5;
+    let fresh = LEAD.replace("1498760294", &created.to_string());
     for _ in 0..3 {
-        let lead = post_as_thumbtack(&http, format!("{base}/v1/lead"), LEAD).await;
+        let lead = post_as_thumbtack(&http, format!("{base}/v1/lead"), fresh.clone()).await;
         assert_eq!(lead.status(), 200);
     }
     let started = std::time::Instant::now();

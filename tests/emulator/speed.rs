@@ -30,6 +30,8 @@ async fn a_final_acknowledgement_note_is_written_once_and_a_deferral_gives_way_t
         reason: (status == AckStatus::Deferred).then(|| "quiet-hours".to_owned()),
         at_ms,
         due_at_ms: (status == AckStatus::Deferred).then_some(at_ms + 60_000),
+        // The enqueued note keeps the text it enqueued: it is read back whole.
+        text: (status == AckStatus::Enqueued).then(|| "Hi Zoë, thanks!".to_owned()),
     };
     let written = |status, at_ms| {
         let store = store.clone();
@@ -85,8 +87,12 @@ async fn a_wake_up_is_one_schedule_named_after_it_that_invokes_the_function_with
         .send()
         .await
         .unwrap();
-    let scheduler =
-        EventBridgeScheduler::from_config(&sdk, &group, "arn:aws:iam::123456789012:role/wake");
+    let scheduler = EventBridgeScheduler::from_config(
+        &sdk,
+        &group,
+        "arn:aws:iam::123456789012:role/wake",
+        "arn:aws:sqs:us-east-1:123456789012:speed-to-lead-failed",
+    );
     let wakeup = Wakeup {
         kind: WakeupKind::Unanswered,
         lead_id: "437282017264173057".into(),

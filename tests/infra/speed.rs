@@ -21,6 +21,7 @@ async fn the_unanswered_alarm_watches_the_metric_an_unanswered_lead_emits() {
         outbox: RecordingOutbox::default(),
         scheduler: RecordingScheduler::default(),
         metrics: metrics.clone(),
+        fresh_within: app::speed::DEFAULT_FRESH_WITHIN,
     };
     let lead = models::Lead::parse(fixtures::LEAD.as_bytes()).unwrap();
     ingest::store_parsed(&deps.store, &lead, fixtures::LEAD, 1)
@@ -72,5 +73,53 @@ fn the_dashboard_shows_leads_response_times_replies_parked_quarantined_and_the_a
     assert!(
         text.contains("p50") && text.contains("p90"),
         "first-response percentiles"
+    );
+}
+
+/// Issue 18, item 16: a wake-up Scheduler cannot deliver goes, after its retries, to a dead-letter
+/// queue the function is told of, that the scheduler's role may send to, and that raises an
+/// alarm; Scheduler gives up when the Lead Received rule does.
+#[test]
+fn a_wake_up_scheduler_cannot_deliver_goes_to_an_alarmed_dead_letter_queue_the_scheduler_may_send_to()
+ {
+    let template = template();
+    let variables = &resource(&template, "SpeedToLeadFunction")["Properties"]["Environment"]
+        ["Variables"];
+    let Some(("GetAtt", Value::String(arn))) = intrinsic(&variables["SCHEDULE_DEAD_LETTER_ARN"])
+    else {
+        panic!("SCHEDULE_DEAD_LETTER_ARN is a queue's ARN: {variables:?}");
+    };
+    let queue = arn.trim_end_matches(".Arn");
+    let dead_letters = resource(&template, queue);
+    assert_eq!(dead_letters["Type"], "AWS::SQS::Queue");
+    // Scheduler takes a standard queue only.
+    assert!(dead_letters["Properties"].get("FifoQueue").is_none(), "{queue}");
+    let alarmed = alarms(&template).into_iter().any(|(_, alarm)| {
+        watched(alarm).iter().any(|(namespace, metric, dimensions)| {
+            namespace == "AWS/SQS"
+                && metric == "ApproximateNumberOfMessagesVisible"
+                && dimensions.get("QueueName").map(String::as_str) == Some(queue)
+        })
+    });
+    assert!(alarmed, "an alarm on {queue}");
+    // Scheduler sends dead letters with the schedule's execution role.
+    let role = &resource(&template, "SchedulerRole")["Properties"]["Policies"];
+    let statements: Vec<Value> = role
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_sequence().unwrap().clone())
+        .collect();
+    let allowed = allowed(&Value::Sequence(statements));
+    assert_eq!(
+        allowed.get("sqs:SendMessage"),
+        Some(&BTreeSet::from([queue.to_owned()]))
+    );
+    // The schedules give up when the Lead Received rule does: a late acknowledgement is stale.
+    let rule = &resource(&template, "SpeedToLeadFunction")["Properties"]["Events"]["LeadReceived"]
+        ["Properties"]["RetryPolicy"];
+    assert_eq!(
+        rule["MaximumEventAgeInSeconds"].as_i64(),
+        Some(i64::from(adapters::scheduler::MAX_EVENT_AGE_SECONDS))
     );
 }

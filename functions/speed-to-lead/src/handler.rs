@@ -5,7 +5,7 @@
 //! retries (and the rule's or the schedule's own) deliver it again; every step is safe to repeat.
 
 use app::ports::{BusinessDesk, LeadStore, Outbox, Scheduler, Wakeup};
-use app::speed::{SpeedDeps, SpeedError, on_lead_received, on_wakeup};
+use app::speed::{EventOrigin, SpeedDeps, SpeedError, on_lead_received, on_wakeup};
 use app::{error_chain, now_millis};
 use serde::Deserialize;
 use serde_json::Value;
@@ -16,6 +16,7 @@ pub enum Invocation {
     LeadReceived {
         lead_id: String,
         business_id: String,
+        origin: EventOrigin,
     },
     Wakeup(Wakeup),
     Other,
@@ -35,6 +36,11 @@ pub fn invocation(event: &Value) -> Invocation {
             Ok(ids) => Invocation::LeadReceived {
                 lead_id: ids.lead_id,
                 business_id: ids.business_id,
+                // EventBridge marks every event it replays from an archive.
+                origin: match event.get("replay-name") {
+                    Some(_) => EventOrigin::Replay,
+                    None => EventOrigin::Live,
+                },
             },
             Err(_) => Invocation::Other,
         };
@@ -56,7 +62,8 @@ where
         Invocation::LeadReceived {
             lead_id,
             business_id,
-        } => on_lead_received(deps, &lead_id, &business_id, now)
+            origin,
+        } => on_lead_received(deps, &lead_id, &business_id, origin, now)
             .await
             .map(|done| tracing::info!(%lead_id, %business_id, outcome = ?done, "lead received")),
         Invocation::Wakeup(wakeup) => on_wakeup(deps, &wakeup, now).await.map(|done| {

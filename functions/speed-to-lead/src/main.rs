@@ -41,7 +41,9 @@ async fn init() -> Result<Deps, Error> {
             &sdk,
             settings.schedule_group,
             settings.scheduler_role_arn,
+            settings.schedule_dead_letter_arn,
         ),
         metrics: Metrics::configured(settings.metrics_namespace, "speed-to-lead"),
+        fresh_within: settings.fresh_within,
     })
 }

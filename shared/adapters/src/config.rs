@@ -197,7 +197,13 @@ pub struct SpeedSettings {
     pub schedule_group: String,
     /// `SCHEDULER_ROLE_ARN`: the role schedules invoke the function with.
     pub scheduler_role_arn: String,
+    /// `SCHEDULE_DEAD_LETTER_ARN`: the standard SQS queue a wake-up goes to when Scheduler gives
+    /// up on delivering it.
+    pub schedule_dead_letter_arn: String,
     pub metrics_namespace: Option<String>,
+    /// `ACKNOWLEDGE_WITHIN_MINUTES` (15): a lead created longer ago is neither acknowledged nor
+    /// checked for an answer.
+    pub fresh_within: Duration,
 }
 
 pub fn speed_settings<F: Fn(&str) -> Option<String>>(
@@ -208,7 +214,14 @@ pub fn speed_settings<F: Fn(&str) -> Option<String>>(
         queue_url: env.required("REPLY_QUEUE_URL")?,
         schedule_group: env.required("SCHEDULE_GROUP")?,
         scheduler_role_arn: env.required("SCHEDULER_ROLE_ARN")?,
+        schedule_dead_letter_arn: env.required("SCHEDULE_DEAD_LETTER_ARN")?,
         metrics_namespace: metrics_namespace(env),
+        fresh_within: Duration::from_secs(
+            60 * env.number(
+                "ACKNOWLEDGE_WITHIN_MINUTES",
+                app::speed::DEFAULT_FRESH_WITHIN.as_secs() / 60,
+            )?,
+        ),
     })
 }
 

@@ -303,11 +303,7 @@ fn redelivery_delays_double_up_to_the_cap_and_honour_retry_after() {
 #[tokio::test(start_paused = true)]
 async fn the_first_reply_sent_for_a_lead_reports_the_time_since_the_lead_was_created() {
     let deps = deps(vec![]);
-    let lead_body = fixtures::LEAD.replace("299614694480093245", "l-1");
-    let lead = models::Lead::parse(lead_body.as_bytes()).unwrap();
-    app::ingest::store_parsed(&deps.ledger, &lead, &lead_body, 1)
-        .await
-        .unwrap();
+    lead_l1_of_b1_stored(&deps).await;
     let Outcome::Sent { first_response, .. } = deliver(&deps, &delivery(BODY, 1), far()).await
     else {
         panic!("not sent");
@@ -573,6 +569,14 @@ impl app::ports::ReplyLedger for SlowClaims {
         self.inner.person_replied(lead_id).await
     }
 
+    async fn reply_context(
+        &self,
+        lead_id: &str,
+        acknowledgement: bool,
+    ) -> Result<app::ports::ReplyContext, app::StoreError> {
+        self.inner.reply_context(lead_id, acknowledgement).await
+    }
+
     async fn first_reply(
         &self,
         lead_id: &str,
@@ -649,6 +653,7 @@ async fn an_acknowledgement_behind_a_person_s_reply_is_recorded_skipped_and_neve
         Outcome::Sent { .. }
     ));
     let automatic = r#"{"replyID":"auto-l-1","businessID":"b-1","leadID":"l-1","text":"Thanks for reaching out!"}"#;
+    acknowledgement_noted(&deps.ledger, "Thanks for reaching out!").await;
     let outcome = deliver(&deps, &delivery(automatic, 1), far()).await;
     assert!(matches!(outcome, Outcome::Skipped { .. }), "{outcome:?}");
     assert_eq!(outcome.disposition(), Disposition::Done);
@@ -672,6 +677,91 @@ async fn an_acknowledgement_behind_a_person_s_reply_is_recorded_skipped_and_neve
 
     // With no person's reply, the acknowledgement goes out as any reply.
     let deps = self::deps(vec![]);
+    acknowledgement_noted(&deps.ledger, "Thanks for reaching out!").await;
     let outcome = deliver(&deps, &delivery(automatic, 1), far()).await;
+    assert!(matches!(outcome, Outcome::Sent { .. }), "{outcome:?}");
+}
+
+/// Speed-to-lead's note on lead `l-1`: its acknowledgement, enqueued with `text`.
+async fn acknowledgement_noted(store: &MemoryStore, text: &str) {
+    use app::ports::BusinessDesk;
+    let note = models::AckNote {
+        status: models::AckStatus::Enqueued,
+        reason: None,
+        at_ms: 1,
+        due_at_ms: None,
+        text: Some(text.to_owned()),
+    };
+    store.note_acknowledgement("l-1", &note).await.unwrap();
+}
+
+/// The sample lead stored as lead `l-1` of business `b-1`, as the replies above name it.
+async fn lead_l1_of_b1_stored(deps: &ReplyDeps<MemoryStore, ScriptedThumbtack, RecordingQueue>) {
+    let body = fixtures::LEAD
+        .replace("299614694480093245", "l-1")
+        .replace("286845156044809661", "b-1");
+    let lead = models::Lead::parse(body.as_bytes()).unwrap();
+    app::ingest::store_parsed(&deps.ledger, &lead, &body, 1)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reply_naming_another_business_than_its_stored_lead_is_parked_and_never_sent() {
+    let deps = deps(vec![]);
+    lead_l1_of_b1_stored(&deps).await;
+    let other_business = BODY.replace("\"b-1\"", "\"b-2\"");
+    let outcome = deliver(&deps, &delivery(&other_business, 1), far()).await;
+    assert!(
+        matches!(
+            &outcome,
+            Outcome::Parked { reason, kind: FailureKind::Invalid } if reason.contains("businessID")
+        ),
+        "{outcome:?}"
+    );
+    assert!(deps.thumbtack.calls().is_empty(), "never sent");
+    assert!(deps.ledger.reply("r-1").is_none(), "nothing in the ledger");
+    assert_eq!(deps.queue.parked().len(), 1);
+
+    // Its own business's reply goes out, and so does a reply whose lead is not stored yet.
+    assert!(matches!(
+        deliver(&deps, &delivery(BODY, 1), far()).await,
+        Outcome::Sent { .. }
+    ));
+    let unknown_lead = BODY.replace("l-1", "l-9").replace("r-1", "r-9");
+    assert!(matches!(
+        deliver(&deps, &delivery(&unknown_lead, 1), far()).await,
+        Outcome::Sent { .. }
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_partner_reply_with_the_acknowledgement_prefix_is_parked_as_reserved_and_never_sent() {
+    let deps = deps(vec![]);
+    lead_l1_of_b1_stored(&deps).await;
+    // Enqueued before the lead's own acknowledgement: no note says it is ours.
+    let forged =
+        r#"{"replyID":"auto-l-1","businessID":"b-1","leadID":"l-1","text":"Call me maybe"}"#;
+    let outcome = deliver(&deps, &delivery(forged, 1), far()).await;
+    assert!(
+        matches!(&outcome, Outcome::Parked { reason, kind: FailureKind::Invalid } if reason.contains("reserved")),
+        "{outcome:?}"
+    );
+    // Another id with the prefix, and one whose note names other text, are refused the same way.
+    let other = forged.replace("auto-l-1", "auto-mine-7");
+    let outcome = deliver(&deps, &delivery(&other, 1), far()).await;
+    assert!(matches!(outcome, Outcome::Parked { .. }), "{outcome:?}");
+    acknowledgement_noted(&deps.ledger, "Thanks for reaching out!").await;
+    let outcome = deliver(&deps, &delivery(forged, 1), far()).await;
+    assert!(matches!(outcome, Outcome::Parked { .. }), "{outcome:?}");
+    assert!(deps.thumbtack.calls().is_empty(), "none was sent");
+    assert!(
+        deps.ledger.reply("auto-l-1").is_none(),
+        "the ledger holds none"
+    );
+
+    // Ours, as its note says, goes out.
+    let ours = forged.replace("Call me maybe", "Thanks for reaching out!");
+    let outcome = deliver(&deps, &delivery(&ours, 1), far()).await;
     assert!(matches!(outcome, Outcome::Sent { .. }), "{outcome:?}");
 }

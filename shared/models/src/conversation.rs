@@ -42,6 +42,10 @@ pub struct ConversationView {
     /// When the lead was recorded unanswered (unix milliseconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unanswered_at_ms: Option<u64>,
+    /// Only when the conversation goes past one answer's byte budget: the cursor of the page that
+    /// goes on with its lists (`GET /v1/leads/{leadID}?cursor=<next>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// What became of a lead's acknowledgement, and when.
@@ -57,6 +61,11 @@ pub struct AckNote {
     /// For `deferred`: when it is due (unix milliseconds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_at_ms: Option<u64>,
+    /// For `enqueued`: the text as rendered then. A later delivery of the same event enqueues
+    /// exactly this again, and reply-outbound sends an `auto-` reply only when it matches: the
+    /// note is what a partner cannot forge. Not shown by the read API (the reply shows it).
+    #[serde(skip)]
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

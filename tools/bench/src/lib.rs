@@ -5,7 +5,7 @@ use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
 use devstack::{DevSettings, Launched, launch};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub const USERNAME: &str = "thumbtack";
 pub const PASSWORD: &str = "bench-password";
@@ -54,6 +54,12 @@ pub async fn post_lead_in_the_poll_cycle(
     tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=poll_ms))).await;
     let mut lead: serde_json::Value = serde_json::from_str(fixtures::LEAD)?;
     lead["leadID"] = lead_id.into();
+    // Created now: speed to lead acknowledges only new leads.
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    lead["createTimestamp"] = created.to_string().into();
     let response = http
         .post(format!("{base}/v1/lead"))
         .basic_auth(USERNAME, Some(PASSWORD))

@@ -139,6 +139,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
             outbox: SqsReplyQueue::from_config(sdk, &queue_url, &dlq_url),
             scheduler,
             metrics: Metrics::off(),
+            fresh_within: app::speed::DEFAULT_FRESH_WITHIN,
         },
         queue: EventsQueue::at(sdk, speed_queue_url),
         due,

@@ -11,11 +11,11 @@ use super::schema::attr::{
     SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
 };
 use super::schema::{
-    CHANGES_PK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, changes_sk, item_type, lead_pk,
-    reply_guard_pk, reply_sk,
+    ACK_SK, CHANGES_PK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, changes_sk, item_type,
+    lead_pk, reply_guard_pk, reply_sk,
 };
 use app::StoreError;
-use app::ports::{Claim, Recorded, ReplyClaim, ReplyLedger, ReplyRecord};
+use app::ports::{Claim, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
@@ -357,6 +357,29 @@ impl ReplyLedger for DynamoStore {
                 .and_then(|id| id.as_s().ok())
                 .is_some_and(|id| !models::reply::is_automatic(id))
         }))
+    }
+
+    async fn reply_context(
+        &self,
+        lead_id: &str,
+        acknowledgement: bool,
+    ) -> Result<ReplyContext, StoreError> {
+        let key =
+            |sk: &str| Item::from([(PK.to_owned(), s(lead_pk(lead_id))), (SK.to_owned(), s(sk))]);
+        let note = async {
+            match acknowledgement {
+                true => self.get(key(ACK_SK)).await,
+                false => Ok(None),
+            }
+        };
+        // Two small reads at once: one round trip.
+        let (lead, note) = tokio::join!(self.get_attributes(key(LEAD_SK), &[BUSINESS_ID]), note);
+        Ok(ReplyContext {
+            lead_business_id: lead?.map(|item| string(&item, BUSINESS_ID)).transpose()?,
+            acknowledgement: note?
+                .map(|item| super::speed::ack_note(&item))
+                .transpose()?,
+        })
     }
 
     async fn first_reply(

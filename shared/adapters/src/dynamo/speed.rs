@@ -65,6 +65,9 @@ impl BusinessDesk for DynamoStore {
         if let Some(due) = note.due_at_ms {
             item.insert(attr::DUE_AT.into(), n(due));
         }
+        if let Some(text) = &note.text {
+            item.insert(attr::TEXT.into(), s(text));
+        }
         // A final note is written once; a deferral gives way to the note of what happened then.
         let result = self
             .client
@@ -132,5 +135,6 @@ pub(super) fn ack_note(item: &Item) -> Result<AckNote, StoreError> {
             .get(attr::DUE_AT)
             .map(|_| number(item, attr::DUE_AT))
             .transpose()?,
+        text: optional_string(item, attr::TEXT),
     })
 }

@@ -121,6 +121,24 @@ impl ReplyLedger for MemoryStore {
         }))
     }
 
+    async fn reply_context(
+        &self,
+        lead_id: &str,
+        acknowledgement: bool,
+    ) -> Result<crate::ports::ReplyContext, StoreError> {
+        self.check()?;
+        let state = self.lock();
+        Ok(crate::ports::ReplyContext {
+            lead_business_id: state
+                .leads
+                .get(lead_id)
+                .map(|lead| lead.summary.business_id.clone()),
+            acknowledgement: acknowledgement
+                .then(|| state.acknowledgements.get(lead_id).cloned())
+                .flatten(),
+        })
+    }
+
     async fn first_reply(
         &self,
         lead_id: &str,

@@ -25,13 +25,14 @@ pub mod storage;
 pub use credentials::{CredentialError, CredentialSource};
 pub use events::{BusError, Event, EventBus, Put};
 pub use listings::{
-    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
+    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
+    QuarantineRecord,
 };
 pub use quarantine::{QuarantineDesk, ReplayNote};
 pub use refusals::{Refusal, RefusalCount, RefusalLog, RefusalReason};
 pub use replies::{
-    Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyLedger, ReplyQueue,
-    ReplyRecord, SendError, Thumbtack,
+    Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyContext, ReplyLedger,
+    ReplyQueue, ReplyRecord, SendError, Thumbtack,
 };
 pub use speed::{
     AckNote, AckStatus, BusinessDesk, Outbox, ScheduleError, Scheduler, Wakeup, WakeupKind,

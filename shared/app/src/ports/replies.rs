@@ -113,6 +113,15 @@ pub trait ReplyLedger: Send + Sync {
         lead_id: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// What the ledger checks a reply against before it claims it, in one read: the business of
+    /// its lead when the lead is stored, and (when `acknowledgement`) the lead's acknowledgement
+    /// note.
+    fn reply_context(
+        &self,
+        lead_id: &str,
+        acknowledgement: bool,
+    ) -> impl Future<Output = Result<ReplyContext, StoreError>> + Send;
+
     /// Marks the lead as answered if no reply was sent for it before (and whether that first reply
     /// was automatic); returns the lead's `createTimestamp` (unix seconds) when this was its first
     /// reply, for the response-time metric.
@@ -122,6 +131,15 @@ pub trait ReplyLedger: Send + Sync {
         automatic: bool,
         now_ms: u64,
     ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+}
+
+/// What is stored about a reply's lead: see [`ReplyLedger::reply_context`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplyContext {
+    /// The stored lead's businessID; `None` while the lead is not stored.
+    pub lead_business_id: Option<String>,
+    /// The lead's acknowledgement note, when asked for and written.
+    pub acknowledgement: Option<models::AckNote>,
 }
 
 /// Thumbtack accepted the message.

@@ -8,6 +8,8 @@
 //! | sent (2xx) | `sent` | deleted |
 //! | sent before (a redelivery) | unchanged | deleted, no second send |
 //! | not a valid reply | – | parked in the DLQ, deleted |
+//! | its lead is stored under another business | – | parked, deleted |
+//! | an `auto-` id its lead's acknowledgement note does not vouch for | – | parked, deleted |
 //! | replyID taken by another reply | unchanged | parked, deleted |
 //! | 4xx other than 408/429 | `failed`, with the status and Thumbtack's words | parked, deleted |
 //! | 429/408/5xx/timeout, tries left | `sending`, last error kept | back to the queue after a backoff |
@@ -77,6 +79,9 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     };
     tracing::Span::current().record("reply_id", reply.reply_id.as_str());
     tracing::Span::current().record("lead_id", reply.lead_id.as_str());
+    if let Err(ended) = steps::check_against_lead(deps, delivery, &reply).await {
+        return ended;
+    }
     let attempt = match steps::claim(deps, delivery, &reply).await {
         Ok(attempt) => attempt,
         Err(ended) => return ended,

@@ -12,6 +12,47 @@ use crate::{error_chain as chain, now_millis};
 use models::ReplyRequest;
 use std::time::{Duration, Instant};
 
+/// Refuses, before anything is claimed or sent, a reply that the stored facts contradict: one
+/// naming another business than its lead's (it would go to that business's Thumbtack path and be
+/// counted as this lead's reply), and an `auto-` reply that is not the acknowledgement
+/// speed-to-lead noted on the lead (the prefix is ours: a partner cannot write the note).
+pub(super) async fn check_against_lead<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
+    deps: &ReplyDeps<L, T, Q>,
+    delivery: &Delivery<'_>,
+    reply: &ReplyRequest,
+) -> Result<(), Outcome> {
+    let automatic = models::reply::is_automatic(&reply.reply_id);
+    let context = match deps.ledger.reply_context(&reply.lead_id, automatic).await {
+        Ok(context) => context,
+        Err(error) => return Err(storage_unavailable(deps, delivery, &error).await),
+    };
+    let refusal = match &context.lead_business_id {
+        Some(business) if *business != reply.business_id => Some(format!(
+            "businessID {} is not the business of lead {} ({business})",
+            reply.business_id, reply.lead_id
+        )),
+        _ if automatic && !vouched_for(&context, reply) => Some(format!(
+            "replyID prefix {} is reserved for the acknowledgement speed-to-lead sends",
+            models::reply::AUTOMATIC_PREFIX
+        )),
+        _ => None,
+    };
+    match refusal {
+        Some(reason) => Err(park(deps, delivery, reason, FailureKind::Invalid).await),
+        None => Ok(()),
+    }
+}
+
+/// Whether the lead's acknowledgement note names exactly this reply: `auto-<leadID>`, enqueued,
+/// with this text.
+fn vouched_for(context: &crate::ports::ReplyContext, reply: &ReplyRequest) -> bool {
+    reply.reply_id == crate::speed::acknowledgement_id(&reply.lead_id)
+        && context.acknowledgement.as_ref().is_some_and(|note| {
+            note.status == models::AckStatus::Enqueued
+                && note.text.as_deref() == Some(reply.text.as_str())
+        })
+}
+
 /// Takes ownership of sending `reply`: the claim's attempt number, or how the delivery ends
 /// without a send (sent before, claimed elsewhere, conflicting, ledger unreachable).
 pub(super) async fn claim<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(

@@ -27,6 +27,10 @@ pub fn acknowledgement_id(lead_id: &str) -> String {
     format!("{}{lead_id}", models::reply::AUTOMATIC_PREFIX)
 }
 
+/// How recent a lead must be (by its `createTimestamp`) to be acknowledged and checked for an
+/// answer, unless configured otherwise: a lead replayed weeks later gets neither.
+pub const DEFAULT_FRESH_WITHIN: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// What the speed-to-lead function needs.
 #[derive(Debug)]
 pub struct SpeedDeps<S, Q, W> {
@@ -34,6 +38,17 @@ pub struct SpeedDeps<S, Q, W> {
     pub outbox: Q,
     pub scheduler: W,
     pub metrics: Metrics,
+    /// A lead created longer ago than this is noted `skipped: stale-lead` on arrival.
+    pub fresh_within: std::time::Duration,
+}
+
+/// Where a `Lead Received` event comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOrigin {
+    /// Sent by events-out as the lead was stored.
+    Live,
+    /// Replayed from the bus's archive (it carries `replay-name`): old news, never acknowledged.
+    Replay,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +82,7 @@ pub async fn on_lead_received<S, Q, W>(
     deps: &SpeedDeps<S, Q, W>,
     lead_id: &str,
     business_id: &str,
+    origin: EventOrigin,
     now_ms: u64,
 ) -> Result<Acknowledged, SpeedError>
 where
@@ -85,6 +101,15 @@ where
     };
     if is_test_lead(&records) {
         return skip(deps, lead_id, "test-lead", now_ms).await;
+    }
+    // Neither an acknowledgement nor an unanswered check for old news: a replayed event, or a
+    // lead stored long after it was created (replayed from quarantine, backfilled).
+    if origin == EventOrigin::Replay {
+        return skip(deps, lead_id, "replayed-event", now_ms).await;
+    }
+    let created_ms = lead.create_timestamp.0.saturating_mul(1000);
+    if now_ms.saturating_sub(created_ms) > millis(deps.fresh_within) {
+        return skip(deps, lead_id, "stale-lead", now_ms).await;
     }
     // The lead's partition, read once above, has when it was stored.
     let received_at_ms = records.lead_received_at_ms.unwrap_or(now_ms);
@@ -176,6 +201,11 @@ where
 {
     let lead_id = &lead.lead_id;
     if !settings.auto_acknowledgement.enabled {
+        // A deferral whose quiet hours ended after the business turned acknowledgements off is
+        // settled, not left `deferred` with a past due time.
+        if timing == Timing::QuietOver {
+            return skip(deps, lead_id, "turned-off", now_ms).await;
+        }
         return Ok(Acknowledged::Off);
     }
     if has_a_person_s_reply(records) {
@@ -196,6 +226,7 @@ where
             reason: Some("quiet-hours".to_owned()),
             at_ms: now_ms,
             due_at_ms: Some(until),
+            text: None,
         };
         return Ok(
             match deps.store.note_acknowledgement(lead_id, &note).await? {
@@ -219,11 +250,13 @@ where
     // that raced it (a person's reply seen by another delivery), so the queue has it exactly when
     // the note says so. A crash between the two leaves the note `enqueued`: the event's next
     // delivery finds it and enqueues again (the ledger sends the replyID once).
+    // The note keeps the text: reply-outbound sends an `auto-` reply only as the note has it.
     let note = AckNote {
         status: AckStatus::Enqueued,
         reason: None,
         at_ms: now_ms,
         due_at_ms: None,
+        text: Some(reply.text.clone()),
     };
     match deps.store.note_acknowledgement(lead_id, &note).await? {
         None => {
@@ -232,6 +265,12 @@ where
             Ok(Acknowledged::Enqueued)
         }
         Some(noted) if noted.status == AckStatus::Enqueued => {
+            // Exactly what was first enqueued, whatever the template says now: the ledger would
+            // see the same replyID with other text as a conflict.
+            let reply = ReplyRequest {
+                text: noted.text.unwrap_or(reply.text),
+                ..reply
+            };
             deps.outbox.enqueue(&reply).await?;
             Ok(Acknowledged::AlreadyHandled)
         }
@@ -253,6 +292,7 @@ where
         reason: Some(reason.to_owned()),
         at_ms: now_ms,
         due_at_ms: None,
+        text: None,
     };
     if deps
         .store
@@ -266,6 +306,10 @@ where
     } else {
         Ok(Acknowledged::AlreadyHandled)
     }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn stored_lead(records: &ConversationRecords) -> Option<Lead> {

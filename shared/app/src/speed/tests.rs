@@ -17,11 +17,14 @@ fn deps() -> Deps {
         outbox: RecordingOutbox::default(),
         scheduler: RecordingScheduler::default(),
         metrics: Metrics::off(),
+        fresh_within: DEFAULT_FRESH_WITHIN,
     }
 }
 
 async fn lead_arrives(deps: &Deps, change: impl FnOnce(&mut Value)) {
     let mut lead: Value = serde_json::from_str(fixtures::LEAD_2025).unwrap();
+    // Created a minute before NOW: a new lead.
+    lead["createTimestamp"] = json!((NOW / 1000 - 60).to_string());
     change(&mut lead);
     let raw = lead.to_string();
     let parsed = Lead::parse(raw.as_bytes()).unwrap();
@@ -50,7 +53,7 @@ async fn ack_note(deps: &Deps) -> Option<AckNote> {
 }
 
 async fn received(deps: &Deps) -> Acknowledged {
-    on_lead_received(deps, LEAD_ID, BUSINESS_ID, NOW)
+    on_lead_received(deps, LEAD_ID, BUSINESS_ID, EventOrigin::Live, NOW)
         .await
         .unwrap()
 }
@@ -139,7 +142,7 @@ async fn test_and_sample_leads_are_never_acknowledged_nor_reported_unanswered() 
         .await;
         turned_on(&deps, |_| {}).await;
         let lead_id = mark["leadID"].as_str().unwrap_or(LEAD_ID);
-        let done = on_lead_received(&deps, lead_id, BUSINESS_ID, NOW).await;
+        let done = on_lead_received(&deps, lead_id, BUSINESS_ID, EventOrigin::Live, NOW).await;
         assert_eq!(done.unwrap(), Acknowledged::Skipped("test-lead"), "{mark}");
         assert!(deps.outbox.replies().is_empty());
         assert!(deps.scheduler.wakeups().is_empty(), "{mark}");
@@ -274,7 +277,7 @@ async fn duplicate_events_racing_a_person_s_reply_acknowledge_once_or_skip_never
                     };
                     deps.store.claim(claim).await.unwrap();
                 }
-                on_lead_received(&*deps, LEAD_ID, BUSINESS_ID, NOW)
+                on_lead_received(&*deps, LEAD_ID, BUSINESS_ID, EventOrigin::Live, NOW)
                     .await
                     .unwrap()
             }));
@@ -304,4 +307,102 @@ async fn duplicate_events_racing_a_person_s_reply_acknowledge_once_or_skip_never
             AckStatus::Deferred => panic!("no quiet hours here"),
         }
     }
+}
+
+#[tokio::test]
+async fn a_lead_created_longer_ago_than_the_window_is_neither_acknowledged_nor_checked() {
+    let deps = deps();
+    // Replayed from quarantine weeks after Thumbtack created it.
+    lead_arrives(&deps, |lead| {
+        lead["createTimestamp"] = json!((NOW / 1000 - 21 * 86_400).to_string());
+    })
+    .await;
+    turned_on(&deps, |_| {}).await;
+    assert_eq!(received(&deps).await, Acknowledged::Skipped("stale-lead"));
+    assert!(deps.outbox.replies().is_empty(), "no acknowledgement");
+    assert!(deps.scheduler.wakeups().is_empty(), "no unanswered check");
+    let note = ack_note(&deps).await.expect("the skip is noted");
+    assert_eq!(
+        (note.status, note.reason.as_deref()),
+        (AckStatus::Skipped, Some("stale-lead"))
+    );
+
+    // Just inside the window it is acknowledged.
+    let deps = self::deps();
+    lead_arrives(&deps, |lead| {
+        lead["createTimestamp"] = json!((NOW / 1000 - 14 * 60).to_string());
+    })
+    .await;
+    turned_on(&deps, |_| {}).await;
+    assert_eq!(received(&deps).await, Acknowledged::Enqueued);
+}
+
+#[tokio::test]
+async fn a_replayed_lead_received_event_is_neither_acknowledged_nor_checked() {
+    let deps = deps();
+    lead_arrives(&deps, |_| {}).await;
+    turned_on(&deps, |_| {}).await;
+    let done = on_lead_received(&deps, LEAD_ID, BUSINESS_ID, EventOrigin::Replay, NOW).await;
+    assert_eq!(done.unwrap(), Acknowledged::Skipped("replayed-event"));
+    assert!(deps.outbox.replies().is_empty());
+    assert!(deps.scheduler.wakeups().is_empty());
+}
+
+#[tokio::test]
+async fn a_duplicate_lead_received_after_the_template_changed_enqueues_the_first_text_again() {
+    let deps = deps();
+    lead_arrives(&deps, |_| {}).await;
+    turned_on(&deps, |settings| {
+        settings.auto_acknowledgement.template = "First words for {customerFirstName}.".into();
+    })
+    .await;
+    assert_eq!(received(&deps).await, Acknowledged::Enqueued);
+    turned_on(&deps, |settings| {
+        settings.auto_acknowledgement.template = "Other words entirely.".into();
+    })
+    .await;
+    assert_eq!(received(&deps).await, Acknowledged::AlreadyHandled);
+    let replies = deps.outbox.replies();
+    assert_eq!(replies.len(), 2);
+    assert_eq!(replies[0], replies[1], "the same reply both times");
+    assert_eq!(replies[1].text, "First words for Maria.");
+}
+
+#[tokio::test]
+async fn quiet_hours_ending_after_acknowledgements_were_turned_off_settle_the_deferral() {
+    let deps = deps();
+    lead_arrives(&deps, |_| {}).await;
+    turned_on(&deps, |settings| {
+        settings.quiet_hours = QuietHours {
+            enabled: true,
+            start: "11:00".into(),
+            end: "13:00".into(),
+            time_zone: "America/Chicago".into(),
+            during: QuietPolicy::Wait,
+        };
+    })
+    .await;
+    let end = NOW + 3_600_000;
+    assert_eq!(received(&deps).await, Acknowledged::Deferred(end));
+    // The business turns acknowledgements off before the quiet hours end.
+    turned_on(&deps, |settings| {
+        settings.auto_acknowledgement.enabled = false
+    })
+    .await;
+    let wakeup = Wakeup {
+        kind: WakeupKind::Acknowledge,
+        lead_id: LEAD_ID.into(),
+        business_id: BUSINESS_ID.into(),
+    };
+    let woken = on_wakeup(&deps, &wakeup, end).await.unwrap();
+    assert_eq!(
+        woken,
+        WokenUp::Acknowledged(Acknowledged::Skipped("turned-off"))
+    );
+    let note = ack_note(&deps).await.unwrap();
+    assert_eq!(
+        (note.status, note.reason.as_deref(), note.due_at_ms),
+        (AckStatus::Skipped, Some("turned-off"), None)
+    );
+    assert!(deps.outbox.replies().is_empty());
 }
