@@ -3,7 +3,7 @@
 //! binaries under it; the cold-start benchmark times their init up to the first `next`.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -55,7 +55,8 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route(
                 "/2018-06-01/runtime/invocation/{id}/response",
-                post(respond),
+                // Read past axum's 2 MB default: the answer is held to Lambda's own limit below.
+                post(respond).layer(DefaultBodyLimit::disable()),
             )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .with_state(Arc::clone(&state));
@@ -152,11 +153,28 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
     (headers, event.to_string()).into_response()
 }
 
+/// The most a synchronous invocation may answer, in bytes: Lambda's 6 MB response payload
+/// (the API Gateway envelope and its escaped body included), as its error message gives it.
+pub const LAMBDA_RESPONSE_LIMIT: usize = 6_291_556;
+
 async fn respond(
     State(state): State<Arc<RuntimeState>>,
     Path(id): Path<String>,
     body: String,
 ) -> StatusCode {
+    // Lambda fails such an invocation (API Gateway answers 502) whatever the function meant.
+    if body.len() > LAMBDA_RESPONSE_LIMIT {
+        let error = serde_json::json!({
+            "errorType": "Function.ResponseSizeTooLarge",
+            "errorMessage": format!(
+                "Response payload size ({} bytes) exceeded maximum allowed payload size \
+                 ({LAMBDA_RESPONSE_LIMIT} bytes).",
+                body.len()
+            ),
+        });
+        answer(&state, &id, Answer::Error(error));
+        return StatusCode::PAYLOAD_TOO_LARGE;
+    }
     let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
     answer(&state, &id, Answer::Response(value))
 }
