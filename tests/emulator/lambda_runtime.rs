@@ -390,6 +390,10 @@ async fn started_against_a_held_stand_in(
             "SCHEDULER_ROLE_ARN",
             "arn:aws:iam::123456789012:role/held".to_owned(),
         ),
+        (
+            "SCHEDULE_DEAD_LETTER_ARN",
+            "arn:aws:sqs:us-east-1:123456789012:held-speed-to-lead-failed".to_owned(),
+        ),
     ];
     if secret {
         let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:held".to_owned();
@@ -539,4 +543,134 @@ async fn a_function_that_cannot_read_its_credentials_secret_fails_init() {
             "{name} failed for want of its secret: {logs}"
         );
     }
+}
+
+/// An HTTP API GET of `path` (the route `route_key`) with its path parameters and `query`.
+fn http_get(route_key: &str, path: &str, parameters: Value, query: &[(&str, &str)]) -> Value {
+    let mut event: Value = serde_json::from_str(HTTP_GET).unwrap();
+    event["routeKey"] = json!(format!("GET {route_key}"));
+    event["requestContext"]["routeKey"] = json!(format!("GET {route_key}"));
+    event["rawPath"] = json!(path);
+    event["requestContext"]["http"]["path"] = json!(path);
+    event["pathParameters"] = parameters;
+    let raw: Vec<String> = query
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    event["rawQueryString"] = json!(raw.join("&"));
+    let map: serde_json::Map<String, Value> = query
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), json!(value)))
+        .collect();
+    event["queryStringParameters"] = if map.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(map)
+    };
+    event
+}
+
+/// Every page of a read route, from the first to the last `next`: each answer's size as the
+/// function posted it to the Runtime API (envelope included), and its body.
+async fn walk(reads: &RuntimeApi, page: impl Fn(Option<&str>) -> Value) -> Vec<(usize, Value)> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let answer = response_of(reads.invoke(page(cursor.as_deref())).await);
+        assert_eq!(answer["statusCode"], 200, "{}", answer["body"]);
+        let body = body_of(&answer);
+        cursor = body["next"].as_str().map(str::to_owned);
+        pages.push((serde_json::to_vec(&answer).unwrap().len(), body));
+        if cursor.is_none() || pages.len() > 40 {
+            return pages;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_lead_with_32_reviews_of_200_kb_is_read_whole_in_answers_lambda_can_return() {
+    let (table, deps) = inbound_deps().await;
+    let request = http_api::testing::post(
+        http_api::testing::Gateway::RestV1,
+        "/v1/lead",
+        LEAD.as_bytes(),
+        http_api::testing::Encoding::Text,
+        Some(&authorization()),
+    );
+    let stored = lead_inbound::handler::handle(&deps, request).await;
+    assert_eq!(stored.status(), 200, "{:?}", stored.body());
+    // 200 KB of a reviewer's words, quotes among them (each costs twice in the envelope).
+    let words = "Spotless \"like new\" kitchen, on time. ".repeat(200_000 / 38);
+    for n in 0..32 {
+        let review = with_field(
+            fixtures::REVIEW,
+            "/review/reviewID",
+            json!(format!("r-{n}")),
+        );
+        let review = with_field(&review, "/review/leadID", json!(LEAD_ID));
+        let review = with_field(&review, "/review/businessID", json!(fixtures::BUSINESS_ID));
+        let review = with_field(&review, "/review/text", json!(words));
+        let request = http_api::testing::send(
+            http_api::testing::Gateway::HttpV2,
+            "POST",
+            "/v1/review",
+            review.as_bytes(),
+            http_api::testing::Encoding::Text,
+            Some(&authorization()),
+        );
+        let response = message_inbound::handler::handle(&deps, request).await;
+        assert_eq!(response.status(), 200, "{:?}", response.body());
+    }
+    let reads = start_runtime().await;
+    let read_env = [
+        ("TABLE_NAME", table.name.clone()),
+        ("CURSOR_KEY", "lambda runtime tests' cursor key".to_owned()),
+    ];
+    let _read = launch("lead-read", &reads, &read_env);
+
+    let business = fixtures::BUSINESS_ID;
+    let reviews_path = format!("/v1/businesses/{business}/reviews");
+    let listed = walk(&reads, |cursor| {
+        let mut query = vec![("limit", "100")];
+        query.extend(cursor.map(|cursor| ("cursor", cursor)));
+        http_get(
+            "/v1/businesses/{businessID}/reviews",
+            &reviews_path,
+            json!({"businessID": business}),
+            &query,
+        )
+    })
+    .await;
+    let lead_path = format!("/v1/leads/{LEAD_ID}");
+    let viewed = walk(&reads, |cursor| {
+        let query: Vec<(&str, &str)> = cursor
+            .map(|cursor| ("cursor", cursor))
+            .into_iter()
+            .collect();
+        http_get(
+            "/v1/leads/{leadID}",
+            &lead_path,
+            json!({"leadID": LEAD_ID}),
+            &query,
+        )
+    })
+    .await;
+
+    for (route, pages) in [("reviews", &listed), ("lead", &viewed)] {
+        let sizes: Vec<usize> = pages.iter().map(|(size, _)| *size).collect();
+        println!("{route}: answers of {sizes:?} bytes");
+        let mut seen: Vec<String> = Vec::new();
+        for (_, body) in pages {
+            for review in body["reviews"].as_array().unwrap() {
+                assert_eq!(review["text"].as_str(), Some(words.as_str()), "{route}");
+                seen.push(review["reviewID"].as_str().unwrap().to_owned());
+            }
+        }
+        seen.sort();
+        let mut all: Vec<String> = (0..32).map(|n| format!("r-{n}")).collect();
+        all.sort();
+        assert_eq!(seen, all, "{route}: every review once, whole");
+        assert!(pages.len() > 1, "{route}: 6.4 MB of reviews in one answer");
+    }
+    assert_eq!(viewed[0].1["lead"]["leadID"], LEAD_ID);
 }

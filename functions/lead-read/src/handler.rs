@@ -1,6 +1,6 @@
 use app::ports::{BusinessDesk, Listings};
-use app::pull::{self, ChangesAsked, LeadsAsked, ReviewsAsked};
-use app::{LeadStore, conversation, now_millis};
+use app::pull::{self, ChangesAsked, LeadAsked, LeadsAsked, ReviewsAsked};
+use app::{LeadStore, now_millis};
 use http_api::{ApiError, ReadDeps, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -99,7 +99,8 @@ pub async fn handle<S: LeadStore + Listings + BusinessDesk>(
 }
 
 /// 200 with `{"lead": ..., "messages": [...], "revisions": [...]}`, or 404 while the lead has not
-/// arrived.
+/// arrived; a conversation past one answer's byte budget comes a page at a time (`next`,
+/// `?cursor=`).
 async fn read<S: LeadStore>(
     deps: &ReadDeps<S>,
     request: &Request,
@@ -112,7 +113,12 @@ async fn read<S: LeadStore>(
         return Err(ApiError::NotFound);
     }
     tracing::Span::current().record("lead_id", lead_id);
-    let view = conversation::view(&deps.store, lead_id)
+    let query = request.query_string_parameters();
+    let asked = LeadAsked {
+        lead_id,
+        cursor: query.first("cursor"),
+    };
+    let view = pull::lead(&deps.store, &deps.pull, asked)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &view))
@@ -185,3 +191,6 @@ mod speed;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod budget_tests;

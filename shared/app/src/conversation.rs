@@ -119,6 +119,7 @@ pub async fn view<S: LeadStore>(
         revisions,
         acknowledgement: records.acknowledgement,
         unanswered_at_ms: records.unanswered_at_ms,
+        next: None,
     }))
 }
 

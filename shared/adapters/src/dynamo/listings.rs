@@ -16,8 +16,8 @@ use super::schema::{
 };
 use app::StoreError;
 use app::ports::{
-    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
-    ReviewRecord,
+    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
+    QuarantineRecord, ReviewRecord,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
@@ -56,7 +56,7 @@ impl Listings for DynamoStore {
         business_id: &str,
         limit: usize,
         after: Option<&Cursor>,
-    ) -> Result<Page<ReviewRecord>, StoreError> {
+    ) -> Result<Page<Listed<ReviewRecord>>, StoreError> {
         let partition = business_reviews_pk(business_id);
         let start = after.map(|c| start_key(&partition, c)).transpose()?;
         let (listed, next) = self
@@ -67,9 +67,13 @@ impl Listings for DynamoStore {
         let mut items = Vec::with_capacity(listed.len());
         for entry in &listed {
             if let Some(review) = bodies.remove(&string(entry, PK)?) {
-                items.push(ReviewRecord {
-                    raw: string(&review, attr::RAW)?,
-                    received_at_ms: number(&review, attr::RECEIVED_AT)?,
+                items.push(Listed {
+                    item: ReviewRecord {
+                        raw: string(&review, attr::RAW)?,
+                        received_at_ms: number(&review, attr::RECEIVED_AT)?,
+                    },
+                    // Where DynamoDB would have stopped, had the page ended with it.
+                    after: cursor(entry)?,
                 });
             }
         }

@@ -4,8 +4,8 @@
 
 use super::store::MemoryStore;
 use crate::ports::{
-    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, Page, QuarantineRecord,
-    ReviewRecord, StoreError,
+    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
+    QuarantineRecord, ReviewRecord, StoreError,
 };
 use models::ReplyStatus;
 
@@ -59,16 +59,20 @@ impl Listings for MemoryStore {
         business_id: &str,
         limit: usize,
         after: Option<&Cursor>,
-    ) -> Result<Page<ReviewRecord>, StoreError> {
+    ) -> Result<Page<Listed<ReviewRecord>>, StoreError> {
         self.check()?;
-        let mut listed: Vec<(String, ReviewRecord)> = self
+        let mut listed: Vec<(String, Listed<ReviewRecord>)> = self
             .lock()
             .reviews
             .iter()
             .filter(|(_, review)| review.business_id == business_id)
             .map(|(review_id, review)| {
                 let position = format!("{:012}#{review_id}", review.listed_at_seconds);
-                (position, review.record.clone())
+                let listed = Listed {
+                    item: review.record.clone(),
+                    after: Cursor(position.clone()),
+                };
+                (position, listed)
             })
             .filter(|(position, _)| after.is_none_or(|after| *position < after.0))
             .collect();

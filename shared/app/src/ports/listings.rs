@@ -121,6 +121,14 @@ pub struct QuarantineRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor(pub String);
 
+/// An entry of a listing with its own position: a page that ends with it goes on from `after`
+/// (so a page cut short of what the store gave goes on from its last entry served).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<T> {
+    pub item: T,
+    pub after: Cursor,
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
@@ -156,13 +164,14 @@ pub trait Listings: Send + Sync {
     ) -> impl Future<Output = Result<Page<ChangeRecord>, StoreError>> + Send;
 
     /// A business's reviews with their bodies, newest `createTime` first: at most `limit`, from
-    /// `after`.
+    /// `after`, each with its position (the read API may serve fewer, to keep within its byte
+    /// budget).
     fn business_reviews(
         &self,
         business_id: &str,
         limit: usize,
         after: Option<&Cursor>,
-    ) -> impl Future<Output = Result<Page<ReviewRecord>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Page<Listed<ReviewRecord>>, StoreError>> + Send;
 
     /// Quarantined payloads with their bodies, newest first: at most `limit`, from `after`.
     fn list_quarantine(
