@@ -387,3 +387,50 @@ async fn a_lead_left_unanswered_is_one_event_however_often_it_is_checked() {
     assert_eq!(unanswered["businessID"], fixtures::BUSINESS_ID);
     assert_eq!(unanswered["occurredAt"], "1970-01-01T00:00:10.000Z");
 }
+
+/// Claims `reply` in `store`'s ledger as a delivery now would.
+async fn claim(store: &adapters::DynamoStore, reply: &models::ReplyRequest) -> app::ports::Claim {
+    let now = app::now_millis();
+    let claim = ReplyClaim {
+        reply,
+        enqueued_at_ms: now,
+        sequence: None,
+        now_ms: now,
+        lease_until_ms: now + 60_000,
+    };
+    store.claim(claim).await.unwrap()
+}
+
+/// Issue 18, item 25: a replyID reused for another lead is a conflict the claim must find without
+/// a failed transaction. moto answers one by restoring a copy of the whole table, which gives the
+/// stream a new shard and leaves a reader on the old one with empty batches for ever.
+#[tokio::test]
+async fn after_a_reply_id_conflict_the_stream_still_carries_the_facts_stored_next() {
+    let mut path = path(0).await;
+    let reply = |lead: &str| models::ReplyRequest {
+        reply_id: "r-conflict".to_owned(),
+        business_id: "b-1".to_owned(),
+        lead_id: lead.to_owned(),
+        text: "On my way.".to_owned(),
+    };
+    let store = path.table.store.clone();
+    assert!(matches!(
+        claim(&store, &reply("l-1")).await,
+        app::ports::Claim::Claimed { .. }
+    ));
+    assert_eq!(path.post("/v1/lead", LEAD).await, 200);
+    path.pump().await;
+    assert!(matches!(
+        claim(&store, &reply("l-2")).await,
+        app::ports::Claim::Conflict { .. }
+    ));
+    let message = MESSAGE.replace("8699842694484326245", "m-after-conflict");
+    assert_eq!(path.post("/v1/message", &message).await, 200);
+    path.pump().await;
+    let events = path.events().await;
+    assert!(
+        events.iter().any(|e| e.detail_type == "Message Received"
+            && e.detail["messageID"] == "m-after-conflict"),
+        "the message stored after the conflict reached the bus: {events:?}"
+    );
+}

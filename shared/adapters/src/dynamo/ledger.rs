@@ -1,6 +1,6 @@
 //! [`ReplyLedger`] on DynamoDB: the reply item lives in its lead's partition (so the conversation
 //! query returns it), and a guard item keyed by the replyID alone makes the replyID unique across
-//! leads. Both are created in one transaction.
+//! leads. The guard is created first, then the reply, each by a conditional put.
 
 use super::DynamoStore;
 use super::errors::store_error;
@@ -16,10 +16,9 @@ use super::schema::{
 };
 use app::StoreError;
 use app::ports::{Claim, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use models::{ReplyRequest, ReplyStatus};
 
 /// The `status` a reply item holds.
@@ -91,16 +90,6 @@ fn returned_number<T: std::str::FromStr>(output: &UpdateItemOutput, name: &str) 
         .ok()
 }
 
-fn put_if_absent(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(format!("attribute_not_exists({PK})"))
-        .build()
-        .map_err(|e| StoreError::Rejected(Box::new(e)))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
 impl DynamoStore {
     /// Creates the reply (status `sending`) and its guard, or reports that one of them exists.
     async fn create_reply(&self, claim: &ReplyClaim<'_>) -> Result<bool, StoreError> {
@@ -123,32 +112,17 @@ impl DynamoStore {
         let mut guard = guard_key(reply);
         guard.insert(TYPE.into(), s(item_type::REPLY_GUARD));
         guard.insert(LEAD_ID.into(), s(&reply.lead_id));
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(put_if_absent(&self.table, item)?)
-            .transact_items(put_if_absent(&self.table, guard)?)
-            .send()
-            .await;
-        let error = match result {
-            Ok(_) => return Ok(true),
-            Err(error) => error,
-        };
-        let condition_failed = match error.as_service_error() {
-            Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => Some(
-                canceled
-                    .cancellation_reasons()
-                    .iter()
-                    .any(|r| r.code() == Some("ConditionalCheckFailed")),
-            ),
-            _ => None,
-        };
-        match condition_failed {
-            Some(true) => Ok(false),
-            // Canceled for another reason (a concurrent transaction, throttling): worth a retry.
-            Some(false) => Err(StoreError::Unavailable(Box::new(error))),
-            None => Err(store_error(error)),
+        // Two conditional puts, not a transaction: the guard decides which lead owns the replyID,
+        // then the reply is created under it. A crash between them leaves the guard alone, and
+        // the next delivery of the same reply creates the reply. (A failed transaction would do
+        // the same in DynamoDB; moto answers one by restoring a copy of the table, which undoes
+        // concurrent writes and cuts the stream's readers off.)
+        if let Some(existing) = self.insert_item(guard).await?
+            && string(&existing, LEAD_ID)? != reply.lead_id
+        {
+            return Ok(false);
         }
+        Ok(self.insert_item(item).await?.is_none())
     }
 
     /// Takes over an existing reply that is not sent and whose claim has expired.
@@ -213,9 +187,8 @@ impl DynamoStore {
 impl ReplyLedger for DynamoStore {
     async fn claim(&self, claim: ReplyClaim<'_>) -> Result<Claim, StoreError> {
         let reply = claim.reply;
-        // Redeliveries are common (retries, redrives): a read first spares them a transaction
-        // that would fail on its condition. That costs capacity in DynamoDB, and in moto a failed
-        // transaction restores a whole-table snapshot, undoing concurrent writes.
+        // Redeliveries are common (retries, redrives): a read first spares them two puts that
+        // would fail on their condition.
         let known = self.get(reply_key(reply)).await?.is_some();
         if !known && self.create_reply(&claim).await? {
             return Ok(Claim::Claimed { attempt: 1 });
@@ -229,9 +202,13 @@ impl ReplyLedger for DynamoStore {
             }
         }
         let Some(existing) = self.get(reply_key(reply)).await? else {
-            return Err(StoreError::Corrupt(
-                "reply guard without its reply".to_owned(),
-            ));
+            // The guard is ours, the reply not yet created (its creator died in between).
+            return match self.create_reply(&claim).await? {
+                true => Ok(Claim::Claimed { attempt: 1 }),
+                false => Err(StoreError::Unavailable(
+                    "the reply was being created by another delivery".into(),
+                )),
+            };
         };
         if string(&existing, BUSINESS_ID)? != reply.business_id
             || string(&existing, TEXT)? != reply.text
