@@ -6,6 +6,7 @@
 use crate::ids::is_valid_id;
 use crate::path::Path;
 use crate::problems::{Invalid, Parsed};
+use crate::time::time_as_unix_seconds;
 use crate::walk::{Entries, Need, Walker, parse};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -120,10 +121,8 @@ impl ReviewDelivery {
             && is_valid_id(&review.business_id)
             && review.lead_id.as_deref().is_none_or(is_valid_id)
             && review.rating.is_some_and(|r| is_rating(u64::from(r)))
-            && review
-                .create_time
-                .as_deref()
-                .is_some_and(|t| !t.trim().is_empty())
+            && review.create_time.as_deref().is_some_and(is_time)
+            && review.modify_time.as_deref().is_none_or(is_time)
             && review.verified.is_some()
             && self.review_event_type.is_some()
     }
@@ -205,7 +204,15 @@ fn read_review(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<Revi
     })
 }
 
-/// A time: a string, or unix seconds as a whole number (kept as its digits).
+/// A time we can place: a date-time or unix seconds within a lead's `createTimestamp` bounds
+/// ([`time_as_unix_seconds`]). Unbounded, a value of 13 digits or more (milliseconds,
+/// `18446744073709551615`) would overflow the listing's 12-digit sort key and stay first for ever.
+fn is_time(text: &str) -> bool {
+    time_as_unix_seconds(text).is_some()
+}
+
+/// A time: a date-time string, or unix seconds as a string of digits or a whole number (kept as
+/// its digits); kept as sent when [`is_time`], else a warning and not kept (the raw body has it).
 fn time(w: &mut Walker, value: &serde_json::value::RawValue, path: &Path<'_>) -> Option<String> {
     let text = value.get();
     let read = if text.starts_with('"') {
@@ -215,12 +222,15 @@ fn time(w: &mut Walker, value: &serde_json::value::RawValue, path: &Path<'_>) ->
             .ok()
             .map(|n| n.to_string())
     };
-    if read.is_none() {
-        w.report(
-            Need::Field,
-            path,
-            "must be a date-time string or unix seconds",
-        );
+    match read {
+        Some(time) if time.trim().is_empty() || is_time(&time) => Some(time),
+        _ => {
+            w.report(
+                Need::Field,
+                path,
+                "must be a date-time (YYYY-MM-DDTHH:MM:SS, UTC or with an offset) or unix seconds",
+            );
+            None
+        }
     }
-    read
 }

@@ -68,22 +68,38 @@ impl<'de> Deserialize<'de> for UnixSeconds {
     }
 }
 
-/// A time Thumbtack sends as text (a review's `createTime`) as unix seconds: digits are seconds; `YYYY-MM-DDTHH:MM:SS` (any fraction and
-/// zone after it ignored but `Z`/`±hh:mm`) is read as UTC with its offset.
+/// A time Thumbtack sends as text (a review's `createTime`) as unix seconds, within the bounds of
+/// a lead's `createTimestamp` (0 to [`MAX_UNIX_SECONDS`]): digits are seconds (as
+/// [`UnixSeconds::parse`] reads them: milliseconds are refused); `YYYY-MM-DDTHH:MM:SS`, then an
+/// optional fraction, then nothing (UTC), `Z` or an offset `±HH:MM`, `±HHMM` or `±HH`, is read as
+/// UTC with its offset. Anything else, a day that is not in its month included, is no time.
 pub fn time_as_unix_seconds(time: &str) -> Option<u64> {
-    if !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit()) {
-        return time.parse().ok();
+    if time.bytes().all(|b| b.is_ascii_digit()) {
+        return UnixSeconds::parse(time).map(|seconds| seconds.0);
     }
     let bytes = time.as_bytes();
-    if bytes.len() < 19 || bytes[4] != b'-' || bytes[7] != b'-' || !matches!(bytes[10], b'T' | b' ')
+    if bytes.len() < 19
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !matches!(bytes[10], b'T' | b't' | b' ')
+        || bytes[13] != b':'
+        || bytes[16] != b':'
     {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| time.get(range)?.parse::<i64>().ok();
+    // Digits only: `i64::from_str` alone takes a sign.
+    let number = |range: std::ops::Range<usize>| {
+        let digits = time.get(range)?;
+        digits
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| digits.parse::<i64>().ok())
+            .flatten()
+    };
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
     if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
+        || !(1..=days_in_month(year, month)).contains(&day)
         || hour > 23
         || minute > 59
         || second > 60
@@ -98,20 +114,50 @@ pub fn time_as_unix_seconds(time: &str) -> Option<u64> {
     let day_of_year = (153 * shifted + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     let days = era * 146_097 + day_of_era - 719_468;
-    let mut seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
-    // An offset after the seconds (and any fraction): `+hh:mm` or `-hh:mm` is subtracted.
-    let rest = &time[19..];
-    let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    if let Some(sign @ ('+' | '-')) = rest.chars().next() {
-        let offset = rest.get(1..3)?.parse::<i64>().ok()? * 3600
-            + rest
-                .get(4..6)
-                .and_then(|m| m.parse::<i64>().ok())
-                .unwrap_or(0)
-                * 60;
-        seconds += if sign == '+' { -offset } else { offset };
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
+    // A fraction of a second (ignored), then the zone: an offset is subtracted.
+    let mut rest = &time[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        rest = fraction.trim_start_matches(|c: char| c.is_ascii_digit());
+        if rest.len() == fraction.len() {
+            return None;
+        }
     }
-    u64::try_from(seconds).ok()
+    let offset = match rest.as_bytes() {
+        [] | [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), zone @ ..] => {
+            let (hours, minutes) = match zone {
+                [h1, h2] => ([*h1, *h2], [b'0', b'0']),
+                [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => ([*h1, *h2], [*m1, *m2]),
+                _ => return None,
+            };
+            let two_digits = |pair: [u8; 2]| {
+                pair.iter()
+                    .all(u8::is_ascii_digit)
+                    .then(|| i64::from(pair[0] - b'0') * 10 + i64::from(pair[1] - b'0'))
+            };
+            let (hours, minutes) = (two_digits(hours)?, two_digits(minutes)?);
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let offset = hours * 3600 + minutes * 60;
+            if *sign == b'+' { offset } else { -offset }
+        }
+        _ => return None,
+    };
+    u64::try_from(seconds - offset)
+        .ok()
+        .filter(|seconds| *seconds <= MAX_UNIX_SECONDS)
+}
+
+/// Days in `month` (1 to 12) of `year`, proleptic Gregorian.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// `2026-12-01T14:47:50.123Z` for unix milliseconds (proleptic Gregorian, UTC).
@@ -223,6 +269,46 @@ mod tests {
         ] {
             assert_eq!(time_as_unix_seconds(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn review_times_are_bounded_like_a_lead_create_timestamp() {
+        for bad in [
+            "2026-13-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "yesterday-ish",
+            "2026-01-01T00:00:00 or so",
+            "2026-01-01T00:00:00+5:00",
+            "2026-01-01T00:00:00+05:0",
+            "2026-01-01T00:00:00.Z",
+            "+202-01-01T00:00:00Z",
+            "2026-01-01T+0:00:00Z",
+            "1749481445000",
+            "18446744073709551615",
+            "253402300800",
+            "9999-12-31T23:59:59-01:00",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert_eq!(time_as_unix_seconds(bad), None, "{bad}");
+        }
+        assert_eq!(
+            time_as_unix_seconds("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800)
+        );
+        assert_eq!(
+            time_as_unix_seconds("2025-06-09T17:04:05+0200"),
+            Some(1_749_481_445)
+        );
+        assert_eq!(
+            time_as_unix_seconds("2025-06-09T13:04:05-02"),
+            Some(1_749_481_445)
+        );
+        assert_eq!(
+            time_as_unix_seconds("9999-12-31T23:59:59Z"),
+            Some(MAX_UNIX_SECONDS)
+        );
+        assert_eq!(time_as_unix_seconds("253402300799"), Some(MAX_UNIX_SECONDS));
     }
 
     #[test]

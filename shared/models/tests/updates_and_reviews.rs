@@ -109,3 +109,39 @@ fn a_review_field_missing_or_of_the_wrong_form_is_a_warning() {
     let parsed = ReviewDelivery::parse(&edited(fixtures::REVIEW, "/review/leadID", None)).unwrap();
     assert!(parsed.warnings.is_empty(), "a review need not name a lead");
 }
+
+#[test]
+fn a_review_create_time_that_is_no_time_or_out_of_range_is_a_warning_and_not_kept() {
+    for bad in [
+        json!("2026-13-01T00:00:00Z"),
+        json!("2026-02-30T00:00:00Z"),
+        json!("yesterday-ish"),
+        json!("2026-01-01T00:00:00 or so"),
+        json!("2026-01-01T00:00:00+5:00"),
+        json!("1749481445000"),
+        json!(1_749_481_445_000_u64),
+        json!("18446744073709551615"),
+        json!(18_446_744_073_709_551_615_u64),
+        json!("+1749481445"),
+    ] {
+        for parse in [ReviewDelivery::parse, ReviewDelivery::parse_by_walking] {
+            let body = edited(fixtures::REVIEW, "/review/createTime", Some(bad.clone()));
+            let parsed = parse(&body).unwrap_or_else(|refused| panic!("{bad}: {refused:?}"));
+            assert_eq!(parsed.warnings.paths(), ["review.createTime"], "{bad}");
+            assert_eq!(parsed.value.review.create_time, None, "{bad}");
+        }
+    }
+    for good in [
+        json!("2025-06-09T15:04:05Z"),
+        json!("2025-06-09T17:04:05.250+02:00"),
+        json!("2024-02-29T00:00:00Z"),
+        json!("1749481445"),
+        json!(1_749_481_445),
+        json!("253402300799"),
+    ] {
+        let body = edited(fixtures::REVIEW, "/review/createTime", Some(good.clone()));
+        let parsed = ReviewDelivery::parse(&body).unwrap();
+        assert!(parsed.warnings.is_empty(), "{good}: {:?}", parsed.warnings);
+        assert!(parsed.value.review.create_time.is_some(), "{good}");
+    }
+}
