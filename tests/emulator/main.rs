@@ -19,6 +19,7 @@ mod refusals;
 mod reliability;
 mod replay;
 mod replies;
+mod schedules;
 mod secrets;
 mod speed;
 mod support;

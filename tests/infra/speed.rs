@@ -83,8 +83,8 @@ fn the_dashboard_shows_leads_response_times_replies_parked_quarantined_and_the_a
 fn a_wake_up_scheduler_cannot_deliver_goes_to_an_alarmed_dead_letter_queue_the_scheduler_may_send_to()
  {
     let template = template();
-    let variables = &resource(&template, "SpeedToLeadFunction")["Properties"]["Environment"]
-        ["Variables"];
+    let variables =
+        &resource(&template, "SpeedToLeadFunction")["Properties"]["Environment"]["Variables"];
     let Some(("GetAtt", Value::String(arn))) = intrinsic(&variables["SCHEDULE_DEAD_LETTER_ARN"])
     else {
         panic!("SCHEDULE_DEAD_LETTER_ARN is a queue's ARN: {variables:?}");
@@ -93,13 +93,18 @@ fn a_wake_up_scheduler_cannot_deliver_goes_to_an_alarmed_dead_letter_queue_the_s
     let dead_letters = resource(&template, queue);
     assert_eq!(dead_letters["Type"], "AWS::SQS::Queue");
     // Scheduler takes a standard queue only.
-    assert!(dead_letters["Properties"].get("FifoQueue").is_none(), "{queue}");
+    assert!(
+        dead_letters["Properties"].get("FifoQueue").is_none(),
+        "{queue}"
+    );
     let alarmed = alarms(&template).into_iter().any(|(_, alarm)| {
-        watched(alarm).iter().any(|(namespace, metric, dimensions)| {
-            namespace == "AWS/SQS"
-                && metric == "ApproximateNumberOfMessagesVisible"
-                && dimensions.get("QueueName").map(String::as_str) == Some(queue)
-        })
+        watched(alarm)
+            .iter()
+            .any(|(namespace, metric, dimensions)| {
+                namespace == "AWS/SQS"
+                    && metric == "ApproximateNumberOfMessagesVisible"
+                    && dimensions.get("QueueName").map(String::as_str) == Some(queue)
+            })
     });
     assert!(alarmed, "an alarm on {queue}");
     // Scheduler sends dead letters with the schedule's execution role.
@@ -108,7 +113,12 @@ fn a_wake_up_scheduler_cannot_deliver_goes_to_an_alarmed_dead_letter_queue_the_s
         .as_sequence()
         .unwrap()
         .iter()
-        .flat_map(|p| p["PolicyDocument"]["Statement"].as_sequence().unwrap().clone())
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .unwrap()
+                .clone()
+        })
         .collect();
     let allowed = allowed(&Value::Sequence(statements));
     assert_eq!(

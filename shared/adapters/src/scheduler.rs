@@ -2,12 +2,21 @@
 //! the stack's schedule group, that invokes the speed-to-lead function with the wake-up as its
 //! input and deletes itself once done. Creating the same schedule twice is harmless: the second
 //! is refused as a conflict, which is what we wanted.
+//!
+//! Scheduler retries a wake-up it cannot deliver (the function throttled, a service fault) for up
+//! to an hour, then puts it on the dead-letter queue (alarmed), instead of its defaults of a day
+//! and nowhere. A quiet-hours wake-up has a flexible window: quiet hours end at the same minute
+//! for every lead of a time zone, and the window spreads those acknowledgements over minutes
+//! instead of one second. The unanswered check stays exact: it is a promise about a threshold,
+//! and checked minutes late it would count as answered in time a lead a person replied to after
+//! the threshold.
 
 use app::digest::sha256_hex;
-use app::ports::{ScheduleError, Scheduler, Wakeup};
+use app::ports::{ScheduleError, Scheduler, Wakeup, WakeupKind};
 use aws_sdk_scheduler::Client;
 use aws_sdk_scheduler::types::{
-    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target,
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode,
+    RetryPolicy, Target,
 };
 use std::sync::OnceLock;
 
@@ -18,12 +27,23 @@ const MAX_NAME: usize = 64;
 /// is set this far ahead.
 const SOONEST_MS: u64 = 60_000;
 
+/// How long Scheduler keeps trying to deliver a wake-up, as the Lead Received rule does (the
+/// template): an acknowledgement or an unanswered check later than that is stale.
+pub const MAX_EVENT_AGE_SECONDS: i32 = 3600;
+/// Tries within that hour (Scheduler backs off between them).
+pub const MAX_RETRY_ATTEMPTS: i32 = 20;
+/// The flexible window of a quiet-hours wake-up: the acknowledgement goes out within this many
+/// minutes after quiet hours end.
+pub const QUIET_HOURS_WINDOW_MINUTES: i32 = 15;
+
 #[derive(Debug)]
 pub struct EventBridgeScheduler {
     client: Client,
     group: String,
-    /// The role Scheduler assumes to invoke the function.
+    /// The role Scheduler assumes to invoke the function (and to send to the dead-letter queue).
     role_arn: String,
+    /// The standard SQS queue a wake-up goes to once Scheduler gives up on delivering it.
+    dead_letter_arn: String,
     /// The function to wake: this one, learnt from its first invocation (a function cannot name
     /// itself in its own template without a cycle).
     target_arn: OnceLock<String>,
@@ -34,11 +54,13 @@ impl EventBridgeScheduler {
         sdk: &aws_config::SdkConfig,
         group: impl Into<String>,
         role_arn: impl Into<String>,
+        dead_letter_arn: impl Into<String>,
     ) -> Self {
         EventBridgeScheduler {
             client: Client::new(sdk),
             group: group.into(),
             role_arn: role_arn.into(),
+            dead_letter_arn: dead_letter_arn.into(),
             target_arn: OnceLock::new(),
         }
     }
@@ -63,6 +85,19 @@ pub fn schedule_name(wakeup: &Wakeup) -> String {
     format!("{kind}-{}", &sha256_hex(name.as_bytes())[..48])
 }
 
+/// Flexible for a quiet-hours wake-up, exact for the unanswered check (the module's doc says why).
+fn window(kind: WakeupKind) -> Result<FlexibleTimeWindow, aws_sdk_scheduler::error::BuildError> {
+    match kind {
+        WakeupKind::Acknowledge => FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Flexible)
+            .maximum_window_in_minutes(QUIET_HOURS_WINDOW_MINUTES)
+            .build(),
+        WakeupKind::Unanswered => FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build(),
+    }
+}
+
 /// `at(yyyy-mm-ddThh:mm:ss)` in UTC.
 fn at_expression(at_ms: u64) -> Option<String> {
     let at = jiff::Timestamp::from_millisecond(i64::try_from(at_ms).ok()?).ok()?;
@@ -79,16 +114,22 @@ impl Scheduler for EventBridgeScheduler {
         let at_ms = at_ms.max(app::now_millis() + SOONEST_MS);
         let expression = at_expression(at_ms).ok_or_else(|| error(&"time out of range"))?;
         let input = serde_json::to_string(wakeup).map_err(|e| error(&e))?;
+        let retry = RetryPolicy::builder()
+            .maximum_event_age_in_seconds(MAX_EVENT_AGE_SECONDS)
+            .maximum_retry_attempts(MAX_RETRY_ATTEMPTS)
+            .build();
+        let dead_letters = DeadLetterConfig::builder()
+            .arn(&self.dead_letter_arn)
+            .build();
         let target = Target::builder()
             .arn(target_arn)
             .role_arn(&self.role_arn)
             .input(input)
+            .retry_policy(retry)
+            .dead_letter_config(dead_letters)
             .build()
             .map_err(|e| error(&e))?;
-        let window = FlexibleTimeWindow::builder()
-            .mode(FlexibleTimeWindowMode::Off)
-            .build()
-            .map_err(|e| error(&e))?;
+        let window = window(wakeup.kind).map_err(|e| error(&e))?;
         let created = self
             .client
             .create_schedule()
@@ -117,7 +158,6 @@ impl Scheduler for EventBridgeScheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::ports::WakeupKind;
 
     #[test]
     fn a_schedule_name_is_the_wake_up_s_or_a_digest_when_too_long_for_scheduler() {

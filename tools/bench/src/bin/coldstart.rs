@@ -125,6 +125,10 @@ fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, S
                 "SCHEDULER_ROLE_ARN",
                 "arn:aws:iam::123456789012:role/coldstart".to_owned(),
             ),
+            (
+                "SCHEDULE_DEAD_LETTER_ARN",
+                "arn:aws:sqs:us-east-1:123456789012:coldstart-failed".to_owned(),
+            ),
         ]),
         _ => {}
     }
