@@ -102,18 +102,20 @@ pub async fn replay<S: LeadStore + QuarantineDesk>(
 }
 
 /// Every quarantined payload replayed, newest first; `each` hears of each one as it is done.
-/// Stops at the first storage fault (what was replayed stays replayed: run it again).
+/// Stops at the first storage fault (what was replayed stays replayed: run it again). Each record
+/// is stamped with `now()` read as it is replayed: a run can take longer than the changes feed's
+/// settle window, and a time taken at its start would put its later facts behind every reader.
 pub async fn replay_all<S: LeadStore + QuarantineDesk + Listings>(
     store: &S,
     metrics: &Metrics,
-    now_ms: u64,
+    now: impl Fn() -> u64,
     mut each: impl FnMut(&QuarantineRecord, &Result<Replayed, ReplayError>),
 ) -> Result<(), StoreError> {
     let mut after: Option<Cursor> = None;
     loop {
         let page = store.list_quarantine(25, after.as_ref()).await?;
         for record in &page.items {
-            let replayed = replay(store, metrics, record, now_ms).await;
+            let replayed = replay(store, metrics, record, now()).await;
             each(record, &replayed);
             if let Err(ReplayError::Store(error)) = replayed {
                 return Err(error);

@@ -144,12 +144,17 @@ async fn replaying_everything_takes_each_route_and_reports_each_payload() {
     quarantined_before(&store, Route::Lead, "d-bad", "[1, 2]").await;
 
     let mut seen = Vec::new();
-    replay_all(&store, &Metrics::off(), 5_000, |record, replayed| {
-        seen.push((
-            record.digest.clone(),
-            replayed.as_ref().unwrap().outcome().to_owned(),
-        ));
-    })
+    replay_all(
+        &store,
+        &Metrics::off(),
+        || 5_000,
+        |record, replayed| {
+            seen.push((
+                record.digest.clone(),
+                replayed.as_ref().unwrap().outcome().to_owned(),
+            ));
+        },
+    )
     .await
     .unwrap();
     seen.sort();
@@ -192,4 +197,36 @@ async fn an_unknown_digest_is_named_in_the_error() {
     let error = replayed.unwrap_err();
     assert!(matches!(error, ReplayError::NotFound(_)));
     assert!(error.to_string().contains("nothing-here"));
+}
+
+/// Issue 18, item 1: a long replay run stamped every record with its start, which put its later
+/// facts behind every reader of the changes feed. Each record is stamped when it is stored.
+#[tokio::test]
+async fn replaying_everything_stamps_each_record_when_it_is_stored() {
+    let store = MemoryStore::new();
+    let leads: Vec<String> = (0..3)
+        .map(|n| fixtures::LEAD_2025.replace(LEAD_ID, &format!("43728201726417305{n}")))
+        .collect();
+    for (n, lead) in leads.iter().enumerate() {
+        quarantined_before(&store, Route::Lead, &format!("d-{n}"), lead).await;
+    }
+    // A clock that moves a minute at every reading: a slow run.
+    let clock = std::sync::atomic::AtomicU64::new(5_000);
+    let now = || clock.fetch_add(60_000, std::sync::atomic::Ordering::SeqCst);
+    replay_all(&store, &Metrics::off(), now, |_, replayed| {
+        assert_eq!(replayed.as_ref().unwrap().outcome(), "stored");
+    })
+    .await
+    .unwrap();
+    let mut stamps = Vec::new();
+    for n in 0..3 {
+        let records = store
+            .conversation(&format!("43728201726417305{n}"))
+            .await
+            .unwrap();
+        stamps.push(records.lead_received_at_ms.unwrap());
+    }
+    stamps.sort();
+    stamps.dedup();
+    assert_eq!(stamps.len(), 3, "each its own time: {stamps:?}");
 }

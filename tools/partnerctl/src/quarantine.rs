@@ -39,16 +39,16 @@ pub async fn list(store: &DynamoStore, limit: usize, show_raw: bool) -> cli::Res
 /// Replays one quarantined payload (`digest`) or, with `None`, every one.
 pub async fn replay(store: &DynamoStore, digest: Option<&str>) -> cli::Result {
     let metrics = Metrics::off();
-    let now = app::now_millis();
     match digest {
         Some(digest) => {
+            let now = app::now_millis();
             let replayed = replay::replay_digest(store, &metrics, digest, now).await?;
             println!("{}", line(digest, &replayed));
             Ok(())
         }
         None => {
             let mut counts = std::collections::BTreeMap::<String, usize>::new();
-            replay::replay_all(store, &metrics, now, |record, replayed| {
+            replay::replay_all(store, &metrics, app::now_millis, |record, replayed| {
                 println!("{}", outcome_line(record, replayed));
                 let outcome = replayed
                     .as_ref()
