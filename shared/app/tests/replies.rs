@@ -765,3 +765,36 @@ async fn a_partner_reply_with_the_acknowledgement_prefix_is_parked_as_reserved_a
     let outcome = deliver(&deps, &delivery(&ours, 1), far()).await;
     assert!(matches!(outcome, Outcome::Sent { .. }), "{outcome:?}");
 }
+
+/// Issue 18, item 12: the lead's first-reply time was written once beside `sent`, never again if
+/// that write failed: the lead showed no reply and was later called unanswered.
+#[tokio::test(start_paused = true)]
+async fn a_first_reply_time_that_cannot_be_written_at_once_is_written_on_a_later_try() {
+    use app::ports::LeadStore;
+    let deps = deps(vec![]);
+    lead_l1_of_b1_stored(&deps).await;
+    deps.ledger.fail_marking_answered(2);
+    let outcome = deliver(&deps, &delivery(BODY, 1), far()).await;
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Sent {
+                first_response: Some(_),
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    let listed = deps.ledger.stored_lead("l-1").await.unwrap();
+    assert!(listed.is_some());
+    assert_eq!(deps.thumbtack.calls().len(), 1, "sent once");
+    // The lead is answered: a second reply is not its first.
+    let second = BODY.replace("r-1", "r-2");
+    assert!(matches!(
+        deliver(&deps, &delivery(&second, 1), far()).await,
+        Outcome::Sent {
+            first_response: None,
+            ..
+        }
+    ));
+}

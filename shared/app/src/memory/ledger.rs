@@ -146,6 +146,13 @@ impl ReplyLedger for MemoryStore {
         now: u64,
     ) -> Result<Option<u64>, StoreError> {
         self.check()?;
+        let left = self.first_reply_failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.first_reply_failures.store(left - 1, Ordering::SeqCst);
+            return Err(StoreError::Unavailable(
+                "injected fault marking the lead answered".into(),
+            ));
+        }
         let mut state = self.lock();
         let Some(lead) = state.leads.get(lead_id) else {
             return Ok(None);

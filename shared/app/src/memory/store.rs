@@ -17,6 +17,7 @@ pub struct MemoryStore {
     pub(super) failing: AtomicBool,
     pub(super) too_large: AtomicBool,
     pub(super) sent_failures: std::sync::atomic::AtomicU32,
+    pub(super) first_reply_failures: std::sync::atomic::AtomicU32,
     /// One more than the calls left before every call fails; 0: no such limit.
     pub(super) calls_left: std::sync::atomic::AtomicU64,
     /// Recording a refusal fails (and only that).
@@ -96,6 +97,12 @@ impl MemoryStore {
     /// The next `times` attempts to record a reply as sent fail as if storage were unavailable.
     pub fn fail_recording_sent(&self, times: u32) {
         self.sent_failures.store(times, Ordering::SeqCst);
+    }
+
+    /// The next `times` attempts to mark a lead answered (its first reply) fail as if storage
+    /// were unavailable.
+    pub fn fail_marking_answered(&self, times: u32) {
+        self.first_reply_failures.store(times, Ordering::SeqCst);
     }
 
     /// From now on every call fails as if storage were unavailable (`true`), or every call works

@@ -10,6 +10,7 @@ use crate::ports::{
 };
 use crate::{error_chain as chain, now_millis};
 use models::ReplyRequest;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// Refuses, before anything is claimed or sent, a reply that the stored facts contradict: one
@@ -167,8 +168,8 @@ pub(super) async fn send<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     }
 }
 
-/// Thumbtack has it: `sent` is written (retried within the invocation) and the lead marked
-/// answered if this was its first reply, both at once.
+/// Thumbtack has it: `sent` is written and the lead marked answered if this was its first reply,
+/// both at once, each retried within the invocation.
 pub(super) async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     reply: &ReplyRequest,
@@ -176,29 +177,53 @@ pub(super) async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     (status, send_latency): (u16, Duration),
     deadline: Instant,
 ) -> Outcome {
-    let now = now_millis();
+    let sent_at = now_millis();
+    let automatic = models::reply::is_automatic(&reply.reply_id);
     // Two items, independent of each other: one round trip instead of two.
     let ((), answered) = tokio::join!(
-        write_sent(deps, reply, attempt, status, now, deadline),
-        deps.ledger.first_reply(
-            &reply.lead_id,
-            models::reply::is_automatic(&reply.reply_id),
-            now
-        )
+        write_sent(deps, reply, attempt, status, deadline),
+        // The first reply's time is when Thumbtack took it, whichever try writes it.
+        with_retries(deps, deadline, "mark the lead as answered", || {
+            deps.ledger.first_reply(&reply.lead_id, automatic, sent_at)
+        })
     );
-    let first_response = match answered {
-        Ok(created) => created
-            .map(|seconds| Duration::from_millis(now.saturating_sub(seconds.saturating_mul(1000)))),
-        Err(error) => {
-            tracing::warn!(error = %chain(&error), "could not mark the lead as answered");
-            None
-        }
-    };
+    let first_response = answered
+        .flatten()
+        .map(|seconds| Duration::from_millis(sent_at.saturating_sub(seconds.saturating_mul(1000))));
     Outcome::Sent {
         attempt,
         status,
         send_latency,
         first_response,
+    }
+}
+
+/// Calls `write` until it succeeds or the invocation has no time left for another try (then
+/// `None`, logged): a write after the send must not be lost to one storage fault.
+async fn with_retries<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue, F, W, R>(
+    deps: &ReplyDeps<L, T, Q>,
+    deadline: Instant,
+    what: &str,
+    write: W,
+) -> Option<R>
+where
+    W: Fn() -> F,
+    F: Future<Output = Result<R, StoreError>>,
+{
+    let mut wait = deps.policy.backoff_base;
+    loop {
+        match write().await {
+            Ok(done) => return Some(done),
+            Err(error) if time_left(deadline) > wait.saturating_add(deps.policy.record_budget) => {
+                tracing::warn!(error = %chain(&error), "could not {what} yet; trying again");
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2).min(deps.policy.backoff_cap);
+            }
+            Err(error) => {
+                tracing::error!(error = %chain(&error), "could not {what}");
+                return None;
+            }
+        }
     }
 }
 
@@ -242,38 +267,26 @@ pub(super) async fn after_failed_tries<L: ReplyLedger, T: Thumbtack, Q: ReplyQue
 /// Writes `sent`, trying again for as long as the invocation allows: once Thumbtack has the
 /// message, a reply left `sending` would be sent again after its lease. If the ledger stays
 /// unreachable, the message is acknowledged all the same (a second send is worse than a record
-/// that lags) and the error is logged with the reply id.
+/// that lags) and the error is logged with the reply id. Each try is stamped when it is made: the
+/// outcome's place in the changes feed must not trail the write that makes it visible.
 async fn write_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     reply: &ReplyRequest,
     attempt: u32,
     status: u16,
-    now: u64,
     deadline: Instant,
 ) {
-    let mut wait = deps.policy.backoff_base;
-    loop {
-        match deps.ledger.mark_sent(reply, attempt, status, now).await {
-            Ok(Recorded::Yes) => return,
-            Ok(Recorded::Superseded) => {
-                // Our lease ran out before Thumbtack answered: the delivery that took over owns
-                // the record (and may send again: the documented window, widened by a slow send).
-                tracing::warn!(
-                    attempt,
-                    "reply sent, but another delivery had taken it over"
-                );
-                return;
-            }
-            Err(error) if time_left(deadline) > wait.saturating_add(deps.policy.record_budget) => {
-                tracing::warn!(error = %chain(&error), "could not record the send yet; trying again");
-                tokio::time::sleep(wait).await;
-                wait = wait.saturating_mul(2).min(deps.policy.backoff_cap);
-            }
-            Err(error) => {
-                tracing::error!(error = %chain(&error), "reply sent but its state could not be recorded");
-                return;
-            }
-        }
+    let written = with_retries(deps, deadline, "record the send", || {
+        deps.ledger.mark_sent(reply, attempt, status, now_millis())
+    })
+    .await;
+    if written == Some(Recorded::Superseded) {
+        // Our lease ran out before Thumbtack answered: the delivery that took over owns the
+        // record (and may send again: the documented window, widened by a slow send).
+        tracing::warn!(
+            attempt,
+            "reply sent, but another delivery had taken it over"
+        );
     }
 }
 
