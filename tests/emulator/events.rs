@@ -429,8 +429,10 @@ async fn after_a_reply_id_conflict_the_stream_still_carries_the_facts_stored_nex
     path.pump().await;
     let events = path.events().await;
     assert!(
-        events.iter().any(|e| e.detail_type == "Message Received"
-            && e.detail["messageID"] == "m-after-conflict"),
+        events
+            .iter()
+            .any(|e| e.detail_type == "Message Received"
+                && e.detail["messageID"] == "m-after-conflict"),
         "the message stored after the conflict reached the bus: {events:?}"
     );
 }

@@ -82,7 +82,24 @@ async fn the_same_stream_batch_delivered_twice_carries_the_same_event_ids() {
     process(&first, &event()).await;
     process(&again, &event()).await;
     let ids = |bus: &RecordingBus| bus.taken().iter().map(|e| e.id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&first.bus), ids(&again.bus));
+    let ids_first = ids(&first.bus);
+    assert_eq!(ids_first, ids(&again.bus));
+    // Not an empty list, nor empty or shared ids: one UUID-shaped id per fact, each its own.
+    assert!(ids_first.len() >= 3, "{ids_first:?}");
+    let distinct: std::collections::BTreeSet<&String> = ids_first.iter().collect();
+    assert_eq!(distinct.len(), ids_first.len(), "{ids_first:?}");
+    for id in &ids_first {
+        let parts: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(parts, [8, 4, 4, 4, 12], "{id}");
+        assert!(
+            id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
+    // And the bus's detail carries the same id.
+    for event in first.bus.taken() {
+        assert_eq!(event.detail["eventID"], event.id.as_str());
+    }
 }
 
 #[tokio::test]
