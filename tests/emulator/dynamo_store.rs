@@ -310,7 +310,7 @@ async fn a_cursor_that_the_store_did_not_give_is_refused() {
             .await
             .unwrap_err();
         assert!(
-            matches!(error, StoreError::Rejected(_)),
+            matches!(error, StoreError::UnreadablePosition),
             "{garbage:?}: {error:?}"
         );
     }

@@ -577,3 +577,66 @@ async fn the_list_route_shows_the_price_of_the_newest_lead_update() {
     assert_eq!(page["leads"][0]["leadPrice"], "$31.50", "{page}");
     assert_eq!(page["leads"][0]["chargeState"], "Refunded");
 }
+
+#[tokio::test]
+async fn a_cursor_sealed_with_our_key_over_a_position_that_does_not_read_is_a_400_naming_cursor() {
+    let (table, deps) = inbound_deps().await;
+    stored_lead(&deps, "a-1", "b-a", 1_000).await;
+    let read = reader(&table.store);
+    let key = pull_settings().cursors;
+    let lines = |keys: &[&str]| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(keys.join("\n"))
+    };
+    let long = "x".repeat(3_000);
+    let garbage = [
+        "!!! not base64".to_owned(),
+        lines(&["LEAD#a-1"]),
+        lines(&["LEAD#a-1", "LEAD", ""]),
+        lines(&["LEAD#a-1", "LEAD", "000000001000#a-1", "more"]),
+        lines(&[long.as_str(), "LEAD", "000000001000#a-1"]),
+        lines(&["LEAD#a-1", "LEAD", long.as_str()]),
+    ];
+    for position in &garbage {
+        let leads = key.seal("leads|b-a||", position);
+        let reviews = key.seal("reviews|b-a", position);
+        for request in [
+            get_business_leads(Gateway::HttpV2, "b-a", &[("cursor", &leads)]),
+            http_api::testing::get_business_reviews(
+                Gateway::RestV1,
+                "b-a",
+                &[("cursor", &reviews)],
+            ),
+        ] {
+            let (status, body) = get(&read, request).await;
+            assert_eq!(status, 400, "{position:?}: {body}");
+            assert_eq!(body["fields"][0]["path"], "cursor", "{position:?}: {body}");
+        }
+    }
+    // Bounds the query names: a position outside them is no position of this query.
+    let outside = key.seal(
+        "leads|b-a|500|2000",
+        &lines(&["LEAD#a-9", "LEAD", "000000009000#a-9"]),
+    );
+    let (status, body) = get(
+        &read,
+        get_business_leads(
+            Gateway::HttpV2,
+            "b-a",
+            &[("since", "500"), ("until", "2000"), ("cursor", &outside)],
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["fields"][0]["path"]),
+        (400, &json!("cursor")),
+        "{body}"
+    );
+    for position in ["", "garbage", "12#LEAD#a-1#LEAD", &long] {
+        let changes = key.seal("changes|", position);
+        let (status, body) =
+            get(&read, get_changes(Gateway::HttpV2, &[("cursor", &changes)])).await;
+        assert_eq!(status, 400, "{position:?}: {body}");
+        assert_eq!(body["fields"][0]["path"], "cursor", "{position:?}: {body}");
+    }
+}

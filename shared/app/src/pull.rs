@@ -77,7 +77,21 @@ pub enum PullError {
     #[error("invalid request: {0}")]
     Invalid(Invalid),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for PullError {
+    /// A position the listing cannot read is a bad cursor like any other.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::UnreadablePosition => {
+                let mut problems = Problems::default();
+                problems.add("cursor", CURSOR_RULE);
+                refused(problems)
+            }
+            error => PullError::Store(error),
+        }
+    }
 }
 
 /// `{"leads": [...], "next": <cursor or null>}`.

@@ -43,7 +43,9 @@ impl Listings for DynamoStore {
             });
         }
         let partition = business_pk(business_id);
-        let start = after.map(|c| start_key(&partition, c)).transpose()?;
+        let start = after
+            .map(|c| start_key(&partition, c, &range))
+            .transpose()?;
         let (items, next) = self.index_newest(partition, range, limit, start).await?;
         Ok(Page {
             items: items.iter().map(lead_summary).collect::<Result<_, _>>()?,
@@ -58,7 +60,9 @@ impl Listings for DynamoStore {
         after: Option<&Cursor>,
     ) -> Result<Page<Listed<ReviewRecord>>, StoreError> {
         let partition = business_reviews_pk(business_id);
-        let start = after.map(|c| start_key(&partition, c)).transpose()?;
+        let start = after
+            .map(|c| start_key(&partition, c, &SortRange::default()))
+            .transpose()?;
         let (listed, next) = self
             .index_newest(partition, SortRange::default(), limit, start)
             .await?;
@@ -89,7 +93,7 @@ impl Listings for DynamoStore {
         after: Option<&Cursor>,
     ) -> Result<Page<QuarantineRecord>, StoreError> {
         let start = after
-            .map(|c| start_key(QUARANTINE_INDEX_PK, c))
+            .map(|c| start_key(QUARANTINE_INDEX_PK, c, &SortRange::default()))
             .transpose()?;
         let (items, next) = self.quarantined(limit, start).await?;
         Ok(Page {
@@ -108,7 +112,8 @@ impl Listings for DynamoStore {
         // `from` is inclusive (a position is its last entry's own key, skipped below); `upto` is a
         // bare time, which sorts before every entry of that millisecond.
         let from = match after {
-            Some(cursor) => cursor.0.clone(),
+            Some(cursor) if is_changes_position(&cursor.0) => cursor.0.clone(),
+            Some(_) => return Err(StoreError::UnreadablePosition),
             None => changes_start(since_ms),
         };
         let upto = changes_start(before_ms);
@@ -307,9 +312,27 @@ fn cursor(stopped_at: &Item) -> Result<Cursor, StoreError> {
     Ok(Cursor(URL_SAFE_NO_PAD.encode(keys.join("\n"))))
 }
 
-/// Where a page of `partition` starts, from a cursor this store gave.
-fn start_key(partition: &str, cursor: &Cursor) -> Result<Item, StoreError> {
-    let refused = || StoreError::Rejected(Box::new(InvalidCursor));
+/// DynamoDB's bounds on a key's value (bytes): a longer one is a `ValidationException`.
+const MAX_PARTITION_KEY_BYTES: usize = 2048;
+const MAX_SORT_KEY_BYTES: usize = 1024;
+
+/// Whether `position` can be a place in the changes feed (a GSI2 sort key, or a bare time):
+/// 15 digits, then nothing or `#` and the item's keys. Anything else would be a query DynamoDB
+/// refuses (an empty value) or a silent walk from nowhere.
+fn is_changes_position(position: &str) -> bool {
+    let (time, rest) = position.split_at_checked(15).unwrap_or(("", ""));
+    time.len() == 15
+        && time.bytes().all(|b| b.is_ascii_digit())
+        && (rest.is_empty() || rest.starts_with('#'))
+        && position.len() <= MAX_SORT_KEY_BYTES
+}
+
+/// Where a page of `partition` within `range` starts, from a cursor this store gave: a position
+/// that does not read as one, or whose keys DynamoDB would refuse or that lies outside the range
+/// (DynamoDB refuses a start key outside the key condition), is
+/// [`StoreError::UnreadablePosition`], never a query that fails.
+fn start_key(partition: &str, cursor: &Cursor, range: &SortRange) -> Result<Item, StoreError> {
+    let refused = || StoreError::UnreadablePosition;
     let text = URL_SAFE_NO_PAD
         .decode(&cursor.0)
         .ok()
@@ -319,7 +342,16 @@ fn start_key(partition: &str, cursor: &Cursor) -> Result<Item, StoreError> {
     let [pk, sk, index_sk] = keys[..] else {
         return Err(refused());
     };
-    if [pk, sk, index_sk].iter().any(|key| key.is_empty()) {
+    if [pk, sk, index_sk].iter().any(|key| key.is_empty())
+        || pk.len() > MAX_PARTITION_KEY_BYTES
+        || sk.len() > MAX_SORT_KEY_BYTES
+        || index_sk.len() > MAX_SORT_KEY_BYTES
+        || range.from.as_deref().is_some_and(|from| index_sk < from)
+        || range
+            .before
+            .as_deref()
+            .is_some_and(|before| index_sk >= before)
+    {
         return Err(refused());
     }
     Ok(Item::from([
@@ -337,7 +369,3 @@ pub(super) fn condition_values(
 ) -> impl Iterator<Item = (&'static str, AttributeValue)> {
     std::iter::once((":pk", s(pk))).chain(values.into_iter().map(|(name, value)| (name, s(value))))
 }
-
-#[derive(Debug, thiserror::Error)]
-#[error("the cursor is not one this listing gave")]
-struct InvalidCursor;

@@ -25,6 +25,12 @@ pub enum StoreError {
     /// payload can never succeed, so this must never be answered as a fault to retry.
     #[error("the item is over the store's size limit")]
     TooLarge(#[source] BoxError),
+    /// A listing's position that is none of the store's: it does not read as one, or lies outside
+    /// the query's bounds. Only a cursor sealed with our key gets this far (one forged with it,
+    /// or of an older layout), so it is the caller's to fix: the pull routes answer it as any
+    /// other bad cursor (400 naming `cursor`), never as a fault of the store.
+    #[error("the cursor's position is not one this listing gives")]
+    UnreadablePosition,
 }
 
 impl StoreError {
