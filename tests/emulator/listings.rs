@@ -235,6 +235,7 @@ async fn every_kind_of_fact(store: &DynamoStore) {
             &failed,
             attempt,
             "Thumbtack answered 400: Jay's text",
+            "refused",
             Some(400),
             15_000,
         )

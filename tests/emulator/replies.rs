@@ -998,7 +998,9 @@ async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes(
         Ok(Recorded::Superseded)
     ));
     assert!(matches!(
-        store.mark_failed(&reply, 1, "late", Some(400), late).await,
+        store
+            .mark_failed(&reply, 1, "late", "refused", Some(400), late)
+            .await,
         Ok(Recorded::Superseded)
     ));
     assert!(matches!(

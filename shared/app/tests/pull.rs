@@ -357,7 +357,14 @@ async fn every_kind_of_fact(memory: &MemoryStore) {
             memory.mark_sent(&reply, 1, 200, at_ms).await.unwrap();
         } else {
             memory
-                .mark_failed(&reply, 1, "Thumbtack answered 400", Some(400), at_ms)
+                .mark_failed(
+                    &reply,
+                    1,
+                    "Thumbtack answered 400",
+                    "refused",
+                    Some(400),
+                    at_ms,
+                )
                 .await
                 .unwrap();
         }

@@ -420,7 +420,7 @@ async fn in_memory_a_delivery_that_lost_its_claim_changes_nothing_with_its_outco
     ));
     assert!(matches!(
         ledger
-            .mark_failed(&reply, 1, "late", Some(400), 140_000)
+            .mark_failed(&reply, 1, "late", "refused", Some(400), 140_000)
             .await,
         Ok(Recorded::Superseded)
     ));
@@ -548,11 +548,12 @@ impl app::ports::ReplyLedger for SlowClaims {
         reply: &models::ReplyRequest,
         attempt: u32,
         error: &str,
+        category: &str,
         http_status: Option<u16>,
         now_ms: u64,
     ) -> Result<app::ports::Recorded, app::StoreError> {
         self.inner
-            .mark_failed(reply, attempt, error, http_status, now_ms)
+            .mark_failed(reply, attempt, error, category, http_status, now_ms)
             .await
     }
 

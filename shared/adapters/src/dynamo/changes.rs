@@ -159,7 +159,12 @@ fn fact(event: &str, new: &Image, old: &Image) -> Result<Option<Fact>, Undecodab
                         .number(attr::HTTP_STATUS)
                         .ok()
                         .and_then(|code| u16::try_from(code).ok()),
-                    reason: read.text(attr::LAST_ERROR)?,
+                    // The category, never lastError: Thumbtack's answer may echo the pro's text,
+                    // and events reach the bus's archive and every consumer. Replies failed
+                    // before the category was kept say `failed`.
+                    reason: read
+                        .optional(attr::FAILURE)
+                        .unwrap_or_else(|| "failed".to_owned()),
                     attempt: u32::try_from(read.number(attr::ATTEMPTS)?).unwrap_or(u32::MAX),
                     at_ms: read.number(attr::UPDATED_AT)?,
                 },

@@ -6,9 +6,9 @@ use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, corrupt, n, number, parsed, s, string};
 use super::schema::attr::{
-    ATTEMPTS, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FIRST_REPLY_AUTOMATIC,
-    FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, REPLY_ID, SENT_AT,
-    SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
+    ATTEMPTS, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FAILURE,
+    FIRST_REPLY_AUTOMATIC, FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL,
+    REPLY_ID, SENT_AT, SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
 };
 use super::schema::{
     ACK_SK, CHANGES_PK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, changes_sk, item_type,
@@ -278,18 +278,21 @@ impl ReplyLedger for DynamoStore {
         reply: &ReplyRequest,
         attempt: u32,
         error: &str,
+        category: &str,
         http_status: Option<u16>,
         now_ms: u64,
     ) -> Result<Recorded, StoreError> {
         let mut values = vec![
             (":failed", status(ReplyStatus::Failed)),
             (":error", s(error)),
+            (":category", s(category)),
             (":zero", n(0)),
             (":now", n(now_ms)),
         ];
         values.extend(outcome_place(reply, now_ms));
         let mut expression = format!(
-            "SET #status = :failed, {LAST_ERROR} = :error, {LEASE_UNTIL} = :zero, \
+            "SET #status = :failed, {LAST_ERROR} = :error, {FAILURE} = :category, \
+             {LEASE_UNTIL} = :zero, \
              {UPDATED_AT} = :now, {GSI2_PK} = :changes, {GSI2_SK} = :place"
         );
         if let Some(code) = http_status {

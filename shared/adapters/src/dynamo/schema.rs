@@ -253,6 +253,9 @@ pub mod attr {
     pub const CHARGE_STATE: &str = "chargeState";
     /// When the lead's price was last set by a lead update (its first receipt).
     pub const PRICE_UPDATED_AT: &str = "priceUpdatedAt";
+    /// When the lead's charge state was last set by a lead update (absent on a lead whose
+    /// charge state was last set with its price, before each field had its own time).
+    pub const CHARGE_STATE_UPDATED_AT: &str = "chargeStateUpdatedAt";
     // A review (its text and reviewer's name stay in `raw`).
     pub const REVIEW_ID: &str = "reviewID";
     pub const RATING: &str = "rating";
@@ -296,6 +299,8 @@ pub mod attr {
     pub const SEQUENCE: &str = "sequence";
     pub const LEASE_UNTIL: &str = "leaseUntil";
     pub const LAST_ERROR: &str = "lastError";
+    /// A failed reply's reason as a fixed word (`refused`, `gave_up`, ...): what events carry.
+    pub const FAILURE: &str = "failure";
     pub const HTTP_STATUS: &str = "httpStatus";
     pub const SENT_AT: &str = "sentAt";
     pub const CREATED_AT: &str = "createdAt";

@@ -93,6 +93,7 @@ impl ReplyLedger for MemoryStore {
         reply: &ReplyRequest,
         attempt: u32,
         error: &str,
+        _category: &str,
         status: Option<u16>,
         now: u64,
     ) -> Result<Recorded, StoreError> {

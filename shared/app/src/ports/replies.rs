@@ -88,11 +88,15 @@ pub trait ReplyLedger: Send + Sync {
         now_ms: u64,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
 
+    /// Failed for good: `error` is the reason in words (it may quote Thumbtack's answer, which
+    /// may echo the pro's text: it stays in the ledger), `category` a fixed word (`refused`,
+    /// `gave_up`, `invalid`, `conflict`, `skipped`): the only reason events carry.
     fn mark_failed(
         &self,
         reply: &ReplyRequest,
         attempt: u32,
         error: &str,
+        category: &str,
         http_status: Option<u16>,
         now_ms: u64,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;

@@ -302,7 +302,7 @@ pub(super) async fn fail_and_park<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
 ) -> Outcome {
     match deps
         .ledger
-        .mark_failed(reply, attempt, &reason, status, now_millis())
+        .mark_failed(reply, attempt, &reason, kind.as_str(), status, now_millis())
         .await
     {
         Ok(Recorded::Yes) => {}
@@ -333,7 +333,7 @@ pub(super) async fn skip<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     let reason = "skipped: a person replied to the lead first".to_owned();
     match deps
         .ledger
-        .mark_failed(reply, attempt, &reason, None, now_millis())
+        .mark_failed(reply, attempt, &reason, "skipped", None, now_millis())
         .await
     {
         Ok(Recorded::Yes) => Outcome::Skipped { reason },
