@@ -308,10 +308,33 @@ async fn the_smoke_test_passes_against_the_local_stack() {
         &stack.queue_url,
         &stack.dlq_url,
     );
-    harness::smoke::run(&settings, &sdk().await, &queue)
+    let covered = harness::smoke::run(&settings, &sdk().await, &queue)
         .await
         .unwrap();
     stack.stop().await;
+    // Issue 18, item 14: the smoke run calls every route the template serves.
+    assert_eq!(covered, template_routes());
+}
+
+/// Every API route of infra/template.yaml: `(method, path)` of each function's `HttpApi` events.
+fn template_routes() -> harness::smoke::Routes {
+    let template: serde_norway::Value =
+        serde_norway::from_str(include_str!("../../infra/template.yaml")).unwrap();
+    let mut routes = harness::smoke::Routes::new();
+    for resource in template["Resources"].as_mapping().unwrap().values() {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for event in events.values().filter(|e| e["Type"] == "HttpApi") {
+            let route = &event["Properties"];
+            routes.insert((
+                route["Method"].as_str().unwrap().to_owned(),
+                route["Path"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    assert!(routes.len() >= 10, "{routes:?}");
+    routes
 }
 
 #[tokio::test]

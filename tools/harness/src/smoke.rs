@@ -1,10 +1,13 @@
 //! The smoke test: plays Thumbtack against a running stack, local or deployed. It calls every
 //! inbound route with basic auth (a lead update before its lead, the lead, a message, a review),
-//! checks the refusals (wrong password, invalid body), reads the conversation back, enqueues a
-//! reply and waits until the conversation shows it handled.
+//! checks the refusals (wrong password, invalid body), reads the conversation back, lists the
+//! business's leads and reviews and the changes, reads the business's settings and puts them back
+//! unchanged, enqueues a reply, waits until the conversation shows it handled and reads the
+//! business's stats: every route of the template (tests/emulator holds the two together).
 //!
-//! Against AWS the read route is IAM-authorised, so the GET is signed with SigV4 from the usual
-//! AWS credentials. A deployed stack sends the reply to the real Thumbtack, which does not know the
+//! Against AWS the read routes are IAM-authorised, so their calls are signed with SigV4 from the
+//! usual AWS credentials, which need the LeadReaderPolicy and the SettingsEditorPolicy (the PUT
+//! of the smoke business's settings). A deployed stack sends the reply to the real Thumbtack, which does not know the
 //! smoke lead: there the reply ends `failed` (refused) and that still proves the path.
 
 use adapters::SqsReplyQueue;
@@ -13,6 +16,8 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 use models::ReplyRequest;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use cli::Error;
@@ -30,16 +35,83 @@ pub struct SmokeSettings {
     pub reply_timeout: Duration,
 }
 
-/// Runs every step, printing one line each; stops at the first that fails.
+/// The routes a run called, as the template declares them: `(method, path with {parameters})`.
+pub type Routes = BTreeSet<(String, String)>;
+
+/// The read API (IAM-authorised in AWS): each call names its route, and notes it as covered.
+struct ReadApi<'a> {
+    http: &'a reqwest::Client,
+    settings: &'a SmokeSettings,
+    sdk: &'a adapters::aws::SdkConfig,
+    base: &'a str,
+    covered: &'a Mutex<Routes>,
+}
+
+impl ReadApi<'_> {
+    /// `GET route` with its `{parameters}` filled and `query` (with its `?`, or empty): the
+    /// answer's JSON, which must be a 200.
+    async fn get(
+        &self,
+        route: &str,
+        parameters: &[(&str, &str)],
+        query: &str,
+    ) -> Result<Value, Error> {
+        self.call("GET", route, parameters, query, None).await
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        route: &str,
+        parameters: &[(&str, &str)],
+        query: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, Error> {
+        note(self.covered, method, route);
+        let path = parameters
+            .iter()
+            .fold(route.to_owned(), |path, (name, value)| {
+                path.replace(&format!("{{{name}}}"), value)
+            });
+        call_read_api(
+            self.http,
+            self.settings,
+            self.sdk,
+            self.base,
+            method,
+            &format!("{path}{query}"),
+            body,
+        )
+        .await
+    }
+}
+
+fn note(covered: &Mutex<Routes>, method: &str, route: &str) {
+    covered
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert((method.to_owned(), route.to_owned()));
+}
+
+/// Runs every step, printing one line each; stops at the first that fails. Answers the routes it
+/// called (`tests/emulator` holds them to the template's: every route is covered).
 pub async fn run(
     settings: &SmokeSettings,
     sdk: &adapters::aws::SdkConfig,
     queue: &SqsReplyQueue,
-) -> Result<(), Error> {
+) -> Result<Routes, Error> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
     let base = settings.base_url.trim_end_matches('/');
+    let covered = Mutex::new(Routes::new());
+    let api = ReadApi {
+        http: &http,
+        settings,
+        sdk,
+        base,
+        covered: &covered,
+    };
     let stamp = app::now_millis();
     let lead_id = format!("smoke-{stamp}");
     let business_id = "smoke-business";
@@ -84,7 +156,9 @@ pub async fn run(
     });
     let update =
         |price: &str| json!({"leadID": lead_id, "leadPrice": price, "chargeState": "Charged"});
+    // The inbound routes have no parameters: the path is the route.
     let send = |method: reqwest::Method, path: &str, body: &Value, password: &str| {
+        note(&covered, method.as_str(), path);
         http.request(method, format!("{base}{path}"))
             .basic_auth(&settings.username, Some(password))
             .header("content-type", "application/json")
@@ -150,7 +224,7 @@ pub async fn run(
     step(
         "GET /v1/leads/{leadID} reads the lead, its message, price and review back",
         async {
-            let view = read(&http, settings, sdk, base, &format!("/v1/leads/{lead_id}")).await?;
+            let view = api.get(LEAD, &[("leadID", &lead_id)], "").await?;
             if view["lead"]["leadID"] != lead_id.as_str()
                 || view["messages"][0]["direction"] != "inbound"
                 || view["leadPrice"] != "$15.00"
@@ -166,8 +240,9 @@ pub async fn run(
     step(
         "GET /v1/businesses/{businessID}/leads and /reviews list them with the price",
         async {
-            let path = format!("/v1/businesses/{business_id}/leads?limit=100");
-            let leads = read(&http, settings, sdk, base, &path).await?;
+            let leads = api
+                .get(BUSINESS_LEADS, &[("businessID", business_id)], "?limit=100")
+                .await?;
             let listed = leads["leads"].as_array().and_then(|all| {
                 all.iter()
                     .find(|l| l["leadID"] == lead_id.as_str())
@@ -176,8 +251,13 @@ pub async fn run(
             if listed.is_none_or(|lead| lead["leadPrice"] != "$15.00") {
                 return Err(format!("the lead is not listed with its price: {leads}").into());
             }
-            let path = format!("/v1/businesses/{business_id}/reviews?limit=100");
-            let reviews = read(&http, settings, sdk, base, &path).await?;
+            let reviews = api
+                .get(
+                    BUSINESS_REVIEWS,
+                    &[("businessID", business_id)],
+                    "?limit=100",
+                )
+                .await?;
             let found = reviews["reviews"]
                 .as_array()
                 .is_some_and(|all| all.iter().any(|r| r["reviewID"] == review_id.as_str()));
@@ -191,9 +271,49 @@ pub async fn run(
     step(
         "GET /v1/changes answers a page and a cursor to go on",
         async {
-            let changes = read(&http, settings, sdk, base, "/v1/changes?limit=5").await?;
+            let changes = api.get(CHANGES, &[], "?limit=5").await?;
             if !changes["changes"].is_array() || !changes["next"].is_string() {
                 return Err(format!("unexpected changes page: {changes}").into());
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    // The smoke business's settings are put back as they were read: the run changes nothing a
+    // later run or a person relies on (its leads are test leads, never acknowledged anyway).
+    let business = [("businessID", business_id)];
+    let document = step_value(
+        "GET /v1/businesses/{businessID}/settings answers the business's settings",
+        async {
+            let document = api.get(SETTINGS, &business, "").await?;
+            if document["businessID"] != business_id
+                || !document["autoAcknowledgement"]["enabled"].is_boolean()
+                || !document["unansweredAfterMinutes"].is_u64()
+            {
+                return Err(format!("unexpected settings: {document}").into());
+            }
+            Ok(document)
+        },
+    )
+    .await?;
+    step(
+        "PUT /v1/businesses/{businessID}/settings saves them, and GET reads them back",
+        async {
+            let saved = api
+                .call("PUT", SETTINGS, &business, "", Some(&document))
+                .await?;
+            let read = api.get(SETTINGS, &business, "").await?;
+            for answer in [&saved, &read] {
+                let same = [
+                    "autoAcknowledgement",
+                    "quietHours",
+                    "unansweredAfterMinutes",
+                ]
+                .iter()
+                .all(|field| answer[field] == document[field]);
+                if answer["configured"] != true || !same {
+                    return Err(format!("put {document}, answered {answer}").into());
+                }
             }
             Ok(())
         },
@@ -215,8 +335,7 @@ pub async fn run(
         async {
             let started = Instant::now();
             loop {
-                let view =
-                    read(&http, settings, sdk, base, &format!("/v1/leads/{lead_id}")).await?;
+                let view = api.get(LEAD, &[("leadID", &lead_id)], "").await?;
                 let status = view["messages"]
                     .as_array()
                     .and_then(|m| m.iter().find(|e| e["id"] == reply.reply_id.as_str()))
@@ -243,9 +362,31 @@ pub async fn run(
         },
     )
     .await?;
+    step(
+        "GET /v1/businesses/{businessID}/stats counts the smoke lead",
+        async {
+            let stats = api.get(STATS, &business, "?days=1").await?;
+            let leads = stats["leads"].as_u64().unwrap_or_default();
+            if stats["businessID"] != business_id || stats["days"] != 1 || leads < 1 {
+                return Err(format!("unexpected stats: {stats}").into());
+            }
+            Ok(())
+        },
+    )
+    .await?;
     println!("smoke: all steps passed against {base} (lead {lead_id})");
-    Ok(())
+    Ok(covered
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner))
 }
+
+/// The read API's routes, as the template declares them.
+const LEAD: &str = "/v1/leads/{leadID}";
+const BUSINESS_LEADS: &str = "/v1/businesses/{businessID}/leads";
+const BUSINESS_REVIEWS: &str = "/v1/businesses/{businessID}/reviews";
+const CHANGES: &str = "/v1/changes";
+const SETTINGS: &str = "/v1/businesses/{businessID}/settings";
+const STATS: &str = "/v1/businesses/{businessID}/stats";
 
 async fn step(
     name: &str,
@@ -264,6 +405,20 @@ async fn step(
     }
 }
 
+/// A step that answers a value for the next ones.
+async fn step_value<T>(
+    name: &str,
+    work: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let mut value = None;
+    step(name, async {
+        value = Some(work.await?);
+        Ok(())
+    })
+    .await?;
+    value.ok_or_else(|| format!("{name}: no value").into())
+}
+
 async fn expect_json(
     response: reqwest::Response,
     status: u16,
@@ -277,16 +432,23 @@ async fn expect_json(
     Ok(())
 }
 
-/// A GET of the read API at `path` (query included), signed when the stack wants IAM.
-async fn read(
+/// A call of the read API at `path` (query included), signed when the stack wants IAM: the
+/// answer's JSON, which must be a 200.
+async fn call_read_api(
     http: &reqwest::Client,
     settings: &SmokeSettings,
     sdk: &adapters::aws::SdkConfig,
     base: &str,
+    method: &str,
     path: &str,
+    body: Option<&Value>,
 ) -> Result<Value, Error> {
     let url = format!("{base}{path}");
-    let mut request = http::Request::get(&url).body(Vec::<u8>::new())?;
+    let body = body.map(Value::to_string).unwrap_or_default().into_bytes();
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(&url)
+        .body(body.clone())?;
     if settings.sign_reads {
         let provider = sdk
             .credentials_provider()
@@ -301,19 +463,24 @@ async fn read(
             .build()?
             .into();
         let signable =
-            SignableRequest::new("GET", &url, std::iter::empty(), SignableBody::Bytes(&[]))?;
+            SignableRequest::new(method, &url, std::iter::empty(), SignableBody::Bytes(&body))?;
         let (instructions, _) = sign(signable, &params)?.into_parts();
         instructions.apply_to_request_http1x(&mut request);
     }
-    let mut builder = http.get(&url);
+    let mut builder = http.request(reqwest::Method::from_bytes(method.as_bytes())?, &url);
     for (name, value) in request.headers() {
         builder = builder.header(name, value);
+    }
+    if !body.is_empty() {
+        builder = builder
+            .header("content-type", "application/json")
+            .body(body);
     }
     let response = builder.send().await?;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     if status != 200 {
-        return Err(format!("GET {url} answered {status}: {body}").into());
+        return Err(format!("{method} {url} answered {status}: {body}").into());
     }
     Ok(body)
 }

@@ -34,5 +34,6 @@ async fn run_smoke() -> cli::Result {
         None => SqsReplyQueue::by_name(&sdk, &env.required("REPLY_QUEUE_NAME")?).await?,
     };
     println!("smoke: playing Thumbtack against {}", settings.base_url);
-    run(&settings, &sdk, &queue).await
+    run(&settings, &sdk, &queue).await?;
+    Ok(())
 }
