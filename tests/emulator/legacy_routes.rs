@@ -209,3 +209,113 @@ async fn hostile_bodies_on_the_new_routes_get_a_bounded_4xx_and_are_kept_in_quar
         );
     }
 }
+
+#[tokio::test]
+async fn an_update_without_a_price_leaves_the_stored_price_and_null_clears_it() {
+    let (_, deps) = inbound_deps().await;
+    let deps = &deps;
+    let put = |body: Value| async move {
+        let body = serde_json::to_vec(&body).unwrap();
+        status_of(&call(deps, "PUT", "/v1/lead/update", &body).await)
+    };
+    // Two updates before the lead: it takes the price of the first and the charge of the second.
+    for body in [
+        json!({"leadID": LEAD_ID, "leadPrice": "$31.50", "chargeState": "Charged"}),
+        json!({"leadID": LEAD_ID, "chargeState": "Refunded"}),
+    ] {
+        assert_eq!(put(body).await, (202, "stored".to_owned()));
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let lead = call(deps, "POST", "/v1/lead", LEAD_2025.as_bytes()).await;
+    assert_eq!(lead.status(), 200);
+    let shown = view(&deps.store).await;
+    assert_eq!(
+        (&shown["leadPrice"], &shown["chargeState"]),
+        (&json!("$31.50"), &json!("Refunded"))
+    );
+    for (body, price, charge) in [
+        (
+            json!({"leadID": LEAD_ID, "leadPrice": "$12.00"}),
+            json!("$12.00"),
+            json!("Refunded"),
+        ),
+        (
+            json!({"leadID": LEAD_ID, "leadPrice": null}),
+            Value::Null,
+            json!("Refunded"),
+        ),
+        (
+            json!({"leadID": LEAD_ID, "chargeState": "Charged"}),
+            Value::Null,
+            json!("Charged"),
+        ),
+    ] {
+        assert_eq!(
+            put(body.clone()).await,
+            (200, "stored".to_owned()),
+            "{body}"
+        );
+        let shown = view(&deps.store).await;
+        assert_eq!(
+            (&shown["leadPrice"], &shown["chargeState"]),
+            (&price, &charge),
+            "after {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn updates_applied_out_of_order_keep_the_newest_value_of_each_field() {
+    use app::ports::{LeadStore, Price};
+    use models::Patch;
+    let (_, deps) = inbound_deps().await;
+    let lead = call(&deps, "POST", "/v1/lead", LEAD_2025.as_bytes()).await;
+    assert_eq!(lead.status(), 200);
+    // Stored in this order: a price and a charge (at 1), a refund that gives the charge only (at
+    // 2); applied the other way round, as a first delivery that stopped between its writes and
+    // is redelivered would.
+    let refund = Price {
+        lead_price: Patch::Unchanged,
+        charge_state: Patch::Set("Refunded"),
+        at_ms: 2,
+    };
+    let first = Price {
+        lead_price: Patch::Set("$31.50"),
+        charge_state: Patch::Set("Charged"),
+        at_ms: 1,
+    };
+    for price in [refund, first] {
+        assert!(deps.store.apply_price(LEAD_ID, price).await.unwrap());
+    }
+    let shown = view(&deps.store).await;
+    assert_eq!(
+        (&shown["leadPrice"], &shown["chargeState"]),
+        (&json!("$31.50"), &json!("Refunded"))
+    );
+    let cleared = Price {
+        lead_price: Patch::Cleared,
+        charge_state: Patch::Unchanged,
+        at_ms: 3,
+    };
+    assert!(deps.store.apply_price(LEAD_ID, cleared).await.unwrap());
+    let shown = view(&deps.store).await;
+    assert_eq!(
+        (&shown["leadPrice"], &shown["chargeState"]),
+        (&Value::Null, &json!("Refunded"))
+    );
+    // Nothing given: nothing set, and the lead is known (an unknown one is not).
+    let nothing = Price {
+        lead_price: Patch::Unchanged,
+        charge_state: Patch::Unchanged,
+        at_ms: 4,
+    };
+    assert!(deps.store.apply_price(LEAD_ID, nothing).await.unwrap());
+    assert!(
+        !deps
+            .store
+            .apply_price("no-such-lead", nothing)
+            .await
+            .unwrap()
+    );
+}

@@ -62,7 +62,7 @@ fn each_inbound_function_may_call_the_dynamodb_actions_of_its_paths_and_no_more(
             ("dynamodb:UpdateItem", "Table"),
             // The stored body when a condition fails; the warm-up read.
             ("dynamodb:GetItem", "Table"),
-            // A stored lead looks for an update that came before it (LeadStore::latest_update).
+            // A stored lead looks for updates that came before it (LeadStore::stored_updates).
             ("dynamodb:Query", "Table"),
         ])
     );

@@ -94,8 +94,8 @@ pub async fn view<S: LeadStore>(
         .updates
         .into_iter()
         .map(|update| PriceUpdateView {
-            lead_price: update.lead_price,
-            charge_state: update.charge_state,
+            lead_price: update.lead_price.set(),
+            charge_state: update.charge_state.set(),
             received_at_ms: update.received_at_ms,
         })
         .collect();

@@ -37,4 +37,4 @@ pub use reply::{OutboundMessage, ReplyRequest};
 pub use review::{Review, ReviewDelivery};
 pub use text::has_visible_text;
 pub use time::UnixSeconds;
-pub use update::LeadUpdate;
+pub use update::{LeadUpdate, Patch};

@@ -332,6 +332,24 @@ impl Walker {
         self.string(need, value, path)
     }
 
+    /// A string an update may leave out (unchanged), give as `null` (cleared) or give (set); of
+    /// another type, or given twice, it is reported and changes nothing.
+    pub(crate) fn patch_text(
+        &mut self,
+        need: Need,
+        parent: &Entries,
+        path: &Path<'_>,
+    ) -> crate::update::Patch<String> {
+        use crate::update::Patch;
+        match self.find(need, parent, path) {
+            Found::Absent | Found::Repeated => Patch::Unchanged,
+            Found::Null => Patch::Cleared,
+            Found::Value(value) => self
+                .string(need, value, path)
+                .map_or(Patch::Unchanged, Patch::Set),
+        }
+    }
+
     pub(crate) fn id(&mut self, need: Need, parent: &Entries, path: &Path<'_>) -> Option<String> {
         let id = self.text(need, parent, path)?;
         if !is_valid_id(&id) {

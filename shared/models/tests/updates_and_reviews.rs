@@ -1,7 +1,7 @@
 //! The two later calls: a lead update (its price) and a review. Only their keys refuse them.
 #![allow(clippy::unwrap_used)]
 
-use models::{LeadUpdate, ReviewDelivery};
+use models::{LeadUpdate, Patch, ReviewDelivery};
 use serde_json::{Value, json};
 
 fn edited(source: &str, pointer: &str, value: Option<Value>) -> Vec<u8> {
@@ -28,15 +28,20 @@ fn the_sample_lead_update_parses_without_warnings() {
     let parsed = LeadUpdate::parse(fixtures::LEAD_UPDATE.as_bytes()).unwrap();
     assert!(parsed.warnings.is_empty());
     assert_eq!(parsed.value.lead_id, "437282017264173057");
-    assert_eq!(parsed.value.lead_price.as_deref(), Some("$25.00"));
-    assert_eq!(parsed.value.charge_state.as_deref(), Some("Charged"));
+    assert_eq!(parsed.value.lead_price.as_deref(), Patch::Set("$25.00"));
+    assert_eq!(parsed.value.charge_state.as_deref(), Patch::Set("Charged"));
 }
 
 #[test]
-fn a_lead_update_without_a_lead_id_is_refused_and_a_missing_price_is_a_warning() {
+fn a_lead_update_without_a_lead_id_is_refused_and_a_price_of_the_wrong_type_is_a_warning() {
     let invalid = LeadUpdate::parse(&edited(fixtures::LEAD_UPDATE, "/leadID", None)).unwrap_err();
     assert_eq!(invalid.paths(), ["leadID"]);
-    let parsed = LeadUpdate::parse(&edited(fixtures::LEAD_UPDATE, "/leadPrice", None)).unwrap();
+    let parsed = LeadUpdate::parse(&edited(
+        fixtures::LEAD_UPDATE,
+        "/leadPrice",
+        Some(json!(25)),
+    ))
+    .unwrap();
     assert_eq!(parsed.warnings.paths(), ["leadPrice"]);
     let parsed = LeadUpdate::parse(&edited(
         fixtures::LEAD_UPDATE,
@@ -143,5 +148,31 @@ fn a_review_create_time_that_is_no_time_or_out_of_range_is_a_warning_and_not_kep
         let parsed = ReviewDelivery::parse(&body).unwrap();
         assert!(parsed.warnings.is_empty(), "{good}: {:?}", parsed.warnings);
         assert!(parsed.value.review.create_time.is_some(), "{good}");
+    }
+}
+
+#[test]
+fn a_lead_update_tells_a_field_left_out_from_one_cleared_with_null() {
+    for parse in [LeadUpdate::parse, LeadUpdate::parse_by_walking] {
+        let left_out = parse(&edited(fixtures::LEAD_UPDATE, "/leadPrice", None)).unwrap();
+        assert!(left_out.warnings.is_empty(), "{:?}", left_out.warnings);
+        let shown = serde_json::to_value(&left_out.value).unwrap();
+        assert_eq!(shown.get("leadPrice"), None, "left out: unchanged");
+        assert_eq!(shown["chargeState"], "Charged");
+
+        let cleared = parse(&edited(
+            fixtures::LEAD_UPDATE,
+            "/leadPrice",
+            Some(Value::Null),
+        ))
+        .unwrap();
+        assert!(cleared.warnings.is_empty(), "{:?}", cleared.warnings);
+        let shown = serde_json::to_value(&cleared.value).unwrap();
+        assert_eq!(shown.get("leadPrice"), Some(&Value::Null), "null: cleared");
+
+        let neither = parse(br#"{"leadID": "437282017264173057"}"#).unwrap();
+        assert!(neither.warnings.is_empty(), "{:?}", neither.warnings);
+        let shown = serde_json::to_value(&neither.value).unwrap();
+        assert_eq!(shown, json!({"leadID": "437282017264173057"}));
     }
 }

@@ -171,3 +171,69 @@ async fn an_update_without_credentials_gets_401_and_stores_nothing() {
     assert!(challenge.starts_with("Basic realm="), "{challenge}");
     assert!(deps.store.quarantine_records().is_empty());
 }
+
+#[tokio::test]
+async fn an_update_without_a_field_leaves_it_as_it_was_and_null_clears_it() {
+    let deps = deps();
+    let put = |body: Value| {
+        let body = serde_json::to_vec(&body).unwrap();
+        handle(&deps, put_update(Gateway::HttpV2, &body, Encoding::Text))
+    };
+    assert_eq!(handle(&deps, post_lead(LEAD)).await.status(), 200);
+    for (body, price, charge) in [
+        (
+            json!({"leadID": LEAD_ID, "leadPrice": "$31.50", "chargeState": "Charged"}),
+            json!("$31.50"),
+            json!("Charged"),
+        ),
+        (
+            json!({"leadID": LEAD_ID, "chargeState": "Refunded"}),
+            json!("$31.50"),
+            json!("Refunded"),
+        ),
+        (
+            json!({"leadID": LEAD_ID, "leadPrice": "$12.00"}),
+            json!("$12.00"),
+            json!("Refunded"),
+        ),
+        (
+            json!({"leadID": LEAD_ID, "leadPrice": null}),
+            Value::Null,
+            json!("Refunded"),
+        ),
+        (
+            json!({"leadID": LEAD_ID, "chargeState": null}),
+            Value::Null,
+            Value::Null,
+        ),
+    ] {
+        let response = put(body.clone()).await;
+        assert_eq!(response.status(), 200, "{body}");
+        assert_eq!(json_body(&response).get("warnings"), None, "{body}");
+        let view = view(&deps).await;
+        assert_eq!(
+            (&view["leadPrice"], &view["chargeState"]),
+            (&price, &charge),
+            "after {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lead_after_its_updates_takes_from_each_the_fields_it_gave() {
+    let deps = deps();
+    for body in [
+        json!({"leadID": LEAD_ID, "leadPrice": "$31.50", "chargeState": "Charged"}),
+        json!({"leadID": LEAD_ID, "chargeState": "Refunded"}),
+    ] {
+        let body = serde_json::to_vec(&body).unwrap();
+        let response = handle(&deps, put_update(Gateway::RestV1, &body, Encoding::Text)).await;
+        assert_eq!(response.status(), 202);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    assert_eq!(handle(&deps, post_lead(LEAD)).await.status(), 200);
+    let view = view(&deps).await;
+    assert_eq!(view["leadPrice"], "$31.50");
+    assert_eq!(view["chargeState"], "Refunded");
+}

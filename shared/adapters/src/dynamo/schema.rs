@@ -253,8 +253,7 @@ pub mod attr {
     pub const CHARGE_STATE: &str = "chargeState";
     /// When the lead's price was last set by a lead update (its first receipt).
     pub const PRICE_UPDATED_AT: &str = "priceUpdatedAt";
-    /// When the lead's charge state was last set by a lead update (absent on a lead whose
-    /// charge state was last set with its price, before each field had its own time).
+    /// When the lead's charge state was last set by a lead update (its first receipt).
     pub const CHARGE_STATE_UPDATED_AT: &str = "chargeStateUpdatedAt";
     // A review (its text and reviewer's name stay in `raw`).
     pub const REVIEW_ID: &str = "reviewID";

@@ -108,8 +108,8 @@ impl LeadStore for DynamoStore {
         self.set_price(lead_id, price).await
     }
 
-    async fn latest_update(&self, lead_id: &str) -> Result<Option<UpdateRecord>, StoreError> {
-        self.newest_update(lead_id).await
+    async fn stored_updates(&self, lead_id: &str) -> Result<Vec<UpdateRecord>, StoreError> {
+        self.updates_of(lead_id).await
     }
 
     async fn insert_review(&self, new: NewReview<'_>) -> Result<Insert, StoreError> {

@@ -3,9 +3,12 @@
 use super::{Arrival, settle};
 use crate::digest::json_digest;
 use crate::ports::{
-    LeadStore, NewLead, NewLeadUpdate, NewMessage, NewReview, NewRevision, Price, Route, StoreError,
+    LeadStore, NewLead, NewLeadUpdate, NewMessage, NewReview, NewRevision, Price, Route,
+    StoreError, UpdateRecord,
 };
-use models::{InboundMessage, Invalid, Lead, LeadUpdate, Parsed, ReviewDelivery, RevisionOf};
+use models::{
+    InboundMessage, Invalid, Lead, LeadUpdate, Parsed, Patch, ReviewDelivery, RevisionOf,
+};
 use std::future::Future;
 
 /// The ids a stored payload names, for answers and logs.
@@ -58,8 +61,8 @@ impl Payload for Lead {
         }
     }
 
-    /// A new lead takes the price of an update that came before it; so does a redelivery, in
-    /// case the first delivery stopped between the two writes.
+    /// A new lead takes from the updates that came before it the fields they gave (the newest
+    /// of each); so does a redelivery, in case the first delivery stopped between the writes.
     async fn store<S: LeadStore>(
         store: &S,
         parsed: &Parsed<Self>,
@@ -84,21 +87,51 @@ impl Payload for Lead {
             received_at_ms,
         };
         let arrival = settle(store, insert, revision).await?;
-        if arrival != Arrival::Revision
-            && let Some(update) = store.latest_update(&lead.lead_id).await?
-        {
-            let price = Price {
-                lead_price: update.lead_price.as_deref(),
-                charge_state: update.charge_state.as_deref(),
-                at_ms: update.received_at_ms,
-            };
-            store.apply_price(&lead.lead_id, price).await?;
+        if arrival != Arrival::Revision {
+            let updates = store.stored_updates(&lead.lead_id).await?;
+            for price in newest_of_each_field(&updates) {
+                store.apply_price(&lead.lead_id, price).await?;
+            }
         }
         Ok(Stored {
             arrival,
             lead_known: None,
         })
     }
+}
+
+/// What a lead that arrives after its updates takes from them: for each field, the newest update
+/// that gave it (a value or `null`); one write when the same update gave both.
+fn newest_of_each_field(updates: &[UpdateRecord]) -> Vec<Price<'_>> {
+    let newest = |gave: fn(&UpdateRecord) -> bool| {
+        updates
+            .iter()
+            .filter(|update| gave(update))
+            .max_by_key(|update| update.received_at_ms)
+    };
+    let price = newest(|u| !u.lead_price.is_unchanged());
+    let charge = newest(|u| !u.charge_state.is_unchanged());
+    let both = matches!((price, charge), (Some(p), Some(c)) if std::ptr::eq(p, c));
+    let mut prices = Vec::with_capacity(2);
+    if let Some(update) = price {
+        prices.push(Price {
+            lead_price: update.lead_price.as_deref(),
+            charge_state: if both {
+                update.charge_state.as_deref()
+            } else {
+                Patch::Unchanged
+            },
+            at_ms: update.received_at_ms,
+        });
+    }
+    if let Some(update) = charge.filter(|_| !both) {
+        prices.push(Price {
+            lead_price: Patch::Unchanged,
+            charge_state: update.charge_state.as_deref(),
+            at_ms: update.received_at_ms,
+        });
+    }
+    prices
 }
 
 impl Payload for InboundMessage {

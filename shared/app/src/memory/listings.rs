@@ -161,8 +161,8 @@ impl Listings for MemoryStore {
                 Change::LeadUpdate {
                     lead_id: lead_id.clone(),
                     digest: digest.clone(),
-                    lead_price: update.lead_price.clone(),
-                    charge_state: update.charge_state.clone(),
+                    lead_price: update.lead_price.clone().set(),
+                    charge_state: update.charge_state.clone().set(),
                 },
             );
         }

@@ -59,8 +59,9 @@ pub(super) struct StoredLead {
     pub(super) warnings: Problems,
     pub(super) lead_price: Option<String>,
     pub(super) charge_state: Option<String>,
-    /// When the price was last set by an update (0: the lead's own).
+    /// When the price and the charge state were last set by an update (0: the lead's own).
     pub(super) price_at_ms: u64,
+    pub(super) charge_at_ms: u64,
     /// What the listings show of it (its first reply comes from `answered`).
     pub(super) summary: LeadSummary,
 }
@@ -197,6 +198,7 @@ impl LeadStore for MemoryStore {
             lead_price: typed.lead_price.clone(),
             charge_state: typed.charge_state.clone(),
             price_at_ms: 0,
+            charge_at_ms: 0,
             summary: LeadSummary {
                 lead_id: typed.lead_id.clone(),
                 business_id: typed.business.business_id.clone(),
@@ -361,15 +363,28 @@ impl LeadStore for MemoryStore {
         let Some(lead) = state.leads.get_mut(lead_id) else {
             return Ok(false);
         };
-        if lead.price_at_ms < price.at_ms {
-            lead.lead_price = price.lead_price.map(str::to_owned);
-            lead.charge_state = price.charge_state.map(str::to_owned);
-            lead.price_at_ms = price.at_ms;
+        let fields = [
+            (
+                price.lead_price,
+                &mut lead.lead_price,
+                &mut lead.price_at_ms,
+            ),
+            (
+                price.charge_state,
+                &mut lead.charge_state,
+                &mut lead.charge_at_ms,
+            ),
+        ];
+        for (given, value, at_ms) in fields {
+            if !given.is_unchanged() && *at_ms < price.at_ms {
+                *value = given.set().map(str::to_owned);
+                *at_ms = price.at_ms;
+            }
         }
         Ok(true)
     }
 
-    async fn latest_update(&self, lead_id: &str) -> Result<Option<UpdateRecord>, StoreError> {
+    async fn stored_updates(&self, lead_id: &str) -> Result<Vec<UpdateRecord>, StoreError> {
         self.check()?;
         Ok(self
             .lock()
@@ -377,7 +392,7 @@ impl LeadStore for MemoryStore {
             .iter()
             .filter(|((lead, _), _)| lead == lead_id)
             .map(|(_, record)| record.clone())
-            .max_by_key(|record| record.received_at_ms))
+            .collect())
     }
 
     async fn insert_review(&self, new: NewReview<'_>) -> Result<Insert, StoreError> {

@@ -1,7 +1,7 @@
 //! Storage of what Thumbtack sends: leads, messages, lead updates, reviews, revisions,
 //! quarantined payloads, and a lead's whole conversation read back.
 
-use models::{InboundMessage, Lead, LeadUpdate, Problems, Review, RevisionOf};
+use models::{InboundMessage, Lead, LeadUpdate, Patch, Problems, Review, RevisionOf};
 use std::future::Future;
 
 use super::ReplyRecord;
@@ -113,12 +113,15 @@ pub struct UpdateInsert {
     pub stored_at_ms: u64,
 }
 
-/// What a lead update sets on its lead.
+/// What a lead update sets on its lead: each field it gives (a value, or none for a `null`); a
+/// field it leaves out stays as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Price<'a> {
-    pub lead_price: Option<&'a str>,
-    pub charge_state: Option<&'a str>,
-    /// When the update was first stored: a price applies only over an older one.
+    pub lead_price: Patch<&'a str>,
+    pub charge_state: Patch<&'a str>,
+    /// When the update was first stored: each field applies only over one an older update set
+    /// (every field has its own time, so updates that give different fields may apply in any
+    /// order).
     pub at_ms: u64,
 }
 
@@ -211,8 +214,8 @@ pub struct LeadRef {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateRecord {
-    pub lead_price: Option<String>,
-    pub charge_state: Option<String>,
+    pub lead_price: Patch<String>,
+    pub charge_state: Patch<String>,
     pub received_at_ms: u64,
 }
 
@@ -272,19 +275,20 @@ pub trait LeadStore: Send + Sync {
         update: NewLeadUpdate<'_>,
     ) -> impl Future<Output = Result<UpdateInsert, StoreError>> + Send;
 
-    /// Sets the lead's current price unless a newer one is set; `false` when the lead is not
-    /// stored (yet): the update waits beside it, and [`LeadStore::latest_update`] finds it.
+    /// Sets on the lead each field `price` gives, unless a newer update set that field; `false`
+    /// when the lead is not stored (yet): the update waits beside it, and
+    /// [`LeadStore::stored_updates`] finds it.
     fn apply_price(
         &self,
         lead_id: &str,
         price: Price<'_>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// The latest update stored for a lead: applied when the lead arrives after it.
-    fn latest_update(
+    /// Every update stored for a lead, in no order: applied when the lead arrives after them.
+    fn stored_updates(
         &self,
         lead_id: &str,
-    ) -> impl Future<Output = Result<Option<UpdateRecord>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<UpdateRecord>, StoreError>> + Send;
 
     fn insert_review(
         &self,
