@@ -619,7 +619,7 @@ fn the_reply_function_has_a_role_of_its_own_with_only_the_actions_it_calls() {
             // Parking.
             ("sqs:SendMessage", "ReplyDeadLetterQueue"),
             ("secretsmanager:GetSecretValue", "ThumbtackApiSecret"),
-            // The ledger: a transaction of conditional puts, conditional updates, reads.
+            // The ledger: conditional puts, conditional updates, reads.
             ("dynamodb:PutItem", "Table"),
             ("dynamodb:UpdateItem", "Table"),
             ("dynamodb:GetItem", "Table"),
