@@ -179,7 +179,12 @@ fn the_scheduler_role_trusts_only_this_stack_s_schedules_and_is_handed_to_schedu
     // The schedules of the stack's group, as Scheduler's confused-deputy guidance has it.
     assert_eq!(
         intrinsic(&condition["aws:SourceArn"]),
-        Some(("GetAtt", &Value::from("ScheduleGroup.Arn")))
+        Some((
+            "Sub",
+            &Value::from(
+                "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/${ScheduleGroup}"
+            )
+        ))
     );
     let (_, role) = role_of(&template, "SpeedToLeadFunction");
     let pass: Vec<Value> = role_statements(role)
