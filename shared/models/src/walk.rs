@@ -339,8 +339,8 @@ impl Walker {
         need: Need,
         parent: &Entries,
         path: &Path<'_>,
-    ) -> crate::update::Patch<String> {
-        use crate::update::Patch;
+    ) -> crate::patch::Patch<String> {
+        use crate::patch::Patch;
         match self.find(need, parent, path) {
             Found::Absent | Found::Repeated => Patch::Unchanged,
             Found::Null => Patch::Cleared,
