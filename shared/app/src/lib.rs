@@ -28,7 +28,12 @@ pub use ports::{LeadStore, StoreError};
 pub fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, millis)
+}
+
+/// A duration in whole milliseconds, as our timestamps count them (saturating).
+pub fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// `error: cause: cause`, the whole chain on one line, for logs.

@@ -85,7 +85,3 @@ fn exponential(base: Duration, attempt: u32, cap: Duration) -> Duration {
     let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
     base.saturating_mul(factor).min(cap)
 }
-
-pub(super) fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}

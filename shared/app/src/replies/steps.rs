@@ -3,12 +3,12 @@
 //! aside to the dead-letter queue.
 
 use super::outcome::{FailureKind, Outcome};
-use super::policy::{millis, time_left};
+use super::policy::time_left;
 use super::{Delivery, ReplyDeps};
 use crate::ports::{
     Claim, Parked, Recorded, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError, Thumbtack,
 };
-use crate::{error_chain as chain, now_millis};
+use crate::{error_chain as chain, millis, now_millis};
 use models::ReplyRequest;
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -108,7 +108,7 @@ where
         return skip(deps, lead_id, "replayed-event", now_ms).await;
     }
     let created_ms = lead.create_timestamp.0.saturating_mul(1000);
-    if now_ms.saturating_sub(created_ms) > millis(deps.fresh_within) {
+    if now_ms.saturating_sub(created_ms) > crate::millis(deps.fresh_within) {
         return skip(deps, lead_id, "stale-lead", now_ms).await;
     }
     // The lead's partition, read once above, has when it was stored.
@@ -306,10 +306,6 @@ where
     } else {
         Ok(Acknowledged::AlreadyHandled)
     }
-}
-
-fn millis(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn stored_lead(records: &ConversationRecords) -> Option<Lead> {
