@@ -81,6 +81,14 @@ pub fn page_size(asked: Option<u64>, default: usize, max: usize) -> Result<usize
     }
 }
 
+/// A whole number as a query parameter gives it: digits only (`u64::from_str` alone would take a
+/// leading `+`), too many of them read as `u64::MAX` (out of bounds like any other large number);
+/// `None` for anything else.
+pub fn whole_number(text: &str) -> Option<u64> {
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse::<u64>().unwrap_or(u64::MAX))
+}
+
 /// A `limit` of 0 or over the route's maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("must be a whole number from 1 to {max}")]

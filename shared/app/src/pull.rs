@@ -11,7 +11,7 @@
 use crate::budget::{ANSWER_BUDGET_BYTES, answer_bytes, fitting};
 use crate::conversation::review_view;
 use crate::events::{Fact, LeadFacts, rfc3339_millis};
-use crate::paging::{CursorKey, page_size};
+use crate::paging::{CursorKey, page_size, whole_number};
 use crate::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, StoreError,
 };
@@ -352,14 +352,8 @@ fn shown(bound: Option<u64>) -> String {
 }
 
 fn page_limit(problems: &mut Problems, asked: Option<&str>) -> Option<usize> {
-    let asked = match asked {
-        None => None,
-        // Digits only; too many of them is out of bounds like any other large number.
-        Some(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(text.parse::<u64>().unwrap_or(u64::MAX))
-        }
-        Some(_) => Some(0),
-    };
+    // Anything but digits is refused as 0 is.
+    let asked = asked.map(|text| whole_number(text).unwrap_or(0));
     match page_size(asked, DEFAULT_LIMIT, MAX_LIMIT) {
         Ok(limit) => Some(limit),
         Err(refused) => {

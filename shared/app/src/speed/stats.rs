@@ -122,10 +122,7 @@ fn window_days(problems: &mut Problems, asked: Option<&str>) -> Option<u64> {
     let Some(text) = asked else {
         return Some(DEFAULT_DAYS);
     };
-    // `u64::from_str` alone takes a leading `+`.
-    let days = (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| text.parse::<u64>().ok())
-        .flatten();
+    let days = crate::paging::whole_number(text);
     if days.is_none_or(|d| !(1..=MAX_DAYS).contains(&d)) {
         problems.add("days", "must be a whole number of days from 1 to 90");
         return None;
