@@ -5,7 +5,6 @@
 //! time, need no boxing of futures and keep the concrete types visible in `main.rs`.
 
 pub mod auth;
-pub mod budget;
 pub mod conversation;
 pub mod digest;
 pub mod events;

@@ -8,17 +8,18 @@
 //! never read as a position elsewhere. A caller sends the same parameters again with
 //! `cursor=<next>` (the limit may change).
 
-use crate::budget::{ANSWER_BUDGET_BYTES, answer_bytes, fitting};
 use crate::conversation::review_view;
 use crate::events::{Fact, LeadFacts, rfc3339_millis};
 use crate::paging::{CursorKey, page_size, whole_number};
 use crate::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, StoreError,
 };
+use budget::{ANSWER_BUDGET_BYTES, answer_bytes, fitting};
 use models::{Invalid, InvalidKind, Problems, ReplyStatus, ReviewView, RevisionOf, UnixSeconds};
 use serde::Serialize;
 use std::time::Duration;
 
+pub mod budget;
 mod lead_view;
 pub use lead_view::{LeadAsked, lead};
 

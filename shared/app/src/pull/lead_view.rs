@@ -1,9 +1,9 @@
 //! `GET /v1/leads/{leadID}`: a lead and its conversation, whole when it fits one answer's byte
 //! budget (as it nearly always does), else a page at a time with a `next` cursor bound to the lead.
 
+use super::budget::{ANSWER_BUDGET_BYTES, answer_bytes, fitting};
 use super::{CURSOR_RULE, PullError, PullSettings, opened, refused};
 use crate::LeadStore;
-use crate::budget::{ANSWER_BUDGET_BYTES, answer_bytes, fitting};
 use crate::conversation;
 use models::{ConversationView, Problems};
 use serde::Serialize;
