@@ -334,37 +334,38 @@ fn watched_queue(alarm: &Value) -> Option<String> {
 #[test]
 fn every_function_is_watched_for_errors_and_throttles() {
     let template = template();
+    let functions: BTreeSet<String> = functions(&template)
+        .into_iter()
+        .map(|(function, _)| function)
+        .collect();
     for metric in ["Errors", "Throttles"] {
-        let (name, alarm) = alarm_on(&template, metric);
-        let watched: BTreeSet<String> = watched(alarm)
-            .into_iter()
-            .map(|(namespace, _, dimensions)| {
-                assert_eq!(namespace, "AWS/Lambda");
-                dimensions["FunctionName"].clone()
-            })
-            .collect();
-        let functions: BTreeSet<String> = functions(&template)
-            .into_iter()
-            .map(|(function, _)| function)
-            .collect();
-        assert_eq!(watched, functions, "{name}");
-        let returned = alarm["Metrics"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .find(|q| q["ReturnData"] == true)
-            .and_then(|q| q["Expression"].as_str())
-            .unwrap();
-        let ids: Vec<&str> = alarm["Metrics"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .filter(|q| q.get("MetricStat").is_some())
-            .map(|q| q["Id"].as_str().unwrap())
-            .collect();
-        for id in ids {
-            assert!(returned.contains(id), "{name}: {returned} leaves out {id}");
+        let mut watched_functions = BTreeSet::new();
+        for (name, alarm) in alarms_on(&template, metric) {
+            for (namespace, watched_metric, dimensions) in watched(alarm) {
+                assert_eq!(namespace, "AWS/Lambda", "{name}");
+                if watched_metric == metric {
+                    watched_functions.insert(dimensions["FunctionName"].clone());
+                }
+            }
+            // Every metric it reads reaches the expression it compares.
+            let returned = returned_expression(alarm);
+            let expressions: Vec<&str> = alarm["Metrics"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .filter_map(|q| q["Expression"].as_str())
+                .collect();
+            for query in alarm["Metrics"].as_sequence().unwrap() {
+                if query.get("MetricStat").is_some() {
+                    let id = query["Id"].as_str().unwrap();
+                    assert!(
+                        expressions.iter().any(|e| e.contains(id)),
+                        "{name}: {returned} leaves out {id}"
+                    );
+                }
+            }
         }
+        assert_eq!(watched_functions, functions, "{metric}");
     }
 }
 

@@ -99,20 +99,26 @@ fn refusals_and_quarantines_of_every_inbound_route_reach_their_alarms() {
         let (name, alarm) = alarm_on(&template, metric);
         let routes: BTreeSet<(String, String)> = watched(alarm)
             .into_iter()
+            .filter(|(_, watched_metric, _)| watched_metric == metric)
             .map(|(_, _, dimensions)| (dimensions["Function"].clone(), dimensions["Route"].clone()))
             .collect();
         assert_eq!(routes, wanted, "{name}");
-        let returned = alarm["Metrics"]
+        // Every metric it reads reaches the expression it compares, directly or through another.
+        let expressions: Vec<&str> = alarm["Metrics"]
             .as_sequence()
             .unwrap()
             .iter()
-            .find(|q| q["ReturnData"] == true)
-            .and_then(|q| q["Expression"].as_str())
-            .unwrap();
+            .filter_map(|q| q["Expression"].as_str())
+            .collect();
         for query in alarm["Metrics"].as_sequence().unwrap() {
             if query.get("MetricStat").is_some() {
                 let id = query["Id"].as_str().unwrap();
-                assert!(returned.contains(id), "{name}: {returned} leaves out {id}");
+                assert!(
+                    expressions
+                        .iter()
+                        .any(|e| e.contains(&format!("FILL({id}, 0)"))),
+                    "{name}: no expression reads {id}"
+                );
             }
         }
     }

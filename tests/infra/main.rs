@@ -2,6 +2,7 @@
 //! in the template and nothing else is, and the numbers that must agree do.
 #![allow(clippy::unwrap_used)]
 
+mod alarms;
 mod deploy;
 mod docs;
 mod events;
@@ -774,13 +775,39 @@ fn watched(alarm: &Value) -> Vec<(String, String, BTreeMap<String, String>)> {
     }
 }
 
-fn alarm_on<'a>(template: &'a Value, metric_name: &str) -> (String, &'a Value) {
-    let found: Vec<_> = alarms(template)
+/// Every alarm that reads the metric of that name.
+fn alarms_on<'a>(template: &'a Value, metric_name: &str) -> Vec<(String, &'a Value)> {
+    alarms(template)
         .into_iter()
         .filter(|(_, alarm)| watched(alarm).iter().any(|(_, m, _)| m == metric_name))
-        .collect();
+        .collect()
+}
+
+/// The one alarm that reads the metric of that name.
+fn alarm_on<'a>(template: &'a Value, metric_name: &str) -> (String, &'a Value) {
+    let found = alarms_on(template, metric_name);
     assert_eq!(found.len(), 1, "one alarm on {metric_name}");
     found.into_iter().next().unwrap()
+}
+
+/// The alarm of that logical id.
+fn alarm_named<'a>(template: &'a Value, name: &str) -> (String, &'a Value) {
+    alarms(template)
+        .into_iter()
+        .find(|(id, _)| id == name)
+        .unwrap_or_else(|| panic!("no alarm {name}"))
+}
+
+/// The expression an alarm compares with its threshold (the query with `ReturnData: true`).
+fn returned_expression(alarm: &Value) -> String {
+    alarm["Metrics"]
+        .as_sequence()
+        .expect("a metric-math alarm")
+        .iter()
+        .find(|q| q["ReturnData"] == true)
+        .and_then(|q| q["Expression"].as_str())
+        .expect("the returned query is an expression")
+        .to_owned()
 }
 
 /// `metrics` emitted `metric` once, in the namespace and with exactly the dimensions the alarm
@@ -834,17 +861,19 @@ fn assert_m_of_n(name: &str, alarm: &Value) {
 }
 
 #[test]
-fn every_alarm_notifies_the_alarm_topic() {
+fn every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_clears() {
     let template = template();
     let notify =
         serde_norway::from_str::<Value>("[HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]")
             .unwrap();
     for (name, alarm) in alarms(&template) {
-        assert_eq!(
-            intrinsic(&alarm["AlarmActions"]),
-            Some(("If", &notify)),
-            "{name}"
-        );
+        for actions in ["AlarmActions", "OKActions"] {
+            assert_eq!(
+                intrinsic(&alarm[actions]),
+                Some(("If", &notify)),
+                "{name} {actions}"
+            );
+        }
     }
 }
 
@@ -918,16 +947,9 @@ fn refused_credentials_raise_an_alarm_that_a_stray_scanner_does_not() {
 fn the_5xx_rate_alarm_needs_enough_requests_and_more_than_one_bad_period() {
     let template = template();
     let (name, alarm) = alarm_on(&template, "5xx");
-    let expression = alarm["Metrics"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|q| q["ReturnData"] == true)
-        .and_then(|q| q["Expression"].as_str())
-        .unwrap()
-        .to_owned();
+    let expression = returned_expression(alarm);
     assert!(
-        expression.contains("requests >="),
+        expression.contains("FILL(requests, 0) >="),
         "{name}: a rate only over a minimum of requests: {expression}"
     );
     assert_m_of_n(&name, alarm);
@@ -936,17 +958,24 @@ fn the_5xx_rate_alarm_needs_enough_requests_and_more_than_one_bad_period() {
 #[test]
 fn replies_waiting_too_long_on_the_queue_raise_an_alarm() {
     let template = template();
-    let (name, alarm) = alarm_on(&template, "ApproximateAgeOfOldestMessage");
-    let watched = watched(alarm);
-    assert_eq!(watched[0].0, "AWS/SQS");
-    assert_eq!(watched[0].2["QueueName"], "ReplyQueue");
+    let on_reply_queue: Vec<_> = alarms_on(&template, "ApproximateAgeOfOldestMessage")
+        .into_iter()
+        .filter(|(_, alarm)| watched(alarm)[0].2["QueueName"] == "ReplyQueue")
+        .collect();
+    assert_eq!(
+        on_reply_queue.len(),
+        1,
+        "one alarm on the reply queue's age"
+    );
+    let (name, alarm) = &on_reply_queue[0];
+    assert_eq!(watched(alarm)[0].0, "AWS/SQS");
     // Longer than a normal retry sequence, shorter than a customer's patience.
     let threshold = number(&alarm["Threshold"]);
     assert!(
         (600.0..=3600.0).contains(&threshold),
         "{name}: {threshold} s"
     );
-    assert_m_of_n(&name, alarm);
+    assert_m_of_n(name, alarm);
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn no_lead_for_the_configured_hours_raises_an_alarm_that_is_off_by_default() {
     // CloudWatch evaluates at most 7 days of hourly periods.
     assert_eq!(number(&parameter["MaxValue"]), 168.0);
 
-    let (name, alarm) = alarm_on(&template, "LeadsReceived");
+    let (name, alarm) = alarm_named(&template, "NoLeadAlarm");
     let resource = resource(&template, &name);
     let condition_name = resource["Condition"].as_str().expect("a conditional alarm");
     let condition = &template["Conditions"][condition_name];
@@ -61,23 +61,57 @@ fn no_lead_for_the_configured_hours_raises_an_alarm_that_is_off_by_default() {
     assert!(!holds(&template, condition, &[(HOURS, "0")]));
     assert!(holds(&template, condition, &[(HOURS, "6")]));
 
-    assert_eq!(
-        referenced(&alarm["EvaluationPeriods"]).as_deref(),
-        Some(HOURS)
-    );
-    assert_eq!(number(&alarm["Period"]), 3600.0);
-    assert_eq!(alarm["Statistic"], "Sum");
+    // Every one of the hours: N of N.
+    for periods in ["EvaluationPeriods", "DatapointsToAlarm"] {
+        assert_eq!(
+            referenced(&alarm[periods]).as_deref(),
+            Some(HOURS),
+            "{periods}"
+        );
+    }
+    let leads = alarm["Metrics"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|q| q["MetricStat"]["Metric"]["MetricName"] == "LeadsReceived")
+        .expect("the alarm reads LeadsReceived");
+    assert_eq!(number(&leads["MetricStat"]["Period"]), 3600.0);
+    assert_eq!(leads["MetricStat"]["Stat"], "Sum");
     assert_eq!(number(&alarm["Threshold"]), 1.0);
     assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
-    // No lead at all means no datapoint: that is the silence this alarm is for.
-    assert_eq!(alarm["TreatMissingData"], "breaching");
+    // No lead at all means no datapoint: that is the silence this alarm is for. The policy of
+    // every alarm stays notBreaching; the expression turns an hour without a lead into a 0.
+    assert_eq!(alarm["TreatMissingData"], "notBreaching");
+    let silent_hour = super::alarms::breaches(&template, alarm, &BTreeMap::new());
+    assert!(
+        silent_hour,
+        "{name}: an hour with no datapoint at all is silence"
+    );
+    let busy_hour = BTreeMap::from([("LeadsReceived".to_owned(), 3.0)]);
+    assert!(!super::alarms::breaches(&template, alarm, &busy_hour));
+    // Its heartbeat is a queue that a poller asks all the time, leads or not: the reply queue,
+    // which reply-outbound's event source long-polls.
+    let (_, _, heartbeat) = watched(alarm)
+        .into_iter()
+        .find(|(namespace, metric, _)| namespace == "AWS/SQS" && metric == "NumberOfEmptyReceives")
+        .expect("a heartbeat");
+    let polled =
+        &super::resource(&template, "ReplyOutboundFunction")["Properties"]["Events"]["Replies"];
+    assert_eq!(polled["Type"], "SQS");
+    assert_eq!(
+        referenced(&polled["Properties"]["Queue"]).as_deref(),
+        Some(heartbeat["QueueName"].as_str())
+    );
 }
 
 #[tokio::test]
 async fn the_silence_alarm_watches_the_metric_a_stored_lead_emits() {
     let template = template();
-    let (name, alarm) = alarm_on(&template, "LeadsReceived");
-    let watched_metric = watched(alarm).remove(0);
+    let (name, alarm) = alarm_named(&template, "NoLeadAlarm");
+    let watched_metric = watched(alarm)
+        .into_iter()
+        .find(|(_, metric, _)| metric == "LeadsReceived")
+        .expect("the alarm reads LeadsReceived");
     let namespace = watched_metric.0.clone();
     // The namespace and function name lead-inbound's main gives its metrics.
     let metrics = Metrics::in_memory(namespace.clone(), "lead-inbound");

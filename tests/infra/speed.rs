@@ -12,7 +12,10 @@ use app::speed::SpeedDeps;
 async fn the_unanswered_alarm_watches_the_metric_an_unanswered_lead_emits() {
     let template = template();
     let (name, alarm) = alarm_on(&template, "LeadsUnanswered");
-    let watched_metric = watched(alarm).remove(0);
+    let watched_metric = watched(alarm)
+        .into_iter()
+        .find(|(_, metric, _)| metric == "LeadsUnanswered")
+        .expect("the alarm reads LeadsUnanswered");
     let namespace = watched_metric.0.clone();
     // The namespace and function name speed-to-lead's main gives its metrics.
     let metrics = Metrics::in_memory(namespace.clone(), "speed-to-lead");
