@@ -30,7 +30,7 @@ async fn insert_lead(
 
 async fn insert_raw_lead(store: &DynamoStore, raw: &str, received_at_ms: u64) {
     let lead = Lead::parse(raw.as_bytes()).unwrap().value;
-    store
+    at(store, received_at_ms)
         .insert_lead(NewLead {
             lead: &lead,
             warnings: &Problems::NONE,
@@ -45,7 +45,7 @@ async fn insert_message(store: &DynamoStore, lead_id: &str, message_id: &str, re
     let raw = with_field(MESSAGE, "/leadID", json!(lead_id));
     let raw = with_field(&raw, "/message/messageID", json!(message_id));
     let message = InboundMessage::parse(raw.as_bytes()).unwrap().value;
-    store
+    at(store, received_at_ms)
         .insert_message(NewMessage {
             message: &message,
             warnings: &Problems::NONE,
@@ -88,7 +88,7 @@ async fn quarantine(store: &DynamoStore, digest: &str, received_at_ms: u64) {
         path: "leadID".into(),
         reason: "is required".into(),
     }]);
-    store
+    at(store, received_at_ms)
         .quarantine(Quarantined {
             route: Route::Lead,
             digest,
@@ -212,7 +212,7 @@ async fn a_window_of_create_timestamps_bounds_a_business_leads_across_pages() {
 async fn every_kind_of_fact(store: &DynamoStore) {
     insert_lead(store, "l-1", "b-1", 1_700_000_000, 10_000).await;
     insert_message(store, "l-1", "m-1", 11_000).await;
-    store
+    at(store, 12_000)
         .insert_revision(NewRevision {
             lead_id: Some("l-1"),
             business_id: "b-1",
@@ -227,10 +227,13 @@ async fn every_kind_of_fact(store: &DynamoStore) {
     quarantine(store, "d-quarantined", 13_000).await;
     let sent = reply("r-sent", "l-1");
     let attempt = claim(store, &sent, 13_500).await;
-    store.mark_sent(&sent, attempt, 201, 14_000).await.unwrap();
+    at(store, 14_000)
+        .mark_sent(&sent, attempt, 201, 14_000)
+        .await
+        .unwrap();
     let failed = reply("r-failed", "l-1");
     let attempt = claim(store, &failed, 14_500).await;
-    store
+    at(store, 15_000)
         .mark_failed(
             &failed,
             attempt,
@@ -246,7 +249,7 @@ async fn every_kind_of_fact(store: &DynamoStore) {
     let update = LeadUpdate::parse(br#"{"leadID": "l-1", "leadPrice": "$12.00"}"#)
         .unwrap()
         .value;
-    store
+    at(store, 16_000)
         .insert_update(NewLeadUpdate {
             update: &update,
             digest: "d-upd",
@@ -260,7 +263,7 @@ async fn every_kind_of_fact(store: &DynamoStore) {
         .unwrap()
         .value
         .review;
-    store
+    at(store, 17_000)
         .insert_review(NewReview {
             review: &review,
             warnings: &Problems::NONE,
@@ -269,7 +272,7 @@ async fn every_kind_of_fact(store: &DynamoStore) {
         })
         .await
         .unwrap();
-    store
+    at(store, 18_000)
         .insert_revision(NewRevision {
             lead_id: review.lead_id.as_deref(),
             business_id: &review.business_id,
@@ -403,35 +406,38 @@ async fn the_changes_come_in_order_of_their_time_as_typed_entries() {
 }
 
 #[tokio::test]
-async fn a_reply_outcome_moves_its_entry_and_trying_it_again_takes_the_entry_out() {
+async fn a_failed_reply_stays_in_the_feed_when_tried_again_and_its_send_is_a_new_entry() {
     let store = fresh_store().await;
     every_kind_of_fact(&store).await;
     let failed = reply("r-failed", "l-1");
-    // A redrive: the lease long over, the reply is claimed again...
-    let attempt = claim(&store, &failed, 100_000).await;
-    assert_eq!(attempt, 2);
     let listed = |all: &[ChangeRecord]| {
         all.iter()
             .filter(
                 |c| matches!(&c.change, Change::Reply { reply_id, .. } if reply_id == "r-failed"),
             )
-            .cloned()
+            .map(|c| match &c.change {
+                Change::Reply {
+                    status, attempt, ..
+                } => (c.at_ms, *status, *attempt),
+                _ => unreachable!(),
+            })
             .collect::<Vec<_>>()
     };
-    assert_eq!(listed(&walk(&store, 1_000_000, 100).await), []);
-    // ...and sent: the entry is back, at its new outcome.
-    store.mark_sent(&failed, 2, 200, 101_000).await.unwrap();
-    let entries = listed(&walk(&store, 1_000_000, 100).await);
-    assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].at_ms, 101_000);
-    assert!(matches!(
-        entries[0].change,
-        Change::Reply {
-            status: ReplyStatus::Sent,
-            attempt: 2,
-            ..
-        }
-    ));
+    let failure = (15_000, ReplyStatus::Failed, 1);
+    // A redrive: the lease long over, the reply is claimed again; its failure was a stored fact
+    // (and an event), and stays in the feed...
+    let attempt = claim(&store, &failed, 100_000).await;
+    assert_eq!(attempt, 2);
+    assert_eq!(listed(&walk(&store, 1_000_000, 100).await), [failure]);
+    // ...and the send that follows is an entry of its own, at its time.
+    at(&store, 101_000)
+        .mark_sent(&failed, 2, 200, 101_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(&walk(&store, 1_000_000, 100).await),
+        [failure, (101_000, ReplyStatus::Sent, 2)]
+    );
 }
 
 #[tokio::test]

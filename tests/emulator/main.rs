@@ -7,6 +7,7 @@
 mod devstack_http;
 mod dynamo_store;
 mod events;
+mod feed_writers;
 mod iam_calls;
 mod inbound_flow;
 mod lambda_runtime;

@@ -1,4 +1,4 @@
-use adapters::dynamo::schema::{CHANGES_PK, GSI1, GSI2};
+use adapters::dynamo::schema::{GSI1, GSI2, changes_partitions};
 use adapters::{DynamoStore, aws, provision};
 use app::auth::Credential;
 use app::memory::StaticCredentials;
@@ -144,20 +144,32 @@ impl TestTable {
 }
 
 impl TestTable {
-    /// The changes feed's index (GSI2), as the index holds it.
+    /// The changes feed's index (GSI2), as the index holds it: every shard, and the partition of
+    /// before the sharding.
     pub async fn changes_index(&self) -> Vec<HashMap<String, AttributeValue>> {
-        self.client
-            .query()
-            .table_name(&self.name)
-            .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(CHANGES_PK.to_owned()))
-            .send()
-            .await
-            .unwrap()
-            .items
-            .unwrap_or_default()
+        let mut entries = Vec::new();
+        for partition in changes_partitions() {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .index_name(GSI2)
+                .key_condition_expression("GSI2PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(partition))
+                .send()
+                .await
+                .unwrap();
+            assert!(page.last_evaluated_key.is_none(), "one page per shard here");
+            entries.extend(page.items.unwrap_or_default());
+        }
+        entries
     }
+}
+
+/// The same store, placing what it writes in the changes feed at `ms` (the feed's order at
+/// chosen times, instead of the wall clock's).
+pub fn at(store: &DynamoStore, ms: u64) -> DynamoStore {
+    store.clone().with_clock(move || ms)
 }
 
 /// `json` with the field at `pointer` (e.g. `/request/location/city`) set, added if absent.

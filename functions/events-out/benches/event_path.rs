@@ -26,7 +26,7 @@ fn records() -> Vec<(&'static str, String)> {
     vec![
         ("lead", pick("lead", "INSERT")),
         ("message", pick("message", "INSERT")),
-        ("reply sent", pick("reply", "MODIFY")),
+        ("reply sent", pick("reply-outcome", "INSERT")),
         ("quarantine", pick("quarantine", "INSERT")),
         ("revision", pick("revision", "INSERT")),
     ]

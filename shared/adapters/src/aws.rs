@@ -7,6 +7,11 @@ use aws_config::timeout::TimeoutConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use std::time::Duration;
 
+/// The longest an AWS call takes, retries included: the SDK gives up after it. A fact's place in
+/// the changes feed is taken as its write is sent, so the write is visible within this or has
+/// failed; the read function's settle window must be at least twice it (`config::read_settings`).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
+
 /// Loads region, credentials and endpoint from the environment (`AWS_ENDPOINT_URL` points the
 /// clients at the local emulator) with bounded timeouts, so a stuck call ends in an error the
 /// handler can answer with 5xx well before API Gateway's 29-second limit.
@@ -17,7 +22,7 @@ pub async fn sdk_config() -> SdkConfig {
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))
                 .operation_attempt_timeout(Duration::from_secs(3))
-                .operation_timeout(Duration::from_secs(8))
+                .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(3))

@@ -159,11 +159,20 @@ pub fn read_settings<F: Fn(&str) -> Option<String>>(
             problem: "must be at least 16 bytes",
         });
     }
+    let settle = Duration::from_secs(env.number("CHANGES_SETTLE_SECONDS", 30)?);
+    // A fact is placed in the feed as its write is sent and is visible within the SDK's
+    // operation timeout; a window shorter than twice that could serve past a write in flight.
+    if settle < 2 * crate::aws::OPERATION_TIMEOUT {
+        return Err(ConfigError {
+            var: "CHANGES_SETTLE_SECONDS",
+            problem: "must be at least 16: twice the longest a write can take (8 s)",
+        });
+    }
     Ok(ReadSettings {
         table,
         pull: PullSettings {
             cursors: CursorKey::new(key.into_bytes()),
-            settle: Duration::from_secs(env.number("CHANGES_SETTLE_SECONDS", 30)?),
+            settle,
         },
     })
 }
@@ -392,10 +401,10 @@ mod tests {
         let settled = read_settings(&env(&[
             ("TABLE_NAME", "t"),
             ("CURSOR_KEY", &key),
-            ("CHANGES_SETTLE_SECONDS", "2"),
+            ("CHANGES_SETTLE_SECONDS", "16"),
         ]))
         .unwrap();
-        assert_eq!(settled.pull.settle, Duration::from_secs(2));
+        assert_eq!(settled.pull.settle, Duration::from_secs(16));
         for (vars, var) in [
             (vec![("TABLE_NAME", "t")], "CURSOR_KEY"),
             (
@@ -407,6 +416,15 @@ mod tests {
                     ("TABLE_NAME", "t"),
                     ("CURSOR_KEY", &key),
                     ("CHANGES_SETTLE_SECONDS", "0"),
+                ],
+                "CHANGES_SETTLE_SECONDS",
+            ),
+            // Shorter than twice a write's longest: a write in flight could land behind a reader.
+            (
+                vec![
+                    ("TABLE_NAME", "t"),
+                    ("CURSOR_KEY", &key),
+                    ("CHANGES_SETTLE_SECONDS", "15"),
                 ],
                 "CHANGES_SETTLE_SECONDS",
             ),

@@ -59,7 +59,7 @@ pub mod local {
         ("PARTNER_API_USERNAME", "thumbtack"),
         ("PARTNER_API_PASSWORD", "local-dev-password"),
         ("CURSOR_KEY", "local-cursor-key-not-a-secret"),
-        ("CHANGES_SETTLE_SECONDS", "1"),
+        ("CHANGES_SETTLE_SECONDS", "16"),
         ("REPLY_QUEUE_NAME", "thumbtack-replies.fifo"),
         ("REPLY_VISIBILITY_SECONDS", "30"),
         ("REPLY_RETRY_BASE_SECONDS", "2"),

@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(settings.reply_visibility, Duration::from_secs(30));
         assert_eq!(settings.reply_max_receives, 100);
         assert_eq!(settings.read.table, "thumbtack-partner-local");
-        assert_eq!(settings.read.pull.settle, Duration::from_secs(1));
+        assert_eq!(settings.read.pull.settle, Duration::from_secs(16));
         let reply = settings
             .reply("http://q", "http://d", "http://sandbox")
             .unwrap();

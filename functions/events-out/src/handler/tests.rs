@@ -115,7 +115,7 @@ async fn an_event_the_bus_will_not_take_is_reported_at_its_record_and_the_rest_w
         .iter()
         .map(|f| f.item_identifier.clone())
         .collect();
-    assert_eq!(failed, [Some("100000000000000000005".to_owned())]);
+    assert_eq!(failed, [Some("100000000000000000006".to_owned())]);
 }
 
 #[tokio::test]

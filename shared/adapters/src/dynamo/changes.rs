@@ -1,9 +1,10 @@
 //! The table's stream, read back as stored facts: which change of which item is an event
 //! (`app::events::Fact`), from the layout in `schema.rs`.
 //!
-//! An insert of a lead, a message, a lead update, a review, a revision or a quarantine record is
-//! a fact; a reply's change of status to `sent` or `failed` is one. Everything else (a reply claimed or retried, a
-//! quarantine record counting a redelivery, a chunk, a guard, a deletion) is not.
+//! An insert of a lead, a message, a lead update, a review, a revision, a reply's outcome, an
+//! unanswered lead or a quarantine record is a fact. Everything else (a reply claimed, retried or
+//! changing status, a quarantine record counting a redelivery, a chunk, a guard, a deletion) is
+//! not.
 
 use super::schema::{
     PK, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, item_type, quarantine_digest,
@@ -32,15 +33,11 @@ pub fn change(record: &EventRecord) -> Result<Change, Undecodable> {
         .sequence_number
         .clone()
         .unwrap_or_else(|| record.event_id.clone());
-    let fact = fact(
-        &record.event_name,
-        &record.change.new_image,
-        &record.change.old_image,
-    )?;
+    let fact = fact(&record.event_name, &record.change.new_image)?;
     Ok(Change { id, fact })
 }
 
-fn fact(event: &str, new: &Image, old: &Image) -> Result<Option<Fact>, Undecodable> {
+fn fact(event: &str, new: &Image) -> Result<Option<Fact>, Undecodable> {
     let Some(kind) = text(new, attr::TYPE) else {
         return Ok(None);
     };
@@ -138,40 +135,32 @@ fn fact(event: &str, new: &Image, old: &Image) -> Result<Option<Fact>, Undecodab
             digest: quarantine_digest(&read.text(PK)?).to_owned(),
             at_ms: read.number(attr::FIRST_RECEIVED_AT)?,
         },
-        ("MODIFY", item_type::REPLY) => {
-            let status = read.text(attr::STATUS)?;
-            if text(old, attr::STATUS) == Some(status.as_str()) {
-                return Ok(None);
-            }
-            match status.parse::<ReplyStatus>() {
-                Ok(ReplyStatus::Sent) => Fact::ReplySent {
-                    reply_id: read.text(attr::REPLY_ID)?,
-                    lead_id: read.text(attr::LEAD_ID)?,
-                    business_id: read.text(attr::BUSINESS_ID)?,
-                    status: u16::try_from(read.number(attr::HTTP_STATUS)?).unwrap_or(0),
-                    at_ms: read.number(attr::SENT_AT)?,
-                },
-                Ok(ReplyStatus::Failed) => Fact::ReplyFailed {
-                    reply_id: read.text(attr::REPLY_ID)?,
-                    lead_id: read.text(attr::LEAD_ID)?,
-                    business_id: read.text(attr::BUSINESS_ID)?,
-                    status: read
-                        .number(attr::HTTP_STATUS)
-                        .ok()
-                        .and_then(|code| u16::try_from(code).ok()),
-                    // The category, never lastError: Thumbtack's answer may echo the pro's text,
-                    // and events reach the bus's archive and every consumer. Replies failed
-                    // before the category was kept say `failed`.
-                    reason: read
-                        .optional(attr::FAILURE)
-                        .unwrap_or_else(|| "failed".to_owned()),
-                    attempt: u32::try_from(read.number(attr::ATTEMPTS)?).unwrap_or(u32::MAX),
-                    at_ms: read.number(attr::UPDATED_AT)?,
-                },
-                Ok(ReplyStatus::Sending) => return Ok(None),
-                Err(_) => return Err(read.lacks(attr::STATUS)),
-            }
-        }
+        ("INSERT", item_type::REPLY_OUTCOME) => match read.text(attr::STATUS)?.parse() {
+            Ok(ReplyStatus::Sent) => Fact::ReplySent {
+                reply_id: read.text(attr::REPLY_ID)?,
+                lead_id: read.text(attr::LEAD_ID)?,
+                business_id: read.text(attr::BUSINESS_ID)?,
+                status: u16::try_from(read.number(attr::HTTP_STATUS)?).unwrap_or(0),
+                at_ms: read.number(attr::SENT_AT)?,
+            },
+            Ok(ReplyStatus::Failed) => Fact::ReplyFailed {
+                reply_id: read.text(attr::REPLY_ID)?,
+                lead_id: read.text(attr::LEAD_ID)?,
+                business_id: read.text(attr::BUSINESS_ID)?,
+                status: read
+                    .number(attr::HTTP_STATUS)
+                    .ok()
+                    .and_then(|code| u16::try_from(code).ok()),
+                // The category, never lastError: Thumbtack's answer may echo the pro's text,
+                // and events reach the bus's archive and every consumer.
+                reason: read
+                    .optional(attr::FAILURE)
+                    .unwrap_or_else(|| "failed".to_owned()),
+                attempt: u32::try_from(read.number(attr::ATTEMPTS)?).unwrap_or(u32::MAX),
+                at_ms: read.number(attr::UPDATED_AT)?,
+            },
+            Ok(ReplyStatus::Sending) | Err(_) => return Err(read.lacks(attr::STATUS)),
+        },
         _ => return Ok(None),
     };
     Ok(Some(fact))

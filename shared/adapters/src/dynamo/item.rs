@@ -1,7 +1,7 @@
 //! Reading and writing the attributes of an item: typed values in, typed values out, and a
 //! `Corrupt` error naming the attribute when an item does not have the shape we write.
 
-use super::schema::{CHANGES_PK, GSI2_PK, GSI2_SK, PK, SK, attr, changes_sk};
+use super::schema::{GSI2_PK, PK, SK, attr, changes_pk};
 use app::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use models::{FieldProblem, Problems};
@@ -125,18 +125,15 @@ pub(super) fn warnings(item: &Item) -> Result<Problems, StoreError> {
     read_problems(item, attr::WARNINGS, attr::WARNING_COUNT)
 }
 
-/// The item's place in the changes feed (GSI2), at `at_ms`; its `PK` and `SK` must be set.
-pub(super) fn insert_change(item: &mut Item, at_ms: u64) {
+/// Puts the item in the changes feed (GSI2): its shard now; its place (`GSI2SK`) is the time of
+/// the write, set by the `DynamoStore` call that sends it. Its `PK` and `SK` must be set.
+pub(super) fn insert_change(item: &mut Item) {
     let key = |name: &str| {
         item.get(name)
             .and_then(|v| v.as_s().ok())
             .map(String::as_str)
+            .unwrap_or_default()
     };
-    let place = changes_sk(
-        at_ms,
-        key(PK).unwrap_or_default(),
-        key(SK).unwrap_or_default(),
-    );
-    item.insert(GSI2_PK.into(), s(CHANGES_PK));
-    item.insert(GSI2_SK.into(), s(place));
+    let shard = changes_pk(key(PK), key(SK));
+    item.insert(GSI2_PK.into(), s(shard));
 }

@@ -4,21 +4,21 @@
 
 use super::DynamoStore;
 use super::errors::store_error;
-use super::item::{Item, corrupt, n, number, parsed, s, string};
+use super::item::{Item, corrupt, insert_change, n, number, parsed, s, string};
 use super::schema::attr::{
     ATTEMPTS, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FAILURE,
     FIRST_REPLY_AUTOMATIC, FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL,
     REPLY_ID, SENT_AT, SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
 };
 use super::schema::{
-    ACK_SK, CHANGES_PK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, changes_sk, item_type,
-    lead_pk, reply_guard_pk, reply_sk,
+    ACK_SK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, outcome_sk,
+    reply_guard_pk, reply_sk,
 };
 use app::StoreError;
 use app::ports::{Claim, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use models::{ReplyRequest, ReplyStatus};
 
 /// The `status` a reply item holds.
@@ -41,10 +41,50 @@ fn guard_key(reply: &ReplyRequest) -> Item {
     ])
 }
 
-/// The values that put a reply's outcome at `now_ms` in the changes feed (`:changes`, `:place`).
-fn outcome_place(reply: &ReplyRequest, now_ms: u64) -> [(&'static str, AttributeValue); 2] {
-    let place = changes_sk(now_ms, &lead_pk(&reply.lead_id), &reply_sk(&reply.reply_id));
-    [(":changes", s(CHANGES_PK)), (":place", s(place))]
+/// The item of a reply's outcome for `attempt` (`sent`, or `failed` with its category): the fact
+/// the changes feed and the events carry. Its own item, so that trying the reply again never
+/// takes a failure out of the feed, and a later `sent` is a new entry.
+fn outcome_item(reply: &ReplyRequest, attempt: u32, outcome: &Outcome<'_>, at_ms: u64) -> Item {
+    let mut item = Item::from([
+        (PK.to_owned(), s(lead_pk(&reply.lead_id))),
+        (SK.to_owned(), s(outcome_sk(&reply.reply_id, attempt))),
+    ]);
+    item.insert(TYPE.into(), s(item_type::REPLY_OUTCOME));
+    item.insert(REPLY_ID.into(), s(&reply.reply_id));
+    item.insert(LEAD_ID.into(), s(&reply.lead_id));
+    item.insert(BUSINESS_ID.into(), s(&reply.business_id));
+    item.insert(ATTEMPTS.into(), n(u64::from(attempt)));
+    item.insert(UPDATED_AT.into(), n(at_ms));
+    match outcome {
+        Outcome::Sent { http_status } => {
+            item.insert(STATUS.into(), status(ReplyStatus::Sent));
+            item.insert(HTTP_STATUS.into(), n(u64::from(*http_status)));
+            item.insert(SENT_AT.into(), n(at_ms));
+        }
+        Outcome::Failed {
+            category,
+            http_status,
+        } => {
+            item.insert(STATUS.into(), status(ReplyStatus::Failed));
+            item.insert(FAILURE.into(), s(*category));
+            if let Some(code) = http_status {
+                item.insert(HTTP_STATUS.into(), n(u64::from(*code)));
+            }
+        }
+    }
+    insert_change(&mut item);
+    item
+}
+
+/// How a try of a reply ended, as its outcome item records it.
+enum Outcome<'a> {
+    Sent {
+        http_status: u16,
+    },
+    Failed {
+        category: &'a str,
+        http_status: Option<u16>,
+    },
 }
 
 /// A reply item, as the conversation shows it.
@@ -132,7 +172,9 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(reply_key(claim.reply)))
-            // Tried again (a redrive): out of the changes feed until its next outcome.
+            // Tried again (a redrive). Its outcomes are items of their own and stay in the feed;
+            // a reply item stored before them carried its outcome in the feed itself: that entry
+            // leaves, as it did then.
             .update_expression(format!(
                 "SET #status = :sending, {ATTEMPTS} = {ATTEMPTS} + :one, \
                  {LEASE_UNTIL} = :lease, {UPDATED_AT} = :now REMOVE {GSI2_PK}, {GSI2_SK}"
@@ -153,14 +195,17 @@ impl DynamoStore {
         }
     }
 
-    /// Writes the reply's outcome for the delivery whose claim returned `attempt`: never
-    /// overwrites `sent`, and writes nothing once another delivery has taken the reply over.
+    /// Writes the reply's state for the delivery whose claim returned `attempt`: never overwrites
+    /// `sent`, and writes nothing once another delivery has taken the reply over. Then, if the
+    /// try ended, its outcome item: after the state, so that a try another delivery superseded
+    /// leaves no fact; idempotent, so that writing it again after a fault is harmless.
     async fn record_outcome(
         &self,
         reply: &ReplyRequest,
         attempt: u32,
         expression: String,
         values: Vec<(&str, AttributeValue)>,
+        outcome: Option<Item>,
     ) -> Result<Recorded, StoreError> {
         let mut update = self
             .client
@@ -173,14 +218,41 @@ impl DynamoStore {
             ))
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_values(":sent", status(ReplyStatus::Sent))
-            .expression_attribute_values(":attempt", n(u64::from(attempt)));
+            .expression_attribute_values(":attempt", n(u64::from(attempt)))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         for (name, value) in values {
             update = update.expression_attribute_values(name, value);
         }
-        Ok(match if_condition_holds(update).await? {
-            Some(_) => Recorded::Yes,
-            None => Recorded::Superseded,
-        })
+        // This try's own `sent`, written before a fault cut the outcome's write off, fails the
+        // condition when written again: its outcome is still to be written.
+        let outcome_sent = outcome
+            .as_ref()
+            .is_some_and(|item| item.get(STATUS) == Some(&status(ReplyStatus::Sent)));
+        let recorded = match update.send().await {
+            Ok(_) => true,
+            Err(error) => match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) if outcome_sent => {
+                    let old = match failed.item() {
+                        Some(old) => Some(old.clone()),
+                        // Not every DynamoDB implementation returns the item with the error.
+                        None => self.get(reply_key(reply)).await?,
+                    };
+                    old.is_some_and(|old| {
+                        old.get(STATUS) == Some(&status(ReplyStatus::Sent))
+                            && old.get(ATTEMPTS) == Some(&n(u64::from(attempt)))
+                    })
+                }
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => false,
+                _ => return Err(store_error(error)),
+            },
+        };
+        if !recorded {
+            return Ok(Recorded::Superseded);
+        }
+        if let Some(item) = outcome {
+            self.insert_item(item).await?;
+        }
+        Ok(Recorded::Yes)
     }
 }
 
@@ -241,18 +313,16 @@ impl ReplyLedger for DynamoStore {
         http_status: u16,
         now_ms: u64,
     ) -> Result<Recorded, StoreError> {
+        let outcome = Outcome::Sent { http_status };
         self.record_outcome(
             reply,
             attempt,
             format!(
                 "SET #status = :sent, {HTTP_STATUS} = :code, {SENT_AT} = :now, \
-                 {UPDATED_AT} = :now, {GSI2_PK} = :changes, {GSI2_SK} = :place \
-                 REMOVE {LEASE_UNTIL}, {LAST_ERROR}"
+                 {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}, {LAST_ERROR}"
             ),
-            [(":code", n(u64::from(http_status))), (":now", n(now_ms))]
-                .into_iter()
-                .chain(outcome_place(reply, now_ms))
-                .collect(),
+            vec![(":code", n(u64::from(http_status))), (":now", n(now_ms))],
+            Some(outcome_item(reply, attempt, &outcome, now_ms)),
         )
         .await
     }
@@ -269,6 +339,7 @@ impl ReplyLedger for DynamoStore {
             attempt,
             format!("SET {LAST_ERROR} = :error, {LEASE_UNTIL} = :zero, {UPDATED_AT} = :now"),
             vec![(":error", s(error)), (":zero", n(0)), (":now", n(now_ms))],
+            None,
         )
         .await
     }
@@ -289,17 +360,20 @@ impl ReplyLedger for DynamoStore {
             (":zero", n(0)),
             (":now", n(now_ms)),
         ];
-        values.extend(outcome_place(reply, now_ms));
         let mut expression = format!(
             "SET #status = :failed, {LAST_ERROR} = :error, {FAILURE} = :category, \
-             {LEASE_UNTIL} = :zero, \
-             {UPDATED_AT} = :now, {GSI2_PK} = :changes, {GSI2_SK} = :place"
+             {LEASE_UNTIL} = :zero, {UPDATED_AT} = :now"
         );
         if let Some(code) = http_status {
             values.push((":code", n(u64::from(code))));
             expression.push_str(&format!(", {HTTP_STATUS} = :code"));
         }
-        self.record_outcome(reply, attempt, expression, values)
+        let outcome = Outcome::Failed {
+            category,
+            http_status,
+        };
+        let item = outcome_item(reply, attempt, &outcome, now_ms);
+        self.record_outcome(reply, attempt, expression, values, Some(item))
             .await
     }
 
@@ -314,6 +388,7 @@ impl ReplyLedger for DynamoStore {
             attempt,
             format!("SET {LEASE_UNTIL} = :zero, {UPDATED_AT} = :now"),
             vec![(":zero", n(0)), (":now", n(now_ms))],
+            None,
         )
         .await
     }

@@ -10,9 +10,9 @@ use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, key_of, number, optional_string, parsed, s, string};
 use super::schema::{
-    CHANGES_PK, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, QUARANTINE_INDEX_PK, SK, attr,
-    business_of, business_pk, business_reviews_pk, business_start, changes_start, item_type,
-    lead_of, quarantine_digest,
+    FEED_SHARDS, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, QUARANTINE_INDEX_PK, SK, attr,
+    business_of, business_pk, business_reviews_pk, business_start, changes_partitions,
+    changes_start, item_type, lead_of, quarantine_digest,
 };
 use app::StoreError;
 use app::ports::{
@@ -119,45 +119,113 @@ impl Listings for DynamoStore {
         let upto = changes_start(before_ms);
         let mut items = Vec::new();
         let mut last = from.clone();
-        let mut start: Option<Item> = None;
         // DynamoDB refuses a BETWEEN whose bounds are the wrong way round: nothing to read yet.
-        while from < upto && items.len() < limit {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI2)
-                .key_condition_expression(format!(
-                    "{GSI2_PK} = :pk AND {GSI2_SK} BETWEEN :from AND :upto"
-                ))
-                .expression_attribute_values(":pk", s(CHANGES_PK))
-                .expression_attribute_values(":from", s(&from))
-                .expression_attribute_values(":upto", s(&upto))
-                // One more than needed: the position's own entry comes first when it is still there.
-                .limit(i32::try_from(limit - items.len() + 1).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(store_error)?;
-            for item in page.items.unwrap_or_default() {
-                let place = string(&item, GSI2_SK)?;
-                if place == from || items.len() == limit {
-                    continue;
-                }
-                if let Some(record) = change_record(&item, &place)? {
-                    items.push(record);
-                }
-                last = place;
+        if from >= upto || limit == 0 {
+            return Ok(Page {
+                items,
+                next: Some(Cursor(last)),
+            });
+        }
+        // A merge of the shards by place: a shard's entries come in place order, so the smallest
+        // head of all is the next entry, once every shard that may hold more has a head.
+        let first_read = limit.div_ceil(FEED_SHARDS as usize) + 1;
+        let mut shards: Vec<Shard> = changes_partitions()
+            .map(|partition| Shard::new(partition, first_read))
+            .collect();
+        while items.len() < limit {
+            let reads = shards
+                .iter_mut()
+                .filter(|shard| shard.wants_more())
+                .map(|shard| self.read_shard(shard, &from, &upto, limit));
+            futures::future::try_join_all(reads).await?;
+            let Some(shard) = shards
+                .iter_mut()
+                .filter(|shard| !shard.entries.is_empty())
+                .min_by(|a, b| a.entries[0].0.cmp(&b.entries[0].0))
+            else {
+                break;
+            };
+            let Some((place, item)) = shard.entries.pop_front() else {
+                break;
+            };
+            if place == from {
+                continue;
             }
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+            if let Some(record) = change_record(&item, &place)? {
+                items.push(record);
             }
+            last = place;
         }
         Ok(Page {
             items,
             next: Some(Cursor(last)),
         })
+    }
+}
+
+/// One GSI2 partition of the changes feed as a page merges it: what was read and not yet taken,
+/// and where its query stopped.
+struct Shard {
+    partition: String,
+    entries: std::collections::VecDeque<(String, Item)>,
+    start: Option<Item>,
+    done: bool,
+    /// How many entries its next read asks for: doubled at each read, so that a partition that
+    /// holds most of a page (the one of before the sharding, for an old position) takes a few
+    /// reads, not one per handful.
+    next_read: usize,
+}
+
+impl Shard {
+    fn new(partition: String, first_read: usize) -> Self {
+        Shard {
+            partition,
+            entries: std::collections::VecDeque::new(),
+            start: None,
+            done: false,
+            next_read: first_read,
+        }
+    }
+
+    fn wants_more(&self) -> bool {
+        self.entries.is_empty() && !self.done
+    }
+}
+
+impl DynamoStore {
+    /// The next entries of `shard` within `from..upto`, oldest first.
+    async fn read_shard(
+        &self,
+        shard: &mut Shard,
+        from: &str,
+        upto: &str,
+        limit: usize,
+    ) -> Result<(), StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression(format!(
+                "{GSI2_PK} = :pk AND {GSI2_SK} BETWEEN :from AND :upto"
+            ))
+            .expression_attribute_values(":pk", s(&shard.partition))
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":upto", s(upto))
+            .limit(i32::try_from(shard.next_read).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(shard.start.take())
+            .send()
+            .await
+            .map_err(store_error)?;
+        shard.next_read = (shard.next_read * 2).min(limit + 1);
+        for item in page.items.unwrap_or_default() {
+            shard.entries.push_back((string(&item, GSI2_SK)?, item));
+        }
+        match page.last_evaluated_key {
+            Some(key) if !key.is_empty() => shard.start = Some(key),
+            _ => shard.done = true,
+        }
+        Ok(())
     }
 }
 
@@ -277,7 +345,9 @@ fn change_record(item: &Item, place: &str) -> Result<Option<ChangeRecord>, Store
             business_id: string(item, attr::BUSINESS_ID)?,
             lead_id: optional_string(item, attr::LEAD_ID),
         },
-        item_type::REPLY => {
+        // A reply's outcome; a reply item stored before outcomes had items of their own carried
+        // its last outcome itself.
+        item_type::REPLY_OUTCOME | item_type::REPLY => {
             let status: ReplyStatus = parsed(item, attr::STATUS)?;
             if status == ReplyStatus::Sending {
                 return Ok(None);

@@ -53,6 +53,19 @@ pub struct DynamoStore {
     table: String,
     /// This process's cap on refusal writes (shared by its clones).
     refusal_throttle: std::sync::Arc<app::refusals::Throttle>,
+    /// Where a fact's place in the changes feed comes from.
+    clock: FeedClock,
+}
+
+/// The clock the store reads for a fact's place in the changes feed, immediately before the write
+/// that makes the fact visible: the wall clock, or a fixed time in tests of the feed's order.
+#[derive(Clone)]
+struct FeedClock(std::sync::Arc<dyn Fn() -> u64 + Send + Sync>);
+
+impl std::fmt::Debug for FeedClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FeedClock")
+    }
 }
 
 impl DynamoStore {
@@ -61,6 +74,40 @@ impl DynamoStore {
             client,
             table: table.into(),
             refusal_throttle: std::sync::Arc::default(),
+            clock: FeedClock(std::sync::Arc::new(app::now_millis)),
+        }
+    }
+
+    /// The same store, placing the facts it writes in the changes feed at the times `clock`
+    /// gives (tests that need the feed's order at chosen times).
+    pub fn with_clock(mut self, clock: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        self.clock = FeedClock(std::sync::Arc::new(clock));
+        self
+    }
+
+    /// The time of a write that is about to be sent: its fact's place in the changes feed.
+    ///
+    /// Why here and nowhere else: the feed serves what is older than its settle window, so a
+    /// place must never be older than the write that makes it visible by more than the window.
+    /// Taken as the call is built, the only delay left is the call itself, which the SDK ends
+    /// within its operation timeout (`crate::aws`, 8 s; the read function refuses a settle window
+    /// under twice that). A caller's own time (a receipt, a retry loop, a long replay) never
+    /// places a fact.
+    pub(super) fn feed_time(&self) -> u64 {
+        (self.clock.0)()
+    }
+
+    /// Sets the feed place of an item that has one (`item::insert_change`) to now.
+    fn stamp(&self, item: &mut Item) {
+        let key = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        if item.contains_key(schema::GSI2_PK) {
+            let place = schema::changes_sk(self.feed_time(), &key(PK), &key(SK));
+            item.insert(schema::GSI2_SK.into(), s(place));
         }
     }
 
@@ -98,7 +145,8 @@ impl DynamoStore {
     }
 
     /// Puts `item`, over whatever its key held.
-    pub(super) async fn put(&self, item: Item) -> Result<(), StoreError> {
+    pub(super) async fn put(&self, mut item: Item) -> Result<(), StoreError> {
+        self.stamp(&mut item);
         self.client
             .put_item()
             .table_name(&self.table)
@@ -120,8 +168,9 @@ impl DynamoStore {
     }
 
     /// Puts `item` unless its key exists: `None` when it was put, else the item stored before.
-    pub(super) async fn insert_item(&self, item: Item) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn insert_item(&self, mut item: Item) -> Result<Option<Item>, StoreError> {
         let key = key_of(&item);
+        self.stamp(&mut item);
         let result = self
             .client
             .put_item()

@@ -43,7 +43,7 @@ impl DynamoStore {
         item.insert(attr::RAW.into(), s(new.raw));
         item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
         insert_warnings(&mut item, new.warnings);
-        insert_change(&mut item, new.received_at_ms);
+        insert_change(&mut item);
         Ok(match self.insert_item(item).await? {
             None => UpdateInsert {
                 created: true,

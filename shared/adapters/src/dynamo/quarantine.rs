@@ -6,8 +6,8 @@ use super::errors::store_error;
 use super::item::{Item, corrupt, key_of, n, number, problem_list, read_problems, s, string};
 use super::listings::SortRange;
 use super::schema::{
-    CHANGES_PK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, QUARANTINE_CHUNK_SK_PREFIX,
-    QUARANTINE_INDEX_PK, QUARANTINE_SK, SK, attr, changes_sk, item_type, quarantine_chunk_sk,
+    GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, QUARANTINE_CHUNK_SK_PREFIX, QUARANTINE_INDEX_PK,
+    QUARANTINE_SK, SK, attr, changes_pk, changes_sk, item_type, quarantine_chunk_sk,
     quarantine_digest, quarantine_index_sk, quarantine_pk,
 };
 use app::StoreError;
@@ -38,11 +38,13 @@ impl DynamoStore {
              #size = :size, #problems = if_not_exists(#problems, :problems), #count = :count, \
              #first = if_not_exists(#first, :now), #last = :now, \
              {GSI1_PK} = :gsi_pk, {GSI1_SK} = if_not_exists({GSI1_SK}, :gsi_sk), \
-             {GSI2_PK} = :changes, {GSI2_SK} = if_not_exists({GSI2_SK}, :place) \
+             {GSI2_PK} = if_not_exists({GSI2_PK}, :changes), \
+             {GSI2_SK} = if_not_exists({GSI2_SK}, :place) \
              ADD #deliveries :one"
         );
         let pk = quarantine_pk(payload.digest);
-        let place = changes_sk(payload.received_at_ms, &pk, QUARANTINE_SK);
+        let shard = changes_pk(&pk, QUARANTINE_SK);
+        let place = changes_sk(self.feed_time(), &pk, QUARANTINE_SK);
         self.client
             .update_item()
             .table_name(&self.table)
@@ -70,7 +72,7 @@ impl DynamoStore {
                 ":gsi_sk",
                 s(quarantine_index_sk(payload.received_at_ms, payload.digest)),
             )
-            .expression_attribute_values(":changes", s(CHANGES_PK))
+            .expression_attribute_values(":changes", s(shard))
             .expression_attribute_values(":place", s(place))
             .expression_attribute_values(":one", n(1))
             .send()

@@ -47,7 +47,7 @@ impl DynamoStore {
             GSI1_SK.into(),
             s(review_index_sk(seconds, &review.review_id)),
         );
-        insert_change(&mut item, new.received_at_ms);
+        insert_change(&mut item);
         self.insert(item).await
     }
 

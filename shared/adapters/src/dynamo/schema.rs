@@ -12,12 +12,15 @@ pub const GSI2: &str = "GSI2";
 pub const GSI2_PK: &str = "GSI2PK";
 pub const GSI2_SK: &str = "GSI2SK";
 
-/// What GSI1 copies beside the keys: exactly what its two listings read (a business's leads:
-/// `business_leads`, the lead summary of the list route; quarantined payloads: `list_quarantine`,
-/// which reads `raw` and `problems` from the base items). Never a body: `raw` holds customer data,
-/// and copying it doubled every write (docs/data-model.md). infra/template.yaml declares the same
-/// list (tests/infra).
-pub const GSI1_PROJECTED: [&str; 17] = [
+/// What GSI1 copies beside the keys: exactly what its listings read from it (a business's leads:
+/// `business_leads`, the lead summary of the list route). Its other listings take only the order
+/// and the keys from it, and the records from the table: a business's reviews, and quarantined
+/// payloads (`list_quarantine`), whose counters (`deliveries`, `lastReceivedAt`) change with
+/// every redelivery and so are not copied: a storm of redeliveries writes the table's record
+/// alone, never the one `QUARANTINE` partition of the index. Never a body: `raw` holds customer
+/// data, and copying it doubled every write (docs/data-model.md). infra/template.yaml declares
+/// the same list (tests/infra).
+pub const GSI1_PROJECTED: [&str; 13] = [
     attr::LEAD_ID,
     attr::CREATE_TIMESTAMP,
     attr::CATEGORY,
@@ -31,10 +34,6 @@ pub const GSI1_PROJECTED: [&str; 17] = [
     attr::FIRST_REPLY_SENT_AT,
     attr::FIRST_REPLY_AUTOMATIC,
     attr::RECEIVED_AT,
-    attr::ROUTE,
-    attr::DELIVERIES,
-    attr::FIRST_RECEIVED_AT,
-    attr::LAST_RECEIVED_AT,
 ];
 
 /// What GSI2 (the changes feed) copies beside the keys: what a change entry shows, ids, kind,
@@ -69,6 +68,9 @@ pub const SETTINGS_SK: &str = "SETTINGS";
 pub const MESSAGE_SK_PREFIX: &str = "MSG#";
 pub const REVISION_SK_PREFIX: &str = "REV#";
 pub const REPLY_SK_PREFIX: &str = "REPLY#";
+/// A reply's outcome, one item per try that ended (`OUTCOME#<replyID>#<attempt>`), in its lead's
+/// partition: the fact the feed and the events carry, kept when the reply is tried again.
+pub const OUTCOME_SK_PREFIX: &str = "OUTCOME#";
 pub const REPLY_GUARD_SK: &str = "REPLYID";
 pub const QUARANTINE_SK: &str = "QUARANTINE";
 /// A lead update, in its lead's partition: one per distinct update (keyed by its digest).
@@ -129,6 +131,11 @@ pub fn reply_sk(reply_id: &str) -> String {
     format!("{REPLY_SK_PREFIX}{reply_id}")
 }
 
+/// The outcome of a reply's `attempt`, zero-padded so that a reply's outcomes sort by attempt.
+pub fn outcome_sk(reply_id: &str, attempt: u32) -> String {
+    format!("{OUTCOME_SK_PREFIX}{reply_id}#{attempt:05}")
+}
+
 /// The item that makes a replyID unique across all leads.
 pub fn reply_guard_pk(reply_id: &str) -> String {
     format!("REPLYID#{reply_id}")
@@ -178,12 +185,38 @@ pub fn quarantine_index_sk(received_at_ms: u64, digest: &str) -> String {
     format!("{received_at_ms:015}#{digest}")
 }
 
-/// The one GSI2 partition: every stored fact, in order of its time (docs/data-model.md says how
-/// far one partition goes, and what comes after).
+/// The changes feed is spread over this many GSI2 partitions, `CHANGES#0` .. `CHANGES#15`, each
+/// fact in the one its item's keys hash to; a page merges them by place. One partition takes
+/// about 1,000 writes a second, so 16 take about 6x the model's peak fact rate
+/// (docs/data-model.md, docs/capacity.md). Raising it is safe (every older entry is in a shard the
+/// readers still read); lowering it would hide the entries of the shards left out.
+pub const FEED_SHARDS: u32 = 16;
+
+/// The one GSI2 partition of the feed before it was sharded: entries written then stay there,
+/// and the readers merge it with the shards.
 pub const CHANGES_PK: &str = "CHANGES";
 
-/// A fact's place in the changes feed: its time (receipt, or a reply's outcome), zero-padded so
-/// that string order is time order, then its item's keys, which make the place unique.
+/// The feed shard of the item at `pk`/`sk`: FNV-1a of its keys, so that a fact stays in its shard
+/// whoever writes it and whenever (a reply's outcome written again, a quarantine record counted).
+pub fn changes_pk(pk: &str, sk: &str) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in pk.bytes().chain([b'#']).chain(sk.bytes()) {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    format!("{CHANGES_PK}#{}", hash % FEED_SHARDS)
+}
+
+/// Every GSI2 partition a feed reader merges: the shards, and the partition of before.
+pub fn changes_partitions() -> impl Iterator<Item = String> {
+    (0..FEED_SHARDS)
+        .map(|shard| format!("{CHANGES_PK}#{shard}"))
+        .chain([CHANGES_PK.to_owned()])
+}
+
+/// A fact's place in the changes feed: the time of the write that made it visible (taken by
+/// `DynamoStore` immediately before it sends that write), zero-padded so that string order is
+/// time order, then its item's keys, which make the place unique.
 pub fn changes_sk(at_ms: u64, pk: &str, sk: &str) -> String {
     format!("{at_ms:015}#{pk}#{sk}")
 }
@@ -224,6 +257,7 @@ pub mod item_type {
     pub const QUARANTINE_CHUNK: &str = "quarantine-chunk";
     pub const REPLY: &str = "reply";
     pub const REPLY_GUARD: &str = "reply-guard";
+    pub const REPLY_OUTCOME: &str = "reply-outcome";
     pub const REFUSED: &str = "refused";
     pub const BUSINESS_SETTINGS: &str = "business-settings";
     pub const ACKNOWLEDGEMENT: &str = "acknowledgement";

@@ -118,7 +118,7 @@ impl BusinessDesk for DynamoStore {
         item.insert(attr::LEAD_ID.into(), s(lead_id));
         item.insert(attr::BUSINESS_ID.into(), s(business_id));
         item.insert(attr::RECEIVED_AT.into(), n(at_ms));
-        insert_change(&mut item, at_ms);
+        insert_change(&mut item);
         Ok(self.insert_item(item).await?.is_none())
     }
 }

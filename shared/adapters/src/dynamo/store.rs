@@ -49,7 +49,7 @@ impl LeadStore for DynamoStore {
         item.insert(attr::ID.into(), s(new.id));
         item.insert(attr::RAW.into(), s(new.raw));
         item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
-        insert_change(&mut item, new.received_at_ms);
+        insert_change(&mut item);
         self.insert(item).await
     }
 
@@ -177,7 +177,7 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         GSI1_SK.into(),
         s(business_sk(lead.create_timestamp.0, &lead.lead_id)),
     );
-    insert_change(&mut item, new.received_at_ms);
+    insert_change(&mut item);
     item
 }
 
@@ -201,6 +201,6 @@ fn message_item(new: NewMessage<'_>) -> Item {
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);
-    insert_change(&mut item, new.received_at_ms);
+    insert_change(&mut item);
     item
 }
