@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod alarms;
+mod capacity;
 mod deploy;
 mod docs;
 mod events;
