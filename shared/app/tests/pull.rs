@@ -526,7 +526,7 @@ async fn the_feed_always_gives_a_cursor_and_new_facts_come_after_it() {
 }
 
 #[tokio::test]
-async fn a_reply_tried_again_leaves_the_feed_and_comes_back_at_its_new_outcome() {
+async fn a_reply_tried_again_keeps_its_failure_in_the_feed_and_its_send_is_a_new_entry() {
     let memory = MemoryStore::new();
     every_kind_of_fact(&memory).await;
     let reply = ReplyRequest {
@@ -547,10 +547,17 @@ async fn a_reply_tried_again_leaves_the_feed_and_comes_back_at_its_new_outcome()
         memory.claim(claim).await.unwrap(),
         Claim::Claimed { attempt: 2 }
     );
-    let page = feed(&memory, ChangesAsked::default(), u64::MAX).await;
-    assert_eq!(page.changes.len(), 5, "{:?}", kinds(&page));
+    let before = feed(&memory, ChangesAsked::default(), u64::MAX).await;
+    assert_eq!(before.changes.len(), 6, "{:?}", kinds(&before));
     memory.mark_sent(&reply, 2, 201, 17_000).await.unwrap();
     let page = feed(&memory, ChangesAsked::default(), u64::MAX).await;
+    assert_eq!(page.changes[..6], before.changes[..]);
+    let failed = page
+        .changes
+        .iter()
+        .find(|entry| entry.reply_id.as_deref() == Some("r-no"))
+        .unwrap();
+    assert_eq!((failed.kind, failed.attempt), ("Reply Failed", Some(1)));
     let last = page.changes.last().unwrap();
     assert_eq!(
         (last.kind, last.reply_id.as_deref(), last.attempt),

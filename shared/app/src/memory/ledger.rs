@@ -25,7 +25,7 @@ impl ReplyLedger for MemoryStore {
                     request: claim.reply.clone(),
                     record,
                     lease_until_ms: claim.lease_until_ms,
-                    outcome: None,
+                    outcomes: Vec::new(),
                 },
             );
             return Ok(Claim::Claimed { attempt: 1 });
@@ -46,8 +46,6 @@ impl ReplyLedger for MemoryStore {
         stored.record.status = ReplyStatus::Sending;
         stored.record.attempts += 1;
         stored.lease_until_ms = claim.lease_until_ms;
-        // Tried again (a redrive): out of the changes feed until its next outcome.
-        stored.outcome = None;
         Ok(Claim::Claimed {
             attempt: stored.record.attempts,
         })
@@ -71,7 +69,9 @@ impl ReplyLedger for MemoryStore {
             stored.record.status = ReplyStatus::Sent;
             stored.record.error = None;
             stored.lease_until_ms = 0;
-            stored.outcome = Some((now, Some(status)));
+            stored
+                .outcomes
+                .push((now, ReplyStatus::Sent, attempt, Some(status)));
         })
     }
 
@@ -101,7 +101,9 @@ impl ReplyLedger for MemoryStore {
             stored.record.status = ReplyStatus::Failed;
             stored.record.error = Some(error.to_owned());
             stored.lease_until_ms = 0;
-            stored.outcome = Some((now, status));
+            stored
+                .outcomes
+                .push((now, ReplyStatus::Failed, attempt, status));
         })
     }
 

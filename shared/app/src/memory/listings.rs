@@ -7,7 +7,6 @@ use crate::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
     QuarantineRecord, ReviewRecord, StoreError,
 };
-use models::ReplyStatus;
 
 impl Listings for MemoryStore {
     async fn business_leads(
@@ -193,24 +192,24 @@ impl Listings for MemoryStore {
             );
         }
         for reply in state.replies.values() {
-            let (Some((at_ms, http_status)), ReplyStatus::Sent | ReplyStatus::Failed) =
-                (reply.outcome, reply.record.status)
-            else {
-                continue;
-            };
             let request = &reply.request;
-            add(
-                at_ms,
-                format!("LEAD#{}#REPLY#{}", request.lead_id, request.reply_id),
-                Change::Reply {
-                    lead_id: request.lead_id.clone(),
-                    business_id: request.business_id.clone(),
-                    reply_id: request.reply_id.clone(),
-                    status: reply.record.status,
-                    http_status,
-                    attempt: reply.record.attempts,
-                },
-            );
+            for &(at_ms, status, attempt, http_status) in &reply.outcomes {
+                add(
+                    at_ms,
+                    format!(
+                        "LEAD#{}#OUTCOME#{}#{attempt:05}",
+                        request.lead_id, request.reply_id
+                    ),
+                    Change::Reply {
+                        lead_id: request.lead_id.clone(),
+                        business_id: request.business_id.clone(),
+                        reply_id: request.reply_id.clone(),
+                        status,
+                        http_status,
+                        attempt,
+                    },
+                );
+            }
         }
         for record in state.quarantine.values() {
             add(

@@ -80,8 +80,9 @@ pub(super) struct StoredReply {
     pub(super) request: ReplyRequest,
     pub(super) record: ReplyRecord,
     pub(super) lease_until_ms: u64,
-    /// When it was sent or failed, and Thumbtack's status then; none while it is being tried.
-    pub(super) outcome: Option<(u64, Option<u16>)>,
+    /// Each try that ended (sent or failed): when, how, the try, and Thumbtack's status then.
+    /// Kept when the reply is tried again, as the feed keeps them.
+    pub(super) outcomes: Vec<(u64, models::ReplyStatus, u32, Option<u16>)>,
 }
 
 impl MemoryStore {
