@@ -23,4 +23,5 @@ mod replies;
 mod schedules;
 mod secrets;
 mod speed;
+mod stats;
 mod support;

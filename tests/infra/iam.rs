@@ -113,11 +113,17 @@ fn written_partitions(function: &str) -> Option<BTreeSet<String>> {
             quarantine_pk(any),
             REFUSED_PK.to_owned(),
         ],
-        // The acknowledgement's note and the unanswered record, in the lead's partition.
-        "SpeedToLeadFunction" => vec![lead_pk(any)],
-        // A reply and the lead's first-reply time (LEAD#); the guard that makes a replyID unique
-        // across leads (REPLYID#).
-        "ReplyOutboundFunction" => vec![lead_pk(any), reply_guard_pk(any)],
+        // The acknowledgement's note and the unanswered record, in the lead's partition; the
+        // lead counted in its business's day (BUSINESS#).
+        "SpeedToLeadFunction" => vec![lead_pk(any), business_settings_pk(any)],
+        // A reply, its outcomes and the lead's first-reply times (LEAD#); the guard that makes a
+        // replyID unique across leads (REPLYID#); the replies counted in the business's day
+        // (BUSINESS#).
+        "ReplyOutboundFunction" => vec![
+            lead_pk(any),
+            reply_guard_pk(any),
+            business_settings_pk(any),
+        ],
         // A business's settings.
         "LeadReadFunction" => vec![business_settings_pk(any)],
         _ => return None,

@@ -1,4 +1,4 @@
-use app::ports::{BusinessDesk, Listings};
+use app::ports::{BusinessDesk, Listings, StatsDesk};
 use app::pull::{self, ChangesAsked, LeadAsked, LeadsAsked, ReviewsAsked};
 use app::{LeadStore, now_millis};
 use http_api::{ApiError, ReadDeps, json};
@@ -49,7 +49,7 @@ impl Route {
 
 /// Dispatches on the route: a lead and its conversation, a business's leads or reviews, or the
 /// changes feed.
-pub async fn handle<S: LeadStore + Listings + BusinessDesk>(
+pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
     deps: &ReadDeps<S>,
     request: Request,
 ) -> Response<Body> {

@@ -4,7 +4,7 @@
 //! An error (storage, the queue, the scheduler) fails the invocation, so Lambda's asynchronous
 //! retries (and the rule's or the schedule's own) deliver it again; every step is safe to repeat.
 
-use app::ports::{BusinessDesk, LeadStore, Outbox, Scheduler, Wakeup};
+use app::ports::{BusinessDesk, LeadStore, Outbox, Scheduler, StatsDesk, Wakeup};
 use app::speed::{EventOrigin, SpeedDeps, SpeedError, on_lead_received, on_wakeup};
 use app::{error_chain, now_millis};
 use serde::Deserialize;
@@ -53,7 +53,7 @@ pub fn invocation(event: &Value) -> Invocation {
 
 pub async fn handle<S, Q, W>(deps: &SpeedDeps<S, Q, W>, event: Value) -> Result<(), SpeedError>
 where
-    S: LeadStore + BusinessDesk,
+    S: LeadStore + BusinessDesk + StatsDesk,
     Q: Outbox,
     W: Scheduler,
 {

@@ -1,7 +1,7 @@
 //! A business's speed-to-lead settings (`GET`, `PUT`) and response times (`GET .../stats`).
 
 use app::now_millis;
-use app::ports::{BusinessDesk, Listings};
+use app::ports::{BusinessDesk, StatsDesk};
 use app::speed::{SettingsDocument, parse_settings, stats};
 use http_api::{ApiError, ReadDeps, json};
 use lambda_http::http::{Method, StatusCode};
@@ -53,7 +53,7 @@ pub(super) async fn settings<S: BusinessDesk>(
 }
 
 /// `GET ?days=30`: leads, replies and response times over the window.
-pub(super) async fn stats<S: Listings>(
+pub(super) async fn stats<S: StatsDesk>(
     deps: &ReadDeps<S>,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {

@@ -540,11 +540,22 @@ async fn the_stats_count_leads_and_replies_and_refuse_a_window_out_of_bounds() {
         ingest::store_parsed(&deps.store, &parsed, &raw, (now_s - 3600 * (n + 1)) * 1000)
             .await
             .unwrap();
+        // Counted as speed to lead counts it: once, however often its event comes.
+        for _ in 0..2 {
+            app::ports::StatsDesk::count_lead(&deps.store, &format!("s-{n}"))
+                .await
+                .unwrap();
+        }
     }
-    // s-0 answered by the acknowledgement after 10 s, s-1 by a person after 2 hours.
+    // s-0 answered by the acknowledgement after 10 s and by a person after an hour, s-1 by a
+    // person after 2 hours.
     use app::ports::ReplyLedger;
     deps.store
         .first_reply("s-0", true, (now_s - 3600) * 1000 + 10_000)
+        .await
+        .unwrap();
+    deps.store
+        .first_reply("s-0", false, (now_s - 3600) * 1000 + 3_600_000)
         .await
         .unwrap();
     deps.store
@@ -566,6 +577,10 @@ async fn the_stats_count_leads_and_replies_and_refuse_a_window_out_of_bounds() {
     assert_eq!(stats["p90FirstReplySeconds"], 7200);
     assert_eq!(stats["automaticFirstReplies"], 1);
     assert_eq!(stats["humanFirstReplies"], 1);
+    // A person's replies alone: what Lead Unanswered watches.
+    assert_eq!(stats["leadsRepliedByPerson"], 2);
+    assert_eq!(stats["medianFirstPersonReplySeconds"], 3600);
+    assert_eq!(stats["p90FirstPersonReplySeconds"], 7200);
     let bad = get(
         Gateway::RestV1,
         "/v1/businesses/{businessID}/stats",

@@ -6,16 +6,19 @@ use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, corrupt, insert_change, n, number, parsed, s, string};
 use super::schema::attr::{
-    ATTEMPTS, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FAILURE,
-    FIRST_REPLY_AUTOMATIC, FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL,
-    REPLY_ID, SENT_AT, SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
+    ATTEMPTS, AUTOMATIC_FIRST, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FAILURE,
+    FIRST_PERSON_REPLY_AT, FIRST_REPLY_AUTOMATIC, FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR,
+    LEAD_ID, LEASE_UNTIL, PERSON_REPLIED, RECEIVED_AT, REPLIED, REPLY_ID, SENT_AT, SEQUENCE,
+    STATUS, TEXT, TYPE, UPDATED_AT,
 };
 use super::schema::{
     ACK_SK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, outcome_sk,
     reply_guard_pk, reply_sk,
 };
+use super::stats::{Count, first_reply_bucket, lead_key, person_reply_bucket};
 use app::StoreError;
 use app::ports::{Claim, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord};
+use app::speed::stats::{stats_day, wait_bucket};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
@@ -443,28 +446,54 @@ impl ReplyLedger for DynamoStore {
         automatic: bool,
         now_ms: u64,
     ) -> Result<Option<u64>, StoreError> {
-        let lead_key = Item::from([
-            (PK.to_owned(), s(lead_pk(lead_id))),
-            (SK.to_owned(), s(LEAD_SK)),
-        ]);
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(lead_key))
-            .update_expression(format!(
-                "SET {FIRST_REPLY_SENT_AT} = :now, {FIRST_REPLY_AUTOMATIC} = :automatic"
-            ))
-            .condition_expression(format!(
-                "attribute_exists({PK}) AND attribute_not_exists({FIRST_REPLY_SENT_AT})"
-            ))
-            .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":automatic", AttributeValue::Bool(automatic))
-            // The lead's own createTimestamp comes back with it: one call, no extra read.
-            .return_values(ReturnValue::AllNew);
-        // None: no such lead, or answered before.
-        Ok(if_condition_holds(update)
-            .await?
-            .and_then(|output| returned_number(&output, CREATE_TIMESTAMP)))
+        let wanted = [
+            BUSINESS_ID,
+            CREATE_TIMESTAMP,
+            RECEIVED_AT,
+            FIRST_REPLY_SENT_AT,
+            FIRST_PERSON_REPLY_AT,
+        ];
+        // Twice at most: a concurrent reply of the same lead may count one of the two first.
+        for _ in 0..2 {
+            let Some(lead) = self.get_attributes(lead_key(lead_id), &wanted).await? else {
+                return Ok(None);
+            };
+            let first = !lead.contains_key(FIRST_REPLY_SENT_AT);
+            let first_by_person = !automatic && !lead.contains_key(FIRST_PERSON_REPLY_AT);
+            if !first && !first_by_person {
+                return Ok(None);
+            }
+            let created = number(&lead, CREATE_TIMESTAMP)?;
+            let waited = now_ms.saturating_sub(number(&lead, RECEIVED_AT)?) / 1000;
+            let bucket = wait_bucket(waited);
+            let mut count = Count {
+                lead_id,
+                business_id: &string(&lead, BUSINESS_ID)?,
+                day: stats_day(created),
+                on_lead: Vec::new(),
+                add: Vec::new(),
+            };
+            if first {
+                count.on_lead.push((FIRST_REPLY_SENT_AT, n(now_ms)));
+                count
+                    .on_lead
+                    .push((FIRST_REPLY_AUTOMATIC, AttributeValue::Bool(automatic)));
+                count.add.push(REPLIED.to_owned());
+                count.add.push(first_reply_bucket(bucket));
+                if automatic {
+                    count.add.push(AUTOMATIC_FIRST.to_owned());
+                }
+            }
+            if first_by_person {
+                count.on_lead.push((FIRST_PERSON_REPLY_AT, n(now_ms)));
+                count.add.push(PERSON_REPLIED.to_owned());
+                count.add.push(person_reply_bucket(bucket));
+            }
+            // The lead's own createTimestamp is the response-time metric's start.
+            if self.count_once(count).await? {
+                return Ok(first.then_some(created));
+            }
+        }
+        Ok(None)
     }
 }

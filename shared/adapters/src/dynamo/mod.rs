@@ -22,6 +22,7 @@ mod refusals;
 mod reviews;
 pub mod schema;
 mod speed;
+mod stats;
 mod store;
 pub mod stream;
 

@@ -171,6 +171,12 @@ pub fn business_of(gsi1_pk: &str) -> Option<&str> {
     gsi1_pk.strip_prefix(BUSINESS_PK_PREFIX)
 }
 
+/// A business's figures of one UTC day (`yyyy-mm-dd`), in its own partition beside its
+/// settings: a stats read is one `Query` of at most a window's days.
+pub fn stats_sk(day: &str) -> String {
+    format!("STATS#{day}")
+}
+
 /// Zero-padded so that string order is time order (GSI1 sorts leads newest first).
 pub fn business_sk(create_timestamp: u64, lead_id: &str) -> String {
     format!("{create_timestamp:012}#{lead_id}")
@@ -262,6 +268,7 @@ pub mod item_type {
     pub const BUSINESS_SETTINGS: &str = "business-settings";
     pub const ACKNOWLEDGEMENT: &str = "acknowledgement";
     pub const UNANSWERED: &str = "unanswered";
+    pub const BUSINESS_STATS: &str = "business-stats";
 }
 
 /// Attribute names (besides the keys). docs/data-model.md lists which item has which.
@@ -301,6 +308,17 @@ pub mod attr {
     pub const FIRST_REPLY_SENT_AT: &str = "firstReplySentAt";
     /// Whether the lead's first reply was the automatic acknowledgement (BOOL).
     pub const FIRST_REPLY_AUTOMATIC: &str = "firstReplyAutomatic";
+    /// Set on the lead when its first person's reply was sent (N, ms).
+    pub const FIRST_PERSON_REPLY_AT: &str = "firstPersonReplyAt";
+    /// Set on the lead once it is counted in its business's day (BOOL).
+    pub const STATS_COUNTED: &str = "statsCounted";
+    // A business's day of figures (`stats_sk`): counts, and a count per wait bucket
+    // (`fr00`.., `pr00`..: `app::speed::stats::WAIT_BOUNDS`).
+    pub const LEADS: &str = "leads";
+    pub const REPLIED: &str = "replied";
+    pub const AUTOMATIC_FIRST: &str = "automaticFirst";
+    pub const PERSON_REPLIED: &str = "personReplied";
+    pub const DAY: &str = "day";
     // A revision: what it is a revision of.
     pub const OF: &str = "of";
     pub const ID: &str = "id";

@@ -160,8 +160,28 @@ impl ReplyLedger for MemoryStore {
         let Some(lead) = state.leads.get(lead_id) else {
             return Ok(None);
         };
-        let created = lead.create_timestamp;
-        if state.answered.contains_key(lead_id) {
+        let (created, summary) = (lead.create_timestamp, lead.summary.clone());
+        let first = !state.answered.contains_key(lead_id);
+        let first_person = !automatic && !state.answered_by_person.contains_key(lead_id);
+        let bucket =
+            crate::speed::stats::wait_bucket(now.saturating_sub(summary.received_at_ms) / 1000);
+        let day = state
+            .daily
+            .entry((summary.business_id, crate::speed::stats::stats_day(created)))
+            .or_insert_with_key(|(_, day)| super::speed::empty_day(day));
+        if first {
+            day.replied += 1;
+            day.automatic_first += u64::from(automatic);
+            day.first_reply[bucket] += 1;
+        }
+        if first_person {
+            day.person_replied += 1;
+            day.first_person_reply[bucket] += 1;
+        }
+        if first_person {
+            state.answered_by_person.insert(lead_id.to_owned(), now);
+        }
+        if !first {
             return Ok(None);
         }
         state.answered.insert(lead_id.to_owned(), (now, automatic));

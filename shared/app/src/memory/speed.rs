@@ -3,11 +3,64 @@
 
 use super::MemoryStore;
 use crate::ports::{
-    AckNote, BusinessDesk, Outbox, QueueError, ScheduleError, Scheduler, StoreError, Wakeup,
+    AckNote, BusinessDesk, DayStats, Outbox, QueueError, ScheduleError, Scheduler, StatsDesk,
+    StoreError, Wakeup,
 };
 use crate::speed::BusinessSettings;
+use crate::speed::stats::{WAIT_BOUNDS, stats_day};
 use models::ReplyRequest;
 use std::sync::Mutex;
+
+/// A day with nothing counted yet.
+pub(super) fn empty_day(day: &str) -> DayStats {
+    DayStats {
+        day: day.to_owned(),
+        first_reply: vec![0; WAIT_BOUNDS.len()],
+        first_person_reply: vec![0; WAIT_BOUNDS.len()],
+        ..DayStats::default()
+    }
+}
+
+impl StatsDesk for MemoryStore {
+    async fn count_lead(&self, lead_id: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        let Some(lead) = state.leads.get(lead_id) else {
+            return Ok(false);
+        };
+        let key = (
+            lead.summary.business_id.clone(),
+            stats_day(lead.create_timestamp),
+        );
+        if !state.counted.insert(lead_id.to_owned()) {
+            return Ok(false);
+        }
+        state
+            .daily
+            .entry(key)
+            .or_insert_with_key(|(_, day)| empty_day(day))
+            .leads += 1;
+        Ok(true)
+    }
+
+    async fn daily_stats(
+        &self,
+        business_id: &str,
+        from_day: &str,
+        to_day: &str,
+    ) -> Result<Vec<DayStats>, StoreError> {
+        self.check()?;
+        let state = self.lock();
+        Ok(state
+            .daily
+            .iter()
+            .filter(|((business, day), _)| {
+                business == business_id && from_day <= day.as_str() && day.as_str() <= to_day
+            })
+            .map(|(_, stats)| stats.clone())
+            .collect())
+    }
+}
 
 impl BusinessDesk for MemoryStore {
     async fn settings(&self, business_id: &str) -> Result<Option<BusinessSettings>, StoreError> {

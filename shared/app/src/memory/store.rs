@@ -48,6 +48,12 @@ pub(super) struct State {
     pub(super) unanswered: BTreeMap<String, u64>,
     /// By leadID: when its first reply was sent, and whether it was automatic.
     pub(super) answered: BTreeMap<String, (u64, bool)>,
+    /// By leadID: when its first person's reply was sent.
+    pub(super) answered_by_person: BTreeMap<String, u64>,
+    /// The leads counted in their business's day.
+    pub(super) counted: std::collections::BTreeSet<String>,
+    /// By (businessID, day): the day's figures.
+    pub(super) daily: BTreeMap<(String, String), crate::ports::DayStats>,
     /// Refusals counted, by (minute, route, reason).
     pub(super) refusals: BTreeMap<(String, &'static str, &'static str), crate::ports::RefusalCount>,
 }

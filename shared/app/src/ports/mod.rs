@@ -35,7 +35,8 @@ pub use replies::{
     ReplyQueue, ReplyRecord, SendError, Thumbtack,
 };
 pub use speed::{
-    AckNote, AckStatus, BusinessDesk, Outbox, ScheduleError, Scheduler, Wakeup, WakeupKind,
+    AckNote, AckStatus, BusinessDesk, DayStats, Outbox, ScheduleError, Scheduler, StatsDesk,
+    Wakeup, WakeupKind,
 };
 pub use storage::{
     BoxError, ConversationRecords, Insert, LeadRef, LeadStore, MessageRecord, NewLead,

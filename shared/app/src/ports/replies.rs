@@ -127,8 +127,10 @@ pub trait ReplyLedger: Send + Sync {
     ) -> impl Future<Output = Result<ReplyContext, StoreError>> + Send;
 
     /// Marks the lead as answered if no reply was sent for it before (and whether that first reply
-    /// was automatic); returns the lead's `createTimestamp` (unix seconds) when this was its first
-    /// reply, for the response-time metric.
+    /// was automatic), and as answered by a person if this reply is a person's and none was
+    /// before; each counted once in its business's day (`StatsDesk`). Returns the lead's
+    /// `createTimestamp` (unix seconds) when this was its first reply, for the response-time
+    /// metric.
     fn first_reply(
         &self,
         lead_id: &str,

@@ -43,6 +43,41 @@ pub trait BusinessDesk: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// A business's response times, kept a day at a time so that a stats read touches one item per
+/// day of its window, however many leads the business has.
+pub trait StatsDesk: Send + Sync {
+    /// Counts the stored lead in its business's day (the UTC day of its `createTimestamp`),
+    /// once, however many times it is called. Returns whether this call counted it; `false` too
+    /// when the lead is not stored.
+    fn count_lead(&self, lead_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The business's days from `from_day` to `to_day` (`yyyy-mm-dd`, both included) that have
+    /// anything counted, oldest first.
+    fn daily_stats(
+        &self,
+        business_id: &str,
+        from_day: &str,
+        to_day: &str,
+    ) -> impl Future<Output = Result<Vec<DayStats>, StoreError>> + Send;
+}
+
+/// One day of a business's leads: how many, how many answered, and how long each waited for its
+/// first reply and for its first person's reply, counted in the buckets of
+/// `speed::stats::WAIT_BOUNDS` (seconds from arrival).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayStats {
+    pub day: String,
+    pub leads: u64,
+    /// Leads with a reply sent (their first, whoever sent it).
+    pub replied: u64,
+    /// Of those, the ones whose first reply was the automatic acknowledgement.
+    pub automatic_first: u64,
+    /// Leads with a person's reply sent.
+    pub person_replied: u64,
+    pub first_reply: Vec<u64>,
+    pub first_person_reply: Vec<u64>,
+}
+
 /// The reply queue as a producer sees it (the partner's systems, and the acknowledgement).
 pub trait Outbox: Send + Sync {
     fn enqueue(&self, reply: &ReplyRequest) -> impl Future<Output = Result<(), QueueError>> + Send;

@@ -18,7 +18,7 @@ pub use settings::{
 use crate::metrics::Metrics;
 use crate::ports::{
     AckNote, AckStatus, BusinessDesk, ConversationRecords, LeadStore, Outbox, QueueError,
-    ScheduleError, Scheduler, StoreError, Wakeup, WakeupKind,
+    ScheduleError, Scheduler, StatsDesk, StoreError, Wakeup, WakeupKind,
 };
 use models::{Lead, ReplyRequest, ReplyStatus};
 
@@ -86,7 +86,7 @@ pub async fn on_lead_received<S, Q, W>(
     now_ms: u64,
 ) -> Result<Acknowledged, SpeedError>
 where
-    S: LeadStore + BusinessDesk,
+    S: LeadStore + BusinessDesk + StatsDesk,
     Q: Outbox,
     W: Scheduler,
 {
@@ -99,6 +99,8 @@ where
     let Some(lead) = stored_lead(&records) else {
         return Ok(Acknowledged::AlreadyHandled);
     };
+    // Every stored lead counts in its business's stats, once however often its event comes.
+    deps.store.count_lead(lead_id).await?;
     if is_test_lead(&records) {
         return skip(deps, lead_id, "test-lead", now_ms).await;
     }
