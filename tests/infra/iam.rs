@@ -119,11 +119,9 @@ fn written_partitions(function: &str) -> Option<BTreeSet<String>> {
         // A reply, its outcomes and the lead's first-reply times (LEAD#); the guard that makes a
         // replyID unique across leads (REPLYID#); the replies counted in the business's day
         // (BUSINESS#).
-        "ReplyOutboundFunction" => vec![
-            lead_pk(any),
-            reply_guard_pk(any),
-            business_settings_pk(any),
-        ],
+        "ReplyOutboundFunction" => {
+            vec![lead_pk(any), reply_guard_pk(any), business_settings_pk(any)]
+        }
         // A business's settings.
         "LeadReadFunction" => vec![business_settings_pk(any)],
         _ => return None,
