@@ -49,9 +49,9 @@ delete:
 smoke:
 	@scripts/smoke.sh
 
-## load: bounded load run against make dev (LEADS=5000 MESSAGES=10000 CONCURRENCY=32 DUPLICATE_PERCENT=30)
+## load: bounded load run, every lead read back (STAGE=<stage> RATE=<leads/s> SECONDS=<n>; default make dev)
 load:
-	@scripts/load.sh
+	@STAGE=$(STAGE) LOAD_SECONDS=$(SECONDS) scripts/load.sh
 
 ## reliability: the fault-injection figures of docs/reliability.md (starts the emulator if needed)
 reliability:

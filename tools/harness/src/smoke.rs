@@ -6,19 +6,16 @@
 //! business's stats: every route of the template (tests/emulator holds the two together).
 //!
 //! Against AWS the read routes are IAM-authorised, so their calls are signed with SigV4 from the
-//! usual AWS credentials, which need the LeadReaderPolicy and the SettingsEditorPolicy (the PUT
-//! of the smoke business's settings). A deployed stack sends the reply to the real Thumbtack, which does not know the
+//! usual AWS credentials (`sigv4`, which `make load` uses too), which need the LeadReaderPolicy
+//! and the SettingsEditorPolicy (the PUT of the smoke business's settings). A deployed stack sends the reply to the real Thumbtack, which does not know the
 //! smoke lead: there the reply ends `failed` (refused) and that still proves the path.
 
 use adapters::SqsReplyQueue;
-use aws_credential_types::provider::ProvideCredentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
 use models::ReplyRequest;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use cli::Error;
 
@@ -460,22 +457,7 @@ async fn call_read_api(
         .uri(&url)
         .body(body.clone())?;
     if settings.sign_reads {
-        let provider = sdk
-            .credentials_provider()
-            .ok_or("no AWS credentials to sign the read request")?;
-        let identity = provider.provide_credentials().await?.into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&settings.region)
-            .name("execute-api")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()?
-            .into();
-        let signable =
-            SignableRequest::new(method, &url, std::iter::empty(), SignableBody::Bytes(&body))?;
-        let (instructions, _) = sign(signable, &params)?.into_parts();
-        instructions.apply_to_request_http1x(&mut request);
+        crate::sigv4::sign_execute_api(&mut request, sdk, &settings.region).await?;
     }
     let mut builder = http.request(reqwest::Method::from_bytes(method.as_bytes())?, &url);
     for (name, value) in request.headers() {
