@@ -358,6 +358,38 @@ async fn a_quarantined_payload_is_kept_byte_for_byte_and_counts_redeliveries() {
     assert_eq!(lead.digest, "d1");
 }
 
+/// Issue 19, item 3: a storm of redeliveries of a refused payload writes the one `QUARANTINE`
+/// partition of GSI1 only at its first receipt; the counters change on the table's record alone.
+#[tokio::test]
+async fn a_redelivery_of_a_quarantined_payload_leaves_its_index_entry_as_it_was() {
+    let table = fresh_table().await;
+    let store = &table.store;
+    let problems = Problems::from(vec![FieldProblem {
+        path: "leadID".into(),
+        reason: "is required".into(),
+    }]);
+    let deliver = |received_at_ms| Quarantined {
+        route: Route::Lead,
+        digest: "storm",
+        raw: b"{\"createTimestamp\": 5}",
+        problems: &problems,
+        received_at_ms,
+    };
+    store.quarantine(deliver(100)).await.unwrap();
+    let first = table.index_partition("QUARANTINE").await;
+    assert_eq!(first.len(), 1);
+    for received_at_ms in [200, 300, 400] {
+        store.quarantine(deliver(received_at_ms)).await.unwrap();
+    }
+    assert_eq!(table.index_partition("QUARANTINE").await, first);
+    // The listing still counts every delivery, from the table.
+    let listed = store.list_quarantine(10, None).await.unwrap().items;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].deliveries, 4);
+    assert_eq!(listed[0].first_received_at_ms, 100);
+    assert_eq!(listed[0].last_received_at_ms, 400);
+}
+
 #[tokio::test]
 async fn a_body_at_the_size_limit_fits_in_one_item_with_its_fields() {
     let store = fresh_store().await;

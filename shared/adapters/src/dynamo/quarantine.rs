@@ -31,13 +31,19 @@ impl DynamoStore {
             let chunks = self.put_chunks(payload.digest, payload.raw).await?;
             (attr::CHUNKS, n(chunks as u64))
         };
-        // One UpdateItem: the first delivery sets the record (and its place in the changes feed,
-        // at its first receipt), every delivery counts.
+        // One UpdateItem: the first delivery sets the record (and its places in the listing and
+        // in the changes feed, at its first receipt), every delivery counts. A redelivery
+        // changes only what no index copies (`deliveries`, `lastReceivedAt`; GSI1_PROJECTED):
+        // no index write, however often a refused payload comes. The problems and their count
+        // are the first delivery's, together (a release between two deliveries may find others:
+        // a replay tells).
         let expression = format!(
             "SET #type = :type, #route = :route, #body = if_not_exists(#body, :body), \
-             #size = :size, #problems = if_not_exists(#problems, :problems), #count = :count, \
+             #size = :size, #problems = if_not_exists(#problems, :problems), \
+             #count = if_not_exists(#count, :count), \
              #first = if_not_exists(#first, :now), #last = :now, \
-             {GSI1_PK} = :gsi_pk, {GSI1_SK} = if_not_exists({GSI1_SK}, :gsi_sk), \
+             {GSI1_PK} = if_not_exists({GSI1_PK}, :gsi_pk), \
+             {GSI1_SK} = if_not_exists({GSI1_SK}, :gsi_sk), \
              {GSI2_PK} = if_not_exists({GSI2_PK}, :changes), \
              {GSI2_SK} = if_not_exists({GSI2_SK}, :place) \
              ADD #deliveries :one"
