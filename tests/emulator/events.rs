@@ -3,12 +3,16 @@
 //! rule to an SQS queue, read back as a partner's system would.
 
 use crate::support::*;
+use adapters::dynamo::changes;
 use adapters::dynamo::stream::TableStream;
 use adapters::events_queue::{DeliveredEvent, EventsQueue};
-use adapters::{EventBridgeBus, provision};
+use adapters::{DynamoStore, EventBridgeBus, provision};
+use app::LeadStore;
 use app::events::{Event, EventsDeps, PublishPolicy};
+use app::memory::RecordingBus;
 use app::ports::{BusError, EventBus, Put, ReplyClaim, ReplyLedger};
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use harness::faults::{Fault, FaultPlan, RunningProxy};
 use http_api::testing::{Encoding, Gateway, basic, send};
 use serde_json::json;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -439,4 +443,207 @@ async fn after_a_reply_id_conflict_the_stream_still_carries_the_facts_stored_nex
                 && e.detail["messageID"] == "m-after-conflict"),
         "the message stored after the conflict reached the bus: {events:?}"
     );
+}
+
+/// Issue 19, item 5: the leads of a batch's messages and updates are looked up together. A batch
+/// of the stream with leads, messages (before their lead, of a lead never stored) and updates,
+/// written through the inbound handlers and read back as one hand-over of the mapping.
+async fn mixed_batch() -> (Path, StreamEvent) {
+    let mut path = path(0).await;
+    let lead_b = with_field(LEAD, "/leadID", json!("299614694480093300"));
+    let message = |lead: &str, n: usize| {
+        let body = with_field(MESSAGE, "/leadID", json!(lead));
+        with_field(&body, "/message/messageID", json!(format!("m-{lead}-{n}")))
+    };
+    assert_eq!(path.post("/v1/lead", &lead_b).await, 200);
+    // A message before its lead: its lead is stored when the batch is handled, but not before it.
+    assert_eq!(path.post("/v1/message", &message(LEAD_ID, 0)).await, 202);
+    assert_eq!(path.post("/v1/lead", LEAD).await, 200);
+    assert_eq!(path.post("/v1/lead", fixtures::LEAD_2025).await, 200);
+    for n in 1..=10 {
+        assert_eq!(path.post("/v1/message", &message(LEAD_ID, n)).await, 200);
+        assert_eq!(
+            path.post("/v1/message", &message("299614694480093300", n))
+                .await,
+            200
+        );
+    }
+    for n in 1..=5 {
+        assert_eq!(path.post("/v1/message", &message("404", n)).await, 202);
+    }
+    let update = fixtures::LEAD_UPDATE;
+    assert_eq!(path.post("/v1/lead/update", update).await, 200);
+    let orphan = with_field(update, "/leadID", json!("405"));
+    assert_eq!(path.post("/v1/lead/update", &orphan).await, 202);
+
+    let mut batch = StreamEvent::default();
+    let mut quiet = 0;
+    while quiet < 2 {
+        let read = path.stream.next(100).await.unwrap();
+        quiet = if read.is_empty() { quiet + 1 } else { 0 };
+        batch
+            .records
+            .extend(read.into_iter().flat_map(|b| b.records));
+    }
+    assert!(
+        (30..=100).contains(&batch.records.len()),
+        "one hand-over of the mapping: {}",
+        batch.records.len()
+    );
+    (path, batch)
+}
+
+/// What a batch's events were with one `GetItem` per record: each record's fact, its lead read
+/// alone just before its event is built.
+async fn one_lookup_per_record(store: &DynamoStore, batch: &StreamEvent) -> Vec<Event> {
+    let mut events = Vec::new();
+    for record in &batch.records {
+        let Some(mut fact) = changes::change(record).unwrap().fact else {
+            continue;
+        };
+        if let Some(lead_id) = fact.lead_to_look_up().map(str::to_owned) {
+            fact.know_lead(store.stored_lead(&lead_id).await.unwrap().as_ref());
+        }
+        events.push(fact.event());
+    }
+    events
+}
+
+/// The events function on `table`, its DynamoDB calls through a proxy that counts them (and fails
+/// the share `plan` says), its events kept in memory.
+async fn counted(
+    table: &str,
+    plan: FaultPlan,
+) -> (EventsDeps<DynamoStore, RecordingBus>, RunningProxy) {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let proxy = harness::faults::start(&endpoint, plan).await.unwrap();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk().await)
+        .endpoint_url(&proxy.url)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+        .build();
+    let deps = EventsDeps {
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table),
+        bus: RecordingBus::default(),
+        policy: PublishPolicy {
+            tries: 1,
+            backoff: Duration::from_millis(1),
+        },
+        metrics: app::metrics::Metrics::off(),
+    };
+    (deps, proxy)
+}
+
+fn no_faults() -> FaultPlan {
+    FaultPlan {
+        share: 0.0,
+        kinds: Vec::new(),
+        hold: Duration::ZERO,
+    }
+}
+
+/// The id of the first record whose fact needs its lead looked up.
+fn first_lookup(batch: &StreamEvent) -> String {
+    batch
+        .records
+        .iter()
+        .find(|r| {
+            changes::change(r)
+                .unwrap()
+                .fact
+                .is_some_and(|f| f.lead_to_look_up().is_some())
+        })
+        .map(|r| changes::change(r).unwrap().id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stream_batch_looks_up_the_leads_of_all_its_records_in_one_batch_get_item() {
+    let (path, batch) = Box::pin(mixed_batch()).await;
+    let (deps, proxy) = counted(&path.table.name, no_faults()).await;
+    let response = Box::pin(events_out::handler::process(&deps, &batch)).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(proxy.counts.calls("BatchGetItem"), 1);
+    assert_eq!(proxy.counts.calls("GetItem"), 0);
+    assert_eq!(proxy.counts.dynamodb_calls.load(Ordering::Relaxed), 1);
+    // The events are those one lookup per record gave, in the same order.
+    let expected = one_lookup_per_record(&path.table.store, &batch).await;
+    assert_eq!(deps.bus.taken(), expected);
+    let known = |lead: &str| -> Vec<bool> {
+        expected
+            .iter()
+            .filter(|e| e.detail_type == "Message Received" && e.detail["leadID"] == lead)
+            .map(|e| e.detail["leadKnown"].as_bool().unwrap())
+            .collect()
+    };
+    let mut first_lead = vec![false];
+    first_lead.extend([true; 10]);
+    assert_eq!(known(LEAD_ID), first_lead);
+    assert_eq!(known("299614694480093300"), [true; 10]);
+    assert_eq!(known("404"), [false; 5]);
+    let updates: Vec<&serde_json::Value> = expected
+        .iter()
+        .filter(|e| e.detail_type == "Lead Updated")
+        .map(|e| &e.detail)
+        .collect();
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[0]["leadKnown"], true);
+    assert_eq!(updates[0]["businessID"], fixtures::BUSINESS_ID);
+    assert_eq!(updates[1]["leadKnown"], false);
+}
+
+#[tokio::test]
+async fn keys_dynamodb_leaves_unprocessed_are_asked_for_again_and_the_events_are_the_same() {
+    let (path, batch) = Box::pin(mixed_batch()).await;
+    let (deps, proxy) = counted(&path.table.name, no_faults()).await;
+    proxy.leave_batch_keys_unprocessed(2);
+    let response = Box::pin(events_out::handler::process(&deps, &batch)).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(proxy.counts.calls("BatchGetItem"), 3);
+    let expected = one_lookup_per_record(&path.table.store, &batch).await;
+    assert_eq!(deps.bus.taken(), expected);
+}
+
+#[tokio::test]
+async fn keys_left_unprocessed_every_time_fail_the_batch_at_its_first_lookup_after_a_few_tries() {
+    let (path, batch) = Box::pin(mixed_batch()).await;
+    let (deps, proxy) = counted(&path.table.name, no_faults()).await;
+    proxy.leave_batch_keys_unprocessed(u32::MAX);
+    let started = std::time::Instant::now();
+    let response = Box::pin(events_out::handler::process(&deps, &batch)).await;
+    let failed: Vec<Option<String>> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, [Some(first_lookup(&batch))]);
+    let asked = proxy.counts.calls("BatchGetItem");
+    assert!((2..=5).contains(&asked), "{asked} BatchGetItem calls");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // What came before that record (the first lead) went out; nothing after it did.
+    let expected = one_lookup_per_record(&path.table.store, &batch).await;
+    let before: Vec<Event> = expected
+        .into_iter()
+        .take_while(|e| e.detail_type != "Message Received" && e.detail_type != "Lead Updated")
+        .collect();
+    assert_eq!(before.len(), 1);
+    assert_eq!(deps.bus.taken(), before);
+}
+
+#[tokio::test]
+async fn a_storage_fault_in_the_lookup_fails_the_batch_at_its_first_lookup_for_the_stream_to_retry()
+{
+    let (path, batch) = Box::pin(mixed_batch()).await;
+    let plan = FaultPlan {
+        share: 1.0,
+        kinds: vec![Fault::ServerError],
+        hold: Duration::ZERO,
+    };
+    let (deps, _proxy) = counted(&path.table.name, plan).await;
+    let response = Box::pin(events_out::handler::process(&deps, &batch)).await;
+    let failed: Vec<Option<String>> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, [Some(first_lookup(&batch))]);
 }

@@ -243,9 +243,9 @@ fn the_events_function_may_put_events_on_its_bus_only_and_read_items_of_the_tabl
             ("dynamodb:ListStreams", "${Table.Arn}/stream/*"),
             // ... and sends what it gives up on to the on-failure queue.
             ("sqs:SendMessage", "EventsFailedQueue"),
-            // The handler: its bus, and a message's lead (leadKnown).
+            // The handler: its bus, and the leads of a batch's messages (leadKnown), together.
             ("events:PutEvents", "EventBus"),
-            ("dynamodb:GetItem", "Table"),
+            ("dynamodb:BatchGetItem", "Table"),
         ])
     );
     // The stream actions name the table's stream, not the table.

@@ -195,3 +195,33 @@ async fn the_same_batch_delivered_twice_carries_the_same_event_ids() {
     assert_eq!(ids(&first.bus), ids(&again.bus));
     assert_eq!(ids(&first.bus).len(), 2);
 }
+
+#[tokio::test]
+async fn the_leads_of_a_whole_batch_are_looked_up_in_one_call_to_the_store() {
+    let deps = deps(RecordingBus::default());
+    let body = fixtures::LEAD.replace(fixtures::LEAD_ID, "l-1");
+    let parsed = models::Lead::parse(body.as_bytes()).unwrap();
+    store_parsed(&deps.store, &parsed, &body, 100)
+        .await
+        .unwrap();
+    // One call to the store goes through; every call after it fails.
+    deps.store.fail_after(1);
+    let changes: Vec<Change> = (0..30)
+        .map(|n| {
+            let lead_id = if n % 3 == 0 { "l-unknown" } else { "l-1" };
+            change(
+                &n.to_string(),
+                Some(message(lead_id, &format!("m-{n}"), 150)),
+            )
+        })
+        .collect();
+    assert_eq!(publish(&deps, &changes).await, None);
+    let known: Vec<bool> = deps
+        .bus
+        .taken()
+        .iter()
+        .map(|e| e.detail["leadKnown"].as_bool().unwrap())
+        .collect();
+    let expected: Vec<bool> = (0..30).map(|n| n % 3 != 0).collect();
+    assert_eq!(known, expected);
+}

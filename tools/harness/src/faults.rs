@@ -8,6 +8,11 @@
 //! - `LostAnswer`: the call *is* forwarded and applied, then the answer is replaced by a 500, so
 //!   the client retries a write that already happened (the hardest case for idempotency).
 //!
+//! Beside the faults, it counts calls by operation ([`FaultCounts::calls`]), and can
+//! answer a number of `BatchGetItem` calls with every key unprocessed
+//! ([`RunningProxy::leave_batch_keys_unprocessed`]), as DynamoDB does when it is throttled
+//! within a batch; moto never does.
+//!
 //! Loopback only: it binds 127.0.0.1 and forwards to the emulator URL it is given.
 
 use axum::Router;
@@ -15,8 +20,9 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,9 +61,19 @@ pub struct FaultCounts {
     pub lost_answers: AtomicU64,
     /// Faults decided so far: the next one's kind is the plan's kind of this number.
     faults_drawn: std::sync::atomic::AtomicUsize,
+    /// Calls by operation (`X-Amz-Target` after the dot), faulted ones included.
+    by_operation: Mutex<BTreeMap<String, u64>>,
 }
 
 impl FaultCounts {
+    /// How many calls of `operation` arrived: DynamoDB's (`"GetItem"`, `"BatchGetItem"`...) or
+    /// any other JSON API's (`"GetSecretValue"`), faulted ones included.
+    pub fn calls(&self, operation: &str) -> u64 {
+        self.by_operation
+            .lock()
+            .map_or(0, |counts| counts.get(operation).copied().unwrap_or(0))
+    }
+
     pub fn injected(&self) -> u64 {
         self.server_errors.load(Ordering::Relaxed)
             + self.throttles.load(Ordering::Relaxed)
@@ -72,6 +88,8 @@ struct Proxy {
     plan: FaultPlan,
     counts: Arc<FaultCounts>,
     client: reqwest::Client,
+    /// `BatchGetItem` calls still to be answered with every key unprocessed.
+    unprocessed_answers: AtomicU32,
 }
 
 /// A running proxy: point the SDK's endpoint at `url`.
@@ -79,7 +97,18 @@ struct Proxy {
 pub struct RunningProxy {
     pub url: String,
     pub counts: Arc<FaultCounts>,
+    proxy: Arc<Proxy>,
     task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningProxy {
+    /// The next `answers` `BatchGetItem` calls are not forwarded: each is answered 200 with no
+    /// item and every key it asked for in `UnprocessedKeys`.
+    pub fn leave_batch_keys_unprocessed(&self, answers: u32) {
+        self.proxy
+            .unprocessed_answers
+            .store(answers, Ordering::SeqCst);
+    }
 }
 
 impl Drop for RunningProxy {
@@ -95,14 +124,22 @@ pub async fn start(upstream: &str, plan: FaultPlan) -> std::io::Result<RunningPr
         plan,
         counts: Arc::clone(&counts),
         client: reqwest::Client::new(),
+        unprocessed_answers: AtomicU32::new(0),
     });
-    let app = Router::new().fallback(forward).with_state(proxy);
+    let app = Router::new()
+        .fallback(forward)
+        .with_state(Arc::clone(&proxy));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Ok(RunningProxy { url, counts, task })
+    Ok(RunningProxy {
+        url,
+        counts,
+        proxy,
+        task,
+    })
 }
 
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
@@ -111,13 +148,30 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let Ok(body) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let dynamodb = parts
+    let target = parts
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("DynamoDB_"));
-    let fault = if dynamodb {
+        .unwrap_or_default();
+    // `DynamoDB_20120810.GetItem`, `secretsmanager.GetSecretValue`: the operation after the dot.
+    if let Some((_, operation)) = target.split_once('.')
+        && let Ok(mut counts) = proxy.counts.by_operation.lock()
+    {
+        *counts.entry(operation.to_owned()).or_default() += 1;
+    }
+    let dynamodb = target.starts_with("DynamoDB_");
+    if dynamodb {
         proxy.counts.dynamodb_calls.fetch_add(1, Ordering::Relaxed);
+        if target.ends_with(".BatchGetItem")
+            && proxy
+                .unprocessed_answers
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            return nothing_processed(&body);
+        }
+    }
+    let fault = if dynamodb {
         // Whether a call fails is random; which fault it gets goes round the plan's kinds, so a
         // run with a handful of faults has every kind (a random pick left a kind out now and then).
         (fastrand::f64() < proxy.plan.share && !proxy.plan.kinds.is_empty()).then(|| {
@@ -180,6 +234,27 @@ async fn send(
     let mut response = (status, bytes).into_response();
     response.headers_mut().extend(headers);
     Ok(response)
+}
+
+/// A `BatchGetItem` answer that served nothing: every key the request asked for comes back in
+/// `UnprocessedKeys`, as asked (projection and consistency included).
+fn nothing_processed(request: &[u8]) -> Response {
+    let request: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
+    let tables = request["RequestItems"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let responses: serde_json::Map<String, serde_json::Value> = tables
+        .keys()
+        .map(|table| (table.clone(), serde_json::Value::Array(Vec::new())))
+        .collect();
+    let body = serde_json::json!({"Responses": responses, "UnprocessedKeys": tables});
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    response.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
+    response
 }
 
 fn dynamodb_error(status: u16, code: &str) -> Response {

@@ -48,6 +48,13 @@ use listings::{SortRange, condition_values};
 use schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK, attr};
 use std::collections::HashMap;
 
+/// The most keys one `BatchGetItem` takes.
+pub const BATCH_GET_KEYS: usize = 100;
+
+/// The most `BatchGetItem` calls for one set of keys: the first, and the calls for what it left
+/// unprocessed (after 50, 100, 200 and 400 ms).
+pub const BATCH_GET_TRIES: u32 = 5;
+
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
@@ -274,15 +281,42 @@ impl DynamoStore {
         &self,
         keys: Vec<Item>,
     ) -> Result<HashMap<String, Item>, StoreError> {
+        self.batch_get_attributes(keys, None).await
+    }
+
+    /// The items at `keys` (consistent reads), by `PK`, with only `attributes` (and `PK`) when
+    /// given; absent keys are left out. One `BatchGetItem` per [`BATCH_GET_KEYS`] keys; keys
+    /// DynamoDB leaves unprocessed (throttled within the batch, or past its 16 MB answer) are
+    /// asked for again after a pause, [`BATCH_GET_TRIES`] calls at most in all: then the read
+    /// fails as unavailable (the caller's caller tries again later), never a loop for ever.
+    pub(super) async fn batch_get_attributes(
+        &self,
+        keys: Vec<Item>,
+        attributes: Option<&[&str]>,
+    ) -> Result<HashMap<String, Item>, StoreError> {
+        let projection = attributes.map(|attributes| {
+            let names: Vec<(String, String)> = [PK]
+                .iter()
+                .chain(attributes)
+                .enumerate()
+                .map(|(index, name)| (format!("#a{index}"), (*name).to_owned()))
+                .collect();
+            let expression: Vec<&str> = names.iter().map(|(p, _)| p.as_str()).collect();
+            (
+                expression.join(", "),
+                names.into_iter().collect::<HashMap<_, _>>(),
+            )
+        });
         let mut found = HashMap::with_capacity(keys.len());
-        // BatchGetItem takes at most 100 keys.
-        for chunk in keys.chunks(100) {
-            let mut pending = Some(chunk.to_vec());
+        for chunk in keys.chunks(BATCH_GET_KEYS) {
+            let mut pending = chunk.to_vec();
             let mut backoff = std::time::Duration::from_millis(50);
-            while let Some(keys) = pending.take().filter(|k| !k.is_empty()) {
+            for try_number in 1..=BATCH_GET_TRIES {
                 let request = KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
+                    .set_keys(Some(std::mem::take(&mut pending)))
                     .consistent_read(true)
+                    .set_projection_expression(projection.as_ref().map(|p| p.0.clone()))
+                    .set_expression_attribute_names(projection.as_ref().map(|p| p.1.clone()))
                     .build()
                     .map_err(|e| StoreError::Rejected(Box::new(e)))?;
                 let output = self
@@ -299,15 +333,27 @@ impl DynamoStore {
                 {
                     found.insert(string(&item, PK)?, item);
                 }
-                // Keys DynamoDB did not get to (throttling): again, after a pause.
                 pending = output
                     .unprocessed_keys
                     .and_then(|mut tables| tables.remove(&self.table))
-                    .map(|rest| rest.keys);
-                if pending.as_ref().is_some_and(|k| !k.is_empty()) {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(std::time::Duration::from_secs(1));
+                    .map(|rest| rest.keys)
+                    .unwrap_or_default();
+                if pending.is_empty() {
+                    break;
                 }
+                if try_number < BATCH_GET_TRIES {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Unavailable(
+                    format!(
+                        "{} keys left unprocessed after {BATCH_GET_TRIES} BatchGetItem calls",
+                        pending.len()
+                    )
+                    .into(),
+                ));
             }
         }
         Ok(found)

@@ -21,6 +21,7 @@ use app::ports::{
 };
 use app::{LeadStore, StoreError};
 use models::RevisionOf;
+use std::collections::{BTreeSet, HashMap};
 
 impl LeadStore for DynamoStore {
     async fn insert_lead(&self, new: NewLead<'_>) -> Result<Insert, StoreError> {
@@ -123,14 +124,38 @@ impl LeadStore for DynamoStore {
     async fn stored_lead(&self, lead_id: &str) -> Result<Option<LeadRef>, StoreError> {
         let key = Item::from([(PK.into(), s(lead_pk(lead_id))), (SK.into(), s(LEAD_SK))]);
         let wanted = [attr::RECEIVED_AT, attr::BUSINESS_ID];
-        match self.get_attributes(key, &wanted).await? {
-            Some(item) => Ok(Some(LeadRef {
-                received_at_ms: number(&item, attr::RECEIVED_AT)?,
-                business_id: string(&item, attr::BUSINESS_ID)?,
-            })),
-            None => Ok(None),
-        }
+        self.get_attributes(key, &wanted)
+            .await?
+            .map(|item| lead_ref(&item))
+            .transpose()
     }
+
+    async fn stored_leads(
+        &self,
+        lead_ids: &[&str],
+    ) -> Result<HashMap<String, LeadRef>, StoreError> {
+        // Each lead once: BatchGetItem refuses a request that names a key twice.
+        let ids: BTreeSet<&str> = lead_ids.iter().copied().collect();
+        let keys = ids
+            .iter()
+            .map(|id| Item::from([(PK.into(), s(lead_pk(id))), (SK.into(), s(LEAD_SK))]))
+            .collect();
+        let wanted = [attr::RECEIVED_AT, attr::BUSINESS_ID];
+        let found = self.batch_get_attributes(keys, Some(&wanted)).await?;
+        ids.into_iter()
+            .filter_map(|id| {
+                let item = found.get(&lead_pk(id))?;
+                Some(lead_ref(item).map(|lead| (id.to_owned(), lead)))
+            })
+            .collect()
+    }
+}
+
+fn lead_ref(item: &Item) -> Result<LeadRef, StoreError> {
+    Ok(LeadRef {
+        received_at_ms: number(item, attr::RECEIVED_AT)?,
+        business_id: string(item, attr::BUSINESS_ID)?,
+    })
 }
 
 /// The item a lead is stored as (docs/data-model.md). Fields copied beside `raw` are cut to

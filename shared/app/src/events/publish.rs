@@ -1,15 +1,17 @@
 //! From a batch of the table's changes to events on the bus, in order, nothing lost.
 //!
-//! Changes come in the stream's order. A message's `leadKnown` is looked up first (was its lead
-//! stored before it?), then the events go to the bus ten at a time; an event the bus refuses is
-//! put again a few times. The first change whose event cannot be put (or whose lead cannot be
-//! looked up) is where the batch stops: the caller reports it, and the stream delivers it and
-//! everything after it again. Events before it were put; some after it may have been too, and come
-//! again with the same `eventID`: delivery is at least once.
+//! Changes come in the stream's order. The leads of the batch's messages and updates are looked
+//! up first, all in one call (`leadKnown`: was the lead stored before the fact?), then the events
+//! go to the bus ten at a time; an event the bus refuses is put again a few times. The first
+//! change whose event cannot be put (or whose lead cannot be looked up: when the lookup fails, the
+//! first change that needed it) is where the batch stops: the caller reports it, and the stream
+//! delivers it and everything after it again. Events before it were put; some after it may have
+//! been too, and come again with the same `eventID`: delivery is at least once.
 
 use super::{Event, Fact};
 use crate::metrics::Metrics;
-use crate::ports::{EventBus, LeadStore, Put};
+use crate::ports::{EventBus, LeadRef, LeadStore, Put};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// One change of the table, as the stream delivers it.
@@ -53,17 +55,21 @@ pub async fn publish<S: LeadStore, B: EventBus>(
     deps: &EventsDeps<S, B>,
     changes: &[Change],
 ) -> Option<String> {
+    let leads = leads_of(&deps.store, changes).await;
     let mut events: Vec<(usize, Event)> = Vec::with_capacity(changes.len());
     let mut stop = None;
     for (index, change) in changes.iter().enumerate() {
         let Some(fact) = &change.fact else { continue };
-        match with_lead_known(&deps.store, fact).await {
-            Ok(fact) => events.push((index, fact.event())),
-            Err(()) => {
+        let mut fact = fact.clone();
+        if let Some(lead_id) = fact.lead_to_look_up() {
+            let Some(leads) = &leads else {
                 stop = Some(index);
                 break;
-            }
+            };
+            let lead = leads.get(lead_id);
+            fact.know_lead(lead);
         }
+        events.push((index, fact.event()));
     }
     let put = put_in_order(deps, &events).await;
     let published = match put {
@@ -88,19 +94,25 @@ pub async fn publish<S: LeadStore, B: EventBus>(
     })
 }
 
-/// A message's or an update's lead, looked up; any other fact as it is.
-async fn with_lead_known<S: LeadStore>(store: &S, fact: &Fact) -> Result<Fact, ()> {
-    let mut fact = fact.clone();
-    if let Some(lead_id) = fact.lead_to_look_up() {
-        match store.stored_lead(lead_id).await {
-            Ok(lead) => fact.know_lead(lead.as_ref()),
-            Err(error) => {
-                tracing::error!(error = %crate::error_chain(&error), "could not look up a message's lead");
-                return Err(());
-            }
+/// The stored leads of the changes' messages and updates, in one lookup (none to make: empty);
+/// `None` when the lookup failed.
+async fn leads_of<S: LeadStore>(store: &S, changes: &[Change]) -> Option<HashMap<String, LeadRef>> {
+    let mut wanted: Vec<&str> = changes
+        .iter()
+        .filter_map(|change| change.fact.as_ref()?.lead_to_look_up())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Some(HashMap::new());
+    }
+    match store.stored_leads(&wanted).await {
+        Ok(leads) => Some(leads),
+        Err(error) => {
+            tracing::error!(error = %crate::error_chain(&error), leads = wanted.len(), "could not look up the leads of a batch's messages");
+            None
         }
     }
-    Ok(fact)
 }
 
 /// Puts the events ten at a time, in order; `Ok(count)` when all went, `Err(index)` of the first

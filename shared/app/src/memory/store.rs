@@ -438,9 +438,25 @@ impl LeadStore for MemoryStore {
 
     async fn stored_lead(&self, lead_id: &str) -> Result<Option<LeadRef>, StoreError> {
         self.check()?;
-        Ok(self.lock().leads.get(lead_id).map(|lead| LeadRef {
-            received_at_ms: lead.summary.received_at_ms,
-            business_id: lead.summary.business_id.clone(),
-        }))
+        Ok(self.lock().leads.get(lead_id).map(lead_ref))
+    }
+
+    async fn stored_leads(
+        &self,
+        lead_ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, LeadRef>, StoreError> {
+        self.check()?;
+        let state = self.lock();
+        Ok(lead_ids
+            .iter()
+            .filter_map(|id| Some(((*id).to_owned(), lead_ref(state.leads.get(*id)?))))
+            .collect())
+    }
+}
+
+fn lead_ref(lead: &StoredLead) -> LeadRef {
+    LeadRef {
+        received_at_ms: lead.summary.received_at_ms,
+        business_id: lead.summary.business_id.clone(),
     }
 }

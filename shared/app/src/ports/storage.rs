@@ -2,6 +2,7 @@
 //! quarantined payloads, and a lead's whole conversation read back.
 
 use models::{InboundMessage, Lead, LeadUpdate, Patch, Problems, Review, RevisionOf};
+use std::collections::HashMap;
 use std::future::Future;
 
 use super::ReplyRecord;
@@ -308,4 +309,13 @@ pub trait LeadStore: Send + Sync {
         &self,
         lead_id: &str,
     ) -> impl Future<Output = Result<Option<LeadRef>, StoreError>> + Send;
+
+    /// [`LeadStore::stored_lead`] of many leads at once (consistent reads), by leadID; a lead not
+    /// stored (yet) is not in the answer. The events function asks it once a stream batch, for
+    /// the leads of all its messages and updates: in DynamoDB one `BatchGetItem` per 100 leads,
+    /// where one `GetItem` a record held a shard to a few dozen records a second.
+    fn stored_leads(
+        &self,
+        lead_ids: &[&str],
+    ) -> impl Future<Output = Result<HashMap<String, LeadRef>, StoreError>> + Send;
 }
