@@ -234,3 +234,102 @@ async fn a_blank_password_is_refused_for_both_credentials() {
         assert!(thumbtack.current().await.is_err(), "thumbtack {blank:?}");
     }
 }
+
+/// A partner credential source on `arn`, cached for the deployed period, whose Secrets Manager
+/// calls go through a proxy that counts them.
+async fn counted_source(arn: &str) -> (PartnerCredentials, harness::faults::RunningProxy) {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let plan = harness::faults::FaultPlan {
+        share: 0.0,
+        kinds: Vec::new(),
+        hold: Duration::ZERO,
+    };
+    let proxy = harness::faults::start(&endpoint, plan).await.unwrap();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&proxy.url)
+        .load()
+        .await;
+    let setting = CredentialSetting::Secret {
+        arn: arn.to_owned(),
+        cache: Duration::from_secs(300),
+    };
+    (partner_credentials(&setting, &sdk), proxy)
+}
+
+/// The status `POST /v1/lead` answers with these credentials.
+async fn post_lead(
+    deps: &InboundDeps<adapters::DynamoStore, PartnerCredentials>,
+    password: &str,
+) -> u16 {
+    let auth = basic("thumbtack", password);
+    let request = post(
+        Gateway::HttpV2,
+        "/v1/lead",
+        LEAD.as_bytes(),
+        Encoding::Text,
+        Some(&auth),
+    );
+    lead_inbound::handler::handle(deps, request)
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn an_instance_starting_reads_only_the_current_version_of_the_partner_secret() {
+    let (client, arn) = create_secret("thumbtack", "first-password").await;
+    rotate(&client, &arn, "thumbtack", "second-password").await;
+    let (source, proxy) = counted_source(&arn).await;
+    // What init does.
+    source.accepted().await.unwrap();
+    assert_eq!(proxy.counts.calls("GetSecretValue"), 1);
+}
+
+#[tokio::test]
+async fn many_wrong_passwords_within_a_minute_read_the_previous_version_at_most_once() {
+    let (client, arn) = create_secret("thumbtack", "first-password").await;
+    rotate(&client, &arn, "thumbtack", "second-password").await;
+    let (credentials, proxy) = counted_source(&arn).await;
+    credentials.accepted().await.unwrap();
+    let deps = InboundDeps {
+        store: fresh_store().await,
+        credentials,
+        metrics: app::metrics::Metrics::off(),
+    };
+    for n in 0..30 {
+        assert_eq!(post_lead(&deps, &format!("guess-{n}")).await, 401);
+    }
+    assert_eq!(
+        proxy.counts.calls("GetSecretValue"),
+        2,
+        "the current version at start, the previous one once"
+    );
+    // What that one read found serves the rotated password, with no further call.
+    assert_eq!(post_lead(&deps, "first-password").await, 200);
+    assert_eq!(proxy.counts.calls("GetSecretValue"), 2);
+}
+
+#[tokio::test]
+async fn a_rotated_password_is_still_accepted_by_an_instance_started_after_the_rotation() {
+    let (client, arn) = create_secret("thumbtack", "first-password").await;
+    rotate(&client, &arn, "thumbtack", "second-password").await;
+    let (credentials, proxy) = counted_source(&arn).await;
+    credentials.accepted().await.unwrap();
+    let deps = InboundDeps {
+        store: fresh_store().await,
+        credentials,
+        metrics: app::metrics::Metrics::off(),
+    };
+    assert_eq!(
+        post_lead(&deps, "first-password").await,
+        200,
+        "the previous one"
+    );
+    assert_eq!(
+        post_lead(&deps, "second-password").await,
+        200,
+        "the current one"
+    );
+    assert_eq!(post_lead(&deps, "first-password").await, 200);
+    assert_eq!(proxy.counts.calls("GetSecretValue"), 2);
+}
