@@ -1102,10 +1102,12 @@ fn the_speed_to_lead_function_may_call_only_what_it_calls() {
     assert_eq!(
         actions,
         expected(&[
-            // The business's settings and the lead's partition; the notes it leaves.
+            // The business's settings and the lead's partition; the notes it leaves; the lead
+            // counted in its business's day (a transaction of two UpdateItems).
             ("dynamodb:GetItem", "Table"),
             ("dynamodb:Query", "Table"),
             ("dynamodb:PutItem", "Table"),
+            ("dynamodb:UpdateItem", "Table"),
             // The acknowledgement, on the reply queue (no warm-up: nothing else on SQS); an
             // invocation given up on, on its dead-letter queue (Lambda sends it with this role).
             ("sqs:SendMessage", "ReplyQueue"),
