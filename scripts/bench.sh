@@ -31,7 +31,7 @@ echo
 echo "== end to end"
 "$target/e2e-bench"
 echo
-echo "== events: from the 2xx of POST /v1/lead to the event on the events queue"
+echo "== events: from the 2xx of POST /v1/lead to the event on the events queue; records per second per shard"
 "$target/events-bench"
 echo
 echo "== speed to lead: from the 2xx of POST /v1/lead to its acknowledgement at the sandbox"
