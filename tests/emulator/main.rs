@@ -11,6 +11,7 @@ mod feed_writers;
 mod iam_calls;
 mod inbound_flow;
 mod lambda_runtime;
+mod late_answers;
 mod legacy_routes;
 mod listings;
 mod logs;

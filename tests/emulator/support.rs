@@ -13,13 +13,29 @@ pub const LEAD_ID: &str = fixtures::LEAD_ID;
 pub const USERNAME: &str = "thumbtack";
 pub const PASSWORD: &str = "emulator-test-password";
 
-/// The SDK configuration for the emulator, as the functions load it.
+/// How long a call to the emulator may take in these tests, retries included. One moto process
+/// serves every test running at once, on a machine that may be busy, and some of its calls are
+/// slow (PutEvents spends about 0.3 s of CPU on each entry): a put of four events has taken more
+/// than 8 s. A call that runs out of time is a failure the code handles as in AWS (the events
+/// handler reads its batch again and puts it a second time); no test here is about that.
+const EMULATOR_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The SDK configuration for the emulator, as `make dev` loads it (the functions' own, but an
+/// attempt is never cut short and retried while moto still carries it out: see
+/// [`aws::emulator_sdk_config`]), with [`EMULATOR_CALL_TIMEOUT`] for a call.
 pub async fn sdk() -> adapters::aws::SdkConfig {
     assert!(
         std::env::var("AWS_ENDPOINT_URL").is_ok(),
         "AWS_ENDPOINT_URL is not set: run these tests with `make test`, which starts the moto emulator"
     );
-    aws::sdk_config().await
+    let sdk = aws::emulator_sdk_config().await;
+    let timeouts = sdk
+        .timeout_config()
+        .unwrap()
+        .to_builder()
+        .operation_timeout(EMULATOR_CALL_TIMEOUT)
+        .build();
+    sdk.to_builder().timeout_config(timeouts).build()
 }
 
 /// A table name no other test uses.

@@ -12,16 +12,34 @@ use std::time::Duration;
 /// failed; the read function's settle window must be at least twice it (`config::read_settings`).
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// How long one attempt of a call may take in AWS before the SDK tries again.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Loads region, credentials and endpoint from the environment (`AWS_ENDPOINT_URL` points the
 /// clients at the local emulator) with bounded timeouts, so a stuck call ends in an error the
 /// handler can answer with 5xx well before API Gateway's 29-second limit.
 pub async fn sdk_config() -> SdkConfig {
+    load(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT)).await
+}
+
+/// [`sdk_config`] for the emulator (`make dev`'s stack, the emulator tests): one attempt may take
+/// the whole [`OPERATION_TIMEOUT`]. moto answers some calls in seconds: its PutEvents spends about
+/// 0.3 s of CPU on each entry (it builds a JSONPath parser for each of the target's eight input
+/// paths) and one Python process serves every caller, so ten entries take close to 3 s when it is
+/// idle and more when anything runs beside it. An attempt the SDK gives up on is still carried out
+/// by moto, and the retry puts the same entries again: each event reached the bus two or three
+/// times. Here a call is sent again only when it failed; connecting stays bounded (a call not yet
+/// sent is safe to retry).
+pub async fn emulator_sdk_config() -> SdkConfig {
+    load(TimeoutConfig::builder().disable_operation_attempt_timeout()).await
+}
+
+async fn load(timeouts: aws_config::timeout::TimeoutConfigBuilder) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
         .timeout_config(
-            TimeoutConfig::builder()
+            timeouts
                 .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(3))
                 .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         )
@@ -101,5 +119,23 @@ mod tests {
     async fn the_sdk_configuration_builds_with_the_amazon_trust_store() {
         let config = super::sdk_config().await;
         assert!(config.http_client().is_some());
+    }
+
+    #[tokio::test]
+    async fn only_in_aws_is_an_attempt_cut_short_and_every_call_ends_within_the_operation_timeout()
+    {
+        let aws = super::sdk_config().await;
+        let aws = aws.timeout_config().unwrap();
+        assert_eq!(
+            aws.operation_attempt_timeout(),
+            Some(super::ATTEMPT_TIMEOUT)
+        );
+        assert_eq!(aws.operation_timeout(), Some(super::OPERATION_TIMEOUT));
+        let emulator = super::emulator_sdk_config().await;
+        assert!(emulator.http_client().is_some());
+        let emulator = emulator.timeout_config().unwrap();
+        assert_eq!(emulator.operation_attempt_timeout(), None);
+        assert_eq!(emulator.operation_timeout(), Some(super::OPERATION_TIMEOUT));
+        assert_eq!(emulator.connect_timeout(), aws.connect_timeout());
     }
 }

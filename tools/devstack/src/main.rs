@@ -21,7 +21,9 @@ async fn main() -> ExitCode {
 
 async fn run() -> cli::Result {
     let settings = DevSettings::from_env(Env::process())?;
-    let sdk = aws::sdk_config().await;
+    // The emulator's configuration: moto may answer a call in seconds, and a retry of one it is
+    // still carrying out would put the same events on the bus twice.
+    let sdk = aws::emulator_sdk_config().await;
     let stack = launch(&settings, &sdk).await?;
     let base = &stack.base_url;
     println!("devstack: emulator     {}", settings.endpoint);
