@@ -2,6 +2,12 @@
 //! to a Thumbtack stand-in that answers in 50 ms, beside a sequential sender of the same replies;
 //! then the same run against a stand-in that answers at once, which leaves the cost of the queue
 //! and the ledger on the emulator.
+//!
+//! Then replies per second per instance, the figure reply-outbound's `MaximumConcurrency` is sized
+//! from: one process of the release `reply-outbound` binary under our Runtime API, warm, given
+//! batches of 10 replies (10 leads: the event source mapping's batch, and at volume a batch's
+//! replies are of different leads) one after the other, as the event source mapping gives one
+//! instance one batch at a time; Thumbtack's stand-in answering in 100 ms, then at once.
 
 use adapters::config::Env;
 use adapters::provision::{drop_table, ensure_queues, ensure_table};
@@ -16,7 +22,10 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::post;
 use devstack::Worker;
+use harness::runtime_api::{Answer, RuntimeApi};
 use models::{ReplyRequest, ReplyStatus};
+use serde_json::{Value, json};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -169,6 +178,103 @@ async fn bundle(
     })
 }
 
+/// An SQS batch of `replies`, as the event source mapping of a FIFO queue hands it over.
+fn sqs_batch(replies: &[ReplyRequest], first_sequence: usize) -> Result<Value, Error> {
+    let mut event: Value = serde_json::from_str(fixtures::events::SQS_FIFO_REPLIES)?;
+    let template = event["Records"][0].take();
+    let records: Vec<Value> = replies
+        .iter()
+        .enumerate()
+        .map(|(i, reply)| {
+            let mut record = template.clone();
+            record["messageId"] = json!(format!("{}-message", reply.reply_id));
+            record["body"] = json!(
+                json!({
+                    "replyID": reply.reply_id,
+                    "businessID": reply.business_id,
+                    "leadID": reply.lead_id,
+                    "text": reply.text,
+                })
+                .to_string()
+            );
+            record["attributes"]["MessageGroupId"] = json!(reply.lead_id);
+            record["attributes"]["MessageDeduplicationId"] = json!(reply.reply_id);
+            record["attributes"]["SequenceNumber"] = json!((first_sequence + i).to_string());
+            record["attributes"]["SentTimestamp"] = json!(app::now_millis().to_string());
+            record
+        })
+        .collect();
+    event["Records"] = json!(records);
+    Ok(event)
+}
+
+/// One reply-outbound instance: `batches` batches of `batch` replies, each of its own lead, one
+/// after the other, after one batch to warm it; the time of the timed ones.
+async fn per_instance(
+    sdk: &adapters::aws::SdkConfig,
+    thumbtack: &str,
+    prefix: &str,
+    batches: usize,
+    batch: usize,
+) -> Result<Duration, Error> {
+    let binary = std::env::current_exe()?
+        .parent()
+        .ok_or("no parent")?
+        .join("reply-outbound");
+    if !binary.exists() {
+        return Err(format!("{} is missing: cargo build --release", binary.display()).into());
+    }
+    ensure_table(sdk, prefix).await?;
+    let endpoint = Env::process().required("AWS_ENDPOINT_URL")?;
+    let runtime = RuntimeApi::start().await?;
+    let mut child = tokio::process::Command::new(binary)
+        .env_clear()
+        .envs([
+            ("AWS_LAMBDA_FUNCTION_NAME", "reply-outbound".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
+            ("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned()),
+            ("AWS_LAMBDA_RUNTIME_API", runtime.address.clone()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("AWS_ENDPOINT_URL", endpoint.clone()),
+            ("TABLE_NAME", prefix.to_owned()),
+            ("THUMBTACK_API_BASE_URL", thumbtack.to_owned()),
+            ("THUMBTACK_API_USERNAME", "partner".to_owned()),
+            ("THUMBTACK_API_PASSWORD", "bench".to_owned()),
+            // Called only to park or delay a failed reply: none here.
+            (
+                "REPLY_QUEUE_URL",
+                format!("{endpoint}/123456789012/{prefix}.fifo"),
+            ),
+            (
+                "REPLY_DLQ_URL",
+                format!("{endpoint}/123456789012/{prefix}-dlq.fifo"),
+            ),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let all = replies_for(prefix, (batches + 1) * batch, (batches + 1) * batch);
+    let mut started = Instant::now();
+    for (n, replies) in all.chunks(batch).enumerate() {
+        if n == 1 {
+            started = Instant::now();
+        }
+        match runtime.invoke(sqs_batch(replies, n * batch)?).await {
+            Some(Answer::Response(answer)) if answer["batchItemFailures"] == json!([]) => {}
+            other => return Err(format!("reply-outbound answered {other:?}").into()),
+        }
+    }
+    let elapsed = started.elapsed();
+    let _ = child.kill().await;
+    drop_table(sdk, prefix).await;
+    Ok(elapsed)
+}
+
 async fn run() -> Result<(), Error> {
     let env = Env::process();
     let replies = usize::try_from(env.number("REPLIES", 100)?)?;
@@ -180,7 +286,7 @@ async fn run() -> Result<(), Error> {
     let (url, received) = stand_in(Arc::clone(&delay_ms)).await?;
     let client = HttpThumbtack::new(
         &ThumbtackSettings {
-            base_url: url,
+            base_url: url.clone(),
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(5),
         },
@@ -231,6 +337,24 @@ async fn run() -> Result<(), Error> {
     );
     if !(timed.in_order && instant.in_order) {
         return Err("a lead's replies arrived out of order".into());
+    }
+
+    let batches = usize::try_from(env.number("INSTANCE_BATCHES", 20)?)?;
+    let batch = 10;
+    println!(
+        "\nreplies per second per instance: one reply-outbound process, {batches} batches of {batch} replies (each of its own lead) one after the other\n"
+    );
+    println!("| Thumbtack answers in | time | replies per second per instance |");
+    println!("|---|---|---|");
+    for delay in [100, 0] {
+        delay_ms.store(delay, Ordering::Relaxed);
+        let prefix = format!("replies-bench-{stamp}-instance-{delay}");
+        let elapsed = per_instance(&sdk, &url, &prefix, batches, batch).await?;
+        println!(
+            "| {delay} ms | {:.2} s | {:.1} |",
+            elapsed.as_secs_f64(),
+            (batches * batch) as f64 / elapsed.as_secs_f64()
+        );
     }
     Ok(())
 }
