@@ -1,5 +1,7 @@
-//! What the benchmarks of `make bench` share: the percentiles and how a duration is printed, and
-//! the local stack on names of its own.
+//! What the benchmarks of `make bench` share: the percentiles and how a duration is printed, the
+//! local stack on names of its own, and the recording of the calls a process makes (`calls`).
+
+pub mod calls;
 
 use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;

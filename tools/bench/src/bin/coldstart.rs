@@ -1,18 +1,25 @@
-//! `make bench` (cold start): every function and a by-hand baseline, each started cold under our
-//! Runtime API with its first event already waiting, timed from `spawn` to its first answer (on a
-//! cold start the request waits for init and the invocation together). Side by side: the runs
-//! take turns, binary after binary, so a busy moment of the machine falls on all of them.
+//! `make bench` (cold start): every function beside a by-hand baseline that makes the same calls
+//! in the same order, each started cold under our Runtime API with its first event already
+//! waiting, timed from `spawn` to its first answer (on a cold start the request waits for init
+//! and the invocation together). Side by side: the runs take turns, binary after binary, so a
+//! busy moment of the machine falls on all of them.
 //!
-//! The baseline (`putitem-lambda`) is what a user writes from the runtime's examples: the default
-//! `aws_config::load_from_env`, one `PutItem` per request. Each start gets a fresh table (moto's
-//! transactions copy the whole table: a growing one would slow the later runs). The functions read
-//! their credentials from Secrets Manager, as deployed (`infra/template.yaml`); one more row runs
-//! lead-inbound with them in the environment, as `make dev` does, to show what that read costs.
-//! `hello-lambda`, which calls nothing, is the floor of any `lambda_http` process here.
+//! A baseline (`baseline-<function>`, `tools/bench/src/bin/`) is what a user writes from the
+//! runtime's examples: `lambda_http` or `lambda_runtime`, the default `aws_config::load_from_env`,
+//! the function's secret read in init (`AWSCURRENT`) if it has one, and the AWS calls the function
+//! makes for the same event, one after the other. Before the timed runs every binary starts once
+//! through a recording proxy (`bench::calls`), and the calls each made are printed: the table
+//! says whether a function and its baseline made the same ones (warm-ups aside).
+//!
+//! Two floors stay beside them: `putitem-lambda` (one `PutItem` per request, the previous
+//! target's baseline) and `hello-lambda`, which calls nothing. Each start gets a fresh table
+//! (moto's transactions copy the whole table: a growing one would slow the later runs). The
+//! functions read their credentials from Secrets Manager, as deployed (`infra/template.yaml`).
 
 use adapters::config::Env;
 use adapters::provision::{drop_table, ensure_bus, ensure_table};
 use adapters::{DynamoStore, aws};
+use bench::calls::{self, CallLog, Recorder};
 use bench::{PASSWORD, USERNAME, percentile};
 use fixtures::events::{DYNAMODB_STREAM, REST_GET, REST_POST, SQS_FIFO_REPLIES};
 use fixtures::{LEAD, MESSAGE};
@@ -29,14 +36,17 @@ async fn main() -> std::process::ExitCode {
     cli::exit("coldstart", run().await)
 }
 
-/// The functions and the baseline, with the event each gets first.
-const BINARIES: [(&str, &str); 9] = [
+/// The floors, with the event each gets first.
+const FLOORS: [(&str, &str); 2] = [
+    // The previous target's baseline: one `PutItem` per request.
     ("putitem-lambda", "POST /v1/lead (REST v1)"),
-    // The floor: a `lambda_http` process that answers without calling anything.
+    // A `lambda_http` process that answers without calling anything.
     ("hello-lambda", "POST /v1/lead (REST v1)"),
+];
+
+/// The functions, with the event each gets first; each has a `baseline-<function>`.
+const FUNCTIONS: [(&str, &str); 6] = [
     ("lead-inbound", "POST /v1/lead (REST v1)"),
-    // As `make dev` runs it: what the secret's read in init costs is the difference.
-    ("lead-inbound, env credentials", "POST /v1/lead (REST v1)"),
     ("message-inbound", "POST /v1/message (REST v1)"),
     ("lead-read", "GET /v1/leads/{id} (REST v1)"),
     ("reply-outbound", "SQS batch of one reply"),
@@ -44,14 +54,32 @@ const BINARIES: [(&str, &str); 9] = [
     ("speed-to-lead", "Lead Received from the bus"),
 ];
 
-/// The binary a row runs: its name up to a comma.
-fn binary_of(row: &str) -> &str {
-    row.split(',').next().unwrap_or(row)
+/// The target: a function's median at most this share of its baseline's.
+const TARGET: f64 = 0.8;
+
+fn baseline_of(function: &str) -> String {
+    format!("baseline-{function}")
+}
+
+/// Every binary with its first event, in the order they take turns: the floors, then each
+/// function's baseline and the function.
+fn rows() -> Vec<(String, &'static str)> {
+    let mut rows: Vec<(String, &str)> = FLOORS.iter().map(|(n, e)| ((*n).to_owned(), *e)).collect();
+    for (function, event) in FUNCTIONS {
+        rows.push((baseline_of(function), event));
+        rows.push((function.to_owned(), event));
+    }
+    rows
+}
+
+/// The function whose environment and events a binary gets: a baseline gets its function's.
+fn function_of(binary: &str) -> &str {
+    binary.strip_prefix("baseline-").unwrap_or(binary)
 }
 
 fn release_binary(name: &str) -> Result<PathBuf, Error> {
     let here = std::env::current_exe()?;
-    let path = here.parent().ok_or("no parent")?.join(binary_of(name));
+    let path = here.parent().ok_or("no parent")?.join(name);
     if !path.exists() {
         return Err(format!(
             "{} is missing: build it with cargo build --release",
@@ -69,13 +97,14 @@ struct Shared {
     thumbtack_secret: String,
     thumbtack: String,
     bus: String,
+    log: CallLog,
 }
 
 /// Lambda's environment for `name`, and what our template sets for it.
 fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, String)> {
     let endpoint = &shared.endpoint;
     let mut env = vec![
-        ("AWS_LAMBDA_FUNCTION_NAME", binary_of(name).to_owned()),
+        ("AWS_LAMBDA_FUNCTION_NAME", name.to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
         ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
@@ -86,11 +115,7 @@ fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, S
         ("AWS_ENDPOINT_URL", endpoint.clone()),
         ("TABLE_NAME", table.to_owned()),
     ];
-    match name {
-        "lead-inbound, env credentials" => env.extend([
-            ("PARTNER_API_USERNAME", USERNAME.to_owned()),
-            ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
-        ]),
+    match function_of(name) {
         "lead-inbound" | "message-inbound" => {
             env.push((
                 "PARTNER_CREDENTIALS_SECRET_ARN",
@@ -151,7 +176,7 @@ fn speed_lead_id(table: &str, n: usize) -> String {
 /// The `n`th event for `name` (of the start with `table`): new ids each time, so every one is a
 /// first delivery.
 fn event(name: &str, n: usize, table: &str) -> Result<Value, Error> {
-    Ok(match binary_of(name) {
+    Ok(match function_of(name) {
         "putitem-lambda" | "hello-lambda" | "lead-inbound" => {
             let mut lead: Value = serde_json::from_str(LEAD)?;
             lead["leadID"] = json!(format!("coldstart-{n}"));
@@ -213,6 +238,8 @@ struct Start {
     init: Duration,
     first_answer: Duration,
     second: Duration,
+    /// The calls it made up to a moment after its first answer (through the recorder only).
+    calls: Vec<calls::Call>,
 }
 
 fn answered(name: &str, answer: Option<Answer>) -> Result<(), Error> {
@@ -223,7 +250,7 @@ fn answered(name: &str, answer: Option<Answer>) -> Result<(), Error> {
                 .is_some_and(|status| (200..300).contains(&status))
                 || response["batchItemFailures"] == json!([])
                 // speed-to-lead answers nothing: its event is asynchronous.
-                || (name == "speed-to-lead" && response.is_null()) =>
+                || (function_of(name) == "speed-to-lead" && response.is_null()) =>
         {
             Ok(())
         }
@@ -243,17 +270,19 @@ async fn cold_start(
     shared: &Shared,
     sdk: &aws::SdkConfig,
 ) -> Result<Start, Error> {
-    let table = format!("coldstart-{}-{}-{run}", app::now_millis(), binary_of(name));
+    let table = format!("coldstart-{}-{name}-{run}", app::now_millis());
     ensure_table(sdk, &table).await?;
     let store = DynamoStore::from_config(sdk, &table);
-    if name == "lead-read" {
-        // The lead the event asks about.
+    if matches!(function_of(name), "lead-read" | "reply-outbound") {
+        // The lead the event asks about, or the lead the reply answers (its first reply).
         store_lead(&store, LEAD).await?;
     }
-    if name == "speed-to-lead" {
+    if function_of(name) == "speed-to-lead" {
         for n in [run * 2, run * 2 + 1] {
             let mut lead: Value = serde_json::from_str(LEAD)?;
             lead["leadID"] = json!(speed_lead_id(&table, n));
+            // Created now: a new lead gets its unanswered check (an old one is only noted).
+            lead["createTimestamp"] = json!((app::now_millis() / 1000).to_string());
             store_lead(&store, &lead.to_string()).await?;
         }
     }
@@ -270,6 +299,7 @@ async fn cold_start(
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true);
+    shared.log.take();
     let started = Instant::now();
     let mut child = command.spawn()?;
     let answer = runtime.invoke(first).await;
@@ -280,6 +310,10 @@ async fn cold_start(
         .await
         .ok_or("answered without polling")?
         .duration_since(started);
+    // A background warm-up may still be out: the calls of the cold start are those noted by
+    // now, a moment after its answer.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let calls = shared.log.take();
     let sent = Instant::now();
     answered(name, runtime.invoke(second).await)?;
     let second = sent.elapsed();
@@ -289,6 +323,7 @@ async fn cold_start(
         init,
         first_answer,
         second,
+        calls,
     })
 }
 
@@ -319,16 +354,14 @@ async fn run() -> Result<(), Error> {
     let runs = usize::try_from(env.number("COLDSTART_RUNS", 30)?)?;
     let sdk = aws::sdk_config().await;
     let stamp = app::now_millis();
-    let stand_in = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let thumbtack = format!("http://{}", stand_in.local_addr()?);
-    let answer_all = axum::Router::new().fallback(|| async { "{\"status\":\"success\"}" });
-    tokio::spawn(async move { axum::serve(stand_in, answer_all).await });
+    let log = CallLog::default();
+    let (thumbtack, _stand_in) = calls::thumbtack(log.clone()).await?;
     let bus = format!("coldstart-{stamp}");
     // A bus without rules. EventBridge answers `PutEvents` before it delivers to any target;
     // moto delivers inline, and spends about 80 ms per target building JSONPath parsers
     // (`EventTemplateParser`): a cost of the emulator, not of the function.
     ensure_bus(&sdk, &bus).await?;
-    let shared = Shared {
+    let mut shared = Shared {
         partner_secret: secret(
             &sdk,
             &format!("coldstart-partner-{stamp}"),
@@ -343,27 +376,83 @@ async fn run() -> Result<(), Error> {
             "bench",
         )
         .await?,
-        endpoint,
+        endpoint: endpoint.clone(),
         thumbtack,
         bus,
+        log,
     };
+    // COLDSTART_ONLY=a,b: only those binaries (a quick look; the table needs them all).
+    let only = env.optional("COLDSTART_ONLY");
+    let rows: Vec<_> = rows()
+        .into_iter()
+        .filter(|(name, _)| {
+            only.as_ref()
+                .is_none_or(|only| only.split(',').any(|o| o == name))
+        })
+        .collect();
 
-    let mut starts: Vec<Vec<Start>> = BINARIES.iter().map(|_| Vec::new()).collect();
+    // One start of each through the recording proxy: the calls each makes, in order.
+    let recorder = Recorder::start(&endpoint, shared.log.clone()).await?;
+    shared.endpoint.clone_from(&recorder.url);
+    // Five recorded starts each, taking turns: the calls of the first, the median count of
+    // connections opened.
+    let recorded = 5;
+    let mut made = Vec::new();
+    let mut opened: Vec<Vec<usize>> = rows.iter().map(|_| Vec::new()).collect();
+    for n in 0..recorded {
+        for ((name, _), opened) in rows.iter().zip(&mut opened) {
+            let calls = cold_start(name, runs + n, &shared, &sdk).await?.calls;
+            opened.push(calls::connections(&calls));
+            if n == 0 {
+                made.push(calls);
+            }
+        }
+    }
+    drop(recorder);
+    shared.endpoint = endpoint;
+    // COLDSTART_CALL_TIMES=1: each call of the first recorded start, from spawn, in ms.
+    if env.optional("COLDSTART_CALL_TIMES").is_some() {
+        for ((name, _), calls) in rows.iter().zip(&made) {
+            let zero = calls.first().map(|c| c.start).unwrap_or_default();
+            for call in calls {
+                println!(
+                    "{name}: {:>7.2} to {:>7.2}  {} (connection {})",
+                    (call.start - zero).as_secs_f64() * 1000.0,
+                    (call.end - zero).as_secs_f64() * 1000.0,
+                    call.label,
+                    call.connection
+                );
+            }
+        }
+    }
+    println!("Calls of a cold start to its first answer, in order (`&`: made concurrently)\n");
+    println!("| binary | calls | connections opened (median of {recorded} starts) |");
+    println!("|---|---|---|");
+    for (((name, _), calls), opened) in rows.iter().zip(&made).zip(&mut opened) {
+        opened.sort_unstable();
+        println!(
+            "| {name} | {} | {} |",
+            calls::sequence(calls),
+            opened[opened.len() / 2]
+        );
+    }
+
+    let mut starts: Vec<Vec<Start>> = rows.iter().map(|_| Vec::new()).collect();
     for run in 0..runs {
-        for ((name, _), starts) in BINARIES.iter().zip(&mut starts) {
+        for ((name, _), starts) in rows.iter().zip(&mut starts) {
             starts.push(cold_start(name, run, &shared, &sdk).await?);
         }
     }
 
     println!(
-        "Cold start: spawn to the first answer (init and first invocation), {runs} starts each, taking turns (release builds, ms)\n"
+        "\nCold start: spawn to the first answer (init and first invocation), {runs} starts each, taking turns (release builds, ms)\n"
     );
     println!(
-        "| binary | first event | spawn to first answer, median | p10 to p90 | ratio to baseline | init (spawn to first `next`) | second invocation |"
+        "| binary | first event | spawn to first answer, median | p10 to p90 | init (spawn to first `next`) | second invocation |"
     );
-    println!("|---|---|---|---|---|---|---|");
-    let mut baseline = None;
-    for ((name, event), starts) in BINARIES.iter().zip(starts) {
+    println!("|---|---|---|---|---|---|");
+    let mut medians = std::collections::HashMap::new();
+    for ((name, event), starts) in rows.iter().zip(&starts) {
         let sorted = |pick: fn(&Start) -> Duration| {
             let mut all: Vec<Duration> = starts.iter().map(pick).collect();
             all.sort();
@@ -371,16 +460,60 @@ async fn run() -> Result<(), Error> {
         };
         let totals = sorted(|s| s.first_answer);
         let median = percentile(&totals, 0.5);
-        let floor = *baseline.get_or_insert(median);
+        medians.insert(name.clone(), median);
         println!(
-            "| {name} | {event} | {} | {} to {} | {:.2} | {} | {} |",
+            "| {name} | {event} | {} | {} to {} | {} | {} |",
             ms(median),
             ms(percentile(&totals, 0.1)),
             ms(percentile(&totals, 0.9)),
-            median.as_secs_f64() / floor.as_secs_f64(),
             ms(percentile(&sorted(|s| s.init), 0.5)),
             ms(percentile(&sorted(|s| s.second), 0.5)),
         );
+    }
+
+    println!("\nEach function against its baseline (target: at most {TARGET}x)\n");
+    println!(
+        "| function | baseline median | function median | ratio | target | same calls as the baseline (warm-ups aside) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let calls_of = |binary: &str| {
+        rows.iter()
+            .position(|(name, _)| name == binary)
+            .map(|i| made[i].clone())
+            .unwrap_or_default()
+    };
+    for (function, _) in FUNCTIONS {
+        let baseline = baseline_of(function);
+        let (Some(theirs), Some(ours)) = (medians.get(&baseline), medians.get(function)) else {
+            continue;
+        };
+        let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
+        let (mine, its) = (calls_of(function), calls_of(&baseline));
+        let same = if calls::same_work(&mine, &its) {
+            "yes".to_owned()
+        } else {
+            format!(
+                "no: {} / {}",
+                calls::sequence(&calls::work(&mine)),
+                calls::sequence(&calls::work(&its))
+            )
+        };
+        println!(
+            "| {function} | {} | {} | {ratio:.2} | {} | {same} |",
+            ms(*theirs),
+            ms(*ours),
+            if ratio <= TARGET { "met" } else { "missed" },
+        );
+    }
+    for (floor, _) in FLOORS {
+        if let (Some(median), Some(putitem)) = (medians.get(floor), medians.get("putitem-lambda")) {
+            println!(
+                "| ({floor}, floor) | {} | {} | {:.2} of putitem-lambda | | |",
+                ms(*putitem),
+                ms(*median),
+                median.as_secs_f64() / putitem.as_secs_f64()
+            );
+        }
     }
     Ok(())
 }
