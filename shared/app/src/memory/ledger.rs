@@ -156,34 +156,39 @@ impl ReplyLedger for MemoryStore {
                 "injected fault marking the lead answered".into(),
             ));
         }
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        let state = &mut *guard;
         let Some(lead) = state.leads.get(lead_id) else {
             return Ok(None);
         };
-        let (created, summary) = (lead.create_timestamp, lead.summary.clone());
         let first = !state.answered.contains_key(lead_id);
         let first_person = !automatic && !state.answered_by_person.contains_key(lead_id);
-        let bucket =
-            crate::speed::stats::wait_bucket(now.saturating_sub(summary.received_at_ms) / 1000);
+        if !first && !first_person {
+            return Ok(None);
+        }
+        let created = lead.create_timestamp;
+        let bucket = crate::speed::stats::wait_bucket(
+            now.saturating_sub(lead.summary.received_at_ms) / 1000,
+        );
+        let key = (
+            lead.summary.business_id.clone(),
+            crate::speed::stats::stats_day(created),
+        );
         let day = state
             .daily
-            .entry((summary.business_id, crate::speed::stats::stats_day(created)))
+            .entry(key)
             .or_insert_with_key(|(_, day)| super::speed::empty_day(day));
-        if first {
-            day.replied += 1;
-            day.automatic_first += u64::from(automatic);
-            day.first_reply[bucket] += 1;
-        }
         if first_person {
             day.person_replied += 1;
             day.first_person_reply[bucket] += 1;
-        }
-        if first_person {
             state.answered_by_person.insert(lead_id.to_owned(), now);
         }
         if !first {
             return Ok(None);
         }
+        day.replied += 1;
+        day.automatic_first += u64::from(automatic);
+        day.first_reply[bucket] += 1;
         state.answered.insert(lead_id.to_owned(), (now, automatic));
         Ok(Some(created))
     }
