@@ -4,7 +4,6 @@
 //! it, so the table can say that a baseline makes the same calls in the same order.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -114,38 +113,9 @@ async fn forward(
         return StatusCode::BAD_REQUEST.into_response();
     };
     let label = label(&parts.method, parts.uri.path(), &parts.headers, &body);
-    let answer = send(&proxy, &parts, body).await;
+    let answer = harness::faults::pass_on(&proxy.client, &proxy.upstream, &parts, body).await;
     proxy.log.note(label, started, peer.port());
     answer.unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
-}
-
-async fn send(
-    proxy: &Forward,
-    parts: &axum::http::request::Parts,
-    body: Bytes,
-) -> Result<Response, reqwest::Error> {
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = proxy
-        .client
-        .request(parts.method.clone(), format!("{}{path}", proxy.upstream))
-        .body(body);
-    for (name, value) in &parts.headers {
-        if name != "host" && name != "content-length" {
-            request = request.header(name, value);
-        }
-    }
-    let upstream = request.send().await?;
-    let status = upstream.status();
-    let mut headers = HeaderMap::new();
-    for (name, value) in upstream.headers() {
-        if name != "content-length" && name != "transfer-encoding" && name != "connection" {
-            headers.insert(name.clone(), value.clone());
-        }
-    }
-    let bytes = upstream.bytes().await?;
-    let mut response = (status, bytes).into_response();
-    response.headers_mut().extend(headers);
-    Ok(response)
 }
 
 /// What a request to the emulator is: the service and operation of its `X-Amz-Target` (the JSON

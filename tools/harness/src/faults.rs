@@ -197,25 +197,27 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         }
         Some(Fault::LostAnswer) => {
             proxy.counts.lost_answers.fetch_add(1, Ordering::Relaxed);
-            let _ = send(&proxy, &parts, body).await;
+            let _ = pass_on(&proxy.client, &proxy.upstream, &parts, body).await;
             dynamodb_error(500, "InternalServerError")
         }
-        None => match send(&proxy, &parts, body).await {
+        None => match pass_on(&proxy.client, &proxy.upstream, &parts, body).await {
             Ok(response) => response,
             Err(_) => StatusCode::BAD_GATEWAY.into_response(),
         },
     }
 }
 
-async fn send(
-    proxy: &Proxy,
+/// Sends the request on to `upstream` as it came, and its answer back as it went (the hop's own
+/// headers left out): what every recording or fault-injecting proxy of the tests does.
+pub async fn pass_on(
+    client: &reqwest::Client,
+    upstream: &str,
     parts: &axum::http::request::Parts,
     body: Bytes,
 ) -> Result<Response, reqwest::Error> {
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut request = proxy
-        .client
-        .request(parts.method.clone(), format!("{}{path}", proxy.upstream))
+    let mut request = client
+        .request(parts.method.clone(), format!("{upstream}{path}"))
         .body(body);
     for (name, value) in &parts.headers {
         if name != "host" && name != "content-length" {
