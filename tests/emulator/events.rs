@@ -116,7 +116,7 @@ impl Path {
     }
 
     async fn post(&self, path: &str, body: &str) -> u16 {
-        let deps = http_api::InboundDeps {
+        let deps = app::deps::InboundDeps {
             store: self.table.store.clone(),
             credentials: credentials(),
             metrics: app::metrics::Metrics::off(),
@@ -227,7 +227,7 @@ async fn a_lead_update_and_a_review_are_events_without_the_review_s_words() {
     // The changes feed lists the same facts under the same types and eventIDs: a consumer of both
     // drops what it saw twice.
     past_settle().await;
-    let reader = http_api::ReadDeps {
+    let reader = app::deps::ReadDeps {
         store: path.table.store.clone(),
         pull: pull_settings(),
     };

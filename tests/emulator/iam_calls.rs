@@ -7,11 +7,11 @@
 use crate::support::*;
 use adapters::dynamo::stream::TableStream;
 use adapters::{DynamoStore, EventBridgeBus, provision};
+use app::deps::InboundDeps;
 use app::events::{EventsDeps, PublishPolicy};
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use http_api::InboundDeps;
 use http_api::testing::{
     Encoding, Gateway, basic, get, get_business_leads, get_business_reviews, get_changes, get_lead,
     put_business_settings, send,
@@ -383,7 +383,7 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
     // lead-read: a lead with its conversation, a business's leads and reviews, the
     // changes, a business's settings read and saved, its stats.
     let read_calls = Recorder::start().await;
-    let read = http_api::ReadDeps {
+    let read = app::deps::ReadDeps {
         store: DynamoStore::from_config(&read_calls.sdk().await, &table.name),
         pull: pull_settings(),
     };

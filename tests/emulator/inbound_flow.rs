@@ -4,8 +4,8 @@
 use crate::dynamo_store::closed_port_url;
 use crate::support::*;
 use adapters::DynamoStore;
+use app::deps::{InboundDeps, ReadDeps};
 use http_api::testing::{Encoding, Gateway, basic, get_lead, post};
-use http_api::{InboundDeps, ReadDeps};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 

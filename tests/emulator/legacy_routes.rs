@@ -3,10 +3,10 @@
 
 use crate::support::*;
 use adapters::DynamoStore;
+use app::deps::InboundDeps;
+use app::deps::ReadDeps;
 use app::memory::StaticCredentials;
-use app::ports::Listings;
-use http_api::InboundDeps;
-use http_api::ReadDeps;
+use app::ports::QuarantineDesk;
 use http_api::testing::{Encoding, Gateway, basic, get_lead, send};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};

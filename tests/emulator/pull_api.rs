@@ -3,6 +3,7 @@
 
 use crate::support::*;
 use adapters::DynamoStore;
+use app::deps::{InboundDeps, ReadDeps};
 use app::memory::StaticCredentials;
 use app::paging::CursorKey;
 use app::pull::PullSettings;
@@ -10,7 +11,6 @@ use harness::faults::{Fault, FaultPlan};
 use http_api::testing::{
     Encoding, GATEWAYS, Gateway, basic, get_business_leads, get_changes, post,
 };
-use http_api::{InboundDeps, ReadDeps};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -386,7 +386,7 @@ async fn replies_outcomes_reach_the_changes_feed_without_their_text_or_thumbtack
         }
     }
     past_settle().await;
-    let read = http_api::ReadDeps {
+    let read = app::deps::ReadDeps {
         store: rig.store().clone(),
         pull: pull_settings(),
     };

@@ -4,8 +4,8 @@ use crate::support::*;
 use adapters::secrets::{
     CredentialSetting, PartnerCredentials, partner_credentials, thumbtack_credentials,
 };
+use app::deps::InboundDeps;
 use app::ports::CredentialSource;
-use http_api::InboundDeps;
 use http_api::testing::{Encoding, Gateway, basic, post};
 use std::time::Duration;
 

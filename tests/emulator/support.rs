@@ -1,9 +1,9 @@
 use adapters::dynamo::schema::{GSI1, GSI2, changes_partitions};
 use adapters::{DynamoStore, aws, provision};
 use app::auth::Credential;
+use app::deps::InboundDeps;
 use app::memory::StaticCredentials;
 use aws_sdk_dynamodb::types::AttributeValue;
-use http_api::InboundDeps;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 

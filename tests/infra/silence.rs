@@ -4,9 +4,9 @@
 
 use super::*;
 use app::auth::Credential;
+use app::deps::InboundDeps;
 use app::memory::{MemoryStore, StaticCredentials};
 use app::metrics::Metrics;
-use http_api::InboundDeps;
 use http_api::testing::{Encoding, Gateway, basic, post};
 
 const HOURS: &str = "NoLeadAlarmHours";

@@ -2,7 +2,8 @@
 
 use adapters::config::{Env, events_settings};
 use adapters::{DynamoStore, EventBridgeBus, aws};
-use app::events::{EventsDeps, PublishPolicy};
+use app::deps::EventsDeps;
+use app::events::PublishPolicy;
 use app::metrics::Metrics;
 use lambda_runtime::{Error, service_fn};
 
@@ -11,11 +12,7 @@ type Deps = EventsDeps<DynamoStore, EventBridgeBus>;
 // One thread: an invocation waits on I/O, and a worker per core costs start-up and hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    adapters::logging::init();
-    let deps = init().await.inspect_err(|error| {
-        // The line Lambda's logs show before it reports the failed init.
-        tracing::error!(%error, "init failed; the function cannot start");
-    })?;
+    let deps = adapters::start(init()).await?;
     lambda_runtime::run(service_fn(|event| {
         events_out::handler::handle(&deps, event)
     }))

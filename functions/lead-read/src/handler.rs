@@ -1,7 +1,8 @@
+use app::deps::ReadDeps;
 use app::ports::{BusinessDesk, Listings, StatsDesk};
 use app::pull::{self, ChangesAsked, LeadAsked, LeadsAsked, ReviewsAsked};
 use app::{LeadStore, now_millis};
-use http_api::{ApiError, ReadDeps, json};
+use http_api::{ApiError, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use models::is_valid_id;

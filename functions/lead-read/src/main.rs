@@ -2,18 +2,14 @@
 
 use adapters::config::{Env, read_settings};
 use adapters::{DynamoStore, aws};
-use http_api::ReadDeps;
+use app::deps::ReadDeps;
 use lambda_http::{Error, service_fn};
 use std::convert::Infallible;
 
 // One thread: an invocation waits on I/O, and a worker per core costs start-up and hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    adapters::logging::init();
-    let deps = init().await.inspect_err(|error| {
-        // The line Lambda's logs show before it reports the failed init.
-        tracing::error!(%error, "init failed; the function cannot start");
-    })?;
+    let deps = adapters::start(init()).await?;
     lambda_http::run(service_fn(|request| async {
         Ok::<_, Infallible>(lead_read::handler::handle(&deps, request).await)
     }))

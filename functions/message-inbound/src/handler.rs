@@ -1,6 +1,6 @@
 use app::LeadStore;
+use app::deps::InboundDeps;
 use app::ports::{CredentialSource, RefusalLog};
-use http_api::InboundDeps;
 use lambda_http::{Body, Request, Response};
 use models::{InboundMessage, ReviewDelivery};
 use tracing::field;

@@ -3,20 +3,16 @@
 use adapters::config::{Env, inbound_settings};
 use adapters::secrets::{PartnerCredentials, partner_credentials};
 use adapters::{DynamoStore, aws, warm_up};
+use app::deps::InboundDeps;
 use app::metrics::Metrics;
 use app::ports::CredentialSource;
-use http_api::InboundDeps;
 use lambda_http::{Error, service_fn};
 use std::convert::Infallible;
 
 // One thread: an invocation waits on I/O, and a worker per core costs start-up and hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    adapters::logging::init();
-    let deps = init().await.inspect_err(|error| {
-        // The line Lambda's logs show before it reports the failed init.
-        tracing::error!(%error, "init failed; the function cannot start");
-    })?;
+    let deps = adapters::start(init()).await?;
     lambda_http::run(service_fn(|request| async {
         http_api::panic_if_asked(&request);
         Ok::<_, Infallible>(message_inbound::handler::handle(&deps, request).await)

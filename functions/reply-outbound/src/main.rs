@@ -3,8 +3,8 @@
 use adapters::config::{Env, reply_settings};
 use adapters::secrets::thumbtack_credentials;
 use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue, aws, warm_up};
+use app::deps::ReplyDeps;
 use app::metrics::Metrics;
-use app::replies::ReplyDeps;
 use lambda_runtime::{Error, service_fn};
 
 type Deps = ReplyDeps<DynamoStore, HttpThumbtack, SqsReplyQueue>;
@@ -12,11 +12,7 @@ type Deps = ReplyDeps<DynamoStore, HttpThumbtack, SqsReplyQueue>;
 // One thread: an invocation waits on I/O, and a worker per core costs start-up and hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    adapters::logging::init();
-    let deps = init().await.inspect_err(|error| {
-        // The line Lambda's logs show before it reports the failed init.
-        tracing::error!(%error, "init failed; the function cannot start");
-    })?;
+    let deps = adapters::start(init()).await?;
     lambda_runtime::run(service_fn(|event| {
         reply_outbound::handler::handle(&deps, event)
     }))

@@ -2,8 +2,8 @@
 
 use adapters::config::{Env, speed_settings};
 use adapters::{DynamoStore, EventBridgeScheduler, SqsReplyQueue, aws};
+use app::deps::SpeedDeps;
 use app::metrics::Metrics;
-use app::speed::SpeedDeps;
 use lambda_runtime::{Error, service_fn};
 
 type Deps = SpeedDeps<DynamoStore, SqsReplyQueue, EventBridgeScheduler>;
@@ -11,10 +11,7 @@ type Deps = SpeedDeps<DynamoStore, SqsReplyQueue, EventBridgeScheduler>;
 // One thread: an invocation waits on I/O, and a worker per core costs start-up and hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    adapters::logging::init();
-    let deps = init().await.inspect_err(|error| {
-        tracing::error!(%error, "init failed; the function cannot start");
-    })?;
+    let deps = adapters::start(init()).await?;
     lambda_runtime::run(service_fn(|event: lambda_runtime::LambdaEvent<_>| {
         // Schedules wake this function: it learns its own ARN from its first invocation.
         deps.scheduler.target(&event.context.invoked_function_arn);

@@ -6,7 +6,8 @@
 //!   a queue the bus delivers them to, read back; [`scheduler`]: one-time wake-ups (speed to
 //!   lead).
 //! - [`aws`]: one SDK configuration per process; [`config`]: typed settings from the
-//!   environment; [`logging`]: the functions' log subscriber.
+//!   environment; [`logging`]: the functions' log subscriber; [`start`]: every function's start
+//!   (logging, its init, the report of a failed init).
 //! - [`provision`]: creating the table and queues where no template does (the local stack, tests,
 //!   benchmarks); no function calls it.
 //!
@@ -24,6 +25,7 @@ pub mod provision;
 pub mod scheduler;
 pub mod secrets;
 pub mod sqs;
+mod start;
 pub mod thumbtack;
 pub mod warm_up;
 
@@ -31,4 +33,5 @@ pub use dynamo::DynamoStore;
 pub use eventbridge::EventBridgeBus;
 pub use scheduler::EventBridgeScheduler;
 pub use sqs::SqsReplyQueue;
+pub use start::start;
 pub use thumbtack::HttpThumbtack;

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod conversation;
+pub mod deps;
 pub mod digest;
 pub mod events;
 pub mod ingest;

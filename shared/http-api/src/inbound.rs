@@ -6,20 +6,12 @@ use crate::error::ApiError;
 use crate::request::{authenticate, body_within_limit};
 use crate::response::json;
 use app::auth::AuthFailure;
+use app::deps::InboundDeps;
 use app::ingest::{self, Arrival, Payload, logged_paths};
-use app::metrics::Metrics;
 use app::ports::{CredentialSource, Refusal, RefusalLog, RefusalReason};
 use app::{LeadStore, now_millis};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-
-/// What the inbound functions (leads, messages) need.
-#[derive(Debug, Clone)]
-pub struct InboundDeps<S, C> {
-    pub store: S,
-    pub credentials: C,
-    pub metrics: Metrics,
-}
 
 /// Answers 200 only once the payload is durably stored (or was stored before); 400 once a refused
 /// payload is kept in quarantine; 5xx when storage failed, so that Thumbtack sends it again. A

@@ -14,17 +14,8 @@ mod route;
 pub mod testing;
 
 pub use error::ApiError;
-pub use inbound::InboundDeps;
 pub use request::{
     MAX_BODY_BYTES, authenticate, body_within_limit, panic_if_asked, path_segments, request_id,
 };
 pub use response::json;
 pub use route::respond;
-
-/// What the read function needs: the store (a lead's conversation, the listings) and the pull
-/// routes' settings (the cursor key, the changes feed's settle window).
-#[derive(Debug, Clone)]
-pub struct ReadDeps<S> {
-    pub store: S,
-    pub pull: app::pull::PullSettings,
-}

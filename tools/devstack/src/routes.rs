@@ -4,6 +4,7 @@
 
 use adapters::DynamoStore;
 use adapters::secrets::PartnerCredentials;
+use app::deps::{InboundDeps, ReadDeps};
 use app::metrics::Metrics;
 use app::pull::PullSettings;
 use axum::Router;
@@ -11,7 +12,6 @@ use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use http_api::{InboundDeps, ReadDeps};
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use std::collections::HashMap;

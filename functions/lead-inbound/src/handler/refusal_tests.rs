@@ -3,10 +3,10 @@
 
 use super::handle;
 use app::auth::Credential;
+use app::deps::InboundDeps;
 use app::memory::{MemoryStore, StaticCredentials};
 use app::metrics::Metrics;
 use app::ports::RefusalCount;
-use http_api::InboundDeps;
 use http_api::testing::{Encoding, Gateway, basic, send};
 use serde_json::{Value, json};
 

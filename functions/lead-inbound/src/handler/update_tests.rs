@@ -3,9 +3,9 @@
 use super::handle;
 use app::auth::Credential;
 use app::conversation;
+use app::deps::InboundDeps;
 use app::memory::{MemoryStore, StaticCredentials};
 use app::metrics::Metrics;
-use http_api::InboundDeps;
 use http_api::testing::{Encoding, GATEWAYS, Gateway, basic, send};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};

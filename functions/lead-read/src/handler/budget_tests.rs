@@ -3,11 +3,11 @@
 //! page at a time (issue 18 item 19).
 
 use super::handle;
+use app::deps::ReadDeps;
 use app::ingest;
 use app::memory::MemoryStore;
 use app::paging::CursorKey;
 use app::pull::PullSettings;
-use http_api::ReadDeps;
 use http_api::testing::{GATEWAYS, Gateway, get, get_business_reviews};
 use lambda_http::Request;
 use models::{InboundMessage, Lead, ReviewDelivery};

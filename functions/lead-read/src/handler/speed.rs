@@ -1,9 +1,10 @@
 //! A business's speed-to-lead settings (`GET`, `PUT`) and response times (`GET .../stats`).
 
+use app::deps::ReadDeps;
 use app::now_millis;
 use app::ports::{BusinessDesk, StatsDesk};
 use app::speed::{SettingsDocument, parse_settings, stats};
-use http_api::{ApiError, ReadDeps, json};
+use http_api::{ApiError, json};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use models::is_valid_id;

@@ -1,11 +1,11 @@
 //! The read route on real API Gateway GET events over the in-memory store.
 
 use super::handle;
+use app::deps::ReadDeps;
 use app::ingest;
 use app::memory::MemoryStore;
 use app::paging::CursorKey;
 use app::pull::PullSettings;
-use http_api::ReadDeps;
 use http_api::testing::{
     GATEWAYS, Gateway, get, get_business_leads, get_business_reviews, get_changes, get_lead,
 };

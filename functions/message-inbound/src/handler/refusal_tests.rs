@@ -3,9 +3,9 @@
 
 use super::handle;
 use app::auth::Credential;
+use app::deps::InboundDeps;
 use app::memory::{MemoryStore, StaticCredentials};
 use app::metrics::Metrics;
-use http_api::InboundDeps;
 use http_api::testing::{Encoding, GATEWAYS, basic, post};
 
 /// A request: path, body, authorization; and the status and reason expected.

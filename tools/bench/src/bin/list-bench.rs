@@ -10,12 +10,12 @@ use adapters::config::Env;
 use adapters::dynamo::schema::{GSI1, business_pk};
 use adapters::provision::{drop_table, ensure_table};
 use app::LeadStore;
+use app::deps::ReadDeps;
 use app::paging::CursorKey;
 use app::ports::NewLead;
 use app::pull::PullSettings;
 use aws_sdk_dynamodb::types::AttributeValue;
 use fixtures::LEAD;
-use http_api::ReadDeps;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
