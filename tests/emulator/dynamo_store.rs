@@ -3,7 +3,8 @@
 use crate::support::*;
 use adapters::DynamoStore;
 use app::ports::{
-    CreatedWindow, Cursor, Insert, Listings, NewLead, NewMessage, NewRevision, Quarantined, Route,
+    CreatedWindow, Cursor, Insert, Listings, NewLead, NewMessage, NewRevision, QuarantineDesk,
+    Quarantined, Route,
 };
 use app::{LeadStore, StoreError};
 use aws_sdk_dynamodb::types::AttributeValue;

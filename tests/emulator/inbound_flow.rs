@@ -155,7 +155,7 @@ async fn a_lead_without_a_usable_key_is_answered_400_and_quarantined_in_the_tabl
         assert_eq!(response.status(), 400);
         assert_eq!(json_of(&response)["fields"][0]["path"], "leadID");
     }
-    let quarantined = app::ports::Listings::list_quarantine(&deps.store, 10, None)
+    let quarantined = app::ports::QuarantineDesk::list_quarantine(&deps.store, 10, None)
         .await
         .unwrap()
         .items;
@@ -269,7 +269,7 @@ async fn a_body_of_a_megabyte_is_answered_413_and_kept_in_quarantine_byte_for_by
     for _ in 0..2 {
         assert_eq!(post_lead(&deps, &body).await.status(), 413);
     }
-    let quarantined = app::ports::Listings::list_quarantine(&deps.store, 10, None)
+    let quarantined = app::ports::QuarantineDesk::list_quarantine(&deps.store, 10, None)
         .await
         .unwrap()
         .items;

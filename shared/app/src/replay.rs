@@ -6,7 +6,7 @@
 use crate::ingest::{self, Arrival, IngestError, MAX_BODY_BYTES, Payload};
 use crate::metrics::Metrics;
 use crate::ports::{
-    Cursor, LeadStore, Listings, QuarantineDesk, QuarantineRecord, ReplayNote, Route, StoreError,
+    Cursor, LeadStore, QuarantineDesk, QuarantineRecord, ReplayNote, Route, StoreError,
 };
 use models::{InboundMessage, Lead, LeadUpdate, Problems, ReviewDelivery};
 
@@ -105,7 +105,7 @@ pub async fn replay<S: LeadStore + QuarantineDesk>(
 /// Stops at the first storage fault (what was replayed stays replayed: run it again). Each record
 /// is stamped with `now()` read as it is replayed: a run can take longer than the changes feed's
 /// settle window, and a time taken at its start would put its later facts behind every reader.
-pub async fn replay_all<S: LeadStore + QuarantineDesk + Listings>(
+pub async fn replay_all<S: LeadStore + QuarantineDesk>(
     store: &S,
     metrics: &Metrics,
     now: impl Fn() -> u64,

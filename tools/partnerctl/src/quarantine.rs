@@ -1,8 +1,8 @@
 //! `partnerctl quarantine`: what was refused, and its replay through today's rules.
 
 use adapters::DynamoStore;
-use adapters::dynamo::Listings;
 use app::metrics::Metrics;
+use app::ports::QuarantineDesk;
 use app::ports::QuarantineRecord;
 use app::replay::{self, ReplayError, Replayed};
 

@@ -1,5 +1,6 @@
-//! [`Listings`] on the table's indexes: a business's leads and the quarantined payloads on GSI1,
-//! newest first; the changes feed on GSI2, oldest first (docs/data-model.md).
+//! [`Listings`] on the table's indexes: a business's leads on GSI1, newest first (the
+//! quarantined payloads there are the quarantine desk's); the changes feed on GSI2, oldest first
+//! (docs/data-model.md).
 //!
 //! A GSI1 page's cursor is where DynamoDB stopped (its `LastEvaluatedKey`): the last item's table
 //! keys and index sort key, encoded. A GSI2 page's cursor is the index sort key of its last entry
@@ -10,14 +11,14 @@ use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, key_of, number, optional_string, parsed, s, string};
 use super::schema::{
-    FEED_SHARDS, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, QUARANTINE_INDEX_PK, SK, attr,
+    FEED_SHARDS, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, attr,
     business_of, business_pk, business_reviews_pk, business_start, changes_partitions,
     changes_start, item_type, lead_of, quarantine_digest,
 };
 use app::StoreError;
 use app::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
-    QuarantineRecord, ReviewRecord,
+    ReviewRecord,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
@@ -81,21 +82,6 @@ impl Listings for DynamoStore {
                 });
             }
         }
-        Ok(Page {
-            items,
-            next: next.as_ref().map(cursor).transpose()?,
-        })
-    }
-
-    async fn list_quarantine(
-        &self,
-        limit: usize,
-        after: Option<&Cursor>,
-    ) -> Result<Page<QuarantineRecord>, StoreError> {
-        let start = after
-            .map(|c| start_key(QUARANTINE_INDEX_PK, c, &SortRange::default()))
-            .transpose()?;
-        let (items, next) = self.quarantined(limit, start).await?;
         Ok(Page {
             items,
             next: next.as_ref().map(cursor).transpose()?,
@@ -374,7 +360,7 @@ fn change_record(item: &Item, place: &str) -> Result<Option<ChangeRecord>, Store
 
 /// The cursor for where a query stopped: its table keys and its index sort key, one a line (no
 /// key holds a newline: ids are validated, digests are hex).
-fn cursor(stopped_at: &Item) -> Result<Cursor, StoreError> {
+pub(super) fn cursor(stopped_at: &Item) -> Result<Cursor, StoreError> {
     let keys = [PK, SK, GSI1_SK]
         .into_iter()
         .map(|key| string(stopped_at, key))
@@ -401,7 +387,7 @@ fn is_changes_position(position: &str) -> bool {
 /// that does not read as one, or whose keys DynamoDB would refuse or that lies outside the range
 /// (DynamoDB refuses a start key outside the key condition), is
 /// [`StoreError::UnreadablePosition`], never a query that fails.
-fn start_key(partition: &str, cursor: &Cursor, range: &SortRange) -> Result<Item, StoreError> {
+pub(super) fn start_key(partition: &str, cursor: &Cursor, range: &SortRange) -> Result<Item, StoreError> {
     let refused = || StoreError::UnreadablePosition;
     let text = URL_SAFE_NO_PAD
         .decode(&cursor.0)

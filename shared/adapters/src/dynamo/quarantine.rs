@@ -4,14 +4,14 @@
 use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, corrupt, key_of, n, number, problem_list, read_problems, s, string};
-use super::listings::SortRange;
+use super::listings::{SortRange, cursor, start_key};
 use super::schema::{
     GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, PK, QUARANTINE_CHUNK_SK_PREFIX, QUARANTINE_INDEX_PK,
     QUARANTINE_SK, SK, attr, changes_pk, changes_sk, item_type, quarantine_chunk_sk,
     quarantine_digest, quarantine_index_sk, quarantine_pk,
 };
 use app::StoreError;
-use app::ports::{QuarantineDesk, QuarantineRecord, Quarantined, ReplayNote};
+use app::ports::{Cursor, Page, QuarantineDesk, QuarantineRecord, Quarantined, ReplayNote};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -190,6 +190,21 @@ fn quarantine_record(item: &Item) -> Result<QuarantineRecord, StoreError> {
 }
 
 impl QuarantineDesk for DynamoStore {
+    async fn list_quarantine(
+        &self,
+        limit: usize,
+        after: Option<&Cursor>,
+    ) -> Result<Page<QuarantineRecord>, StoreError> {
+        let start = after
+            .map(|c| start_key(QUARANTINE_INDEX_PK, c, &SortRange::default()))
+            .transpose()?;
+        let (items, next) = DynamoStore::quarantined(self, limit, start).await?;
+        Ok(Page {
+            items,
+            next: next.as_ref().map(cursor).transpose()?,
+        })
+    }
+
     async fn quarantined(&self, digest: &str) -> Result<Option<QuarantineRecord>, StoreError> {
         let key = Item::from([
             (PK.to_owned(), s(quarantine_pk(digest))),

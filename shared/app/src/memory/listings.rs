@@ -5,7 +5,7 @@
 use super::store::MemoryStore;
 use crate::ports::{
     Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
-    QuarantineRecord, ReviewRecord, StoreError,
+    ReviewRecord, StoreError,
 };
 
 impl Listings for MemoryStore {
@@ -72,26 +72,6 @@ impl Listings for MemoryStore {
                     after: Cursor(position.clone()),
                 };
                 (position, listed)
-            })
-            .filter(|(position, _)| after.is_none_or(|after| *position < after.0))
-            .collect();
-        listed.sort_by(|a, b| b.0.cmp(&a.0));
-        Ok(page(listed, limit, None))
-    }
-
-    async fn list_quarantine(
-        &self,
-        limit: usize,
-        after: Option<&Cursor>,
-    ) -> Result<Page<QuarantineRecord>, StoreError> {
-        self.check()?;
-        let mut listed: Vec<(String, QuarantineRecord)> = self
-            .lock()
-            .quarantine
-            .values()
-            .map(|r| {
-                let position = format!("{:015}#{}", r.first_received_at_ms, r.digest);
-                (position, r.clone())
             })
             .filter(|(position, _)| after.is_none_or(|after| *position < after.0))
             .collect();
@@ -238,7 +218,7 @@ impl Listings for MemoryStore {
 
 /// The first `limit` of `listed` (in order, with their positions), and where the next page
 /// starts: the last position given when more follow, else `at_end`.
-fn page<T>(listed: Vec<(String, T)>, limit: usize, at_end: Option<Cursor>) -> Page<T> {
+pub(super) fn page<T>(listed: Vec<(String, T)>, limit: usize, at_end: Option<Cursor>) -> Page<T> {
     let more = listed.len() > limit;
     let mut last = None;
     let items = listed

@@ -172,11 +172,4 @@ pub trait Listings: Send + Sync {
         limit: usize,
         after: Option<&Cursor>,
     ) -> impl Future<Output = Result<Page<Listed<ReviewRecord>>, StoreError>> + Send;
-
-    /// Quarantined payloads with their bodies, newest first: at most `limit`, from `after`.
-    fn list_quarantine(
-        &self,
-        limit: usize,
-        after: Option<&Cursor>,
-    ) -> impl Future<Output = Result<Page<QuarantineRecord>, StoreError>> + Send;
 }

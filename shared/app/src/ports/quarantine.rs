@@ -1,6 +1,7 @@
-//! The quarantine desk: one quarantined payload by its digest, and the note of its replay.
+//! The quarantine desk: the quarantined payloads, a page at a time or one by its digest, and the
+//! note of a replay.
 
-use super::{QuarantineRecord, StoreError};
+use super::{Cursor, Page, QuarantineRecord, StoreError};
 use std::future::Future;
 
 /// What an operator's replay made of a quarantined payload, and when: kept on its record.
@@ -13,9 +14,16 @@ pub struct ReplayNote {
     pub at_ms: u64,
 }
 
-/// Reading one quarantined payload and noting a replay on it (operators only, never a Lambda
-/// path).
+/// Listing quarantined payloads, reading one and noting a replay on it (operators only, never a
+/// Lambda path).
 pub trait QuarantineDesk: Send + Sync {
+    /// Quarantined payloads with their bodies, newest first: at most `limit`, from `after`.
+    fn list_quarantine(
+        &self,
+        limit: usize,
+        after: Option<&Cursor>,
+    ) -> impl Future<Output = Result<Page<QuarantineRecord>, StoreError>> + Send;
+
     /// The record of `digest` with its body, or `None` when nothing was quarantined under it.
     fn quarantined(
         &self,
