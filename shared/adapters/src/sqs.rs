@@ -137,6 +137,7 @@ impl SqsReplyQueue {
                     .and_then(|a| a.get(PARKED_REASON))
                     .and_then(|v| v.string_value.clone()),
                 message_id: message.message_id.unwrap_or_default(),
+                body: message.body.unwrap_or_default(),
             })
             .collect())
     }
@@ -247,6 +248,8 @@ pub struct ParkedMessage {
     pub message_id: String,
     /// Why the handler parked it; `None` when the queue moved it there after `maxReceiveCount`.
     pub reason: Option<String>,
+    /// The message as it was enqueued (a reply's JSON, or what was sent in its place).
+    pub body: String,
 }
 
 async fn url_of(client: &Client, name: &str) -> Result<String, QueueError> {

@@ -78,11 +78,8 @@ async fn run(args: &[String]) -> cli::Result {
                 "{} parked message(s) shown (at most 10 per call)",
                 parked.len()
             );
-            for message in parked {
-                let reason = message
-                    .reason
-                    .unwrap_or_else(|| "moved by the queue after maxReceiveCount".to_owned());
-                println!("- {}: {reason}", message.message_id);
+            for message in &parked {
+                println!("{}", parked_line(message));
             }
             Ok(())
         }
@@ -202,6 +199,26 @@ async fn events<F: Fn(&str) -> Option<String>>(
     }
 }
 
+/// `- reply r-42 (lead 2996...): <reason>`: a parked reply named as its sender knows it, by its
+/// replyID; a message that is no reply at all by its SQS message id.
+fn parked_line(message: &adapters::sqs::ParkedMessage) -> String {
+    let reason = message
+        .reason
+        .as_deref()
+        .unwrap_or("moved by the queue after maxReceiveCount");
+    let body: serde_json::Value = serde_json::from_str(&message.body).unwrap_or_default();
+    match (body["replyID"].as_str(), body["leadID"].as_str()) {
+        (Some(reply_id), Some(lead_id)) => {
+            format!("- reply {reply_id} (lead {lead_id}): {reason}")
+        }
+        (Some(reply_id), None) => format!("- reply {reply_id}: {reason}"),
+        _ => format!(
+            "- SQS message {} (not a reply): {reason}",
+            message.message_id
+        ),
+    }
+}
+
 /// `2026-11-27T09:30  lead  401  wrong_credentials  credentials=yes  count=3`: one minute of
 /// one kind of refusal (UTC).
 fn refusal_line(count: &app::ports::RefusalCount) -> String {
@@ -244,6 +261,31 @@ fn event_line(detail_type: &str, detail: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::event_line;
+
+    fn parked(body: &str, reason: Option<&str>) -> adapters::sqs::ParkedMessage {
+        adapters::sqs::ParkedMessage {
+            message_id: "0f6c-sqs-id".to_owned(),
+            reason: reason.map(str::to_owned),
+            body: body.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_parked_reply_is_named_by_its_reply_id_and_lead() {
+        let body = r#"{"replyID":"r-42","businessID":"b-1","leadID":"l-1","text":"Hi!"}"#;
+        assert_eq!(
+            super::parked_line(&parked(body, Some("Thumbtack answered 400"))),
+            "- reply r-42 (lead l-1): Thumbtack answered 400"
+        );
+    }
+
+    #[test]
+    fn a_parked_message_that_is_no_reply_is_named_by_its_sqs_id() {
+        assert_eq!(
+            super::parked_line(&parked("not json", None)),
+            "- SQS message 0f6c-sqs-id (not a reply): moved by the queue after maxReceiveCount"
+        );
+    }
 
     #[test]
     fn an_event_is_one_line_of_its_type_and_ids() {
