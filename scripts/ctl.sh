@@ -8,4 +8,7 @@ if ! emulator_answers "$AWS_ENDPOINT_URL"; then
   say "no emulator answers at $AWS_ENDPOINT_URL: start the local stack with 'make dev' first"
   exit 1
 fi
+# make dev builds partnerctl; without it the first command compiles it, silently: say so.
+[ -x "${CARGO_TARGET_DIR:-$ROOT/target}/debug/partnerctl" ] \
+  || say "partnerctl: building it first (a minute or two, once)"
 cargo run --quiet -p partnerctl -- "$@"

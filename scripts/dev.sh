@@ -11,7 +11,8 @@ trap 'exit 143' TERM
 
 use_emulator
 say "dev: building the local stack (the first build takes a few minutes)"
-cargo build --quiet -p devstack
+# partnerctl too: the operator commands (make quarantine, make reply...) then start at once.
+cargo build --quiet -p devstack -p partnerctl
 # Not exec: the traps above must run to stop the emulator after the server exits.
 "${CARGO_TARGET_DIR:-$ROOT/target}/debug/devstack" &
 server=$!
