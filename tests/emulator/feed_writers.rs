@@ -5,10 +5,10 @@
 
 use crate::support::*;
 use adapters::DynamoStore;
+use app::events::{Fact, FeedEntry};
 use app::metrics::Metrics;
 use app::ports::{
-    BusinessDesk, Change, ChangeRecord, Claim, Cursor, Listings, Quarantined, ReplyClaim,
-    ReplyLedger, Route,
+    BusinessDesk, Claim, Cursor, Listings, Quarantined, ReplyClaim, ReplyLedger, Route,
 };
 use app::{LeadStore, now_millis};
 use models::{Lead, Problems, ReplyRequest};
@@ -23,17 +23,17 @@ const SETTLE_MS: u64 = 1_000;
 const LAG_MS: u64 = 2 * SETTLE_MS + 500;
 
 /// What identifies a fact in the feed, whatever its place.
-fn fact(record: &ChangeRecord) -> String {
-    match &record.change {
-        Change::Lead { lead_id, .. } => format!("lead {lead_id}"),
-        Change::Quarantined { digest, .. } => format!("quarantined {digest}"),
-        Change::Reply {
-            reply_id,
-            status,
-            attempt,
-            ..
-        } => format!("reply {reply_id} {status:?} {attempt}"),
-        Change::Unanswered { lead_id, .. } => format!("unanswered {lead_id}"),
+fn fact(entry: &FeedEntry) -> String {
+    match &entry.fact {
+        Fact::LeadStored { lead_id, .. } => format!("lead {lead_id}"),
+        Fact::PayloadQuarantined { digest, .. } => format!("quarantined {digest}"),
+        Fact::ReplyFailed {
+            reply_id, attempt, ..
+        } => format!("reply {reply_id} Failed {attempt}"),
+        Fact::ReplySent {
+            reply_id, attempt, ..
+        } => format!("reply {reply_id} Sent {attempt}"),
+        Fact::LeadUnanswered { lead_id, .. } => format!("unanswered {lead_id}"),
         other => format!("{other:?}"),
     }
 }

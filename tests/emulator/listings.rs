@@ -5,9 +5,10 @@ use crate::support::*;
 use adapters::DynamoStore;
 use adapters::dynamo::schema::{GSI2_PK, GSI2_PROJECTED, GSI2_SK, PK, SK};
 use app::LeadStore;
+use app::events::{Fact, FeedEntry, LeadFacts};
 use app::ports::{
-    Change, ChangeRecord, Claim, CreatedWindow, Cursor, Listings, NewLead, NewLeadUpdate,
-    NewMessage, NewReview, NewRevision, Page, Quarantined, ReplyClaim, ReplyLedger, Route,
+    Claim, CreatedWindow, Cursor, Listings, NewLead, NewLeadUpdate, NewMessage, NewReview,
+    NewRevision, Page, Quarantined, ReplyClaim, ReplyLedger, Route,
 };
 use models::{
     FieldProblem, InboundMessage, Lead, LeadUpdate, Problems, ReplyRequest, ReplyStatus,
@@ -101,7 +102,7 @@ async fn quarantine(store: &DynamoStore, digest: &str, received_at_ms: u64) {
 }
 
 /// The whole feed from the start, before `before_ms`, `limit` at a time.
-async fn walk(store: &DynamoStore, before_ms: u64, limit: usize) -> Vec<ChangeRecord> {
+async fn walk(store: &DynamoStore, before_ms: u64, limit: usize) -> Vec<FeedEntry> {
     let mut all = Vec::new();
     let mut after: Option<Cursor> = None;
     for _ in 0..50 {
@@ -313,86 +314,104 @@ async fn the_changes_come_in_order_of_their_time_as_typed_entries() {
     every_kind_of_fact(&store).await;
     let all = walk(&store, 100_000, 100).await;
     let expected = [
-        ChangeRecord {
+        FeedEntry {
             at_ms: 10_000,
-            change: Change::Lead {
+            fact: Fact::LeadStored {
                 lead_id: "l-1".into(),
                 business_id: "b-1".into(),
-                create_timestamp: 1_700_000_000,
+                at_ms: 10_000,
+                lead: LeadFacts {
+                    create_timestamp: 1_700_000_000,
+                    ..LeadFacts::default()
+                },
             },
         },
-        ChangeRecord {
+        FeedEntry {
             at_ms: 11_000,
-            change: Change::Message {
+            fact: Fact::MessageStored {
                 lead_id: "l-1".into(),
                 business_id: fixtures::BUSINESS_ID.into(),
                 message_id: "m-1".into(),
                 create_timestamp: 1_498_760_294,
+                lead_known: false,
+                at_ms: 11_000,
             },
         },
-        ChangeRecord {
+        FeedEntry {
             at_ms: 12_000,
-            change: Change::Revision {
-                lead_id: Some("l-1".into()),
-                of: RevisionOf::Message,
-                id: "m-1".into(),
+            fact: Fact::MessageRevised {
+                lead_id: "l-1".into(),
+                business_id: Some("b-1".into()),
+                message_id: "m-1".into(),
                 digest: "d-rev".into(),
+                at_ms: 12_000,
             },
         },
-        ChangeRecord {
+        FeedEntry {
             at_ms: 13_000,
-            change: Change::Quarantined {
+            fact: Fact::PayloadQuarantined {
                 route: "lead".into(),
-                digest: "d-quarantined".into(),
                 problem_count: 1,
+                digest: "d-quarantined".into(),
+                at_ms: 13_000,
             },
         },
-        ChangeRecord {
+        FeedEntry {
             at_ms: 14_000,
-            change: Change::Reply {
-                lead_id: "l-1".into(),
-                business_id: "b-1".into(),
+            fact: Fact::ReplySent {
                 reply_id: "r-sent".into(),
-                status: ReplyStatus::Sent,
-                http_status: Some(201),
-                attempt: 1,
-            },
-        },
-        ChangeRecord {
-            at_ms: 15_000,
-            change: Change::Reply {
                 lead_id: "l-1".into(),
                 business_id: "b-1".into(),
-                reply_id: "r-failed".into(),
-                status: ReplyStatus::Failed,
-                http_status: Some(400),
+                status: 201,
                 attempt: 1,
+                at_ms: 14_000,
             },
         },
-        ChangeRecord {
-            at_ms: 16_000,
-            change: Change::LeadUpdate {
+        FeedEntry {
+            at_ms: 15_000,
+            fact: Fact::ReplyFailed {
+                reply_id: "r-failed".into(),
                 lead_id: "l-1".into(),
-                digest: "d-upd".into(),
+                business_id: "b-1".into(),
+                status: Some(400),
+                // The index copies no reason: the feed shows none.
+                reason: "failed".into(),
+                attempt: 1,
+                at_ms: 15_000,
+            },
+        },
+        FeedEntry {
+            at_ms: 16_000,
+            fact: Fact::LeadUpdated {
+                lead_id: "l-1".into(),
+                business_id: None,
                 lead_price: Some("$12.00".into()),
                 charge_state: None,
+                lead_known: false,
+                digest: "d-upd".into(),
+                at_ms: 16_000,
             },
         },
-        ChangeRecord {
+        FeedEntry {
             at_ms: 17_000,
-            change: Change::Review {
+            fact: Fact::ReviewReceived {
                 review_id: "441190338474795011".into(),
                 business_id: fixtures::BUSINESS_ID.into(),
                 lead_id: Some("437282017264173057".into()),
+                category_id: None,
+                rating: None,
+                verified: None,
+                at_ms: 17_000,
             },
         },
-        ChangeRecord {
+        FeedEntry {
             at_ms: 18_000,
-            change: Change::Revision {
+            fact: Fact::ReviewRevised {
+                review_id: "441190338474795011".into(),
                 lead_id: Some("437282017264173057".into()),
-                of: RevisionOf::Review,
-                id: "441190338474795011".into(),
+                business_id: Some(fixtures::BUSINESS_ID.into()),
                 digest: "d-review-rev".into(),
+                at_ms: 18_000,
             },
         },
     ];
@@ -410,16 +429,16 @@ async fn a_failed_reply_stays_in_the_feed_when_tried_again_and_its_send_is_a_new
     let store = fresh_store().await;
     every_kind_of_fact(&store).await;
     let failed = reply("r-failed", "l-1");
-    let listed = |all: &[ChangeRecord]| {
+    let listed = |all: &[FeedEntry]| {
         all.iter()
-            .filter(
-                |c| matches!(&c.change, Change::Reply { reply_id, .. } if reply_id == "r-failed"),
-            )
-            .map(|c| match &c.change {
-                Change::Reply {
-                    status, attempt, ..
-                } => (c.at_ms, *status, *attempt),
-                _ => unreachable!(),
+            .filter_map(|c| match &c.fact {
+                Fact::ReplyFailed {
+                    reply_id, attempt, ..
+                } if reply_id == "r-failed" => Some((c.at_ms, ReplyStatus::Failed, *attempt)),
+                Fact::ReplySent {
+                    reply_id, attempt, ..
+                } if reply_id == "r-failed" => Some((c.at_ms, ReplyStatus::Sent, *attempt)),
+                _ => None,
             })
             .collect::<Vec<_>>()
     };

@@ -8,6 +8,40 @@ use app::metrics::Metrics;
 use app::ports::{Wakeup, WakeupKind};
 use app::speed::SpeedDeps;
 
+#[test]
+fn the_speed_to_lead_rule_takes_the_detail_type_the_function_acts_on() {
+    let template = template();
+    let events = &resource(&template, "SpeedToLeadFunction")["Properties"]["Events"];
+    let pattern = &events["LeadReceived"]["Properties"]["Pattern"];
+    assert_eq!(pattern["source"], Value::from(vec![app::events::SOURCE]));
+    // The name comes from the catalogue, which the function and devstack's rule read too.
+    let lead_received = app::events::DetailType::LeadReceived;
+    assert_eq!(
+        pattern["detail-type"],
+        Value::from(vec![lead_received.as_str()])
+    );
+    let event = serde_json::json!({"detail-type": lead_received.as_str(),
+        "detail": {"leadID": "l-1", "businessID": "b-1"}});
+    assert!(matches!(
+        speed_to_lead::handler::invocation(&event),
+        speed_to_lead::handler::Invocation::LeadReceived { .. }
+    ));
+    // No other detail-type is one the function acts on.
+    for other in app::events::DetailType::ALL {
+        if *other != lead_received {
+            let event = serde_json::json!({"detail-type": other.as_str(),
+                "detail": {"leadID": "l-1", "businessID": "b-1"}});
+            assert!(
+                !matches!(
+                    speed_to_lead::handler::invocation(&event),
+                    speed_to_lead::handler::Invocation::LeadReceived { .. }
+                ),
+                "{other}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_unanswered_alarm_watches_the_metric_an_unanswered_lead_emits() {
     let template = template();

@@ -4,6 +4,7 @@
 //! An error (storage, the queue, the scheduler) fails the invocation, so Lambda's asynchronous
 //! retries (and the rule's or the schedule's own) deliver it again; every step is safe to repeat.
 
+use app::events::DetailType;
 use app::ports::{BusinessDesk, LeadStore, Outbox, Scheduler, StatsDesk, Wakeup};
 use app::speed::{EventOrigin, SpeedDeps, SpeedError, on_lead_received, on_wakeup};
 use app::{error_chain, now_millis};
@@ -31,7 +32,7 @@ pub fn invocation(event: &Value) -> Invocation {
         #[serde(rename = "businessID")]
         business_id: String,
     }
-    if event.get("detail-type").and_then(Value::as_str) == Some("Lead Received") {
+    if event.get("detail-type").and_then(Value::as_str) == Some(DetailType::LeadReceived.as_str()) {
         return match Ids::deserialize(&event["detail"]) {
             Ok(ids) => Invocation::LeadReceived {
                 lead_id: ids.lead_id,

@@ -9,13 +9,11 @@
 //! `cursor=<next>` (the limit may change).
 
 use crate::conversation::review_view;
-use crate::events::{Fact, LeadFacts, rfc3339_millis};
+use crate::events::{FeedEntry, rfc3339_millis};
 use crate::paging::{CursorKey, page_size, whole_number};
-use crate::ports::{
-    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listings, StoreError,
-};
+use crate::ports::{CreatedWindow, Cursor, LeadSummary, Listings, StoreError};
 use budget::{ANSWER_BUDGET_BYTES, answer_bytes, fitting};
-use models::{Invalid, InvalidKind, Problems, ReplyStatus, ReviewView, RevisionOf, UnixSeconds};
+use models::{Invalid, InvalidKind, Problems, ReviewView, UnixSeconds};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -149,54 +147,8 @@ pub struct ReviewsPage {
 /// for now, and the same cursor asks again later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangesPage {
-    pub changes: Vec<ChangeEntry>,
+    pub changes: Vec<FeedEntry>,
     pub next: String,
-}
-
-/// A stored fact in the feed. `type` and `eventID` are those of the fact's event on the bus, so a
-/// consumer of both drops what it saw twice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeEntry {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    #[serde(rename = "eventID")]
-    pub event_id: String,
-    /// Receipt, or a reply's outcome (RFC 3339, milliseconds): the feed's order.
-    pub occurred_at: String,
-    #[serde(rename = "leadID", skip_serializing_if = "Option::is_none")]
-    pub lead_id: Option<String>,
-    #[serde(rename = "businessID", skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<String>,
-    #[serde(rename = "messageID", skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    #[serde(rename = "replyID", skip_serializing_if = "Option::is_none")]
-    pub reply_id: Option<String>,
-    #[serde(rename = "revisionID", skip_serializing_if = "Option::is_none")]
-    pub revision_id: Option<String>,
-    /// A lead update's digest (the `updateID` of its `Lead Updated` event).
-    #[serde(rename = "updateID", skip_serializing_if = "Option::is_none")]
-    pub update_id: Option<String>,
-    #[serde(rename = "reviewID", skip_serializing_if = "Option::is_none")]
-    pub review_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lead_price: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub charge_state: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub create_timestamp: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<ReplyStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub route: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem_count: Option<u64>,
 }
 
 /// A business's leads, newest `createTimestamp` first, within `since` (inclusive) and `until`
@@ -320,7 +272,7 @@ pub async fn changes<L: Listings>(
         StoreError::Corrupt("the changes feed gave no position to go on from".to_owned())
     })?;
     Ok(ChangesPage {
-        changes: page.items.into_iter().map(change_entry).collect(),
+        changes: page.items,
         next: settings.cursors.seal(&scope, &next.0),
     })
 }
@@ -401,207 +353,4 @@ fn lead_entry(lead: LeadSummary) -> LeadEntry {
         reply_sent: lead.first_reply_sent_at_ms.is_some(),
         first_reply_sent_at: lead.first_reply_sent_at_ms.map(rfc3339_millis),
     }
-}
-
-/// The entry of a change, with the type and id of the event the same fact puts on the bus.
-fn change_entry(record: ChangeRecord) -> ChangeEntry {
-    let at_ms = record.at_ms;
-    let mut entry = ChangeEntry {
-        kind: "",
-        event_id: String::new(),
-        occurred_at: rfc3339_millis(at_ms),
-        lead_id: None,
-        business_id: None,
-        message_id: None,
-        reply_id: None,
-        revision_id: None,
-        update_id: None,
-        review_id: None,
-        lead_price: None,
-        charge_state: None,
-        create_timestamp: None,
-        status: None,
-        http_status: None,
-        attempt: None,
-        route: None,
-        digest: None,
-        problem_count: None,
-    };
-    let fact = match record.change {
-        Change::Lead {
-            lead_id,
-            business_id,
-            create_timestamp,
-        } => {
-            entry.lead_id = Some(lead_id.clone());
-            entry.business_id = Some(business_id.clone());
-            entry.create_timestamp = Some(create_timestamp);
-            Fact::LeadStored {
-                lead_id,
-                business_id,
-                at_ms,
-                lead: LeadFacts {
-                    create_timestamp,
-                    ..LeadFacts::default()
-                },
-            }
-        }
-        Change::Message {
-            lead_id,
-            business_id,
-            message_id,
-            create_timestamp,
-        } => {
-            entry.lead_id = Some(lead_id.clone());
-            entry.business_id = Some(business_id.clone());
-            entry.message_id = Some(message_id.clone());
-            entry.create_timestamp = Some(create_timestamp);
-            Fact::MessageStored {
-                lead_id,
-                business_id,
-                message_id,
-                lead_known: false,
-                at_ms,
-            }
-        }
-        Change::Revision {
-            lead_id,
-            of,
-            id,
-            digest,
-        } => {
-            entry.lead_id.clone_from(&lead_id);
-            entry.revision_id = Some(digest.clone());
-            match (of, lead_id) {
-                (RevisionOf::Lead, Some(lead_id)) => Fact::LeadRevised {
-                    lead_id,
-                    business_id: None,
-                    digest,
-                    at_ms,
-                },
-                (RevisionOf::Message, Some(lead_id)) => {
-                    entry.message_id = Some(id.clone());
-                    Fact::MessageRevised {
-                        lead_id,
-                        business_id: None,
-                        message_id: id,
-                        digest,
-                        at_ms,
-                    }
-                }
-                // A review's (a lead's or a message's always has its lead).
-                _ => {
-                    entry.review_id = Some(id.clone());
-                    Fact::ReviewRevised {
-                        review_id: id,
-                        business_id: None,
-                        digest,
-                        at_ms,
-                    }
-                }
-            }
-        }
-        Change::LeadUpdate {
-            lead_id,
-            digest,
-            lead_price,
-            charge_state,
-        } => {
-            entry.lead_id = Some(lead_id.clone());
-            entry.update_id = Some(digest.clone());
-            entry.lead_price.clone_from(&lead_price);
-            entry.charge_state.clone_from(&charge_state);
-            Fact::LeadUpdated {
-                lead_id,
-                business_id: None,
-                lead_price,
-                charge_state,
-                lead_known: false,
-                digest,
-                at_ms,
-            }
-        }
-        Change::Unanswered {
-            lead_id,
-            business_id,
-        } => {
-            entry.lead_id = Some(lead_id.clone());
-            entry.business_id = Some(business_id.clone());
-            Fact::LeadUnanswered {
-                lead_id,
-                business_id,
-                at_ms,
-            }
-        }
-        Change::Review {
-            review_id,
-            business_id,
-            lead_id,
-        } => {
-            entry.review_id = Some(review_id.clone());
-            entry.business_id = Some(business_id.clone());
-            entry.lead_id.clone_from(&lead_id);
-            Fact::ReviewReceived {
-                review_id,
-                business_id,
-                lead_id,
-                category_id: None,
-                rating: None,
-                verified: None,
-                at_ms,
-            }
-        }
-        Change::Reply {
-            lead_id,
-            business_id,
-            reply_id,
-            status,
-            http_status,
-            attempt,
-        } => {
-            entry.lead_id = Some(lead_id.clone());
-            entry.business_id = Some(business_id.clone());
-            entry.reply_id = Some(reply_id.clone());
-            entry.status = Some(status);
-            entry.http_status = http_status;
-            entry.attempt = Some(attempt);
-            if status == ReplyStatus::Sent {
-                Fact::ReplySent {
-                    reply_id,
-                    lead_id,
-                    business_id,
-                    status: http_status.unwrap_or_default(),
-                    at_ms,
-                }
-            } else {
-                Fact::ReplyFailed {
-                    reply_id,
-                    lead_id,
-                    business_id,
-                    status: http_status,
-                    reason: String::new(),
-                    attempt,
-                    at_ms,
-                }
-            }
-        }
-        Change::Quarantined {
-            route,
-            digest,
-            problem_count,
-        } => {
-            entry.route = Some(route.clone());
-            entry.digest = Some(digest.clone());
-            entry.problem_count = Some(problem_count);
-            Fact::PayloadQuarantined {
-                route,
-                problem_count,
-                digest,
-                at_ms,
-            }
-        }
-    };
-    entry.kind = fact.detail_type();
-    entry.event_id = fact.event().id;
-    entry
 }

@@ -37,6 +37,7 @@ fn message(lead_id: &str, id: &str, at_ms: u64) -> Fact {
         lead_id: lead_id.into(),
         business_id: "b-1".into(),
         message_id: id.into(),
+        create_timestamp: 1_498_760_294,
         lead_known: false,
         at_ms,
     }

@@ -1,5 +1,6 @@
-//! The table's stream, read back as stored facts: which change of which item is an event
-//! (`app::events::Fact`), from the layout in `schema.rs`.
+//! Items read back as stored facts (`app::events::Fact`), from the layout in `schema.rs`: the
+//! one decoder of the table's facts, for the stream's images (events out) and the changes feed's
+//! index entries (`listings.rs`) alike.
 //!
 //! An insert of a lead, a message, a lead update, a review, a revision, a reply's outcome, an
 //! unanswered lead or a quarantine record is a fact. Everything else (a reply claimed, retried or
@@ -7,46 +8,99 @@
 //! not.
 
 use super::schema::{
-    PK, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, item_type, quarantine_digest,
+    PK, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, item_type, lead_of, quarantine_digest,
 };
 use app::events::{Change, Fact, LeadFacts};
 use aws_lambda_events::event::dynamodb::EventRecord;
 use models::{ReplyStatus, RevisionOf};
-use serde_dynamo::AttributeValue;
-use std::collections::HashMap;
 
-type Image = HashMap<String, AttributeValue>;
+/// An item as either side gives it: a stream image, or an item the SDK read from an index.
+pub trait Attributes {
+    /// A string attribute.
+    fn text(&self, name: &str) -> Option<&str>;
+    /// A number attribute, as DynamoDB writes it (decimal text).
+    fn number(&self, name: &str) -> Option<&str>;
+    /// A boolean attribute.
+    fn flag(&self, name: &str) -> Option<bool>;
+}
 
-/// A stream record that should be a fact and is not readable as one (an attribute missing or of
-/// another type): a bug, logged and counted by the caller, never retried for ever.
+impl Attributes for serde_dynamo::Item {
+    fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(serde_dynamo::AttributeValue::S(value)) => Some(value),
+            _ => None,
+        }
+    }
+
+    fn number(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(serde_dynamo::AttributeValue::N(value)) => Some(value),
+            _ => None,
+        }
+    }
+
+    fn flag(&self, name: &str) -> Option<bool> {
+        match self.get(name) {
+            Some(serde_dynamo::AttributeValue::Bool(flag)) => Some(*flag),
+            _ => None,
+        }
+    }
+}
+
+impl Attributes for super::Item {
+    fn text(&self, name: &str) -> Option<&str> {
+        self.get(name)?.as_s().ok().map(String::as_str)
+    }
+
+    fn number(&self, name: &str) -> Option<&str> {
+        self.get(name)?.as_n().ok().map(String::as_str)
+    }
+
+    fn flag(&self, name: &str) -> Option<bool> {
+        self.get(name)?.as_bool().ok().copied()
+    }
+}
+
+/// An item that should be a fact and is not readable as one (an attribute missing or of another
+/// type): a bug, logged and counted by the caller, never retried for ever.
 #[derive(Debug, thiserror::Error)]
-#[error("stream record of a {kind} item lacks {attribute}")]
+#[error("a {kind} item lacks {attribute}")]
 pub struct Undecodable {
     pub kind: String,
     pub attribute: &'static str,
 }
 
-/// The change a stream record is: its sequence number, and the fact it means if any.
+/// The change a stream record is: its sequence number, and the fact it means if any (only an
+/// insert is one).
 pub fn change(record: &EventRecord) -> Result<Change, Undecodable> {
     let id = record
         .change
         .sequence_number
         .clone()
         .unwrap_or_else(|| record.event_id.clone());
-    let fact = fact(&record.event_name, &record.change.new_image)?;
+    let fact = match record.event_name.as_str() {
+        "INSERT" => fact(&record.change.new_image, None)?,
+        _ => None,
+    };
     Ok(Change { id, fact })
 }
 
-fn fact(event: &str, new: &Image) -> Result<Option<Fact>, Undecodable> {
-    let Some(kind) = text(new, attr::TYPE) else {
+/// The fact an item holds, if it holds one. Its time is `place_ms` when given (the feed's place:
+/// the index copies no time attribute), else the item's own (its receipt, a reply's outcome).
+pub fn fact(item: &impl Attributes, place_ms: Option<u64>) -> Result<Option<Fact>, Undecodable> {
+    let Some(kind) = item.text(attr::TYPE) else {
         return Ok(None);
     };
-    let read = Read { image: new, kind };
-    let fact = match (event, kind) {
-        ("INSERT", item_type::LEAD) => Fact::LeadStored {
+    let read = Read {
+        item,
+        kind,
+        place_ms,
+    };
+    let fact = match kind {
+        item_type::LEAD => Fact::LeadStored {
             lead_id: read.text(attr::LEAD_ID)?,
             business_id: read.text(attr::BUSINESS_ID)?,
-            at_ms: read.number(attr::RECEIVED_AT)?,
+            at_ms: read.at(attr::RECEIVED_AT)?,
             lead: LeadFacts {
                 category: read.optional(attr::CATEGORY),
                 city: read.optional(attr::CITY),
@@ -57,35 +111,38 @@ fn fact(event: &str, new: &Image) -> Result<Option<Fact>, Undecodable> {
                 lead_price: read.optional(attr::LEAD_PRICE),
             },
         },
-        ("INSERT", item_type::MESSAGE) => Fact::MessageStored {
+        item_type::MESSAGE => Fact::MessageStored {
             lead_id: read.text(attr::LEAD_ID)?,
             business_id: read.text(attr::BUSINESS_ID)?,
             message_id: read.text(attr::MESSAGE_ID)?,
+            create_timestamp: read.number(attr::CREATE_TIMESTAMP)?,
             lead_known: false,
-            at_ms: read.number(attr::RECEIVED_AT)?,
+            at_ms: read.at(attr::RECEIVED_AT)?,
         },
-        ("INSERT", item_type::REVISION) => {
+        item_type::REVISION => {
             let digest = read
                 .text(SK)?
                 .trim_start_matches(REVISION_SK_PREFIX)
                 .to_owned();
             let business_id = read.optional(attr::BUSINESS_ID);
-            let at_ms = read.number(attr::RECEIVED_AT)?;
-            let of = read.text(attr::OF)?.parse::<RevisionOf>();
-            // A review's revision need not name a lead; the others always do.
-            let lead_id = match of {
-                Ok(RevisionOf::Review) => String::new(),
-                _ => read.text(attr::LEAD_ID)?,
-            };
-            match of {
+            let at_ms = read.at(attr::RECEIVED_AT)?;
+            // A review's revision lives under its review, and names a lead only by its item; the
+            // others live in their lead's partition.
+            let lead_id = item
+                .text(PK)
+                .and_then(lead_of)
+                .map(str::to_owned)
+                .or_else(|| read.optional(attr::LEAD_ID));
+            let lead = || lead_id.clone().ok_or_else(|| read.lacks(attr::LEAD_ID));
+            match read.text(attr::OF)?.parse::<RevisionOf>() {
                 Ok(RevisionOf::Lead) => Fact::LeadRevised {
-                    lead_id,
+                    lead_id: lead()?,
                     business_id,
                     digest,
                     at_ms,
                 },
                 Ok(RevisionOf::Message) => Fact::MessageRevised {
-                    lead_id,
+                    lead_id: lead()?,
                     business_id,
                     message_id: read.text(attr::ID)?,
                     digest,
@@ -93,6 +150,7 @@ fn fact(event: &str, new: &Image) -> Result<Option<Fact>, Undecodable> {
                 },
                 Ok(RevisionOf::Review) => Fact::ReviewRevised {
                     review_id: read.text(attr::ID)?,
+                    lead_id,
                     business_id,
                     digest,
                     at_ms,
@@ -100,7 +158,7 @@ fn fact(event: &str, new: &Image) -> Result<Option<Fact>, Undecodable> {
                 Err(_) => return Err(read.lacks(attr::OF)),
             }
         }
-        ("INSERT", item_type::LEAD_UPDATE) => Fact::LeadUpdated {
+        item_type::LEAD_UPDATE => Fact::LeadUpdated {
             lead_id: read.text(attr::LEAD_ID)?,
             business_id: None,
             lead_price: read.optional(attr::LEAD_PRICE),
@@ -110,38 +168,38 @@ fn fact(event: &str, new: &Image) -> Result<Option<Fact>, Undecodable> {
                 .text(SK)?
                 .trim_start_matches(UPDATE_SK_PREFIX)
                 .to_owned(),
-            at_ms: read.number(attr::RECEIVED_AT)?,
+            at_ms: read.at(attr::RECEIVED_AT)?,
         },
-        ("INSERT", item_type::REVIEW) => Fact::ReviewReceived {
+        item_type::REVIEW => Fact::ReviewReceived {
             review_id: read.text(attr::REVIEW_ID)?,
             business_id: read.text(attr::BUSINESS_ID)?,
             lead_id: read.optional(attr::LEAD_ID),
             category_id: read.optional(attr::CATEGORY_ID),
             rating: read.number(attr::RATING).ok(),
-            verified: match new.get(attr::VERIFIED) {
-                Some(AttributeValue::Bool(flag)) => Some(*flag),
-                _ => None,
-            },
-            at_ms: read.number(attr::RECEIVED_AT)?,
+            verified: item.flag(attr::VERIFIED),
+            at_ms: read.at(attr::RECEIVED_AT)?,
         },
-        ("INSERT", item_type::UNANSWERED) => Fact::LeadUnanswered {
+        item_type::UNANSWERED => Fact::LeadUnanswered {
             lead_id: read.text(attr::LEAD_ID)?,
             business_id: read.text(attr::BUSINESS_ID)?,
-            at_ms: read.number(attr::RECEIVED_AT)?,
+            at_ms: read.at(attr::RECEIVED_AT)?,
         },
-        ("INSERT", item_type::QUARANTINE) => Fact::PayloadQuarantined {
+        item_type::QUARANTINE => Fact::PayloadQuarantined {
             route: read.text(attr::ROUTE)?,
             problem_count: read.number(attr::PROBLEM_COUNT)?,
             digest: quarantine_digest(&read.text(PK)?).to_owned(),
-            at_ms: read.number(attr::FIRST_RECEIVED_AT)?,
+            at_ms: read.at(attr::FIRST_RECEIVED_AT)?,
         },
-        ("INSERT", item_type::REPLY_OUTCOME) => match read.text(attr::STATUS)?.parse() {
+        // A reply's outcome; a reply item stored before outcomes had items of their own carried
+        // its last outcome itself (one still `sending` is no outcome).
+        item_type::REPLY_OUTCOME | item_type::REPLY => match read.text(attr::STATUS)?.parse() {
             Ok(ReplyStatus::Sent) => Fact::ReplySent {
                 reply_id: read.text(attr::REPLY_ID)?,
                 lead_id: read.text(attr::LEAD_ID)?,
                 business_id: read.text(attr::BUSINESS_ID)?,
                 status: u16::try_from(read.number(attr::HTTP_STATUS)?).unwrap_or(0),
-                at_ms: read.number(attr::SENT_AT)?,
+                attempt: read.attempt()?,
+                at_ms: read.at(attr::SENT_AT)?,
             },
             Ok(ReplyStatus::Failed) => Fact::ReplyFailed {
                 reply_id: read.text(attr::REPLY_ID)?,
@@ -156,30 +214,25 @@ fn fact(event: &str, new: &Image) -> Result<Option<Fact>, Undecodable> {
                 reason: read
                     .optional(attr::FAILURE)
                     .unwrap_or_else(|| "failed".to_owned()),
-                attempt: u32::try_from(read.number(attr::ATTEMPTS)?).unwrap_or(u32::MAX),
-                at_ms: read.number(attr::UPDATED_AT)?,
+                attempt: read.attempt()?,
+                at_ms: read.at(attr::UPDATED_AT)?,
             },
-            Ok(ReplyStatus::Sending) | Err(_) => return Err(read.lacks(attr::STATUS)),
+            Ok(ReplyStatus::Sending) => return Ok(None),
+            Err(_) => return Err(read.lacks(attr::STATUS)),
         },
         _ => return Ok(None),
     };
     Ok(Some(fact))
 }
 
-fn text<'a>(image: &'a Image, name: &str) -> Option<&'a str> {
-    match image.get(name) {
-        Some(AttributeValue::S(value)) => Some(value),
-        _ => None,
-    }
-}
-
-/// Reads one image's attributes, naming the one missing in the error.
-struct Read<'a> {
-    image: &'a Image,
+/// Reads one item's attributes, naming the one missing in the error.
+struct Read<'a, A> {
+    item: &'a A,
     kind: &'a str,
+    place_ms: Option<u64>,
 }
 
-impl Read<'_> {
+impl<A: Attributes> Read<'_, A> {
     fn lacks(&self, attribute: &'static str) -> Undecodable {
         Undecodable {
             kind: self.kind.to_owned(),
@@ -188,19 +241,33 @@ impl Read<'_> {
     }
 
     fn text(&self, name: &'static str) -> Result<String, Undecodable> {
-        text(self.image, name)
+        self.item
+            .text(name)
             .map(str::to_owned)
             .ok_or_else(|| self.lacks(name))
     }
 
     fn optional(&self, name: &str) -> Option<String> {
-        text(self.image, name).map(str::to_owned)
+        self.item.text(name).map(str::to_owned)
     }
 
     fn number(&self, name: &'static str) -> Result<u64, Undecodable> {
-        match self.image.get(name) {
-            Some(AttributeValue::N(value)) => value.parse().map_err(|_| self.lacks(name)),
-            _ => Err(self.lacks(name)),
+        self.item
+            .number(name)
+            .and_then(|value| value.parse().ok())
+            .ok_or_else(|| self.lacks(name))
+    }
+
+    /// The fact's time: its place's, else the item's `name`.
+    fn at(&self, name: &'static str) -> Result<u64, Undecodable> {
+        match self.place_ms {
+            Some(at_ms) => Ok(at_ms),
+            None => self.number(name),
         }
+    }
+
+    /// The ledger's try that ended a reply.
+    fn attempt(&self) -> Result<u32, Undecodable> {
+        Ok(u32::try_from(self.number(attr::ATTEMPTS)?).unwrap_or(u32::MAX))
     }
 }

@@ -9,21 +9,17 @@
 
 use super::DynamoStore;
 use super::errors::store_error;
-use super::item::{Item, key_of, number, optional_string, parsed, s, string};
+use super::item::{Item, key_of, number, optional_string, s, string};
 use super::schema::{
-    FEED_SHARDS, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, attr,
-    business_of, business_pk, business_reviews_pk, business_start, changes_partitions,
-    changes_start, item_type, lead_of, quarantine_digest,
+    FEED_SHARDS, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK, attr, business_of, business_pk,
+    business_reviews_pk, business_start, changes_partitions, changes_start,
 };
 use app::StoreError;
-use app::ports::{
-    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
-    ReviewRecord,
-};
+use app::events::FeedEntry;
+use app::ports::{CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page, ReviewRecord};
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use models::ReplyStatus;
 
 impl Listings for DynamoStore {
     async fn business_leads(
@@ -94,7 +90,7 @@ impl Listings for DynamoStore {
         before_ms: u64,
         limit: usize,
         after: Option<&Cursor>,
-    ) -> Result<Page<ChangeRecord>, StoreError> {
+    ) -> Result<Page<FeedEntry>, StoreError> {
         // `from` is inclusive (a position is its last entry's own key, skipped below); `upto` is a
         // bare time, which sorts before every entry of that millisecond.
         let from = match after {
@@ -137,8 +133,8 @@ impl Listings for DynamoStore {
             if place == from {
                 continue;
             }
-            if let Some(record) = change_record(&item, &place)? {
-                items.push(record);
+            if let Some(entry) = feed_entry(&item, &place)? {
+                items.push(entry);
             }
             last = place;
         }
@@ -282,80 +278,17 @@ fn optional_number(item: &Item, attribute: &str) -> Result<Option<u64>, StoreErr
     }
 }
 
-/// An entry of the changes index (`schema::GSI2_PROJECTED`) at `place`; `None` for a reply that
-/// has no outcome (never indexed so; read past should the index ever show one).
-fn change_record(item: &Item, place: &str) -> Result<Option<ChangeRecord>, StoreError> {
-    let corrupt = || super::item::corrupt(GSI2_SK);
+/// An entry of the changes index (`schema::GSI2_PROJECTED`) at `place`, read by the one decoder
+/// of facts; `None` for an item that holds no fact (a reply with no outcome: never indexed so;
+/// read past should the index ever show one).
+fn feed_entry(item: &Item, place: &str) -> Result<Option<FeedEntry>, StoreError> {
     let at_ms = place
         .get(..15)
         .and_then(|digits| digits.parse().ok())
-        .ok_or_else(corrupt)?;
-    let pk = string(item, PK)?;
-    let change = match string(item, attr::TYPE)?.as_str() {
-        item_type::LEAD => Change::Lead {
-            lead_id: string(item, attr::LEAD_ID)?,
-            business_id: string(item, attr::BUSINESS_ID)?,
-            create_timestamp: number(item, attr::CREATE_TIMESTAMP)?,
-        },
-        item_type::MESSAGE => Change::Message {
-            lead_id: string(item, attr::LEAD_ID)?,
-            business_id: string(item, attr::BUSINESS_ID)?,
-            message_id: string(item, attr::MESSAGE_ID)?,
-            create_timestamp: number(item, attr::CREATE_TIMESTAMP)?,
-        },
-        item_type::REVISION => Change::Revision {
-            // A review's revision lives under its review, and names a lead only by its item.
-            lead_id: lead_of(&pk)
-                .map(str::to_owned)
-                .or_else(|| optional_string(item, attr::LEAD_ID)),
-            of: parsed(item, attr::OF)?,
-            id: string(item, attr::ID)?,
-            digest: string(item, SK)?
-                .trim_start_matches(super::schema::REVISION_SK_PREFIX)
-                .to_owned(),
-        },
-        item_type::LEAD_UPDATE => Change::LeadUpdate {
-            lead_id: string(item, attr::LEAD_ID)?,
-            digest: string(item, SK)?
-                .trim_start_matches(super::schema::UPDATE_SK_PREFIX)
-                .to_owned(),
-            lead_price: optional_string(item, attr::LEAD_PRICE),
-            charge_state: optional_string(item, attr::CHARGE_STATE),
-        },
-        item_type::UNANSWERED => Change::Unanswered {
-            lead_id: string(item, attr::LEAD_ID)?,
-            business_id: string(item, attr::BUSINESS_ID)?,
-        },
-        item_type::REVIEW => Change::Review {
-            review_id: string(item, attr::REVIEW_ID)?,
-            business_id: string(item, attr::BUSINESS_ID)?,
-            lead_id: optional_string(item, attr::LEAD_ID),
-        },
-        // A reply's outcome; a reply item stored before outcomes had items of their own carried
-        // its last outcome itself.
-        item_type::REPLY_OUTCOME | item_type::REPLY => {
-            let status: ReplyStatus = parsed(item, attr::STATUS)?;
-            if status == ReplyStatus::Sending {
-                return Ok(None);
-            }
-            Change::Reply {
-                lead_id: string(item, attr::LEAD_ID)?,
-                business_id: string(item, attr::BUSINESS_ID)?,
-                reply_id: string(item, attr::REPLY_ID)?,
-                status,
-                http_status: optional_number(item, attr::HTTP_STATUS)?
-                    .map(|code| u16::try_from(code).unwrap_or(u16::MAX)),
-                attempt: u32::try_from(number(item, attr::ATTEMPTS)?).unwrap_or(u32::MAX),
-            }
-        }
-        item_type::QUARANTINE => Change::Quarantined {
-            route: string(item, attr::ROUTE)?,
-            digest: quarantine_digest(&pk).to_owned(),
-            problem_count: number(item, attr::PROBLEM_COUNT)?,
-        },
-        _ => return Err(super::item::corrupt(attr::TYPE)),
-    };
-    Ok(Some(ChangeRecord { at_ms, change }))
+        .ok_or_else(|| super::item::corrupt(GSI2_SK))?;
+    let fact = super::changes::fact(item, Some(at_ms))
+        .map_err(|undecodable| super::item::corrupt(undecodable.attribute))?;
+    Ok(fact.map(|fact| FeedEntry { at_ms, fact }))
 }
 
 /// The cursor for where a query stopped: its table keys and its index sort key, one a line (no
@@ -387,7 +320,11 @@ fn is_changes_position(position: &str) -> bool {
 /// that does not read as one, or whose keys DynamoDB would refuse or that lies outside the range
 /// (DynamoDB refuses a start key outside the key condition), is
 /// [`StoreError::UnreadablePosition`], never a query that fails.
-pub(super) fn start_key(partition: &str, cursor: &Cursor, range: &SortRange) -> Result<Item, StoreError> {
+pub(super) fn start_key(
+    partition: &str,
+    cursor: &Cursor,
+    range: &SortRange,
+) -> Result<Item, StoreError> {
     let refused = || StoreError::UnreadablePosition;
     let text = URL_SAFE_NO_PAD
         .decode(&cursor.0)

@@ -1,9 +1,12 @@
-//! The catalogue: each stored fact, its `detail-type`, its id and its thin `detail`.
+//! The catalogue: each stored fact, its `detail-type`, its id, its thin `detail`, and what the
+//! changes feed shows of it.
 
 use crate::digest::sha256_hex;
 use crate::ports::{Event, LeadRef};
+use models::ReplyStatus;
 pub use models::time::rfc3339_millis;
 use serde::Serialize;
+use serde_json::Value;
 
 /// The `source` of every event.
 pub const SOURCE: &str = "thumbtack.partner";
@@ -66,6 +69,9 @@ pub enum Fact {
         business_id: String,
         #[serde(rename = "messageID")]
         message_id: String,
+        /// Thumbtack's, unix seconds: the feed shows it, the event does not.
+        #[serde(skip)]
+        create_timestamp: u64,
         /// Whether its lead was stored when the message was (set by [`Fact::know_lead`]).
         lead_known: bool,
         #[serde(skip)]
@@ -128,6 +134,9 @@ pub enum Fact {
     ReviewRevised {
         #[serde(rename = "reviewID")]
         review_id: String,
+        /// The lead the review names, if any: the feed shows it, the event does not.
+        #[serde(skip)]
+        lead_id: Option<String>,
         #[serde(rename = "businessID", skip_serializing_if = "Option::is_none")]
         business_id: Option<String>,
         #[serde(rename = "revisionID")]
@@ -146,6 +155,9 @@ pub enum Fact {
         business_id: String,
         /// Thumbtack's answer.
         status: u16,
+        /// The ledger's try that sent it: the feed shows it, the event does not.
+        #[serde(skip)]
+        attempt: u32,
         #[serde(skip)]
         at_ms: u64,
     },
@@ -188,22 +200,68 @@ pub enum Fact {
     },
 }
 
+/// Declares [`DetailType`] from one list: each fact's variant, and the `detail-type` its event
+/// and its feed entry carry.
+macro_rules! detail_types {
+    ($($fact:ident => $variant:ident = $name:literal,)*) => {
+        /// Every `detail-type`, one a [`Fact`] variant: what consumers' rules match on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum DetailType {
+            $(#[doc = $name] $variant,)*
+        }
+
+        impl DetailType {
+            /// Every one, in the catalogue's order.
+            pub const ALL: &[DetailType] = &[$(DetailType::$variant,)*];
+
+            /// The `detail-type` as the bus and the feed's `type` carry it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(DetailType::$variant => $name,)*
+                }
+            }
+        }
+
+        impl Fact {
+            /// The kind of event this fact is.
+            pub fn kind(&self) -> DetailType {
+                match self {
+                    $(Fact::$fact { .. } => DetailType::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+detail_types! {
+    LeadStored => LeadReceived = "Lead Received",
+    LeadRevised => LeadRevised = "Lead Revised",
+    MessageStored => MessageReceived = "Message Received",
+    MessageRevised => MessageRevised = "Message Revised",
+    LeadUpdated => LeadUpdated = "Lead Updated",
+    ReviewReceived => ReviewReceived = "Review Received",
+    ReviewRevised => ReviewRevised = "Review Revised",
+    ReplySent => ReplySent = "Reply Sent",
+    ReplyFailed => ReplyFailed = "Reply Failed",
+    LeadUnanswered => LeadUnanswered = "Lead Unanswered",
+    PayloadQuarantined => PayloadQuarantined = "Payload Quarantined",
+}
+
+impl std::fmt::Display for DetailType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Fact {
     /// The event's `detail-type`.
     pub fn detail_type(&self) -> &'static str {
-        match self {
-            Fact::LeadStored { .. } => "Lead Received",
-            Fact::LeadRevised { .. } => "Lead Revised",
-            Fact::MessageStored { .. } => "Message Received",
-            Fact::MessageRevised { .. } => "Message Revised",
-            Fact::LeadUpdated { .. } => "Lead Updated",
-            Fact::ReviewReceived { .. } => "Review Received",
-            Fact::ReviewRevised { .. } => "Review Revised",
-            Fact::ReplySent { .. } => "Reply Sent",
-            Fact::ReplyFailed { .. } => "Reply Failed",
-            Fact::LeadUnanswered { .. } => "Lead Unanswered",
-            Fact::PayloadQuarantined { .. } => "Payload Quarantined",
-        }
+        self.kind().as_str()
+    }
+
+    /// The `eventID` of this fact's event: the same fact always has the same one.
+    pub fn event_id(&self) -> String {
+        event_id(&self.identity())
     }
 
     /// What makes this fact this fact, and no other: the source of its `eventID`.
@@ -239,7 +297,8 @@ impl Fact {
         }
     }
 
-    fn at_ms(&self) -> u64 {
+    /// When it was stored (unix milliseconds).
+    pub fn at_ms(&self) -> u64 {
         match self {
             Fact::LeadStored { at_ms, .. }
             | Fact::LeadRevised { at_ms, .. }
@@ -287,7 +346,7 @@ impl Fact {
 
     /// The event for this fact.
     pub fn event(&self) -> Event {
-        let id = event_id(&self.identity());
+        let id = self.event_id();
         let at_ms = self.at_ms();
         let mut detail = serde_json::to_value(self).unwrap_or_default();
         if let Some(fields) = detail.as_object_mut() {
@@ -307,6 +366,131 @@ impl Fact {
             at_ms,
             detail,
         }
+    }
+
+    /// What the changes feed shows of the fact after its type, eventID and time: ids, kind and
+    /// status, as the feed's index copies them, in the feed's order of fields (absent ones left
+    /// out). Not the event's `detail`: a reply's `status` here is the ledger's, not Thumbtack's.
+    pub(super) fn feed_fields(&self) -> Vec<(&'static str, Value)> {
+        let text = |value: &str| Value::from(value);
+        let fields = match self {
+            Fact::LeadStored {
+                lead_id,
+                business_id,
+                lead,
+                ..
+            } => vec![
+                ("leadID", text(lead_id)),
+                ("businessID", text(business_id)),
+                ("createTimestamp", lead.create_timestamp.into()),
+            ],
+            Fact::LeadRevised {
+                lead_id, digest, ..
+            } => vec![("leadID", text(lead_id)), ("revisionID", text(digest))],
+            Fact::MessageStored {
+                lead_id,
+                business_id,
+                message_id,
+                create_timestamp,
+                ..
+            } => vec![
+                ("leadID", text(lead_id)),
+                ("businessID", text(business_id)),
+                ("messageID", text(message_id)),
+                ("createTimestamp", (*create_timestamp).into()),
+            ],
+            Fact::MessageRevised {
+                lead_id,
+                message_id,
+                digest,
+                ..
+            } => vec![
+                ("leadID", text(lead_id)),
+                ("messageID", text(message_id)),
+                ("revisionID", text(digest)),
+            ],
+            Fact::LeadUpdated {
+                lead_id,
+                lead_price,
+                charge_state,
+                digest,
+                ..
+            } => vec![
+                ("leadID", text(lead_id)),
+                ("updateID", text(digest)),
+                ("leadPrice", lead_price.as_deref().into()),
+                ("chargeState", charge_state.as_deref().into()),
+            ],
+            Fact::ReviewReceived {
+                review_id,
+                business_id,
+                lead_id,
+                ..
+            } => vec![
+                ("leadID", lead_id.as_deref().into()),
+                ("businessID", text(business_id)),
+                ("reviewID", text(review_id)),
+            ],
+            Fact::ReviewRevised {
+                review_id,
+                lead_id,
+                digest,
+                ..
+            } => vec![
+                ("leadID", lead_id.as_deref().into()),
+                ("revisionID", text(digest)),
+                ("reviewID", text(review_id)),
+            ],
+            Fact::ReplySent {
+                reply_id,
+                lead_id,
+                business_id,
+                status,
+                attempt,
+                ..
+            } => vec![
+                ("leadID", text(lead_id)),
+                ("businessID", text(business_id)),
+                ("replyID", text(reply_id)),
+                ("status", ReplyStatus::Sent.as_str().into()),
+                ("httpStatus", (*status).into()),
+                ("attempt", (*attempt).into()),
+            ],
+            Fact::ReplyFailed {
+                reply_id,
+                lead_id,
+                business_id,
+                status,
+                attempt,
+                ..
+            } => vec![
+                ("leadID", text(lead_id)),
+                ("businessID", text(business_id)),
+                ("replyID", text(reply_id)),
+                ("status", ReplyStatus::Failed.as_str().into()),
+                ("httpStatus", (*status).into()),
+                ("attempt", (*attempt).into()),
+            ],
+            Fact::LeadUnanswered {
+                lead_id,
+                business_id,
+                ..
+            } => vec![("leadID", text(lead_id)), ("businessID", text(business_id))],
+            Fact::PayloadQuarantined {
+                route,
+                problem_count,
+                digest,
+                ..
+            } => vec![
+                ("route", text(route)),
+                ("digest", text(digest)),
+                ("problemCount", (*problem_count).into()),
+            ],
+        };
+        fields
+            .into_iter()
+            .filter(|(_, value)| !value.is_null())
+            .collect()
     }
 }
 
@@ -397,6 +581,7 @@ mod tests {
             lead_id: "l-1".into(),
             business_id: "b-1".into(),
             message_id: "m-1".into(),
+            create_timestamp: 1_498_760_294,
             lead_known: false,
             at_ms,
         };
@@ -413,5 +598,35 @@ mod tests {
         let mut orphan = message(100);
         orphan.know_lead(None);
         assert_eq!(orphan.event().detail["leadKnown"], false);
+    }
+
+    #[test]
+    fn every_detail_type_has_a_name_of_its_own_that_reads_back() {
+        let names: std::collections::BTreeSet<&str> =
+            DetailType::ALL.iter().map(|kind| kind.as_str()).collect();
+        assert_eq!(names.len(), DetailType::ALL.len());
+        for kind in DetailType::ALL {
+            assert_eq!(kind.to_string(), kind.as_str());
+            // Title Case words, as consumers' rules spell them.
+            assert!(
+                kind.as_str()
+                    .split(' ')
+                    .all(|word| word.starts_with(|c: char| c.is_ascii_uppercase())),
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_fact_is_the_detail_type_of_its_own_name() {
+        let unanswered = Fact::LeadUnanswered {
+            lead_id: "l-1".into(),
+            business_id: "b-1".into(),
+            at_ms: 1,
+        };
+        assert_eq!(unanswered.kind(), DetailType::LeadUnanswered);
+        assert_eq!(unanswered.event().detail_type, "Lead Unanswered");
+        assert_eq!(lead().kind(), DetailType::LeadReceived);
+        assert_eq!(lead().event_id(), lead().event().id);
     }
 }

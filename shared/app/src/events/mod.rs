@@ -10,12 +10,16 @@
 //! delivered twice (a retried stream batch, a replayed archive) carries the same id and consumers
 //! can drop the second.
 //!
-//! The catalogue is the [`Fact`] enum: a new event type is one variant, with its name and id in
-//! the matches of its `impl` (in `facts.rs`).
+//! The catalogue is the [`Fact`] enum: a new event type is one variant, with its `detail-type`,
+//! its id and its feed fields in the matches of its `impl` (in `facts.rs`). The same facts are
+//! the changes feed's entries ([`FeedEntry`]): one shape, read from the table by one decoder
+//! (`adapters::dynamo::changes`), whether from the stream or from the feed's index.
 
 mod facts;
+mod feed;
 mod publish;
 
 pub use crate::ports::Event;
-pub use facts::{Fact, LeadFacts, SOURCE, rfc3339_millis};
+pub use facts::{DetailType, Fact, LeadFacts, SOURCE, rfc3339_millis};
+pub use feed::FeedEntry;
 pub use publish::{Change, EventsDeps, PublishPolicy, publish};

@@ -3,10 +3,11 @@
 //! `<time>#<PK>#<SK>` ascending (docs/data-model.md).
 
 use super::store::MemoryStore;
+use crate::events::{Fact, FeedEntry, LeadFacts};
 use crate::ports::{
-    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
-    ReviewRecord, StoreError,
+    CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page, ReviewRecord, StoreError,
 };
+use models::{ReplyStatus, RevisionOf};
 
 impl Listings for MemoryStore {
     async fn business_leads(
@@ -85,63 +86,105 @@ impl Listings for MemoryStore {
         before_ms: u64,
         limit: usize,
         after: Option<&Cursor>,
-    ) -> Result<Page<ChangeRecord>, StoreError> {
+    ) -> Result<Page<FeedEntry>, StoreError> {
         self.check()?;
         let state = self.lock();
-        let mut all: Vec<(String, ChangeRecord)> = Vec::new();
-        let mut add = |at_ms: u64, key: String, change: Change| {
-            all.push((format!("{at_ms:015}#{key}"), ChangeRecord { at_ms, change }));
+        // Each fact at its place, as the index keys it; its time is the fact's own.
+        let mut all: Vec<(String, FeedEntry)> = Vec::new();
+        let mut add = |key: String, fact: Fact| {
+            let at_ms = fact.at_ms();
+            all.push((format!("{at_ms:015}#{key}"), FeedEntry { at_ms, fact }));
         };
         for lead in state.leads.values() {
             let lead = &lead.summary;
             add(
-                lead.received_at_ms,
                 format!("LEAD#{}#LEAD", lead.lead_id),
-                Change::Lead {
+                Fact::LeadStored {
                     lead_id: lead.lead_id.clone(),
                     business_id: lead.business_id.clone(),
-                    create_timestamp: lead.create_timestamp,
+                    at_ms: lead.received_at_ms,
+                    lead: LeadFacts {
+                        category: lead.category.clone(),
+                        city: lead.city.clone(),
+                        state: lead.state.clone(),
+                        zip_code: lead.zip_code.clone(),
+                        create_timestamp: lead.create_timestamp,
+                        lead_type: lead.lead_type.clone(),
+                        lead_price: lead.lead_price.clone(),
+                    },
                 },
             );
         }
         for ((lead_id, message_id), (record, business_id)) in &state.messages {
             add(
-                record.received_at_ms,
                 format!("LEAD#{lead_id}#MSG#{message_id}"),
-                Change::Message {
+                Fact::MessageStored {
                     lead_id: lead_id.clone(),
                     business_id: business_id.clone(),
                     message_id: message_id.clone(),
                     create_timestamp: record.create_timestamp,
+                    lead_known: false,
+                    at_ms: record.received_at_ms,
                 },
             );
         }
         for ((owner, digest), record) in &state.revisions {
+            let (digest, at_ms) = (digest.clone(), record.received_at_ms);
             // A review's revisions live under the review (`review:<id>`), the rest under a lead.
-            let (lead_id, key) = match owner.strip_prefix("review:") {
-                Some(review_id) => (None, format!("REVIEW#{review_id}#REV#{digest}")),
-                None => (Some(owner.clone()), format!("LEAD#{owner}#REV#{digest}")),
+            let (key, fact) = match (owner.strip_prefix("review:"), record.of) {
+                (Some(review_id), _) => (
+                    format!("REVIEW#{review_id}#REV#{digest}"),
+                    Fact::ReviewRevised {
+                        review_id: record.id.clone(),
+                        lead_id: None,
+                        business_id: None,
+                        digest,
+                        at_ms,
+                    },
+                ),
+                (None, RevisionOf::Lead) => (
+                    format!("LEAD#{owner}#REV#{digest}"),
+                    Fact::LeadRevised {
+                        lead_id: owner.clone(),
+                        business_id: None,
+                        digest,
+                        at_ms,
+                    },
+                ),
+                (None, RevisionOf::Message) => (
+                    format!("LEAD#{owner}#REV#{digest}"),
+                    Fact::MessageRevised {
+                        lead_id: owner.clone(),
+                        business_id: None,
+                        message_id: record.id.clone(),
+                        digest,
+                        at_ms,
+                    },
+                ),
+                (None, RevisionOf::Review) => (
+                    format!("LEAD#{owner}#REV#{digest}"),
+                    Fact::ReviewRevised {
+                        review_id: record.id.clone(),
+                        lead_id: Some(owner.clone()),
+                        business_id: None,
+                        digest,
+                        at_ms,
+                    },
+                ),
             };
-            add(
-                record.received_at_ms,
-                key,
-                Change::Revision {
-                    lead_id,
-                    of: record.of,
-                    id: record.id.clone(),
-                    digest: digest.clone(),
-                },
-            );
+            add(key, fact);
         }
         for ((lead_id, digest), update) in &state.updates {
             add(
-                update.received_at_ms,
                 format!("LEAD#{lead_id}#UPD#{digest}"),
-                Change::LeadUpdate {
+                Fact::LeadUpdated {
                     lead_id: lead_id.clone(),
-                    digest: digest.clone(),
+                    business_id: None,
                     lead_price: update.lead_price.clone().set(),
                     charge_state: update.charge_state.clone().set(),
+                    lead_known: false,
+                    digest: digest.clone(),
+                    at_ms: update.received_at_ms,
                 },
             );
         }
@@ -152,53 +195,74 @@ impl Listings for MemoryStore {
                 .map(|lead| lead.summary.business_id.clone())
                 .unwrap_or_default();
             add(
-                *at_ms,
                 format!("LEAD#{lead_id}#UNANSWERED"),
-                Change::Unanswered {
+                Fact::LeadUnanswered {
                     lead_id: lead_id.clone(),
                     business_id,
+                    at_ms: *at_ms,
                 },
             );
         }
         for (review_id, review) in &state.reviews {
             add(
-                review.record.received_at_ms,
                 format!("REVIEW#{review_id}#REVIEW"),
-                Change::Review {
+                Fact::ReviewReceived {
                     review_id: review_id.clone(),
                     business_id: review.business_id.clone(),
                     lead_id: review.lead_id.clone(),
+                    category_id: None,
+                    rating: None,
+                    verified: None,
+                    at_ms: review.record.received_at_ms,
                 },
             );
         }
         for reply in state.replies.values() {
             let request = &reply.request;
             for &(at_ms, status, attempt, http_status) in &reply.outcomes {
+                let (reply_id, lead_id, business_id) = (
+                    request.reply_id.clone(),
+                    request.lead_id.clone(),
+                    request.business_id.clone(),
+                );
+                let fact = match status {
+                    ReplyStatus::Sent => Fact::ReplySent {
+                        reply_id,
+                        lead_id,
+                        business_id,
+                        status: http_status.unwrap_or_default(),
+                        attempt,
+                        at_ms,
+                    },
+                    ReplyStatus::Failed => Fact::ReplyFailed {
+                        reply_id,
+                        lead_id,
+                        business_id,
+                        status: http_status,
+                        reason: "failed".to_owned(),
+                        attempt,
+                        at_ms,
+                    },
+                    // Still being tried: not an outcome.
+                    ReplyStatus::Sending => continue,
+                };
                 add(
-                    at_ms,
                     format!(
                         "LEAD#{}#OUTCOME#{}#{attempt:05}",
                         request.lead_id, request.reply_id
                     ),
-                    Change::Reply {
-                        lead_id: request.lead_id.clone(),
-                        business_id: request.business_id.clone(),
-                        reply_id: request.reply_id.clone(),
-                        status,
-                        http_status,
-                        attempt,
-                    },
+                    fact,
                 );
             }
         }
         for record in state.quarantine.values() {
             add(
-                record.first_received_at_ms,
                 format!("QUARANTINE#{}#QUARANTINE", record.digest),
-                Change::Quarantined {
+                Fact::PayloadQuarantined {
                     route: record.route.clone(),
-                    digest: record.digest.clone(),
                     problem_count: record.problems.total() as u64,
+                    digest: record.digest.clone(),
+                    at_ms: record.first_received_at_ms,
                 },
             );
         }
@@ -207,7 +271,7 @@ impl Listings for MemoryStore {
             None => format!("{since_ms:015}"),
         };
         let before = format!("{before_ms:015}");
-        let mut listed: Vec<(String, ChangeRecord)> = all
+        let mut listed: Vec<(String, FeedEntry)> = all
             .into_iter()
             .filter(|(position, _)| *position > from && *position < before)
             .collect();

@@ -1,9 +1,10 @@
 //! Listings over the table's indexes, a page at a time.
 
-use models::{Problems, ReplyStatus, RevisionOf};
+use models::Problems;
 use std::future::Future;
 
 use super::{ReviewRecord, StoreError};
+use crate::events::FeedEntry;
 
 /// A lead as listed for a business, newest first: what the index copies of it, never its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,71 +37,6 @@ pub struct LeadSummary {
 pub struct CreatedWindow {
     pub since: Option<u64>,
     pub until: Option<u64>,
-}
-
-/// A stored fact as the changes feed lists it: ids, kind, times and status; never a body, a name
-/// or a text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    Lead {
-        lead_id: String,
-        business_id: String,
-        create_timestamp: u64,
-    },
-    Message {
-        lead_id: String,
-        business_id: String,
-        message_id: String,
-        create_timestamp: u64,
-    },
-    /// A redelivery with another body, kept beside the first (`id`: the lead's, message's or
-    /// review's; `lead_id` unless a review's that names no lead).
-    Revision {
-        lead_id: Option<String>,
-        of: RevisionOf,
-        id: String,
-        digest: String,
-    },
-    /// A reply's outcome: `Sent` or `Failed` (a reply still being tried is not listed).
-    Reply {
-        lead_id: String,
-        business_id: String,
-        reply_id: String,
-        status: ReplyStatus,
-        http_status: Option<u16>,
-        /// The ledger's try that ended it.
-        attempt: u32,
-    },
-    /// A lead update (its digest is its id), each distinct one once.
-    LeadUpdate {
-        lead_id: String,
-        digest: String,
-        lead_price: Option<String>,
-        charge_state: Option<String>,
-    },
-    /// A review, stored for the first time.
-    Review {
-        review_id: String,
-        business_id: String,
-        lead_id: Option<String>,
-    },
-    /// A lead no person answered in time.
-    Unanswered {
-        lead_id: String,
-        business_id: String,
-    },
-    Quarantined {
-        route: String,
-        digest: String,
-        problem_count: u64,
-    },
-}
-
-/// A change and when it happened: its receipt (unix milliseconds), or for a reply its outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeRecord {
-    pub at_ms: u64,
-    pub change: Change,
 }
 
 /// A quarantined payload as listed for an operator.
@@ -161,7 +97,7 @@ pub trait Listings: Send + Sync {
         before_ms: u64,
         limit: usize,
         after: Option<&Cursor>,
-    ) -> impl Future<Output = Result<Page<ChangeRecord>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Page<FeedEntry>, StoreError>> + Send;
 
     /// A business's reviews with their bodies, newest `createTime` first: at most `limit`, from
     /// `after`, each with its position (the read API may serve fewer, to keep within its byte

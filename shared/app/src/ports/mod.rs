@@ -24,10 +24,7 @@ pub mod storage;
 
 pub use credentials::{CredentialError, CredentialSource};
 pub use events::{BusError, Event, EventBus, Put};
-pub use listings::{
-    Change, ChangeRecord, CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page,
-    QuarantineRecord,
-};
+pub use listings::{CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page, QuarantineRecord};
 pub use quarantine::{QuarantineDesk, ReplayNote};
 pub use refusals::{Refusal, RefusalCount, RefusalLog, RefusalReason};
 pub use replies::{

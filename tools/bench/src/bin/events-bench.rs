@@ -23,7 +23,7 @@ use adapters::dynamo::stream::{ShardBatch, TableStream};
 use adapters::events_queue::EventsQueue;
 use adapters::{DynamoStore, EventBridgeBus, provision};
 use app::LeadStore;
-use app::events::{Change, EventsDeps, PublishPolicy, publish};
+use app::events::{Change, DetailType, EventsDeps, PublishPolicy, publish};
 use app::metrics::Metrics;
 use app::ports::EventBus;
 use bench::{local_stack, ms, percentile, post_lead_in_the_poll_cycle, print_latencies};
@@ -66,7 +66,7 @@ async fn latency() -> Result<(), Error> {
             };
             let now = Instant::now();
             for event in &events {
-                if event.detail_type == "Lead Received" {
+                if event.detail_type == DetailType::LeadReceived.as_str() {
                     let lead = event.detail["leadID"].as_str().unwrap_or_default();
                     if arrived.send((lead.to_owned(), now)).is_err() {
                         return;
