@@ -68,7 +68,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     // What the speed-to-lead function's rule takes from the bus in AWS.
     let lead_received = serde_json::json!({
         "source": [app::events::SOURCE],
-        "detail-type": ["Lead Received"],
+        "detail-type": [app::events::DetailType::LeadReceived.as_str()],
     });
     let speed_queue_url = ensure_rule_to_queue(
         sdk,

@@ -220,7 +220,7 @@ fn event(name: &str, n: usize, table: &str) -> Result<Value, Error> {
         "speed-to-lead" => json!({
             "version": "0",
             "id": format!("coldstart-{n}"),
-            "detail-type": "Lead Received",
+            "detail-type": app::events::DetailType::LeadReceived.as_str(),
             "source": app::events::SOURCE,
             "account": "123456789012",
             "time": "2026-12-01T00:00:00Z",
