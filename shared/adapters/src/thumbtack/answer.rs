@@ -1,8 +1,9 @@
 //! Thumbtack's answers as every version of its API reads them: accepted (2xx), retryable
 //! ([`SendError::Transient`]: 429, 408, 5xx, and requests that got no answer) or permanent
 //! ([`SendError::Permanent`]: any other answer, with an excerpt of its body). A version that
-//! reads some answer otherwise (v4's 202 is a challenge, not a delivery) decides that one first
-//! and hands the rest to [`classify`].
+//! reads some answers otherwise (v4's 202 is a challenge, not a delivery; its error bodies are
+//! RFC 7807 with a `traceID`) decides those first, and hands the rest to [`classify`] or asks
+//! [`transient`] which are worth trying again.
 
 use app::ports::{Accepted, SendError};
 use app::replies::MAX_REDELIVERY_DELAY;
@@ -20,23 +21,33 @@ pub async fn classify(response: reqwest::Response) -> Result<Accepted, SendError
             status: status.as_u16(),
         });
     }
-    let code = status.as_u16();
-    if code == 429 || code == 408 || status.is_server_error() {
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(parse_retry_after);
-        return Err(SendError::Transient {
-            status: Some(code),
-            retry_after,
-            detail: format!("Thumbtack answered {code}"),
-        });
+    if let Some(transient) = transient(&response) {
+        return Err(transient);
     }
     let body = response.bytes().await.unwrap_or_default();
     Err(SendError::Permanent {
-        status: code,
+        status: status.as_u16(),
         excerpt: excerpt(&body),
+    })
+}
+
+/// The error for an answer worth trying again later (429, 408, 5xx), with its `Retry-After`;
+/// `None` for any other. Apart from [`classify`], for a version that reads its error bodies itself.
+pub fn transient(response: &reqwest::Response) -> Option<SendError> {
+    let status = response.status();
+    let code = status.as_u16();
+    if !(code == 429 || code == 408 || status.is_server_error()) {
+        return None;
+    }
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_retry_after);
+    Some(SendError::Transient {
+        status: Some(code),
+        retry_after,
+        detail: format!("Thumbtack answered {code}"),
     })
 }
 

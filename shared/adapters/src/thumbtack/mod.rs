@@ -19,7 +19,7 @@ mod basic;
 mod client;
 mod legacy;
 
-pub use answer::{classify, parse_retry_after};
+pub use answer::{classify, parse_retry_after, transient};
 pub use auth::Authorize;
 pub use basic::BasicAuth;
 pub use client::{ClientError, DEFAULT_BASE_URL, ThumbtackClient, ThumbtackSettings};
