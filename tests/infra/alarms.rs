@@ -652,3 +652,43 @@ fn the_api_s_4xx_answers_alarm_as_a_share_of_its_requests() {
     );
     assert_m_of_n(&name, alarm);
 }
+
+#[test]
+fn every_metric_of_ours_an_alarm_watches_is_one_the_functions_emit() {
+    // The names come from one catalogue (app::metrics::Metric): an alarm on a name the code does
+    // not emit would never fire.
+    let template = template();
+    let mut ours: BTreeSet<&str> = app::metrics::Metric::ALL
+        .iter()
+        .map(|metric| metric.name())
+        .collect();
+    // And those the template makes itself from logs (a metric filter on the access log).
+    for (_, filter) in template["Resources"].as_mapping().unwrap() {
+        if filter["Type"] == "AWS::Logs::MetricFilter" {
+            for transformation in filter["Properties"]["MetricTransformations"]
+                .as_sequence()
+                .unwrap()
+            {
+                ours.insert(transformation["MetricName"].as_str().unwrap());
+            }
+        }
+    }
+    let mut alarmed = BTreeSet::new();
+    for (name, alarm) in alarms(&template) {
+        for (namespace, metric, _) in watched(alarm) {
+            if namespace.starts_with("ThumbtackPartner/") {
+                assert!(
+                    ours.contains(metric.as_str()),
+                    "{name} watches {metric}, which no function emits"
+                );
+                alarmed.insert(metric);
+            }
+        }
+    }
+    for metric in [
+        app::metrics::Metric::EventDecodeFailures,
+        app::metrics::Metric::LeadsUnanswered,
+    ] {
+        assert!(alarmed.contains(metric.name()), "{metric:?} is alarmed");
+    }
+}

@@ -325,7 +325,7 @@ fn logging<'a>(template: &'a Value, function: &'a Value, key: &str) -> &'a Value
 fn the_template_log_levels_keep_the_metric_lines_and_the_report_lines() {
     let template = template();
     let metrics = app::metrics::Metrics::in_memory("ThumbtackPartner/test", "lead-inbound");
-    metrics.count("LeadsReceived", None);
+    metrics.count(app::metrics::Metric::LeadsReceived, None);
     let emf: serde_json::Value = serde_json::from_str(&metrics.lines()[0]).unwrap();
     // Lambda files a line without a level as INFO: name it, and check the filter keeps it.
     let emf_level = emf["level"].as_str().expect("an EMF line names its level");

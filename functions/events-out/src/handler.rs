@@ -6,6 +6,7 @@
 
 use adapters::dynamo::changes;
 use app::events::{Change, EventsDeps, publish};
+use app::metrics::Metric;
 use app::ports::{EventBus, LeadStore};
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -32,7 +33,7 @@ pub async fn process<S: LeadStore, B: EventBus>(
                 // A bug in how the table is written or read: retrying cannot mend it, and holding
                 // the stream back would stop every event behind it. Logged and counted instead.
                 tracing::error!(%error, event_id = %record.event_id, "stream record not readable as a fact");
-                deps.metrics.count("EventDecodeFailures", None);
+                deps.metrics.count(Metric::EventDecodeFailures, None);
                 None
             }
         })

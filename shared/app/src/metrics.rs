@@ -4,6 +4,71 @@
 
 use std::sync::{Arc, Mutex};
 
+/// Declares [`Metric`] from one list: each metric's name (the variant's own) and its unit.
+macro_rules! metrics {
+    ($($(#[doc = $doc:literal])* $metric:ident: $unit:ident,)*) => {
+        /// Every metric the functions emit: what the template's alarms and dashboard read
+        /// (`tests/infra` holds them to this list).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Metric {
+            $($(#[doc = $doc])* $metric,)*
+        }
+
+        impl Metric {
+            /// Every one, in the catalogue's order.
+            pub const ALL: &[Metric] = &[$(Metric::$metric,)*];
+
+            /// Its name in CloudWatch.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Metric::$metric => stringify!($metric),)*
+                }
+            }
+
+            pub fn unit(self) -> Unit {
+                match self {
+                    $(Metric::$metric => Unit::$unit,)*
+                }
+            }
+        }
+    };
+}
+
+metrics! {
+    /// A lead stored for the first time (lead-inbound).
+    LeadsReceived: Count,
+    MessagesReceived: Count,
+    LeadUpdates: Count,
+    ReviewsReceived: Count,
+    /// A delivery of something already stored, identical (dimension `Route`).
+    Duplicates: Count,
+    /// A delivery of something already stored, with another body (dimension `Route`).
+    Revisions: Count,
+    /// Problems a stored payload was accepted with (dimension `Route`).
+    Warnings: Count,
+    /// An authenticated payload refused and kept for an operator (dimension `Route`).
+    Quarantined: Count,
+    /// A delivery refused for its credentials (dimension `Route`).
+    AuthFailures: Count,
+    RepliesSent: Count,
+    /// Thumbtack's time to answer a reply.
+    SendLatency: Milliseconds,
+    /// From a lead's receipt to its first reply sent.
+    FirstResponseTime: Seconds,
+    ReplyRetries: Count,
+    /// A reply given up (dimension `Reason`).
+    ReplyFailures: Count,
+    AcknowledgementsEnqueued: Count,
+    /// An acknowledgement not sent (dimension `Reason`).
+    AcknowledgementsSkipped: Count,
+    LeadsUnanswered: Count,
+    EventsPublished: Count,
+    /// A stream batch stopped at an event the bus did not take.
+    EventFailures: Count,
+    /// A stream record not readable as a fact: logged and skipped.
+    EventDecodeFailures: Count,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     Count,
@@ -89,10 +154,11 @@ impl Metrics {
     }
 
     /// One metric with the `Function` dimension and, optionally, one more.
-    pub fn record(&self, name: &str, value: f64, unit: Unit, dimension: Option<(&str, &str)>) {
+    pub fn record(&self, metric: Metric, value: f64, dimension: Option<(&str, &str)>) {
         let Some(inner) = self.inner.as_deref() else {
             return;
         };
+        let (name, unit) = (metric.name(), metric.unit());
         let mut dimensions = vec!["Function"];
         let mut line = serde_json::Map::new();
         // Lambda filters JSON logs by `level` and files a line without one as INFO; said
@@ -125,8 +191,8 @@ impl Metrics {
         }
     }
 
-    pub fn count(&self, name: &str, dimension: Option<(&str, &str)>) {
-        self.record(name, 1.0, Unit::Count, dimension);
+    pub fn count(&self, metric: Metric, dimension: Option<(&str, &str)>) {
+        self.record(metric, 1.0, dimension);
     }
 }
 
@@ -138,8 +204,8 @@ mod tests {
     #[test]
     fn a_metric_is_one_emf_line_with_its_dimensions() {
         let metrics = Metrics::in_memory("ThumbtackPartner/test", "reply-outbound");
-        metrics.record("SendLatency", 12.5, Unit::Milliseconds, None);
-        metrics.count("ReplyFailures", Some(("Reason", "client_error")));
+        metrics.record(Metric::SendLatency, 12.5, None);
+        metrics.count(Metric::ReplyFailures, Some(("Reason", "client_error")));
         let lines: Vec<Value> = metrics
             .lines()
             .iter()
@@ -162,7 +228,7 @@ mod tests {
     #[test]
     fn an_emf_line_names_its_level_so_lambda_files_it_as_info() {
         let metrics = Metrics::in_memory("ThumbtackPartner/test", "lead-inbound");
-        metrics.count("LeadsReceived", None);
+        metrics.count(Metric::LeadsReceived, None);
         let line: Value = serde_json::from_str(&metrics.lines()[0]).unwrap();
         assert_eq!(line["level"], "INFO");
         assert_eq!(line["LeadsReceived"], 1.0);
@@ -171,7 +237,16 @@ mod tests {
     #[test]
     fn metrics_that_are_off_record_nothing() {
         let metrics = Metrics::off();
-        metrics.count("LeadsReceived", None);
+        metrics.count(Metric::LeadsReceived, None);
         assert!(metrics.lines().is_empty());
+    }
+
+    #[test]
+    fn every_metric_has_a_name_of_its_own() {
+        let names: std::collections::BTreeSet<&str> =
+            Metric::ALL.iter().map(|metric| metric.name()).collect();
+        assert_eq!(names.len(), Metric::ALL.len());
+        assert_eq!(Metric::SendLatency.name(), "SendLatency");
+        assert_eq!(Metric::FirstResponseTime.unit(), Unit::Seconds);
     }
 }

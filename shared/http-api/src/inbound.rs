@@ -60,7 +60,7 @@ async fn take<P: Payload, S: LeadStore, C: CredentialSource>(
         .inspect_err(|error| {
             if matches!(error, ApiError::Unauthorized(_)) {
                 deps.metrics
-                    .count("AuthFailures", Some(("Route", route.as_str())));
+                    .count(app::metrics::Metric::AuthFailures, Some(("Route", route.as_str())));
             }
         })?;
     let received_at = now_millis();

@@ -9,7 +9,7 @@
 //! been too, and come again with the same `eventID`: delivery is at least once.
 
 use super::{Event, Fact};
-use crate::metrics::Metrics;
+use crate::metrics::{Metric, Metrics};
 use crate::ports::{EventBus, LeadRef, LeadStore, Put};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -77,19 +77,15 @@ pub async fn publish<S: LeadStore, B: EventBus>(
         Err(first_left) => first_left,
     };
     if published > 0 {
-        deps.metrics.record(
-            "EventsPublished",
-            published as f64,
-            crate::metrics::Unit::Count,
-            None,
-        );
+        deps.metrics
+            .record(Metric::EventsPublished, published as f64, None);
     }
     let failed_at = match (put, stop) {
         (Err(event), _) => Some(events[event].0),
         (Ok(_), stop) => stop,
     };
     failed_at.map(|index| {
-        deps.metrics.count("EventFailures", None);
+        deps.metrics.count(Metric::EventFailures, None);
         changes[index].id.clone()
     })
 }

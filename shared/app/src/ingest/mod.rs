@@ -14,7 +14,7 @@ mod payloads;
 pub use payloads::{Ids, Payload, Stored};
 
 use crate::digest::{json_digest, same_document, sha256_hex};
-use crate::metrics::{Metrics, Unit};
+use crate::metrics::{Metric, Metrics};
 use crate::ports::{Insert, LeadStore, NewRevision, Quarantined, Route, StoreError};
 use models::{FieldProblem, Invalid, InvalidKind, Parsed};
 
@@ -148,7 +148,7 @@ async fn keep_refused<S: LeadStore>(
     received_at_ms: u64,
 ) -> Result<(), StoreError> {
     quarantine(store, route, body, invalid, received_at_ms).await?;
-    metrics.count("Quarantined", Some(("Route", route.as_str())));
+    metrics.count(Metric::Quarantined, Some(("Route", route.as_str())));
     Ok(())
 }
 
@@ -218,16 +218,16 @@ pub(crate) async fn settle<S: LeadStore>(
 fn count<P>(metrics: &Metrics, route: Route, outcome: Arrival, parsed: &Parsed<P>) {
     let dimension = Some(("Route", route.as_str()));
     match (outcome, route) {
-        (Arrival::Stored, Route::Lead) => metrics.count("LeadsReceived", None),
-        (Arrival::Stored, Route::Message) => metrics.count("MessagesReceived", None),
-        (Arrival::Stored, Route::LeadUpdate) => metrics.count("LeadUpdates", None),
-        (Arrival::Stored, Route::Review) => metrics.count("ReviewsReceived", None),
-        (Arrival::Duplicate, _) => metrics.count("Duplicates", dimension),
-        (Arrival::Revision, _) => metrics.count("Revisions", dimension),
+        (Arrival::Stored, Route::Lead) => metrics.count(Metric::LeadsReceived, None),
+        (Arrival::Stored, Route::Message) => metrics.count(Metric::MessagesReceived, None),
+        (Arrival::Stored, Route::LeadUpdate) => metrics.count(Metric::LeadUpdates, None),
+        (Arrival::Stored, Route::Review) => metrics.count(Metric::ReviewsReceived, None),
+        (Arrival::Duplicate, _) => metrics.count(Metric::Duplicates, dimension),
+        (Arrival::Revision, _) => metrics.count(Metric::Revisions, dimension),
     }
     if outcome != Arrival::Duplicate && !parsed.warnings.is_empty() {
         let total = parsed.warnings.total() as f64;
-        metrics.record("Warnings", total, Unit::Count, dimension);
+        metrics.record(Metric::Warnings, total, dimension);
     }
 }
 

@@ -1,6 +1,6 @@
 //! How a delivery ended: what becomes of its queue message, and what is logged and counted.
 
-use crate::metrics::{Metrics, Unit};
+use crate::metrics::{Metric, Metrics};
 use std::time::Duration;
 
 /// What to do with the queue message.
@@ -143,10 +143,10 @@ pub fn report(metrics: &Metrics, outcome: &Outcome, elapsed: Duration) {
                 first_response_s,
                 "reply sent"
             );
-            metrics.count("RepliesSent", None);
-            metrics.record("SendLatency", send_ms, Unit::Milliseconds, None);
+            metrics.count(Metric::RepliesSent, None);
+            metrics.record(Metric::SendLatency, send_ms, None);
             if let Some(time) = first_response {
-                metrics.record("FirstResponseTime", time.as_secs_f64(), Unit::Seconds, None);
+                metrics.record(Metric::FirstResponseTime, time.as_secs_f64(), None);
             }
         }
         Outcome::AlreadySent => tracing::info!(outcome = kind, latency_ms, "reply was sent before"),
@@ -157,7 +157,7 @@ pub fn report(metrics: &Metrics, outcome: &Outcome, elapsed: Duration) {
                 "acknowledgement not sent: a person replied first"
             );
             metrics.count(
-                "AcknowledgementsSkipped",
+                Metric::AcknowledgementsSkipped,
                 Some(("Reason", "person-replied")),
             );
         }
@@ -168,7 +168,7 @@ pub fn report(metrics: &Metrics, outcome: &Outcome, elapsed: Duration) {
                 latency_ms,
                 "reply will be retried"
             );
-            metrics.count("ReplyRetries", None);
+            metrics.count(Metric::ReplyRetries, None);
         }
         Outcome::Parked { kind: why, .. } | Outcome::Failed { kind: why, .. } => {
             tracing::error!(
@@ -177,7 +177,7 @@ pub fn report(metrics: &Metrics, outcome: &Outcome, elapsed: Duration) {
                 latency_ms,
                 "reply failed and was parked"
             );
-            metrics.count("ReplyFailures", Some(("Reason", why.as_str())));
+            metrics.count(Metric::ReplyFailures, Some(("Reason", why.as_str())));
         }
         Outcome::Busy { .. } | Outcome::StorageUnavailable { .. } | Outcome::NoTimeLeft => {
             tracing::warn!(outcome = kind, latency_ms, "reply left for redelivery")

@@ -15,7 +15,7 @@ pub use settings::{
     parse_settings, render,
 };
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metric, Metrics};
 use crate::ports::{
     AckNote, AckStatus, BusinessDesk, ConversationRecords, LeadStore, Outbox, QueueError,
     ScheduleError, Scheduler, StatsDesk, StoreError, Wakeup, WakeupKind,
@@ -161,7 +161,7 @@ where
                 .mark_unanswered(&wakeup.lead_id, &wakeup.business_id, now_ms)
                 .await?;
             if marked {
-                deps.metrics.count("LeadsUnanswered", None);
+                deps.metrics.count(Metric::LeadsUnanswered, None);
             }
             Ok(WokenUp::Unanswered { first: marked })
         }
@@ -263,7 +263,7 @@ where
     match deps.store.note_acknowledgement(lead_id, &note).await? {
         None => {
             deps.outbox.enqueue(&reply).await?;
-            deps.metrics.count("AcknowledgementsEnqueued", None);
+            deps.metrics.count(Metric::AcknowledgementsEnqueued, None);
             Ok(Acknowledged::Enqueued)
         }
         Some(noted) if noted.status == AckStatus::Enqueued => {
@@ -303,7 +303,7 @@ where
         .is_none()
     {
         deps.metrics
-            .count("AcknowledgementsSkipped", Some(("Reason", reason)));
+            .count(Metric::AcknowledgementsSkipped, Some(("Reason", reason)));
         Ok(Acknowledged::Skipped(reason))
     } else {
         Ok(Acknowledged::AlreadyHandled)
