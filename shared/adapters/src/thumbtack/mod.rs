@@ -29,7 +29,7 @@ use crate::secrets::{SecretError, ThumbtackCredentials};
 use app::ports::{Accepted, SendError, Thumbtack};
 
 /// Thumbtack for the reply path: one per process, built at init, cheap to clone. Each reply goes
-/// out through the API version that reaches its business ([`HttpThumbtack::api_for`]).
+/// out through the API version that reaches its business (`api_for`).
 #[derive(Debug, Clone)]
 pub struct HttpThumbtack {
     client: ThumbtackClient,
