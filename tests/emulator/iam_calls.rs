@@ -83,6 +83,12 @@ impl Recorder {
     }
 }
 
+/// A store as in AWS, where DynamoDB has an endpoint of its own, so that init's warm-up read is
+/// made (behind one endpoint for every service it is not: `DynamoStore::warm_up`).
+async fn store_with_its_own_endpoint(recorder: &Recorder, table: &str) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(&recorder.sdk().await), table)
+}
+
 /// The partition keys a DynamoDB write request writes under, whatever its kind.
 fn written_keys(action: &str, body: &[u8]) -> Vec<String> {
     let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
@@ -300,10 +306,7 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
     // lead-inbound: its warm-up, a price before its lead, the lead (which applies it), the lead
     // again, a revision, a refused payload twice (quarantined, then counted), a later price.
     let lead_calls = Recorder::start().await;
-    let lead = inbound(DynamoStore::from_config(
-        &lead_calls.sdk().await,
-        &table.name,
-    ));
+    let lead = inbound(store_with_its_own_endpoint(&lead_calls, &table.name).await);
     lead.store.warm_up().await;
     let revised = with_field(fixtures::LEAD_2025, "/request/title", "Deep clean".into());
     let refused = r#"{"leadID": "1", "createTimestamp": 5}"#;
@@ -328,10 +331,7 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
     // message-inbound: a message of a stored lead and one of an unknown lead, again, revised, a
     // review of the stored lead, a refused payload twice.
     let message_calls = Recorder::start().await;
-    let message = inbound(DynamoStore::from_config(
-        &message_calls.sdk().await,
-        &table.name,
-    ));
+    let message = inbound(store_with_its_own_endpoint(&message_calls, &table.name).await);
     message.store.warm_up().await;
     let revised = with_field(fixtures::MESSAGE_2025, "/message/text", "Tuesday?".into());
     let refused = r#"{"leadID": "1"}"#;

@@ -63,6 +63,8 @@ pub struct DynamoStore {
     refusal_throttle: std::sync::Arc<app::refusals::Throttle>,
     /// Where a fact's place in the changes feed comes from.
     clock: FeedClock,
+    /// Whether a warm-up call opens a connection nothing else opens ([`DynamoStore::warm_up`]).
+    warm_up_pays: bool,
 }
 
 /// The clock the store reads for a fact's place in the changes feed, immediately before the write
@@ -83,6 +85,7 @@ impl DynamoStore {
             table: table.into(),
             refusal_throttle: std::sync::Arc::default(),
             clock: FeedClock(std::sync::Arc::new(app::now_millis)),
+            warm_up_pays: true,
         }
     }
 
@@ -121,22 +124,32 @@ impl DynamoStore {
 
     /// A store on a new client built from the process's SDK configuration.
     pub fn from_config(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Self::new(Client::new(sdk), table)
+        let mut store = Self::new(Client::new(sdk), table);
+        // One endpoint for every service (`AWS_ENDPOINT_URL`: an emulator, a proxy): the clients
+        // of this configuration share one connection pool and one host, so the connection init's
+        // own round trip (a secret's read) opens is the one the first write takes.
+        store.warm_up_pays = sdk.endpoint_url().is_none();
+        store
     }
 
     /// One cheap read in init (an absent key): opens the connection (TLS in AWS), resolves the
     /// credentials and the endpoint, so the first request pays none of it. Owns what it needs, to
-    /// run in the background ([`crate::warm_up::in_background`]).
+    /// run in the background ([`crate::warm_up::in_background`]). Nothing when every service is
+    /// behind one endpoint: the read would only open a second connection to the same server and
+    /// hold up init's own call there (one emulator process serves both).
     pub fn warm_up(&self) -> impl Future<Output = ()> + Send + 'static {
         let key = Item::from([(PK.to_owned(), s("WARMUP#")), (SK.to_owned(), s("WARMUP#"))]);
-        let read = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .send();
+        let read = self.warm_up_pays.then(|| {
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .send()
+        });
         async move {
-            warm_up("DynamoDB GetItem", read).await;
+            if let Some(read) = read {
+                warm_up("DynamoDB GetItem", read).await;
+            }
         }
     }
 
