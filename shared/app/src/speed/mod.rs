@@ -77,7 +77,7 @@ pub enum Acknowledged {
 }
 
 /// `Lead Received`: schedules the unanswered check, then acknowledges the lead if its business
-/// wants that.
+/// wants that; beside it, counts the lead in its business's stats.
 pub async fn on_lead_received<S, Q, W>(
     deps: &SpeedDeps<S, Q, W>,
     lead_id: &str,
@@ -90,6 +90,33 @@ where
     Q: Outbox,
     W: Scheduler,
 {
+    // Every stored lead counts in its business's stats, once however often its event comes
+    // (`count_lead` reads the lead itself and counts nothing for a lead not stored). The count
+    // waits for nothing the acknowledgement needs, nor the acknowledgement for it: a failure of
+    // either is retried with the event, and both are idempotent.
+    // Boxed: the two futures side by side nest too deep for the compiler's layout of the
+    // function's future otherwise.
+    let (answered, counted) = tokio::join!(
+        Box::pin(answer_lead(deps, lead_id, business_id, origin, now_ms)),
+        deps.store.count_lead(lead_id)
+    );
+    let answered = answered?;
+    counted?;
+    Ok(answered)
+}
+
+async fn answer_lead<S, Q, W>(
+    deps: &SpeedDeps<S, Q, W>,
+    lead_id: &str,
+    business_id: &str,
+    origin: EventOrigin,
+    now_ms: u64,
+) -> Result<Acknowledged, SpeedError>
+where
+    S: LeadStore + BusinessDesk,
+    Q: Outbox,
+    W: Scheduler,
+{
     // Independent reads: one round trip.
     let (settings, records) = tokio::join!(
         deps.store.settings(business_id),
@@ -99,8 +126,6 @@ where
     let Some(lead) = stored_lead(&records) else {
         return Ok(Acknowledged::AlreadyHandled);
     };
-    // Every stored lead counts in its business's stats, once however often its event comes.
-    deps.store.count_lead(lead_id).await?;
     if is_test_lead(&records) {
         return skip(deps, lead_id, "test-lead", now_ms).await;
     }
