@@ -82,14 +82,28 @@ struct Forward {
     upstream: String,
     client: reqwest::Client,
     log: CallLog,
+    latency: Duration,
 }
 
 impl Recorder {
     pub async fn start(upstream: &str, log: CallLog) -> std::io::Result<Recorder> {
+        Self::with_latency(upstream, log, Duration::ZERO).await
+    }
+
+    /// A proxy that holds each call `latency` before passing it on, calls at once held side by
+    /// side: the emulator with a network's and a service's wait added. On moto every call is
+    /// the CPU of one Python process, so calls made at once take as long as one after the other;
+    /// in AWS a call is mostly waiting, and calls made at once overlap.
+    pub async fn with_latency(
+        upstream: &str,
+        log: CallLog,
+        latency: Duration,
+    ) -> std::io::Result<Recorder> {
         let state = Forward {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
             log,
+            latency,
         };
         let app = Router::new().fallback(forward).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -113,6 +127,9 @@ async fn forward(
         return StatusCode::BAD_REQUEST.into_response();
     };
     let label = label(&parts.method, parts.uri.path(), &parts.headers, &body);
+    if !proxy.latency.is_zero() {
+        tokio::time::sleep(proxy.latency).await;
+    }
     let answer = harness::faults::pass_on(&proxy.client, &proxy.upstream, &parts, body).await;
     proxy.log.note(label, started, peer.port());
     answer.unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())

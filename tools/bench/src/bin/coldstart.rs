@@ -409,7 +409,7 @@ async fn run() -> Result<(), Error> {
         }
     }
     drop(recorder);
-    shared.endpoint = endpoint;
+    shared.endpoint.clone_from(&endpoint);
     // COLDSTART_CALL_TIMES=1: each call of the first recorded start, from spawn, in ms.
     if env.optional("COLDSTART_CALL_TIMES").is_some() {
         for ((name, _), calls) in rows.iter().zip(&made) {
@@ -437,6 +437,16 @@ async fn run() -> Result<(), Error> {
         );
     }
 
+    // COLDSTART_LATENCY_MS=n: every AWS call held n ms at a proxy (`Recorder::with_latency`),
+    // so that calls made at once overlap as they do in AWS and not on moto.
+    let latency = Duration::from_millis(env.number("COLDSTART_LATENCY_MS", 0)?);
+    let _held = if latency.is_zero() {
+        None
+    } else {
+        let held = Recorder::with_latency(&endpoint, CallLog::default(), latency).await?;
+        shared.endpoint.clone_from(&held.url);
+        Some(held)
+    };
     let mut starts: Vec<Vec<Start>> = rows.iter().map(|_| Vec::new()).collect();
     for run in 0..runs {
         for ((name, _), starts) in rows.iter().zip(&mut starts) {
@@ -444,8 +454,13 @@ async fn run() -> Result<(), Error> {
         }
     }
 
+    let held = if latency.is_zero() {
+        String::new()
+    } else {
+        format!(", every AWS call held {} ms", latency.as_millis())
+    };
     println!(
-        "\nCold start: spawn to the first answer (init and first invocation), {runs} starts each, taking turns (release builds, ms)\n"
+        "\nCold start: spawn to the first answer (init and first invocation), {runs} starts each, taking turns (release builds{held}, ms)\n"
     );
     println!(
         "| binary | first event | spawn to first answer, median | p10 to p90 | init (spawn to first `next`) | second invocation |"
