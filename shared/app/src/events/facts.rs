@@ -448,14 +448,10 @@ impl Fact {
                 status,
                 attempt,
                 ..
-            } => vec![
-                ("leadID", text(lead_id)),
-                ("businessID", text(business_id)),
-                ("replyID", text(reply_id)),
-                ("status", ReplyStatus::Sent.as_str().into()),
-                ("httpStatus", (*status).into()),
-                ("attempt", (*attempt).into()),
-            ],
+            } => {
+                let ids = [lead_id, business_id, reply_id];
+                reply_outcome(ids, ReplyStatus::Sent, Some(*status), *attempt)
+            }
             Fact::ReplyFailed {
                 reply_id,
                 lead_id,
@@ -463,14 +459,10 @@ impl Fact {
                 status,
                 attempt,
                 ..
-            } => vec![
-                ("leadID", text(lead_id)),
-                ("businessID", text(business_id)),
-                ("replyID", text(reply_id)),
-                ("status", ReplyStatus::Failed.as_str().into()),
-                ("httpStatus", (*status).into()),
-                ("attempt", (*attempt).into()),
-            ],
+            } => {
+                let ids = [lead_id, business_id, reply_id];
+                reply_outcome(ids, ReplyStatus::Failed, *status, *attempt)
+            }
             Fact::LeadUnanswered {
                 lead_id,
                 business_id,
@@ -492,6 +484,24 @@ impl Fact {
             .filter(|(_, value)| !value.is_null())
             .collect()
     }
+}
+
+/// A reply's outcome as the feed shows it: its lead, business and reply ids, the ledger's status,
+/// Thumbtack's answer (when it gave one) and the try that ended it.
+fn reply_outcome(
+    [lead_id, business_id, reply_id]: [&String; 3],
+    status: ReplyStatus,
+    http_status: Option<u16>,
+    attempt: u32,
+) -> Vec<(&'static str, Value)> {
+    vec![
+        ("leadID", lead_id.as_str().into()),
+        ("businessID", business_id.as_str().into()),
+        ("replyID", reply_id.as_str().into()),
+        ("status", status.as_str().into()),
+        ("httpStatus", http_status.into()),
+        ("attempt", attempt.into()),
+    ]
 }
 
 /// 32 hex digits of the SHA-256 of the fact's identity, shaped like a UUID for consumers that
