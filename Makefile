@@ -1,6 +1,9 @@
 # The same list, in the same order, as the README's command block.
 .PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine refused business events emulator help
 
+# Bare `make` lists the targets: it never starts a second stack beside a running `make dev`.
+.DEFAULT_GOAL := help
+
 STAGE ?= dev
 
 # The sample lead's ids (tests/fixtures/lead.json), so that `make reply TEXT=...` just works.
@@ -101,5 +104,6 @@ events:
 emulator:
 	@bash -c 'source scripts/lib.sh && ensure_moto && exec "$$MOTO_SERVER" -H 127.0.0.1 -p $${EMULATOR_PORT:-4566}'
 
+## help: this list of targets (what bare `make` prints)
 help:
 	@grep -E '^## ' Makefile | sed 's/^## //'

@@ -17,6 +17,7 @@ mod listings;
 mod logs;
 mod pull_api;
 mod queues;
+mod readme;
 mod refusals;
 mod reliability;
 mod replay;
