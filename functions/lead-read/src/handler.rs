@@ -2,65 +2,26 @@ use app::deps::ReadDeps;
 use app::ports::{BusinessDesk, Listings, StatsDesk};
 use app::pull::{self, ChangesAsked, LeadAsked, LeadsAsked, ReviewsAsked};
 use app::{LeadStore, now_millis};
+use http_api::routes::{self, Endpoint, Function};
 use http_api::{ApiError, json};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use models::is_valid_id;
 use tracing::field;
 
-/// The routes of the read API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
-    /// `GET /v1/leads/{leadID}`
-    Lead,
-    /// `GET /v1/businesses/{businessID}/leads`
-    BusinessLeads,
-    /// `GET /v1/businesses/{businessID}/reviews`
-    BusinessReviews,
-    /// `GET /v1/changes`
-    Changes,
-    /// `GET` and `PUT /v1/businesses/{businessID}/settings`
-    BusinessSettings,
-    /// `GET /v1/businesses/{businessID}/stats`
-    BusinessStats,
-    Unknown,
-}
-
-impl Route {
-    /// The route of a request, from its path without the stage (API Gateway's REST API may put
-    /// one in front, so the path is matched from its end); the ids come from the path
-    /// parameters, as API Gateway decoded them.
-    fn of(request: &Request) -> Route {
-        let path = match request.raw_http_path() {
-            "" => request.uri().path(),
-            raw => raw,
-        };
-        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        match segments[..] {
-            [.., "v1", "leads", _] => Route::Lead,
-            [.., "v1", "businesses", _, "leads"] => Route::BusinessLeads,
-            [.., "v1", "businesses", _, "reviews"] => Route::BusinessReviews,
-            [.., "v1", "businesses", _, "settings"] => Route::BusinessSettings,
-            [.., "v1", "businesses", _, "stats"] => Route::BusinessStats,
-            [.., "v1", "changes"] => Route::Changes,
-            _ => Route::Unknown,
-        }
-    }
-}
-
-/// Dispatches on the route: a lead and its conversation, a business's leads or reviews, or the
-/// changes feed.
+/// Dispatches on the route (the route table's routes of this function): a lead and its
+/// conversation, a business's leads or reviews, its settings or stats, or the changes feed.
 pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
     deps: &ReadDeps<S>,
     request: Request,
 ) -> Response<Body> {
     let request_id = http_api::request_id(&request);
-    match Route::of(&request) {
-        Route::Lead => {
+    match routes::endpoint(Function::LeadRead, &request) {
+        Some(Endpoint::Lead) => {
             let span = tracing::info_span!("read_lead", %request_id, lead_id = field::Empty);
             http_api::respond(span, read(deps, &request)).await
         }
-        Route::BusinessLeads => {
+        Some(Endpoint::BusinessLeads) => {
             let span = tracing::info_span!(
                 "list_leads",
                 %request_id,
@@ -69,7 +30,7 @@ pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
             );
             http_api::respond(span, list_leads(deps, &request)).await
         }
-        Route::BusinessReviews => {
+        Some(Endpoint::BusinessReviews) => {
             let span = tracing::info_span!(
                 "list_reviews",
                 %request_id,
@@ -78,23 +39,23 @@ pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
             );
             http_api::respond(span, list_reviews(deps, &request)).await
         }
-        Route::Changes => {
+        Some(Endpoint::Changes) => {
             let span = tracing::info_span!("list_changes", %request_id, count = field::Empty);
             http_api::respond(span, list_changes(deps, &request)).await
         }
-        Route::BusinessSettings => {
+        Some(Endpoint::BusinessSettings) => {
             let span =
                 tracing::info_span!("business_settings", %request_id, business_id = field::Empty);
             http_api::respond(span, speed::settings(deps, &request)).await
         }
-        Route::BusinessStats => {
+        Some(Endpoint::BusinessStats) => {
             let span =
                 tracing::info_span!("business_stats", %request_id, business_id = field::Empty);
             http_api::respond(span, speed::stats(deps, &request)).await
         }
-        Route::Unknown => {
+        Some(Endpoint::Deliver(_)) | None => {
             let span = tracing::info_span!("read_unknown_route", %request_id);
-            http_api::respond(span, async { Err(ApiError::NotFound) }).await
+            http_api::respond(span, async { Err::<Response<Body>, _>(ApiError::NotFound) }).await
         }
     }
 }

@@ -1,40 +1,14 @@
-//! Lambda entry point: wiring only. The logic is in `handler`.
+//! Lambda entry point: wiring only. The init (`adapters::inbound`) and the handler
+//! (`http_api::inbound`) are the other inbound function's too; the route table says which routes
+//! are this one's.
 
-use adapters::config::{Env, inbound_settings};
-use adapters::secrets::{PartnerCredentials, partner_credentials};
-use adapters::{DynamoStore, aws, warm_up};
-use app::deps::InboundDeps;
-use app::metrics::Metrics;
-use app::ports::CredentialSource;
-use lambda_http::{Error, service_fn};
-use std::convert::Infallible;
+use http_api::routes::Function;
+use lambda_http::Error;
 
 // One thread: an invocation waits on I/O, and a worker per core costs start-up and hand-offs.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let deps = adapters::start(init()).await?;
-    lambda_http::run(service_fn(|request| async {
-        http_api::panic_if_asked(&request);
-        Ok::<_, Infallible>(message_inbound::handler::handle(&deps, request).await)
-    }))
-    .await
-}
-
-async fn init() -> Result<InboundDeps<DynamoStore, PartnerCredentials>, Error> {
-    let settings = inbound_settings(&Env::process())?;
-    let sdk = aws::sdk_config().await;
-    let secret = settings.credentials.is_read_at_init();
-    let deps = InboundDeps {
-        store: DynamoStore::from_config(&sdk, settings.table),
-        credentials: partner_credentials(&settings.credentials, &sdk),
-        metrics: Metrics::configured(settings.metrics_namespace, "message-inbound"),
-    };
-    // Init waits for the credentials' read (it fails without them): the connection to DynamoDB
-    // opens meanwhile, in the background. Credentials from the environment leave init nothing to
-    // wait for, and a warm-up nothing to win (adapters::warm_up).
-    if secret {
-        warm_up::in_background(deps.store.warm_up());
-    }
-    deps.credentials.accepted().await?;
-    Ok(deps)
+    let function = Function::MessageInbound;
+    let deps = adapters::start(adapters::inbound::init(function.name())).await?;
+    http_api::inbound::run(deps, function).await
 }

@@ -7,7 +7,7 @@
 //!   lead).
 //! - [`aws`]: one SDK configuration per process; [`config`]: typed settings from the
 //!   environment; [`logging`]: the functions' log subscriber; [`start`]: every function's start
-//!   (logging, its init, the report of a failed init).
+//!   (logging, its init, the report of a failed init); [`inbound`]: the inbound functions' init.
 //! - [`provision`]: creating the table and queues where no template does (the local stack, tests,
 //!   benchmarks); no function calls it.
 //!
@@ -20,6 +20,7 @@ pub mod config;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod events_queue;
+pub mod inbound;
 pub mod logging;
 pub mod provision;
 pub mod scheduler;

@@ -2,7 +2,7 @@
 
 use crate::response::json;
 use app::auth::AuthFailure;
-use app::ingest::{IngestError, logged_paths};
+use app::ingest::{NotTaken, logged_paths};
 use app::ports::CredentialError;
 use app::pull::PullError;
 use app::{StoreError, error_chain as chain};
@@ -34,14 +34,15 @@ pub enum ApiError {
     Credentials(#[from] CredentialError),
 }
 
-impl From<IngestError> for ApiError {
-    fn from(error: IngestError) -> Self {
+impl From<NotTaken> for ApiError {
+    fn from(error: NotTaken) -> Self {
         match error {
-            IngestError::Refused(invalid) => ApiError::Invalid(invalid),
-            IngestError::TooLarge | IngestError::Store(StoreError::TooLarge(_)) => {
-                ApiError::TooLargeToStore
-            }
-            IngestError::Store(error) => ApiError::Store(error),
+            NotTaken::Unauthorized(failure) => ApiError::Unauthorized(failure),
+            NotTaken::TooLarge { size, limit } => ApiError::PayloadTooLarge { size, limit },
+            NotTaken::TooLargeToStore => ApiError::TooLargeToStore,
+            NotTaken::Invalid(invalid) => ApiError::Invalid(invalid),
+            NotTaken::Store(error) => ApiError::Store(error),
+            NotTaken::Credentials(error) => ApiError::Credentials(error),
         }
     }
 }

@@ -1,89 +1,115 @@
-//! The inbound routes (`POST /v1/lead`, `POST /v1/message`, `PUT /v1/lead/update`,
-//! `POST /v1/review`): authenticate, bound the body, ingest, answer, and leave a trace of a
-//! refusal. The decisions are in `app::ingest`; this is their HTTP face.
+//! The inbound functions (lead-inbound, message-inbound: Thumbtack's deliveries, the route table's
+//! `Deliver` routes), one handler and one Lambda loop for both: a request turned into one
+//! `app::ingest::deliver` call, and what it came to turned into an answer. The decisions
+//! (credentials, size, storage, quarantine, the refusal log) are all in `app::ingest`.
 
 use crate::error::ApiError;
-use crate::request::{authenticate, body_within_limit};
+use crate::request::{panic_if_asked, request_id};
 use crate::response::json;
-use app::auth::AuthFailure;
+use crate::route::{Reply, respond};
+use crate::routes::{self, Endpoint, Function};
 use app::deps::InboundDeps;
-use app::ingest::{self, Arrival, Payload, logged_paths};
-use app::ports::{CredentialSource, Refusal, RefusalLog, RefusalReason};
+use app::ingest::{self, Accepted, Arrival, Delivery, IdKind, logged_paths};
+use app::ports::{CredentialSource, RefusalLog, Route};
 use app::{LeadStore, now_millis};
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Request, Response, service_fn};
+use models::FieldProblem;
+use serde::Serialize;
+use std::convert::Infallible;
+use tracing::field::Empty;
+
+/// An inbound function in Lambda: every request to [`handle`] (after the test seam).
+pub async fn run<S: LeadStore + RefusalLog, C: CredentialSource>(
+    deps: InboundDeps<S, C>,
+    function: Function,
+) -> Result<(), lambda_http::Error> {
+    lambda_http::run(service_fn(|request| async {
+        panic_if_asked(&request);
+        Ok::<_, Infallible>(handle(&deps, function, request).await)
+    }))
+    .await
+}
+
+/// Serves `function`'s deliveries, as the route table gives them, each in its own span; 404 for
+/// what is none of them (the gateway routes nothing else here).
+pub async fn handle<S: LeadStore + RefusalLog, C: CredentialSource>(
+    deps: &InboundDeps<S, C>,
+    function: Function,
+    request: Request,
+) -> Response<Body> {
+    let request_id = request_id(&request);
+    let Some(Endpoint::Deliver(route)) = routes::endpoint(function, &request) else {
+        let span = tracing::info_span!("inbound_unknown_route", %request_id);
+        return respond(span, async { Err::<Response<Body>, _>(ApiError::NotFound) }).await;
+    };
+    let span = match route {
+        Route::Lead => tracing::info_span!("lead", %request_id, lead_id = Empty, outcome = Empty),
+        // 200 when the lead is stored, 202 while it is not: the price waits for it.
+        Route::LeadUpdate => {
+            tracing::info_span!("lead_update", %request_id, lead_id = Empty, outcome = Empty)
+        }
+        Route::Message => tracing::info_span!(
+            "message",
+            %request_id,
+            lead_id = Empty,
+            message_id = Empty,
+            outcome = Empty,
+        ),
+        Route::Review => tracing::info_span!(
+            "review",
+            %request_id,
+            lead_id = Empty,
+            review_id = Empty,
+            outcome = Empty,
+        ),
+    };
+    respond(span, accept(deps, route, &request)).await
+}
 
 /// Answers 200 only once the payload is durably stored (or was stored before); 400 once a refused
-/// payload is kept in quarantine; 5xx when storage failed, so that Thumbtack sends it again. A
-/// 401, 413 or 400 is counted in the refusal log (route and reason, never the body), best effort:
-/// the answer is the same whether that write works or not.
-pub async fn accept<P: Payload, S: LeadStore + RefusalLog, C: CredentialSource>(
+/// payload is kept in quarantine; 5xx when storage failed, so that Thumbtack sends it again.
+async fn accept<S: LeadStore + RefusalLog, C: CredentialSource>(
     deps: &InboundDeps<S, C>,
+    route: Route,
     request: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let answer = take::<P, S, C>(deps, request).await;
-    if let Err(error) = &answer
-        && let Some(reason) = refusal_reason(error)
-    {
-        let refusal = Refusal {
-            at_ms: now_millis(),
-            route: P::ROUTE,
-            reason,
-        };
-        app::refusals::note(&deps.store, &refusal).await;
+) -> Result<Stored, ApiError> {
+    let accepted = ingest::deliver(deps, route, delivery(request, now_millis())).await?;
+    Ok(Stored(accepted))
+}
+
+/// What the request brings to `app::ingest`: its credentials and its body, and when it came.
+fn delivery(request: &Request, at_ms: u64) -> Delivery<'_> {
+    Delivery {
+        authorization: request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|value| value.as_bytes()),
+        body: request.body().as_ref(),
+        at_ms,
     }
-    answer
 }
 
-/// Why an answer is a refusal, or `None` for a fault (5xx: Thumbtack sends it again) or success.
-fn refusal_reason(error: &ApiError) -> Option<RefusalReason> {
-    Some(match error {
-        ApiError::Unauthorized(AuthFailure::Missing) => RefusalReason::MissingCredentials,
-        ApiError::Unauthorized(AuthFailure::NotBasic | AuthFailure::Malformed) => {
-            RefusalReason::MalformedCredentials
-        }
-        ApiError::Unauthorized(AuthFailure::Mismatch) => RefusalReason::WrongCredentials,
-        ApiError::PayloadTooLarge { .. } => RefusalReason::PayloadTooLarge,
-        ApiError::TooLargeToStore => RefusalReason::TooLargeToStore,
-        ApiError::Invalid(invalid) => RefusalReason::Invalid(invalid.kind),
-        ApiError::NotFound | ApiError::Store(_) | ApiError::Credentials(_) => return None,
-    })
+/// A delivery that was stored, to be answered.
+struct Stored(Accepted);
+
+impl Reply for Stored {
+    /// Its ids, its outcome and what was wrong in its fields, noted on the request's span as
+    /// well.
+    fn into_response(self) -> Response<Body> {
+        answer(&self.0)
+    }
 }
 
-async fn take<P: Payload, S: LeadStore, C: CredentialSource>(
-    deps: &InboundDeps<S, C>,
-    request: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let route = P::ROUTE;
-    authenticate(&deps.credentials, request)
-        .await
-        .inspect_err(|error| {
-            if matches!(error, ApiError::Unauthorized(_)) {
-                deps.metrics
-                    .count(app::metrics::Metric::AuthFailures, Some(("Route", route.as_str())));
-            }
-        })?;
-    let received_at = now_millis();
-    let body = match body_within_limit(request) {
-        Ok(body) => body,
-        Err(ApiError::PayloadTooLarge { size, limit }) => {
-            let body = request.body().as_ref();
-            ingest::keep_too_large::<P, S>(&deps.store, &deps.metrics, body, limit, received_at)
-                .await?;
-            return Err(ApiError::PayloadTooLarge { size, limit });
-        }
-        Err(other) => return Err(other),
-    };
-    let ingested = ingest::ingest::<P, S>(&deps.store, &deps.metrics, body, received_at).await?;
-    let ids = ingested.parsed.value.ids();
-    let outcome = ingested.arrival;
+fn answer(accepted: &Accepted) -> Response<Body> {
+    let outcome = accepted.arrival;
     let span = tracing::Span::current();
-    if let Some(lead_id) = ids.lead_id {
+    if let Some(lead_id) = &accepted.lead_id {
         span.record("lead_id", lead_id);
     }
-    span.record(span_field(ids.id_name), ids.id);
+    span.record(span_field(accepted.kind), &accepted.id);
     span.record("outcome", outcome.as_str());
-    let warnings = &ingested.parsed.warnings;
+    let warnings = &accepted.warnings;
     if !warnings.is_empty() {
         // Paths and rules only: the values are the customer's.
         tracing::warn!(
@@ -95,33 +121,96 @@ async fn take<P: Payload, S: LeadStore, C: CredentialSource>(
     if outcome == Arrival::Revision {
         tracing::warn!("redelivered with a different body; kept as a revision");
     }
-    let mut answer = serde_json::json!({"status": outcome.as_str()});
-    if let Some(lead_id) = ids.lead_id {
-        answer["leadID"] = lead_id.into();
-    }
-    answer[ids.id_name] = ids.id.into();
-    if let Some(known) = ingested.lead_known {
-        answer["leadKnown"] = known.into();
-    }
-    if !warnings.is_empty() {
-        answer["warnings"] = serde_json::json!(warnings.listed());
-        answer["warningCount"] = warnings.total().into();
-    }
+    let own = |kind: IdKind| (accepted.kind == kind).then_some(accepted.id.as_str());
+    let answer = Answer {
+        lead_id: own(IdKind::Lead).or(accepted.lead_id.as_deref()),
+        lead_known: accepted.lead_known,
+        message_id: own(IdKind::Message),
+        review_id: own(IdKind::Review),
+        status: outcome.as_str(),
+        warning_count: (!warnings.is_empty()).then(|| warnings.total()),
+        warnings: warnings.listed(),
+    };
     // Stored all the same; 202 says the lead it is about has not arrived (yet), as Thumbtack's
     // reference asks of messages for leads a partner does not know.
-    let status = if ingested.lead_known == Some(false) {
+    let status = if accepted.lead_known == Some(false) {
         StatusCode::ACCEPTED
     } else {
         StatusCode::OK
     };
-    Ok(json(status, &answer))
+    json(status, &answer)
 }
 
-/// The span field an id goes in: handlers declare `message_id`, `review_id`.
-fn span_field(id_name: &str) -> &'static str {
-    match id_name {
-        "messageID" => "message_id",
-        "reviewID" => "review_id",
-        _ => "lead_id",
+/// The body of a 200 or 202. Its fields are in the order of their names, as the answers have
+/// always had them (`{"leadID":"…","status":"stored"}`).
+#[derive(Debug, Serialize)]
+struct Answer<'a> {
+    #[serde(rename = "leadID", skip_serializing_if = "Option::is_none")]
+    lead_id: Option<&'a str>,
+    #[serde(rename = "leadKnown", skip_serializing_if = "Option::is_none")]
+    lead_known: Option<bool>,
+    #[serde(rename = "messageID", skip_serializing_if = "Option::is_none")]
+    message_id: Option<&'a str>,
+    #[serde(rename = "reviewID", skip_serializing_if = "Option::is_none")]
+    review_id: Option<&'a str>,
+    status: &'static str,
+    #[serde(rename = "warningCount", skip_serializing_if = "Option::is_none")]
+    warning_count: Option<usize>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    warnings: &'a [FieldProblem],
+}
+
+/// The span field an id goes in: handlers declare `lead_id`, `message_id`, `review_id`.
+fn span_field(kind: IdKind) -> &'static str {
+    match kind {
+        IdKind::Lead => "lead_id",
+        IdKind::Message => "message_id",
+        IdKind::Review => "review_id",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_answer_is_written_byte_for_byte_as_the_answers_always_were() {
+        let warnings = [FieldProblem {
+            path: "request.title".into(),
+            reason: "must not be empty".into(),
+        }];
+        let full = Answer {
+            lead_id: Some("l-1"),
+            lead_known: Some(false),
+            message_id: Some("m-1"),
+            review_id: None,
+            status: "stored",
+            warning_count: Some(1),
+            warnings: &warnings,
+        };
+        // `json!` keeps its keys sorted: the order every answer had before it was typed.
+        let before = json!({
+            "leadID": "l-1",
+            "leadKnown": false,
+            "messageID": "m-1",
+            "status": "stored",
+            "warningCount": 1,
+            "warnings": warnings,
+        });
+        assert_eq!(serde_json::to_string(&full).unwrap(), before.to_string());
+        let bare = Answer {
+            lead_id: None,
+            lead_known: None,
+            message_id: None,
+            review_id: Some("r-1"),
+            status: "duplicate",
+            warning_count: None,
+            warnings: &[],
+        };
+        assert_eq!(
+            serde_json::to_string(&bare).unwrap(),
+            r#"{"reviewID":"r-1","status":"duplicate"}"#
+        );
     }
 }

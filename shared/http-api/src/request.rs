@@ -1,32 +1,9 @@
-//! Reading a request: its credentials, its body within the limit, its id.
+//! Reading a request: its body within the limit, its path, its id.
 
 use crate::error::ApiError;
-use app::auth::AuthFailure;
-use app::ports::CredentialSource;
 use lambda_http::{Request, RequestExt};
 
 pub use app::ingest::MAX_BODY_BYTES;
-
-/// Checks HTTP basic credentials against the accepted set; a credential that matches none of it
-/// is tried once more against what the source reads only then (a rotation's previous password).
-pub async fn authenticate<C: CredentialSource>(
-    credentials: &C,
-    request: &Request,
-) -> Result<(), ApiError> {
-    let accepted = credentials.accepted().await?;
-    let header = request
-        .headers()
-        .get(lambda_http::http::header::AUTHORIZATION)
-        .map(|value| value.as_bytes());
-    let verdict = match accepted.verify_header(header) {
-        Err(AuthFailure::Mismatch) => match credentials.after_mismatch().await? {
-            Some(more) => more.verify_header(header),
-            None => Err(AuthFailure::Mismatch),
-        },
-        verdict => verdict,
-    };
-    verdict.map_err(ApiError::Unauthorized)
-}
 
 /// The body bytes, already base64-decoded by `lambda_http` when API Gateway set `isBase64Encoded`.
 pub fn body_within_limit(request: &Request) -> Result<&[u8], ApiError> {

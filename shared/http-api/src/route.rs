@@ -1,4 +1,5 @@
-//! One route's run: its work inside its span, an error turned into its answer, one log line.
+//! One route's run: its work inside its span, its result (a success or an error) turned into its
+//! answer, one log line.
 
 use crate::error::ApiError;
 use lambda_http::{Body, Response};
@@ -6,14 +7,29 @@ use std::future::Future;
 use std::time::Instant;
 use tracing::{Instrument, Span};
 
-/// Runs a route's work inside its span, turns an error into its response, and logs the outcome.
-pub async fn respond(
+/// What a route's work gives when it succeeds: turned into its response by [`respond`], inside
+/// the route's span, as an [`ApiError`] is.
+pub trait Reply {
+    fn into_response(self) -> Response<Body>;
+}
+
+impl Reply for Response<Body> {
+    fn into_response(self) -> Response<Body> {
+        self
+    }
+}
+
+/// Runs a route's work inside its span, turns its result into its response, and logs the
+/// outcome.
+pub async fn respond<R: Reply>(
     span: Span,
-    work: impl Future<Output = Result<Response<Body>, ApiError>>,
+    work: impl Future<Output = Result<R, ApiError>>,
 ) -> Response<Body> {
     let started = Instant::now();
     async {
-        let response = work.await.unwrap_or_else(ApiError::into_response);
+        let response = work
+            .await
+            .map_or_else(ApiError::into_response, Reply::into_response);
         log_outcome(&response, started);
         response
     }

@@ -11,7 +11,8 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{MethodFilter, get, on};
+use http_api::routes::{Function, ROUTES};
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use std::collections::HashMap;
@@ -41,25 +42,26 @@ impl Stack {
     }
 }
 
+/// Every route of the route table to the handler of the function that serves it in AWS (the
+/// read API's routes are IAM's there, open on loopback here), and `/healthz`.
 pub fn router(stack: Arc<Stack>) -> Router {
-    Router::new()
-        .route("/v1/lead", post(lead))
-        .route("/v1/lead/update", put(lead))
-        .route("/v1/message", post(message))
-        .route("/v1/review", post(message))
-        // The read API: one function, as in AWS (IAM there, open on loopback here).
-        .route("/v1/leads/{leadID}", get(read))
-        .route("/v1/businesses/{businessID}/leads", get(read))
-        .route("/v1/businesses/{businessID}/reviews", get(read))
-        .route("/v1/businesses/{businessID}/settings", get(read).put(read))
-        .route("/v1/businesses/{businessID}/stats", get(read))
-        .route("/v1/changes", get(read))
+    let mut router = Router::new();
+    for route in &ROUTES {
+        let method = MethodFilter::try_from(route.method.clone())
+            .unwrap_or_else(|_| panic!("{} is a method axum routes", route.method));
+        router = match route.function {
+            Function::LeadInbound => router.route(route.path, on(method, lead)),
+            Function::MessageInbound => router.route(route.path, on(method, message)),
+            Function::LeadRead => router.route(route.path, on(method, read)),
+        };
+    }
+    router
         .route("/healthz", get(health))
         .layer(DefaultBodyLimit::disable())
         .with_state(stack)
 }
 
-/// `POST /v1/lead` and `PUT /v1/lead/update`: one function, as in the template.
+/// lead-inbound's routes.
 async fn lead(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     match to_lambda(request, HashMap::new()).await {
         Ok(request) => from_lambda(lead_inbound::handler::handle(&stack.inbound, request).await),
@@ -67,7 +69,7 @@ async fn lead(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     }
 }
 
-/// `POST /v1/message` and `POST /v1/review`: one function, as in the template.
+/// message-inbound's routes.
 async fn message(State(stack): State<Arc<Stack>>, request: Request) -> Response {
     match to_lambda(request, HashMap::new()).await {
         Ok(request) => from_lambda(message_inbound::handler::handle(&stack.inbound, request).await),

@@ -1,5 +1,8 @@
 //! Storing what Thumbtack sends: once, whatever the number of deliveries, and never lost.
 //!
+//! A request at the inbound edge is one call, [`deliver`]: credentials, size, then the steps
+//! below, and a refusal noted.
+//!
 //! One delivery goes: parse → refused (a key missing or unusable): kept byte for byte in
 //! quarantine → else insert and settle → count the outcome. Every step that answers the caller
 //! comes after the durable write it reports.
@@ -9,9 +12,11 @@
 //! keeps the first version as the record and stores the new body beside it as a revision, once per
 //! distinct content, so nothing Thumbtack sent is silently dropped; the read API lists revisions.
 
+mod deliver;
 mod payloads;
 
-pub use payloads::{Ids, Payload, Stored};
+pub use deliver::{Accepted, Delivery, NotTaken, deliver};
+pub use payloads::{IdKind, Ids, Payload, Stored};
 
 use crate::digest::{json_digest, same_document, sha256_hex};
 use crate::metrics::{Metric, Metrics};

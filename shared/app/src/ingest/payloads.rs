@@ -16,9 +16,17 @@ use std::future::Future;
 pub struct Ids<'a> {
     /// The lead it is about (a review need not name one).
     pub lead_id: Option<&'a str>,
-    /// Its own id, and the name of that id in answers (`leadID`, `messageID`, `reviewID`).
+    /// Its own id, and which id that is.
     pub id: &'a str,
-    pub id_name: &'static str,
+    pub kind: IdKind,
+}
+
+/// Which id a payload's own is: a lead's (a lead, a lead update), a message's or a review's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Lead,
+    Message,
+    Review,
 }
 
 /// What storing a payload came to.
@@ -57,7 +65,7 @@ impl Payload for Lead {
         Ids {
             lead_id: Some(&self.lead_id),
             id: &self.lead_id,
-            id_name: "leadID",
+            kind: IdKind::Lead,
         }
     }
 
@@ -145,7 +153,7 @@ impl Payload for InboundMessage {
         Ids {
             lead_id: Some(&self.lead_id),
             id: &self.message.message_id,
-            id_name: "messageID",
+            kind: IdKind::Message,
         }
     }
 
@@ -195,7 +203,7 @@ impl Payload for LeadUpdate {
         Ids {
             lead_id: Some(&self.lead_id),
             id: &self.lead_id,
-            id_name: "leadID",
+            kind: IdKind::Lead,
         }
     }
 
@@ -246,7 +254,7 @@ impl Payload for ReviewDelivery {
         Ids {
             lead_id: self.review.lead_id.as_deref(),
             id: &self.review.review_id,
-            id_name: "reviewID",
+            kind: IdKind::Review,
         }
     }
 
