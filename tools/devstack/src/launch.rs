@@ -82,7 +82,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     // Thumbtack: the real base URL if given, else the sandbox on loopback.
     let sandbox_listener = match settings.thumbtack_base_url() {
         Some(_) => None,
-        None => Some(tokio::net::TcpListener::bind(settings.sandbox_addr).await?),
+        None => Some(listen(settings.sandbox_addr, "SANDBOX_ADDR").await?),
     };
     let thumbtack_url = match &sandbox_listener {
         Some(listener) => format!("http://{}", listener.local_addr()?),
@@ -152,7 +152,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         credentials,
         settings.read.pull.clone(),
     )));
-    let listener = tokio::net::TcpListener::bind(settings.addr).await?;
+    let listener = listen(settings.addr, "DEV_ADDR").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
 
     // Everything is built: only now does anything run, so a failure above leaves nothing behind.
@@ -181,6 +181,27 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     })
 }
 
+/// A listener on `addr`, which the setting `variable` chose. An address in use is named, with
+/// the setting and its likely cause: another `make dev` still running.
+async fn listen(
+    addr: std::net::SocketAddr,
+    variable: &str,
+) -> cli::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+        let what = if error.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "cannot listen on {addr} ({variable}): the address is in use, most likely by \
+                another `make dev` still running (stop it with Ctrl-C in its terminal), or \
+                start this one elsewhere, e.g. {variable}=127.0.0.1:{}",
+                addr.port().saturating_add(1)
+            )
+        } else {
+            format!("cannot listen on {addr} ({variable})")
+        };
+        cli::context(what, error)
+    })
+}
+
 async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
     let shutdown = async move {
         let _ = stop.changed().await;
@@ -190,5 +211,21 @@ async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: watch::
         .await
     {
         tracing::error!(%error, "local server stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn an_address_in_use_is_named_with_its_setting_and_likely_cause() {
+        let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = taken.local_addr().unwrap();
+        let error = super::listen(addr, "DEV_ADDR").await.unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("cannot listen on {addr} (DEV_ADDR)")),
+            "{message}"
+        );
+        assert!(message.contains("another `make dev`"), "{message}");
     }
 }
