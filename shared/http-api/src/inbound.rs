@@ -74,7 +74,8 @@ async fn accept<S: LeadStore + RefusalLog, C: CredentialSource>(
     route: Route,
     request: &Request,
 ) -> Result<Stored, ApiError> {
-    let accepted = ingest::deliver(deps, route, delivery(request, now_millis())).await?;
+    let delivery = delivery(request, now_millis());
+    let accepted = ingest::deliver(deps, route, delivery).await?;
     Ok(Stored(accepted))
 }
 
