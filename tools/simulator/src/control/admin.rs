@@ -1,0 +1,100 @@
+//! The simulator's own knobs: settings, faults, users' revocations, the log.
+
+use super::{bad_request, not_found, parse};
+use crate::faults::{DeliveryFault, EndpointFault};
+use crate::state::Sim;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State as Extract};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+pub async fn settings(Extract(sim): Extract<Sim>) -> Response {
+    Json(sim.lock().settings.clone()).into_response()
+}
+
+/// Changes the fields given, keeps the others.
+pub async fn change_settings(Extract(sim): Extract<Sim>, body: Bytes) -> Response {
+    let change: Value = match parse(&body) {
+        Ok(change) => change,
+        Err(response) => return response.into_response(),
+    };
+    let mut state = sim.lock();
+    let mut merged = serde_json::to_value(&state.settings).unwrap_or_default();
+    merge(&mut merged, change);
+    match serde_json::from_value(merged) {
+        Ok(settings) => {
+            state.settings = settings;
+            Json(state.settings.clone()).into_response()
+        }
+        Err(error) => bad_request(error),
+    }
+}
+
+fn merge(into: &mut Value, change: Value) {
+    match (into, change) {
+        (Value::Object(into), Value::Object(change)) => {
+            for (key, value) in change {
+                merge(into.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (into, change) => *into = change,
+    }
+}
+
+pub async fn faults(Extract(sim): Extract<Sim>) -> Response {
+    let state = sim.lock();
+    Json(json!({"endpoints": state.faults.endpoints, "deliveries": state.faults.deliveries}))
+        .into_response()
+}
+
+pub async fn arm_fault(Extract(sim): Extract<Sim>, body: Bytes) -> Response {
+    let fault: EndpointFault = match parse(&body) {
+        Ok(fault) => fault,
+        Err(response) => return response.into_response(),
+    };
+    sim.lock().faults.endpoints.push(fault);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn arm_delivery_fault(Extract(sim): Extract<Sim>, body: Bytes) -> Response {
+    let mut fault: DeliveryFault = match parse(&body) {
+        Ok(fault) => fault,
+        Err(response) => return response.into_response(),
+    };
+    fault.times = fault.times.max(1);
+    sim.lock().faults.deliveries.push(fault);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn clear_faults(Extract(sim): Extract<Sim>) -> Response {
+    let mut state = sim.lock();
+    state.faults.endpoints.clear();
+    state.faults.deliveries.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The pro disconnects the product in Thumbtack: every token of theirs stops working.
+pub async fn revoke(Extract(sim): Extract<Sim>, Path(user_id): Path<String>) -> Response {
+    let mut state = sim.lock();
+    if state.user(&user_id).is_none() {
+        return not_found("user");
+    }
+    state.revoked_users.insert(user_id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The user's next refresh fails with `invalid_grant`.
+pub async fn invalid_grant(Extract(sim): Extract<Sim>, Path(user_id): Path<String>) -> Response {
+    let mut state = sim.lock();
+    if state.user(&user_id).is_none() {
+        return not_found("user");
+    }
+    state.fail_next_refresh.insert(user_id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn log(Extract(sim): Extract<Sim>) -> Response {
+    Json(sim.lock().log.clone()).into_response()
+}

@@ -1,0 +1,119 @@
+//! Deliveries to the partner: v4 webhooks in the §3.1 envelope with each webhook's own auth, and
+//! legacy calls with Basic. The retry policy and the delivery faults apply to both.
+
+use crate::auth::basic_header;
+use crate::log::{LogEntry, push};
+use crate::state::{Sim, State, WebhookAuth, now_rfc3339};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub method: Method,
+    pub url: String,
+    pub auth: WebhookAuth,
+    pub body: Value,
+    /// `NegotiationCreatedV4`..., or the legacy route (`POST /v1/lead`).
+    pub event_type: String,
+    pub webhook_id: Option<String>,
+}
+
+/// One delivery per enabled webhook of the business subscribed to `event_type`.
+pub fn v4(state: &State, business_id: &str, event_type: &str, data: &Value) -> Vec<Delivery> {
+    state
+        .webhooks
+        .values()
+        .filter(|w| w.business_id == business_id && w.enabled)
+        .filter(|w| w.event_types.iter().any(|t| t == event_type))
+        .map(|w| Delivery {
+            method: Method::POST,
+            url: w.url.clone(),
+            auth: w.auth.clone(),
+            body: json!({
+                "event": { "eventType": event_type, "description": "",
+                           "webhookID": w.webhook_id, "triggeredAt": now_rfc3339() },
+                "data": data,
+            }),
+            event_type: event_type.to_owned(),
+            webhook_id: Some(w.webhook_id.clone()),
+        })
+        .collect()
+}
+
+/// Makes the deliveries in order, each under the next pending delivery fault. Returns once every
+/// delivery not delayed by a fault is done (retries included).
+pub async fn run(sim: &Sim, deliveries: Vec<Delivery>) {
+    for delivery in deliveries {
+        let fault = sim.lock().faults.take_delivery().unwrap_or_default();
+        let copies = if fault.duplicate { 2 } else { 1 };
+        match fault.delay_ms {
+            Some(ms) => {
+                let sim = sim.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    for _ in 0..copies {
+                        with_retries(&sim, &delivery).await;
+                    }
+                });
+            }
+            None => {
+                for _ in 0..copies {
+                    with_retries(sim, &delivery).await;
+                }
+            }
+        }
+    }
+}
+
+async fn with_retries(sim: &Sim, delivery: &Delivery) {
+    let policy = sim.lock().settings.retry.clone();
+    let mut backoff = Duration::from_millis(policy.backoff_ms);
+    for attempt in 1..=policy.max_attempts.max(1) {
+        if attempt > 1 {
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+        if once(sim, delivery, attempt).await {
+            return;
+        }
+    }
+}
+
+/// One attempt, logged; true on a 2xx.
+async fn once(sim: &Sim, delivery: &Delivery, attempt: u32) -> bool {
+    let timeout = Duration::from_millis(sim.lock().settings.delivery_timeout_ms);
+    let mut request = sim
+        .http
+        .request(delivery.method.clone(), &delivery.url)
+        .timeout(timeout)
+        .json(&delivery.body);
+    request = match &delivery.auth {
+        WebhookAuth::None => request,
+        WebhookAuth::Basic { username, password } => {
+            request.header("Authorization", basic_header(username, password))
+        }
+        WebhookAuth::Header { name, value } => request.header(name.as_str(), value.as_str()),
+    };
+    let mut entry = LogEntry::new("delivered", delivery.method.as_str(), &delivery.url);
+    entry.event_type = Some(delivery.event_type.clone());
+    entry.webhook_id = delivery.webhook_id.clone();
+    entry.attempt = Some(attempt);
+    entry.body = Some(delivery.body.clone());
+    let ok = match request.send().await {
+        Ok(response) => {
+            entry.status = Some(response.status().as_u16());
+            response.status().is_success()
+        }
+        Err(error) => {
+            entry.error = Some(if error.is_timeout() {
+                "timeout".to_owned()
+            } else {
+                error.to_string()
+            });
+            false
+        }
+    };
+    push(sim, entry);
+    ok
+}

@@ -1,0 +1,111 @@
+//! A Thumbtack that behaves as ../shared/thumbtack-v4.md and thumbtack-today.md say Thumbtack
+//! behaves, legacy and v4, OAuth included, and fails on demand. docs/thumbtack-simulator.md marks
+//! each behaviour with its evidence.
+//!
+//! In tests: `let sim = Simulator::start(Config::default()).await?;` serves on
+//! `127.0.0.1:<random port>` (`sim.url()`); `sim.shutdown().await` stops it.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod control;
+pub mod deliveries;
+pub mod faults;
+pub mod legacy;
+pub mod log;
+pub mod oauth;
+pub mod payloads;
+pub mod problem;
+pub mod state;
+pub mod webhooks;
+
+pub use config::{Business, Config, Lifetimes, OAuthClient, RetryPolicy, Settings, User};
+pub use log::LogEntry;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use state::{Shared, Sim};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Every route: those a partner calls (faultable), then the control API, all logged.
+pub fn router(sim: Sim) -> Router {
+    Router::new()
+        .merge(oauth::routes())
+        .merge(api::routes())
+        .merge(webhooks::routes())
+        .merge(legacy::routes())
+        .route_layer(from_fn_with_state(sim.clone(), faults::endpoint_faults))
+        .merge(legacy::read_routes())
+        .merge(control::routes())
+        .layer(from_fn_with_state(sim.clone(), log::record))
+        .with_state(sim)
+}
+
+/// A running simulator.
+#[derive(Debug)]
+pub struct Simulator {
+    url: String,
+    sim: Sim,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Simulator {
+    /// Serves on `127.0.0.1` on a port the system picks.
+    pub async fn start(config: Config) -> std::io::Result<Self> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    pub async fn start_on(addr: SocketAddr, config: Config) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let sim: Sim = Arc::new(Shared::new(config));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(sim.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Simulator {
+            url,
+            sim,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Everything received and delivered so far.
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.sim.lock().log.clone()
+    }
+
+    /// Stops accepting connections and waits for requests in flight.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

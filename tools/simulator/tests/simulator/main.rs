@@ -1,0 +1,10 @@
+//! The simulator over real HTTP: each behaviour of docs/thumbtack-simulator.md that a partner can
+//! observe. Partners are wiremock servers.
+
+mod api;
+mod common;
+mod deliveries;
+mod faults;
+mod legacy;
+mod oauth;
+mod webhooks;
