@@ -348,3 +348,45 @@ async fn a_delivery_that_times_out_is_logged_as_a_timeout() {
     assert_eq!(log[0].error.as_deref(), Some("timeout"));
     assert_eq!(log[0].status, None);
 }
+
+#[tokio::test]
+async fn every_enabled_webhook_of_the_business_gets_the_event_with_its_own_auth() {
+    let sim = start().await;
+    let (basic, header) = (partner(200).await, partner(200).await);
+    subscribe(&sim, &basic, json!({"username": "a", "password": "b"})).await;
+    subscribe(
+        &sim,
+        &header,
+        json!({"header": "X-Thumbtack-Secret", "value": "c"}),
+    )
+    .await;
+    control(
+        &sim,
+        &format!("/sim/v4/businesses/{BUSINESS}/test-webhook"),
+        json!({}),
+    )
+    .await;
+    let to_basic = basic.received_requests().await.unwrap_or_default();
+    let to_header = header.received_requests().await.unwrap_or_default();
+    assert_eq!((to_basic.len(), to_header.len()), (1, 1));
+    assert_eq!(
+        to_basic[0].headers.get("authorization").expect("basic"),
+        "Basic YTpi"
+    );
+    assert_eq!(
+        to_header[0]
+            .headers
+            .get("x-thumbtack-secret")
+            .expect("header"),
+        "c"
+    );
+    assert!(to_header[0].headers.get("authorization").is_none());
+    let ids = |r: &wiremock::Request| {
+        serde_json::from_slice::<Value>(&r.body).expect("json")["event"]["webhookID"].clone()
+    };
+    assert_ne!(
+        ids(&to_basic[0]),
+        ids(&to_header[0]),
+        "each delivery names its own webhook"
+    );
+}

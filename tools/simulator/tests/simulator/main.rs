@@ -6,5 +6,6 @@ mod common;
 mod deliveries;
 mod faults;
 mod legacy;
+mod lifecycle;
 mod oauth;
 mod webhooks;
