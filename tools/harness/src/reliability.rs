@@ -192,6 +192,14 @@ pub async fn storage_faults(
                         let mut request = lambda_http::Request::new(lambda_http::Body::Text(
                             payload.body.clone(),
                         ));
+                        // As API Gateway delivers it: the route's method and path.
+                        *request.method_mut() = lambda_http::http::Method::POST;
+                        *request.uri_mut() =
+                            lambda_http::http::Uri::from_static(if payload.route == "lead" {
+                                "/v1/lead"
+                            } else {
+                                "/v1/message"
+                            });
                         request
                             .headers_mut()
                             .insert("authorization", authorization.clone());
