@@ -559,3 +559,33 @@ mod properties {
         }
     }
 }
+
+#[tokio::test]
+async fn a_route_of_the_table_that_is_not_this_function_s_is_not_found_and_stores_nothing() {
+    for gateway in GATEWAYS {
+        let deps = deps();
+        // Another function's delivery, and a lead's path with a method the table does not give it.
+        for request in [
+            post(
+                gateway,
+                "/v1/message",
+                LEAD.as_bytes(),
+                Encoding::Text,
+                auth().as_deref(),
+            ),
+            http_api::testing::send(
+                gateway,
+                "PUT",
+                "/v1/lead",
+                LEAD.as_bytes(),
+                Encoding::Text,
+                auth().as_deref(),
+            ),
+        ] {
+            let response = handle(&deps, request).await;
+            assert_eq!(response.status(), 404, "{gateway:?}");
+            assert_eq!(json_body(&response), json!({"error": "not_found"}));
+        }
+        assert_eq!(deps.store.lead_raw("299614694480093245"), None);
+    }
+}
