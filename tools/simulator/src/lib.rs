@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod control;
 pub mod deliveries;
+pub mod drive;
 pub mod faults;
 pub mod legacy;
 pub mod log;
@@ -20,6 +21,7 @@ pub mod state;
 pub mod webhooks;
 
 pub use config::{Business, Config, Lifetimes, OAuthClient, RetryPolicy, Settings, User};
+pub use drive::{Decision, DriveError, NewLead};
 pub use log::LogEntry;
 
 use axum::Router;

@@ -94,9 +94,10 @@ pub(crate) fn not_found(what: &str) -> Response {
         .into_response()
 }
 
-/// An empty body reads as `{}`.
+/// An empty body, or `null`, reads as `{}`.
 pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BadRequest> {
-    let body = if body.trim_ascii().is_empty() {
+    let body = body.trim_ascii();
+    let body = if body.is_empty() || body == b"null" {
         b"{}".as_slice()
     } else {
         body

@@ -202,19 +202,6 @@ pub async fn settings(sim: &Simulator, change: Value) {
 
 /// Waits until the log has `count` deliveries (at most two seconds).
 pub async fn deliveries(sim: &Simulator, count: usize) -> Vec<simulator::LogEntry> {
-    for _ in 0..200 {
-        let delivered: Vec<_> = sim
-            .log()
-            .into_iter()
-            .filter(|e| e.kind == "delivered")
-            .collect();
-        if delivered.len() >= count {
-            return delivered;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    sim.log()
-        .into_iter()
-        .filter(|e| e.kind == "delivered")
-        .collect()
+    sim.wait_for_deliveries(count, std::time::Duration::from_secs(2))
+        .await
 }

@@ -4,6 +4,7 @@
 mod api;
 mod common;
 mod deliveries;
+mod drive;
 mod faults;
 mod legacy;
 mod lifecycle;
