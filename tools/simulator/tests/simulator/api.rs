@@ -188,3 +188,69 @@ async fn a_revoked_user_s_access_token_and_refresh_token_stop_working() {
         "invalid_grant"
     );
 }
+
+#[tokio::test]
+async fn one_business_reads_back_and_another_pros_is_forbidden() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let own: Value = api(
+        &sim,
+        Method::GET,
+        &format!("/api/v4/businesses/{BUSINESS}"),
+        &token,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(own["businessID"], BUSINESS);
+    let other = api(
+        &sim,
+        Method::GET,
+        &format!("/api/v4/businesses/{OTHER_USERS_BUSINESS}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(other.status(), 403);
+}
+
+#[tokio::test]
+async fn the_message_list_honours_limit_and_refuses_a_limit_over_twenty() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let id = a_lead(&sim).await;
+    control(
+        &sim,
+        &format!("/sim/v4/negotiations/{id}/customer-messages"),
+        json!({"text": "second"}),
+    )
+    .await;
+    let path = format!("/api/v4/negotiations/{id}/messages");
+    let one: Value = api(&sim, Method::GET, &format!("{path}?limit=1"), &token, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(one["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(one["data"][0]["text"], "second");
+    assert_eq!(
+        api(&sim, Method::GET, &format!("{path}?limit=21"), &token, None)
+            .await
+            .status(),
+        400
+    );
+    let none: Value = api(
+        &sim,
+        Method::GET,
+        &format!("{path}?sentAfter=2999-01-01T00:00:00Z"),
+        &token,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(none["data"], json!([]));
+}

@@ -162,3 +162,50 @@ async fn a_legacy_delivery_without_a_partner_url_is_refused() {
         400
     );
 }
+
+#[tokio::test]
+async fn a_fault_on_the_legacy_reply_route_answers_instead_of_it() {
+    let sim = start().await;
+    control(
+        &sim,
+        "/sim/faults",
+        json!({"endpoint": "POST /v1/business/{businessID}/lead/{leadID}/message",
+        "fault": {"kind": "status", "status": 503}}),
+    )
+    .await;
+    let response = reply(&sim, "partner", "sandbox-password", r#"{"text": "Hello"}"#).await;
+    assert_eq!(response.status(), 503);
+    let kept: Value = http()
+        .get(format!("{}/sandbox/messages", sim.url()))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(kept, json!([]), "nothing kept");
+}
+
+#[tokio::test]
+async fn a_failed_legacy_delivery_is_retried_under_the_retry_policy() {
+    let sim = start().await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    settings(
+        &sim,
+        json!({"legacyPartnerUrl": server.uri(), "retry": {"maxAttempts": 2, "backoffMs": 10}}),
+    )
+    .await;
+    control(&sim, "/sim/legacy/leads", json!({})).await;
+    let log = deliveries(&sim, 2).await;
+    assert_eq!(
+        log.iter()
+            .map(|e| (e.attempt, e.status))
+            .collect::<Vec<_>>(),
+        [(Some(1), Some(500)), (Some(2), Some(500))]
+    );
+    assert_eq!(log[0].event_type.as_deref(), Some("POST /v1/lead"));
+}

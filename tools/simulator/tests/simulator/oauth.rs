@@ -377,3 +377,17 @@ async fn an_expired_access_token_is_refused_with_401() {
         401
     );
 }
+
+#[tokio::test]
+async fn login_hint_picks_the_pro_whose_businesses_the_page_shows() {
+    let sim = start().await;
+    let mut params = authorize_params(EVERY_SCOPE);
+    params.push(("login_hint", "other@example.com".into()));
+    let page = get_authorize(&sim, &params)
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("Other Co"));
+    assert!(!page.contains("Example Lawn Co"));
+}
