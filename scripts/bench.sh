@@ -21,7 +21,7 @@ echo "== events function CPU per stream record (criterion)"
 criterion events-out event_path 'stream|lead record'
 echo
 echo "== release builds"
-cargo build --quiet --release -p lead-inbound -p message-inbound -p lead-read -p reply-outbound \
+cargo build --quiet --release -p lead-inbound -p message-inbound -p partner-api -p reply-outbound \
   -p events-out -p speed-to-lead
 cargo build --quiet --release -p bench
 echo

@@ -2,7 +2,7 @@
 # make load: a bounded load run, then every lead read back (tools/harness/src/bin/load.rs).
 #   Without STAGE (or STAGE=dev or local): against `make dev`, which must be running; loopback only.
 #   STAGE=<stage>: against the deployed stack thumbtack-partner-<stage>, with the AWS credentials
-#   of the environment (the LeadReaderPolicy, DescribeStacks, and GetSecretValue on the partner
+#   of the environment (the PartnerApiReaderPolicy, DescribeStacks, and GetSecretValue on the partner
 #   secret unless PARTNER_API_USERNAME and PARTNER_API_PASSWORD are set); the HTTP basic
 #   credentials from that secret's AWSCURRENT. BASE_URL overrides the stack's ApiBaseUrl output.
 #   RATE=<leads/s> LOAD_SECONDS=<n> (the Makefile passes SECONDS as LOAD_SECONDS): paced; without

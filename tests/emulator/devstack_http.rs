@@ -276,7 +276,7 @@ async fn a_reply_enqueued_on_the_local_stack_reaches_the_sandbox_and_reads_back_
     let received: serde_json::Value = http
         .get(format!(
             "{}/sandbox/messages",
-            stack.sandbox_url.as_deref().unwrap()
+            stack.simulator_url.as_deref().unwrap()
         ))
         .send()
         .await
@@ -408,7 +408,10 @@ async fn a_refusal_through_the_local_stack_is_counted_in_its_table() {
 
 /// What the sandbox received, in order.
 async fn sandbox_messages(stack: &devstack::Launched) -> Vec<serde_json::Value> {
-    let url = format!("{}/sandbox/messages", stack.sandbox_url.as_deref().unwrap());
+    let url = format!(
+        "{}/sandbox/messages",
+        stack.simulator_url.as_deref().unwrap()
+    );
     let received: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
     received.as_array().unwrap().clone()
 }

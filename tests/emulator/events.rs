@@ -232,7 +232,7 @@ async fn a_lead_update_and_a_review_are_events_without_the_review_s_words() {
         pull: pull_settings(),
     };
     let request = http_api::testing::get_changes(Gateway::HttpV2, &[]);
-    let response = lead_read::handler::handle(&reader, request).await;
+    let response = partner_api::handler::handle(&reader, request).await;
     let feed: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     let mut listed: Vec<(String, String)> = feed["changes"]
         .as_array()

@@ -380,7 +380,7 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
     assert!(published > 0, "the stream had the writes");
     assert_eq!(events_calls.actions(), allowed("EventsOutFunction"));
 
-    // lead-read: a lead with its conversation, a business's leads and reviews, the
+    // partner-api: a lead with its conversation, a business's leads and reviews, the
     // changes, a business's settings read and saved, its stats.
     let read_calls = Recorder::start().await;
     let read = app::deps::ReadDeps {
@@ -413,9 +413,9 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
             &[],
         ),
     ] {
-        let response = lead_read::handler::handle(&read, request).await;
+        let response = partner_api::handler::handle(&read, request).await;
         assert_eq!(response.status(), 200, "{:?}", response.body());
     }
-    assert_eq!(read_calls.actions(), allowed("LeadReadFunction"));
-    assert_written_where_allowed("LeadReadFunction", &read_calls);
+    assert_eq!(read_calls.actions(), allowed("PartnerApiFunction"));
+    assert_written_where_allowed("PartnerApiFunction", &read_calls);
 }

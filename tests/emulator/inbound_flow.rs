@@ -46,7 +46,7 @@ async fn read(store: &DynamoStore, lead_id: &str) -> (u16, Value) {
         store: store.clone(),
         pull: pull_settings(),
     };
-    let response = lead_read::handler::handle(&deps, get_lead(Gateway::RestV1, lead_id)).await;
+    let response = partner_api::handler::handle(&deps, get_lead(Gateway::RestV1, lead_id)).await;
     (response.status().as_u16(), json_of(&response))
 }
 

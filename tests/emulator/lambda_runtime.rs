@@ -174,7 +174,7 @@ async fn the_message_and_read_binaries_answer_their_events() {
         ("TABLE_NAME", table.name.clone()),
         ("CURSOR_KEY", "lambda runtime tests' cursor key".to_owned()),
     ];
-    let _read = launch("lead-read", &reads, &read_env);
+    let _read = launch("partner-api", &reads, &read_env);
     let view = response_of(reads.invoke(serde_json::from_str(REST_GET).unwrap()).await);
     assert_eq!(view["statusCode"], 200, "{view}");
     let body = body_of(&view);
@@ -417,7 +417,7 @@ async fn started_against_a_held_stand_in(
     env.retain(|(key, _)| match name {
         "reply-outbound" => !key.starts_with("PARTNER"),
         "speed-to-lead" => !key.starts_with("THUMBTACK") && !key.starts_with("PARTNER"),
-        "lead-read" => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY"),
+        "partner-api" => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY"),
         _ => !key.starts_with("THUMBTACK") && !key.starts_with("REPLY") && *key != "CURSOR_KEY",
     });
     match endpoints {
@@ -523,7 +523,7 @@ async fn calls_nothing_before_its_first_event(name: &str) {
 #[tokio::test]
 async fn a_function_with_nothing_to_wait_for_in_init_makes_no_warm_up_call() {
     futures::future::join_all([
-        calls_nothing_before_its_first_event("lead-read"),
+        calls_nothing_before_its_first_event("partner-api"),
         calls_nothing_before_its_first_event("events-out"),
         calls_nothing_before_its_first_event("speed-to-lead"),
         calls_nothing_before_its_first_event("lead-inbound"),
@@ -672,7 +672,7 @@ async fn a_lead_with_32_reviews_of_200_kb_is_read_whole_in_answers_lambda_can_re
         ("TABLE_NAME", table.name.clone()),
         ("CURSOR_KEY", "lambda runtime tests' cursor key".to_owned()),
     ];
-    let _read = launch("lead-read", &reads, &read_env);
+    let _read = launch("partner-api", &reads, &read_env);
 
     let business = fixtures::BUSINESS_ID;
     let reviews_path = format!("/v1/businesses/{business}/reviews");

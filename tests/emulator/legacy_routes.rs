@@ -50,7 +50,7 @@ async fn view(store: &DynamoStore) -> Value {
         store: store.clone(),
         pull: pull_settings(),
     };
-    let response = lead_read::handler::handle(&deps, get_lead(Gateway::HttpV2, LEAD_ID)).await;
+    let response = partner_api::handler::handle(&deps, get_lead(Gateway::HttpV2, LEAD_ID)).await;
     assert_eq!(response.status(), 200);
     serde_json::from_slice(response.body().as_ref()).unwrap()
 }

@@ -113,7 +113,7 @@ fn reader(store: &DynamoStore) -> ReadDeps<DynamoStore> {
 }
 
 async fn get(deps: &ReadDeps<DynamoStore>, request: lambda_http::Request) -> (u16, Value) {
-    let response = lead_read::handler::handle(deps, request).await;
+    let response = partner_api::handler::handle(deps, request).await;
     let body = serde_json::from_slice(response.body().as_ref()).unwrap();
     (response.status().as_u16(), body)
 }

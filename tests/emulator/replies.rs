@@ -391,7 +391,7 @@ async fn replies_outcomes_reach_the_changes_feed_without_their_text_or_thumbtack
         pull: pull_settings(),
     };
     let request = http_api::testing::get_changes(http_api::testing::Gateway::HttpV2, &[]);
-    let response = lead_read::handler::handle(&read, request).await;
+    let response = partner_api::handler::handle(&read, request).await;
     assert_eq!(response.status(), 200);
     let page: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
     let mut outcomes: Vec<Value> = page["changes"]

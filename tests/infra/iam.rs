@@ -123,7 +123,7 @@ fn written_partitions(function: &str) -> Option<BTreeSet<String>> {
             vec![lead_pk(any), reply_guard_pk(any), business_settings_pk(any)]
         }
         // A business's settings.
-        "LeadReadFunction" => vec![business_settings_pk(any)],
+        "PartnerApiFunction" => vec![business_settings_pk(any)],
         _ => return None,
     };
     Some(keys.into_iter().collect())

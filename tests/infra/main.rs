@@ -86,9 +86,9 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
             include_str!("../../shared/adapters/src/inbound.rs"),
         ),
         (
-            "LeadReadFunction",
+            "PartnerApiFunction",
             "read_settings(",
-            include_str!("../../functions/lead-read/src/main.rs"),
+            include_str!("../../functions/partner-api/src/main.rs"),
         ),
         (
             "ReplyOutboundFunction",
@@ -282,7 +282,7 @@ fn the_read_routes_are_iam_authorised_and_the_inbound_routes_are_not() {
         .map(|path| ("GET".to_owned(), (*path).to_owned()))
         .collect();
     expected.insert(("PUT".to_owned(), SETTINGS_PUT.to_owned()));
-    assert_eq!(iam_routes(&template, "LeadReadFunction"), expected);
+    assert_eq!(iam_routes(&template, "PartnerApiFunction"), expected);
     assert_eq!(route("LeadInboundFunction", "PostLead")["Path"], "/v1/lead");
     assert_eq!(
         route("MessageInboundFunction", "PostMessage")["Path"],
@@ -361,8 +361,8 @@ fn every_function_logs_through_the_subscriber_that_stamps_the_time() {
             include_str!("../../functions/message-inbound/src/main.rs"),
         ),
         (
-            "lead-read",
-            include_str!("../../functions/lead-read/src/main.rs"),
+            "partner-api",
+            include_str!("../../functions/partner-api/src/main.rs"),
         ),
         (
             "reply-outbound",
@@ -1035,7 +1035,7 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
         policy("SettingsEditorPolicy"),
         expected(&[("execute-api:Invoke", put.as_str())])
     );
-    let routes: Vec<String> = iam_routes(&template, "LeadReadFunction")
+    let routes: Vec<String> = iam_routes(&template, "PartnerApiFunction")
         .into_iter()
         .filter(|(method, _)| method == "GET")
         .map(|(method, path)| {
@@ -1050,7 +1050,7 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
         .iter()
         .map(|route| ("execute-api:Invoke", route.as_str()))
         .collect();
-    assert_eq!(policy("LeadReaderPolicy"), expected(&invoke));
+    assert_eq!(policy("PartnerApiReaderPolicy"), expected(&invoke));
     assert_eq!(
         policy("ReplyProducerPolicy"),
         expected(&[("sqs:SendMessage", "ReplyQueue")])
@@ -1082,7 +1082,7 @@ fn callers_get_managed_policies_to_read_leads_send_replies_and_operate() {
 #[test]
 fn the_read_function_may_query_the_table_and_the_indexes_it_lists_from_only() {
     let template = template();
-    let actions = inline(&template, "LeadReadFunction");
+    let actions = inline(&template, "PartnerApiFunction");
     assert_eq!(
         actions,
         expected(&[
@@ -1130,7 +1130,7 @@ fn the_speed_to_lead_function_may_call_only_what_it_calls() {
 #[test]
 fn the_read_function_writes_only_business_settings() {
     let template = template();
-    let statements = iam::role_statements(iam::role_of(&template, "LeadReadFunction").1);
+    let statements = iam::role_statements(iam::role_of(&template, "PartnerApiFunction").1);
     let puts: Vec<&Value> = statements
         .iter()
         .filter(|s| format!("{:?}", s["Action"]).contains("dynamodb:PutItem"))
@@ -1164,7 +1164,7 @@ fn the_cursor_key_is_a_generated_secret_resolved_when_the_stack_deploys() {
     assert!(generated.get("SecretStringTemplate").is_none());
     // The function reads no secret at init: CloudFormation puts the value in its environment.
     let variables =
-        &resource(&template, "LeadReadFunction")["Properties"]["Environment"]["Variables"];
+        &resource(&template, "PartnerApiFunction")["Properties"]["Environment"]["Variables"];
     assert_eq!(
         intrinsic(&variables["CURSOR_KEY"]),
         Some((

@@ -12,14 +12,14 @@ use lambda_http::http::Method;
 pub enum Function {
     LeadInbound,
     MessageInbound,
-    LeadRead,
+    PartnerApi,
 }
 
 impl Function {
     pub const ALL: [Function; 3] = [
         Function::LeadInbound,
         Function::MessageInbound,
-        Function::LeadRead,
+        Function::PartnerApi,
     ];
 
     /// Its name: its crate and binary, and its metrics' `Function` dimension.
@@ -27,7 +27,7 @@ impl Function {
         match self {
             Function::LeadInbound => "lead-inbound",
             Function::MessageInbound => "message-inbound",
-            Function::LeadRead => "lead-read",
+            Function::PartnerApi => "partner-api",
         }
     }
 
@@ -36,7 +36,7 @@ impl Function {
         match self {
             Function::LeadInbound => "LeadInboundFunction",
             Function::MessageInbound => "MessageInboundFunction",
-            Function::LeadRead => "LeadReadFunction",
+            Function::PartnerApi => "PartnerApiFunction",
         }
     }
 }
@@ -102,7 +102,7 @@ const fn route(
 pub static ROUTES: [ApiRoute; 11] = {
     use Auth::{Basic, Iam};
     use Endpoint::*;
-    use Function::{LeadInbound, LeadRead, MessageInbound};
+    use Function::{LeadInbound, MessageInbound, PartnerApi};
     [
         route(
             Method::POST,
@@ -132,43 +132,43 @@ pub static ROUTES: [ApiRoute; 11] = {
             MessageInbound,
             Basic,
         ),
-        route(Method::GET, "/v1/leads/{leadID}", Lead, LeadRead, Iam),
+        route(Method::GET, "/v1/leads/{leadID}", Lead, PartnerApi, Iam),
         route(
             Method::GET,
             "/v1/businesses/{businessID}/leads",
             BusinessLeads,
-            LeadRead,
+            PartnerApi,
             Iam,
         ),
         route(
             Method::GET,
             "/v1/businesses/{businessID}/reviews",
             BusinessReviews,
-            LeadRead,
+            PartnerApi,
             Iam,
         ),
         route(
             Method::GET,
             "/v1/businesses/{businessID}/settings",
             BusinessSettings,
-            LeadRead,
+            PartnerApi,
             Iam,
         ),
         route(
             Method::PUT,
             "/v1/businesses/{businessID}/settings",
             BusinessSettings,
-            LeadRead,
+            PartnerApi,
             Iam,
         ),
         route(
             Method::GET,
             "/v1/businesses/{businessID}/stats",
             BusinessStats,
-            LeadRead,
+            PartnerApi,
             Iam,
         ),
-        route(Method::GET, "/v1/changes", Changes, LeadRead, Iam),
+        route(Method::GET, "/v1/changes", Changes, PartnerApi, Iam),
     ]
 };
 

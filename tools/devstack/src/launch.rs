@@ -1,10 +1,9 @@
 //! [`launch`]: everything `make dev` runs, started together: the table, queues and bus in the
 //! emulator, the routes, the reply worker, the events worker, the speed-to-lead worker, and the
-//! Thumbtack sandbox.
+//! Thumbtack simulator.
 
 use crate::events::EventsWorker;
 use crate::routes::{Stack, router};
-use crate::sandbox::{self, Sandbox};
 use crate::settings::{DevSettings, login};
 use crate::speed::{LocalScheduler, SpeedWorker};
 use crate::worker::Worker;
@@ -19,6 +18,8 @@ use app::metrics::Metrics;
 use app::ports::CredentialSource;
 use app::replies::ReplyDeps;
 use axum::Router;
+use secrecy::ExposeSecret;
+use simulator::{Config, OAuthClient, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -28,8 +29,10 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub struct Launched {
     pub base_url: String,
-    /// The sandbox's URL, when it runs (no THUMBTACK_API_BASE_URL given).
-    pub sandbox_url: Option<String>,
+    /// The Thumbtack simulator's URL, when it runs (no THUMBTACK_API_BASE_URL given).
+    pub simulator_url: Option<String>,
+    /// The simulator's OAuth client, for the product's v4 settings.
+    pub simulator_client: Option<OAuthClient>,
     pub thumbtack_url: String,
     /// The credential replies present to Thumbtack, as the console shows it.
     pub thumbtack_login: String,
@@ -39,14 +42,20 @@ pub struct Launched {
     pub events_queue_url: String,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    simulator: Option<Simulator>,
 }
 
 impl Launched {
-    /// Stops the server, the worker and the sandbox, and waits for them.
+    /// Stops the server, the workers and the simulator, and waits for them.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+        if let Some(simulator) = self.simulator
+            && let Err(error) = simulator.shutdown().await
+        {
+            tracing::error!(%error, "the simulator stopped");
         }
     }
 }
@@ -79,30 +88,25 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     .await?;
     // Read from now on: opened before anything can write, so no change is missed.
     let stream = TableStream::open(sdk, table).await?;
-    // Thumbtack: the real base URL if given, else the sandbox on loopback.
-    let sandbox_listener = match settings.thumbtack_base_url() {
+    // Thumbtack: the real base URL if given, else the simulator on loopback.
+    let simulator_listener = match settings.thumbtack_base_url() {
         Some(_) => None,
         None => Some(listen(settings.sandbox_addr, "SANDBOX_ADDR").await?),
     };
-    let thumbtack_url = match &sandbox_listener {
+    let thumbtack_url = match &simulator_listener {
         Some(listener) => format!("http://{}", listener.local_addr()?),
         None => settings.thumbtack_base_url().unwrap_or_default(),
     };
     let reply = settings.reply(&queue_url, &dlq_url, &thumbtack_url)?;
-    let sandbox = match sandbox_listener {
-        None => None,
-        Some(listener) => {
-            let CredentialSetting::Fixed(credential) = &reply.thumbtack_credentials else {
-                return Err(
-                    "the sandbox checks THUMBTACK_API_USERNAME and THUMBTACK_API_PASSWORD; \
-                    with THUMBTACK_CREDENTIALS_SECRET_ARN set THUMBTACK_API_BASE_URL too"
-                        .into(),
-                );
-            };
-            let app = sandbox::router(Arc::new(Sandbox::new(credential.clone())));
-            Some((listener, app))
-        }
-    };
+    if simulator_listener.is_some()
+        && !matches!(reply.thumbtack_credentials, CredentialSetting::Fixed(_))
+    {
+        return Err(
+            "the simulator checks THUMBTACK_API_USERNAME and THUMBTACK_API_PASSWORD; \
+            with THUMBTACK_CREDENTIALS_SECRET_ARN set THUMBTACK_API_BASE_URL too"
+                .into(),
+        );
+    }
 
     let store = DynamoStore::from_config(sdk, table);
     let worker = Worker {
@@ -156,12 +160,16 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     let base_url = format!("http://{}", listener.local_addr()?);
 
     // Everything is built: only now does anything run, so a failure above leaves nothing behind.
+    let (simulator, simulator_client) = match simulator_listener {
+        Some(listener) => {
+            let config = simulator_config(settings, &reply.thumbtack_credentials, &base_url);
+            let client = config.clients.first().cloned();
+            (Some(Simulator::serve(listener, config)?), client)
+        }
+        None => (None, None),
+    };
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
-    let sandbox_url = sandbox.map(|(listener, app)| {
-        tasks.push(tokio::spawn(serve(listener, app, stopped.clone())));
-        thumbtack_url.clone()
-    });
     let worker_stop = stopped.clone();
     tasks.push(tokio::spawn(async move { worker.run(worker_stop).await }));
     let events_stop = stopped.clone();
@@ -170,7 +178,8 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     tasks.push(tokio::spawn(serve(listener, app, stopped)));
     Ok(Launched {
         base_url,
-        sandbox_url,
+        simulator_url: simulator.as_ref().map(|s| s.url().to_owned()),
+        simulator_client,
         thumbtack_url,
         thumbtack_login: login(&reply.thumbtack_credentials),
         queue_url,
@@ -178,7 +187,33 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         events_queue_url,
         stop,
         tasks,
+        simulator,
     })
+}
+
+/// The simulator as the local stack plays against it: legacy replies accepted with the reply
+/// function's credential (as the sandbox did), legacy deliveries sent to the local routes with
+/// the partner credential, OAuth redirects back to the local stack, replies printed.
+fn simulator_config(
+    settings: &DevSettings,
+    reply_credential: &CredentialSetting,
+    base_url: &str,
+) -> Config {
+    let mut config = Config::default();
+    if let CredentialSetting::Fixed(credential) = reply_credential {
+        config.legacy_reply_username = credential.username.clone();
+        config.legacy_reply_password = credential.password.expose_secret().to_owned();
+    }
+    if let CredentialSetting::Fixed(credential) = &settings.inbound.credentials {
+        config.settings.legacy_partner_username = credential.username.clone();
+        config.settings.legacy_partner_password = credential.password.expose_secret().to_owned();
+    }
+    config.settings.legacy_partner_url = Some(base_url.to_owned());
+    for client in &mut config.clients {
+        client.redirect_uris = vec![format!("{base_url}/v1/connections/callback")];
+    }
+    config.print_legacy_replies = true;
+    config
 }
 
 /// A listener on `addr`, which the setting `variable` chose. An address in use is named, with
@@ -216,6 +251,53 @@ async fn serve(listener: tokio::net::TcpListener, app: Router, mut stop: watch::
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::DevSettings;
+    use adapters::config::Env;
+
+    #[test]
+    fn the_simulator_takes_the_replies_credential_and_delivers_to_the_local_routes() {
+        let settings = DevSettings::from_env(Env::with(|var: &str| match var {
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:4566".to_owned()),
+            "THUMBTACK_API_USERNAME" => Some("me".to_owned()),
+            "THUMBTACK_API_PASSWORD" => Some("mine".to_owned()),
+            _ => None,
+        }))
+        .unwrap();
+        let reply = settings
+            .reply("http://q", "http://d", "http://sim")
+            .unwrap();
+        let config = super::simulator_config(
+            &settings,
+            &reply.thumbtack_credentials,
+            "http://127.0.0.1:3100",
+        );
+        assert_eq!(
+            (
+                config.legacy_reply_username.as_str(),
+                config.legacy_reply_password.as_str()
+            ),
+            ("me", "mine")
+        );
+        let deliveries = &config.settings;
+        assert_eq!(
+            deliveries.legacy_partner_url.as_deref(),
+            Some("http://127.0.0.1:3100")
+        );
+        assert_eq!(
+            (
+                deliveries.legacy_partner_username.as_str(),
+                deliveries.legacy_partner_password.as_str()
+            ),
+            ("thumbtack", "local-dev-password")
+        );
+        assert_eq!(
+            config.clients[0].redirect_uris,
+            ["http://127.0.0.1:3100/v1/connections/callback"]
+        );
+        assert!(config.print_legacy_replies);
+    }
+
     #[tokio::test]
     async fn an_address_in_use_is_named_with_its_setting_and_likely_cause() {
         let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,5 +1,6 @@
 //! `make dev`'s process: creates the table and queues in the emulator, serves the HTTP routes on
-//! loopback, runs the reply worker, and (unless THUMBTACK_API_BASE_URL is set) a Thumbtack sandbox.
+//! loopback, runs the reply worker, and (unless THUMBTACK_API_BASE_URL is set) the Thumbtack
+//! simulator.
 
 use adapters::aws;
 use adapters::config::Env;
@@ -34,15 +35,12 @@ async fn run() -> cli::Result {
         "devstack: credentials  {} (HTTP basic, what Thumbtack presents)",
         login(&settings.inbound.credentials)
     );
-    match &stack.sandbox_url {
+    match &stack.simulator_url {
         None => println!(
             "devstack: thumbtack    {} (THUMBTACK_API_BASE_URL)",
             stack.thumbtack_url
         ),
-        Some(url) => println!(
-            "devstack: sandbox      {url} stands in for Thumbtack (credentials {})",
-            stack.thumbtack_login
-        ),
+        Some(url) => print_simulator(url, &stack),
     }
     println!("devstack: reply worker polling the reply queue");
     println!(
@@ -73,6 +71,51 @@ async fn run() -> cli::Result {
     stack.stop().await;
     println!("devstack: stopped");
     Ok(())
+}
+
+/// The simulator's URL, its OAuth client and one example of each control call
+/// (docs/thumbtack-simulator.md).
+fn print_simulator(url: &str, stack: &devstack::Launched) {
+    println!(
+        "devstack: simulator    {url} plays Thumbtack, legacy and v4 (legacy replies with {})",
+        stack.thumbtack_login
+    );
+    if let Some(client) = &stack.simulator_client {
+        println!(
+            "devstack: simulator    OAuth client {} / {}, redirect {}",
+            client.client_id,
+            client.client_secret,
+            client.redirect_uris.join(" ")
+        );
+    }
+    let business = fixtures::BUSINESS_ID;
+    let post = format!("curl -sS -X POST -H 'content-type: application/json' {url}/sim");
+    for example in [
+        format!("{post}/v4/businesses/{business}/requests -d '{{}}'"),
+        format!(
+            "{post}/v4/negotiations/{{negotiationID}}/customer-messages -d '{{\"text\":\"Hi\"}}'"
+        ),
+        format!(
+            "{post}/v4/negotiations/{{negotiationID}}/pro-messages -d '{{\"text\":\"Hello\"}}'"
+        ),
+        format!("{post}/v4/negotiations/{{negotiationID}}/reviews -d '{{\"rating\":5}}'"),
+        format!("{post}/v4/businesses/{business}/test-webhook"),
+        format!(
+            "{post}/legacy/leads -d '{{}}'  (also /legacy/messages, /legacy/lead-updates, /legacy/reviews)"
+        ),
+        format!(
+            "curl -sS -X PUT -H 'content-type: application/json' {url}/sim/settings -d '{{\"retry\":{{\"maxAttempts\":3}}}}'"
+        ),
+        format!(
+            "{post}/faults -d '{{\"endpoint\":\"POST /v1/business/{{businessID}}/lead/{{leadID}}/message\",\"fault\":{{\"kind\":\"status\",\"status\":503}},\"times\":1}}'"
+        ),
+        format!("{post}/faults/deliveries -d '{{\"duplicate\":true,\"times\":1}}'"),
+        format!("curl -sS -X DELETE {url}/sim/faults"),
+        format!("{post}/users/{{userID}}/revoke  (or /invalid-grant)"),
+        format!("curl -sS {url}/sim/log"),
+    ] {
+        println!("devstack: sim  {example}");
+    }
 }
 
 async fn shutdown_signal() {

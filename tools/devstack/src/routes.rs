@@ -52,7 +52,7 @@ pub fn router(stack: Arc<Stack>) -> Router {
         router = match route.function {
             Function::LeadInbound => router.route(route.path, on(method, lead)),
             Function::MessageInbound => router.route(route.path, on(method, message)),
-            Function::LeadRead => router.route(route.path, on(method, read)),
+            Function::PartnerApi => router.route(route.path, on(method, read)),
         };
     }
     router
@@ -83,7 +83,7 @@ async fn read(
     request: Request,
 ) -> Response {
     match to_lambda(request, parameters).await {
-        Ok(request) => from_lambda(lead_read::handler::handle(&stack.read, request).await),
+        Ok(request) => from_lambda(partner_api::handler::handle(&stack.read, request).await),
         Err(response) => response,
     }
 }

@@ -26,7 +26,8 @@ type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 pub struct DevSettings {
     /// `DEV_ADDR`: where the local routes listen.
     pub addr: SocketAddr,
-    /// `SANDBOX_ADDR`: where the Thumbtack sandbox listens, when it runs.
+    /// `SANDBOX_ADDR` (its name from before the simulator): where the Thumbtack simulator
+    /// listens, when it runs.
     pub sandbox_addr: SocketAddr,
     /// `AWS_ENDPOINT_URL`: the emulator; the local stack refuses to run without one.
     pub endpoint: String,
@@ -128,13 +129,13 @@ impl DevSettings {
         self.reply_visibility.mul_f64(INVOCATION_SHARE)
     }
 
-    /// `THUMBTACK_API_BASE_URL`, when set: replies go there and no sandbox starts.
+    /// `THUMBTACK_API_BASE_URL`, when set: replies go there and no simulator starts.
     pub fn thumbtack_base_url(&self) -> Option<String> {
         (self.env)("THUMBTACK_API_BASE_URL")
     }
 
     /// The reply function's settings, loaded as the function loads them, once the queues exist
-    /// and Thumbtack's URL is known (the sandbox's, or `THUMBTACK_API_BASE_URL`).
+    /// and Thumbtack's URL is known (the simulator's, or `THUMBTACK_API_BASE_URL`).
     pub fn reply(
         &self,
         queue_url: &str,

@@ -1,6 +1,6 @@
 //! SigV4 for the read API: in AWS its routes are IAM-authorised (`execute-api`), so the smoke
 //! test and the load run sign their calls with the usual AWS credentials (which need the
-//! stack's LeadReaderPolicy, and the SettingsEditorPolicy for a PUT of settings).
+//! stack's PartnerApiReaderPolicy, and the SettingsEditorPolicy for a PUT of settings).
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};

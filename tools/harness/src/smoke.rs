@@ -6,7 +6,7 @@
 //! business's stats: every route of the template (tests/emulator holds the two together).
 //!
 //! Against AWS the read routes are IAM-authorised, so their calls are signed with SigV4 from the
-//! usual AWS credentials (`sigv4`, which `make load` uses too), which need the LeadReaderPolicy
+//! usual AWS credentials (`sigv4`, which `make load` uses too), which need the PartnerApiReaderPolicy
 //! and the SettingsEditorPolicy (the PUT of the smoke business's settings). A deployed stack sends the reply to the real Thumbtack, which does not know the
 //! smoke lead: there the reply ends `failed` (refused) and that still proves the path.
 

@@ -32,6 +32,8 @@ pub struct Config {
     /// The credential partners present on the legacy reply endpoint.
     pub legacy_reply_username: String,
     pub legacy_reply_password: String,
+    /// Print each legacy reply on standard output, as `make dev`'s terminal shows it.
+    pub print_legacy_replies: bool,
     pub settings: Settings,
 }
 
@@ -165,7 +167,7 @@ impl Default for Config {
             clients: vec![OAuthClient {
                 client_id: "sim-client".into(),
                 client_secret: "sim-secret".into(),
-                redirect_uris: vec!["http://127.0.0.1:3000/oauth/thumbtack/callback".into()],
+                redirect_uris: vec!["http://127.0.0.1:3000/v1/connections/callback".into()],
                 scopes: ALL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             }],
             users: vec![User {
@@ -190,6 +192,7 @@ impl Default for Config {
             local_mode: true,
             legacy_reply_username: "partner".into(),
             legacy_reply_password: "sandbox-password".into(),
+            print_legacy_replies: false,
             settings: Settings::default(),
         }
     }

@@ -56,6 +56,9 @@ async fn reply(
             .into_response();
     };
     tracing::info!(lead_id, business_id, "legacy reply received");
+    if state.config.print_legacy_replies {
+        println!("simulator: reply for lead {lead_id} (business {business_id}): {text:?}");
+    }
     state
         .legacy_replies
         .push(json!({"businessID": business_id, "leadID": lead_id, "text": text}));

@@ -62,7 +62,11 @@ impl Simulator {
     }
 
     pub async fn start_on(addr: SocketAddr, config: Config) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Self::serve(tokio::net::TcpListener::bind(addr).await?, config)
+    }
+
+    /// Serves on a listener bound already (so that its caller can name a busy address its way).
+    pub fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<Self> {
         let url = format!("http://{}", listener.local_addr()?);
         let sim: Sim = Arc::new(Shared::new(config));
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,8 +1,8 @@
 //! `make bench` (speed to lead): how long after the 2xx of `POST /v1/lead` the Thumbtack
-//! stand-in (the sandbox) receives the lead's automatic acknowledgement, through the local stack:
+//! stand-in (the simulator) receives the lead's automatic acknowledgement, through the local stack:
 //! the table's stream read every `EVENTS_POLL_MILLIS`, the events handler, `PutEvents`, the rule
 //! delivering `Lead Received` to the speed-to-lead worker's queue, the handler enqueueing reply
-//! `auto-<leadID>`, the reply worker, the sandbox. One lead at a time, each after a random pause
+//! `auto-<leadID>`, the reply worker, the simulator. One lead at a time, each after a random pause
 //! of up to one poll interval, so leads land at every point of the poll cycle and the figure is
 //! the path's latency, not a queue in the emulator.
 
@@ -29,7 +29,7 @@ async fn run() -> Result<(), Error> {
     let base = stack.base_url.clone();
     let sandbox = format!(
         "{}/sandbox/messages",
-        stack.sandbox_url.clone().unwrap_or_default()
+        stack.simulator_url.clone().unwrap_or_default()
     );
 
     // Turned on for the sample business, through the route a partner would use.

@@ -48,7 +48,7 @@ const FLOORS: [(&str, &str); 2] = [
 const FUNCTIONS: [(&str, &str); 6] = [
     ("lead-inbound", "POST /v1/lead (REST v1)"),
     ("message-inbound", "POST /v1/message (REST v1)"),
-    ("lead-read", "GET /v1/leads/{id} (REST v1)"),
+    ("partner-api", "GET /v1/leads/{id} (REST v1)"),
     ("reply-outbound", "SQS batch of one reply"),
     ("events-out", "stream batch of one lead"),
     ("speed-to-lead", "Lead Received from the bus"),
@@ -138,7 +138,7 @@ fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, S
             ),
         ]),
         // The list routes' cursor key (a generated secret in the template).
-        "lead-read" => env.push(("CURSOR_KEY", "coldstart bench cursor key".to_owned())),
+        "partner-api" => env.push(("CURSOR_KEY", "coldstart bench cursor key".to_owned())),
         "events-out" => env.push(("EVENT_BUS_NAME", shared.bus.clone())),
         "speed-to-lead" => env.extend([
             (
@@ -195,7 +195,7 @@ fn event(name: &str, n: usize, table: &str) -> Result<Value, Error> {
             event["body"] = json!(message.to_string());
             event
         }
-        "lead-read" => serde_json::from_str(REST_GET)?,
+        "partner-api" => serde_json::from_str(REST_GET)?,
         "reply-outbound" => {
             let mut event: Value = serde_json::from_str(SQS_FIFO_REPLIES)?;
             let mut record = event["Records"][0].take();
@@ -273,7 +273,7 @@ async fn cold_start(
     let table = format!("coldstart-{}-{name}-{run}", app::now_millis());
     ensure_table(sdk, &table).await?;
     let store = DynamoStore::from_config(sdk, &table);
-    if matches!(function_of(name), "lead-read" | "reply-outbound") {
+    if matches!(function_of(name), "partner-api" | "reply-outbound") {
         // The lead the event asks about, or the lead the reply answers (its first reply).
         store_lead(&store, LEAD).await?;
     }

@@ -138,7 +138,7 @@ async fn run() -> Result<(), Error> {
     // The event as the runtime hands it over, to the handler's answer with its JSON body.
     let answer = || async {
         let request = lambda_http::request::from_str(&event)?;
-        let response = lead_read::handler::handle(&deps, request).await;
+        let response = partner_api::handler::handle(&deps, request).await;
         if response.status() != 200 {
             return Err::<_, Error>(format!("the route answered {}", response.status()).into());
         }

@@ -5,7 +5,7 @@
 //! in the stack's outputs), HTTP basic credentials from `PARTNER_API_USERNAME` and
 //! `PARTNER_API_PASSWORD` (scripts/load.sh reads the stage's partner secret, `AWSCURRENT`, unless
 //! they are set), and the read API's calls signed with SigV4 (the caller's AWS credentials need
-//! the LeadReaderPolicy).
+//! the PartnerApiReaderPolicy).
 //!
 //! What: `LEADS` leads and `MESSAGES` messages built from the sample payloads
 //! (tests/fixtures), a `DUPLICATE_PERCENT` share of them delivered twice at the same moment (a
@@ -454,11 +454,11 @@ async fn read_back(
             tokio::time::sleep(Duration::from_secs(3)).await;
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        let lead_reads = futures::stream::iter(leads.iter().copied())
+        let lead_fetches = futures::stream::iter(leads.iter().copied())
             .map(|lead| async move { (lead, read_lead(reader, &bodies.lead_id(lead)).await) })
             .buffer_unordered(settings.in_flight)
             .collect::<Vec<_>>();
-        let results = tokio::time::timeout(left, lead_reads)
+        let results = tokio::time::timeout(left, lead_fetches)
             .await
             .map_err(|_| "the read-back passed READ_MAX_SECONDS")?;
         let mut again = Vec::new();

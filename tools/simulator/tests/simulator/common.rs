@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 pub const CLIENT_ID: &str = "sim-client";
 pub const CLIENT_SECRET: &str = "sim-secret";
-pub const REDIRECT: &str = "http://127.0.0.1:3000/oauth/thumbtack/callback";
+pub const REDIRECT: &str = "http://127.0.0.1:3000/v1/connections/callback";
 pub const BUSINESS: &str = "286845156044809661";
 pub const OTHER_USERS_BUSINESS: &str = "7001000000000000010";
 pub const USER: &str = "5001000000000000001";

@@ -11,7 +11,7 @@ use std::convert::Infallible;
 async fn main() -> Result<(), Error> {
     let deps = adapters::start(init()).await?;
     lambda_http::run(service_fn(|request| async {
-        Ok::<_, Infallible>(lead_read::handler::handle(&deps, request).await)
+        Ok::<_, Infallible>(partner_api::handler::handle(&deps, request).await)
     }))
     .await
 }

@@ -1,5 +1,5 @@
-//! The cold-start baseline of lead-read, by hand (`coldstart`): a `lambda_http` function with the
-//! default `aws_config::load_from_env`; per request it makes lead-read's call for
+//! The cold-start baseline of partner-api, by hand (`coldstart`): a `lambda_http` function with the
+//! default `aws_config::load_from_env`; per request it makes partner-api's call for
 //! `GET /v1/leads/{leadID}`: the `Query` of the lead's partition, answered as JSON.
 
 use aws_sdk_dynamodb::Client;

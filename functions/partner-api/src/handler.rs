@@ -16,7 +16,7 @@ pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
     request: Request,
 ) -> Response<Body> {
     let request_id = http_api::request_id(&request);
-    match routes::endpoint(Function::LeadRead, &request) {
+    match routes::endpoint(Function::PartnerApi, &request) {
         Some(Endpoint::Lead) => {
             let span = tracing::info_span!("read_lead", %request_id, lead_id = field::Empty);
             http_api::respond(span, read(deps, &request)).await
