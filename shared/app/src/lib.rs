@@ -5,6 +5,7 @@
 //! time, need no boxing of futures and keep the concrete types visible in `main.rs`.
 
 pub mod auth;
+pub mod connections;
 pub mod conversation;
 pub mod deps;
 pub mod digest;

@@ -2,6 +2,7 @@
 //! real adapters (DynamoDB, SQS, reqwest) are tested against the emulator and a real HTTP server.
 
 mod bus;
+mod connections;
 mod credentials;
 mod ledger;
 mod listings;
@@ -13,6 +14,7 @@ mod store;
 mod thumbtack;
 
 pub use bus::{BusAnswer, RecordingBus};
+pub use connections::{FakeThumbtackV4, MemoryConnections, PlainVault};
 pub use credentials::StaticCredentials;
 pub use queue::RecordingQueue;
 pub use speed::{RecordingOutbox, RecordingScheduler};

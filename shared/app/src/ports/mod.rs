@@ -8,11 +8,13 @@
 //! - [`replies`]: the reply ledger, Thumbtack's messages API, the reply queue;
 //! - [`credentials`]: the credentials accepted from Thumbtack;
 //! - [`events`]: the bus the partner's systems learn of stored facts from;
-//! - [`speed`]: speed to lead: business settings, acknowledgements, wake-ups.
+//! - [`speed`]: speed to lead: business settings, acknowledgements, wake-ups;
+//! - [`connections`]: v4 connections: the registry, the token vault, Thumbtack's v4 OAuth and API.
 //!
 //! Ports are traits with `impl Future + Send` methods, injected as generic parameters: see the
 //! crate's documentation.
 
+pub mod connections;
 pub mod credentials;
 pub mod events;
 pub mod listings;
@@ -22,6 +24,10 @@ pub mod replies;
 pub mod speed;
 pub mod storage;
 
+pub use connections::{
+    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, ThumbtackV4, TokenSet,
+    TokenVault, V4Business, V4Error, V4User, V4Webhook, VaultError, WebhookSpec,
+};
 pub use credentials::{CredentialError, CredentialSource};
 pub use events::{BusError, Event, EventBus, Put};
 pub use listings::{CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page, QuarantineRecord};

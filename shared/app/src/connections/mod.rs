@@ -1,0 +1,127 @@
+//! Connecting a pro's Thumbtack account through v4 OAuth (issue 22): `start` gives the partner
+//! the consent page's URL for one of its pros; `callback` takes the pro's browser back from it,
+//! exchanges the code, reads who connected and their businesses, registers one webhook per
+//! business and stores the connection, then says where to send the browser.
+//!
+//! - `state`: the sealed, single-use `state` and the PKCE verifier derived from it;
+//! - `settings`: what the flow is configured with (the return-URL allow-list among it);
+//! - `callback`: the callback's steps and its outcome;
+//! - `webhooks`: our webhook for each business, found again or registered, with its secret.
+
+mod callback;
+mod settings;
+pub mod state;
+mod webhooks;
+
+pub use callback::{CallbackQuery, ConnectError, Outcome, callback};
+pub use settings::{ConnectSettings, ReturnUrls, SCOPES, WEBHOOK_EVENT_TYPES};
+pub use webhooks::{WEBHOOK_SECRET_HEADER, secret_hash};
+
+use crate::ports::{ThumbtackV4, V4Error};
+use base64::Engine as _;
+use models::{Invalid, InvalidKind, Problems};
+use state::{STATE_LIFETIME_MS, StateClaims};
+
+/// What the connections function needs.
+#[derive(Debug, Clone)]
+pub struct ConnectDeps<S, T, V> {
+    pub store: S,
+    pub thumbtack: T,
+    pub vault: V,
+    pub settings: ConnectSettings,
+}
+
+/// The partner's request to connect one of its pros.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartAsked<'a> {
+    pub reference: Option<&'a str>,
+    pub return_url: Option<&'a str>,
+}
+
+/// Where to send the pro, and until when that link works.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Started {
+    #[serde(rename = "authorizeURL")]
+    pub authorize_url: String,
+    /// RFC 3339.
+    #[serde(rename = "expiresAt")]
+    pub expires_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid request: {0}")]
+    Invalid(Invalid),
+    #[error(transparent)]
+    Thumbtack(#[from] V4Error),
+}
+
+/// The longest reference a partner may give for its pro.
+pub const MAX_REFERENCE_CHARS: usize = 256;
+
+/// `POST /v1/connections`: checks the reference and the return URL (on the allow-list), seals a
+/// fresh state (expiring in 10 minutes) and answers the consent page's URL. Nothing is stored.
+pub async fn start<S, T: ThumbtackV4, V>(
+    deps: &ConnectDeps<S, T, V>,
+    asked: StartAsked<'_>,
+    now: u64,
+) -> Result<Started, StartError> {
+    let mut problems = Problems::default();
+    let reference = asked.reference.unwrap_or_default();
+    if reference.trim().is_empty() {
+        problems.add("reference", "must be a non-empty string");
+    } else if reference.chars().count() > MAX_REFERENCE_CHARS
+        || reference.chars().any(char::is_control)
+    {
+        problems.add(
+            "reference",
+            "must be at most 256 characters, without control characters",
+        );
+    }
+    if let Some(url) = asked.return_url
+        && !deps.settings.return_urls.allows(url)
+    {
+        problems.add(
+            "returnURL",
+            "must be a URL on the allow-list of return URLs",
+        );
+    }
+    if !problems.is_empty() {
+        return Err(StartError::Invalid(Invalid {
+            kind: InvalidKind::Fields,
+            problems,
+        }));
+    }
+    let claims = StateClaims {
+        nonce: random_token(16),
+        reference: reference.to_owned(),
+        return_url: asked.return_url.map(str::to_owned),
+        expires_at: now + STATE_LIFETIME_MS,
+    };
+    let key = &deps.settings.state_key;
+    let state = key.seal(&claims);
+    let authorize_url = deps
+        .thumbtack
+        .authorize_url(&state, &key.pkce_verifier(&claims.nonce))
+        .await?;
+    Ok(Started {
+        authorize_url,
+        expires_at: rfc3339(claims.expires_at),
+    })
+}
+
+/// `bytes` random bytes from the operating system's generator, base64url.
+pub(crate) fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    // The OS generator failing is not something a request can recover from.
+    getrandom::fill(&mut buffer).unwrap_or_else(|error| panic!("no randomness: {error}"));
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
+}
+
+fn rfc3339(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
