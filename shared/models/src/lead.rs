@@ -231,7 +231,7 @@ fn read_request(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Request {
     }
 }
 
-fn read_location(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Location {
+pub(crate) fn read_location(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Location {
     let Some(object) = w.object(Need::Field, parent, path) else {
         return Location::default();
     };
@@ -247,7 +247,7 @@ fn read_location(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Location 
 
 /// Optional array; when present every element should be a `{question, answer}` object. An element
 /// that is not an object is left out of the typed lead (the raw body keeps it).
-fn read_details(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Vec<Detail> {
+pub(crate) fn read_details(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Vec<Detail> {
     let items = w.optional_array(Need::Field, parent, path);
     let mut details = Vec::with_capacity(items.len().min(64));
     for (index, item) in items.into_iter().enumerate() {

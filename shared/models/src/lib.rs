@@ -22,6 +22,7 @@ pub mod settings;
 pub mod text;
 pub mod time;
 pub mod update;
+pub mod v4;
 mod walk;
 
 pub use attachment::Attachment;
