@@ -199,7 +199,7 @@ async fn an_oversized_body_gets_413_through_the_local_stack() {
     assert_eq!(response.status(), 413);
 }
 
-/// The whole local stack as `make dev` starts it (routes, reply worker, sandbox), on ephemeral
+/// The whole local stack as `make dev` starts it (routes, reply worker, Thumbtack simulator), on ephemeral
 /// ports with its own table and queues.
 async fn launch_stack() -> devstack::Launched {
     let table = unique_name("dev");
@@ -225,7 +225,7 @@ async fn launch_stack() -> devstack::Launched {
 }
 
 #[tokio::test]
-async fn a_reply_enqueued_on_the_local_stack_reaches_the_sandbox_and_reads_back_as_sent() {
+async fn a_reply_enqueued_on_the_local_stack_reaches_the_simulator_and_reads_back_as_sent() {
     let stack = launch_stack().await;
     let http = reqwest::Client::new();
     let base = &stack.base_url;
@@ -368,7 +368,7 @@ async fn a_launch_that_fails_leaves_no_server_behind() {
     let settings = devstack::DevSettings::from_env(env).unwrap();
     assert!(devstack::launch(&settings, &sdk().await).await.is_err());
     let free = tokio::net::TcpListener::bind(("127.0.0.1", sandbox_port)).await;
-    assert!(free.is_ok(), "the sandbox still holds its port: {free:?}");
+    assert!(free.is_ok(), "the simulator still holds its port: {free:?}");
 }
 
 #[tokio::test]
@@ -406,7 +406,7 @@ async fn a_refusal_through_the_local_stack_is_counted_in_its_table() {
     );
 }
 
-/// What the sandbox received, in order.
+/// What the simulator received on its legacy reply route, in order.
 async fn sandbox_messages(stack: &devstack::Launched) -> Vec<serde_json::Value> {
     let url = format!(
         "{}/sandbox/messages",
@@ -417,7 +417,7 @@ async fn sandbox_messages(stack: &devstack::Launched) -> Vec<serde_json::Value> 
 }
 
 #[tokio::test]
-async fn a_business_that_turned_it_on_gets_one_acknowledgement_at_the_sandbox_per_lead() {
+async fn a_business_that_turned_it_on_gets_one_acknowledgement_at_the_simulator_per_lead() {
     let stack = launch_stack().await;
     let http = reqwest::Client::new();
     let base = &stack.base_url;
@@ -454,7 +454,7 @@ async fn a_business_that_turned_it_on_gets_one_acknowledgement_at_the_sandbox_pe
         }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(30),
-            "no acknowledgement reached the sandbox"
+            "no acknowledgement reached the simulator"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
@@ -485,5 +485,110 @@ async fn a_business_that_turned_it_on_gets_one_acknowledgement_at_the_sandbox_pe
         .unwrap();
     assert_eq!(reply["id"], format!("auto-{LEAD_ID}"));
     assert_eq!(reply["automatic"], true);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_conversation_played_by_the_simulator_reaches_the_local_stack_and_the_reply_reaches_the_simulator()
+ {
+    let stack = launch_stack().await;
+    let http = reqwest::Client::new();
+    let (base, simulator) = (&stack.base_url, stack.simulator_url.clone().unwrap());
+    let control = |path: &str, body: serde_json::Value| {
+        let request = http.post(format!("{simulator}{path}")).json(&body);
+        let path = path.to_owned();
+        async move {
+            let answer = request.send().await.unwrap();
+            assert_eq!(answer.status(), 200, "{path}");
+            answer.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+
+    // Thumbtack delivers a lead, then the customer writes: each delivered before the call answers.
+    let lead = control("/sim/legacy/leads", serde_json::json!({})).await;
+    let lead_id = lead["leadID"].as_str().unwrap().to_owned();
+    let business_id = lead["business"]["businessID"].as_str().unwrap().to_owned();
+    control(
+        "/sim/legacy/messages",
+        serde_json::json!({"leadID": lead_id, "businessID": business_id, "text": "Is Tuesday free?"}),
+    )
+    .await;
+    let log: Vec<serde_json::Value> = http
+        .get(format!("{simulator}/sim/log"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let delivered: Vec<_> = log
+        .iter()
+        .filter(|entry| entry["kind"] == "delivered")
+        .map(|entry| (entry["target"].as_str().unwrap(), entry["status"].as_u64()))
+        .collect();
+    assert_eq!(
+        delivered,
+        [
+            (format!("{base}/v1/lead").as_str(), Some(200)),
+            (format!("{base}/v1/message").as_str(), Some(200)),
+        ]
+    );
+    let view: serde_json::Value = http
+        .get(format!("{base}/v1/leads/{lead_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let texts: Vec<_> = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["direction"].as_str().unwrap(),
+                m["text"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(texts, [("inbound", "Is Tuesday free?")]);
+
+    // The pro answers through the reply queue: the simulator receives it as Thumbtack would.
+    let queue = adapters::SqsReplyQueue::new(
+        aws_sdk_sqs::Client::new(&sdk().await),
+        &stack.queue_url,
+        &stack.dlq_url,
+    );
+    let reply = models::ReplyRequest {
+        reply_id: "simulated-conversation-1".into(),
+        business_id: business_id.clone(),
+        lead_id: lead_id.clone(),
+        text: "Yes, Tuesday at 10.".into(),
+    };
+    queue.enqueue(&reply).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let received: serde_json::Value = http
+            .get(format!("{simulator}/sandbox/messages"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if received.as_array().is_some_and(|r| !r.is_empty()) {
+            assert_eq!(
+                received,
+                serde_json::json!([{"businessID": business_id, "leadID": lead_id, "text": "Yes, Tuesday at 10."}])
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the reply did not reach the simulator"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     stack.stop().await;
 }
