@@ -28,6 +28,9 @@ echo
 echo "== cold start"
 "$target/coldstart"
 echo
+echo "== cold start, every AWS call held 5 ms (calls made at once overlap, as in AWS)"
+COLDSTART_LATENCY_MS=5 "$target/coldstart"
+echo
 echo "== end to end"
 "$target/e2e-bench"
 echo
