@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 pub fn routes() -> Router<Sim> {
     Router::new()
@@ -43,7 +43,7 @@ pub fn authorize(state: &State, headers: &HeaderMap, scope: &str) -> Result<Gran
     let Some(access) = state.access_tokens.get(&token) else {
         return Err(unauthorized("invalid access token"));
     };
-    if Instant::now() >= access.expires {
+    if SystemTime::now() >= access.expires {
         return Err(unauthorized("access token expired"));
     }
     if state.revoked_users.contains(&access.user_id) {
@@ -85,30 +85,36 @@ fn owned_negotiation(state: &State, grant: &Grant, id: &str) -> Result<Value, Pr
 }
 
 async fn user_self(Extract(sim): Extract<Sim>, headers: HeaderMap) -> Response {
-    let state = sim.lock();
-    let grant = match authorize(&state, &headers, "supply::users.read") {
-        Ok(grant) => grant,
-        Err(response) => return response.into_response(),
-    };
-    let Some(user) = state.user(&grant.user_id) else {
-        return problem(StatusCode::NOT_FOUND, "user not found");
-    };
-    Json(json!({"userID": user.user_id, "email": user.email,
-                "firstName": user.first_name, "lastName": user.last_name}))
-    .into_response()
+    sim.read(|state| {
+        let grant = match authorize(state, &headers, "supply::users.read") {
+            Ok(grant) => grant,
+            Err(response) => return response.into_response(),
+        };
+        let Some(user) = state.user(&grant.user_id) else {
+            return problem(StatusCode::NOT_FOUND, "user not found");
+        };
+        Json(json!({"userID": user.user_id, "email": user.email,
+                    "firstName": user.first_name, "lastName": user.last_name}))
+        .into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn businesses(Extract(sim): Extract<Sim>, headers: HeaderMap) -> Response {
-    let state = sim.lock();
-    let grant = match authorize(&state, &headers, "supply::businesses.list") {
-        Ok(grant) => grant,
-        Err(response) => return response.into_response(),
-    };
-    let data = state
-        .user(&grant.user_id)
-        .map(|u| serde_json::to_value(&u.businesses).unwrap_or_default())
-        .unwrap_or_else(|| json!([]));
-    Json(json!({"data": data, "pagination": {"limit": 20}})).into_response()
+    sim.read(|state| {
+        let grant = match authorize(state, &headers, "supply::businesses.list") {
+            Ok(grant) => grant,
+            Err(response) => return response.into_response(),
+        };
+        let data = state
+            .user(&grant.user_id)
+            .map(|u| serde_json::to_value(&u.businesses).unwrap_or_default())
+            .unwrap_or_else(|| json!([]));
+        Json(json!({"data": data, "pagination": {"limit": 20}})).into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn business(
@@ -116,11 +122,14 @@ async fn business(
     Path(business_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let state = sim.lock();
-    authorize(&state, &headers, "supply::businesses.list")
-        .and_then(|grant| owned_business(&state, &grant, &business_id))
-        .map(|b| Json(b).into_response())
-        .unwrap_or_else(IntoResponse::into_response)
+    sim.read(|state| {
+        authorize(state, &headers, "supply::businesses.list")
+            .and_then(|grant| owned_business(state, &grant, &business_id))
+            .map(|b| Json(b).into_response())
+            .unwrap_or_else(IntoResponse::into_response)
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn negotiation(
@@ -128,11 +137,14 @@ async fn negotiation(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let state = sim.lock();
-    authorize(&state, &headers, "supply::negotiations.read")
-        .and_then(|grant| owned_negotiation(&state, &grant, &id))
-        .map(|n| Json(n).into_response())
-        .unwrap_or_else(IntoResponse::into_response)
+    sim.read(|state| {
+        authorize(state, &headers, "supply::negotiations.read")
+            .and_then(|grant| owned_negotiation(state, &grant, &id))
+            .map(|n| Json(n).into_response())
+            .unwrap_or_else(IntoResponse::into_response)
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Newest first; `limit` 1–20 (default 10), `sentBefore`, `sentAfter` (facts §4.2).
@@ -142,39 +154,42 @@ async fn list_messages(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let state = sim.lock();
-    if let Err(response) = authorize(&state, &headers, "supply::messages.read")
-        .and_then(|grant| owned_negotiation(&state, &grant, &id))
-    {
-        return response.into_response();
-    }
-    let params = form(query.unwrap_or_default().as_bytes());
-    let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
-        None => 10,
-        Some(Ok(limit)) if (1..=20).contains(&limit) => limit,
-        Some(_) => return problem(StatusCode::BAD_REQUEST, "limit must be between 1 and 20"),
-    };
-    let before = params
-        .get("sentBefore")
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    let after = params
-        .get("sentAfter")
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    let data: Vec<&Value> = state
-        .messages
-        .iter()
-        .rev()
-        .filter(|m| m["negotiationID"] == id.as_str())
-        .filter(|m| {
-            let sent = m["sentAt"]
-                .as_str()
-                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-            before.is_none_or(|b| sent.is_some_and(|s| s < b))
-                && after.is_none_or(|a| sent.is_some_and(|s| s > a))
-        })
-        .take(limit)
-        .collect();
-    Json(json!({"data": data, "pagination": {"limit": limit}})).into_response()
+    sim.read(|state| {
+        if let Err(response) = authorize(state, &headers, "supply::messages.read")
+            .and_then(|grant| owned_negotiation(state, &grant, &id))
+        {
+            return response.into_response();
+        }
+        let params = form(query.unwrap_or_default().as_bytes());
+        let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
+            None => 10,
+            Some(Ok(limit)) if (1..=20).contains(&limit) => limit,
+            Some(_) => return problem(StatusCode::BAD_REQUEST, "limit must be between 1 and 20"),
+        };
+        let before = params
+            .get("sentBefore")
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        let after = params
+            .get("sentAfter")
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        let data: Vec<&Value> = state
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| m["negotiationID"] == id.as_str())
+            .filter(|m| {
+                let sent = m["sentAt"]
+                    .as_str()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+                before.is_none_or(|b| sent.is_some_and(|s| s < b))
+                    && after.is_none_or(|a| sent.is_some_and(|s| s > a))
+            })
+            .take(limit)
+            .collect();
+        Json(json!({"data": data, "pagination": {"limit": limit}})).into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Stores the message and answers it with its `messageID` (unverified, facts §4.1); echoes it to
@@ -185,41 +200,51 @@ async fn send_message(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (message, echo) = {
-        let mut state = sim.lock();
-        let negotiation = match authorize(&state, &headers, "supply::messages.write")
-            .and_then(|grant| owned_negotiation(&state, &grant, &id))
-        {
-            Ok(negotiation) => negotiation,
-            Err(response) => return response.into_response(),
-        };
-        let text = serde_json::from_slice::<Value>(&body)
-            .ok()
-            .and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned));
-        let Some(text) = text.filter(|t| (1..=16384).contains(&t.chars().count())) else {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "body must be {\"text\": string of 1 to 16384 characters}",
-            );
-        };
-        let message = payloads::message(&mut state, &negotiation, "Business", &text);
-        state.messages.push(message.clone());
-        let business_id = negotiation["business"]["businessID"].as_str().unwrap_or("");
-        let echo = state.settings.echo_sent_messages.then(|| {
-            let deliveries = deliveries::v4(&state, business_id, "MessageCreatedV4", &message);
-            (
-                deliveries,
-                Duration::from_millis(state.settings.echo_delay_ms),
-            )
-        });
-        (message, echo)
+    let made = sim
+        .apply(|state| {
+            let negotiation = authorize(state, &headers, "supply::messages.write")
+                .and_then(|grant| owned_negotiation(state, &grant, &id))
+                .map_err(IntoResponse::into_response)?;
+            let text = serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned));
+            let Some(text) = text.filter(|t| (1..=16384).contains(&t.chars().count())) else {
+                return Err(problem(
+                    StatusCode::BAD_REQUEST,
+                    "body must be {\"text\": string of 1 to 16384 characters}",
+                ));
+            };
+            let message = payloads::message(state, &negotiation, "Business", &text);
+            state.messages.push(message.clone());
+            let business_id = negotiation["business"]["businessID"].as_str().unwrap_or("");
+            let echo = state.settings.echo_sent_messages.then(|| {
+                let deliveries = deliveries::v4(state, business_id, "MessageCreatedV4", &message);
+                (
+                    deliveries,
+                    Duration::from_millis(state.settings.echo_delay_ms),
+                )
+            });
+            Ok((message, echo))
+        })
+        .await;
+    let (message, echo) = match made {
+        Ok(made) => made,
+        Err(response) => return response,
     };
-    if let Some((echoes, delay)) = echo {
-        let sim = sim.clone();
-        tokio::spawn(async move {
+    match echo {
+        // Nothing runs after a stored simulator's answer (Lambda): the echo goes out first.
+        Some((echoes, delay)) if sim.is_stored() => {
             tokio::time::sleep(delay).await;
             deliveries::run(&sim, echoes).await;
-        });
+        }
+        Some((echoes, delay)) => {
+            let sim = sim.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                deliveries::run(&sim, echoes).await;
+            });
+        }
+        None => {}
     }
     (StatusCode::CREATED, Json(message)).into_response()
 }

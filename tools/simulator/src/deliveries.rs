@@ -2,6 +2,7 @@
 //! legacy calls with Basic. The retry policy and the delivery faults apply to both.
 
 use crate::auth::basic_header;
+use crate::faults::DeliveryFault;
 use crate::log::{LogEntry, push};
 use crate::state::{Sim, State, WebhookAuth, now_rfc3339};
 use reqwest::Method;
@@ -42,12 +43,21 @@ pub fn v4(state: &State, business_id: &str, event_type: &str, data: &Value) -> V
 }
 
 /// Makes the deliveries in order, each under the next pending delivery fault. Returns once every
-/// delivery not delayed by a fault is done (retries included).
+/// delivery not delayed by a fault is done (retries included). A stored simulator (Lambda) runs
+/// nothing after its answer: there a delayed delivery is made after the others, before returning.
 pub async fn run(sim: &Sim, deliveries: Vec<Delivery>) {
+    let mut delayed = Vec::new();
     for delivery in deliveries {
-        let fault = sim.lock().faults.take_delivery().unwrap_or_default();
+        let fault = match sim.update(|state| state.faults.take_delivery()).await {
+            Ok(fault) => fault.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(error = %error, "delivery faults unreadable: none applied");
+                DeliveryFault::default()
+            }
+        };
         let copies = if fault.duplicate { 2 } else { 1 };
         match fault.delay_ms {
+            Some(ms) if sim.is_stored() => delayed.push((ms, copies, delivery)),
             Some(ms) => {
                 let sim = sim.clone();
                 tokio::spawn(async move {
@@ -64,25 +74,35 @@ pub async fn run(sim: &Sim, deliveries: Vec<Delivery>) {
             }
         }
     }
+    for (ms, copies, delivery) in delayed {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        for _ in 0..copies {
+            with_retries(sim, &delivery).await;
+        }
+    }
 }
 
 async fn with_retries(sim: &Sim, delivery: &Delivery) {
-    let policy = sim.lock().settings.retry.clone();
+    let settings = sim
+        .read(|state| state.settings.clone())
+        .await
+        .unwrap_or_default();
+    let timeout = Duration::from_millis(settings.delivery_timeout_ms);
+    let policy = settings.retry;
     let mut backoff = Duration::from_millis(policy.backoff_ms);
     for attempt in 1..=policy.max_attempts.max(1) {
         if attempt > 1 {
             tokio::time::sleep(backoff).await;
             backoff *= 2;
         }
-        if once(sim, delivery, attempt).await {
+        if once(sim, delivery, attempt, timeout).await {
             return;
         }
     }
 }
 
 /// One attempt, logged; true on a 2xx.
-async fn once(sim: &Sim, delivery: &Delivery, attempt: u32) -> bool {
-    let timeout = Duration::from_millis(sim.lock().settings.delivery_timeout_ms);
+async fn once(sim: &Sim, delivery: &Delivery, attempt: u32, timeout: Duration) -> bool {
     let mut request = sim
         .http
         .request(delivery.method.clone(), &delivery.url)
@@ -114,6 +134,6 @@ async fn once(sim: &Sim, delivery: &Delivery, attempt: u32) -> bool {
             false
         }
     };
-    push(sim, entry);
+    push(sim, entry).await;
     ok
 }

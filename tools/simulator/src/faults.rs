@@ -61,7 +61,7 @@ pub struct DeliveryFault {
     pub times: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Faults {
     pub endpoints: Vec<EndpointFault>,
     pub deliveries: Vec<DeliveryFault>,
@@ -108,7 +108,13 @@ fn matches(pattern: &str, called: &str) -> bool {
 /// Applies a pending fault of the endpoint a request is routed to.
 pub async fn endpoint_faults(State(sim): State<Sim>, request: Request, next: Next) -> Response {
     let called = format!("{} {}", request.method(), request.uri().path());
-    let fault = sim.lock().faults.take_endpoint(&called);
+    let fault = match sim
+        .update(|state| state.faults.take_endpoint(&called))
+        .await
+    {
+        Ok(fault) => fault,
+        Err(error) => return error.into_response(),
+    };
     match fault {
         None => next.run(request).await,
         Some(Fault::Latency { ms }) => {

@@ -33,40 +33,46 @@ async fn reply(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut state = sim.lock();
-    let accepted = basic(&headers).is_some_and(|(user, password)| {
-        same(&user, &state.config.legacy_reply_username)
-            & same(&password, &state.config.legacy_reply_password)
-    });
-    if !accepted {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"status": "error", "message": "invalid credentials"})),
-        )
-            .into_response();
-    }
-    let text = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned));
-    let Some(text) = text else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"status": "error", "message": "body must be {\"text\": string}"})),
-        )
-            .into_response();
-    };
-    tracing::info!(lead_id, business_id, "legacy reply received");
-    if state.config.print_legacy_replies {
-        println!("simulator: reply for lead {lead_id} (business {business_id}): {text:?}");
-    }
-    state
-        .legacy_replies
-        .push(json!({"businessID": business_id, "leadID": lead_id, "text": text}));
-    Json(json!({"status": "success"})).into_response()
+    sim.update(|state| {
+        let accepted = basic(&headers).is_some_and(|(user, password)| {
+            same(&user, &state.config.legacy_reply_username)
+                & same(&password, &state.config.legacy_reply_password)
+        });
+        if !accepted {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"status": "error", "message": "invalid credentials"})),
+            )
+                .into_response();
+        }
+        let text = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v.get("text").and_then(Value::as_str).map(str::to_owned));
+        let Some(text) = text else {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"status": "error", "message": "body must be {\"text\": string}"})),
+            )
+                .into_response();
+        };
+        tracing::info!(lead_id, business_id, "legacy reply received");
+        if state.config.print_legacy_replies {
+            println!("simulator: reply for lead {lead_id} (business {business_id}): {text:?}");
+        }
+        state
+            .legacy_replies
+            .push(json!({"businessID": business_id, "leadID": lead_id, "text": text}));
+        Json(json!({"status": "success"})).into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn replies(Extract(sim): Extract<Sim>) -> Response {
-    Json(sim.lock().legacy_replies.clone()).into_response()
+    match sim.read(|state| state.legacy_replies.clone()).await {
+        Ok(replies) => Json(replies).into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 /// Which payload a legacy delivery starts from: the 2017 reference's sample or the 2025 shape.

@@ -5,6 +5,10 @@
 //! In tests: `let sim = Simulator::start(Config::default()).await?;` serves on
 //! `127.0.0.1:<random port>` (`sim.url()`); `sim.shutdown().await` stops it.
 
+// A state section answers early with axum's `Response` (128 bytes) as its `Err`: it goes straight
+// back to the caller, so boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -18,6 +22,7 @@ pub mod oauth;
 pub mod payloads;
 pub mod problem;
 pub mod state;
+pub mod store;
 pub mod webhooks;
 
 pub use config::{Business, Config, Lifetimes, OAuthClient, RetryPolicy, Settings, User};
@@ -67,8 +72,21 @@ impl Simulator {
 
     /// Serves on a listener bound already (so that its caller can name a busy address its way).
     pub fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<Self> {
+        Self::serve_state(listener, Arc::new(Shared::new(config)))
+    }
+
+    /// Serves a simulator whose state lives in `store` (as the deployed function does), so that
+    /// two of them on one store behave as two Lambda instances of one stage.
+    pub fn serve_stored(
+        listener: tokio::net::TcpListener,
+        config: Config,
+        store: Arc<dyn store::SnapshotStore>,
+    ) -> std::io::Result<Self> {
+        Self::serve_state(listener, Arc::new(Shared::stored(config, store)))
+    }
+
+    fn serve_state(listener: tokio::net::TcpListener, sim: Sim) -> std::io::Result<Self> {
         let url = format!("http://{}", listener.local_addr()?);
-        let sim: Sim = Arc::new(Shared::new(config));
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(sim.clone());
         let task = tokio::spawn(async move {
@@ -91,7 +109,8 @@ impl Simulator {
         &self.url
     }
 
-    /// Everything received and delivered so far.
+    /// Everything received and delivered so far (in process; a stored simulator's log is at
+    /// `GET /sim/log`).
     pub fn log(&self) -> Vec<LogEntry> {
         self.sim.lock().log.clone()
     }

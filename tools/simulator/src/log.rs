@@ -5,16 +5,16 @@ use crate::state::{Sim, now_rfc3339};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogEntry {
     pub seq: u64,
     pub at: String,
     /// `received` (a request to the simulator) or `delivered` (an attempt to reach a partner).
-    pub kind: &'static str,
+    pub kind: String,
     pub method: String,
     /// The path received, or the URL delivered to.
     pub target: String,
@@ -40,7 +40,7 @@ impl LogEntry {
         LogEntry {
             seq: 0,
             at: now_rfc3339(),
-            kind,
+            kind: kind.to_owned(),
             method: method.to_owned(),
             target: target.to_owned(),
             status: None,
@@ -53,10 +53,27 @@ impl LogEntry {
     }
 }
 
-pub fn push(sim: &Sim, mut entry: LogEntry) {
-    let mut state = sim.lock();
-    entry.seq = state.log.len() as u64 + 1;
-    state.log.push(entry);
+/// Entries a stored simulator keeps (the oldest go first): its state is one table item.
+pub const STORED_LOG_ENTRIES: usize = 200;
+
+/// Appends `entry`, numbered after the last one. A storage fault loses the entry, not the request.
+pub async fn push(sim: &Sim, entry: LogEntry) {
+    let stored = sim
+        .update(|state| {
+            let mut entry = entry.clone();
+            entry.seq = state.log.last().map_or(0, |last| last.seq) + 1;
+            state.log.push(entry);
+        })
+        .await;
+    if let Err(error) = stored {
+        tracing::warn!(error = %error, "a log entry was not kept");
+    }
+}
+
+/// Cuts a stored log to its newest [`STORED_LOG_ENTRIES`].
+pub fn cap(log: &mut Vec<LogEntry>) {
+    let extra = log.len().saturating_sub(STORED_LOG_ENTRIES);
+    log.drain(..extra);
 }
 
 /// Records every request but reads of the log itself.
@@ -67,7 +84,7 @@ pub async fn record(State(sim): State<Sim>, request: Request, next: Next) -> Res
     if path != "/sim/log" {
         let mut entry = LogEntry::new("received", &method, &path);
         entry.status = Some(response.status().as_u16());
-        push(&sim, entry);
+        push(&sim, entry).await;
     }
     response
 }

@@ -148,25 +148,28 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut state = sim.lock();
-    if let Err(response) = guard(&state, &headers, "supply::webhooks.write", &business_id) {
-        return response.into_response();
-    }
-    let (url, event_types, enabled, auth) = match parse(&body, state.config.local_mode) {
-        Ok(parsed) => parsed,
-        Err(response) => return response.into_response(),
-    };
-    let webhook = Webhook {
-        webhook_id: state.new_id(),
-        business_id,
-        url,
-        event_types,
-        enabled,
-        auth,
-    };
-    let answer = view(&webhook);
-    state.webhooks.insert(webhook.webhook_id.clone(), webhook);
-    (StatusCode::CREATED, Json(answer)).into_response()
+    sim.update(|state| {
+        if let Err(response) = guard(state, &headers, "supply::webhooks.write", &business_id) {
+            return response.into_response();
+        }
+        let (url, event_types, enabled, auth) = match parse(&body, state.config.local_mode) {
+            Ok(parsed) => parsed,
+            Err(response) => return response.into_response(),
+        };
+        let webhook = Webhook {
+            webhook_id: state.new_id(),
+            business_id: business_id.clone(),
+            url,
+            event_types,
+            enabled,
+            auth,
+        };
+        let answer = view(&webhook);
+        state.webhooks.insert(webhook.webhook_id.clone(), webhook);
+        (StatusCode::CREATED, Json(answer)).into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn list(
@@ -174,17 +177,20 @@ async fn list(
     Path(business_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let state = sim.lock();
-    if let Err(response) = guard(&state, &headers, "supply::webhooks.read", &business_id) {
-        return response.into_response();
-    }
-    let data: Vec<Value> = state
-        .webhooks
-        .values()
-        .filter(|w| w.business_id == business_id)
-        .map(view)
-        .collect();
-    Json(json!({"data": data})).into_response()
+    sim.read(|state| {
+        if let Err(response) = guard(state, &headers, "supply::webhooks.read", &business_id) {
+            return response.into_response();
+        }
+        let data: Vec<Value> = state
+            .webhooks
+            .values()
+            .filter(|w| w.business_id == business_id)
+            .map(view)
+            .collect();
+        Json(json!({"data": data})).into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn read(
@@ -192,14 +198,17 @@ async fn read(
     Path((business_id, webhook_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let state = sim.lock();
-    if let Err(response) = guard(&state, &headers, "supply::webhooks.read", &business_id) {
-        return response.into_response();
-    }
-    match state.webhooks.get(&webhook_id) {
-        Some(w) if w.business_id == business_id => Json(view(w)).into_response(),
-        _ => problem(StatusCode::NOT_FOUND, "webhook not found"),
-    }
+    sim.read(|state| {
+        if let Err(response) = guard(state, &headers, "supply::webhooks.read", &business_id) {
+            return response.into_response();
+        }
+        match state.webhooks.get(&webhook_id) {
+            Some(w) if w.business_id == business_id => Json(view(w)).into_response(),
+            _ => problem(StatusCode::NOT_FOUND, "webhook not found"),
+        }
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Replaces the whole object (facts §2.2: `PUT` with the full object).
@@ -209,24 +218,27 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut state = sim.lock();
-    if let Err(response) = guard(&state, &headers, "supply::webhooks.write", &business_id) {
-        return response.into_response();
-    }
-    let (url, event_types, enabled, auth) = match parse(&body, state.config.local_mode) {
-        Ok(parsed) => parsed,
-        Err(response) => return response.into_response(),
-    };
-    match state.webhooks.get_mut(&webhook_id) {
-        Some(w) if w.business_id == business_id => {
-            w.url = url;
-            w.event_types = event_types;
-            w.enabled = enabled;
-            w.auth = auth;
-            Json(view(w)).into_response()
+    sim.update(|state| {
+        if let Err(response) = guard(state, &headers, "supply::webhooks.write", &business_id) {
+            return response.into_response();
         }
-        _ => problem(StatusCode::NOT_FOUND, "webhook not found"),
-    }
+        let (url, event_types, enabled, auth) = match parse(&body, state.config.local_mode) {
+            Ok(parsed) => parsed,
+            Err(response) => return response.into_response(),
+        };
+        match state.webhooks.get_mut(&webhook_id) {
+            Some(w) if w.business_id == business_id => {
+                w.url = url;
+                w.event_types = event_types;
+                w.enabled = enabled;
+                w.auth = auth;
+                Json(view(w)).into_response()
+            }
+            _ => problem(StatusCode::NOT_FOUND, "webhook not found"),
+        }
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn remove(
@@ -234,17 +246,20 @@ async fn remove(
     Path((business_id, webhook_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let mut state = sim.lock();
-    if let Err(response) = guard(&state, &headers, "supply::webhooks.write", &business_id) {
-        return response.into_response();
-    }
-    match state.webhooks.get(&webhook_id) {
-        Some(w) if w.business_id == business_id => {
-            state.webhooks.remove(&webhook_id);
-            StatusCode::NO_CONTENT.into_response()
+    sim.update(|state| {
+        if let Err(response) = guard(state, &headers, "supply::webhooks.write", &business_id) {
+            return response.into_response();
         }
-        _ => problem(StatusCode::NOT_FOUND, "webhook not found"),
-    }
+        match state.webhooks.get(&webhook_id) {
+            Some(w) if w.business_id == business_id => {
+                state.webhooks.remove(&webhook_id);
+                StatusCode::NO_CONTENT.into_response()
+            }
+            _ => problem(StatusCode::NOT_FOUND, "webhook not found"),
+        }
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Creates the test fixture's negotiation on the real business id and delivers it (body and
@@ -254,12 +269,16 @@ async fn test_negotiation(
     Path(business_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (negotiation, deliveries) = {
-        let mut state = sim.lock();
-        if let Err(response) = guard(&state, &headers, "supply::webhooks.write", &business_id) {
-            return response.into_response();
-        }
-        test_fixture(&mut state, &business_id)
+    let made = sim
+        .apply(|state| {
+            guard(state, &headers, "supply::webhooks.write", &business_id)
+                .map_err(IntoResponse::into_response)?;
+            Ok(test_fixture(state, &business_id))
+        })
+        .await;
+    let (negotiation, deliveries) = match made {
+        Ok(made) => made,
+        Err(response) => return response,
     };
     deliveries::run(&sim, deliveries).await;
     Json(json!({"negotiationID": negotiation["negotiationID"]})).into_response()

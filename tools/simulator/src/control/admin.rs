@@ -11,7 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 pub async fn settings(Extract(sim): Extract<Sim>) -> Response {
-    Json(sim.lock().settings.clone()).into_response()
+    match sim.read(|state| state.settings.clone()).await {
+        Ok(settings) => Json(settings).into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 /// Changes the fields given, keeps the others.
@@ -20,16 +23,19 @@ pub async fn change_settings(Extract(sim): Extract<Sim>, body: Bytes) -> Respons
         Ok(change) => change,
         Err(response) => return response.into_response(),
     };
-    let mut state = sim.lock();
-    let mut merged = serde_json::to_value(&state.settings).unwrap_or_default();
-    merge(&mut merged, change);
-    match serde_json::from_value(merged) {
-        Ok(settings) => {
-            state.settings = settings;
-            Json(state.settings.clone()).into_response()
+    sim.update(|state| {
+        let mut merged = serde_json::to_value(&state.settings).unwrap_or_default();
+        merge(&mut merged, change.clone());
+        match serde_json::from_value(merged) {
+            Ok(settings) => {
+                state.settings = settings;
+                Json(state.settings.clone()).into_response()
+            }
+            Err(error) => bad_request(error),
         }
-        Err(error) => bad_request(error),
-    }
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 fn merge(into: &mut Value, change: Value) {
@@ -44,9 +50,12 @@ fn merge(into: &mut Value, change: Value) {
 }
 
 pub async fn faults(Extract(sim): Extract<Sim>) -> Response {
-    let state = sim.lock();
-    Json(json!({"endpoints": state.faults.endpoints, "deliveries": state.faults.deliveries}))
-        .into_response()
+    sim.read(|state| {
+        Json(json!({"endpoints": state.faults.endpoints, "deliveries": state.faults.deliveries}))
+            .into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 pub async fn arm_fault(Extract(sim): Extract<Sim>, body: Bytes) -> Response {
@@ -54,8 +63,11 @@ pub async fn arm_fault(Extract(sim): Extract<Sim>, body: Bytes) -> Response {
         Ok(fault) => fault,
         Err(response) => return response.into_response(),
     };
-    sim.lock().faults.endpoints.push(fault);
-    StatusCode::NO_CONTENT.into_response()
+    sim.update(|state| state.faults.endpoints.push(fault.clone()))
+        .await
+        .map_or_else(IntoResponse::into_response, |()| {
+            StatusCode::NO_CONTENT.into_response()
+        })
 }
 
 pub async fn arm_delivery_fault(Extract(sim): Extract<Sim>, body: Bytes) -> Response {
@@ -64,37 +76,53 @@ pub async fn arm_delivery_fault(Extract(sim): Extract<Sim>, body: Bytes) -> Resp
         Err(response) => return response.into_response(),
     };
     fault.times = fault.times.max(1);
-    sim.lock().faults.deliveries.push(fault);
-    StatusCode::NO_CONTENT.into_response()
+    sim.update(|state| state.faults.deliveries.push(fault.clone()))
+        .await
+        .map_or_else(IntoResponse::into_response, |()| {
+            StatusCode::NO_CONTENT.into_response()
+        })
 }
 
 pub async fn clear_faults(Extract(sim): Extract<Sim>) -> Response {
-    let mut state = sim.lock();
-    state.faults.endpoints.clear();
-    state.faults.deliveries.clear();
-    StatusCode::NO_CONTENT.into_response()
+    sim.update(|state| {
+        state.faults.endpoints.clear();
+        state.faults.deliveries.clear();
+    })
+    .await
+    .map_or_else(IntoResponse::into_response, |()| {
+        StatusCode::NO_CONTENT.into_response()
+    })
 }
 
 /// The pro disconnects the product in Thumbtack: every token of theirs stops working.
 pub async fn revoke(Extract(sim): Extract<Sim>, Path(user_id): Path<String>) -> Response {
-    let mut state = sim.lock();
-    if state.user(&user_id).is_none() {
-        return not_found("user");
-    }
-    state.revoked_users.insert(user_id);
-    StatusCode::NO_CONTENT.into_response()
+    sim.update(|state| {
+        if state.user(&user_id).is_none() {
+            return not_found("user");
+        }
+        state.revoked_users.insert(user_id.clone());
+        StatusCode::NO_CONTENT.into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// The user's next refresh fails with `invalid_grant`.
 pub async fn invalid_grant(Extract(sim): Extract<Sim>, Path(user_id): Path<String>) -> Response {
-    let mut state = sim.lock();
-    if state.user(&user_id).is_none() {
-        return not_found("user");
-    }
-    state.fail_next_refresh.insert(user_id);
-    StatusCode::NO_CONTENT.into_response()
+    sim.update(|state| {
+        if state.user(&user_id).is_none() {
+            return not_found("user");
+        }
+        state.fail_next_refresh.insert(user_id.clone());
+        StatusCode::NO_CONTENT.into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 pub async fn log(Extract(sim): Extract<Sim>) -> Response {
-    Json(sim.lock().log.clone()).into_response()
+    match sim.read(|state| state.log.clone()).await {
+        Ok(log) => Json(log).into_response(),
+        Err(error) => error.into_response(),
+    }
 }

@@ -44,29 +44,34 @@ pub async fn customer_requests(
             return bad_request(format!("order {other}: messageFirst or negotiationFirst"));
         }
     };
-    let (negotiation, message, mut first, mut second, gap) = {
-        let mut state = sim.lock();
-        let Some((_, business)) = state.business(&business_id) else {
-            return not_found("business");
-        };
-        let name = business.name.clone();
-        let description = request
-            .description
-            .unwrap_or_else(|| "Need Full Service Lawn Care".into());
-        let customer = request.customer.unwrap_or_default();
-        let negotiation =
-            payloads::negotiation(&mut state, &business_id, &name, &customer, &description);
-        let id = negotiation["negotiationID"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-        state.negotiations.insert(id, negotiation.clone());
-        let message = payloads::message(&mut state, &negotiation, "Customer", &description);
-        state.messages.push(message.clone());
-        let lead = deliveries::v4(&state, &business_id, "NegotiationCreatedV4", &negotiation);
-        let text = deliveries::v4(&state, &business_id, "MessageCreatedV4", &message);
-        let gap = request.gap_ms.unwrap_or(state.settings.new_lead_gap_ms);
-        (negotiation, message, text, lead, gap)
+    let description = request
+        .description
+        .unwrap_or_else(|| "Need Full Service Lawn Care".into());
+    let customer = request.customer.unwrap_or_default();
+    let made = sim
+        .apply(|state| {
+            let Some((_, business)) = state.business(&business_id) else {
+                return Err(not_found("business"));
+            };
+            let name = business.name.clone();
+            let negotiation =
+                payloads::negotiation(state, &business_id, &name, &customer, &description);
+            let id = negotiation["negotiationID"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            state.negotiations.insert(id, negotiation.clone());
+            let message = payloads::message(state, &negotiation, "Customer", &description);
+            state.messages.push(message.clone());
+            let lead = deliveries::v4(state, &business_id, "NegotiationCreatedV4", &negotiation);
+            let text = deliveries::v4(state, &business_id, "MessageCreatedV4", &message);
+            let gap = request.gap_ms.unwrap_or(state.settings.new_lead_gap_ms);
+            Ok((negotiation, message, text, lead, gap))
+        })
+        .await;
+    let (negotiation, message, mut first, mut second, gap) = match made {
+        Ok(made) => made,
+        Err(response) => return response,
     };
     if negotiation_first {
         std::mem::swap(&mut first, &mut second);
@@ -79,12 +84,17 @@ pub async fn customer_requests(
 }
 
 pub async fn test_webhook(Extract(sim): Extract<Sim>, Path(business_id): Path<String>) -> Response {
-    let (negotiation, deliveries) = {
-        let mut state = sim.lock();
-        if state.business(&business_id).is_none() {
-            return not_found("business");
-        }
-        webhooks::test_fixture(&mut state, &business_id)
+    let made = sim
+        .apply(|state| {
+            if state.business(&business_id).is_none() {
+                return Err(not_found("business"));
+            }
+            Ok(webhooks::test_fixture(state, &business_id))
+        })
+        .await;
+    let (negotiation, deliveries) = match made {
+        Ok(made) => made,
+        Err(response) => return response,
     };
     deliveries::run(&sim, deliveries).await;
     Json(json!({"negotiationID": negotiation["negotiationID"]})).into_response()
@@ -114,16 +124,21 @@ async fn writes(
         Ok(text) => text,
         Err(response) => return response.into_response(),
     };
-    let (message, deliveries) = {
-        let mut state = sim.lock();
-        let Some(negotiation) = state.negotiations.get(&id).cloned() else {
-            return not_found("negotiation");
-        };
-        let message = payloads::message(&mut state, &negotiation, from, &text.text);
-        state.messages.push(message.clone());
-        let business_id = negotiation["business"]["businessID"].as_str().unwrap_or("");
-        let deliveries = deliveries::v4(&state, business_id, "MessageCreatedV4", &message);
-        (message, deliveries)
+    let made = sim
+        .apply(|state| {
+            let Some(negotiation) = state.negotiations.get(&id).cloned() else {
+                return Err(not_found("negotiation"));
+            };
+            let message = payloads::message(state, &negotiation, from, &text.text);
+            state.messages.push(message.clone());
+            let business_id = negotiation["business"]["businessID"].as_str().unwrap_or("");
+            let deliveries = deliveries::v4(state, business_id, "MessageCreatedV4", &message);
+            Ok((message, deliveries))
+        })
+        .await;
+    let (message, deliveries) = match made {
+        Ok(made) => made,
+        Err(response) => return response,
     };
     deliveries::run(&sim, deliveries).await;
     Json(json!({"messageID": message["messageID"]})).into_response()
@@ -154,15 +169,20 @@ pub async fn customer_reviews(
         Ok(review) => review,
         Err(response) => return response.into_response(),
     };
-    let (data, deliveries) = {
-        let mut state = sim.lock();
-        let Some(negotiation) = state.negotiations.get(&id).cloned() else {
-            return not_found("negotiation");
-        };
-        let data = payloads::review(&mut state, &negotiation, review.rating, &review.text);
-        let business_id = negotiation["business"]["businessID"].as_str().unwrap_or("");
-        let deliveries = deliveries::v4(&state, business_id, "ReviewCreatedV4", &data);
-        (data, deliveries)
+    let made = sim
+        .apply(|state| {
+            let Some(negotiation) = state.negotiations.get(&id).cloned() else {
+                return Err(not_found("negotiation"));
+            };
+            let data = payloads::review(state, &negotiation, review.rating, &review.text);
+            let business_id = negotiation["business"]["businessID"].as_str().unwrap_or("");
+            let deliveries = deliveries::v4(state, business_id, "ReviewCreatedV4", &data);
+            Ok((data, deliveries))
+        })
+        .await;
+    let (data, deliveries) = match made {
+        Ok(made) => made,
+        Err(response) => return response,
     };
     deliveries::run(&sim, deliveries).await;
     Json(json!({"reviewID": data["reviewID"]})).into_response()
@@ -173,11 +193,16 @@ pub async fn legacy_delivery(Extract(sim): Extract<Sim>, kind: Kind, body: Bytes
         Ok(request) => request,
         Err(response) => return response.into_response(),
     };
-    let (payload, delivery): (Value, Option<Delivery>) = {
-        let mut state = sim.lock();
-        let payload = legacy::body(&mut state, kind, &request);
-        let delivery = legacy::delivery(&state, kind, payload.clone());
-        (payload, delivery)
+    let made = sim
+        .apply(|state| {
+            let payload = legacy::body(state, kind, &request);
+            let delivery = legacy::delivery(state, kind, payload.clone());
+            Ok((payload, delivery))
+        })
+        .await;
+    let (payload, delivery): (Value, Option<Delivery>) = match made {
+        Ok(made) => made,
+        Err(response) => return response,
     };
     let Some(delivery) = delivery else {
         return bad_request("set legacyPartnerUrl first (PUT /sim/settings)");

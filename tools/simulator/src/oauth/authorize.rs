@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State as Extract};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use std::time::Instant;
+use std::time::SystemTime;
 
 /// A page instead of a redirect: with an unknown client or redirect URI there is nowhere safe to
 /// send the browser (RFC 6749 §4.1.2.1).
@@ -42,82 +42,85 @@ fn back_to(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
 pub async fn authorize(Extract(sim): Extract<Sim>, RawQuery(query): RawQuery) -> Response {
     let params = form(query.unwrap_or_default().as_bytes());
     let param = |name: &str| params.get(name).map(String::as_str).unwrap_or("");
-    let mut state = sim.lock();
-    let Some(client) = state
-        .config
-        .clients
-        .iter()
-        .find(|c| c.client_id == param("client_id"))
-        .cloned()
-    else {
-        return error_page("unknown client_id");
-    };
-    let redirect_uri = param("redirect_uri");
-    if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
-        return error_page("redirect_uri is not registered for this client (exact match)");
-    }
-    let st = param("state");
-    let fail = |error: &str, description: &str| {
-        back_to(
-            redirect_uri,
-            &[
-                ("error", error),
-                ("error_description", description),
-                ("state", st),
-            ],
-        )
-    };
-    if param("response_type") != "code" {
-        return fail("unsupported_response_type", "response_type must be code");
-    }
-    if st.chars().count() < 8 {
-        return fail("invalid_state", "state must have at least 8 characters");
-    }
-    if param("audience") != AUDIENCE {
-        return fail("invalid_request", "invalid audience parameter");
-    }
-    let scopes: Vec<String> = param("scope")
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    if scopes.is_empty() {
-        return fail("invalid_scope", "no scope requested");
-    }
-    if let Some(refused) = scopes.iter().find(|s| !client.scopes.contains(s)) {
-        return fail(
-            "invalid_scope",
-            &format!("the client may not request scope {refused}"),
+    sim.update(|state| {
+        let Some(client) = state
+            .config
+            .clients
+            .iter()
+            .find(|c| c.client_id == param("client_id"))
+            .cloned()
+        else {
+            return error_page("unknown client_id");
+        };
+        let redirect_uri = param("redirect_uri");
+        if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+            return error_page("redirect_uri is not registered for this client (exact match)");
+        }
+        let st = param("state");
+        let fail = |error: &str, description: &str| {
+            back_to(
+                redirect_uri,
+                &[
+                    ("error", error),
+                    ("error_description", description),
+                    ("state", st),
+                ],
+            )
+        };
+        if param("response_type") != "code" {
+            return fail("unsupported_response_type", "response_type must be code");
+        }
+        if st.chars().count() < 8 {
+            return fail("invalid_state", "state must have at least 8 characters");
+        }
+        if param("audience") != AUDIENCE {
+            return fail("invalid_request", "invalid audience parameter");
+        }
+        let scopes: Vec<String> = param("scope")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if scopes.is_empty() {
+            return fail("invalid_scope", "no scope requested");
+        }
+        if let Some(refused) = scopes.iter().find(|s| !client.scopes.contains(s)) {
+            return fail(
+                "invalid_scope",
+                &format!("the client may not request scope {refused}"),
+            );
+        }
+        let code_challenge = match (param("code_challenge"), param("code_challenge_method")) {
+            ("", _) => None,
+            (challenge, "S256") => Some(challenge.to_owned()),
+            _ => return fail("invalid_request", "code_challenge_method must be S256"),
+        };
+        // No login form: the pro is the one named by login_hint (userID or email), else the first.
+        let hint = param("login_hint");
+        let Some(user) = state
+            .config
+            .users
+            .iter()
+            .find(|u| hint.is_empty() || u.user_id == hint || u.email == hint)
+            .cloned()
+        else {
+            return error_page("no such user (login_hint)");
+        };
+        let challenge = opaque(32);
+        state.consents.insert(
+            challenge.clone(),
+            Consent {
+                client_id: client.client_id.clone(),
+                redirect_uri: redirect_uri.to_owned(),
+                state: st.to_owned(),
+                scopes: scopes.clone(),
+                code_challenge,
+                user_id: user.user_id.clone(),
+            },
         );
-    }
-    let code_challenge = match (param("code_challenge"), param("code_challenge_method")) {
-        ("", _) => None,
-        (challenge, "S256") => Some(challenge.to_owned()),
-        _ => return fail("invalid_request", "code_challenge_method must be S256"),
-    };
-    // No login form: the pro is the one named by login_hint (userID or email), else the first.
-    let hint = param("login_hint");
-    let Some(user) = state
-        .config
-        .users
-        .iter()
-        .find(|u| hint.is_empty() || u.user_id == hint || u.email == hint)
-        .cloned()
-    else {
-        return error_page("no such user (login_hint)");
-    };
-    let challenge = opaque(32);
-    state.consents.insert(
-        challenge.clone(),
-        Consent {
-            client_id: client.client_id.clone(),
-            redirect_uri: redirect_uri.to_owned(),
-            state: st.to_owned(),
-            scopes: scopes.clone(),
-            code_challenge,
-            user_id: user.user_id.clone(),
-        },
-    );
-    Html(consent_page(&client, &user, &scopes, &challenge)).into_response()
+        Html(consent_page(&client, &user, &scopes, &challenge)).into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// The client, the pro, all their businesses, the scopes, and the two decisions.
@@ -163,30 +166,33 @@ fn consent_page(client: &OAuthClient, user: &User, scopes: &[String], challenge:
 pub async fn consent(Extract(sim): Extract<Sim>, body: Bytes) -> Response {
     let fields = form(&body);
     let challenge = fields.get("challenge").map(String::as_str).unwrap_or("");
-    let mut state = sim.lock();
-    let Some(consent) = state.consents.remove(challenge) else {
-        return error_page("unknown or used consent challenge");
-    };
-    if fields.get("decision").map(String::as_str) != Some("approve") {
-        return back_to(
-            &consent.redirect_uri,
-            &[
-                ("error", "access_denied"),
-                ("error_description", "the user denied access"),
-                ("state", &consent.state),
-            ],
+    sim.update(|state| {
+        let Some(consent) = state.consents.remove(challenge) else {
+            return error_page("unknown or used consent challenge");
+        };
+        if fields.get("decision").map(String::as_str) != Some("approve") {
+            return back_to(
+                &consent.redirect_uri,
+                &[
+                    ("error", "access_denied"),
+                    ("error_description", "the user denied access"),
+                    ("state", &consent.state),
+                ],
+            );
+        }
+        let code = opaque(43);
+        let expires = SystemTime::now() + state.config.lifetimes.code();
+        let (redirect_uri, st) = (consent.redirect_uri.clone(), consent.state.clone());
+        state.codes.insert(
+            code.clone(),
+            Code {
+                consent,
+                expires,
+                used: false,
+            },
         );
-    }
-    let code = opaque(43);
-    let expires = Instant::now() + state.config.lifetimes.code();
-    let (redirect_uri, st) = (consent.redirect_uri.clone(), consent.state.clone());
-    state.codes.insert(
-        code.clone(),
-        Code {
-            consent,
-            expires,
-            used: false,
-        },
-    );
-    back_to(&redirect_uri, &[("code", &code), ("state", &st)])
+        back_to(&redirect_uri, &[("code", &code), ("state", &st)])
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }

@@ -13,37 +13,40 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::SystemTime;
 
 pub async fn token(Extract(sim): Extract<Sim>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = form(&body);
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
-    let mut state = sim.lock();
-    let Some((client_id, secret)) = basic(&headers) else {
-        return oauth_error(
-            "invalid_client",
-            "client authentication by HTTP Basic is required",
-        );
-    };
-    let known = state
-        .config
-        .clients
-        .iter()
-        .any(|c| c.client_id == client_id && same(&c.client_secret, &secret));
-    if !known {
-        return oauth_error("invalid_client", "client authentication failed");
-    }
-    match field("grant_type") {
-        "authorization_code" => exchange_code(&mut state, &client_id, &fields),
-        "refresh_token" => refresh(&mut state, &client_id, &fields),
-        // Seen live: a supply partner may not use client credentials (facts §1.3).
-        "client_credentials" => oauth_error(
-            "unauthorized_client",
-            "The client is not allowed to use grant client_credentials",
-        ),
-        "" => oauth_error("invalid_request", "grant_type is required"),
-        _ => oauth_error("unsupported_grant_type", "unsupported grant_type"),
-    }
+    sim.update(|state| {
+        let Some((client_id, secret)) = basic(&headers) else {
+            return oauth_error(
+                "invalid_client",
+                "client authentication by HTTP Basic is required",
+            );
+        };
+        let known = state
+            .config
+            .clients
+            .iter()
+            .any(|c| c.client_id == client_id && same(&c.client_secret, &secret));
+        if !known {
+            return oauth_error("invalid_client", "client authentication failed");
+        }
+        match field("grant_type") {
+            "authorization_code" => exchange_code(state, &client_id, &fields),
+            "refresh_token" => refresh(state, &client_id, &fields),
+            // Seen live: a supply partner may not use client credentials (facts §1.3).
+            "client_credentials" => oauth_error(
+                "unauthorized_client",
+                "The client is not allowed to use grant client_credentials",
+            ),
+            "" => oauth_error("invalid_request", "grant_type is required"),
+            _ => oauth_error("unsupported_grant_type", "unsupported grant_type"),
+        }
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
 }
 
 fn exchange_code(state: &mut State, client_id: &str, fields: &HashMap<String, String>) -> Response {
@@ -54,7 +57,7 @@ fn exchange_code(state: &mut State, client_id: &str, fields: &HashMap<String, St
     if code.used {
         return oauth_error("invalid_grant", "the authorization code was already used");
     }
-    if Instant::now() >= code.expires {
+    if SystemTime::now() >= code.expires {
         return oauth_error("invalid_grant", "the authorization code expired");
     }
     if code.consent.client_id != client_id {
@@ -84,7 +87,7 @@ fn exchange_code(state: &mut State, client_id: &str, fields: &HashMap<String, St
 fn refresh(state: &mut State, client_id: &str, fields: &HashMap<String, String>) -> Response {
     let presented = fields.get("refresh_token").cloned().unwrap_or_default();
     let grace = state.config.lifetimes.grace();
-    let now = Instant::now();
+    let now = SystemTime::now();
     let Some(token) = state.refresh_tokens.get(&presented).cloned() else {
         return oauth_error("invalid_grant", "unknown refresh token");
     };
@@ -128,7 +131,7 @@ fn refresh(state: &mut State, client_id: &str, fields: &HashMap<String, String>)
 /// A new access token, and a new refresh token when `offline_access` was granted (facts §1.4).
 fn issue(state: &mut State, client_id: &str, user_id: &str, scopes: Vec<String>) -> Response {
     let lifetimes = state.config.lifetimes.clone();
-    let now = Instant::now();
+    let now = SystemTime::now();
     let access = opaque(64);
     state.access_tokens.insert(
         access.clone(),

@@ -9,4 +9,5 @@ mod faults;
 mod legacy;
 mod lifecycle;
 mod oauth;
+mod stored;
 mod webhooks;
