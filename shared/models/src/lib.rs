@@ -7,6 +7,7 @@
 //! unusable key refuses a payload; other problems are warnings stored beside it.
 
 pub mod attachment;
+pub mod contract;
 pub mod conversation;
 pub mod ids;
 pub mod lead;
@@ -26,6 +27,7 @@ pub mod v4;
 mod walk;
 
 pub use attachment::Attachment;
+pub use contract::Contract;
 pub use conversation::{
     AckNote, AckStatus, ConversationEntry, ConversationView, Direction, PriceUpdateView,
     ReplyStatus, ReviewView, RevisionOf, RevisionView,

@@ -103,3 +103,39 @@ fn the_simulators_test_delivery_is_read_with_the_test_business_name() {
         Some(models::v4::TEST_BUSINESS_NAME)
     );
 }
+
+#[test]
+fn the_simulators_deliveries_map_to_our_facts_and_its_test_lead_is_marked() {
+    use models::v4::{Fact, Origin, Received, classify};
+    let shared = simulator();
+    let received = Received {
+        webhook_business_id: BUSINESS,
+        at_ms: 1_800_000_000_000,
+    };
+    let negotiation = payloads::test_negotiation(&mut shared.lock(), BUSINESS);
+    let delivery = delivered(&shared, "NegotiationCreatedV4", &negotiation);
+    let Fact::Lead(lead) = Fact::from_delivery(&delivery, received) else {
+        panic!("not a lead");
+    };
+    assert!(lead.test);
+    assert_eq!(
+        lead.lead.lead_id,
+        negotiation["negotiationID"].as_str().unwrap()
+    );
+
+    // The pro typing in the app, with no reply of ours sent.
+    let typed = payloads::message(&mut shared.lock(), &negotiation, "Business", "On my way");
+    let delivery = delivered(&shared, "MessageCreatedV4", &typed);
+    let Fact::Message(message) = Fact::from_delivery(&delivery, received) else {
+        panic!("not a message");
+    };
+    assert_eq!(message.sender, Sender::Business);
+    assert_eq!(classify(&message.message, &[]), Origin::TypedInApp);
+
+    let review = payloads::review(&mut shared.lock(), &negotiation, 5, "Great");
+    let delivery = delivered(&shared, "ReviewCreatedV4", &review);
+    let Fact::Review(review) = Fact::from_delivery(&delivery, received) else {
+        panic!("not a review");
+    };
+    assert_eq!(review.review.business_id, BUSINESS);
+}

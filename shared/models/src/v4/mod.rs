@@ -10,12 +10,19 @@
 //! its `data` kept as sent: Thumbtack adds types (§3.1). Where sources disagree on a shape, both
 //! are read (see each type). The caller keeps the raw body, as for legacy.
 //!
+//! [`facts`] maps a delivery onto the facts legacy already has (a lead, a message, a review).
+//!
 //! There is no typed fast path here yet (legacy has one): the walker alone reads v4 bodies.
 
+pub mod facts;
 pub mod message;
 pub mod negotiation;
 pub mod review;
 
+pub use facts::{
+    ECHO_WINDOW_SECONDS, EchoMatch, Fact, LeadFact, LeadV4Fields, MessageFact, Origin, Received,
+    SentReply, classify,
+};
 pub use message::{MessageBusiness, MessageCreatedV4, MessageCustomer, Sender};
 pub use negotiation::{
     Booking, Category, Estimate, NegotiationBusiness, NegotiationCreatedV4, NegotiationCustomer,
