@@ -4,6 +4,8 @@
 //! creates its own table, so tests run in parallel and never see each other's items.
 #![allow(clippy::unwrap_used)]
 
+mod connections;
+mod consent_browser;
 mod devstack_http;
 mod dynamo_store;
 mod events;

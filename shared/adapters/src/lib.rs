@@ -4,7 +4,8 @@
 //!   [`sqs`]: the reply queue; [`thumbtack`]: Thumbtack's messages API; [`secrets`]: credentials
 //!   from Secrets Manager; [`eventbridge`]: the bus stored facts go out on; [`events_queue`]:
 //!   a queue the bus delivers them to, read back; [`scheduler`]: one-time wake-ups (speed to
-//!   lead).
+//!   lead); [`connect`]: Thumbtack's v4 OAuth and API for connecting a pro, and the KMS vault of
+//!   their tokens.
 //! - [`aws`]: one SDK configuration per process; [`config`]: typed settings from the
 //!   environment; [`logging`]: the functions' log subscriber; [`start`]: every function's start
 //!   (logging, its init, the report of a failed init); [`inbound`]: the inbound functions' init.
@@ -17,6 +18,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod connect;
 pub mod dynamo;
 pub mod eventbridge;
 pub mod events_queue;

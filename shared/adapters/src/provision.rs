@@ -302,3 +302,41 @@ pub async fn ensure_rule_to_queue(
         .map_err(|e| bus_error(&aws_sdk_eventbridge::error::DisplayErrorContext(e)))?;
     Ok(queue_url)
 }
+
+/// The KMS key the pros' tokens are sealed with, found by its alias (`alias/<name>`) or made
+/// under it: what the template's key is in AWS. Returns the alias, which KMS takes as a key id.
+pub async fn ensure_token_key(sdk: &SdkConfig, name: &str) -> Result<String, String> {
+    let kms = aws_sdk_kms::Client::new(sdk);
+    let alias = format!("alias/{name}");
+    if kms.describe_key().key_id(&alias).send().await.is_ok() {
+        return Ok(alias);
+    }
+    let shown = |e: &dyn std::fmt::Display| e.to_string();
+    let key = kms
+        .create_key()
+        .description("the pros' Thumbtack tokens (local)")
+        .send()
+        .await
+        .map_err(|e| shown(&aws_sdk_kms::error::DisplayErrorContext(e)))?;
+    let key_id = key
+        .key_metadata
+        .map(|m| m.key_id)
+        .ok_or("KMS made a key without an id")?;
+    match kms
+        .create_alias()
+        .alias_name(&alias)
+        .target_key_id(key_id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(alias),
+        // Another process made it first: its key serves.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_already_exists_exception()) =>
+        {
+            Ok(alias)
+        }
+        Err(e) => Err(shown(&aws_sdk_kms::error::DisplayErrorContext(e))),
+    }
+}

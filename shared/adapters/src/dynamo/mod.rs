@@ -12,6 +12,7 @@
 //! the same call (`ReturnValuesOnConditionCheckFailure`) to tell a duplicate from a revision.
 
 pub mod changes;
+mod connections;
 pub(crate) mod errors;
 mod item;
 mod ledger;

@@ -198,6 +198,23 @@ pub fn quarantine_index_sk(received_at_ms: u64, digest: &str) -> String {
 /// readers still read); lowering it would hide the entries of the shards left out.
 pub const FEED_SHARDS: u32 = 16;
 
+/// A pro's v4 connection (`CONNECTION#<userID>` / [`CONNECTION_SK`]): their businesses, the
+/// sealed tokens; and, in each business's own partition ([`business_pk`] / [`CONNECTION_SK`]),
+/// the user it belongs to and our webhook with its secret's hash.
+pub const CONNECTION_SK: &str = "CONNECTION";
+
+pub fn connection_pk(user_id: &str) -> String {
+    format!("CONNECTION#{user_id}")
+}
+
+/// A used OAuth `state` nonce (`OAUTHSTATE#<nonce>` / [`STATE_SK`]), kept past the state's
+/// expiry (TTL), after which the state is refused by its own expiry.
+pub const STATE_SK: &str = "STATE";
+
+pub fn oauth_state_pk(nonce: &str) -> String {
+    format!("OAUTHSTATE#{nonce}")
+}
+
 /// The one GSI2 partition of the feed before it was sharded: entries written then stay there,
 /// and the readers merge it with the shards.
 pub const CHANGES_PK: &str = "CHANGES";
@@ -269,6 +286,9 @@ pub mod item_type {
     pub const ACKNOWLEDGEMENT: &str = "acknowledgement";
     pub const UNANSWERED: &str = "unanswered";
     pub const BUSINESS_STATS: &str = "business-stats";
+    pub const CONNECTION: &str = "connection";
+    pub const BUSINESS_CONNECTION: &str = "business-connection";
+    pub const OAUTH_STATE: &str = "oauth-state";
 }
 
 /// Attribute names (besides the keys). docs/data-model.md lists which item has which.
@@ -359,6 +379,19 @@ pub mod attr {
     // A count of refused deliveries (no body, no credentials, no address).
     pub const COUNT: &str = "count";
     pub const CREDENTIALS_PRESENTED: &str = "credentialsPresented";
+    // A v4 connection, and a business's part in it (no token in clear, no secret, no e-mail).
+    pub const USER_ID: &str = "userID";
+    pub const REFERENCE: &str = "reference";
+    pub const BUSINESSES: &str = "businesses";
+    pub const NAME: &str = "name";
+    pub const WEBHOOK_ID: &str = "webhookID";
+    /// SHA-256 (hex) of the webhook's header secret.
+    pub const SECRET_HASH: &str = "secretHash";
+    /// The access and refresh tokens, KMS ciphertext (B).
+    pub const SEALED_TOKENS: &str = "sealedTokens";
+    pub const ACCESS_EXPIRES_AT: &str = "accessExpiresAt";
+    pub const SCOPES: &str = "scopes";
+    pub const CONNECTED_AT: &str = "connectedAt";
     /// Unix seconds: DynamoDB's TTL deletes the item after it.
     pub const EXPIRES_AT: &str = "expiresAt";
 }

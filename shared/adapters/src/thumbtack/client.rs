@@ -64,6 +64,12 @@ impl ThumbtackClient {
         Ok(ThumbtackClient { http, base_url })
     }
 
+    /// The HTTP client itself, for calls this module does not make (the v4 OAuth server's token
+    /// endpoint, through `oauth2`).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The base URL with `segments` appended, each one percent-encoded path segment; `None` when
     /// a segment is not a valid id. Ids become segments, and `url`'s segment setter silently
     /// drops `.` and `..`: encoding alone would still send a request for lead `..` elsewhere

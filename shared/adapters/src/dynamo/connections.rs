@@ -1,0 +1,177 @@
+//! [`ConnectionStore`] on the table: a pro's connection (`CONNECTION#<userID>` / `CONNECTION`),
+//! each business's part in it (`BUSINESS#<businessID>` / `CONNECTION`: the user, our webhook and
+//! its secret's hash, what a delivery to the webhook is checked against), written together in one
+//! transaction; and the used OAuth states (`OAUTHSTATE#<nonce>` / `STATE`, with a TTL).
+//!
+//! None of these is in the changes feed or an index, and none holds a token in clear: the
+//! tokens are KMS ciphertext (`crate::connect::KmsVault`).
+
+use super::DynamoStore;
+use super::errors::store_error;
+use super::item::{Item, n, number, s, string};
+use super::schema::{
+    CONNECTION_SK, PK, SK, STATE_SK, attr, business_pk, connection_pk, item_type, oauth_state_pk,
+};
+use app::StoreError;
+use app::ports::{ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use std::collections::HashMap;
+
+/// DynamoDB's limit of items in one transaction: the connection and its businesses.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
+impl ConnectionStore for DynamoStore {
+    async fn consume_state(&self, nonce: &str, expires_at: u64) -> Result<bool, StoreError> {
+        let mut item = Item::with_capacity(4);
+        item.insert(PK.into(), s(oauth_state_pk(nonce)));
+        item.insert(SK.into(), s(STATE_SK));
+        item.insert(attr::TYPE.into(), s(item_type::OAUTH_STATE));
+        // TTL counts in seconds.
+        item.insert(attr::EXPIRES_AT.into(), n(expires_at.div_ceil(1000)));
+        Ok(self.insert_item(item).await?.is_none())
+    }
+
+    async fn connection(&self, user_id: &str) -> Result<Option<Connection>, StoreError> {
+        let key = Item::from([
+            (PK.to_owned(), s(connection_pk(user_id))),
+            (SK.to_owned(), s(CONNECTION_SK)),
+        ]);
+        self.get(key)
+            .await?
+            .map(|item| connection(&item))
+            .transpose()
+    }
+
+    async fn save_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        if connection.businesses.len() >= MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::Rejected(
+                format!(
+                    "{} businesses: more than one transaction holds",
+                    connection.businesses.len()
+                )
+                .into(),
+            ));
+        }
+        let mut items = vec![connection_item(connection)];
+        items.extend(
+            connection
+                .businesses
+                .iter()
+                .map(|b| business_item(&connection.user_id, b, connection.updated_at)),
+        );
+        let writes = items
+            .into_iter()
+            .map(|item| {
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| TransactWriteItem::builder().put(put).build())
+                    .map_err(|e| StoreError::Rejected(Box::new(e)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+fn connection_item(connection: &Connection) -> Item {
+    let mut item = Item::with_capacity(12);
+    item.insert(PK.into(), s(connection_pk(&connection.user_id)));
+    item.insert(SK.into(), s(CONNECTION_SK));
+    item.insert(attr::TYPE.into(), s(item_type::CONNECTION));
+    item.insert(attr::USER_ID.into(), s(&connection.user_id));
+    item.insert(attr::REFERENCE.into(), s(&connection.reference));
+    item.insert(attr::STATUS.into(), s(connection.status.as_str()));
+    item.insert(
+        attr::BUSINESSES.into(),
+        AttributeValue::L(
+            connection
+                .businesses
+                .iter()
+                .map(|b| {
+                    AttributeValue::M(HashMap::from([
+                        (attr::BUSINESS_ID.to_owned(), s(&b.business_id)),
+                        (attr::NAME.to_owned(), s(&b.name)),
+                        (attr::WEBHOOK_ID.to_owned(), s(&b.webhook_id)),
+                        (attr::SECRET_HASH.to_owned(), s(&b.secret_hash)),
+                    ]))
+                })
+                .collect(),
+        ),
+    );
+    item.insert(
+        attr::SEALED_TOKENS.into(),
+        AttributeValue::B(connection.sealed_tokens.clone().into()),
+    );
+    item.insert(
+        attr::ACCESS_EXPIRES_AT.into(),
+        n(connection.access_expires_at),
+    );
+    item.insert(
+        attr::SCOPES.into(),
+        AttributeValue::L(connection.scopes.iter().map(s).collect()),
+    );
+    item.insert(attr::CONNECTED_AT.into(), n(connection.connected_at));
+    item.insert(attr::UPDATED_AT.into(), n(connection.updated_at));
+    item
+}
+
+fn business_item(user_id: &str, business: &ConnectedBusiness, at: u64) -> Item {
+    let mut item = Item::with_capacity(8);
+    item.insert(PK.into(), s(business_pk(&business.business_id)));
+    item.insert(SK.into(), s(CONNECTION_SK));
+    item.insert(attr::TYPE.into(), s(item_type::BUSINESS_CONNECTION));
+    item.insert(attr::BUSINESS_ID.into(), s(&business.business_id));
+    item.insert(attr::USER_ID.into(), s(user_id));
+    item.insert(attr::WEBHOOK_ID.into(), s(&business.webhook_id));
+    item.insert(attr::SECRET_HASH.into(), s(&business.secret_hash));
+    item.insert(attr::UPDATED_AT.into(), n(at));
+    item
+}
+
+fn connection(item: &Item) -> Result<Connection, StoreError> {
+    let corrupt = super::item::corrupt;
+    let businesses = item
+        .get(attr::BUSINESSES)
+        .and_then(|v| v.as_l().ok())
+        .ok_or_else(|| corrupt(attr::BUSINESSES))?
+        .iter()
+        .map(|entry| {
+            let map = entry.as_m().map_err(|_| corrupt(attr::BUSINESSES))?;
+            Ok(ConnectedBusiness {
+                business_id: string(map, attr::BUSINESS_ID)?,
+                name: string(map, attr::NAME)?,
+                webhook_id: string(map, attr::WEBHOOK_ID)?,
+                secret_hash: string(map, attr::SECRET_HASH)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let sealed_tokens = item
+        .get(attr::SEALED_TOKENS)
+        .and_then(|v| v.as_b().ok())
+        .map(|b| b.as_ref().to_vec())
+        .ok_or_else(|| corrupt(attr::SEALED_TOKENS))?;
+    let scopes = item
+        .get(attr::SCOPES)
+        .and_then(|v| v.as_l().ok())
+        .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+        .unwrap_or_default();
+    Ok(Connection {
+        user_id: string(item, attr::USER_ID)?,
+        reference: string(item, attr::REFERENCE)?,
+        status: ConnectionStatus::parse(&string(item, attr::STATUS)?)
+            .ok_or_else(|| corrupt(attr::STATUS))?,
+        businesses,
+        sealed_tokens,
+        access_expires_at: number(item, attr::ACCESS_EXPIRES_AT)?,
+        scopes,
+        connected_at: number(item, attr::CONNECTED_AT)?,
+        updated_at: number(item, attr::UPDATED_AT)?,
+    })
+}

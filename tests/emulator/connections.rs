@@ -1,0 +1,323 @@
+//! Connecting a pro (v4): the registry on the table, the tokens sealed with moto's KMS, and the
+//! whole flow against the in-process Thumbtack simulator, the pro's consent played by its driver.
+
+use crate::support::*;
+use adapters::connect::{HttpThumbtackV4, KmsVault, OAuthUrls};
+use adapters::secrets::ThumbtackCredentials;
+use adapters::thumbtack::{ThumbtackClient, ThumbtackSettings};
+use adapters::{DynamoStore, provision};
+use app::auth::Credential;
+use app::connections::state::StateKey;
+use app::connections::{
+    CallbackQuery, ConnectDeps, ConnectError, ConnectSettings, Outcome, ReturnUrls, StartAsked,
+    callback, secret_hash, start,
+};
+use app::ports::{
+    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, TokenSet, TokenVault,
+    VaultError,
+};
+use secrecy::{ExposeSecret, SecretString};
+use simulator::{Decision, Simulator};
+use std::time::Duration;
+
+/// Our API's public URL in these tests: the redirect URI and the webhook URLs are built on it.
+const PUBLIC: &str = "http://127.0.0.1:3999";
+const RETURN: &str = "http://127.0.0.1:3998/connected";
+const USER: &str = "5001000000000000001";
+
+async fn vault() -> KmsVault {
+    let sdk = sdk().await;
+    let alias = provision::ensure_token_key(&sdk, &unique_name("tokens"))
+        .await
+        .unwrap();
+    KmsVault::from_config(&sdk, alias)
+}
+
+fn tokens(access: &str) -> TokenSet {
+    TokenSet {
+        access_token: SecretString::from(access.to_owned()),
+        refresh_token: Some(SecretString::from(format!("{access}-refresh"))),
+        expires_in: None,
+        scopes: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn tokens_sealed_for_a_user_open_for_that_user_only_and_are_not_in_the_ciphertext() {
+    let vault = vault().await;
+    let sealed = vault.seal(USER, &tokens("access-1")).await.unwrap();
+    let text = String::from_utf8_lossy(&sealed);
+    assert!(!text.contains("access-1"), "{text}");
+    let opened = vault.open(USER, &sealed).await.unwrap();
+    assert_eq!(opened.access_token.expose_secret(), "access-1");
+    assert_eq!(
+        opened.refresh_token.unwrap().expose_secret(),
+        "access-1-refresh"
+    );
+    assert!(matches!(
+        vault.open("5001000000000000002", &sealed).await,
+        Err(VaultError::Invalid)
+    ));
+}
+
+#[tokio::test]
+async fn a_state_is_consumed_once_and_a_connection_reads_back_as_written_with_its_businesses() {
+    let table = fresh_table().await;
+    let store = &table.store;
+    assert!(
+        store
+            .consume_state("nonce-1", 1_800_000_000_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .consume_state("nonce-1", 1_800_000_000_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .consume_state("nonce-2", 1_800_000_000_000)
+            .await
+            .unwrap()
+    );
+
+    assert_eq!(store.connection(USER).await.unwrap(), None);
+    let connection = Connection {
+        user_id: USER.into(),
+        reference: "pro-42".into(),
+        status: ConnectionStatus::Connected,
+        businesses: vec![ConnectedBusiness {
+            business_id: "b-1".into(),
+            name: "Painting".into(),
+            webhook_id: "wh-1".into(),
+            secret_hash: secret_hash("secret"),
+        }],
+        sealed_tokens: vec![0, 1, 2, 255],
+        access_expires_at: 1_800_003_600_000,
+        scopes: vec!["offline_access".into()],
+        connected_at: 1_800_000_000_000,
+        updated_at: 1_800_000_000_001,
+    };
+    store.save_connection(&connection).await.unwrap();
+    assert_eq!(store.connection(USER).await.unwrap(), Some(connection));
+
+    let items = table.all_items().await;
+    let business = items
+        .iter()
+        .find(|i| i["PK"].as_s().unwrap() == "BUSINESS#b-1")
+        .unwrap();
+    assert_eq!(business["userID"].as_s().unwrap(), USER);
+    assert_eq!(
+        business["secretHash"].as_s().unwrap(),
+        &secret_hash("secret")
+    );
+    assert!(
+        items.iter().all(|i| !i.contains_key("GSI2PK")),
+        "nothing of a connection is in the changes feed"
+    );
+}
+
+/// The simulator, its client redirecting to our callback.
+async fn simulator() -> Simulator {
+    let mut config = simulator::Config::default();
+    config.clients[0].redirect_uris = vec![format!("{PUBLIC}/v1/connections/callback")];
+    Simulator::start(config).await.unwrap()
+}
+
+type Deps = ConnectDeps<DynamoStore, HttpThumbtackV4, KmsVault>;
+
+async fn deps(sim: &Simulator, table: &TestTable) -> Deps {
+    let api = ThumbtackClient::new(&ThumbtackSettings {
+        base_url: format!("{}/api", sim.url()),
+        connect_timeout: Duration::from_secs(2),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    let oauth = OAuthUrls::new(
+        &format!("{}/oauth2/auth", sim.url()),
+        &format!("{}/oauth2/token", sim.url()),
+        &format!("{PUBLIC}/v1/connections/callback"),
+    )
+    .unwrap();
+    let client = ThumbtackCredentials::fixed(Credential::new("sim-client", "sim-secret"));
+    ConnectDeps {
+        store: table.store.clone(),
+        thumbtack: HttpThumbtackV4::new(api, oauth, client),
+        vault: vault().await,
+        settings: ConnectSettings {
+            state_key: StateKey::new(unique_name("state-key-of-at-least-32-bytes").into_bytes()),
+            return_urls: ReturnUrls::parse([RETURN]).unwrap(),
+            webhook_base_url: format!("{PUBLIC}/v4/webhooks"),
+        },
+    }
+}
+
+/// Starts a flow, lets the pro decide on the simulator's consent page, and runs our callback on
+/// the URL the browser is sent back to.
+async fn connect(sim: &Simulator, deps: &Deps, decision: Decision) -> Outcome {
+    let started = start(
+        deps,
+        StartAsked {
+            reference: Some("pro-42"),
+            return_url: Some(RETURN),
+        },
+        app::now_millis(),
+    )
+    .await
+    .unwrap();
+    let back = sim.consent(&started.authorize_url, decision).await.unwrap();
+    assert!(
+        back.starts_with(&format!("{PUBLIC}/v1/connections/callback?")),
+        "{back}"
+    );
+    let back = reqwest::Url::parse(&back).unwrap();
+    let param = |name: &str| {
+        back.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let (code, state, error) = (param("code"), param("state"), param("error"));
+    callback(
+        deps,
+        CallbackQuery {
+            code: code.as_deref(),
+            state: state.as_deref(),
+            error: error.as_deref(),
+        },
+        app::now_millis(),
+    )
+    .await
+}
+
+/// The business's webhooks as the simulator lists them to the pro's token.
+async fn webhooks_at_thumbtack(
+    sim: &Simulator,
+    token: &str,
+    business_id: &str,
+) -> Vec<serde_json::Value> {
+    let answer: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v4/businesses/{business_id}/webhooks",
+            sim.url()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["data"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_pro_who_approves_is_connected_with_one_webhook_per_business_and_a_rerun_adds_none() {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = deps(&sim, &table).await;
+
+    let outcome = connect(&sim, &deps, Decision::Approve).await;
+    assert_eq!(
+        outcome.redirect().unwrap(),
+        format!("{RETURN}?connection={USER}&reference=pro-42&status=connected")
+    );
+    let connection = deps.store.connection(USER).await.unwrap().unwrap();
+    assert_eq!(connection.reference, "pro-42");
+    assert_eq!(connection.businesses.len(), 2);
+    assert!(connection.scopes.iter().any(|s| s == "offline_access"));
+    let tokens = deps
+        .vault
+        .open(USER, &connection.sealed_tokens)
+        .await
+        .unwrap();
+    assert!(tokens.refresh_token.is_some());
+    let token = tokens.access_token.expose_secret().to_owned();
+    for business in &connection.businesses {
+        let hooks = webhooks_at_thumbtack(&sim, &token, &business.business_id).await;
+        assert_eq!(hooks.len(), 1, "{hooks:?}");
+        assert_eq!(hooks[0]["webhookID"], business.webhook_id.as_str());
+        assert_eq!(
+            hooks[0]["webhookURL"],
+            format!("{PUBLIC}/v4/webhooks/{}", business.business_id)
+        );
+        assert_eq!(hooks[0]["authType"], "CustomHeader");
+        assert_eq!(hooks[0]["enabled"], true);
+        assert_eq!(business.secret_hash.len(), 64);
+    }
+
+    let again = connect(&sim, &deps, Decision::Approve).await;
+    assert!(matches!(again, Outcome::Connected { .. }), "{again:?}");
+    let rerun = deps.store.connection(USER).await.unwrap().unwrap();
+    assert_eq!(rerun.businesses, connection.businesses);
+    for business in &connection.businesses {
+        assert_eq!(
+            webhooks_at_thumbtack(&sim, &token, &business.business_id)
+                .await
+                .len(),
+            1
+        );
+    }
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_pro_who_denies_is_sent_back_with_access_denied_and_nothing_is_stored() {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = deps(&sim, &table).await;
+    let outcome = connect(&sim, &deps, Decision::Deny).await;
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Failed {
+                error: ConnectError::AccessDenied,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        outcome.redirect().unwrap(),
+        format!("{RETURN}?status=error&error=access_denied&reference=pro-42")
+    );
+    assert_eq!(deps.store.connection(USER).await.unwrap(), None);
+    let types: Vec<String> = table
+        .all_items()
+        .await
+        .iter()
+        .map(|i| i["type"].as_s().unwrap().clone())
+        .collect();
+    assert_eq!(types, ["oauth-state"]);
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_code_the_token_endpoint_refuses_stores_nothing_and_registers_no_webhook() {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = deps(&sim, &table).await;
+    sim.control(
+        "/sim/faults",
+        serde_json::json!({"endpoint": "POST /oauth2/token", "fault": {"kind": "status", "status": 503}, "times": 1}),
+    )
+    .await
+    .unwrap();
+    let outcome = connect(&sim, &deps, Decision::Approve).await;
+    assert!(
+        outcome
+            .redirect()
+            .unwrap()
+            .contains("status=error&error=temporarily_unavailable"),
+        "{outcome:?}"
+    );
+    assert_eq!(deps.store.connection(USER).await.unwrap(), None);
+    assert!(
+        !sim.log()
+            .iter()
+            .any(|e| e.method == "POST" && e.target.contains("/webhooks")),
+        "no webhook call after a failed exchange"
+    );
+    sim.shutdown().await.unwrap();
+}
