@@ -19,6 +19,17 @@ ensure_venv() {
   fi
 }
 
+# Headless Chromium and its WebDriver, for the tests that play a pro in a browser (the OAuth
+# consent page): Debian's packages, installed once when missing (apt needs root, or sudo).
+ensure_browser() {
+  command -v chromedriver >/dev/null 2>&1 && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] && return 0
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  say "setup: installing chromium and chromium-driver (Debian packages, about a minute, once)"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
 # Installs into .venv whichever of the named tools is missing (sam, cargo-lambda, aws, cfn-lint),
 # in one pip call so that pip picks versions that agree (sam and the aws CLI share botocore).
 ensure_tools() {

@@ -6,6 +6,7 @@ cd "$ROOT"
 
 trap stop_started EXIT
 use_emulator
+ensure_browser
 # The Lambda runtime tests run the function binaries themselves.
 cargo build --quiet --workspace --bins
 

@@ -4,6 +4,7 @@
 //! experiments (`reliability`), the smoke test (`smoke`), the load run's pacing and accounting
 //! (`load`) and the SigV4 signature of the read API's calls in AWS (`sigv4`).
 
+pub mod browser;
 pub mod faults;
 pub mod load;
 pub mod reliability;
