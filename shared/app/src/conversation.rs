@@ -2,8 +2,8 @@
 
 use crate::ports::{LeadStore, ReviewRecord, StoreError};
 use models::{
-    ConversationEntry, ConversationView, Direction, InboundMessage, PriceUpdateView, ReplyStatus,
-    ReviewDelivery, ReviewView, RevisionView, UnixSeconds,
+    ConversationEntry, ConversationView, Direction, PriceUpdateView, ReplyStatus, ReviewView,
+    RevisionView, UnixSeconds,
 };
 use serde_json::value::RawValue;
 
@@ -17,9 +17,18 @@ pub async fn view<S: LeadStore>(
     let Some(lead_raw) = records.lead_raw else {
         return Ok(None);
     };
-    let summary = models::Lead::parse(lead_raw.as_bytes())
-        .ok()
-        .map(|parsed| parsed.value);
+    // Legacy or v4, the lead as legacy keeps it (the contract is the stored body's shape).
+    let contract = models::v4::stored::contract_of(&lead_raw);
+    let received_at_ms = records.lead_received_at_ms.unwrap_or_default();
+    let stored = models::v4::stored::lead(&lead_raw, received_at_ms);
+    let business_id = stored
+        .as_ref()
+        .map(|stored| stored.lead.business.business_id.clone())
+        .unwrap_or_default();
+    let (summary, v4) = match stored {
+        Some(stored) => (Some(stored.lead), stored.v4),
+        None => (None, None),
+    };
     let lead = raw_json(lead_raw, "lead")?;
     let warning_count = records.lead_warnings.total();
     let warnings = records.lead_warnings.listed().to_vec();
@@ -30,9 +39,10 @@ pub async fn view<S: LeadStore>(
     for record in records.messages {
         // Stored messages passed these rules when they came; should a later version of the rules
         // refuse one, it is still shown, from its stored keys, rather than hiding the lead.
-        let text = match InboundMessage::parse(record.raw.as_bytes()) {
-            Ok(parsed) => parsed.value.message.text.unwrap_or_default(),
-            Err(_) => {
+        let read = models::v4::stored::message(&record.raw, &business_id, record.received_at_ms);
+        let text = match read {
+            Some(message) => message.message.text.unwrap_or_default(),
+            None => {
                 tracing::warn!(message_id = %record.message_id, "a stored message no longer parses");
                 String::new()
             }
@@ -103,11 +113,13 @@ pub async fn view<S: LeadStore>(
     let mut reviews: Vec<ReviewView> = records
         .reviews
         .into_iter()
-        .filter_map(review_view)
+        .filter_map(|record| review_view(record, &business_id))
         .collect();
     reviews.sort_by_key(|review| review.received_at_ms);
     Ok(Some(ConversationView {
+        contract,
         lead,
+        v4,
         summary,
         lead_price: records.lead_price,
         charge_state: records.charge_state,
@@ -129,11 +141,12 @@ fn raw_json(raw: String, what: &str) -> Result<Box<RawValue>, StoreError> {
 }
 
 /// A stored review as the read API shows it: its fields as read (`None` should a later version of
-/// the rules no longer read it).
-pub fn review_view(record: ReviewRecord) -> Option<ReviewView> {
-    let parsed = ReviewDelivery::parse(record.raw.as_bytes()).ok()?;
+/// the rules no longer read it). A v4 review names no business: it is `business_id`'s (the lead's,
+/// or the listing's).
+pub fn review_view(record: ReviewRecord, business_id: &str) -> Option<ReviewView> {
+    let delivery = models::v4::stored::review(&record.raw, business_id, record.received_at_ms)?;
     Some(ReviewView {
-        review: parsed.value.review,
+        review: delivery.review,
         received_at_ms: record.received_at_ms,
     })
 }

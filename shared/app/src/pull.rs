@@ -224,7 +224,9 @@ pub async fn business_reviews<L: Listings>(
     let mut reviews: Vec<(ReviewView, Cursor)> = page
         .items
         .into_iter()
-        .filter_map(|listed| review_view(listed.item).map(|view| (view, listed.after)))
+        .filter_map(|listed| {
+            review_view(listed.item, asked.business_id).map(|view| (view, listed.after))
+        })
         .collect();
     // The page stops where the byte budget runs out, and goes on from its last review served.
     let costs = reviews.iter().map(|(view, _)| answer_bytes(view) + 1);

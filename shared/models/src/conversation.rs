@@ -9,12 +9,20 @@ use serde_json::value::RawValue;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
-    /// The lead body exactly as Thumbtack sent it, unknown fields included.
+    /// Which contract carried the lead: `legacy` (a record from before v4 too) or `v4`.
+    #[serde(default)]
+    pub contract: crate::Contract,
+    /// The lead body exactly as Thumbtack sent it, unknown fields included (for v4, the webhook's
+    /// whole envelope).
     pub lead: Box<RawValue>,
     /// The lead's fields as they were read: the typed view beside the raw body (`null` should a
     /// later version of the rules no longer read it).
     #[serde(default)]
     pub summary: Option<crate::Lead>,
+    /// A v4 lead's fields legacy has no place for (status, estimate, price breakdown, proposed
+    /// times, booking, travel preferences, the customer's names as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v4: Option<crate::v4::LeadV4Fields>,
     /// What was missing or unusable in the lead's fields when it arrived (the lead was stored all
     /// the same); at most [`crate::MAX_LISTED_PROBLEMS`], `warningCount` says how many in all.
     #[serde(default)]

@@ -14,9 +14,11 @@
 
 mod deliver;
 mod payloads;
+mod v4;
 
 pub use deliver::{Accepted, Delivery, NotTaken, deliver};
 pub use payloads::{IdKind, Ids, Payload, Stored};
+pub use v4::{StoredFact, StoredV4, store_v4};
 
 use crate::digest::{json_digest, same_document, sha256_hex};
 use crate::metrics::{Metric, Metrics};

@@ -335,17 +335,23 @@ where
     }
 }
 
+/// The stored lead as legacy keeps it, whichever contract carried it.
 fn stored_lead(records: &ConversationRecords) -> Option<Lead> {
     let raw = records.lead_raw.as_deref()?;
-    Lead::parse(raw.as_bytes()).ok().map(|parsed| parsed.value)
+    let received_at_ms = records.lead_received_at_ms.unwrap_or_default();
+    models::v4::stored::lead(raw, received_at_ms).map(|stored| stored.lead)
 }
 
 /// Thumbtack's and the partner's own test and sample leads: `"isTest": true` in the lead, or a
-/// `leadID` that starts with `test-` (the sandbox's and the smoke test's are marked so).
+/// `leadID` that starts with `test-` (the sandbox's and the smoke test's are marked so), or
+/// Thumbtack's v4 "Test this webhook" delivery.
 pub fn is_test_lead(records: &ConversationRecords) -> bool {
     let Some(raw) = records.lead_raw.as_deref() else {
         return false;
     };
+    if models::v4::stored::contract_of(raw) == models::Contract::V4 {
+        return models::v4::stored::lead(raw, 0).is_some_and(|stored| stored.test);
+    }
     #[derive(serde::Deserialize)]
     struct Marks<'a> {
         #[serde(rename = "isTest", default)]

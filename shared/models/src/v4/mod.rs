@@ -18,6 +18,7 @@ pub mod facts;
 pub mod message;
 pub mod negotiation;
 pub mod review;
+pub mod stored;
 
 pub use facts::{
     ECHO_WINDOW_SECONDS, EchoMatch, Fact, LeadFact, LeadV4Fields, MessageFact, Origin, Received,

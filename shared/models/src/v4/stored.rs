@@ -1,0 +1,108 @@
+//! Stored bodies read back. A record keeps the body as received: a legacy payload, or a v4
+//! envelope. These read either as the fact legacy has, so that the read side serves both
+//! contracts alike; the contract is the body's shape (a v4 envelope has an `event` object, no
+//! legacy payload has one), so records stored before v4 need no mark and no migration.
+
+use super::Delivery;
+use super::facts::{Fact, LeadV4Fields, Received};
+use crate::contract::Contract;
+use crate::lead::Lead;
+use crate::message::InboundMessage;
+use crate::review::ReviewDelivery;
+use serde_json::value::RawValue;
+
+/// The contract whose body `raw` is.
+pub fn contract_of(raw: &str) -> Contract {
+    #[derive(serde::Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow)]
+        event: Option<&'a RawValue>,
+    }
+    match serde_json::from_str::<Probe<'_>>(raw) {
+        Ok(Probe { event: Some(event) }) if event.get().starts_with('{') => Contract::V4,
+        _ => Contract::Legacy,
+    }
+}
+
+/// A stored lead as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLead {
+    pub lead: Lead,
+    pub contract: Contract,
+    /// A v4 lead's fields legacy has no place for.
+    pub v4: Option<LeadV4Fields>,
+    /// Thumbtack's v4 test delivery.
+    pub test: bool,
+}
+
+/// Unix milliseconds of the record's receipt: the time of a v4 fact whose own is unreadable.
+fn received(at_ms: u64, business_id: &str) -> Received<'_> {
+    Received {
+        webhook_business_id: business_id,
+        at_ms,
+    }
+}
+
+/// The v4 fact of a stored envelope, if it still reads as one.
+fn fact(raw: &str, received: Received<'_>) -> Option<Fact> {
+    let parsed = Delivery::parse(raw.as_bytes()).ok()?;
+    Some(Fact::from_delivery(&parsed.value, received))
+}
+
+/// A stored lead body (`received_at_ms`: its record's), or `None` should a later version of the
+/// rules no longer read it.
+pub fn lead(raw: &str, received_at_ms: u64) -> Option<StoredLead> {
+    match contract_of(raw) {
+        Contract::Legacy => Some(StoredLead {
+            lead: Lead::parse(raw.as_bytes()).ok()?.value,
+            contract: Contract::Legacy,
+            v4: None,
+            test: false,
+        }),
+        // A lead names its business itself.
+        Contract::V4 => match fact(raw, received(received_at_ms, ""))? {
+            Fact::Lead(fact) => Some(StoredLead {
+                lead: fact.lead,
+                contract: Contract::V4,
+                v4: Some(fact.v4),
+                test: fact.test,
+            }),
+            _ => None,
+        },
+    }
+}
+
+/// A stored message body; a v4 message that names no business is `business_id`'s (its lead's).
+pub fn message(raw: &str, business_id: &str, received_at_ms: u64) -> Option<InboundMessage> {
+    match contract_of(raw) {
+        Contract::Legacy => Some(InboundMessage::parse(raw.as_bytes()).ok()?.value),
+        Contract::V4 => match fact(raw, received(received_at_ms, business_id))? {
+            Fact::Message(fact) => Some(fact.message),
+            _ => None,
+        },
+    }
+}
+
+/// A stored review body; a v4 review is `business_id`'s (its webhook's, or its lead's).
+pub fn review(raw: &str, business_id: &str, received_at_ms: u64) -> Option<ReviewDelivery> {
+    match contract_of(raw) {
+        Contract::Legacy => Some(ReviewDelivery::parse(raw.as_bytes()).ok()?.value),
+        Contract::V4 => match fact(raw, received(received_at_ms, business_id))? {
+            Fact::Review(review) => Some(review),
+            _ => None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_with_an_event_object_is_v4_and_any_other_is_legacy() {
+        assert_eq!(contract_of(r#"{"event": {}, "data": {}}"#), Contract::V4);
+        assert_eq!(contract_of(r#"{"leadID": "1"}"#), Contract::Legacy);
+        assert_eq!(contract_of(r#"{"event": "x"}"#), Contract::Legacy);
+        assert_eq!(contract_of("not json"), Contract::Legacy);
+    }
+}
