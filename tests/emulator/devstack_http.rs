@@ -225,6 +225,45 @@ async fn launch_stack() -> devstack::Launched {
 }
 
 #[tokio::test]
+async fn a_pro_connects_through_the_local_stack_and_the_callback_names_their_businesses() {
+    let stack = launch_stack().await;
+    let base = &stack.base_url;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let started = http
+        .post(format!("{base}/v1/connections"))
+        .json(&serde_json::json!({"reference": "pro-7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let started: serde_json::Value = started.json().await.unwrap();
+    let simulator = stack.simulator().unwrap();
+    let back = simulator
+        .consent(
+            started["authorizeURL"].as_str().unwrap(),
+            simulator::Decision::Approve,
+        )
+        .await
+        .unwrap();
+    assert!(
+        back.starts_with(&format!("{base}/v1/connections/callback?")),
+        "{back}"
+    );
+    let page = http.get(&back).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("<li>Example Lawn Co</li>"), "{page}");
+    // The state was used: the same link again is refused.
+    let again = http.get(&back).send().await.unwrap();
+    assert_eq!(again.status(), 400);
+    assert!(again.text().await.unwrap().contains("used_state"));
+    stack.stop().await;
+}
+
+#[tokio::test]
 async fn a_reply_enqueued_on_the_local_stack_reaches_the_simulator_and_reads_back_as_sent() {
     let stack = launch_stack().await;
     let http = reqwest::Client::new();

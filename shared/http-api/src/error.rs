@@ -32,6 +32,9 @@ pub enum ApiError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Credentials(#[from] CredentialError),
+    /// Something outside storage the route needs could not be reached (Thumbtack, a secret).
+    #[error("a service the request needs is unavailable")]
+    Unavailable(#[source] app::ports::BoxError),
 }
 
 impl From<NotTaken> for ApiError {
@@ -76,7 +79,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Store(error) if error.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::Credentials(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Credentials(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -137,7 +140,7 @@ impl ApiError {
                 )
             }
             ApiError::NotFound => json(status, &body!({"error": "not_found"})),
-            error @ (ApiError::Store(_) | ApiError::Credentials(_)) => {
+            error @ (ApiError::Store(_) | ApiError::Credentials(_) | ApiError::Unavailable(_)) => {
                 tracing::error!(error = %chain(&error), "request could not be served");
                 json(
                     status,

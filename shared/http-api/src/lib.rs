@@ -5,13 +5,14 @@
 //! 4xx bodies are written for the caller and name every offending field; 5xx are logged with their
 //! cause chain and answered with an opaque message.
 
+pub mod connections;
 mod error;
 pub mod inbound;
 mod request;
 mod response;
 mod route;
 pub mod routes;
-#[cfg(feature = "testing")]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use error::ApiError;

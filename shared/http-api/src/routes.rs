@@ -13,6 +13,9 @@ pub enum Function {
     LeadInbound,
     MessageInbound,
     PartnerApi,
+    /// Connecting a pro's Thumbtack account (v4 OAuth): [`CONNECTION_ROUTES`]. Not in
+    /// [`Function::ALL`] until the template deploys it.
+    Connections,
 }
 
 impl Function {
@@ -28,6 +31,7 @@ impl Function {
             Function::LeadInbound => "lead-inbound",
             Function::MessageInbound => "message-inbound",
             Function::PartnerApi => "partner-api",
+            Function::Connections => "connections",
         }
     }
 
@@ -37,6 +41,7 @@ impl Function {
             Function::LeadInbound => "LeadInboundFunction",
             Function::MessageInbound => "MessageInboundFunction",
             Function::PartnerApi => "PartnerApiFunction",
+            Function::Connections => "ConnectionsFunction",
         }
     }
 }
@@ -50,6 +55,9 @@ pub enum Auth {
     /// The partner's own systems, with IAM (SigV4) checked by the gateway; open on loopback in
     /// `make dev`.
     Iam,
+    /// Anyone: the pro's browser, back from Thumbtack's consent page (what it carries is checked
+    /// in the function: the sealed state).
+    Public,
 }
 
 /// What a route does: what its function dispatches on.
@@ -69,6 +77,10 @@ pub enum Endpoint {
     BusinessStats,
     /// Every stored fact in order of receipt.
     Changes,
+    /// A pro's connection started: the consent page's URL (`app::connections::start`).
+    ConnectionStart,
+    /// The pro's browser back from the consent page (`app::connections::callback`).
+    ConnectionCallback,
 }
 
 /// One route of the API.
@@ -172,14 +184,38 @@ pub static ROUTES: [ApiRoute; 11] = {
     ]
 };
 
+/// The routes of connecting a pro (issue 22). Served by `make dev`; kept apart from [`ROUTES`]
+/// (which tests/infra holds the template to) until infra/template.yaml deploys the connections
+/// function, its KMS key and its client secret: then they move into [`ROUTES`].
+pub static CONNECTION_ROUTES: [ApiRoute; 2] = [
+    route(
+        Method::POST,
+        "/v1/connections",
+        Endpoint::ConnectionStart,
+        Function::Connections,
+        Auth::Iam,
+    ),
+    route(
+        Method::GET,
+        "/v1/connections/callback",
+        Endpoint::ConnectionCallback,
+        Function::Connections,
+        Auth::Public,
+    ),
+];
+
+/// Every route `make dev` serves: [`ROUTES`] and [`CONNECTION_ROUTES`].
+pub fn served() -> impl Iterator<Item = &'static ApiRoute> {
+    ROUTES.iter().chain(CONNECTION_ROUTES.iter())
+}
+
 /// What `request` asks of `function`: the endpoint of the route of `function` its method and
 /// path match, or `None`. The path is matched from its end (a REST API may put its stage in
 /// front); a parameter matches any one segment (its value comes from the path parameters, as
 /// API Gateway decoded them).
 pub fn endpoint(function: Function, request: &Request) -> Option<Endpoint> {
     let segments = path_segments(request);
-    ROUTES
-        .iter()
+    served()
         .find(|route| {
             route.function == function
                 && route.method == request.method()
@@ -223,8 +259,9 @@ mod tests {
 
     #[test]
     fn no_two_routes_share_a_method_and_a_path_and_each_delivery_has_one_route() {
-        for (i, a) in ROUTES.iter().enumerate() {
-            for b in &ROUTES[i + 1..] {
+        let all: Vec<&ApiRoute> = served().collect();
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
                 assert!((&a.method, a.path) != (&b.method, b.path), "{a:?} {b:?}");
             }
         }

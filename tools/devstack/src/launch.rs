@@ -4,15 +4,20 @@
 
 use crate::events::EventsWorker;
 use crate::routes::{Stack, router};
-use crate::settings::{DevSettings, login};
+use crate::settings::{DevSettings, LocalThumbtackV4, login};
 use crate::speed::{LocalScheduler, SpeedWorker};
 use crate::worker::Worker;
 use adapters::aws::SdkConfig;
+use adapters::connect::{HttpThumbtackV4, KmsVault};
 use adapters::dynamo::stream::TableStream;
 use adapters::events_queue::EventsQueue;
-use adapters::provision::{ensure_event_bus, ensure_queues, ensure_rule_to_queue, ensure_table};
+use adapters::provision::{
+    ensure_event_bus, ensure_queues, ensure_rule_to_queue, ensure_table, ensure_token_key,
+};
 use adapters::secrets::{CredentialSetting, partner_credentials, thumbtack_credentials};
+use adapters::thumbtack::ThumbtackClient;
 use adapters::{DynamoStore, EventBridgeBus, HttpThumbtack, SqsReplyQueue};
+use app::connections::ConnectDeps;
 use app::events::{EventsDeps, PublishPolicy};
 use app::metrics::Metrics;
 use app::ports::CredentialSource;
@@ -46,6 +51,11 @@ pub struct Launched {
 }
 
 impl Launched {
+    /// The simulator, when it runs: its driver plays the pro on the consent page.
+    pub fn simulator(&self) -> Option<&Simulator> {
+        self.simulator.as_ref()
+    }
+
     /// Stops the server, the workers and the simulator, and waits for them.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -151,13 +161,34 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     let credentials = partner_credentials(&settings.inbound.credentials, sdk);
     // As the functions' init: the credentials are read now, not on the first request.
     credentials.accepted().await?;
-    let app = router(Arc::new(Stack::new(
-        store,
-        credentials,
-        settings.read.pull.clone(),
-    )));
     let listener = listen(settings.addr, "DEV_ADDR").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
+    let mut stack = Stack::new(store.clone(), credentials, settings.read.pull.clone());
+    // The connect flow (v4) against the simulator, its tokens sealed with a key of the emulator.
+    let simulator_client = simulator_config(settings, &reply.thumbtack_credentials, &base_url)
+        .clients
+        .into_iter()
+        .next();
+    let local_v4 = match (&simulator_listener, &simulator_client) {
+        (Some(_), Some(client)) => Some(LocalThumbtackV4 {
+            url: &thumbtack_url,
+            client_id: &client.client_id,
+            client_secret: &client.client_secret,
+        }),
+        _ => None,
+    };
+    let token_key = ensure_token_key(sdk, "thumbtack-partner-local-tokens").await?;
+    if let Some(connect) = settings.connections(&base_url, local_v4, &token_key)? {
+        let api = ThumbtackClient::new(&connect.api)?;
+        let client = thumbtack_credentials(&connect.client, sdk);
+        stack = stack.with_connections(ConnectDeps {
+            store,
+            thumbtack: HttpThumbtackV4::new(api, connect.oauth, client),
+            vault: KmsVault::from_config(sdk, connect.token_key_id),
+            settings: connect.connect,
+        });
+    }
+    let app = router(Arc::new(stack));
 
     // Everything is built: only now does anything run, so a failure above leaves nothing behind.
     let (simulator, simulator_client) = match simulator_listener {

@@ -61,6 +61,12 @@ async fn run() -> cli::Result {
     println!("devstack: GET  {base}/v1/businesses/{{businessID}}/reviews?limit=&cursor=");
     println!("devstack: GET  {base}/v1/businesses/{{businessID}}/settings (and PUT), /stats?days=");
     println!("devstack: GET  {base}/v1/changes?since=&limit=&cursor=");
+    println!(
+        "devstack: POST {base}/v1/connections {{\"reference\", \"returnURL\"?}} (v4: connect a pro; its authorizeURL opens the simulator's consent page)"
+    );
+    println!(
+        "devstack: GET  {base}/v1/connections/callback (the pro's browser, back from consent)"
+    );
     println!("devstack: GET  {base}/healthz");
     println!("devstack: make reply TEXT='...' enqueues a pro's reply");
     println!(

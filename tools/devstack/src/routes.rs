@@ -3,7 +3,9 @@
 //! very handler that runs in Lambda, and turning its response back into HTTP.
 
 use adapters::DynamoStore;
+use adapters::connect::{HttpThumbtackV4, KmsVault};
 use adapters::secrets::PartnerCredentials;
+use app::connections::ConnectDeps;
 use app::deps::{InboundDeps, ReadDeps};
 use app::metrics::Metrics;
 use app::pull::PullSettings;
@@ -12,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
-use http_api::routes::{Function, ROUTES};
+use http_api::routes::{Function, served};
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use std::collections::HashMap;
@@ -27,6 +29,8 @@ pub const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 pub struct Stack {
     pub inbound: InboundDeps<DynamoStore, PartnerCredentials>,
     pub read: ReadDeps<DynamoStore>,
+    /// The connect flow (v4), when there is a v4 client to use ([`Stack::with_connections`]).
+    pub connections: Option<ConnectDeps<DynamoStore, HttpThumbtackV4, KmsVault>>,
 }
 
 impl Stack {
@@ -38,21 +42,33 @@ impl Stack {
                 metrics: Metrics::off(),
             },
             read: ReadDeps { store, pull },
+            connections: None,
         }
+    }
+
+    /// The same stack, serving the connection routes with `deps`.
+    pub fn with_connections(
+        mut self,
+        deps: ConnectDeps<DynamoStore, HttpThumbtackV4, KmsVault>,
+    ) -> Self {
+        self.connections = Some(deps);
+        self
     }
 }
 
 /// Every route of the route table to the handler of the function that serves it in AWS (the
-/// read API's routes are IAM's there, open on loopback here), and `/healthz`.
+/// read API's routes are IAM's there, open on loopback here), the connection routes (not yet in
+/// the template: `http_api::routes::CONNECTION_ROUTES`), and `/healthz`.
 pub fn router(stack: Arc<Stack>) -> Router {
     let mut router = Router::new();
-    for route in &ROUTES {
+    for route in served() {
         let method = MethodFilter::try_from(route.method.clone())
             .unwrap_or_else(|_| panic!("{} is a method axum routes", route.method));
         router = match route.function {
             Function::LeadInbound => router.route(route.path, on(method, lead)),
             Function::MessageInbound => router.route(route.path, on(method, message)),
             Function::PartnerApi => router.route(route.path, on(method, read)),
+            Function::Connections => router.route(route.path, on(method, connections)),
         };
     }
     router
@@ -84,6 +100,17 @@ async fn read(
 ) -> Response {
     match to_lambda(request, parameters).await {
         Ok(request) => from_lambda(partner_api::handler::handle(&stack.read, request).await),
+        Err(response) => response,
+    }
+}
+
+/// The connections function's routes; 404 when the stack has no v4 client.
+async fn connections(State(stack): State<Arc<Stack>>, request: Request) -> Response {
+    let Some(deps) = &stack.connections else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match to_lambda(request, HashMap::new()).await {
+        Ok(request) => from_lambda(http_api::connections::handle(deps, request).await),
         Err(response) => response,
     }
 }

@@ -3,6 +3,7 @@
 //! settings only the local stack has: its addresses and the queue it creates.
 
 use adapters::config::{ConfigError, Env, InboundSettings, ReplySettings, inbound_settings};
+use adapters::config::{ConnectionsSettings, connections_settings};
 use adapters::config::{EventsSettings, events_settings};
 use adapters::config::{ReadSettings, read_settings, reply_policy, reply_settings};
 use adapters::secrets::CredentialSetting;
@@ -160,6 +161,61 @@ impl DevSettings {
             .redelivery_base
             .saturating_mul(LOCAL_REDELIVERY_CAP);
         Ok(reply)
+    }
+}
+
+/// Where the local stack's connect flow talks to: the simulator's OAuth client and URLs, when it
+/// runs.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalThumbtackV4<'a> {
+    pub url: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+}
+
+impl DevSettings {
+    /// The connections function's settings, loaded as it loads them, once the routes' address,
+    /// the simulator and the KMS key are known: the API's public URL is the local stack's; with
+    /// the simulator running, its URLs (and its client, unless `THUMBTACK_V4_CLIENT_ID` is set);
+    /// `CONNECT_STATE_KEY` a new random key per run unless set. `None` without a v4 client (the
+    /// simulator off and no `THUMBTACK_V4_CLIENT_ID` or secret ARN): the routes then answer 404.
+    pub fn connections(
+        &self,
+        base_url: &str,
+        simulator: Option<LocalThumbtackV4<'_>>,
+        token_key_id: &str,
+    ) -> Result<Option<ConnectionsSettings>, ConfigError> {
+        let configured = (self.env)("THUMBTACK_V4_CLIENT_ID").is_some()
+            || (self.env)("THUMBTACK_V4_CLIENT_SECRET_ARN").is_some();
+        if simulator.is_none() && !configured {
+            return Ok(None);
+        }
+        let state_key = app::connections::random_token(32);
+        let mut known: Vec<(&str, String)> = vec![
+            ("PUBLIC_API_URL", base_url.to_owned()),
+            ("TOKEN_KEY_ID", token_key_id.to_owned()),
+        ];
+        if let Some(sim) = simulator {
+            known.push(("THUMBTACK_V4_AUTH_URL", format!("{}/oauth2/auth", sim.url)));
+            known.push((
+                "THUMBTACK_V4_TOKEN_URL",
+                format!("{}/oauth2/token", sim.url),
+            ));
+            known.push(("THUMBTACK_V4_API_BASE_URL", format!("{}/api", sim.url)));
+            if !configured {
+                known.push(("THUMBTACK_V4_CLIENT_ID", sim.client_id.to_owned()));
+                known.push(("THUMBTACK_V4_CLIENT_SECRET", sim.client_secret.to_owned()));
+            }
+        }
+        let env = Env::with(|var: &str| {
+            known
+                .iter()
+                .find(|(name, _)| *name == var)
+                .map(|(_, value)| value.clone())
+                .or_else(|| (self.env)(var))
+                .or_else(|| (var == "CONNECT_STATE_KEY").then(|| state_key.clone()))
+        });
+        connections_settings(&env).map(Some)
     }
 }
 

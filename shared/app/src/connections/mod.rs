@@ -111,7 +111,7 @@ pub async fn start<S, T: ThumbtackV4, V>(
 }
 
 /// `bytes` random bytes from the operating system's generator, base64url.
-pub(crate) fn random_token(bytes: usize) -> String {
+pub fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     // The OS generator failing is not something a request can recover from.
     getrandom::fill(&mut buffer).unwrap_or_else(|error| panic!("no randomness: {error}"));

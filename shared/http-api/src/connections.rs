@@ -1,0 +1,179 @@
+//! The connections function's routes (`Function::Connections`): `POST /v1/connections` (the
+//! partner's back end starts a pro's connection) and `GET /v1/connections/callback` (the pro's
+//! browser back from Thumbtack's consent page). The decisions are `app::connections`'; here the
+//! request is read and the outcome answered: JSON for the partner, a redirect or a small page
+//! for the browser. Neither the code nor the state is ever logged.
+
+use crate::error::ApiError;
+use crate::request::{body_within_limit, request_id};
+use crate::response::json;
+use crate::route::respond;
+use crate::routes::{self, Endpoint, Function};
+use app::connections::{self, CallbackQuery, ConnectDeps, Outcome, StartAsked, StartError};
+use app::now_millis;
+use app::ports::{ConnectionStore, ThumbtackV4, TokenVault};
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use models::{Invalid, InvalidKind};
+use serde::Deserialize;
+use tracing::field::Empty;
+
+/// Serves the connection routes, each in its own span; 404 for anything else.
+pub async fn handle<S, T, V>(deps: &ConnectDeps<S, T, V>, request: Request) -> Response<Body>
+where
+    S: ConnectionStore,
+    T: ThumbtackV4,
+    V: TokenVault,
+{
+    let request_id = request_id(&request);
+    match routes::endpoint(Function::Connections, &request) {
+        Some(Endpoint::ConnectionStart) => {
+            let span = tracing::info_span!("connection_start", %request_id);
+            respond(span, start(deps, &request)).await
+        }
+        Some(Endpoint::ConnectionCallback) => {
+            let span = tracing::info_span!(
+                "connection_callback",
+                %request_id,
+                user_id = Empty,
+                outcome = Empty,
+            );
+            respond(span, callback(deps, &request)).await
+        }
+        _ => {
+            let span = tracing::info_span!("connections_unknown_route", %request_id);
+            respond(span, async { Err::<Response<Body>, _>(ApiError::NotFound) }).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct StartBody {
+    reference: Option<String>,
+    #[serde(rename = "returnURL")]
+    return_url: Option<String>,
+}
+
+/// 201 `{"authorizeURL", "expiresAt"}`; 400 naming each field that is wrong.
+async fn start<S, T: ThumbtackV4, V>(
+    deps: &ConnectDeps<S, T, V>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let body = body_within_limit(request)?;
+    let body: StartBody = serde_json::from_slice(body).map_err(|_| {
+        ApiError::Invalid(Invalid::body(
+            InvalidKind::NotJson,
+            "must be a JSON object {\"reference\": string, \"returnURL\"?: string}",
+        ))
+    })?;
+    let asked = StartAsked {
+        reference: body.reference.as_deref(),
+        return_url: body.return_url.as_deref(),
+    };
+    match connections::start(deps, asked, now_millis()).await {
+        Ok(started) => Ok(json(StatusCode::CREATED, &started)),
+        Err(StartError::Invalid(invalid)) => Err(ApiError::Invalid(invalid)),
+        Err(StartError::Thumbtack(error)) => Err(ApiError::Unavailable(Box::new(error))),
+    }
+}
+
+/// A redirect (303) to the return URL with the outcome, or, without one, a small page.
+async fn callback<S, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError>
+where
+    S: ConnectionStore,
+    T: ThumbtackV4,
+    V: TokenVault,
+{
+    let query = request.query_string_parameters();
+    let asked = CallbackQuery {
+        code: query.first("code"),
+        state: query.first("state"),
+        error: query.first("error"),
+    };
+    let outcome = connections::callback(deps, asked, now_millis()).await;
+    let span = tracing::Span::current();
+    match &outcome {
+        Outcome::Connected { user_id, .. } => {
+            span.record("user_id", user_id.as_str());
+            span.record("outcome", "connected");
+        }
+        Outcome::Failed { error, .. } => {
+            span.record("outcome", error.code());
+        }
+    }
+    if let Some(location) = outcome.redirect() {
+        let mut response = page(StatusCode::SEE_OTHER, "Connecting to Thumbtack", "");
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        return Ok(response);
+    }
+    Ok(match &outcome {
+        Outcome::Connected { businesses, .. } => {
+            let items: String = businesses
+                .iter()
+                .map(|(_, name)| format!("<li>{}</li>", escape(name)))
+                .collect();
+            page(
+                StatusCode::OK,
+                "Connected to Thumbtack",
+                &format!("<p>These businesses are connected:</p><ul>{items}</ul>"),
+            )
+        }
+        Outcome::Failed { error, .. } => {
+            let status = match error {
+                connections::ConnectError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            page(
+                status,
+                "Not connected to Thumbtack",
+                &format!(
+                    "<p>{}</p><p>Error: <code>{}</code></p>",
+                    error.explanation(),
+                    error.code()
+                ),
+            )
+        }
+    })
+}
+
+/// A small HTML page, never cached, that sends no referrer onwards (its URL held the code).
+fn page(status: StatusCode, title: &str, body: &str) -> Response<Body> {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><h1>{title}</h1>{body}</body></html>"
+    );
+    let mut response = Response::new(Body::Text(html));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
