@@ -29,3 +29,4 @@ mod secrets;
 mod speed;
 mod stats;
 mod support;
+mod v4_ingest;
