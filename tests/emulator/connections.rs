@@ -121,14 +121,24 @@ async fn a_state_is_consumed_once_and_a_connection_reads_back_as_written_with_it
 
 /// The simulator, its client redirecting to our callback.
 async fn simulator() -> Simulator {
+    simulator_for(PUBLIC).await
+}
+
+/// The simulator, its client redirecting to the callback of our API at `public`.
+async fn simulator_for(public: &str) -> Simulator {
     let mut config = simulator::Config::default();
-    config.clients[0].redirect_uris = vec![format!("{PUBLIC}/v1/connections/callback")];
+    config.clients[0].redirect_uris = vec![format!("{public}/v1/connections/callback")];
     Simulator::start(config).await.unwrap()
 }
 
 type Deps = ConnectDeps<DynamoStore, HttpThumbtackV4, KmsVault>;
 
 async fn deps(sim: &Simulator, table: &TestTable) -> Deps {
+    deps_for(sim, table, PUBLIC).await
+}
+
+/// The flow's dependencies for our API at `public`.
+async fn deps_for(sim: &Simulator, table: &TestTable, public: &str) -> Deps {
     let api = ThumbtackClient::new(&ThumbtackSettings {
         base_url: format!("{}/api", sim.url()),
         connect_timeout: Duration::from_secs(2),
@@ -138,7 +148,7 @@ async fn deps(sim: &Simulator, table: &TestTable) -> Deps {
     let oauth = OAuthUrls::new(
         &format!("{}/oauth2/auth", sim.url()),
         &format!("{}/oauth2/token", sim.url()),
-        &format!("{PUBLIC}/v1/connections/callback"),
+        &format!("{public}/v1/connections/callback"),
     )
     .unwrap();
     let client = ThumbtackCredentials::fixed(Credential::new("sim-client", "sim-secret"));
@@ -149,7 +159,7 @@ async fn deps(sim: &Simulator, table: &TestTable) -> Deps {
         settings: ConnectSettings {
             state_key: StateKey::new(unique_name("state-key-of-at-least-32-bytes").into_bytes()),
             return_urls: ReturnUrls::parse([RETURN]).unwrap(),
-            webhook_base_url: format!("{PUBLIC}/v4/webhooks"),
+            webhook_base_url: format!("{public}/v4/webhooks"),
         },
     }
 }
@@ -157,6 +167,10 @@ async fn deps(sim: &Simulator, table: &TestTable) -> Deps {
 /// Starts a flow, lets the pro decide on the simulator's consent page, and runs our callback on
 /// the URL the browser is sent back to.
 async fn connect(sim: &Simulator, deps: &Deps, decision: Decision) -> Outcome {
+    connect_to(sim, deps, decision, PUBLIC).await
+}
+
+async fn connect_to(sim: &Simulator, deps: &Deps, decision: Decision, public: &str) -> Outcome {
     let started = start(
         deps,
         StartAsked {
@@ -169,7 +183,7 @@ async fn connect(sim: &Simulator, deps: &Deps, decision: Decision) -> Outcome {
     .unwrap();
     let back = sim.consent(&started.authorize_url, decision).await.unwrap();
     assert!(
-        back.starts_with(&format!("{PUBLIC}/v1/connections/callback?")),
+        back.starts_with(&format!("{public}/v1/connections/callback?")),
         "{back}"
     );
     let back = reqwest::Url::parse(&back).unwrap();
@@ -319,5 +333,35 @@ async fn a_code_the_token_endpoint_refuses_stores_nothing_and_registers_no_webho
             .any(|e| e.method == "POST" && e.target.contains("/webhooks")),
         "no webhook call after a failed exchange"
     );
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn thumbtack_delivers_to_our_webhook_with_the_secret_whose_hash_we_stored() {
+    let partner = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&partner)
+        .await;
+    let public = partner.uri();
+    let sim = simulator_for(&public).await;
+    let table = fresh_table().await;
+    let deps = deps_for(&sim, &table, &public).await;
+    let outcome = connect_to(&sim, &deps, Decision::Approve, &public).await;
+    assert!(matches!(outcome, Outcome::Connected { .. }), "{outcome:?}");
+    let connection = deps.store.connection(USER).await.unwrap().unwrap();
+    let business = &connection.businesses[0];
+
+    sim.new_lead(&business.business_id).await.unwrap();
+    let received = partner.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2, "the lead's message and negotiation");
+    for delivery in received {
+        assert_eq!(
+            delivery.url.path(),
+            format!("/v4/webhooks/{}", business.business_id)
+        );
+        let secret = delivery.headers.get("x-webhook-secret").unwrap();
+        assert_eq!(secret_hash(secret.to_str().unwrap()), business.secret_hash);
+    }
     sim.shutdown().await.unwrap();
 }
