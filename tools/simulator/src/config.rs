@@ -34,7 +34,26 @@ pub struct Config {
     pub legacy_reply_password: String,
     /// Print each legacy reply on standard output, as `make dev`'s terminal shows it.
     pub print_legacy_replies: bool,
+    /// The Basic credential of legacy deliveries, in place of the settings' pair: a deployed
+    /// simulator's real stage credential stays out of the stored and served settings.
+    #[serde(skip)]
+    pub partner_credentials: Option<PartnerCredentials>,
     pub settings: Settings,
+}
+
+/// A username and password, as the stage's secrets hold them.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+pub struct PartnerCredentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for PartnerCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartnerCredentials")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -193,6 +212,7 @@ impl Default for Config {
             legacy_reply_username: "partner".into(),
             legacy_reply_password: "sandbox-password".into(),
             print_legacy_replies: false,
+            partner_credentials: None,
             settings: Settings::default(),
         }
     }

@@ -187,9 +187,15 @@ pub fn delivery(state: &State, kind: Kind, body: Value) -> Option<Delivery> {
         event_type: format!("{method} {path}"),
         method,
         url: format!("{base}{path}"),
-        auth: WebhookAuth::Basic {
-            username: settings.legacy_partner_username.clone(),
-            password: settings.legacy_partner_password.clone(),
+        auth: match &state.config.partner_credentials {
+            Some(pair) => WebhookAuth::Basic {
+                username: pair.username.clone(),
+                password: pair.password.clone(),
+            },
+            None => WebhookAuth::Basic {
+                username: settings.legacy_partner_username.clone(),
+                password: settings.legacy_partner_password.clone(),
+            },
         },
         body,
         webhook_id: None,

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod config;
 pub mod control;
 pub mod deliveries;
+pub mod deployed;
 pub mod drive;
 pub mod faults;
 pub mod legacy;
@@ -25,7 +26,9 @@ pub mod state;
 pub mod store;
 pub mod webhooks;
 
-pub use config::{Business, Config, Lifetimes, OAuthClient, RetryPolicy, Settings, User};
+pub use config::{
+    Business, Config, Lifetimes, OAuthClient, PartnerCredentials, RetryPolicy, Settings, User,
+};
 pub use drive::{Decision, DriveError, NewLead};
 pub use log::LogEntry;
 

@@ -1,0 +1,16 @@
+//! Lambda entry point of the deployed simulator (`SimulatorEnabled=true`): wiring only; the
+//! simulator is the library, its deployed configuration `simulator::deployed`.
+
+use lambda_http::Error;
+
+// One thread: an invocation waits on I/O (the table, the stage it delivers to).
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .without_time()
+        .init();
+    let sim = simulator::deployed::init().await?;
+    lambda_http::run(simulator::router(sim)).await
+}
