@@ -9,9 +9,6 @@ use serde_json::value::RawValue;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
-    /// Which contract carried the lead: `legacy` (a record from before v4 too) or `v4`.
-    #[serde(default)]
-    pub contract: crate::Contract,
     /// The lead body exactly as Thumbtack sent it, unknown fields included (for v4, the webhook's
     /// whole envelope).
     pub lead: Box<RawValue>,
@@ -19,6 +16,9 @@ pub struct ConversationView {
     /// later version of the rules no longer read it).
     #[serde(default)]
     pub summary: Option<crate::Lead>,
+    /// Which contract carried the lead: `legacy` (a record from before v4 too) or `v4`.
+    #[serde(default)]
+    pub contract: crate::Contract,
     /// A v4 lead's fields legacy has no place for (status, estimate, price breakdown, proposed
     /// times, booking, travel preferences, the customer's names as sent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
