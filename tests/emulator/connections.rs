@@ -8,6 +8,7 @@ use adapters::thumbtack::{ThumbtackClient, ThumbtackSettings};
 use adapters::{DynamoStore, provision};
 use app::auth::Credential;
 use app::connections::state::StateKey;
+use app::connections::tokens::{TokenCache, TokenError, access_token};
 use app::connections::{
     CallbackQuery, ConnectDeps, ConnectError, ConnectSettings, Outcome, ReturnUrls, StartAsked,
     callback, secret_hash, start,
@@ -363,5 +364,160 @@ async fn thumbtack_delivers_to_our_webhook_with_the_secret_whose_hash_we_stored(
         let secret = delivery.headers.get("x-webhook-secret").unwrap();
         assert_eq!(secret_hash(secret.to_str().unwrap()), business.secret_hash);
     }
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn one_holder_takes_a_refresh_lease_until_it_runs_out_and_only_the_holder_saves_tokens() {
+    let table = fresh_table().await;
+    let store = &table.store;
+    let connection = Connection {
+        user_id: USER.into(),
+        reference: "pro-42".into(),
+        status: ConnectionStatus::Connected,
+        businesses: vec![ConnectedBusiness {
+            business_id: "b-1".into(),
+            name: "Painting".into(),
+            webhook_id: "wh-1".into(),
+            secret_hash: secret_hash("secret"),
+        }],
+        sealed_tokens: vec![1],
+        access_expires_at: 1_000,
+        scopes: Vec::new(),
+        connected_at: 1,
+        updated_at: 1,
+    };
+    store.save_connection(&connection).await.unwrap();
+    assert_eq!(
+        store.business_user("b-1").await.unwrap().as_deref(),
+        Some(USER)
+    );
+    assert_eq!(store.business_user("b-2").await.unwrap(), None);
+    assert!(
+        !store
+            .take_refresh_lease("nobody", "a", 30_000, 0)
+            .await
+            .unwrap()
+    );
+
+    assert!(
+        store
+            .take_refresh_lease(USER, "a", 30_000, 0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_refresh_lease(USER, "b", 30_010, 10)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .save_refreshed(USER, "b", vec![2], 9, 10)
+            .await
+            .unwrap()
+    );
+    // Past its end the lease is anyone's: the first holder's save then changes nothing.
+    assert!(
+        store
+            .take_refresh_lease(USER, "b", 60_000, 30_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .save_refreshed(USER, "a", vec![3], 9, 30_001)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .save_refreshed(USER, "b", vec![4], 7_000, 30_002)
+            .await
+            .unwrap()
+    );
+    let stored = store.connection(USER).await.unwrap().unwrap();
+    assert_eq!(stored.sealed_tokens, vec![4]);
+    assert_eq!(stored.access_expires_at, 7_000);
+    // Saving released it.
+    assert!(
+        store
+            .take_refresh_lease(USER, "c", 60_000, 30_003)
+            .await
+            .unwrap()
+    );
+    store.mark_broken(USER, 30_004).await.unwrap();
+    let broken = store.connection(USER).await.unwrap().unwrap();
+    assert_eq!(broken.status, ConnectionStatus::Broken);
+    assert!(
+        store
+            .take_refresh_lease(USER, "d", 60_000, 30_005)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn twenty_callers_with_a_stale_token_make_one_refresh_at_the_simulator_and_its_token_works() {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = deps(&sim, &table).await;
+    connect(&sim, &deps, Decision::Approve).await;
+    let deps = std::sync::Arc::new(deps);
+    let cache = std::sync::Arc::new(TokenCache::default());
+    // An hour on: the first token is past its expiry.
+    let later = app::now_millis() + 3_600_000;
+    let mut calls = Vec::new();
+    for i in 0..20 {
+        let (deps, cache) = (deps.clone(), cache.clone());
+        let business = if i % 2 == 0 {
+            fixtures::BUSINESS_ID
+        } else {
+            "5001000000000000010"
+        };
+        calls.push(tokio::spawn(async move {
+            access_token(&deps, &cache, business, || later)
+                .await
+                .unwrap()
+                .expose_secret()
+                .to_owned()
+        }));
+    }
+    let mut tokens = Vec::new();
+    for call in calls {
+        tokens.push(call.await.unwrap());
+    }
+    tokens.dedup();
+    assert_eq!(tokens.len(), 1);
+    let token_calls = sim
+        .log()
+        .iter()
+        .filter(|e| e.kind == "received" && e.target == "/oauth2/token")
+        .count();
+    assert_eq!(token_calls, 2, "the code exchange and one refresh");
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/v4/users/self", sim.url()))
+        .bearer_auth(&tokens[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    // The pro revoked access at Thumbtack: the next refresh is refused, the connection broken.
+    sim.control(
+        &format!("/sim/users/{USER}/invalid-grant"),
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    let error = access_token(&deps, &TokenCache::default(), fixtures::BUSINESS_ID, || {
+        later + 3_600_000
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(error, TokenError::Broken), "{error:?}");
+    let stored = deps.store.connection(USER).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Broken);
     sim.shutdown().await.unwrap();
 }

@@ -82,6 +82,13 @@ impl ThumbtackV4 for HttpThumbtackV4 {
             .await
     }
 
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, V4Error> {
+        let credential = self.credential().await?;
+        self.oauth
+            .refresh(self.api.http(), &credential, refresh_token)
+            .await
+    }
+
     async fn user_self(&self, token: &SecretString) -> Result<V4User, V4Error> {
         api::user(self.get(token, &["users", "self"]).await?)
     }

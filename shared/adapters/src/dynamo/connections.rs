@@ -14,6 +14,7 @@ use super::schema::{
 };
 use app::StoreError;
 use app::ports::{ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use std::collections::HashMap;
 
@@ -77,6 +78,124 @@ impl ConnectionStore for DynamoStore {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn business_user(&self, business_id: &str) -> Result<Option<String>, StoreError> {
+        let key = Item::from([
+            (PK.to_owned(), s(business_pk(business_id))),
+            (SK.to_owned(), s(CONNECTION_SK)),
+        ]);
+        self.get(key)
+            .await?
+            .map(|item| string(&item, attr::USER_ID))
+            .transpose()
+    }
+
+    async fn take_refresh_lease(
+        &self,
+        user_id: &str,
+        holder: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(connection_key(user_id)))
+            .update_expression("SET #holder = :holder, #until = :until")
+            .condition_expression(
+                "attribute_exists(PK) AND (attribute_not_exists(#until) OR #until <= :now)",
+            )
+            .expression_attribute_names("#holder", attr::LEASE_HOLDER)
+            .expression_attribute_names("#until", attr::LEASE_UNTIL)
+            .expression_attribute_values(":holder", s(holder))
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        conditional(result)
+    }
+
+    async fn save_refreshed(
+        &self,
+        user_id: &str,
+        holder: &str,
+        sealed_tokens: Vec<u8>,
+        access_expires_at: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(connection_key(user_id)))
+            .update_expression(
+                "SET #tokens = :tokens, #expires = :expires, #updated = :now REMOVE #holder, #until",
+            )
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#tokens", attr::SEALED_TOKENS)
+            .expression_attribute_names("#expires", attr::ACCESS_EXPIRES_AT)
+            .expression_attribute_names("#updated", attr::UPDATED_AT)
+            .expression_attribute_names("#holder", attr::LEASE_HOLDER)
+            .expression_attribute_names("#until", attr::LEASE_UNTIL)
+            .expression_attribute_values(":tokens", AttributeValue::B(sealed_tokens.into()))
+            .expression_attribute_values(":expires", n(access_expires_at))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":holder", s(holder))
+            .send()
+            .await;
+        conditional(result)
+    }
+
+    async fn mark_broken(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(connection_key(user_id)))
+            .update_expression("SET #status = :broken, #updated = :now REMOVE #holder, #until")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_names("#updated", attr::UPDATED_AT)
+            .expression_attribute_names("#holder", attr::LEASE_HOLDER)
+            .expression_attribute_names("#until", attr::LEASE_UNTIL)
+            .expression_attribute_values(":broken", s(ConnectionStatus::Broken.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        conditional(result).map(|_| ())
+    }
+}
+
+fn connection_key(user_id: &str) -> Item {
+    Item::from([
+        (PK.to_owned(), s(connection_pk(user_id))),
+        (SK.to_owned(), s(CONNECTION_SK)),
+    ])
+}
+
+/// A conditional update: `true` when made, `false` when its condition failed.
+fn conditional<T>(
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<
+            UpdateItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
+) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(error)
+            if matches!(
+                error.as_service_error(),
+                Some(UpdateItemError::ConditionalCheckFailedException(_))
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(store_error(error)),
     }
 }
 

@@ -392,6 +392,8 @@ pub mod attr {
     pub const ACCESS_EXPIRES_AT: &str = "accessExpiresAt";
     pub const SCOPES: &str = "scopes";
     pub const CONNECTED_AT: &str = "connectedAt";
+    /// Who holds a connection's refresh lease, and until when (N, ms).
+    pub const LEASE_HOLDER: &str = "leaseHolder";
     /// Unix seconds: DynamoDB's TTL deletes the item after it.
     pub const EXPIRES_AT: &str = "expiresAt";
 }

@@ -6,11 +6,13 @@
 //! - `state`: the sealed, single-use `state` and the PKCE verifier derived from it;
 //! - `settings`: what the flow is configured with (the return-URL allow-list among it);
 //! - `callback`: the callback's steps and its outcome;
-//! - `webhooks`: our webhook for each business, found again or registered, with its secret.
+//! - `webhooks`: our webhook for each business, found again or registered, with its secret;
+//! - `tokens`: a valid access token for a business, refreshed once per user under a lease.
 
 mod callback;
 mod settings;
 pub mod state;
+pub mod tokens;
 mod webhooks;
 
 pub use callback::{CallbackQuery, ConnectError, Outcome, callback};

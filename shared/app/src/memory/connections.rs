@@ -21,6 +21,8 @@ pub struct MemoryConnections {
     used: Mutex<HashSet<String>>,
     connections: Mutex<BTreeMap<String, Connection>>,
     fail_saves: Mutex<u32>,
+    /// By user: (holder, until).
+    leases: Mutex<BTreeMap<String, (String, u64)>>,
 }
 
 impl MemoryConnections {
@@ -49,6 +51,62 @@ impl ConnectionStore for MemoryConnections {
             return Err(StoreError::Unavailable("scripted storage failure".into()));
         }
         lock(&self.connections).insert(connection.user_id.clone(), connection.clone());
+        Ok(())
+    }
+
+    async fn business_user(&self, business_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(lock(&self.connections)
+            .values()
+            .find(|c| c.businesses.iter().any(|b| b.business_id == business_id))
+            .map(|c| c.user_id.clone()))
+    }
+
+    async fn take_refresh_lease(
+        &self,
+        user_id: &str,
+        holder: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let mut leases = lock(&self.leases);
+        match leases.get(user_id) {
+            Some((_, held_until)) if *held_until > now => Ok(false),
+            _ => {
+                leases.insert(user_id.to_owned(), (holder.to_owned(), until));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn save_refreshed(
+        &self,
+        user_id: &str,
+        holder: &str,
+        sealed_tokens: Vec<u8>,
+        access_expires_at: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let mut leases = lock(&self.leases);
+        if leases.get(user_id).map(|(h, _)| h.as_str()) != Some(holder) {
+            return Ok(false);
+        }
+        leases.remove(user_id);
+        let mut connections = lock(&self.connections);
+        let Some(connection) = connections.get_mut(user_id) else {
+            return Ok(false);
+        };
+        connection.sealed_tokens = sealed_tokens;
+        connection.access_expires_at = access_expires_at;
+        connection.updated_at = now;
+        Ok(true)
+    }
+
+    async fn mark_broken(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
+        lock(&self.leases).remove(user_id);
+        if let Some(connection) = lock(&self.connections).get_mut(user_id) {
+            connection.status = crate::ports::ConnectionStatus::Broken;
+            connection.updated_at = now;
+        }
         Ok(())
     }
 }
@@ -104,6 +162,9 @@ struct FakeState {
     exchange_error: Option<V4Error>,
     /// Fail the webhook calls for this business.
     failing_business: Option<String>,
+    /// The answer to the next refresh, instead of tokens.
+    refresh_error: Option<V4Error>,
+    refreshes: u32,
     calls: Vec<String>,
 }
 
@@ -120,6 +181,16 @@ impl FakeThumbtackV4 {
                 .collect(),
             state: Mutex::default(),
         }
+    }
+
+    /// The next refresh fails with `error`.
+    pub fn refuse_next_refresh(&self, error: V4Error) {
+        lock(&self.state).refresh_error = Some(error);
+    }
+
+    /// How many refreshes were asked for.
+    pub fn refreshes(&self) -> u32 {
+        lock(&self.state).refreshes
     }
 
     pub fn refuse_next_exchange(&self, error: V4Error) {
@@ -188,6 +259,29 @@ impl ThumbtackV4 for FakeThumbtackV4 {
             refresh_token: Some(SecretString::from(format!("refresh-for-{code}"))),
             expires_in: Some(Duration::from_secs(3600)),
             scopes: vec!["offline_access".into()],
+        })
+    }
+
+    async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, V4Error> {
+        let n = {
+            let mut state = lock(&self.state);
+            state.calls.push("refresh".into());
+            if let Some(error) = state.refresh_error.take() {
+                return Err(error);
+            }
+            state.refreshes += 1;
+            state.refreshes
+        };
+        // A real refresh is a round trip: concurrent callers overlap it.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Ok(TokenSet {
+            access_token: SecretString::from(format!("access-refreshed-{n}")),
+            refresh_token: Some(SecretString::from(format!(
+                "{}-then-{n}",
+                refresh_token.expose_secret()
+            ))),
+            expires_in: Some(Duration::from_secs(3600)),
+            scopes: Vec::new(),
         })
     }
 

@@ -29,18 +29,22 @@ pub struct Connection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionStatus {
     Connected,
+    /// Thumbtack refused the refresh token (`invalid_grant`): the pro must connect again.
+    Broken,
 }
 
 impl ConnectionStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectionStatus::Connected => "connected",
+            ConnectionStatus::Broken => "broken",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "connected" => Some(ConnectionStatus::Connected),
+            "broken" => Some(ConnectionStatus::Broken),
             _ => None,
         }
     }
@@ -78,6 +82,40 @@ pub trait ConnectionStore: Send + Sync {
     fn save_connection(
         &self,
         connection: &Connection,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The Thumbtack user a business is connected through.
+    fn business_user(
+        &self,
+        business_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Takes the user's refresh lease for `holder` until `until` (ms) when no one holds it at
+    /// `now`: `true` when taken (a conditional write: one taker among any number of processes).
+    fn take_refresh_lease(
+        &self,
+        user_id: &str,
+        holder: &str,
+        until: u64,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Writes refreshed tokens and releases the lease, if `holder` still holds it: `false` when
+    /// another took it over (its tokens stand).
+    fn save_refreshed(
+        &self,
+        user_id: &str,
+        holder: &str,
+        sealed_tokens: Vec<u8>,
+        access_expires_at: u64,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Marks the connection broken (its tokens no longer work) and releases the lease.
+    fn mark_broken(
+        &self,
+        user_id: &str,
+        now: u64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
@@ -161,6 +199,12 @@ pub trait ThumbtackV4: Send + Sync {
         &self,
         code: &str,
         pkce_verifier: &str,
+    ) -> impl Future<Output = Result<TokenSet, V4Error>> + Send;
+
+    /// A refresh: new tokens (Thumbtack's refresh tokens are single use, facts §1.4).
+    fn refresh(
+        &self,
+        refresh_token: &SecretString,
     ) -> impl Future<Output = Result<TokenSet, V4Error>> + Send;
 
     fn user_self(
