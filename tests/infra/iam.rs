@@ -124,6 +124,8 @@ fn written_partitions(function: &str) -> Option<BTreeSet<String>> {
         }
         // A business's settings.
         "PartnerApiFunction" => vec![business_settings_pk(any)],
+        // The simulator's snapshot (SimulatorEnabled).
+        "SimulatorFunction" => vec![format!("{}{any}", simulator::store::PARTITION_PREFIX)],
         _ => return None,
     };
     Some(keys.into_iter().collect())

@@ -8,7 +8,10 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-/// The simulator's own partition (the template holds its role to `SIM#*` keys).
+/// The prefix of the simulator's partitions: the template holds its role to `SIM#*` keys.
+pub const PARTITION_PREFIX: &str = "SIM#";
+
+/// The snapshot's partition and sort key.
 pub const KEY: &str = "SIM#state";
 
 #[derive(Debug, Clone)]
@@ -31,6 +34,12 @@ impl DynamoStore {
             ("SK", AttributeValue::S(KEY.into())),
         ]
     }
+}
+
+#[cfg(test)]
+#[test]
+fn the_snapshot_key_is_under_the_simulator_s_prefix() {
+    assert!(KEY.starts_with(PARTITION_PREFIX));
 }
 
 fn unavailable(error: impl std::error::Error) -> StoreError {

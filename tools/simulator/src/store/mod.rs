@@ -4,7 +4,7 @@
 
 mod dynamo;
 
-pub use dynamo::DynamoStore;
+pub use dynamo::{DynamoStore, KEY, PARTITION_PREFIX};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
