@@ -10,7 +10,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 use_emulator
-# The v4 settings (read by the v4 work to come), pointed at the Thumbtack simulator devstack
+# The v4 settings (the connect flow: POST /v1/connections), pointed at the Thumbtack simulator devstack
 # starts unless set; left alone when THUMBTACK_API_BASE_URL names another Thumbtack. API base as
 # Thumbtack documents it: https://api.thumbtack.com/api (v4 paths under it).
 if [ -z "${THUMBTACK_API_BASE_URL:-}" ]; then
