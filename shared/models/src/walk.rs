@@ -99,6 +99,14 @@ fn object_body(text: &str) -> Result<Entries<'_>, Invalid> {
 #[derive(Debug, Default)]
 pub(crate) struct Entries<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
 
+impl Entries<'_> {
+    /// Whether `key` is given, whatever its value: for a field that has two names, to pick the
+    /// one to read without reporting on both.
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|(name, _)| name == key)
+    }
+}
+
 impl<'de> Deserialize<'de> for Entries<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct EntriesVisitor;

@@ -394,3 +394,29 @@ mod hostile {
         }
     }
 }
+
+#[test]
+fn a_field_given_twice_is_one_warning_even_where_two_names_are_read() {
+    let lead = fixtures::v4::NEGOTIATION_CREATED.replacen(
+        r#""createdAt": "2026-08-16T17:13:00Z","#,
+        r#""createdAt": "2026-08-16T17:13:00Z", "createdAt": "x","#,
+        1,
+    );
+    let lead = lead.replacen(
+        r#""travelPreferences": [ "ProviderTravelToCustomer" ],"#,
+        r#""travelPreferences": [ "ProviderTravelToCustomer" ], "travelPreferences": [],"#,
+        1,
+    );
+    let parsed = Delivery::parse(lead.as_bytes()).unwrap();
+    assert_eq!(
+        parsed.warnings.paths(),
+        ["data.createdAt", "data.request.travelPreferences"]
+    );
+    let review = fixtures::v4::REVIEW_CREATED.replacen(
+        r#""reviewText": "Great work.","#,
+        r#""reviewText": "Great work.", "reviewText": "Meh","#,
+        1,
+    );
+    let parsed = Delivery::parse(review.as_bytes()).unwrap();
+    assert_eq!(parsed.warnings.paths(), ["data.reviewText"]);
+}

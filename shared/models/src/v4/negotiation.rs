@@ -13,6 +13,7 @@ use crate::lead::{Detail, Location, read_details, read_location};
 use crate::path::Path;
 use crate::walk::{Entries, Need, Walker};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -177,15 +178,13 @@ pub(super) fn read(
     let negotiation_id = w.id(Need::Key, &object, &path.key("negotiationID"));
     let business = read_business(w, &object, &path.key("business"));
     let field = Need::Field;
-    let created_at = match w.optional(field, &object, &path.key("createdAt")) {
-        None if w
-            .optional(field, &object, &path.key("createTime"))
-            .is_some() =>
-        {
-            time(w, &object, &path.key("createTime"))
-        }
-        _ => time(w, &object, &path.key("createdAt")),
+    // The docs' sample names it `createTime`: read when `createdAt` is not there.
+    let created = if !object.has("createdAt") && object.has("createTime") {
+        "createTime"
+    } else {
+        "createdAt"
     };
+    let created_at = time(w, &object, &path.key(created));
     let status = w.optional_text(field, &object, &path.key("status"));
     let charge_state = w.optional_text(field, &object, &path.key("chargeState"));
     let lead_price = w.optional_text(field, &object, &path.key("leadPrice"));
@@ -303,19 +302,29 @@ fn read_booking(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<Boo
 
 /// An array of strings; legacy's one sentence is read as one element.
 fn read_travel(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Vec<String> {
-    if let Some(value) = w.optional(Need::Field, parent, path)
-        && value.get().starts_with('"')
+    let Some(value) = w.optional(Need::Field, parent, path) else {
+        return Vec::new();
+    };
+    let text = value.get();
+    let items: Vec<&RawValue> = if text.starts_with('"') {
+        vec![value]
+    } else if let Some(items) = text
+        .starts_with('[')
+        .then(|| serde_json::from_str(text).ok())
+        .flatten()
     {
-        return w
-            .optional_text(Need::Field, parent, path)
-            .into_iter()
-            .collect();
-    }
-    let items = w.optional_array(Need::Field, parent, path);
+        items
+    } else {
+        w.report(Need::Field, path, "must be an array of strings");
+        return Vec::new();
+    };
     let mut preferences = Vec::with_capacity(items.len().min(8));
     for (index, item) in items.into_iter().enumerate() {
         match serde_json::from_str::<String>(item.get()) {
             Ok(preference) => preferences.push(preference),
+            Err(_) if text.starts_with('"') => {
+                w.report(Need::Field, path, "must be a string of valid Unicode")
+            }
             Err(_) => w.report(Need::Field, &path.index(index), "must be a string"),
         }
     }

@@ -65,12 +65,13 @@ pub(super) fn read(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<
             }
         }
     });
-    let review_text = match w.optional(field, &object, &path.key("reviewText")) {
-        None if w.optional(field, &object, &path.key("text")).is_some() => {
-            w.optional_text(field, &object, &path.key("text"))
-        }
-        _ => w.optional_text(field, &object, &path.key("reviewText")),
+    // Other receivers guess `text`: read when `reviewText` is not there.
+    let words = if !object.has("reviewText") && object.has("text") {
+        "text"
+    } else {
+        "reviewText"
     };
+    let review_text = w.optional_text(field, &object, &path.key(words));
     let reviewer_name = w.optional_text(field, &object, &path.key("reviewerName"));
     let create_time = time(w, &object, &path.key("createTime"));
     let negotiation_id = optional_id(w, &object, &path.key("negotiationID"));
