@@ -260,6 +260,19 @@ async fn a_pro_connects_through_the_local_stack_and_the_callback_names_their_bus
     let again = http.get(&back).send().await.unwrap();
     assert_eq!(again.status(), 400);
     assert!(again.text().await.unwrap().contains("used_state"));
+    // The partner reads the connection back: open on loopback, as the other IAM routes.
+    let user = simulator::Config::default().users[0].user_id.clone();
+    let view: serde_json::Value = http
+        .get(format!("{base}/v1/connections/{user}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "connected");
+    assert_eq!(view["reference"], "pro-7");
+    assert_eq!(view["businesses"].as_array().unwrap().len(), 2);
     stack.stop().await;
 }
 

@@ -53,7 +53,12 @@ pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
                 tracing::info_span!("business_stats", %request_id, business_id = field::Empty);
             http_api::respond(span, speed::stats(deps, &request)).await
         }
-        Some(Endpoint::Deliver(_) | Endpoint::ConnectionStart | Endpoint::ConnectionCallback)
+        Some(
+            Endpoint::Deliver(_)
+            | Endpoint::ConnectionStart
+            | Endpoint::ConnectionCallback
+            | Endpoint::ConnectionShow,
+        )
         | None => {
             let span = tracing::info_span!("read_unknown_route", %request_id);
             http_api::respond(span, async { Err::<Response<Body>, _>(ApiError::NotFound) }).await

@@ -1,6 +1,7 @@
 //! The connections function's routes (`Function::Connections`): `POST /v1/connections` (the
-//! partner's back end starts a pro's connection) and `GET /v1/connections/callback` (the pro's
-//! browser back from Thumbtack's consent page). The decisions are `app::connections`'; here the
+//! partner's back end starts a pro's connection), `GET /v1/connections/callback` (the pro's
+//! browser back from Thumbtack's consent page) and `GET /v1/connections/{userID}` (a
+//! connection, as the partner may see it). The decisions are `app::connections`'; here the
 //! request is read and the outcome answered: JSON for the partner, a redirect or a small page
 //! for the browser. Neither the code nor the state is ever logged.
 
@@ -40,6 +41,10 @@ where
             );
             respond(span, callback(deps, &request)).await
         }
+        Some(Endpoint::ConnectionShow) => {
+            let span = tracing::info_span!("connection_show", %request_id, user_id = Empty);
+            respond(span, show(deps, &request)).await
+        }
         _ => {
             let span = tracing::info_span!("connections_unknown_route", %request_id);
             respond(span, async { Err::<Response<Body>, _>(ApiError::NotFound) }).await
@@ -75,6 +80,24 @@ async fn start<S, T: ThumbtackV4, V>(
         Err(StartError::Invalid(invalid)) => Err(ApiError::Invalid(invalid)),
         Err(StartError::Thumbtack(error)) => Err(ApiError::Unavailable(Box::new(error))),
     }
+}
+
+/// 200 with the connection (never a token or a secret's hash), or 404.
+async fn show<S: ConnectionStore, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let parameters = request.path_parameters();
+    let user_id = parameters.first("userID").ok_or(ApiError::NotFound)?;
+    // An id outside our alphabet cannot have been stored.
+    if !models::is_valid_id(user_id) {
+        return Err(ApiError::NotFound);
+    }
+    tracing::Span::current().record("user_id", user_id);
+    let view = connections::show(&deps.store, user_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(json(StatusCode::OK, &view))
 }
 
 /// A redirect (303) to the return URL with the outcome, or, without one, a small page.

@@ -81,6 +81,8 @@ pub enum Endpoint {
     ConnectionStart,
     /// The pro's browser back from the consent page (`app::connections::callback`).
     ConnectionCallback,
+    /// One pro's connection, as the partner may see it (`app::connections::show`).
+    ConnectionShow,
 }
 
 /// One route of the API.
@@ -187,7 +189,7 @@ pub static ROUTES: [ApiRoute; 11] = {
 /// The routes of connecting a pro (issue 22). Served by `make dev`; kept apart from [`ROUTES`]
 /// (which tests/infra holds the template to) until infra/template.yaml deploys the connections
 /// function, its KMS key and its client secret: then they move into [`ROUTES`].
-pub static CONNECTION_ROUTES: [ApiRoute; 2] = [
+pub static CONNECTION_ROUTES: [ApiRoute; 3] = [
     route(
         Method::POST,
         "/v1/connections",
@@ -201,6 +203,15 @@ pub static CONNECTION_ROUTES: [ApiRoute; 2] = [
         Endpoint::ConnectionCallback,
         Function::Connections,
         Auth::Public,
+    ),
+    // After the callback: a request for `/v1/connections/callback` is the callback's (the
+    // first route that matches; API Gateway too prefers the literal path).
+    route(
+        Method::GET,
+        "/v1/connections/{userID}",
+        Endpoint::ConnectionShow,
+        Function::Connections,
+        Auth::Iam,
     ),
 ];
 

@@ -105,11 +105,15 @@ async fn read(
 }
 
 /// The connections function's routes; 404 when the stack has no v4 client.
-async fn connections(State(stack): State<Arc<Stack>>, request: Request) -> Response {
+async fn connections(
+    State(stack): State<Arc<Stack>>,
+    Path(parameters): Path<HashMap<String, String>>,
+    request: Request,
+) -> Response {
     let Some(deps) = &stack.connections else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match to_lambda(request, HashMap::new()).await {
+    match to_lambda(request, parameters).await {
         Ok(request) => from_lambda(http_api::connections::handle(deps, request).await),
         Err(response) => response,
     }

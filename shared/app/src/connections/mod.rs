@@ -127,3 +127,56 @@ fn rfc3339(ms: u64) -> String {
         .map(|t| t.to_string())
         .unwrap_or_default()
 }
+
+/// A connection as the partner sees it (`GET /v1/connections/{userID}`): never a token, never a
+/// secret's hash.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectionView {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    pub reference: String,
+    pub status: &'static str,
+    pub businesses: Vec<BusinessView>,
+    pub scopes: Vec<String>,
+    /// RFC 3339.
+    #[serde(rename = "accessExpiresAt")]
+    pub access_expires_at: String,
+    #[serde(rename = "connectedAt")]
+    pub connected_at: String,
+    #[serde(rename = "updatedAt")]
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BusinessView {
+    #[serde(rename = "businessID")]
+    pub business_id: String,
+    pub name: String,
+    #[serde(rename = "webhookID")]
+    pub webhook_id: String,
+}
+
+/// The connection of `user_id`, if there is one.
+pub async fn show<S: crate::ports::ConnectionStore>(
+    store: &S,
+    user_id: &str,
+) -> Result<Option<ConnectionView>, crate::StoreError> {
+    Ok(store.connection(user_id).await?.map(|c| ConnectionView {
+        user_id: c.user_id,
+        reference: c.reference,
+        status: c.status.as_str(),
+        businesses: c
+            .businesses
+            .into_iter()
+            .map(|b| BusinessView {
+                business_id: b.business_id,
+                name: b.name,
+                webhook_id: b.webhook_id,
+            })
+            .collect(),
+        scopes: c.scopes,
+        access_expires_at: rfc3339(c.access_expires_at),
+        connected_at: rfc3339(c.connected_at),
+        updated_at: rfc3339(c.updated_at),
+    }))
+}

@@ -184,3 +184,52 @@ async fn a_replayed_or_forged_state_and_a_denial_are_answered_without_storing_an
     assert!(text(&forged).contains("invalid_state"));
     assert!(deps.store.all().is_empty());
 }
+
+#[tokio::test]
+async fn a_connection_reads_back_without_its_tokens_or_secret_hashes_and_an_unknown_one_is_404() {
+    for gateway in GATEWAYS {
+        let deps = deps();
+        let state = state(&deps, gateway, None).await;
+        back(&deps, gateway, &[("code", "c-1"), ("state", &state)]).await;
+        let template = "/v1/connections/{userID}";
+        let response = handle(
+            &deps,
+            get(
+                gateway,
+                template,
+                "/v1/connections/u-1",
+                &[("userID", "u-1")],
+                &[],
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), 200, "{gateway:?}");
+        let body = text(&response);
+        let view: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(view["userID"], "u-1");
+        assert_eq!(view["reference"], "pro-42");
+        assert_eq!(view["status"], "connected");
+        assert_eq!(view["businesses"][0]["businessID"], "b-1");
+        assert!(view["businesses"][0]["webhookID"].is_string());
+        let stored = &deps.store.all()[0];
+        assert!(!body.contains(&stored.businesses[0].secret_hash), "{body}");
+        assert!(!body.contains("access-for-c-1"), "{body}");
+        assert!(
+            !body.contains("secretHash") && !body.contains("sealed"),
+            "{body}"
+        );
+
+        let unknown = handle(
+            &deps,
+            get(
+                gateway,
+                template,
+                "/v1/connections/u-9",
+                &[("userID", "u-9")],
+                &[],
+            ),
+        )
+        .await;
+        assert_eq!(unknown.status(), 404);
+    }
+}
