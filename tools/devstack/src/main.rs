@@ -67,6 +67,7 @@ async fn run() -> cli::Result {
     println!(
         "devstack: GET  {base}/v1/connections/callback (the pro's browser, back from consent)"
     );
+    println!("devstack: GET  {base}/v1/connections/{{userID}} (a connection, never its tokens)");
     println!("devstack: GET  {base}/healthz");
     println!("devstack: make reply TEXT='...' enqueues a pro's reply");
     println!(
