@@ -103,3 +103,89 @@ async fn a_pro_who_denies_on_the_consent_page_is_sent_back_with_access_denied_an
     );
     assert!(!params.contains_key("code"), "{params:?}");
 }
+
+/// The whole connect flow as a pro lives it, in the browser: the partner's back end starts it
+/// (`POST /v1/connections`), the pro approves on Thumbtack's consent page, our callback stores the
+/// connection and registers a webhook per business, and the browser lands on the partner's
+/// return URL with the connection's id and `status=connected`.
+#[tokio::test]
+async fn a_pro_connects_in_a_browser_and_lands_on_the_partner_s_page_with_the_connection() {
+    let (partner_page, server) = callback_server().await;
+    let stack =
+        crate::devstack_http::launch_stack_with(&[("CONNECT_RETURN_URLS", partner_page.clone())])
+            .await;
+    let base = &stack.base_url;
+    let http = reqwest::Client::new();
+    let started = http
+        .post(format!("{base}/v1/connections"))
+        .json(&serde_json::json!({"reference": "pro-42", "returnURL": partner_page}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let started: serde_json::Value = started.json().await.unwrap();
+
+    let browser = Browser::start().await.unwrap();
+    browser
+        .open(started["authorizeURL"].as_str().unwrap())
+        .await
+        .unwrap();
+    browser.click("#approve").await.unwrap();
+    let landed = browser
+        .wait_for_url(&partner_page, Duration::from_secs(20))
+        .await
+        .unwrap();
+    browser.close().await;
+    server.abort();
+    let params: HashMap<String, String> = landed.query_pairs().into_owned().collect();
+    assert_eq!(
+        params.get("status").map(String::as_str),
+        Some("connected"),
+        "{landed}"
+    );
+
+    // The registry holds it, and Thumbtack (the simulator) got one webhook per business.
+    let simulator = stack.simulator().unwrap();
+    let pro = &simulator::Config::default().users[0];
+    let view: serde_json::Value = http
+        .get(format!("{base}/v1/connections/{}", pro.user_id))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "connected");
+    assert_eq!(view["reference"], "pro-42");
+    assert_eq!(params.get("connection"), Some(&pro.user_id), "{landed}");
+    let log: Vec<serde_json::Value> = http
+        .get(format!("{}/sim/log", simulator.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut registered: Vec<String> = log
+        .iter()
+        .filter(|entry| {
+            entry["method"] == "POST"
+                && entry["target"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("/webhooks"))
+                && entry["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s))
+        })
+        .map(|entry| entry["target"].as_str().unwrap().to_owned())
+        .collect();
+    registered.sort();
+    let mut expected: Vec<String> = pro
+        .businesses
+        .iter()
+        .map(|b| format!("/api/v4/businesses/{}/webhooks", b.business_id))
+        .collect();
+    expected.sort();
+    assert_eq!(registered, expected);
+    stack.stop().await;
+}

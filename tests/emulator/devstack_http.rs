@@ -202,6 +202,11 @@ async fn an_oversized_body_gets_413_through_the_local_stack() {
 /// The whole local stack as `make dev` starts it (routes, reply worker, Thumbtack simulator), on ephemeral
 /// ports with its own table and queues.
 async fn launch_stack() -> devstack::Launched {
+    launch_stack_with(&[]).await
+}
+
+/// [`launch_stack`] with more settings (`CONNECT_RETURN_URLS`, say).
+pub(crate) async fn launch_stack_with(more: &[(&'static str, String)]) -> devstack::Launched {
     let table = unique_name("dev");
     let queue = format!("{}.fifo", unique_name("dev-replies"));
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
@@ -219,6 +224,8 @@ async fn launch_stack() -> devstack::Launched {
         ("PARTNER_API_PASSWORD", PASSWORD.to_owned()),
         ("AWS_ENDPOINT_URL", endpoint),
     ]);
+    let mut vars = vars;
+    vars.extend(more.iter().cloned());
     let env = adapters::config::Env::with(move |var| vars.get(var).cloned());
     let settings = devstack::DevSettings::from_env(env).unwrap();
     devstack::launch(&settings, &sdk().await).await.unwrap()
