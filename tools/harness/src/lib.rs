@@ -11,3 +11,4 @@ pub mod reliability;
 pub mod runtime_api;
 pub mod sigv4;
 pub mod smoke;
+pub mod smoke_simulator;
