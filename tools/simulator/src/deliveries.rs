@@ -3,8 +3,10 @@
 
 use crate::auth::basic_header;
 use crate::faults::DeliveryFault;
-use crate::log::{LogEntry, push};
-use crate::state::{Sim, State, WebhookAuth, now_rfc3339};
+use crate::ids::now_rfc3339;
+use crate::log::LogEntry;
+use crate::middleware::push;
+use crate::state::{Sim, State, WebhookAuth};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;

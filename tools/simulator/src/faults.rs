@@ -1,14 +1,7 @@
 //! Faults on demand: on an endpoint the partner calls (`POST /sim/faults`), or on the next
 //! deliveries (`POST /sim/faults/deliveries`). Each fault is used up after `times` uses.
 
-use crate::problem::problem;
-use crate::state::Sim;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -68,7 +61,7 @@ pub struct Faults {
 }
 
 impl Faults {
-    fn take_endpoint(&mut self, called: &str) -> Option<Fault> {
+    pub(crate) fn take_endpoint(&mut self, called: &str) -> Option<Fault> {
         let index = self
             .endpoints
             .iter()
@@ -101,48 +94,6 @@ fn matches(pattern: &str, called: &str) -> bool {
             (None, None) => return true,
             (Some(p), Some(c)) if p == c || (p.starts_with('{') && p.ends_with('}')) => {}
             _ => return false,
-        }
-    }
-}
-
-/// Applies a pending fault of the endpoint a request is routed to.
-pub async fn endpoint_faults(State(sim): State<Sim>, request: Request, next: Next) -> Response {
-    let called = format!("{} {}", request.method(), request.uri().path());
-    let fault = match sim
-        .update(|state| state.faults.take_endpoint(&called))
-        .await
-    {
-        Ok(fault) => fault,
-        Err(error) => return error.into_response(),
-    };
-    match fault {
-        None => next.run(request).await,
-        Some(Fault::Latency { ms }) => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            next.run(request).await
-        }
-        Some(Fault::Timeout { ms }) => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            problem(StatusCode::GATEWAY_TIMEOUT, "simulated timeout")
-        }
-        Some(Fault::WafChallenge) => (
-            StatusCode::ACCEPTED,
-            [(header::CONTENT_TYPE, "text/html")],
-            "<html><body><script>/* challenge */</script></body></html>",
-        )
-            .into_response(),
-        Some(Fault::Status {
-            status,
-            retry_after,
-        }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = problem(status, "simulated fault");
-            if let Some(seconds) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            response
         }
     }
 }

@@ -17,8 +17,10 @@ pub mod deliveries;
 pub mod deployed;
 pub mod drive;
 pub mod faults;
+mod ids;
 pub mod legacy;
 pub mod log;
+mod middleware;
 pub mod oauth;
 pub mod payloads;
 pub mod problem;
@@ -47,10 +49,10 @@ pub fn router(sim: Sim) -> Router {
         .merge(api::routes())
         .merge(webhooks::routes())
         .merge(legacy::routes())
-        .route_layer(from_fn_with_state(sim.clone(), faults::endpoint_faults))
+        .route_layer(from_fn_with_state(sim.clone(), middleware::endpoint_faults))
         .merge(legacy::read_routes())
         .merge(control::routes())
-        .layer(from_fn_with_state(sim.clone(), log::record))
+        .layer(from_fn_with_state(sim.clone(), middleware::record))
         .with_state(sim)
 }
 

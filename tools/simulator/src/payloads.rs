@@ -1,6 +1,7 @@
 //! The `data` of v4 deliveries, shaped as the captures in facts §3.2–3.4 (values invented).
 
-use crate::state::{State, now_rfc3339};
+use crate::ids::now_rfc3339;
+use crate::state::State;
 use serde_json::{Value, json};
 
 /// The customer of a simulated request.

@@ -1,7 +1,7 @@
 //! Error bodies as Thumbtack writes them: `ProblemDetails` on the API (facts §5), RFC 6749 errors
 //! on the token endpoint.
 
-use crate::state::opaque;
+use crate::ids::opaque;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -3,7 +3,8 @@
 
 use crate::auth::form;
 use crate::config::{AUDIENCE, OAuthClient, User};
-use crate::state::{Code, Consent, Sim, opaque};
+use crate::ids::opaque;
+use crate::state::{Code, Consent, Sim};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State as Extract};
 use axum::http::StatusCode;

@@ -2,8 +2,9 @@
 //! refresh-token grants, opaque tokens.
 
 use crate::auth::{basic, form, same};
+use crate::ids::opaque;
 use crate::problem::oauth_error;
-use crate::state::{AccessToken, RefreshToken, Sim, State, opaque};
+use crate::state::{AccessToken, RefreshToken, Sim, State};
 use axum::body::Bytes;
 use axum::extract::State as Extract;
 use axum::http::{HeaderMap, HeaderValue, header};
