@@ -48,7 +48,7 @@ deploy:
 delete:
 	@STAGE=$(STAGE) scripts/deploy.sh delete
 
-## smoke: play Thumbtack against a running stack (BASE_URL=..., default the local one)
+## smoke: play Thumbtack against a running stack (make dev; STAGE=<stage> reads a deployed one, through its simulator when it has one)
 smoke:
 	@scripts/smoke.sh
 
