@@ -521,3 +521,47 @@ async fn twenty_callers_with_a_stale_token_make_one_refresh_at_the_simulator_and
     assert_eq!(stored.status, ConnectionStatus::Broken);
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn partnerctl_shows_a_connection_without_its_tokens_or_secret_hashes() {
+    let table = fresh_table().await;
+    let connection = Connection {
+        user_id: USER.into(),
+        reference: "pro-7".into(),
+        status: ConnectionStatus::Connected,
+        businesses: vec![ConnectedBusiness {
+            business_id: "b-7".into(),
+            name: "Lawn Care".into(),
+            webhook_id: "wh-7".into(),
+            secret_hash: secret_hash("the-webhook-secret"),
+        }],
+        sealed_tokens: b"sealed-token-bytes".to_vec(),
+        access_expires_at: 1_800_003_600_000,
+        scopes: vec!["offline_access".into()],
+        connected_at: 1_800_000_000_000,
+        updated_at: 1_800_000_000_001,
+    };
+    table.store.save_connection(&connection).await.unwrap();
+
+    let shown = partnerctl(&table.name, &["connections", "show", USER]);
+    let view: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(view["userID"], USER);
+    assert_eq!(view["reference"], "pro-7");
+    assert_eq!(view["status"], "connected");
+    assert_eq!(
+        view["businesses"],
+        serde_json::json!([{"businessID": "b-7", "name": "Lawn Care", "webhookID": "wh-7"}])
+    );
+    assert!(
+        !shown.contains(&secret_hash("the-webhook-secret")),
+        "{shown}"
+    );
+    assert!(!shown.contains("sealed-token-bytes"), "{shown}");
+
+    let unknown = run_partnerctl(&table.name, &["connections", "show", "no-such-user"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no connection for no-such-user"),
+        "{unknown:?}"
+    );
+}

@@ -10,6 +10,7 @@
 //!   partnerctl business show <businessID>                           speed-to-lead settings
 //!   partnerctl business set <businessID> FILE|-|--ack on|off         change them
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
+//!   partnerctl connections show <userID>                             a pro's v4 connection
 //!   partnerctl events [--follow]                                     events on the events queue
 
 use adapters::aws::{self, SdkConfig};
@@ -20,6 +21,7 @@ use models::ReplyRequest;
 use std::process::ExitCode;
 
 mod business;
+mod connections;
 mod quarantine;
 
 const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--reply-id R]
@@ -31,6 +33,7 @@ const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--r
        partnerctl business show <businessID>
        partnerctl business set <businessID> FILE|-|--ack on|off
        partnerctl leads <businessID> [--limit N]
+       partnerctl connections show <userID>
        partnerctl events [--follow]";
 
 #[tokio::main]
@@ -124,6 +127,12 @@ async fn run(args: &[String]) -> cli::Result {
                 _ => Err(USAGE.into()),
             }
         }
+        Some("connections") => match (args.get(1).map(String::as_str), args.get(2)) {
+            (Some("show"), Some(user_id)) => {
+                connections::show(&DynamoStore::from_config(&sdk, table), user_id).await
+            }
+            _ => Err(USAGE.into()),
+        },
         Some("leads") => {
             let business = args.get(1).filter(|a| !a.starts_with("--")).ok_or(USAGE)?;
             let store = DynamoStore::from_config(&sdk, table);
