@@ -1,5 +1,5 @@
 # The same list, in the same order, as the README's command block.
-.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine refused business events emulator help
+.PHONY: dev test lint bench validate rehearse build deploy delete smoke load reliability fuzz lead-update review reply parked redrive quarantine refused business events connect emulator help
 
 # Bare `make` lists the targets: it never starts a second stack beside a running `make dev`.
 .DEFAULT_GOAL := help
@@ -99,6 +99,10 @@ business:
 ## events: follow the local events queue: one line per event (detail-type and ids); Ctrl-C stops
 events:
 	@scripts/ctl.sh events --follow
+
+## connect: a consent link for one pro to connect their Thumbtack account (v4) to the local stack (REFERENCE=...)
+connect:
+	@REFERENCE="$(or $(REFERENCE),my-pro-1)" scripts/connect.sh
 
 ## emulator: only the moto emulator on 127.0.0.1:4566, in the foreground
 emulator:
