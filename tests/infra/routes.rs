@@ -34,7 +34,13 @@ fn declared(template: &Value) -> BTreeSet<(String, String, String, Auth)> {
 
 #[test]
 fn the_template_routes_exactly_the_route_table_to_its_functions_behind_its_authorisation() {
-    let table: BTreeSet<(String, String, String, Auth)> = ROUTES
+    // The functions the template deploys (`Function::ALL`): a route of one it does not deploy
+    // yet is served by `make dev` only.
+    let deployed: Vec<_> = ROUTES
+        .iter()
+        .filter(|route| Function::ALL.contains(&route.function))
+        .collect();
+    let table: BTreeSet<(String, String, String, Auth)> = deployed
         .iter()
         .map(|route| {
             (
@@ -45,7 +51,7 @@ fn the_template_routes_exactly_the_route_table_to_its_functions_behind_its_autho
             )
         })
         .collect();
-    assert_eq!(table.len(), ROUTES.len(), "a route is in the table twice");
+    assert_eq!(table.len(), deployed.len(), "a route is in the table twice");
     assert_eq!(declared(&template()), table);
 }
 

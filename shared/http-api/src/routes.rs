@@ -13,8 +13,8 @@ pub enum Function {
     LeadInbound,
     MessageInbound,
     PartnerApi,
-    /// Connecting a pro's Thumbtack account (v4 OAuth): [`CONNECTION_ROUTES`]. Not in
-    /// [`Function::ALL`] until the template deploys it.
+    /// Connecting a pro's Thumbtack account (v4 OAuth). Not in [`Function::ALL`], the functions
+    /// the template deploys, until it deploys this one: `make dev` serves its routes meanwhile.
     Connections,
 }
 
@@ -113,10 +113,10 @@ const fn route(
 }
 
 /// Every route of the API.
-pub static ROUTES: [ApiRoute; 11] = {
-    use Auth::{Basic, Iam};
+pub static ROUTES: [ApiRoute; 14] = {
+    use Auth::{Basic, Iam, Public};
     use Endpoint::*;
-    use Function::{LeadInbound, MessageInbound, PartnerApi};
+    use Function::{Connections, LeadInbound, MessageInbound, PartnerApi};
     [
         route(
             Method::POST,
@@ -183,42 +183,31 @@ pub static ROUTES: [ApiRoute; 11] = {
             Iam,
         ),
         route(Method::GET, "/v1/changes", Changes, PartnerApi, Iam),
+        route(
+            Method::POST,
+            "/v1/connections",
+            ConnectionStart,
+            Connections,
+            Iam,
+        ),
+        route(
+            Method::GET,
+            "/v1/connections/callback",
+            ConnectionCallback,
+            Connections,
+            Public,
+        ),
+        // After the callback: a request for `/v1/connections/callback` is the callback's (the
+        // first route that matches; API Gateway too prefers the literal path).
+        route(
+            Method::GET,
+            "/v1/connections/{userID}",
+            ConnectionShow,
+            Connections,
+            Iam,
+        ),
     ]
 };
-
-/// The routes of connecting a pro (issue 22). Served by `make dev`; kept apart from [`ROUTES`]
-/// (which tests/infra holds the template to) until infra/template.yaml deploys the connections
-/// function, its KMS key and its client secret: then they move into [`ROUTES`].
-pub static CONNECTION_ROUTES: [ApiRoute; 3] = [
-    route(
-        Method::POST,
-        "/v1/connections",
-        Endpoint::ConnectionStart,
-        Function::Connections,
-        Auth::Iam,
-    ),
-    route(
-        Method::GET,
-        "/v1/connections/callback",
-        Endpoint::ConnectionCallback,
-        Function::Connections,
-        Auth::Public,
-    ),
-    // After the callback: a request for `/v1/connections/callback` is the callback's (the
-    // first route that matches; API Gateway too prefers the literal path).
-    route(
-        Method::GET,
-        "/v1/connections/{userID}",
-        Endpoint::ConnectionShow,
-        Function::Connections,
-        Auth::Iam,
-    ),
-];
-
-/// Every route `make dev` serves: [`ROUTES`] and [`CONNECTION_ROUTES`].
-pub fn served() -> impl Iterator<Item = &'static ApiRoute> {
-    ROUTES.iter().chain(CONNECTION_ROUTES.iter())
-}
 
 /// What `request` asks of `function`: the endpoint of the route of `function` its method and
 /// path match, or `None`. The path is matched from its end (a REST API may put its stage in
@@ -226,7 +215,8 @@ pub fn served() -> impl Iterator<Item = &'static ApiRoute> {
 /// API Gateway decoded them).
 pub fn endpoint(function: Function, request: &Request) -> Option<Endpoint> {
     let segments = path_segments(request);
-    served()
+    ROUTES
+        .iter()
         .find(|route| {
             route.function == function
                 && route.method == request.method()
@@ -270,7 +260,7 @@ mod tests {
 
     #[test]
     fn no_two_routes_share_a_method_and_a_path_and_each_delivery_has_one_route() {
-        let all: Vec<&ApiRoute> = served().collect();
+        let all: Vec<&ApiRoute> = ROUTES.iter().collect();
         for (i, a) in all.iter().enumerate() {
             for b in &all[i + 1..] {
                 assert!((&a.method, a.path) != (&b.method, b.path), "{a:?} {b:?}");

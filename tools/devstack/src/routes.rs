@@ -14,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, get, on};
-use http_api::routes::{Function, served};
+use http_api::routes::{Function, ROUTES};
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use std::collections::HashMap;
@@ -57,11 +57,11 @@ impl Stack {
 }
 
 /// Every route of the route table to the handler of the function that serves it in AWS (the
-/// read API's routes are IAM's there, open on loopback here), the connection routes (not yet in
-/// the template: `http_api::routes::CONNECTION_ROUTES`), and `/healthz`.
+/// read API's routes are IAM's there, open on loopback here; the connection routes are served
+/// here before the template deploys their function), and `/healthz`.
 pub fn router(stack: Arc<Stack>) -> Router {
     let mut router = Router::new();
-    for route in served() {
+    for route in &ROUTES {
         let method = MethodFilter::try_from(route.method.clone())
             .unwrap_or_else(|_| panic!("{} is a method axum routes", route.method));
         router = match route.function {
