@@ -17,18 +17,17 @@ pub async fn view<S: LeadStore>(
     let Some(lead_raw) = records.lead_raw else {
         return Ok(None);
     };
-    // Legacy or v4, the lead as legacy keeps it (the contract is the stored body's shape).
-    let contract = models::v4::stored::contract_of(&lead_raw);
+    // Legacy or v4, the lead as legacy keeps it (the contract is the stored body's shape, read
+    // with the lead; probed alone only when the lead no longer reads).
     let received_at_ms = records.lead_received_at_ms.unwrap_or_default();
-    let stored = models::v4::stored::lead(&lead_raw, received_at_ms);
-    let business_id = stored
-        .as_ref()
-        .map(|stored| stored.lead.business.business_id.clone())
-        .unwrap_or_default();
-    let (summary, v4) = match stored {
-        Some(stored) => (Some(stored.lead), stored.v4),
-        None => (None, None),
+    let (contract, summary, v4) = match models::v4::stored::lead(&lead_raw, received_at_ms) {
+        Some(stored) => (stored.contract, Some(stored.lead), stored.v4),
+        None => (models::v4::stored::contract_of(&lead_raw), None, None),
     };
+    let business_id = summary
+        .as_ref()
+        .map(|lead| lead.business.business_id.clone())
+        .unwrap_or_default();
     let lead = raw_json(lead_raw, "lead")?;
     let warning_count = records.lead_warnings.total();
     let warnings = records.lead_warnings.listed().to_vec();

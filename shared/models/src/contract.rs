@@ -1,5 +1,6 @@
-//! Which of Thumbtack's contracts carried a fact: the legacy routes or v4 webhooks. Records stored
-//! before v4 carry no mark and are legacy, so none needs a migration.
+//! Which of Thumbtack's contracts carried a fact: the legacy routes or v4 webhooks. Nothing stores
+//! it: a stored body's shape says it (`v4::stored::contract_of`), so records from before v4 are
+//! legacy with no migration.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,17 +15,12 @@ pub enum Contract {
 }
 
 impl Contract {
-    /// The name in JSON (`"contract": "v4"`), and wherever it is stored.
+    /// The name in JSON (`"contract": "v4"`).
     pub fn as_str(self) -> &'static str {
         match self {
             Contract::Legacy => "legacy",
             Contract::V4 => "v4",
         }
-    }
-
-    /// The contract a stored mark names: none (a record from before v4) is legacy.
-    pub fn from_stored(mark: Option<&str>) -> Result<Contract, crate::conversation::UnknownName> {
-        mark.map_or(Ok(Contract::Legacy), str::parse)
     }
 }
 
@@ -53,12 +49,5 @@ mod tests {
             );
         }
         assert!("V4".parse::<Contract>().is_err());
-    }
-
-    #[test]
-    fn a_record_without_a_mark_is_legacy() {
-        assert_eq!(Contract::from_stored(None), Ok(Contract::Legacy));
-        assert_eq!(Contract::from_stored(Some("v4")), Ok(Contract::V4));
-        assert!(Contract::from_stored(Some("v5")).is_err());
     }
 }
