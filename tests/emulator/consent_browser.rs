@@ -1,6 +1,7 @@
 //! The simulator's OAuth consent page in a real browser (headless Chromium over WebDriver), as a
 //! pro meets it: the page, a click, and the redirect back to the partner with a code or an error.
 
+use crate::support::get_json;
 use harness::browser::Browser;
 use simulator::{Config, Simulator};
 use std::collections::HashMap;
@@ -147,26 +148,14 @@ async fn a_pro_connects_in_a_browser_and_lands_on_the_partner_s_page_with_the_co
     // The registry holds it, and Thumbtack (the simulator) got one webhook per business.
     let simulator = stack.simulator().unwrap();
     let pro = &simulator::Config::default().users[0];
-    let view: serde_json::Value = http
-        .get(format!("{base}/v1/connections/{}", pro.user_id))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = get_json(&http, format!("{base}/v1/connections/{}", pro.user_id)).await;
     assert_eq!(view["status"], "connected");
     assert_eq!(view["reference"], "pro-42");
     assert_eq!(params.get("connection"), Some(&pro.user_id), "{landed}");
-    let log: Vec<serde_json::Value> = http
-        .get(format!("{}/sim/log", simulator.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = get_json(&http, format!("{}/sim/log", simulator.url())).await;
     let mut registered: Vec<String> = log
+        .as_array()
+        .unwrap()
         .iter()
         .filter(|entry| {
             entry["method"] == "POST"

@@ -572,15 +572,10 @@ async fn a_conversation_played_by_the_simulator_reaches_the_local_stack_and_the_
         serde_json::json!({"leadID": lead_id, "businessID": business_id, "text": "Is Tuesday free?"}),
     )
     .await;
-    let log: Vec<serde_json::Value> = http
-        .get(format!("{simulator}/sim/log"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = get_json(&http, format!("{simulator}/sim/log")).await;
     let delivered: Vec<_> = log
+        .as_array()
+        .unwrap()
         .iter()
         .filter(|entry| entry["kind"] == "delivered")
         .map(|entry| (entry["target"].as_str().unwrap(), entry["status"].as_u64()))
@@ -592,14 +587,7 @@ async fn a_conversation_played_by_the_simulator_reaches_the_local_stack_and_the_
             (format!("{base}/v1/message").as_str(), Some(200)),
         ]
     );
-    let view: serde_json::Value = http
-        .get(format!("{base}/v1/leads/{lead_id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = get_json(&http, format!("{base}/v1/leads/{lead_id}")).await;
     let texts: Vec<_> = view["messages"]
         .as_array()
         .unwrap()
@@ -628,14 +616,7 @@ async fn a_conversation_played_by_the_simulator_reaches_the_local_stack_and_the_
     queue.enqueue(&reply).await.unwrap();
     let started = std::time::Instant::now();
     loop {
-        let received: serde_json::Value = http
-            .get(format!("{simulator}/sandbox/messages"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let received = get_json(&http, format!("{simulator}/sandbox/messages")).await;
         if received.as_array().is_some_and(|r| !r.is_empty()) {
             assert_eq!(
                 received,

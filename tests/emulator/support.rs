@@ -234,3 +234,8 @@ pub fn partnerctl(table: &str, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// `GET url`, its body read as JSON: the test fails on an unreachable server or a body that is not.
+pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
