@@ -3,6 +3,7 @@
 //! challenge), 408, 429 and 5xx, and any answer that does not read, are worth trying later; any
 //! other 4xx is a refusal.
 
+use crate::thumbtack::transient;
 use app::ports::{V4Business, V4Error, V4User, V4Webhook, WebhookSpec};
 use reqwest::{Method, Url};
 use secrecy::{ExposeSecret, SecretString};
@@ -65,7 +66,8 @@ pub(super) async fn call<T: DeserializeOwned>(
         .map_err(|e| V4Error::Unavailable(Box::new(e.without_url())))?;
     let status = response.status();
     let code = status.as_u16();
-    if code == 202 || code == 408 || code == 429 || status.is_server_error() {
+    // v4's 202 is the WAF's challenge, not an answer; the rest as every version reads them.
+    if code == 202 || transient(&response).is_some() {
         return Err(V4Error::Unavailable(
             format!("Thumbtack answered {code}").into(),
         ));
