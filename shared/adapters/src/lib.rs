@@ -5,7 +5,7 @@
 //!   from Secrets Manager; [`eventbridge`]: the bus stored facts go out on; [`events_queue`]:
 //!   a queue the bus delivers them to, read back; [`scheduler`]: one-time wake-ups (speed to
 //!   lead); [`connect`]: Thumbtack's v4 OAuth and API for connecting a pro, and the KMS vault of
-//!   their tokens.
+//!   their tokens; [`parameters`]: plain values the stack keeps in SSM parameters.
 //! - [`aws`]: one SDK configuration per process; [`config`]: typed settings from the
 //!   environment; [`logging`]: the functions' log subscriber; [`start`]: every function's start
 //!   (logging, its init, the report of a failed init); [`inbound`]: the inbound functions' init.
@@ -24,6 +24,7 @@ pub mod eventbridge;
 pub mod events_queue;
 pub mod inbound;
 pub mod logging;
+pub mod parameters;
 pub mod provision;
 pub mod scheduler;
 pub mod secrets;
