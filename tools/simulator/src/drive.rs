@@ -37,7 +37,24 @@ fn client() -> Result<reqwest::Client, DriveError> {
         .build()?)
 }
 
-impl Simulator {
+/// A simulator wherever it runs (in this process, `make dev`'s, a stage's deployed one), driven
+/// over HTTP at its base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    url: String,
+}
+
+impl Remote {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Opens `authorize_url` (as the product built it) and decides: the URL the browser is sent
     /// back to, with `code` and `state` or `error`.
     pub async fn consent(
@@ -99,6 +116,32 @@ impl Simulator {
             negotiation_id: text("negotiationID"),
             message_id: text("messageID"),
         })
+    }
+}
+
+impl Simulator {
+    /// This simulator, driven over HTTP like any other.
+    pub fn remote(&self) -> Remote {
+        Remote::new(self.url())
+    }
+
+    /// [`Remote::consent`] on this simulator.
+    pub async fn consent(
+        &self,
+        authorize_url: &str,
+        decision: Decision,
+    ) -> Result<String, DriveError> {
+        self.remote().consent(authorize_url, decision).await
+    }
+
+    /// [`Remote::control`] on this simulator.
+    pub async fn control(&self, path: &str, body: Value) -> Result<Value, DriveError> {
+        self.remote().control(path, body).await
+    }
+
+    /// [`Remote::new_lead`] on this simulator.
+    pub async fn new_lead(&self, business_id: &str) -> Result<NewLead, DriveError> {
+        self.remote().new_lead(business_id).await
     }
 
     /// The deliveries logged so far, once there are at least `count` (or `within` has passed).

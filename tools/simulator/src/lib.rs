@@ -31,7 +31,7 @@ pub mod webhooks;
 pub use config::{
     Business, Config, Lifetimes, OAuthClient, PartnerCredentials, RetryPolicy, Settings, User,
 };
-pub use drive::{Decision, DriveError, NewLead};
+pub use drive::{Decision, DriveError, NewLead, Remote};
 pub use log::LogEntry;
 
 use axum::Router;
