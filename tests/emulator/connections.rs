@@ -14,19 +14,19 @@ use app::connections::{
     callback, secret_hash, start,
 };
 use app::ports::{
-    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, TokenSet, TokenVault,
-    VaultError,
+    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, SaveNotes, TokenSet,
+    TokenVault, VaultError,
 };
 use secrecy::{ExposeSecret, SecretString};
 use simulator::{Decision, Simulator};
 use std::time::Duration;
 
 /// Our API's public URL in these tests: the redirect URI and the webhook URLs are built on it.
-const PUBLIC: &str = "http://127.0.0.1:3999";
-const RETURN: &str = "http://127.0.0.1:3998/connected";
-const USER: &str = "5001000000000000001";
+pub(crate) const PUBLIC: &str = "http://127.0.0.1:3999";
+pub(crate) const RETURN: &str = "http://127.0.0.1:3998/connected";
+pub(crate) const USER: &str = "5001000000000000001";
 
-async fn vault() -> KmsVault {
+pub(crate) async fn vault() -> KmsVault {
     let sdk = sdk().await;
     let alias = provision::ensure_token_key(&sdk, &unique_name("tokens"))
         .await
@@ -101,7 +101,10 @@ async fn a_state_is_consumed_once_and_a_connection_reads_back_as_written_with_it
         connected_at: 1_800_000_000_000,
         updated_at: 1_800_000_000_001,
     };
-    store.save_connection(&connection).await.unwrap();
+    store
+        .save_connection(&connection, &SaveNotes::default())
+        .await
+        .unwrap();
     assert_eq!(store.connection(USER).await.unwrap(), Some(connection));
 
     let items = table.all_items().await;
@@ -121,7 +124,7 @@ async fn a_state_is_consumed_once_and_a_connection_reads_back_as_written_with_it
 }
 
 /// The simulator, its client redirecting to our callback.
-async fn simulator() -> Simulator {
+pub(crate) async fn simulator() -> Simulator {
     simulator_for(PUBLIC).await
 }
 
@@ -132,9 +135,9 @@ async fn simulator_for(public: &str) -> Simulator {
     Simulator::start(config).await.unwrap()
 }
 
-type Deps = ConnectDeps<DynamoStore, HttpThumbtackV4, KmsVault>;
+pub(crate) type Deps = ConnectDeps<DynamoStore, HttpThumbtackV4, KmsVault>;
 
-async fn deps(sim: &Simulator, table: &TestTable) -> Deps {
+pub(crate) async fn deps(sim: &Simulator, table: &TestTable) -> Deps {
     deps_for(sim, table, PUBLIC).await
 }
 
@@ -162,12 +165,13 @@ async fn deps_for(sim: &Simulator, table: &TestTable, public: &str) -> Deps {
             return_urls: ReturnUrls::parse([RETURN]).unwrap(),
             webhook_base_url: format!("{public}/v4/webhooks"),
         },
+        metrics: app::metrics::Metrics::off(),
     }
 }
 
 /// Starts a flow, lets the pro decide on the simulator's consent page, and runs our callback on
 /// the URL the browser is sent back to.
-async fn connect(sim: &Simulator, deps: &Deps, decision: Decision) -> Outcome {
+pub(crate) async fn connect(sim: &Simulator, deps: &Deps, decision: Decision) -> Outcome {
     connect_to(sim, deps, decision, PUBLIC).await
 }
 
@@ -207,7 +211,7 @@ async fn connect_to(sim: &Simulator, deps: &Deps, decision: Decision, public: &s
 }
 
 /// The business's webhooks as the simulator lists them to the pro's token.
-async fn webhooks_at_thumbtack(
+pub(crate) async fn webhooks_at_thumbtack(
     sim: &Simulator,
     token: &str,
     business_id: &str,
@@ -387,7 +391,10 @@ async fn one_holder_takes_a_refresh_lease_until_it_runs_out_and_only_the_holder_
         connected_at: 1,
         updated_at: 1,
     };
-    store.save_connection(&connection).await.unwrap();
+    store
+        .save_connection(&connection, &SaveNotes::default())
+        .await
+        .unwrap();
     assert_eq!(
         store.business_user("b-1").await.unwrap().as_deref(),
         Some(USER)
@@ -447,7 +454,7 @@ async fn one_holder_takes_a_refresh_lease_until_it_runs_out_and_only_the_holder_
             .await
             .unwrap()
     );
-    store.mark_broken(USER, 30_004).await.unwrap();
+    assert!(store.mark_broken(USER, &[], 30_004).await.unwrap());
     let broken = store.connection(USER).await.unwrap().unwrap();
     assert_eq!(broken.status, ConnectionStatus::Broken);
     assert!(
@@ -541,7 +548,11 @@ async fn partnerctl_shows_a_connection_without_its_tokens_or_secret_hashes() {
         connected_at: 1_800_000_000_000,
         updated_at: 1_800_000_000_001,
     };
-    table.store.save_connection(&connection).await.unwrap();
+    table
+        .store
+        .save_connection(&connection, &SaveNotes::default())
+        .await
+        .unwrap();
 
     let shown = partnerctl(&table.name, &["connections", "show", USER]);
     let view: serde_json::Value = serde_json::from_str(&shown).unwrap();

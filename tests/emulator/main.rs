@@ -4,6 +4,7 @@
 //! creates its own table, so tests run in parallel and never see each other's items.
 #![allow(clippy::unwrap_used)]
 
+mod connection_manage;
 mod connections;
 mod consent_browser;
 mod devstack_http;

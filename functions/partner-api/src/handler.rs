@@ -57,7 +57,8 @@ pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
             Endpoint::Deliver(_)
             | Endpoint::ConnectionStart
             | Endpoint::ConnectionCallback
-            | Endpoint::ConnectionShow,
+            | Endpoint::ConnectionShow
+            | Endpoint::ConnectionList,
         )
         | None => {
             let span = tracing::info_span!("read_unknown_route", %request_id);

@@ -67,6 +67,9 @@ metrics! {
     EventFailures: Count,
     /// A stream record not readable as a fact: logged and skipped.
     EventDecodeFailures: Count,
+    /// A v4 connection marked broken: Thumbtack refused its refresh token (`invalid_grant`);
+    /// the pro must connect again.
+    ConnectionsBroken: Count,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

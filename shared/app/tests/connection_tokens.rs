@@ -30,6 +30,7 @@ async fn connected() -> Arc<Deps> {
             return_urls: ReturnUrls::default(),
             webhook_base_url: "https://api.partner.example/v4/webhooks".into(),
         },
+        metrics: app::metrics::Metrics::off(),
     };
     let started = start(
         &deps,

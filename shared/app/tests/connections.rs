@@ -26,6 +26,7 @@ fn deps() -> Deps {
             return_urls: ReturnUrls::parse(["https://partner.example/app"]).unwrap(),
             webhook_base_url: "https://api.partner.example/v4/webhooks".into(),
         },
+        metrics: app::metrics::Metrics::off(),
     }
 }
 

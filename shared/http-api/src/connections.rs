@@ -1,7 +1,7 @@
 //! The connections function's routes (`Function::Connections`): `POST /v1/connections` (the
 //! partner's back end starts a pro's connection), `GET /v1/connections/callback` (the pro's
-//! browser back from Thumbtack's consent page) and `GET /v1/connections/{userID}` (a
-//! connection, as the partner may see it). The decisions are `app::connections`'; here the
+//! browser back from Thumbtack's consent page), `GET /v1/connections` (every connection, a page
+//! at a time) and `GET /v1/connections/{userID}` (a connection, as the partner may see it). The decisions are `app::connections`'; here the
 //! request is read and the outcome answered: JSON for the partner, a redirect or a small page
 //! for the browser. Neither the code nor the state is ever logged.
 
@@ -10,7 +10,9 @@ use crate::request::{body_within_limit, request_id};
 use crate::response::json;
 use crate::route::respond;
 use crate::routes::{self, Endpoint, Function};
-use app::connections::{self, CallbackQuery, ConnectDeps, Outcome, StartAsked, StartError};
+use app::connections::{
+    self, CallbackQuery, ConnectDeps, ListAsked, ListError, Outcome, StartAsked, StartError,
+};
 use app::now_millis;
 use app::ports::{ConnectionStore, ThumbtackV4, TokenVault};
 use lambda_http::http::{HeaderValue, StatusCode, header};
@@ -40,6 +42,10 @@ where
                 outcome = Empty,
             );
             respond(span, callback(deps, &request)).await
+        }
+        Some(Endpoint::ConnectionList) => {
+            let span = tracing::info_span!("connection_list", %request_id);
+            respond(span, list(deps, &request)).await
         }
         Some(Endpoint::ConnectionShow) => {
             let span = tracing::info_span!("connection_show", %request_id, user_id = Empty);
@@ -98,6 +104,24 @@ async fn show<S: ConnectionStore, T, V>(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(json(StatusCode::OK, &view))
+}
+
+/// 200 `{"connections": [...], "next"}`; 400 naming `limit` or `cursor`.
+async fn list<S: ConnectionStore, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let query = request.query_string_parameters();
+    let asked = ListAsked {
+        limit: query.first("limit"),
+        cursor: query.first("cursor"),
+    };
+    let cursors = deps.settings.state_key.cursor_key();
+    match connections::list(&deps.store, &cursors, asked).await {
+        Ok(page) => Ok(json(StatusCode::OK, &page)),
+        Err(ListError::Invalid(invalid)) => Err(ApiError::Invalid(invalid)),
+        Err(ListError::Store(error)) => Err(error.into()),
+    }
 }
 
 /// A redirect (303) to the return URL with the outcome, or, without one, a small page.

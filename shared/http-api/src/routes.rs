@@ -83,6 +83,8 @@ pub enum Endpoint {
     ConnectionCallback,
     /// One pro's connection, as the partner may see it (`app::connections::show`).
     ConnectionShow,
+    /// Every connection, a page at a time (`app::connections::list`).
+    ConnectionList,
 }
 
 /// One route of the API.
@@ -113,7 +115,7 @@ const fn route(
 }
 
 /// Every route of the API.
-pub static ROUTES: [ApiRoute; 14] = {
+pub static ROUTES: [ApiRoute; 15] = {
     use Auth::{Basic, Iam, Public};
     use Endpoint::*;
     use Function::{Connections, LeadInbound, MessageInbound, PartnerApi};
@@ -187,6 +189,13 @@ pub static ROUTES: [ApiRoute; 14] = {
             Method::POST,
             "/v1/connections",
             ConnectionStart,
+            Connections,
+            Iam,
+        ),
+        route(
+            Method::GET,
+            "/v1/connections",
+            ConnectionList,
             Connections,
             Iam,
         ),

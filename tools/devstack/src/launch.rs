@@ -186,6 +186,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
             thumbtack: HttpThumbtackV4::new(api, connect.oauth, client),
             vault: KmsVault::from_config(sdk, connect.token_key_id),
             settings: connect.connect,
+            metrics: Metrics::off(),
         });
     }
     let app = router(Arc::new(stack));

@@ -10,6 +10,7 @@
 //!   partnerctl business show <businessID>                           speed-to-lead settings
 //!   partnerctl business set <businessID> FILE|-|--ack on|off         change them
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
+//!   partnerctl connections list [--limit N]                          pros' v4 connections
 //!   partnerctl connections show <userID>                             a pro's v4 connection
 //!   partnerctl events [--follow]                                     events on the events queue
 
@@ -33,6 +34,7 @@ const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--r
        partnerctl business show <businessID>
        partnerctl business set <businessID> FILE|-|--ack on|off
        partnerctl leads <businessID> [--limit N]
+       partnerctl connections list [--limit N]
        partnerctl connections show <userID>
        partnerctl events [--follow]";
 
@@ -130,6 +132,9 @@ async fn run(args: &[String]) -> cli::Result {
         Some("connections") => match (args.get(1).map(String::as_str), args.get(2)) {
             (Some("show"), Some(user_id)) => {
                 connections::show(&DynamoStore::from_config(&sdk, table), user_id).await
+            }
+            (Some("list"), _) => {
+                connections::list(&DynamoStore::from_config(&sdk, table), limit).await
             }
             _ => Err(USAGE.into()),
         },

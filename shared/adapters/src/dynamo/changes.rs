@@ -3,14 +3,16 @@
 //! index entries (`listings.rs`) alike.
 //!
 //! An insert of a lead, a message, a lead update, a review, a revision, a reply's outcome, an
-//! unanswered lead or a quarantine record is a fact. Everything else (a reply claimed, retried or
+//! unanswered lead, a quarantine record or a connection's status change is a fact. Everything else (a reply claimed, retried or
 //! changing status, a quarantine record counting a redelivery, a chunk, a guard, a deletion) is
 //! not.
 
 use super::schema::{
-    PK, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, item_type, lead_of, quarantine_digest,
+    PK, REVISION_SK_PREFIX, SK, UPDATE_SK_PREFIX, attr, connection_of, item_type, lead_of,
+    quarantine_digest,
 };
-use app::events::{Change, Fact, LeadFacts};
+use app::events::{Change, ConnectionChange, Fact, LeadFacts};
+use app::ports::ConnectionStatus;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use models::{ReplyStatus, RevisionOf};
 
@@ -22,6 +24,8 @@ pub trait Attributes {
     fn number(&self, name: &str) -> Option<&str>;
     /// A boolean attribute.
     fn flag(&self, name: &str) -> Option<bool>;
+    /// The strings of a list attribute (empty when it is absent).
+    fn texts(&self, name: &str) -> Vec<String>;
 }
 
 impl Attributes for serde_dynamo::Item {
@@ -45,6 +49,19 @@ impl Attributes for serde_dynamo::Item {
             _ => None,
         }
     }
+
+    fn texts(&self, name: &str) -> Vec<String> {
+        match self.get(name) {
+            Some(serde_dynamo::AttributeValue::L(values)) => values
+                .iter()
+                .filter_map(|value| match value {
+                    serde_dynamo::AttributeValue::S(text) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl Attributes for super::Item {
@@ -58,6 +75,18 @@ impl Attributes for super::Item {
 
     fn flag(&self, name: &str) -> Option<bool> {
         self.get(name)?.as_bool().ok().copied()
+    }
+
+    fn texts(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .and_then(|value| value.as_l().ok())
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(|value| value.as_s().ok().cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -184,6 +213,24 @@ pub fn fact(item: &impl Attributes, place_ms: Option<u64>) -> Result<Option<Fact
             business_id: read.text(attr::BUSINESS_ID)?,
             at_ms: read.at(attr::RECEIVED_AT)?,
         },
+        // A connection's status change. Its user comes from its key (the feed's index copies
+        // the keys, not `userID`); its businesses only from the stream's image.
+        item_type::CONNECTION_CHANGE => {
+            let pk = read.text(PK)?;
+            let change = ConnectionChange {
+                user_id: connection_of(&pk).ok_or_else(|| read.lacks(PK))?.to_owned(),
+                business_ids: item.texts(attr::BUSINESS_IDS),
+                status: read.text(attr::STATUS)?,
+                key: read.text(SK)?,
+                at_ms: read.at(attr::CREATED_AT)?,
+            };
+            match ConnectionStatus::parse(&change.status) {
+                Some(ConnectionStatus::Connected) => Fact::ConnectionCreated { change },
+                Some(ConnectionStatus::Broken) => Fact::ConnectionBroken { change },
+                Some(ConnectionStatus::Removed) => Fact::ConnectionRemoved { change },
+                None => return Err(read.lacks(attr::STATUS)),
+            }
+        }
         item_type::QUARANTINE => Fact::PayloadQuarantined {
             route: read.text(attr::ROUTE)?,
             problem_count: read.number(attr::PROBLEM_COUNT)?,

@@ -3,19 +3,26 @@
 //! its secret's hash, what a delivery to the webhook is checked against), written together in one
 //! transaction; and the used OAuth states (`OAUTHSTATE#<nonce>` / `STATE`, with a TTL).
 //!
-//! None of these is in the changes feed or an index, and none holds a token in clear: the
-//! tokens are KMS ciphertext (`crate::connect::KmsVault`).
+//! A connection is listed on GSI1 (`CONNECTIONS`, by userID: the keys only, the record read from
+//! the table). Its status changes (`CONNECTION#<userID>` / `CHANGE#<ms>#<status>`: ids, status,
+//! time) are facts, in the changes feed and on the bus; nothing else of a connection is. None
+//! holds a token in clear: the tokens are KMS ciphertext (`crate::connect::KmsVault`).
 
 use super::DynamoStore;
 use super::errors::store_error;
-use super::item::{Item, n, number, s, string};
+use super::item::{Item, insert_change, key_of, n, number, s, string};
 use super::schema::{
-    CONNECTION_SK, PK, SK, STATE_SK, attr, business_pk, connection_pk, item_type, oauth_state_pk,
+    CONNECTION_SK, CONNECTIONS_INDEX_PK, GSI1, GSI1_PK, GSI1_SK, PK, SK, STATE_SK, attr,
+    business_pk, connection_change_sk, connection_pk, item_type, oauth_state_pk,
 };
 use app::StoreError;
-use app::ports::{ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore};
+use app::ports::{
+    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, Cursor, Page, SaveNotes,
+    StatusChange,
+};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 /// DynamoDB's limit of items in one transaction: the connection and its businesses.
@@ -43,12 +50,17 @@ impl ConnectionStore for DynamoStore {
             .transpose()
     }
 
-    async fn save_connection(&self, connection: &Connection) -> Result<(), StoreError> {
-        if connection.businesses.len() >= MAX_TRANSACTION_ITEMS {
+    async fn save_connection(
+        &self,
+        connection: &Connection,
+        notes: &SaveNotes,
+    ) -> Result<(), StoreError> {
+        let writes = 1 + connection.businesses.len() + notes.gone.len() + 1;
+        if writes > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::Rejected(
                 format!(
                     "{} businesses: more than one transaction holds",
-                    connection.businesses.len()
+                    connection.businesses.len() + notes.gone.len()
                 )
                 .into(),
             ));
@@ -60,17 +72,28 @@ impl ConnectionStore for DynamoStore {
                 .iter()
                 .map(|b| business_item(&connection.user_id, b, connection.updated_at)),
         );
-        let writes = items
+        if let Some(change) = &notes.change {
+            items.push(self.change_item(&connection.user_id, change));
+        }
+        let mut writes = items
             .into_iter()
-            .map(|item| {
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .build()
-                    .map(|put| TransactWriteItem::builder().put(put).build())
-                    .map_err(|e| StoreError::Rejected(Box::new(e)))
-            })
+            .map(|item| put(&self.table, item))
             .collect::<Result<Vec<_>, _>>()?;
+        for business_id in &notes.gone {
+            // Only a record that is still this user's: the business may have moved to another.
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(Item::from([
+                    (PK.to_owned(), s(business_pk(business_id))),
+                    (SK.to_owned(), s(CONNECTION_SK)),
+                ])))
+                .condition_expression("attribute_not_exists(PK) OR #user = :user")
+                .expression_attribute_names("#user", attr::USER_ID)
+                .expression_attribute_values(":user", s(&connection.user_id))
+                .build()
+                .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+            writes.push(TransactWriteItem::builder().delete(delete).build());
+        }
         self.client
             .transact_write_items()
             .set_transact_items(Some(writes))
@@ -78,6 +101,49 @@ impl ConnectionStore for DynamoStore {
             .await
             .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn connections(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Page<Connection>, StoreError> {
+        let start = after.map(|user_id| {
+            Item::from([
+                (PK.to_owned(), s(connection_pk(user_id))),
+                (SK.to_owned(), s(CONNECTION_SK)),
+                (GSI1_PK.to_owned(), s(CONNECTIONS_INDEX_PK)),
+                (GSI1_SK.to_owned(), s(user_id)),
+            ])
+        });
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI1_PK)
+            .expression_attribute_values(":pk", s(CONNECTIONS_INDEX_PK))
+            .scan_index_forward(true)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(store_error)?;
+        let listed = output.items.unwrap_or_default();
+        // The index gives the order and the keys; the records come from the table.
+        let mut records = self.batch_get(listed.iter().map(key_of).collect()).await?;
+        let mut items = Vec::with_capacity(listed.len());
+        for entry in &listed {
+            if let Some(record) = records.remove(&string(entry, PK)?) {
+                items.push(connection(&record)?);
+            }
+        }
+        let next = match output.last_evaluated_key {
+            Some(stopped_at) => Some(Cursor(string(&stopped_at, GSI1_SK)?)),
+            None => None,
+        };
+        Ok(Page { items, next })
     }
 
     async fn business_user(&self, business_id: &str) -> Result<Option<String>, StoreError> {
@@ -148,24 +214,84 @@ impl ConnectionStore for DynamoStore {
         conditional(result)
     }
 
-    async fn mark_broken(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
+    async fn mark_broken(
+        &self,
+        user_id: &str,
+        business_ids: &[String],
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(connection_key(user_id)))
             .update_expression("SET #status = :broken, #updated = :now REMOVE #holder, #until")
-            .condition_expression("attribute_exists(PK)")
+            .condition_expression("#status = :connected")
             .expression_attribute_names("#status", attr::STATUS)
             .expression_attribute_names("#updated", attr::UPDATED_AT)
             .expression_attribute_names("#holder", attr::LEASE_HOLDER)
             .expression_attribute_names("#until", attr::LEASE_UNTIL)
             .expression_attribute_values(":broken", s(ConnectionStatus::Broken.as_str()))
+            .expression_attribute_values(":connected", s(ConnectionStatus::Connected.as_str()))
             .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+        let change = StatusChange {
+            status: ConnectionStatus::Broken,
+            business_ids: business_ids.to_vec(),
+            at_ms: now,
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(put(&self.table, self.change_item(user_id, &change))?)
             .send()
             .await;
-        conditional(result).map(|_| ())
+        match result {
+            Ok(_) => Ok(true),
+            // Not connected (broken before, removed, or never stored): nothing changed.
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(store_error(error)),
+        }
     }
+}
+
+impl DynamoStore {
+    /// A connection's status change, in its partition and in the changes feed, placed at the
+    /// time of the write.
+    fn change_item(&self, user_id: &str, change: &StatusChange) -> Item {
+        let status = change.status.as_str();
+        let mut item = Item::with_capacity(9);
+        item.insert(PK.into(), s(connection_pk(user_id)));
+        item.insert(SK.into(), s(connection_change_sk(change.at_ms, status)));
+        item.insert(attr::TYPE.into(), s(item_type::CONNECTION_CHANGE));
+        item.insert(attr::USER_ID.into(), s(user_id));
+        item.insert(
+            attr::BUSINESS_IDS.into(),
+            AttributeValue::L(change.business_ids.iter().map(s).collect()),
+        );
+        item.insert(attr::STATUS.into(), s(status));
+        item.insert(attr::CREATED_AT.into(), n(change.at_ms));
+        insert_change(&mut item);
+        self.stamp(&mut item);
+        item
+    }
+}
+
+/// One put of a transaction.
+fn put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .build()
+        .map(|put| TransactWriteItem::builder().put(put).build())
+        .map_err(|e| StoreError::Rejected(Box::new(e)))
 }
 
 fn connection_key(user_id: &str) -> Item {
@@ -204,6 +330,8 @@ fn connection_item(connection: &Connection) -> Item {
     item.insert(PK.into(), s(connection_pk(&connection.user_id)));
     item.insert(SK.into(), s(CONNECTION_SK));
     item.insert(attr::TYPE.into(), s(item_type::CONNECTION));
+    item.insert(GSI1_PK.into(), s(CONNECTIONS_INDEX_PK));
+    item.insert(GSI1_SK.into(), s(&connection.user_id));
     item.insert(attr::USER_ID.into(), s(&connection.user_id));
     item.insert(attr::REFERENCE.into(), s(&connection.reference));
     item.insert(attr::STATUS.into(), s(connection.status.as_str()));
@@ -224,10 +352,13 @@ fn connection_item(connection: &Connection) -> Item {
                 .collect(),
         ),
     );
-    item.insert(
-        attr::SEALED_TOKENS.into(),
-        AttributeValue::B(connection.sealed_tokens.clone().into()),
-    );
+    // Erased tokens (a removed connection) are no attribute at all.
+    if !connection.sealed_tokens.is_empty() {
+        item.insert(
+            attr::SEALED_TOKENS.into(),
+            AttributeValue::B(connection.sealed_tokens.clone().into()),
+        );
+    }
     item.insert(
         attr::ACCESS_EXPIRES_AT.into(),
         n(connection.access_expires_at),
@@ -271,11 +402,14 @@ fn connection(item: &Item) -> Result<Connection, StoreError> {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let sealed_tokens = item
-        .get(attr::SEALED_TOKENS)
-        .and_then(|v| v.as_b().ok())
-        .map(|b| b.as_ref().to_vec())
-        .ok_or_else(|| corrupt(attr::SEALED_TOKENS))?;
+    let sealed_tokens = match item.get(attr::SEALED_TOKENS) {
+        // Erased: the connection was removed.
+        None => Vec::new(),
+        Some(value) => value
+            .as_b()
+            .map(|b| b.as_ref().to_vec())
+            .map_err(|_| corrupt(attr::SEALED_TOKENS))?,
+    };
     let scopes = item
         .get(attr::SCOPES)
         .and_then(|v| v.as_l().ok())

@@ -203,9 +203,28 @@ pub const FEED_SHARDS: u32 = 16;
 /// the user it belongs to and our webhook with its secret's hash.
 pub const CONNECTION_SK: &str = "CONNECTION";
 
+const CONNECTION_PK_PREFIX: &str = "CONNECTION#";
+
 pub fn connection_pk(user_id: &str) -> String {
-    format!("CONNECTION#{user_id}")
+    format!("{CONNECTION_PK_PREFIX}{user_id}")
 }
+
+/// The userID a connection partition's key names.
+pub fn connection_of(pk: &str) -> Option<&str> {
+    pk.strip_prefix(CONNECTION_PK_PREFIX)
+}
+
+/// A change of a connection's status, a fact (`Connection Created`, `Broken`, `Removed`), in the
+/// connection's partition: `CHANGE#<ms, 15 digits>#<status>`.
+pub const CONNECTION_CHANGE_SK_PREFIX: &str = "CHANGE#";
+
+pub fn connection_change_sk(at_ms: u64, status: &str) -> String {
+    format!("{CONNECTION_CHANGE_SK_PREFIX}{at_ms:015}#{status}")
+}
+
+/// GSI1 partition listing every connection, by userID (`GSI1SK` the userID): the index gives
+/// the order and the keys, the records come from the table.
+pub const CONNECTIONS_INDEX_PK: &str = "CONNECTIONS";
 
 /// A used OAuth `state` nonce (`OAUTHSTATE#<nonce>` / [`STATE_SK`]), kept past the state's
 /// expiry (TTL), after which the state is refused by its own expiry.
@@ -287,6 +306,7 @@ pub mod item_type {
     pub const UNANSWERED: &str = "unanswered";
     pub const BUSINESS_STATS: &str = "business-stats";
     pub const CONNECTION: &str = "connection";
+    pub const CONNECTION_CHANGE: &str = "connection-change";
     pub const BUSINESS_CONNECTION: &str = "business-connection";
     pub const OAUTH_STATE: &str = "oauth-state";
 }
@@ -391,6 +411,8 @@ pub mod attr {
     pub const SEALED_TOKENS: &str = "sealedTokens";
     pub const ACCESS_EXPIRES_AT: &str = "accessExpiresAt";
     pub const SCOPES: &str = "scopes";
+    /// On a connection's status change: its businesses then (L of S).
+    pub const BUSINESS_IDS: &str = "businessIDs";
     pub const CONNECTED_AT: &str = "connectedAt";
     /// Who holds a connection's refresh lease, and until when (N, ms).
     pub const LEASE_HOLDER: &str = "leaseHolder";

@@ -9,8 +9,8 @@
 use super::state::{StateClaims, StateError};
 use super::{ConnectDeps, webhooks};
 use crate::ports::{
-    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, StoreError, ThumbtackV4,
-    TokenVault, V4Error, VaultError,
+    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, SaveNotes, StatusChange,
+    StoreError, ThumbtackV4, TokenVault, V4Error, VaultError,
 };
 use url::Url;
 
@@ -268,7 +268,34 @@ where
         updated_at: now,
         user_id: user.user_id,
     };
-    deps.store.save_connection(&connection).await?;
+    // Connected from nothing, or again after a break or a removal: a `Connection Created`.
+    let change = previous
+        .as_ref()
+        .is_none_or(|p| p.status != ConnectionStatus::Connected)
+        .then(|| StatusChange {
+            status: ConnectionStatus::Connected,
+            business_ids: connection
+                .businesses
+                .iter()
+                .map(|b| b.business_id.clone())
+                .collect(),
+            at_ms: now,
+        });
+    // Businesses of an earlier connection the pro no longer has: no token found through them.
+    let gone = previous
+        .iter()
+        .flat_map(|p| &p.businesses)
+        .filter(|old| {
+            !connection
+                .businesses
+                .iter()
+                .any(|b| b.business_id == old.business_id)
+        })
+        .map(|old| old.business_id.clone())
+        .collect();
+    deps.store
+        .save_connection(&connection, &SaveNotes { change, gone })
+        .await?;
     tracing::info!(
         businesses = connection.businesses.len(),
         "the pro is connected"

@@ -7,15 +7,18 @@
 //! - `settings`: what the flow is configured with (the return-URL allow-list among it);
 //! - `callback`: the callback's steps and its outcome;
 //! - `webhooks`: our webhook for each business, found again or registered, with its secret;
-//! - `tokens`: a valid access token for a business, refreshed once per user under a lease.
+//! - `tokens`: a valid access token for a business, refreshed once per user under a lease;
+//! - `list`: every connection, a page at a time, behind a sealed cursor.
 
 mod callback;
+mod list;
 mod settings;
 pub mod state;
 pub mod tokens;
 mod webhooks;
 
 pub use callback::{CallbackQuery, ConnectError, Outcome, callback};
+pub use list::{ConnectionsPage, ListAsked, ListError, list};
 pub use settings::{ConnectSettings, ReturnUrls, SCOPES, WEBHOOK_EVENT_TYPES};
 pub use webhooks::{WEBHOOK_SECRET_HEADER, secret_hash};
 
@@ -31,6 +34,8 @@ pub struct ConnectDeps<S, T, V> {
     pub thumbtack: T,
     pub vault: V,
     pub settings: ConnectSettings,
+    /// Where a broken connection is counted (`ConnectionsBroken`).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The partner's request to connect one of its pros.
@@ -161,7 +166,12 @@ pub async fn show<S: crate::ports::ConnectionStore>(
     store: &S,
     user_id: &str,
 ) -> Result<Option<ConnectionView>, crate::StoreError> {
-    Ok(store.connection(user_id).await?.map(|c| ConnectionView {
+    Ok(store.connection(user_id).await?.map(view))
+}
+
+/// What the partner sees of a connection.
+pub fn view(c: crate::ports::Connection) -> ConnectionView {
+    ConnectionView {
         user_id: c.user_id,
         reference: c.reference,
         status: c.status.as_str(),
@@ -178,5 +188,5 @@ pub async fn show<S: crate::ports::ConnectionStore>(
         access_expires_at: rfc3339(c.access_expires_at),
         connected_at: rfc3339(c.connected_at),
         updated_at: rfc3339(c.updated_at),
-    }))
+    }
 }

@@ -107,6 +107,12 @@ impl StateKey {
         Ok(claims)
     }
 
+    /// The key the connection list's cursors are sealed with: derived under this key (its own
+    /// label), so the connections function has one secret, not two.
+    pub fn cursor_key(&self) -> crate::paging::CursorKey {
+        crate::paging::CursorKey::new(self.mac(&[b"cursor\0"]).finalize().into_bytes().to_vec())
+    }
+
     /// The PKCE code verifier of a nonce: 256 bits derived under the key, base64url (43
     /// characters, within RFC 7636's 43 to 128).
     pub fn pkce_verifier(&self, nonce: &str) -> String {

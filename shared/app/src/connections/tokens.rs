@@ -113,9 +113,16 @@ where
             .connection(&user_id)
             .await?
             .ok_or(TokenError::NotConnected)?;
-        if connection.status == ConnectionStatus::Broken {
-            return Err(TokenError::Broken);
+        match connection.status {
+            ConnectionStatus::Connected => {}
+            ConnectionStatus::Broken => return Err(TokenError::Broken),
+            ConnectionStatus::Removed => return Err(TokenError::NotConnected),
         }
+        let business_ids: Vec<String> = connection
+            .businesses
+            .iter()
+            .map(|b| b.business_id.clone())
+            .collect();
         let tokens = deps.vault.open(&user_id, &connection.sealed_tokens).await?;
         if fresh(connection.access_expires_at, now()) {
             cache.keep(
@@ -136,14 +143,14 @@ where
             continue;
         }
         let Some(refresh_token) = tokens.refresh_token.clone() else {
-            deps.store.mark_broken(&user_id, now()).await?;
+            broken(deps, &user_id, &business_ids, now()).await?;
             return Err(TokenError::Broken);
         };
         let mut refreshed = match deps.thumbtack.refresh(&refresh_token).await {
             Ok(refreshed) => refreshed,
             Err(V4Error::OAuth { code }) if code == "invalid_grant" => {
                 tracing::warn!(user_id, "the refresh token was refused; connection broken");
-                deps.store.mark_broken(&user_id, now()).await?;
+                broken(deps, &user_id, &business_ids, now()).await?;
                 return Err(TokenError::Broken);
             }
             // The lease runs out by itself: the next caller tries again.
@@ -167,4 +174,19 @@ where
         // The lease was taken over (this refresh outlived it): the other refresher's tokens
         // stand; read them.
     }
+}
+
+/// Marks the connection broken (its `Connection Broken` stored with it) and counts it, once: a
+/// connection already broken or removed is neither written nor counted again.
+async fn broken<S: ConnectionStore, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    user_id: &str,
+    business_ids: &[String],
+    now: u64,
+) -> Result<(), StoreError> {
+    if deps.store.mark_broken(user_id, business_ids, now).await? {
+        deps.metrics
+            .count(crate::metrics::Metric::ConnectionsBroken, None);
+    }
+    Ok(())
 }

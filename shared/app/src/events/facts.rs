@@ -189,6 +189,26 @@ pub enum Fact {
         #[serde(skip)]
         at_ms: u64,
     },
+    /// `Connection Created`: a pro connected (or connected again after a break or a removal).
+    /// Ids, status and time only: never a token, never a name.
+    #[serde(rename_all = "camelCase")]
+    ConnectionCreated {
+        #[serde(flatten)]
+        change: ConnectionChange,
+    },
+    /// `Connection Broken`: Thumbtack refused the connection's refresh token; the pro must
+    /// connect again.
+    #[serde(rename_all = "camelCase")]
+    ConnectionBroken {
+        #[serde(flatten)]
+        change: ConnectionChange,
+    },
+    /// `Connection Removed`: the partner disconnected the pro.
+    #[serde(rename_all = "camelCase")]
+    ConnectionRemoved {
+        #[serde(flatten)]
+        change: ConnectionChange,
+    },
     /// `Payload Quarantined`: an authenticated payload refused and kept for an operator.
     #[serde(rename_all = "camelCase")]
     PayloadQuarantined {
@@ -198,6 +218,24 @@ pub enum Fact {
         #[serde(skip)]
         at_ms: u64,
     },
+}
+
+/// What the connection facts carry: the Thumbtack user, their businesses, the status the
+/// connection went to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionChange {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    /// The user's businesses then (the feed does not show them: its index does not copy them).
+    #[serde(rename = "businessIDs")]
+    pub business_ids: Vec<String>,
+    /// `connected`, `broken` or `removed`.
+    pub status: String,
+    /// The stored change's own key (unique per user): the source of its `eventID`.
+    #[serde(skip)]
+    pub key: String,
+    #[serde(skip)]
+    pub at_ms: u64,
 }
 
 /// Declares [`DetailType`] from one list: each fact's variant, and the `detail-type` its event
@@ -244,6 +282,9 @@ detail_types! {
     ReplySent => ReplySent = "Reply Sent",
     ReplyFailed => ReplyFailed = "Reply Failed",
     LeadUnanswered => LeadUnanswered = "Lead Unanswered",
+    ConnectionCreated => ConnectionCreated = "Connection Created",
+    ConnectionBroken => ConnectionBroken = "Connection Broken",
+    ConnectionRemoved => ConnectionRemoved = "Connection Removed",
     PayloadQuarantined => PayloadQuarantined = "Payload Quarantined",
 }
 
@@ -294,6 +335,11 @@ impl Fact {
             Fact::PayloadQuarantined { route, digest, .. } => {
                 format!("quarantined|{route}|{digest}")
             }
+            Fact::ConnectionCreated { change }
+            | Fact::ConnectionBroken { change }
+            | Fact::ConnectionRemoved { change } => {
+                format!("connection|{}|{}", change.user_id, change.key)
+            }
         }
     }
 
@@ -311,6 +357,9 @@ impl Fact {
             | Fact::ReplyFailed { at_ms, .. }
             | Fact::LeadUnanswered { at_ms, .. }
             | Fact::PayloadQuarantined { at_ms, .. } => *at_ms,
+            Fact::ConnectionCreated { change }
+            | Fact::ConnectionBroken { change }
+            | Fact::ConnectionRemoved { change } => change.at_ms,
         }
     }
 
@@ -478,6 +527,12 @@ impl Fact {
                 ("digest", text(digest)),
                 ("problemCount", (*problem_count).into()),
             ],
+            Fact::ConnectionCreated { change }
+            | Fact::ConnectionBroken { change }
+            | Fact::ConnectionRemoved { change } => vec![
+                ("userID", text(&change.user_id)),
+                ("status", text(&change.status)),
+            ],
         };
         fields
             .into_iter()
@@ -625,6 +680,32 @@ mod tests {
                 "{kind}"
             );
         }
+    }
+
+    #[test]
+    fn a_connection_fact_carries_ids_status_and_time_and_its_feed_entry_the_user_and_status() {
+        let change = ConnectionChange {
+            user_id: "u-1".into(),
+            business_ids: vec!["b-1".into(), "b-2".into()],
+            status: "broken".into(),
+            key: "CHANGE#001764600470123#broken".into(),
+            at_ms: 1_764_600_470_123,
+        };
+        let fact = Fact::ConnectionBroken { change };
+        let event = fact.event();
+        assert_eq!(event.detail_type, "Connection Broken");
+        assert_eq!(
+            event.detail,
+            json!({
+                "eventID": event.id,
+                "occurredAt": "2025-12-01T14:47:50.123Z",
+                "userID": "u-1",
+                "businessIDs": ["b-1", "b-2"],
+                "status": "broken",
+            })
+        );
+        let fields: Vec<&str> = fact.feed_fields().iter().map(|(name, _)| *name).collect();
+        assert_eq!(fields, ["userID", "status"]);
     }
 
     #[test]

@@ -20,6 +20,6 @@ mod feed;
 mod publish;
 
 pub use crate::ports::Event;
-pub use facts::{DetailType, Fact, LeadFacts, SOURCE, rfc3339_millis};
+pub use facts::{ConnectionChange, DetailType, Fact, LeadFacts, SOURCE, rfc3339_millis};
 pub use feed::FeedEntry;
 pub use publish::{Change, EventsDeps, PublishPolicy, publish};

@@ -3,11 +3,13 @@
 //! businesses and webhooks, with failures on demand).
 
 use crate::ports::{
-    Connection, ConnectionStore, StoreError, ThumbtackV4, TokenSet, TokenVault, V4Business,
-    V4Error, V4User, V4Webhook, VaultError, WebhookSpec,
+    Connection, ConnectionStatus, ConnectionStore, Cursor, Page, SaveNotes, StatusChange,
+    StoreError, ThumbtackV4, TokenSet, TokenVault, V4Business, V4Error, V4User, V4Webhook,
+    VaultError, WebhookSpec,
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -23,6 +25,8 @@ pub struct MemoryConnections {
     fail_saves: Mutex<u32>,
     /// By user: (holder, until).
     leases: Mutex<BTreeMap<String, (String, u64)>>,
+    /// The status changes stored, in order, with their user.
+    changes: Mutex<Vec<(String, StatusChange)>>,
 }
 
 impl MemoryConnections {
@@ -32,6 +36,11 @@ impl MemoryConnections {
 
     pub fn fail_next_saves(&self, times: u32) {
         *lock(&self.fail_saves) = times;
+    }
+
+    /// Every status change stored (a fact: its event and feed entry), in order, with its user.
+    pub fn changes(&self) -> Vec<(String, StatusChange)> {
+        lock(&self.changes).clone()
     }
 }
 
@@ -44,14 +53,42 @@ impl ConnectionStore for MemoryConnections {
         Ok(lock(&self.connections).get(user_id).cloned())
     }
 
-    async fn save_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+    async fn save_connection(
+        &self,
+        connection: &Connection,
+        notes: &SaveNotes,
+    ) -> Result<(), StoreError> {
         let mut fail = lock(&self.fail_saves);
         if *fail > 0 {
             *fail -= 1;
             return Err(StoreError::Unavailable("scripted storage failure".into()));
         }
+        // A save replaces the record, its lease with it (as the table's put does).
+        lock(&self.leases).remove(&connection.user_id);
         lock(&self.connections).insert(connection.user_id.clone(), connection.clone());
+        if let Some(change) = &notes.change {
+            lock(&self.changes).push((connection.user_id.clone(), change.clone()));
+        }
         Ok(())
+    }
+
+    async fn connections(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Page<Connection>, StoreError> {
+        let connections = lock(&self.connections);
+        let mut listed = connections
+            .range::<str, _>((
+                after.map_or(Bound::Unbounded, Bound::Excluded),
+                Bound::Unbounded,
+            ))
+            .map(|(_, c)| c.clone());
+        let items: Vec<Connection> = listed.by_ref().take(limit).collect();
+        let next = (listed.next().is_some())
+            .then(|| items.last().map(|c| Cursor(c.user_id.clone())))
+            .flatten();
+        Ok(Page { items, next })
     }
 
     async fn business_user(&self, business_id: &str) -> Result<Option<String>, StoreError> {
@@ -101,13 +138,31 @@ impl ConnectionStore for MemoryConnections {
         Ok(true)
     }
 
-    async fn mark_broken(&self, user_id: &str, now: u64) -> Result<(), StoreError> {
+    async fn mark_broken(
+        &self,
+        user_id: &str,
+        business_ids: &[String],
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let mut connections = lock(&self.connections);
+        let Some(connection) = connections
+            .get_mut(user_id)
+            .filter(|c| c.status == ConnectionStatus::Connected)
+        else {
+            return Ok(false);
+        };
         lock(&self.leases).remove(user_id);
-        if let Some(connection) = lock(&self.connections).get_mut(user_id) {
-            connection.status = crate::ports::ConnectionStatus::Broken;
-            connection.updated_at = now;
-        }
-        Ok(())
+        connection.status = ConnectionStatus::Broken;
+        connection.updated_at = now;
+        lock(&self.changes).push((
+            user_id.to_owned(),
+            StatusChange {
+                status: ConnectionStatus::Broken,
+                business_ids: business_ids.to_vec(),
+                at_ms: now,
+            },
+        ));
+        Ok(true)
     }
 }
 

@@ -31,6 +31,9 @@ pub enum ConnectionStatus {
     Connected,
     /// Thumbtack refused the refresh token (`invalid_grant`): the pro must connect again.
     Broken,
+    /// The partner disconnected the pro (`DELETE /v1/connections/{userID}`): our webhooks are
+    /// deleted at Thumbtack, the tokens erased; the pro's stored leads stay.
+    Removed,
 }
 
 impl ConnectionStatus {
@@ -38,6 +41,7 @@ impl ConnectionStatus {
         match self {
             ConnectionStatus::Connected => "connected",
             ConnectionStatus::Broken => "broken",
+            ConnectionStatus::Removed => "removed",
         }
     }
 
@@ -45,6 +49,7 @@ impl ConnectionStatus {
         match text {
             "connected" => Some(ConnectionStatus::Connected),
             "broken" => Some(ConnectionStatus::Broken),
+            "removed" => Some(ConnectionStatus::Removed),
             _ => None,
         }
     }
@@ -59,6 +64,27 @@ pub struct ConnectedBusiness {
     /// SHA-256 (hex) of the custom-header secret Thumbtack presents on the webhook's deliveries:
     /// the secret itself is never stored.
     pub secret_hash: String,
+}
+
+/// A connection's status that changed, as a stored fact (`Connection Created`, `Connection
+/// Broken`, `Connection Removed`: an event on the bus and an entry in the changes feed). Only ids
+/// and times: never a token, never a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// `Connected` (created, or connected again), `Broken` or `Removed`.
+    pub status: ConnectionStatus,
+    pub business_ids: Vec<String>,
+    pub at_ms: u64,
+}
+
+/// What a save writes beside the connection and the records of its businesses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaveNotes {
+    /// The status change the save is, if it is one.
+    pub change: Option<StatusChange>,
+    /// Businesses no longer the connection's: their records are deleted (a delivery for them
+    /// finds no secret to match; no token is found through them).
+    pub gone: Vec<String>,
 }
 
 /// Where connections and the used `state` values are kept.
@@ -77,12 +103,22 @@ pub trait ConnectionStore: Send + Sync {
         user_id: &str,
     ) -> impl Future<Output = Result<Option<Connection>, StoreError>> + Send;
 
-    /// Writes the connection and the record of each of its businesses (webhook and secret hash)
-    /// together, or nothing.
+    /// Writes the connection and the record of each of its businesses (webhook and secret hash),
+    /// deletes the records of the businesses `notes` names gone and stores its status change,
+    /// all together, or nothing.
     fn save_connection(
         &self,
         connection: &Connection,
+        notes: &SaveNotes,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Connections in order of their userID: at most `limit`, after the userID `after` (the
+    /// first page when `None`); `next` is the last userID of the page when more may follow.
+    fn connections(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> impl Future<Output = Result<super::Page<Connection>, StoreError>> + Send;
 
     /// The Thumbtack user a business is connected through.
     fn business_user(
@@ -111,12 +147,15 @@ pub trait ConnectionStore: Send + Sync {
         now: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Marks the connection broken (its tokens no longer work) and releases the lease.
+    /// Marks a connected connection broken (its tokens no longer work), stores the change (its
+    /// `Connection Broken`) and releases the lease, together: `true` when it was connected,
+    /// `false` when it was not (already broken or removed: nothing written).
     fn mark_broken(
         &self,
         user_id: &str,
+        business_ids: &[String],
         now: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The tokens Thumbtack issued for a user, in clear: only ever held in memory.

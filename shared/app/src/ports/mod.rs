@@ -25,8 +25,9 @@ pub mod speed;
 pub mod storage;
 
 pub use connections::{
-    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, ThumbtackV4, TokenSet,
-    TokenVault, V4Business, V4Error, V4User, V4Webhook, VaultError, WebhookSpec,
+    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, SaveNotes, StatusChange,
+    ThumbtackV4, TokenSet, TokenVault, V4Business, V4Error, V4User, V4Webhook, VaultError,
+    WebhookSpec,
 };
 pub use credentials::{CredentialError, CredentialSource};
 pub use events::{BusError, Event, EventBus, Put};

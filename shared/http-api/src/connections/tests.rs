@@ -22,6 +22,7 @@ fn deps() -> Deps {
             return_urls: ReturnUrls::parse(["https://partner.example/app"]).unwrap(),
             webhook_base_url: "https://api.partner.example/v4/webhooks".into(),
         },
+        metrics: app::metrics::Metrics::off(),
     }
 }
 
@@ -231,5 +232,30 @@ async fn a_connection_reads_back_without_its_tokens_or_secret_hashes_and_an_unkn
         )
         .await;
         assert_eq!(unknown.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn the_list_pages_with_a_sealed_cursor_and_a_bad_one_is_a_400_naming_it() {
+    for gateway in GATEWAYS {
+        let deps = deps();
+        let state = state(&deps, gateway, None).await;
+        back(&deps, gateway, &[("code", "c-1"), ("state", &state)]).await;
+        let path = "/v1/connections";
+        let response = handle(&deps, get(gateway, path, path, &[], &[("limit", "1")])).await;
+        assert_eq!(response.status(), 200, "{gateway:?}");
+        let body = text(&response);
+        let page: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(page["connections"][0]["userID"], "u-1");
+        assert_eq!(page["next"], Value::Null);
+        assert!(!body.contains("access-for-c-1"), "{body}");
+
+        let refused = handle(
+            &deps,
+            get(gateway, path, path, &[], &[("cursor", "forged.cursor")]),
+        )
+        .await;
+        assert_eq!(refused.status(), 400);
+        assert!(text(&refused).contains("cursor"));
     }
 }

@@ -1,0 +1,254 @@
+//! Managing pros' connections (v4, issue 22 item 6): the paged list, the status changes as facts
+//! (their events and feed entries) and the broken connection's metric, against the table, moto's
+//! KMS and the Thumbtack simulator.
+
+use crate::connections::{Deps, USER, connect, deps, simulator};
+use crate::support::*;
+use adapters::dynamo::changes::fact;
+use app::connections::secret_hash;
+use app::connections::tokens::{TokenCache, TokenError, access_token};
+use app::connections::{ListAsked, ListError, list};
+use app::events::Fact;
+use app::metrics::Metrics;
+use app::ports::{
+    ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, Listings, SaveNotes,
+};
+use simulator::Decision;
+
+fn stored(user_id: &str) -> Connection {
+    Connection {
+        user_id: user_id.into(),
+        reference: format!("ref-{user_id}"),
+        status: ConnectionStatus::Connected,
+        businesses: vec![ConnectedBusiness {
+            business_id: format!("b-{user_id}"),
+            name: "Painting".into(),
+            webhook_id: format!("wh-{user_id}"),
+            secret_hash: secret_hash("secret"),
+        }],
+        sealed_tokens: b"sealed-token-bytes".to_vec(),
+        access_expires_at: 1_800_003_600_000,
+        scopes: vec!["offline_access".into()],
+        connected_at: 1_800_000_000_000,
+        updated_at: 1_800_000_000_001,
+    }
+}
+
+/// Every fact the connection partitions hold, read as the events function and the feed read
+/// them.
+async fn connection_facts(table: &TestTable) -> Vec<Fact> {
+    let mut facts: Vec<Fact> = table
+        .all_items()
+        .await
+        .iter()
+        .filter_map(|item| fact(item, None).unwrap())
+        .filter(|f| f.detail_type().starts_with("Connection"))
+        .collect();
+    facts.sort_by_key(Fact::at_ms);
+    facts
+}
+
+#[tokio::test]
+async fn the_connection_list_goes_across_pages_with_a_sealed_cursor_and_never_shows_a_token() {
+    let table = fresh_table().await;
+    let users = ["u-1", "u-2", "u-3", "u-4", "u-5"];
+    for user in users {
+        table
+            .store
+            .save_connection(&stored(user), &SaveNotes::default())
+            .await
+            .unwrap();
+    }
+    let key = app::connections::state::StateKey::new(vec![7; 32]).cursor_key();
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = list(
+            &table.store,
+            &key,
+            ListAsked {
+                limit: Some("2"),
+                cursor: cursor.as_deref(),
+            },
+        )
+        .await
+        .unwrap();
+        pages += 1;
+        let json = serde_json::to_string(&page).unwrap();
+        assert!(!json.contains("sealed"), "{json}");
+        assert!(!json.contains(&secret_hash("secret")), "{json}");
+        assert!(page.connections.len() <= 2);
+        seen.extend(page.connections.iter().map(|c| c.user_id.clone()));
+        if let Some(next) = &page.next {
+            assert!(!next.contains("u-"), "opaque: {next}");
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, users);
+    assert!(pages >= 3, "{pages} pages");
+
+    let first = list(
+        &table.store,
+        &key,
+        ListAsked {
+            limit: Some("2"),
+            cursor: None,
+        },
+    )
+    .await
+    .unwrap();
+    let next = first.next.unwrap();
+    let tampered = format!("x{next}");
+    let other_key = app::connections::state::StateKey::new(vec![8; 32]).cursor_key();
+    for (key, cursor) in [(&key, tampered.as_str()), (&other_key, next.as_str())] {
+        let refused = list(
+            &table.store,
+            key,
+            ListAsked {
+                limit: None,
+                cursor: Some(cursor),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(refused, ListError::Invalid(_)), "{refused:?}");
+    }
+    let too_many = list(
+        &table.store,
+        &key,
+        ListAsked {
+            limit: Some("101"),
+            cursor: None,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(too_many, ListError::Invalid(_)));
+}
+
+#[tokio::test]
+async fn a_connection_is_a_connection_created_fact_on_the_stream_and_in_the_feed_without_a_token() {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = deps(&sim, &table).await;
+    let before = app::now_millis();
+    connect(&sim, &deps, Decision::Approve).await;
+    let facts = connection_facts(&table).await;
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    let event = facts[0].event();
+    assert_eq!(event.detail_type, "Connection Created");
+    assert_eq!(event.detail["userID"], USER);
+    assert_eq!(event.detail["status"], "connected");
+    assert_eq!(event.detail["businessIDs"].as_array().unwrap().len(), 2);
+    let text = event.detail.to_string();
+    assert!(
+        !text.contains("access") && !text.contains("refresh"),
+        "{text}"
+    );
+
+    // A second run of the flow on a live connection changes no status: no second fact.
+    connect(&sim, &deps, Decision::Approve).await;
+    assert_eq!(connection_facts(&table).await.len(), 1);
+
+    past_settle().await;
+    let feed = table
+        .store
+        .changes(before, app::now_millis(), 100, None)
+        .await
+        .unwrap();
+    let entries: Vec<_> = feed
+        .items
+        .iter()
+        .filter(|e| e.fact.detail_type() == "Connection Created")
+        .collect();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].fact.event_id(),
+        event.id,
+        "one fact, one id, either way"
+    );
+    sim.shutdown().await.unwrap();
+}
+
+/// The flow's dependencies, counting metrics in memory.
+async fn counted(sim: &simulator::Simulator, table: &TestTable) -> Deps {
+    let mut deps = deps(sim, table).await;
+    deps.metrics = Metrics::in_memory("ThumbtackPartner/test", "connections");
+    deps
+}
+
+#[tokio::test]
+async fn a_broken_connection_emits_its_event_and_counts_its_metric_once() {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = counted(&sim, &table).await;
+    connect(&sim, &deps, Decision::Approve).await;
+    sim.control(
+        &format!("/sim/users/{USER}/invalid-grant"),
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    let later = app::now_millis() + 3_600_000;
+    let error = access_token(&deps, &TokenCache::default(), fixtures::BUSINESS_ID, || {
+        later
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(error, TokenError::Broken), "{error:?}");
+    // Asked again: still broken, neither written nor counted again.
+    let again = access_token(&deps, &TokenCache::default(), fixtures::BUSINESS_ID, || {
+        later
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(again, TokenError::Broken), "{again:?}");
+
+    let kinds: Vec<&str> = connection_facts(&table)
+        .await
+        .iter()
+        .map(Fact::detail_type)
+        .collect();
+    assert_eq!(kinds, ["Connection Created", "Connection Broken"]);
+    let broken = connection_facts(&table).await.pop().unwrap().event();
+    assert_eq!(broken.detail["userID"], USER);
+    assert_eq!(broken.detail["status"], "broken");
+    let counted: Vec<String> = deps
+        .metrics
+        .lines()
+        .into_iter()
+        .filter(|line| line.contains("\"ConnectionsBroken\""))
+        .collect();
+    assert_eq!(counted.len(), 1, "{counted:?}");
+    assert_eq!(
+        deps.store.connection(USER).await.unwrap().unwrap().status,
+        ConnectionStatus::Broken
+    );
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn partnerctl_lists_connections_without_their_tokens_or_secret_hashes() {
+    let table = fresh_table().await;
+    for user in ["u-1", "u-2", "u-3"] {
+        table
+            .store
+            .save_connection(&stored(user), &SaveNotes::default())
+            .await
+            .unwrap();
+    }
+    let listed = partnerctl(&table.name, &["connections", "list", "--limit", "2"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 3, "{listed}");
+    assert!(lines[0].starts_with("u-1  connected  reference=ref-u-1  businesses=b-u-1"));
+    assert!(lines[1].starts_with("u-2  connected"));
+    assert_eq!(lines[2], "2 connection(s) shown");
+    assert!(!listed.contains(&secret_hash("secret")), "{listed}");
+    assert!(!listed.contains("sealed-token-bytes"), "{listed}");
+    let all = partnerctl(&table.name, &["connections", "list"]);
+    assert!(all.ends_with("3 connection(s) shown\n"), "{all}");
+}
