@@ -37,10 +37,15 @@ fn every_call_thumbtack_makes_has_a_route_to_the_function_that_serves_it() {
     let lead = include_str!("../../functions/lead-inbound/src/handler.rs");
     let message = include_str!("../../functions/message-inbound/src/handler.rs");
     assert!(lead.contains("`PUT /v1/lead/update`"));
+    assert!(lead.contains("`POST /v4/webhooks/{businessID}`"));
     assert!(message.contains("`POST /v1/review`"));
     assert_eq!(
         routes(&template, "LeadInboundFunction"),
-        pairs(&[("POST", "/v1/lead"), ("PUT", "/v1/lead/update")])
+        pairs(&[
+            ("POST", "/v1/lead"),
+            ("PUT", "/v1/lead/update"),
+            ("POST", "/v4/webhooks/{businessID}")
+        ])
     );
     assert_eq!(
         routes(&template, "MessageInboundFunction"),

@@ -1,6 +1,6 @@
 use app::LeadStore;
 use app::deps::InboundDeps;
-use app::ports::{CredentialSource, RefusalLog};
+use app::ports::{CredentialSource, RefusalLog, WebhookRegistry};
 use http_api::routes::Function;
 use lambda_http::{Body, Request, Response};
 
@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 /// arrived: a message answers 202 then, waits under the lead's key and joins the conversation
 /// when the lead comes. The handler is lead-inbound's too (`http_api::inbound`): the route table
 /// says which routes are this function's.
-pub async fn handle<S: LeadStore + RefusalLog, C: CredentialSource>(
+pub async fn handle<S: LeadStore + RefusalLog + WebhookRegistry, C: CredentialSource>(
     deps: &InboundDeps<S, C>,
     request: Request,
 ) -> Response<Body> {

@@ -55,6 +55,7 @@ pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
         }
         Some(
             Endpoint::Deliver(_)
+            | Endpoint::DeliverWebhook
             | Endpoint::ConnectionStart
             | Endpoint::ConnectionCallback
             | Endpoint::ConnectionShow

@@ -19,6 +19,10 @@ const CHALLENGE: &str = r#"Basic realm="thumbtack-partner", charset="UTF-8""#;
 pub enum ApiError {
     #[error("not authenticated: {0}")]
     Unauthorized(AuthFailure),
+    /// A v4 webhook delivery without the webhook's secret: 401 without a Basic challenge, the
+    /// same whether the secret is wrong or missing or the business has no webhook of ours.
+    #[error("not authenticated: {0}")]
+    WebhookUnauthorized(AuthFailure),
     #[error("request body of {size} bytes is over the limit of {limit}")]
     PayloadTooLarge { size: usize, limit: usize },
     /// Under the body limit, but too large to store with its copied fields (kept in quarantine).
@@ -71,7 +75,9 @@ impl From<app::speed::stats::StatsError> for ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::WebhookUnauthorized(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::PayloadTooLarge { .. } | ApiError::TooLargeToStore => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -98,6 +104,10 @@ impl ApiError {
                     HeaderValue::from_static(CHALLENGE),
                 );
                 response
+            }
+            ApiError::WebhookUnauthorized(failure) => {
+                tracing::warn!(reason = %failure, "unauthenticated webhook delivery");
+                json(status, &body!({"error": "unauthorized"}))
             }
             ApiError::PayloadTooLarge { size, limit } => {
                 tracing::warn!(size, limit, "request body too large");

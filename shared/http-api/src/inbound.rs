@@ -4,23 +4,26 @@
 //! (credentials, size, storage, quarantine, the refusal log) are all in `app::ingest`.
 
 use crate::error::ApiError;
-use crate::request::{panic_if_asked, request_id};
+use crate::request::{panic_if_asked, path_segments, request_id};
 use crate::response::json;
 use crate::route::{Reply, respond};
 use crate::routes::{self, Endpoint, Function};
+use app::connections::WEBHOOK_SECRET_HEADER;
 use app::deps::InboundDeps;
-use app::ingest::{self, Accepted, Arrival, Delivery, IdKind, logged_paths};
-use app::ports::{CredentialSource, RefusalLog, Route};
+use app::ingest::{
+    self, Accepted, Arrival, Delivery, IdKind, WebhookAccepted, WebhookDelivery, logged_paths,
+};
+use app::ports::{CredentialSource, RefusalLog, Route, WebhookRegistry};
 use app::{LeadStore, now_millis};
 use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Request, Response, service_fn};
+use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use models::FieldProblem;
 use serde::Serialize;
 use std::convert::Infallible;
 use tracing::field::Empty;
 
 /// An inbound function in Lambda: every request to [`handle`] (after the test seam).
-pub async fn run<S: LeadStore + RefusalLog, C: CredentialSource>(
+pub async fn run<S: LeadStore + RefusalLog + WebhookRegistry, C: CredentialSource>(
     deps: InboundDeps<S, C>,
     function: Function,
 ) -> Result<(), lambda_http::Error> {
@@ -33,15 +36,31 @@ pub async fn run<S: LeadStore + RefusalLog, C: CredentialSource>(
 
 /// Serves `function`'s deliveries, as the route table gives them, each in its own span; 404 for
 /// what is none of them (the gateway routes nothing else here).
-pub async fn handle<S: LeadStore + RefusalLog, C: CredentialSource>(
+pub async fn handle<S: LeadStore + RefusalLog + WebhookRegistry, C: CredentialSource>(
     deps: &InboundDeps<S, C>,
     function: Function,
     request: Request,
 ) -> Response<Body> {
     let request_id = request_id(&request);
-    let Some(Endpoint::Deliver(route)) = routes::endpoint(function, &request) else {
-        let span = tracing::info_span!("inbound_unknown_route", %request_id);
-        return respond(span, async { Err::<Response<Body>, _>(ApiError::NotFound) }).await;
+    let route = match routes::endpoint(function, &request) {
+        Some(Endpoint::Deliver(route)) if route != Route::V4Webhook => route,
+        Some(Endpoint::DeliverWebhook) => {
+            let span = tracing::info_span!(
+                "v4_webhook",
+                %request_id,
+                business_id = Empty,
+                event_type = Empty,
+                lead_id = Empty,
+                message_id = Empty,
+                review_id = Empty,
+                outcome = Empty,
+            );
+            return respond(span, accept_webhook(deps, &request)).await;
+        }
+        _ => {
+            let span = tracing::info_span!("inbound_unknown_route", %request_id);
+            return respond(span, async { Err::<Response<Body>, _>(ApiError::NotFound) }).await;
+        }
     };
     let span = match route {
         Route::Lead => tracing::info_span!("lead", %request_id, lead_id = Empty, outcome = Empty),
@@ -56,7 +75,9 @@ pub async fn handle<S: LeadStore + RefusalLog, C: CredentialSource>(
             message_id = Empty,
             outcome = Empty,
         ),
-        Route::Review => tracing::info_span!(
+        // The v4 webhook is `DeliverWebhook`'s (excluded above); its deliveries have one span
+        // for every event type.
+        Route::Review | Route::V4Webhook => tracing::info_span!(
             "review",
             %request_id,
             lead_id = Empty,
@@ -88,6 +109,61 @@ fn delivery(request: &Request, at_ms: u64) -> Delivery<'_> {
             .map(|value| value.as_bytes()),
         body: request.body().as_ref(),
         at_ms,
+    }
+}
+
+/// A v4 webhook delivery: 200 once stored or kept, 401 for a wrong or missing secret or a
+/// business without our webhook (the same answer), 400 once a refused body is in quarantine, 5xx
+/// when storage failed, so that Thumbtack sends it again.
+async fn accept_webhook<S: LeadStore + RefusalLog + WebhookRegistry, C: Send + Sync>(
+    deps: &InboundDeps<S, C>,
+    request: &Request,
+) -> Result<Webhook, ApiError> {
+    let parameters = request.path_parameters();
+    // The route matched `/v4/webhooks/{businessID}` from its end: its last segment, where no
+    // gateway gave the parameter.
+    let segments = path_segments(request);
+    let business_id = parameters
+        .first("businessID")
+        .or_else(|| segments.last().copied())
+        .unwrap_or_default();
+    tracing::Span::current().record("business_id", business_id);
+    let delivery = WebhookDelivery {
+        business_id,
+        secret: request
+            .headers()
+            .get(WEBHOOK_SECRET_HEADER)
+            .map(|value| value.as_bytes()),
+        body: request.body().as_ref(),
+        at_ms: now_millis(),
+    };
+    match ingest::deliver_webhook(deps, delivery).await {
+        Ok(accepted) => Ok(Webhook(accepted)),
+        // No Basic challenge, no hint: the secret is a header of Thumbtack's webhook.
+        Err(ingest::NotTaken::Unauthorized(failure)) => Err(ApiError::WebhookUnauthorized(failure)),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A v4 webhook delivery that was taken, to be answered.
+struct Webhook(WebhookAccepted);
+
+impl Reply for Webhook {
+    /// A stored fact as legacy answers it; a kept body with its event type and why it was kept.
+    fn into_response(self) -> Response<Body> {
+        match &self.0 {
+            WebhookAccepted::Stored(accepted) => answer(accepted),
+            WebhookAccepted::Kept { event_type, why } => {
+                let span = tracing::Span::current();
+                span.record("event_type", event_type.as_str());
+                span.record("outcome", "kept");
+                tracing::info!(reason = why.code(), "kept as sent, not read into a fact");
+                json(
+                    StatusCode::OK,
+                    &serde_json::json!({"status": "kept", "eventType": event_type, "reason": why.code()}),
+                )
+            }
+        }
     }
 }
 

@@ -58,6 +58,10 @@ pub enum Auth {
     /// Anyone: the pro's browser, back from Thumbtack's consent page (what it carries is checked
     /// in the function: the sealed state).
     Public,
+    /// Thumbtack (v4), with the custom-header secret our webhook of the path's business was
+    /// registered with, checked in the function against its stored hash (the gateway lets every
+    /// call through).
+    WebhookSecret,
 }
 
 /// What a route does: what its function dispatches on.
@@ -65,6 +69,8 @@ pub enum Auth {
 pub enum Endpoint {
     /// One of Thumbtack's deliveries, taken by `app::ingest::deliver`.
     Deliver(Route),
+    /// A Thumbtack v4 webhook delivery, taken by `app::ingest::deliver_webhook`.
+    DeliverWebhook,
     /// A lead as received and its conversation.
     Lead,
     /// A business's leads, newest first.
@@ -115,8 +121,8 @@ const fn route(
 }
 
 /// Every route of the API.
-pub static ROUTES: [ApiRoute; 15] = {
-    use Auth::{Basic, Iam, Public};
+pub static ROUTES: [ApiRoute; 16] = {
+    use Auth::{Basic, Iam, Public, WebhookSecret};
     use Endpoint::*;
     use Function::{Connections, LeadInbound, MessageInbound, PartnerApi};
     [
@@ -147,6 +153,13 @@ pub static ROUTES: [ApiRoute; 15] = {
             Deliver(Route::Review),
             MessageInbound,
             Basic,
+        ),
+        route(
+            Method::POST,
+            "/v4/webhooks/{businessID}",
+            DeliverWebhook,
+            LeadInbound,
+            WebhookSecret,
         ),
         route(Method::GET, "/v1/leads/{leadID}", Lead, PartnerApi, Iam),
         route(
@@ -283,5 +296,12 @@ mod tests {
             assert_eq!(served.len(), 1, "{delivery:?}");
             assert_eq!(served[0].auth, Auth::Basic, "{delivery:?}");
         }
+        let webhook: Vec<&ApiRoute> = ROUTES
+            .iter()
+            .filter(|r| r.endpoint == Endpoint::DeliverWebhook)
+            .collect();
+        assert_eq!(webhook.len(), 1);
+        assert_eq!(webhook[0].auth, Auth::WebhookSecret);
+        assert_eq!(webhook[0].function, Function::LeadInbound);
     }
 }

@@ -122,6 +122,28 @@ fn send_event(
     event
 }
 
+/// A Thumbtack v4 webhook delivery, `POST /v4/webhooks/{businessID}` with `body`, as API Gateway
+/// delivers it (the path parameter decoded), with the webhook's secret header (or none).
+pub fn post_webhook(
+    gateway: Gateway,
+    business_id: &str,
+    body: &[u8],
+    encoding: Encoding,
+    secret: Option<&str>,
+) -> Request {
+    let path = format!("/v4/webhooks/{}", encode(business_id));
+    let mut event = send_event(gateway, "POST", &path, body, encoding, None);
+    event["pathParameters"] = serde_json::json!({"businessID": business_id});
+    if let Some(secret) = secret {
+        let name = app::connections::WEBHOOK_SECRET_HEADER;
+        event["headers"][name] = secret.into();
+        if event.get("multiValueHeaders").is_some_and(Value::is_object) {
+            event["multiValueHeaders"][name] = serde_json::json!([secret]);
+        }
+    }
+    parse(&event)
+}
+
 /// A GET of `/v1/leads/{leadID}`.
 pub fn get_lead(gateway: Gateway, lead_id: &str) -> Request {
     let mut event: Value = serde_json::from_str(match gateway {

@@ -26,6 +26,7 @@ mod speed;
 mod stats;
 mod store;
 pub mod stream;
+mod webhooks;
 
 /// The port of the listings, beside the store that answers them: a caller holding a
 /// [`DynamoStore`] (partnerctl) needs no other crate to ask them.

@@ -102,6 +102,8 @@ pub async fn deliver<S: LeadStore + RefusalLog, C: CredentialSource>(
         Route::LeadUpdate => Box::pin(take::<LeadUpdate, S, C>(deps, delivery)).await,
         Route::Message => Box::pin(take::<InboundMessage, S, C>(deps, delivery)).await,
         Route::Review => Box::pin(take::<ReviewDelivery, S, C>(deps, delivery)).await,
+        // v4 deliveries are `deliver_webhook`'s: they carry no Basic credential of ours.
+        Route::V4Webhook => Err(NotTaken::Unauthorized(AuthFailure::Mismatch)),
     };
     if let Err(error) = &taken
         && let Some(reason) = error.refusal()

@@ -12,6 +12,7 @@ mod refusals;
 mod speed;
 mod store;
 mod thumbtack;
+mod webhooks;
 
 pub use bus::{BusAnswer, RecordingBus};
 pub use connections::{FakeThumbtackV4, MemoryConnections, PlainVault};

@@ -56,6 +56,8 @@ pub(super) struct State {
     pub(super) daily: BTreeMap<(String, String), crate::ports::DayStats>,
     /// Refusals counted, by (minute, route, reason).
     pub(super) refusals: BTreeMap<(String, &'static str, &'static str), crate::ports::RefusalCount>,
+    /// By businessID: the hash of our webhook's secret.
+    pub(super) webhooks: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]

@@ -9,7 +9,8 @@
 //! - [`credentials`]: the credentials accepted from Thumbtack;
 //! - [`events`]: the bus the partner's systems learn of stored facts from;
 //! - [`speed`]: speed to lead: business settings, acknowledgements, wake-ups;
-//! - [`connections`]: v4 connections: the registry, the token vault, Thumbtack's v4 OAuth and API.
+//! - [`connections`]: v4 connections: the registry, the token vault, Thumbtack's v4 OAuth and API;
+//! - [`webhooks`]: the secret a v4 delivery to our webhook of a business is checked against.
 //!
 //! Ports are traits with `impl Future + Send` methods, injected as generic parameters: see the
 //! crate's documentation.
@@ -23,6 +24,7 @@ pub mod refusals;
 pub mod replies;
 pub mod speed;
 pub mod storage;
+pub mod webhooks;
 
 pub use connections::{
     ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, SaveNotes, StatusChange,
@@ -47,3 +49,4 @@ pub use storage::{
     NewLeadUpdate, NewMessage, NewReview, NewRevision, Price, Quarantined, ReviewRecord,
     RevisionRecord, Route, StoreError, UpdateInsert, UpdateRecord,
 };
+pub use webhooks::WebhookRegistry;

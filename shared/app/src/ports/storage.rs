@@ -47,9 +47,13 @@ pub enum Route {
     Message,
     LeadUpdate,
     Review,
+    /// Thumbtack v4's webhook (`POST /v4/webhooks/{businessID}`): every event type, in its
+    /// envelope.
+    V4Webhook,
 }
 
 impl Route {
+    /// The legacy routes, each with a payload of its own (`app::ingest::Payload`).
     pub const ALL: [Route; 4] = [
         Route::Lead,
         Route::Message,
@@ -63,6 +67,7 @@ impl Route {
             Route::Message => "message",
             Route::LeadUpdate => "lead-update",
             Route::Review => "review",
+            Route::V4Webhook => "v4-webhook",
         }
     }
 }
@@ -73,6 +78,7 @@ impl std::str::FromStr for Route {
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         Route::ALL
             .into_iter()
+            .chain([Route::V4Webhook])
             .find(|route| route.as_str() == name)
             .ok_or(models::conversation::UnknownName("route"))
     }

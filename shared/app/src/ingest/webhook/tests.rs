@@ -1,0 +1,220 @@
+//! A v4 webhook delivery over the in-memory store: who may deliver, and what is kept of each kind
+//! of body.
+
+use super::*;
+use crate::connections::secret_hash;
+use crate::memory::MemoryStore;
+use crate::ports::QuarantineRecord;
+use serde_json::{Value, json};
+
+const BUSINESS: &str = "586100000000000001";
+const SECRET: &str = "the-webhook-secret-of-256-random-bits";
+
+fn deps() -> InboundDeps<MemoryStore, ()> {
+    let store = MemoryStore::new();
+    store.register_webhook(BUSINESS, &secret_hash(SECRET));
+    InboundDeps {
+        store,
+        credentials: (),
+        metrics: Metrics::in_memory("test", "lead-inbound"),
+    }
+}
+
+fn lead() -> Value {
+    serde_json::from_str(fixtures::v4::NEGOTIATION_CREATED).unwrap()
+}
+
+async fn send(
+    deps: &InboundDeps<MemoryStore, ()>,
+    business_id: &str,
+    secret: Option<&str>,
+    body: &[u8],
+) -> Result<WebhookAccepted, NotTaken> {
+    deliver_webhook(
+        deps,
+        WebhookDelivery {
+            business_id,
+            secret: secret.map(str::as_bytes),
+            body,
+            at_ms: 1_795_771_805_118,
+        },
+    )
+    .await
+}
+
+fn kept(deps: &InboundDeps<MemoryStore, ()>) -> Vec<QuarantineRecord> {
+    deps.store.quarantine_records()
+}
+
+#[tokio::test]
+async fn a_lead_with_the_webhook_secret_is_stored_once_and_a_redelivery_is_a_duplicate() {
+    let deps = deps();
+    let body = lead().to_string();
+    let first = send(&deps, BUSINESS, Some(SECRET), body.as_bytes())
+        .await
+        .unwrap();
+    let WebhookAccepted::Stored(first) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(first.id, "587700000000000100");
+    assert_eq!(first.arrival, super::super::Arrival::Stored);
+    let again = send(&deps, BUSINESS, Some(SECRET), body.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again, WebhookAccepted::Stored(a) if a.arrival == super::super::Arrival::Duplicate),
+        "{again:?}"
+    );
+    assert!(kept(&deps).is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_missing_or_other_business_secret_is_refused_alike_and_nothing_is_kept() {
+    let deps = deps();
+    let body = lead().to_string();
+    let other = "586100000000000002";
+    deps.store
+        .register_webhook(other, &secret_hash("another-secret"));
+    let refused = [
+        (BUSINESS, Some("wrong")),
+        (BUSINESS, None),
+        // Another business's secret opens that business's webhook only.
+        (BUSINESS, Some("another-secret")),
+        // A business with no webhook of ours: the same failure as a wrong secret.
+        ("999", Some(SECRET)),
+    ];
+    for (business, secret) in refused {
+        let error = send(&deps, business, secret, body.as_bytes())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, NotTaken::Unauthorized(_)), "{error:?}");
+        assert_eq!(error.refusal().unwrap().status(), 401);
+    }
+    assert!(kept(&deps).is_empty());
+    assert_eq!(
+        deps.store
+            .refusal_counts()
+            .iter()
+            .map(|c| c.count)
+            .sum::<u64>(),
+        4
+    );
+    assert!(
+        deps.store
+            .refusal_counts()
+            .iter()
+            .all(|c| c.route == "v4-webhook")
+    );
+    let lines = deps.metrics.lines().join("\n");
+    assert!(
+        lines.contains("AuthFailures") && lines.contains("v4-webhook"),
+        "{lines}"
+    );
+}
+
+#[tokio::test]
+async fn a_lead_without_its_negotiation_id_is_kept_byte_for_byte_with_the_path_and_refused() {
+    let deps = deps();
+    let mut body = lead();
+    body["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("negotiationID");
+    // Spacing of its own: the bytes are kept, not a re-serialisation.
+    let raw = format!("  {}\n", serde_json::to_string_pretty(&body).unwrap());
+    let error = send(&deps, BUSINESS, Some(SECRET), raw.as_bytes())
+        .await
+        .unwrap_err();
+    let NotTaken::Invalid(invalid) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(invalid.paths(), ["data.negotiationID"]);
+    let records = kept(&deps);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].raw, raw.as_bytes());
+    assert_eq!(records[0].route, "v4-webhook");
+    assert_eq!(records[0].problems.paths(), ["data.negotiationID"]);
+}
+
+#[tokio::test]
+async fn a_lead_naming_another_business_than_its_webhook_is_refused_and_kept() {
+    let deps = deps();
+    let mut body = lead();
+    body["data"]["business"]["businessID"] = json!("586100000000000002");
+    let error = send(&deps, BUSINESS, Some(SECRET), body.to_string().as_bytes())
+        .await
+        .unwrap_err();
+    let NotTaken::Invalid(invalid) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(invalid.paths(), ["data.business.businessID"]);
+    assert_eq!(kept(&deps).len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_event_type_is_kept_as_sent_and_answered_as_taken() {
+    let deps = deps();
+    let raw = json!({
+        "event": {"eventType": "IncentiveUsedV4", "description": "", "webhookID": "1",
+                  "triggeredAt": "2026-08-16T17:13:05Z"},
+        "data": {"incentiveID": "7"}
+    })
+    .to_string();
+    let taken = send(&deps, BUSINESS, Some(SECRET), raw.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        taken,
+        WebhookAccepted::Kept {
+            event_type: "IncentiveUsedV4".into(),
+            why: KeptWhy::UnknownEventType
+        }
+    );
+    let records = kept(&deps);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].raw, raw.as_bytes());
+    assert_eq!(records[0].problems.paths(), ["event.eventType"]);
+    // Kept, not refused: no refusal counted, no quarantine metric.
+    assert!(deps.store.refusal_counts().is_empty());
+    assert!(!deps.metrics.lines().join("\n").contains("Quarantined"));
+}
+
+#[tokio::test]
+async fn a_storage_fault_is_not_an_answer_of_taken() {
+    let deps = deps();
+    deps.store.fail_all_calls(true);
+    let error = send(&deps, BUSINESS, Some(SECRET), lead().to_string().as_bytes())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, NotTaken::Store(_)), "{error:?}");
+    assert_eq!(error.refusal(), None);
+}
+
+#[tokio::test]
+async fn a_write_that_fails_after_the_secret_was_checked_is_a_fault_and_nothing_is_stored() {
+    let deps = deps();
+    // The secret's lookup works; the lead's write and everything after it fail.
+    deps.store.fail_after(1);
+    let error = send(&deps, BUSINESS, Some(SECRET), lead().to_string().as_bytes())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, NotTaken::Store(_)), "{error:?}");
+    deps.store.fail_all_calls(false);
+    assert!(kept(&deps).is_empty());
+    let again = send(&deps, BUSINESS, Some(SECRET), lead().to_string().as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again, WebhookAccepted::Stored(a) if a.arrival == super::super::Arrival::Stored),
+        "the delivery made again is the first stored: {again:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_kept_and_refused_as_too_large() {
+    let deps = deps();
+    let raw = vec![b' '; MAX_BODY_BYTES + 1];
+    let error = send(&deps, BUSINESS, Some(SECRET), &raw).await.unwrap_err();
+    assert!(matches!(error, NotTaken::TooLarge { .. }), "{error:?}");
+    assert_eq!(kept(&deps)[0].raw.len(), MAX_BODY_BYTES + 1);
+}
