@@ -18,6 +18,7 @@ mod late_answers;
 mod legacy_routes;
 mod listings;
 mod logs;
+mod parameters;
 mod pull_api;
 mod queues;
 mod readme;

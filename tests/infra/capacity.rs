@@ -42,6 +42,12 @@ pub const INBOX_READS_PER_LEAD: f64 = 1.0;
 pub const SETTINGS_CALLS_PER_BUSINESS_IN_THE_PEAK_HOUR: f64 = 1.0;
 /// Every business's dashboard asks for its stats every 10 minutes of the peak hour.
 pub const STATS_READS_PER_BUSINESS_IN_THE_PEAK_HOUR: f64 = 6.0;
+/// Connecting pros (v4): an onboarding wave, a tenth of the businesses connecting in one hour;
+/// each connection is read once, and may be synced or removed once, in that hour.
+pub const CONNECTIONS_PER_BUSINESS_IN_THE_PEAK_HOUR: f64 = 0.1;
+/// The partner pages through every connection once an hour, a hundred a page.
+pub const CONNECTION_LISTS_PER_HOUR: f64 = 1.0;
+pub const CONNECTIONS_PAGE: f64 = 100.0;
 /// Consumers of `GET /v1/changes`, each paging the feed at the peak fact rate.
 pub const CHANGES_CONSUMERS: f64 = 2.0;
 pub const CHANGES_PAGE: f64 = 100.0;
@@ -93,6 +99,15 @@ pub fn route_peak(method: &str, path: &str) -> f64 {
             per_business_in_the_peak_hour(STATS_READS_PER_BUSINESS_IN_THE_PEAK_HOUR)
         }
         ("GET", "/v1/changes") => CHANGES_CONSUMERS * peak_fact_rate() / CHANGES_PAGE,
+        ("GET", "/v1/connections") => {
+            CONNECTION_LISTS_PER_HOUR * BUSINESSES / CONNECTIONS_PAGE / SECONDS_PER_HOUR
+        }
+        ("POST", "/v1/connections")
+        | ("GET", "/v1/connections/callback")
+        | ("GET" | "DELETE", "/v1/connections/{userID}")
+        | ("POST", "/v1/connections/{userID}/sync") => {
+            per_business_in_the_peak_hour(CONNECTIONS_PER_BUSINESS_IN_THE_PEAK_HOUR)
+        }
         _ => panic!(
             "{method} {path} has no place in the capacity model: add it here and to docs/capacity.md"
         ),
@@ -144,12 +159,19 @@ fn the_model_gives_the_issue_s_peaks() {
     );
 }
 
+/// The connections function's routes (issue 22): start, callback, list, read.
+const CONNECTION_ROUTES: usize = 4;
+
 #[test]
 fn every_route_has_a_throttle_of_its_own_at_least_twice_its_peak() {
     let template = template();
     let routes = routes(&template);
     // Every inbound route (four legacy, the v4 webhook) and every read route.
-    assert_eq!(routes.len(), 4 + 1 + READ_ROUTES.len() + 1, "{routes:?}");
+    assert_eq!(
+        routes.len(),
+        4 + 1 + READ_ROUTES.len() + 1 + CONNECTION_ROUTES,
+        "{routes:?}"
+    );
     for (event, method, path, settings) in routes {
         let rate = referenced(&settings["ThrottlingRateLimit"])
             .unwrap_or_else(|| panic!("{method} {path}: its rate is a parameter"));

@@ -6,7 +6,8 @@
 
 use super::*;
 use adapters::dynamo::schema::{
-    REFUSED_PK, business_settings_pk, lead_pk, quarantine_pk, reply_guard_pk, review_pk,
+    REFUSED_PK, business_pk, business_settings_pk, connection_pk, lead_pk, oauth_state_pk,
+    quarantine_pk, reply_guard_pk, review_pk,
 };
 
 /// The role a function names (`Role: !GetAtt X.Arn`), with its logical id.
@@ -124,6 +125,9 @@ fn written_partitions(function: &str) -> Option<BTreeSet<String>> {
         }
         // A business's settings.
         "PartnerApiFunction" => vec![business_settings_pk(any)],
+        // A pro's connection and its status changes (CONNECTION#), the record of each of its
+        // businesses (BUSINESS#), a used OAuth state (OAUTHSTATE#).
+        "ConnectionsFunction" => vec![connection_pk(any), business_pk(any), oauth_state_pk(any)],
         // The simulator's snapshot (SimulatorEnabled).
         "SimulatorFunction" => vec![format!("{}{any}", simulator::store::PARTITION_PREFIX)],
         _ => return None,

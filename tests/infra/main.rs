@@ -4,6 +4,7 @@
 
 mod alarms;
 mod capacity;
+mod connections;
 mod deploy;
 mod docs;
 mod events;
@@ -15,7 +16,8 @@ mod sim_stage;
 mod speed;
 
 use adapters::config::{
-    Env, events_settings, inbound_settings, read_settings, reply_settings, speed_settings,
+    Env, connections_settings, events_settings, inbound_settings, public_api_url_parameter,
+    read_settings, reply_settings, speed_settings,
 };
 use serde_norway::Value;
 use std::cell::RefCell;
@@ -75,7 +77,7 @@ fn looked_up<T, E: std::fmt::Debug>(
 fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
     let template = template();
     // The two inbound functions share their init (their main.rs call it with their name).
-    let functions: [(&str, &str, &str); 6] = [
+    let functions: [(&str, &str, &str); 7] = [
         (
             "LeadInboundFunction",
             "inbound_settings(",
@@ -106,6 +108,11 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
             "speed_settings(",
             include_str!("../../functions/speed-to-lead/src/main.rs"),
         ),
+        (
+            "ConnectionsFunction",
+            "connections_settings(",
+            include_str!("../../functions/connections/src/main.rs"),
+        ),
     ];
     for (function, loader, main) in functions {
         assert!(
@@ -120,6 +127,12 @@ fn every_variable_a_function_reads_is_set_in_the_template_and_nothing_else() {
             "read_settings(" => looked_up(&variables, |env| read_settings(env)),
             "events_settings(" => looked_up(&variables, |env| events_settings(env)),
             "speed_settings(" => looked_up(&variables, |env| speed_settings(env)),
+            // As its init: the API's URL read from the parameter the template names.
+            "connections_settings(" => looked_up(&variables, |env| {
+                let url = public_api_url_parameter(env)
+                    .map(|_| "https://api.deploy-time.example".to_owned());
+                connections_settings(&env.answering("PUBLIC_API_URL", url))
+            }),
             _ => looked_up(&variables, |env| reply_settings(env)),
         };
         let set: BTreeSet<String> = variables.keys().cloned().collect();
@@ -378,6 +391,10 @@ fn every_function_logs_through_the_subscriber_that_stamps_the_time() {
         (
             "speed-to-lead",
             include_str!("../../functions/speed-to-lead/src/main.rs"),
+        ),
+        (
+            "connections",
+            include_str!("../../functions/connections/src/main.rs"),
         ),
     ] {
         // Every main.rs starts through adapters::start, which sets up the logs first.

@@ -65,11 +65,12 @@ fn with_the_simulator_the_stage_s_replies_go_to_its_url_which_is_an_output() {
         deploy.outputs()["SimulatorUrl"]["Value"],
         the_simulator_url()
     );
-    // It delivers to the stage's own API.
+    // It delivers to the stage's own API, whose URL it reads from the stack's parameter
+    // (tests/infra/connections.rs: the parameter holds the API's URL).
     let variables = &function["Properties"]["Environment"]["Variables"];
     assert_eq!(
-        variables["SIM_PARTNER_URL"],
-        template["Outputs"]["ApiBaseUrl"]["Value"]
+        variables["SIM_PARTNER_URL_PARAMETER"],
+        resource(&template, "PublicApiUrlParameter")["Properties"]["Name"]
     );
 }
 
@@ -119,7 +120,7 @@ fn the_simulator_reads_exactly_the_variables_the_template_sets_for_it() {
 }
 
 #[test]
-fn the_simulator_reads_only_the_stage_s_two_credentials_and_its_own_items() {
+fn the_simulator_reads_only_the_stage_s_credentials_its_api_url_and_its_own_items() {
     let template = template();
     let mut actions = inline(&template, "SimulatorFunction");
     let secrets = actions
@@ -127,7 +128,17 @@ fn the_simulator_reads_only_the_stage_s_two_credentials_and_its_own_items() {
         .unwrap_or_default();
     assert_eq!(
         secrets,
-        ["PartnerCredentialsSecret", "ThumbtackApiSecret"]
+        [
+            "PartnerCredentialsSecret",
+            "ThumbtackApiSecret",
+            "ThumbtackV4ClientSecret"
+        ]
+        .map(str::to_owned)
+        .into()
+    );
+    assert_eq!(
+        actions.remove("ssm:GetParameter").unwrap_or_default(),
+        ["arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/thumbtack-partner/${Stage}/public-api-url"]
             .map(str::to_owned)
             .into()
     );

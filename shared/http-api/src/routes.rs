@@ -13,16 +13,17 @@ pub enum Function {
     LeadInbound,
     MessageInbound,
     PartnerApi,
-    /// Connecting a pro's Thumbtack account (v4 OAuth). Not in [`Function::ALL`], the functions
-    /// the template deploys, until it deploys this one: `make dev` serves its routes meanwhile.
+    /// Connecting a pro's Thumbtack account (v4 OAuth).
     Connections,
 }
 
 impl Function {
-    pub const ALL: [Function; 3] = [
+    /// Every function behind the API: the template deploys each (tests/infra).
+    pub const ALL: [Function; 4] = [
         Function::LeadInbound,
         Function::MessageInbound,
         Function::PartnerApi,
+        Function::Connections,
     ];
 
     /// Its name: its crate and binary, and its metrics' `Function` dimension.

@@ -2,8 +2,8 @@
 //! client there, the key of its tokens, and how the flow is sealed.
 
 use super::{
-    ConfigError, Env, THUMBTACK_CONNECT_TIMEOUT, credential_setting, http_url, table_name,
-    thumbtack_timeout,
+    ConfigError, Env, THUMBTACK_CONNECT_TIMEOUT, credential_setting, http_url, metrics_namespace,
+    table_name, thumbtack_timeout,
 };
 use crate::secrets::CredentialSetting;
 use crate::thumbtack::ThumbtackSettings;
@@ -27,6 +27,8 @@ pub struct ConnectionsSettings {
     /// `CONNECT_STATE_KEY` (at least 32 bytes; a generated secret in AWS), `CONNECT_RETURN_URLS`
     /// (comma-separated allow-list), and the webhook base `<PUBLIC_API_URL>/v4/webhooks`.
     pub connect: app::connections::ConnectSettings,
+    /// `METRICS_NAMESPACE`: where a broken connection is counted (`ConnectionsBroken`).
+    pub metrics_namespace: Option<String>,
 }
 
 /// Thumbtack's production v4 endpoints (facts §1.1), unless set.
@@ -53,7 +55,7 @@ pub fn public_api_url_parameter<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> 
 
 /// `TABLE_NAME`, `TOKEN_KEY_ID`, `PUBLIC_API_URL` (the API's own base URL, which the redirect URI
 /// and the webhook URLs are built on), the v4 URLs and client (see [`ConnectionsSettings`]),
-/// `THUMBTACK_TIMEOUT_SECONDS`, `CONNECT_STATE_KEY`, `CONNECT_RETURN_URLS`.
+/// `THUMBTACK_TIMEOUT_SECONDS`, `CONNECT_STATE_KEY`, `CONNECT_RETURN_URLS`, `METRICS_NAMESPACE`.
 pub fn connections_settings<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<ConnectionsSettings, ConfigError> {
@@ -104,6 +106,7 @@ pub fn connections_settings<F: Fn(&str) -> Option<String>>(
             return_urls,
             webhook_base_url: format!("{public}{V4_WEBHOOK_PATH}"),
         },
+        metrics_namespace: metrics_namespace(env),
     })
 }
 
@@ -156,6 +159,7 @@ mod tests {
             panic!("{:?}", settings.client)
         };
         assert_eq!(client.username, "client-1");
+        assert_eq!(settings.metrics_namespace, None, "none locally");
         let debug = format!("{settings:?}");
         assert!(
             !debug.contains("client-secret-1") && !debug.contains("ssss"),

@@ -11,7 +11,7 @@ mod oauth;
 mod vault;
 
 pub use oauth::{AUDIENCE, OAuthUrls};
-pub use vault::KmsVault;
+pub use vault::{CONTEXT_KEY, KmsVault};
 
 use crate::secrets::ThumbtackCredentials;
 use crate::thumbtack::ThumbtackClient;
