@@ -472,3 +472,50 @@ async fn a_storage_fault_is_answered_5xx_so_that_the_delivery_is_made_again() {
             .all(|t| t != "lead")
     );
 }
+
+#[tokio::test]
+async fn what_the_pro_types_in_the_app_is_their_reply_in_the_conversation_once() {
+    use app::ports::ReplyLedger;
+    let (table, _edge, sim) = connected().await;
+    let lead = sim.new_lead(BUSINESS).await.unwrap();
+    sim.control(
+        "/sim/faults/deliveries",
+        json!({"duplicate": true, "times": 1}),
+    )
+    .await
+    .unwrap();
+    let written = sim
+        .control(
+            &format!("/sim/v4/negotiations/{}/pro-messages", lead.negotiation_id),
+            json!({"text": "I can come Saturday."}),
+        )
+        .await
+        .unwrap();
+    let message_id = written["messageID"].as_str().unwrap();
+    let statuses: Vec<Option<u16>> = delivered(&sim).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(statuses[2..], [Some(200), Some(200)], "delivered twice");
+
+    let (_, view) = read_lead(&table, &lead.negotiation_id).await;
+    let outbound: Vec<&Value> = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "outbound")
+        .collect();
+    assert_eq!(outbound.len(), 1, "{view}");
+    assert_eq!(outbound[0]["text"], "I can come Saturday.", "{view}");
+    assert_eq!(
+        outbound[0]["id"],
+        format!("{}{message_id}", app::ingest::APP_PREFIX),
+        "{view}"
+    );
+    // What the acknowledgement asks before it goes: a person answered.
+    assert!(
+        table
+            .store
+            .person_replied(&lead.negotiation_id)
+            .await
+            .unwrap()
+    );
+    sim.shutdown().await.unwrap();
+}

@@ -1,6 +1,6 @@
 use app::LeadStore;
 use app::deps::InboundDeps;
-use app::ports::{CredentialSource, RefusalLog, WebhookRegistry};
+use app::ports::{CredentialSource, RefusalLog, ReplyLedger, WebhookRegistry};
 use http_api::routes::Function;
 use lambda_http::{Body, Request, Response};
 
@@ -10,7 +10,10 @@ use lambda_http::{Body, Request, Response};
 /// kept in quarantine) only when its keys are missing or unusable; any other problem is stored
 /// beside it as a warning. The handler is message-inbound's too (`http_api::inbound`): the route
 /// table says which routes are this function's.
-pub async fn handle<S: LeadStore + RefusalLog + WebhookRegistry, C: CredentialSource>(
+pub async fn handle<
+    S: LeadStore + RefusalLog + WebhookRegistry + ReplyLedger,
+    C: CredentialSource,
+>(
     deps: &InboundDeps<S, C>,
     request: Request,
 ) -> Response<Body> {

@@ -13,7 +13,7 @@ use app::deps::InboundDeps;
 use app::ingest::{
     self, Accepted, Arrival, Delivery, IdKind, WebhookAccepted, WebhookDelivery, logged_paths,
 };
-use app::ports::{CredentialSource, RefusalLog, Route, WebhookRegistry};
+use app::ports::{CredentialSource, RefusalLog, ReplyLedger, Route, WebhookRegistry};
 use app::{LeadStore, now_millis};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
@@ -23,7 +23,7 @@ use std::convert::Infallible;
 use tracing::field::Empty;
 
 /// An inbound function in Lambda: every request to [`handle`] (after the test seam).
-pub async fn run<S: LeadStore + RefusalLog + WebhookRegistry, C: CredentialSource>(
+pub async fn run<S: LeadStore + RefusalLog + WebhookRegistry + ReplyLedger, C: CredentialSource>(
     deps: InboundDeps<S, C>,
     function: Function,
 ) -> Result<(), lambda_http::Error> {
@@ -36,7 +36,10 @@ pub async fn run<S: LeadStore + RefusalLog + WebhookRegistry, C: CredentialSourc
 
 /// Serves `function`'s deliveries, as the route table gives them, each in its own span; 404 for
 /// what is none of them (the gateway routes nothing else here).
-pub async fn handle<S: LeadStore + RefusalLog + WebhookRegistry, C: CredentialSource>(
+pub async fn handle<
+    S: LeadStore + RefusalLog + WebhookRegistry + ReplyLedger,
+    C: CredentialSource,
+>(
     deps: &InboundDeps<S, C>,
     function: Function,
     request: Request,
@@ -115,7 +118,10 @@ fn delivery(request: &Request, at_ms: u64) -> Delivery<'_> {
 /// A v4 webhook delivery: 200 once stored or kept, 401 for a wrong or missing secret or a
 /// business without our webhook (the same answer), 400 once a refused body is in quarantine, 5xx
 /// when storage failed, so that Thumbtack sends it again.
-async fn accept_webhook<S: LeadStore + RefusalLog + WebhookRegistry, C: Send + Sync>(
+async fn accept_webhook<
+    S: LeadStore + RefusalLog + WebhookRegistry + ReplyLedger,
+    C: Send + Sync,
+>(
     deps: &InboundDeps<S, C>,
     request: &Request,
 ) -> Result<Webhook, ApiError> {
@@ -153,6 +159,28 @@ impl Reply for Webhook {
     fn into_response(self) -> Response<Body> {
         match &self.0 {
             WebhookAccepted::Stored(accepted) => answer(accepted),
+            WebhookAccepted::Replied {
+                lead_id,
+                message_id,
+                reply_id,
+                arrival,
+            } => {
+                let span = tracing::Span::current();
+                span.record("lead_id", lead_id.as_str());
+                span.record("message_id", message_id.as_str());
+                span.record("outcome", arrival.as_str());
+                tracing::info!(reply_id, "the pro's reply, typed in Thumbtack's app");
+                json(
+                    StatusCode::OK,
+                    &serde_json::json!({
+                        "leadID": lead_id,
+                        "messageID": message_id,
+                        "origin": "thumbtack-app",
+                        "replyID": reply_id,
+                        "status": arrival.as_str(),
+                    }),
+                )
+            }
             WebhookAccepted::Kept { event_type, why } => {
                 let span = tracing::Span::current();
                 span.record("event_type", event_type.as_str());

@@ -13,11 +13,13 @@
 //! distinct content, so nothing Thumbtack sent is silently dropped; the read API lists revisions.
 
 mod deliver;
+mod from_business;
 mod payloads;
 mod v4;
 mod webhook;
 
 pub use deliver::{Accepted, Delivery, NotTaken, deliver};
+pub use from_business::APP_PREFIX;
 pub use payloads::{IdKind, Ids, Payload, Stored};
 pub use v4::{StoredFact, StoredV4, replay_v4, store_v4};
 pub use webhook::{KeptWhy, WebhookAccepted, WebhookDelivery, deliver_webhook};

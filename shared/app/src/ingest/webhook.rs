@@ -5,21 +5,23 @@
 //!
 //! The legacy rules hold: answered 2xx only once durably kept, 5xx on a storage fault, refused
 //! (4xx, the body kept in quarantine byte for byte) only when a key is missing or unusable. Two
-//! kinds of delivery are kept without being read into a fact, and answered 2xx all the same: an
-//! event type we do not read (Thumbtack adds types: refusing one would lose it, and make Thumbtack
-//! send it again for nothing), and a message from the business side (the echo of our reply, or the
-//! pro typing in Thumbtack's app, which are not a customer's message). Both go to the quarantine
-//! under the route `v4-webhook` with a problem that says why, not counted as refused: an operator
-//! lists them there and replays them once a release reads them (docs/thumbtack-contract.md).
+//! A message from the business is the pro's reply typed in Thumbtack's app, recorded in the reply
+//! ledger, or the echo of a reply we sent ([`super::from_business`]). Other deliveries are kept
+//! without being read into a fact, and answered 2xx all the same: an event type we do not read
+//! (Thumbtack adds types: refusing one would lose it, and make Thumbtack send it again for
+//! nothing), an echo, a message from a sender nobody documents. They go to the quarantine under
+//! the route `v4-webhook` with a problem that says why, not counted as refused: an operator lists
+//! them there and replays them once a release reads them (docs/thumbtack-contract.md).
 
+use super::from_business::{self, FromBusiness};
 use super::{Accepted, MAX_BODY_BYTES, NotTaken, StoredV4, keep_refused, store_v4, text};
 use crate::auth::AuthFailure;
 use crate::connections::secret_hash;
 use crate::deps::InboundDeps;
 use crate::metrics::{Metric, Metrics};
-use crate::ports::{Refusal, RefusalLog, Route, WebhookRegistry};
+use crate::ports::{Refusal, RefusalLog, ReplyLedger, Route, WebhookRegistry};
 use crate::{LeadStore, StoreError};
-use models::v4::{Data, Delivery, Received};
+use models::v4::{Data, Delivery, Received, Sender};
 use models::{Invalid, InvalidKind, Parsed, Problems};
 use subtle::ConstantTimeEq;
 
@@ -43,6 +45,13 @@ pub enum WebhookAccepted {
     Stored(Accepted),
     /// Kept byte for byte, not read into a fact: its event type, and why.
     Kept { event_type: String, why: KeptWhy },
+    /// A message the pro typed in Thumbtack's app, recorded as their reply `reply_id`.
+    Replied {
+        lead_id: String,
+        message_id: String,
+        reply_id: String,
+        arrival: super::Arrival,
+    },
 }
 
 /// Why a delivery was kept rather than stored as a fact.
@@ -50,8 +59,12 @@ pub enum WebhookAccepted {
 pub enum KeptWhy {
     /// An event type we do not read.
     UnknownEventType,
-    /// A message whose `from` is not `Customer`.
+    /// A message whose `from` is neither `Customer` nor `Business`, or a test delivery's.
     NotFromTheCustomer,
+    /// The echo of a reply we sent: the conversation has it already.
+    EchoOfOurReply,
+    /// A message from the business whose replyID another reply has taken.
+    ReplyConflict,
 }
 
 impl KeptWhy {
@@ -59,6 +72,8 @@ impl KeptWhy {
         match self {
             KeptWhy::UnknownEventType => "unknown-event-type",
             KeptWhy::NotFromTheCustomer => "not-from-the-customer",
+            KeptWhy::EchoOfOurReply => "echo-of-our-reply",
+            KeptWhy::ReplyConflict => "reply-conflict",
         }
     }
 
@@ -71,7 +86,15 @@ impl KeptWhy {
             ),
             KeptWhy::NotFromTheCustomer => (
                 "data.from",
-                "is not Customer: a message from the business side, kept as sent, answered 2xx",
+                "is neither Customer nor Business (or a test delivery's): kept as sent, answered 2xx",
+            ),
+            KeptWhy::EchoOfOurReply => (
+                "data.messageID",
+                "is the echo of a reply we sent: kept as sent, answered 2xx, nothing added",
+            ),
+            KeptWhy::ReplyConflict => (
+                "data.messageID",
+                "names a reply another message took: kept as sent, answered 2xx",
             ),
         }
     }
@@ -84,7 +107,7 @@ pub async fn deliver_webhook<S, C>(
     delivery: WebhookDelivery<'_>,
 ) -> Result<WebhookAccepted, NotTaken>
 where
-    S: LeadStore + RefusalLog + WebhookRegistry,
+    S: LeadStore + RefusalLog + WebhookRegistry + ReplyLedger,
     C: Send + Sync,
 {
     let taken = Box::pin(take(&deps.store, &deps.metrics, delivery)).await;
@@ -101,7 +124,7 @@ where
     taken
 }
 
-async fn take<S: LeadStore + WebhookRegistry>(
+async fn take<S: LeadStore + WebhookRegistry + ReplyLedger>(
     store: &S,
     metrics: &Metrics,
     delivery: WebhookDelivery<'_>,
@@ -164,6 +187,23 @@ async fn take<S: LeadStore + WebhookRegistry>(
                 lead_known: fact.lead_known,
                 warnings: parsed.warnings,
             }));
+        }
+        StoredV4::NotACustomerMessage(fact) if fact.sender == Sender::Business && !fact.test => {
+            match from_business::take(store, &fact, at_ms).await? {
+                FromBusiness::TypedInApp { reply_id, arrival } => {
+                    return Ok(WebhookAccepted::Replied {
+                        lead_id: fact.message.lead_id.clone(),
+                        message_id: fact.message.message.message_id.clone(),
+                        reply_id,
+                        arrival,
+                    });
+                }
+                FromBusiness::Echo { reply_id } => {
+                    tracing::info!(reply_id, "the echo of our reply");
+                    KeptWhy::EchoOfOurReply
+                }
+                FromBusiness::Conflict => KeptWhy::ReplyConflict,
+            }
         }
         StoredV4::NotACustomerMessage(_) => KeptWhy::NotFromTheCustomer,
         StoredV4::UnknownEvent { .. } => KeptWhy::UnknownEventType,

@@ -218,3 +218,126 @@ async fn a_body_over_the_limit_is_kept_and_refused_as_too_large() {
     assert!(matches!(error, NotTaken::TooLarge { .. }), "{error:?}");
     assert_eq!(kept(&deps)[0].raw.len(), MAX_BODY_BYTES + 1);
 }
+
+const PRO_BUSINESS: &str = "553300000000000001";
+const LEAD_ID: &str = "582400000000000100";
+
+/// The fixture's message as the business wrote it, `text` at `sent_at`.
+fn from_the_business(message_id: &str, text: &str, sent_at: &str) -> String {
+    let mut message: Value = serde_json::from_str(fixtures::v4::MESSAGE_CREATED).unwrap();
+    message["data"]["from"] = json!("Business");
+    message["data"]["messageID"] = json!(message_id);
+    message["data"]["text"] = json!(text);
+    message["data"]["sentAt"] = json!(sent_at);
+    message.to_string()
+}
+
+fn pro_deps() -> InboundDeps<MemoryStore, ()> {
+    let deps = deps();
+    deps.store
+        .register_webhook(PRO_BUSINESS, &secret_hash(SECRET));
+    deps
+}
+
+#[tokio::test]
+async fn what_the_pro_types_in_the_app_is_their_reply_once_and_a_person_s_reply() {
+    use crate::ports::ReplyLedger;
+    let deps = pro_deps();
+    let body = from_the_business("5001", "I can come Saturday.", "2026-09-30T10:00:00Z");
+    let first = send(&deps, PRO_BUSINESS, Some(SECRET), body.as_bytes())
+        .await
+        .unwrap();
+    let reply_id = format!("{}5001", super::super::APP_PREFIX);
+    assert_eq!(
+        first,
+        WebhookAccepted::Replied {
+            lead_id: LEAD_ID.into(),
+            message_id: "5001".into(),
+            reply_id: reply_id.clone(),
+            arrival: super::super::Arrival::Stored,
+        }
+    );
+    let recorded = deps.store.reply(&reply_id).unwrap();
+    assert_eq!(recorded.status, models::ReplyStatus::Sent);
+    assert_eq!(recorded.text, "I can come Saturday.");
+    // When the pro sent it, not when it arrived.
+    assert_eq!(recorded.enqueued_at_ms, 1_790_762_400_000);
+    // The acknowledgement asks this: a person answered.
+    assert!(deps.store.person_replied(LEAD_ID).await.unwrap());
+    let again = send(&deps, PRO_BUSINESS, Some(SECRET), body.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again, WebhookAccepted::Replied { arrival, .. } if *arrival == super::super::Arrival::Duplicate),
+        "{again:?}"
+    );
+    assert!(kept(&deps).is_empty());
+}
+
+#[tokio::test]
+async fn the_echo_of_our_reply_adds_nothing_and_is_kept_as_sent() {
+    use crate::ports::{Claim, ReplyClaim, ReplyLedger};
+    let deps = pro_deps();
+    // Our reply, enqueued at 10:00:00 and sent.
+    let ours = models::ReplyRequest {
+        reply_id: "r-1".into(),
+        business_id: PRO_BUSINESS.into(),
+        lead_id: LEAD_ID.into(),
+        text: "See you Saturday.".into(),
+    };
+    let at = 1_790_762_400_000;
+    let claim = ReplyClaim {
+        reply: &ours,
+        enqueued_at_ms: at,
+        sequence: None,
+        now_ms: at,
+        lease_until_ms: at + 30_000,
+    };
+    let Claim::Claimed { attempt } = deps.store.claim(claim).await.unwrap() else {
+        panic!("claimed")
+    };
+    deps.store.mark_sent(&ours, attempt, 200, at).await.unwrap();
+    // Thumbtack delivers it back 21 s later, with `\r\n` line endings of its own.
+    let echo = from_the_business("5002", "See you Saturday.\r\n", "2026-09-30T10:00:21Z");
+    let taken = send(&deps, PRO_BUSINESS, Some(SECRET), echo.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        taken,
+        WebhookAccepted::Kept {
+            event_type: "MessageCreatedV4".into(),
+            why: KeptWhy::EchoOfOurReply
+        }
+    );
+    let app_reply = format!("{}5002", super::super::APP_PREFIX);
+    assert_eq!(deps.store.reply(&app_reply), None);
+    assert_eq!(kept(&deps)[0].raw, echo.as_bytes());
+}
+
+#[tokio::test]
+async fn a_test_delivery_from_the_business_is_kept_and_not_counted_as_a_reply() {
+    use crate::ports::ReplyLedger;
+    let deps = pro_deps();
+    let mut message: Value =
+        serde_json::from_str(&from_the_business("5003", "Test", "2026-09-30T10:00:00Z")).unwrap();
+    message["data"]["business"]["displayName"] = json!(models::v4::TEST_BUSINESS_NAME);
+    let taken = send(
+        &deps,
+        PRO_BUSINESS,
+        Some(SECRET),
+        message.to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            taken,
+            WebhookAccepted::Kept {
+                why: KeptWhy::NotFromTheCustomer,
+                ..
+            }
+        ),
+        "{taken:?}"
+    );
+    assert!(!deps.store.person_replied(LEAD_ID).await.unwrap());
+}
