@@ -6,6 +6,7 @@
 
 mod connection_manage;
 mod connections;
+mod connections_runtime;
 mod consent_browser;
 mod devstack_http;
 mod dynamo_store;
