@@ -119,6 +119,30 @@ fn written_keys(action: &str, body: &[u8]) -> Vec<String> {
     }
 }
 
+/// The single-item actions of a `TransactWriteItems` request; none for any other request.
+fn transaction_actions(action: &str, body: &[u8]) -> Vec<String> {
+    if action != "TransactWriteItems" {
+        return Vec::new();
+    }
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    body["TransactItems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| {
+            [
+                ("Put", "PutItem"),
+                ("Update", "UpdateItem"),
+                ("Delete", "DeleteItem"),
+                ("ConditionCheck", "ConditionCheckItem"),
+            ]
+            .into_iter()
+            .find(|(kind, _)| item.get(*kind).is_some())
+            .map(|(_, action)| action.to_owned())
+        })
+        .collect()
+}
+
 impl Drop for Recorder {
     fn drop(&mut self) {
         self.task.abort();
@@ -137,13 +161,20 @@ async fn forward(State(state): State<Forward>, request: Request) -> Response {
         let prefix = match service {
             "DynamoDB_20120810" => "dynamodb",
             "AWSEvents" => "events",
+            "TrentService" => "kms",
             other => panic!("a call to {other}"),
         };
-        state
-            .actions
-            .lock()
-            .unwrap()
-            .insert(format!("{prefix}:{action}"));
+        // IAM has no action for a transaction: each of its items is authorised as the
+        // single-item action it is.
+        let mut actions = transaction_actions(action, &body);
+        if actions.is_empty() {
+            actions.push(action.to_owned());
+        }
+        state.actions.lock().unwrap().extend(
+            actions
+                .into_iter()
+                .map(|action| format!("{prefix}:{action}")),
+        );
         state
             .written
             .lock()
@@ -207,7 +238,11 @@ fn allowed(function: &str) -> BTreeSet<String> {
             action => vec![action.clone()],
         })
         .map(|action| action.as_str().unwrap().to_owned())
-        .filter(|action| action.starts_with("dynamodb:") || action.starts_with("events:"))
+        .filter(|action| {
+            ["dynamodb:", "events:", "kms:"]
+                .iter()
+                .any(|service| action.starts_with(service))
+        })
         .filter(|action| !mapping.contains(&action.as_str()))
         .collect()
 }
@@ -418,4 +453,67 @@ async fn the_inbound_events_and_read_functions_call_exactly_what_the_template_al
     }
     assert_eq!(read_calls.actions(), allowed("PartnerApiFunction"));
     assert_written_where_allowed("PartnerApiFunction", &read_calls);
+}
+
+/// Issue 22: a pro connected through the simulator (the state used, the connection and its
+/// businesses written, the tokens sealed), read back through the routes (one connection, the
+/// list), and a business's access token (the tokens opened).
+#[tokio::test]
+async fn the_connections_function_calls_only_what_the_template_allows_it() {
+    use adapters::connect::KmsVault;
+    use app::connections::Outcome;
+    use app::connections::tokens::{TokenCache, access_token};
+    use http_api::testing::get;
+
+    let table = fresh_table().await;
+    let sim = crate::connections::simulator().await;
+    let calls = Recorder::start().await;
+    let recorded = calls.sdk().await;
+    let mut deps = crate::connections::deps(&sim, &table).await;
+    deps.store = DynamoStore::from_config(&recorded, &table.name);
+    let key = provision::ensure_token_key(&sdk().await, &unique_name("tokens"))
+        .await
+        .unwrap();
+    deps.vault = KmsVault::from_config(&recorded, key);
+
+    let outcome = crate::connections::connect(&sim, &deps, simulator::Decision::Approve).await;
+    assert!(matches!(outcome, Outcome::Connected { .. }), "{outcome:?}");
+    let user = crate::connections::USER;
+    for request in [
+        get(
+            Gateway::HttpV2,
+            "/v1/connections/{userID}",
+            &format!("/v1/connections/{user}"),
+            &[("userID", user)],
+            &[],
+        ),
+        get(
+            Gateway::HttpV2,
+            "/v1/connections",
+            "/v1/connections",
+            &[],
+            &[],
+        ),
+    ] {
+        let response = http_api::connections::handle(&deps, request).await;
+        assert_eq!(response.status(), 200, "{:?}", response.body());
+    }
+    access_token(
+        &deps,
+        &TokenCache::default(),
+        fixtures::BUSINESS_ID,
+        app::now_millis,
+    )
+    .await
+    .unwrap();
+
+    // Everything this path called is allowed; what else the role allows is for the paths it
+    // does not take: UpdateItem (a refresh's lease, a broken connection) and DeleteItem (a gone
+    // business's record, at a sync or a removal).
+    let called = calls.actions();
+    let allowed = allowed("ConnectionsFunction");
+    assert!(called.is_subset(&allowed), "{called:?} not in {allowed:?}");
+    let rest: BTreeSet<&str> = allowed.difference(&called).map(String::as_str).collect();
+    assert_eq!(rest, ["dynamodb:DeleteItem", "dynamodb:UpdateItem"].into());
+    assert_written_where_allowed("ConnectionsFunction", &calls);
 }
