@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make smoke: the smoke test against a running stack. Locally it needs `make dev` running; for a
+# make smoke: the smoke test against a running stack. Locally it needs `make dev` running (and goes
+# through its Thumbtack simulator, v4 connect included, when that plays Thumbtack); for a
 # deployed stack set BASE_URL, PARTNER_API_USERNAME, PARTNER_API_PASSWORD and REPLY_QUEUE_URL, or
 # STAGE=<stage>, which reads them from the stack thumbtack-partner-<stage> (its outputs and its
 # partner secret, with the AWS credentials of the environment) together with SimulatorUrl: a stage
@@ -14,6 +15,13 @@ case "${STAGE:-}" in
       curl -fsS -o /dev/null --max-time 2 "http://${DEV_ADDR:-127.0.0.1:3000}/healthz" \
         || { say "smoke: nothing answers on ${DEV_ADDR:-127.0.0.1:3000}: start 'make dev' first"; exit 1; }
       export BASE_URL="http://${DEV_ADDR:-127.0.0.1:3000}"
+      # make dev's Thumbtack simulator, when it plays Thumbtack (THUMBTACK_API_BASE_URL unset):
+      # the run then also goes both ways through it and connects a pro on v4.
+      sim="http://${SANDBOX_ADDR:-127.0.0.1:4010}"
+      if [ -z "${THUMBTACK_API_BASE_URL:-}" ] && [ -z "${SIMULATOR_URL:-}" ] \
+        && curl -fsS -o /dev/null --max-time 2 "$sim/sim/settings" 2>/dev/null; then
+        export SIMULATOR_URL="$sim"
+      fi
     fi
     ;;
   *)

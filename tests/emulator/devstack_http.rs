@@ -361,6 +361,7 @@ async fn the_smoke_test_passes_against_the_local_stack() {
         region: "us-east-1".to_owned(),
         accept_failed_reply: false,
         reply_timeout: std::time::Duration::from_secs(20),
+        simulator_url: stack.simulator_url.clone(),
     };
     let queue = adapters::SqsReplyQueue::new(
         aws_sdk_sqs::Client::new(&sdk().await),

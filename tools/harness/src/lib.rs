@@ -12,3 +12,4 @@ pub mod runtime_api;
 pub mod sigv4;
 pub mod smoke;
 pub mod smoke_simulator;
+mod smoke_v4;

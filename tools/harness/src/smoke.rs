@@ -3,7 +3,8 @@
 //! checks the refusals (wrong password, invalid body), reads the conversation back, lists the
 //! business's leads and reviews and the changes, reads the business's settings and puts them back
 //! unchanged, enqueues a reply, waits until the conversation shows it handled and reads the
-//! business's stats: every route of the template (tests/emulator holds the two together).
+//! business's stats: every route of the template (tests/emulator holds the two together). With
+//! the stack's Thumbtack simulator it also connects a pro on v4 and takes a v4 lead (`smoke_v4`).
 //!
 //! Against AWS the read routes are IAM-authorised, so their calls are signed with SigV4 from the
 //! usual AWS credentials (`sigv4`, which `make load` uses too), which need the PartnerApiReaderPolicy
@@ -30,24 +31,27 @@ pub struct SmokeSettings {
     /// The reply status to wait for: `sent` locally; `sent` or `failed` in AWS.
     pub accept_failed_reply: bool,
     pub reply_timeout: Duration,
+    /// The stack's Thumbtack simulator (`make dev`'s, or a stage's): with it the run also
+    /// connects a pro through OAuth and takes a v4 lead (`smoke_v4`).
+    pub simulator_url: Option<String>,
 }
 
 /// The routes a run called, as the template declares them: `(method, path with {parameters})`.
 pub type Routes = BTreeSet<(String, String)>;
 
 /// The read API (IAM-authorised in AWS): each call names its route, and notes it as covered.
-struct ReadApi<'a> {
-    http: &'a reqwest::Client,
+pub(crate) struct ReadApi<'a> {
+    pub(crate) http: &'a reqwest::Client,
     settings: &'a SmokeSettings,
     sdk: &'a adapters::aws::SdkConfig,
-    base: &'a str,
+    pub(crate) base: &'a str,
     covered: &'a Mutex<Routes>,
 }
 
 impl ReadApi<'_> {
     /// `GET route` with its `{parameters}` filled and `query` (with its `?`, or empty): the
     /// answer's JSON, which must be a 200.
-    async fn get(
+    pub(crate) async fn get(
         &self,
         route: &str,
         parameters: &[(&str, &str)],
@@ -56,7 +60,7 @@ impl ReadApi<'_> {
         self.call("GET", route, parameters, query, None).await
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: &str,
         route: &str,
@@ -64,7 +68,7 @@ impl ReadApi<'_> {
         query: &str,
         body: Option<&Value>,
     ) -> Result<Value, Error> {
-        note(self.covered, method, route);
+        self.note(method, route);
         let path = parameters
             .iter()
             .fold(route.to_owned(), |path, (name, value)| {
@@ -83,11 +87,14 @@ impl ReadApi<'_> {
     }
 }
 
-fn note(covered: &Mutex<Routes>, method: &str, route: &str) {
-    covered
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert((method.to_owned(), route.to_owned()));
+impl ReadApi<'_> {
+    /// Notes a route as covered by the run (one the run reaches other than through `call`).
+    pub(crate) fn note(&self, method: &str, route: &str) {
+        self.covered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((method.to_owned(), route.to_owned()));
+    }
 }
 
 /// Runs every step, printing one line each; stops at the first that fails. Answers the routes it
@@ -185,6 +192,11 @@ pub async fn run(
         smoke.stats(),
     )
     .await?;
+    if let Some(url) = &settings.simulator_url {
+        println!("smoke: v4 through the Thumbtack simulator at {url}");
+        let simulator = simulator::Remote::new(url);
+        crate::smoke_v4::run(&smoke.api, &simulator, smoke.samples.stamp).await?;
+    }
     println!(
         "smoke: all steps passed against {base} (lead {})",
         smoke.samples.lead_id
@@ -291,7 +303,7 @@ impl Smoke<'_> {
         body: &Value,
         password: &str,
     ) -> Result<reqwest::Response, Error> {
-        note(self.api.covered, method.as_str(), path);
+        self.api.note(method.as_str(), path);
         let settings = self.api.settings;
         Ok(self
             .api
@@ -538,7 +550,7 @@ const CHANGES: &str = "/v1/changes";
 const SETTINGS: &str = "/v1/businesses/{businessID}/settings";
 const STATS: &str = "/v1/businesses/{businessID}/stats";
 
-async fn step(
+pub(crate) async fn step(
     name: &str,
     work: impl std::future::Future<Output = Result<(), Error>>,
 ) -> Result<(), Error> {
@@ -556,7 +568,7 @@ async fn step(
 }
 
 /// A step that answers a value for the next ones.
-async fn step_value<T>(
+pub(crate) async fn step_value<T>(
     name: &str,
     work: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
@@ -614,7 +626,7 @@ async fn call_read_api(
     let response = builder.send().await?;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
-    if status != 200 {
+    if !(200..300).contains(&status) {
         return Err(format!("{method} {url} answered {status}: {body}").into());
     }
     Ok(body)

@@ -32,6 +32,7 @@ async fn run_smoke() -> cli::Result {
         accept_failed_reply: deployed && simulator.is_none(),
         reply_timeout: Duration::from_secs(if deployed { 120 } else { 30 }),
         base_url,
+        simulator_url: simulator.clone(),
     };
     let sdk = aws::sdk_config().await;
     let queue = match env.optional("REPLY_QUEUE_URL") {
