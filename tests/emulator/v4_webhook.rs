@@ -519,3 +519,185 @@ async fn what_the_pro_types_in_the_app_is_their_reply_in_the_conversation_once()
     );
     sim.shutdown().await.unwrap();
 }
+
+/// The stored body of the one item of `kind` about `lead_id`.
+fn stored_raw(
+    items: &[std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>],
+    kind: &str,
+    lead_id: &str,
+) -> String {
+    let found: Vec<&String> = items
+        .iter()
+        .filter(|item| {
+            item.get("type")
+                .and_then(|t| t.as_s().ok())
+                .map(String::as_str)
+                == Some(kind)
+        })
+        .filter(|item| {
+            item.get("PK")
+                .and_then(|pk| pk.as_s().ok())
+                .is_some_and(|pk| pk.contains(lead_id))
+        })
+        .filter_map(|item| item.get("raw").and_then(|raw| raw.as_s().ok()))
+        .collect();
+    assert_eq!(found.len(), 1, "one {kind} of {lead_id}");
+    found[0].clone()
+}
+
+/// The same envelope as delivered by another subscription of the business (the pro's
+/// self-serve webhook beside ours): another webhookID, a later triggeredAt, the same data.
+fn through_another_webhook(raw: &str) -> String {
+    let mut envelope: Value = serde_json::from_str(raw).unwrap();
+    assert_ne!(envelope["event"]["webhookID"], "999000000000000001");
+    envelope["event"]["webhookID"] = json!("999000000000000001");
+    envelope["event"]["triggeredAt"] = json!("2030-01-01T00:00:00Z");
+    envelope.to_string()
+}
+
+/// Each fact's items and changes-feed entries about `lead_id`: (leads, messages, revisions,
+/// feed entries).
+async fn counted_about(table: &TestTable, lead_id: &str) -> (usize, usize, usize, usize) {
+    let items = table.all_items().await;
+    let about: Vec<_> = items
+        .iter()
+        .filter(|item| {
+            item.get("PK")
+                .and_then(|pk| pk.as_s().ok())
+                .is_some_and(|pk| pk.contains(lead_id))
+        })
+        .cloned()
+        .collect();
+    let types = types_in(&about);
+    let count = |kind: &str| types.iter().filter(|t| *t == kind).count();
+    let feed = table
+        .changes_index()
+        .await
+        .iter()
+        .filter(|entry| {
+            entry
+                .get("PK")
+                .and_then(|pk| pk.as_s().ok())
+                .is_some_and(|pk| pk.contains(lead_id))
+        })
+        .count();
+    (count("lead"), count("message"), count("revision"), feed)
+}
+
+#[tokio::test]
+async fn a_pair_delivered_by_two_webhooks_of_the_business_is_stored_once_in_either_order() {
+    let (table, edge, sim) = connected().await;
+    for order in ["messageFirst", "negotiationFirst"] {
+        let made = sim
+            .control(
+                &format!("/sim/v4/businesses/{BUSINESS}/requests"),
+                json!({"order": order}),
+            )
+            .await
+            .unwrap();
+        let lead_id = made["negotiationID"].as_str().unwrap();
+        let secret = edge.secret_of(BUSINESS);
+        let items = table.all_items().await;
+        let lead = stored_raw(&items, "lead", lead_id);
+        let message = stored_raw(&items, "message", lead_id);
+        // The other subscription delivers the pair too, in the other order.
+        let again = if order == "messageFirst" {
+            [&lead, &message]
+        } else {
+            [&message, &lead]
+        };
+        for raw in again {
+            let (status, answer) = edge
+                .post(BUSINESS, Some(&secret), &through_another_webhook(raw))
+                .await;
+            assert_eq!(status, 200, "{order}: {answer}");
+        }
+        assert_eq!(
+            counted_about(&table, lead_id).await,
+            (1, 1, 0, 2),
+            "{order}: one lead, one message, no revision, one feed entry (one event) each"
+        );
+        let (_, view) = read_lead(&table, lead_id).await;
+        assert_eq!(
+            view["messages"].as_array().unwrap().len(),
+            1,
+            "{order}: {view}"
+        );
+    }
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn thumbtacks_test_delivery_is_stored_marked_test_in_its_event_and_kept_out_of_the_figures() {
+    use app::ports::StatsDesk;
+    let (table, _edge, sim) = connected().await;
+    let test = sim
+        .control(
+            &format!("/sim/v4/businesses/{BUSINESS}/test-webhook"),
+            json!({}),
+        )
+        .await
+        .unwrap();
+    let test_id = test["negotiationID"].as_str().unwrap().to_owned();
+    let real = sim.new_lead(BUSINESS).await.unwrap();
+    assert!(
+        delivered(&sim)
+            .iter()
+            .all(|(_, status)| matches!(status, Some(200 | 202))),
+        "{:?}",
+        delivered(&sim)
+    );
+    let items = table.all_items().await;
+    let lead_item = |lead_id: &str| {
+        items
+            .iter()
+            .find(|item| {
+                item.get("type")
+                    .and_then(|t| t.as_s().ok())
+                    .map(String::as_str)
+                    == Some("lead")
+                    && item
+                        .get("leadID")
+                        .and_then(|l| l.as_s().ok())
+                        .map(String::as_str)
+                        == Some(lead_id)
+            })
+            .cloned()
+            .expect("the lead is stored")
+    };
+    // Its event (the stream's image of the stored item) says so; a real lead's says nothing.
+    let event = |lead_id: &str| {
+        adapters::dynamo::changes::fact(&lead_item(lead_id), None)
+            .unwrap()
+            .expect("a lead is a fact")
+            .event()
+            .detail
+    };
+    assert_eq!(event(&test_id)["test"], true, "{}", event(&test_id));
+    assert!(event(&real.negotiation_id).get("test").is_none());
+    // Never acknowledged, and out of the business's figures.
+    let records = app::LeadStore::conversation(&table.store, &test_id)
+        .await
+        .unwrap();
+    assert!(app::speed::is_test_lead(&records));
+    assert!(!table.store.count_lead(&test_id).await.unwrap());
+    assert!(table.store.count_lead(&real.negotiation_id).await.unwrap());
+    // A reply on it (the pro answering the test in the app) counts in no figure either.
+    let answered =
+        app::ports::ReplyLedger::first_reply(&table.store, &test_id, false, app::now_millis())
+            .await
+            .unwrap();
+    assert_eq!(answered, None);
+    let days = table
+        .store
+        .daily_stats(BUSINESS, "2000-01-01", "2999-12-31")
+        .await
+        .unwrap();
+    let leads: u64 = days.iter().map(|day| day.leads).sum();
+    let replied: u64 = days
+        .iter()
+        .map(|day| day.replied + day.person_replied)
+        .sum();
+    assert_eq!((leads, replied), (1, 0), "the real lead alone: {days:?}");
+    sim.shutdown().await.unwrap();
+}

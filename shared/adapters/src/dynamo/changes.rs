@@ -138,6 +138,7 @@ pub fn fact(item: &impl Attributes, place_ms: Option<u64>) -> Result<Option<Fact
                 create_timestamp: read.number(attr::CREATE_TIMESTAMP)?,
                 lead_type: read.optional(attr::LEAD_TYPE),
                 lead_price: read.optional(attr::LEAD_PRICE),
+                test: item.flag(attr::TEST) == Some(true),
             },
         },
         item_type::MESSAGE => Fact::MessageStored {

@@ -352,6 +352,9 @@ pub mod attr {
     pub const FIRST_PERSON_REPLY_AT: &str = "firstPersonReplyAt";
     /// Set on the lead once it is counted in its business's day (BOOL).
     pub const STATS_COUNTED: &str = "statsCounted";
+    /// Set (BOOL true) on a test lead (`models::v4::stored::is_test`): its events say `test`, and
+    /// it stays out of its business's figures.
+    pub const TEST: &str = "test";
     // A business's day of figures (`stats_sk`): counts, and a count per wait bucket
     // (`fr00`.., `pr00`..: `app::speed::stats::WAIT_BOUNDS`).
     pub const LEADS: &str = "leads";

@@ -53,7 +53,11 @@ impl DynamoStore {
         let mut names = HashMap::new();
         let mut values = HashMap::new();
         let mut sets = Vec::new();
-        let mut conditions = vec![format!("attribute_exists({PK})")];
+        // A test lead counts in no figures, neither as a lead nor by its replies.
+        let mut conditions = vec![
+            format!("attribute_exists({PK})"),
+            format!("attribute_not_exists({})", attr::TEST),
+        ];
         for (index, (name, value)) in count.on_lead.into_iter().enumerate() {
             names.insert(format!("#l{index}"), name.to_owned());
             values.insert(format!(":l{index}"), value);
@@ -126,11 +130,13 @@ impl StatsDesk for DynamoStore {
             attr::BUSINESS_ID,
             attr::CREATE_TIMESTAMP,
             attr::STATS_COUNTED,
+            attr::TEST,
         ];
         let Some(lead) = self.get_attributes(lead_key(lead_id), &wanted).await? else {
             return Ok(false);
         };
-        if lead.contains_key(attr::STATS_COUNTED) {
+        // A test lead stays out of the figures.
+        if lead.contains_key(attr::STATS_COUNTED) || lead.contains_key(attr::TEST) {
             return Ok(false);
         }
         let business_id = string(&lead, attr::BUSINESS_ID)?;

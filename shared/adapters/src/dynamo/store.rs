@@ -20,6 +20,7 @@ use app::ports::{
     UpdateRecord,
 };
 use app::{LeadStore, StoreError};
+use aws_sdk_dynamodb::types::AttributeValue;
 use models::RevisionOf;
 use std::collections::{BTreeSet, HashMap};
 
@@ -194,6 +195,10 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         );
     }
     item.insert(attr::CREATE_TIMESTAMP.into(), n(lead.create_timestamp.0));
+    // Marked once here, from the body, so the stream's event and the stats need not read it.
+    if models::v4::stored::is_test(new.raw) {
+        item.insert(attr::TEST.into(), AttributeValue::Bool(true));
+    }
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);

@@ -30,6 +30,10 @@ pub struct LeadFacts {
     /// What the pro pays for the lead (`"$25.00"`), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lead_price: Option<String>,
+    /// A test lead (Thumbtack's v4 "Test this webhook" delivery, a legacy `isTest` or `test-`
+    /// lead): `"test": true`, the same name for both contracts; absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 /// A stored fact. `at_ms` is when it was stored (unix milliseconds): the event's `occurredAt`.
@@ -591,6 +595,7 @@ mod tests {
                 create_timestamp: 1_498_760_294,
                 lead_type: None,
                 lead_price: None,
+                test: false,
             },
         }
     }

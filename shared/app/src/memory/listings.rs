@@ -96,6 +96,7 @@ impl Listings for MemoryStore {
             all.push((format!("{at_ms:015}#{key}"), FeedEntry { at_ms, fact }));
         };
         for lead in state.leads.values() {
+            let test = models::v4::stored::is_test(&lead.raw);
             let lead = &lead.summary;
             add(
                 format!("LEAD#{}#LEAD", lead.lead_id),
@@ -111,6 +112,7 @@ impl Listings for MemoryStore {
                         create_timestamp: lead.create_timestamp,
                         lead_type: lead.lead_type.clone(),
                         lead_price: lead.lead_price.clone(),
+                        test,
                     },
                 },
             );

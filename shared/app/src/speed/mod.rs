@@ -344,28 +344,13 @@ fn stored_lead(records: &ConversationRecords) -> Option<Lead> {
 
 /// Thumbtack's and the partner's own test and sample leads: `"isTest": true` in the lead, or a
 /// `leadID` that starts with `test-` (the sandbox's and the smoke test's are marked so), or
-/// Thumbtack's v4 "Test this webhook" delivery.
+/// Thumbtack's v4 "Test this webhook" delivery. One pass over the stored body
+/// ([`models::v4::stored::is_test`]).
 pub fn is_test_lead(records: &ConversationRecords) -> bool {
-    let Some(raw) = records.lead_raw.as_deref() else {
-        return false;
-    };
-    if models::v4::stored::contract_of(raw) == models::Contract::V4 {
-        return models::v4::stored::lead(raw, 0).is_some_and(|stored| stored.test);
-    }
-    #[derive(serde::Deserialize)]
-    struct Marks<'a> {
-        #[serde(rename = "isTest", default)]
-        is_test: Option<serde_json::Value>,
-        #[serde(rename = "leadID", borrow, default)]
-        lead_id: Option<std::borrow::Cow<'a, str>>,
-    }
-    match serde_json::from_str::<Marks<'_>>(raw) {
-        Ok(marks) => {
-            marks.is_test == Some(serde_json::Value::Bool(true))
-                || marks.lead_id.is_some_and(|id| id.starts_with("test-"))
-        }
-        Err(_) => false,
-    }
+    records
+        .lead_raw
+        .as_deref()
+        .is_some_and(models::v4::stored::is_test)
 }
 
 /// A reply of a person (not the acknowledgement) was enqueued or sent: the ledger has it.

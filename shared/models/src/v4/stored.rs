@@ -24,6 +24,53 @@ pub fn contract_of(raw: &str) -> Contract {
     }
 }
 
+/// Whether a stored lead body is a test lead, in one pass over it whichever its contract:
+/// Thumbtack's v4 "Test this webhook" delivery (`data.business.name` is
+/// [`super::TEST_BUSINESS_NAME`], its only mark, facts §3.6), or a legacy lead with `"isTest": true`
+/// or a `leadID` starting `test-` (the sandbox's and the smoke test's). Everything else in the body
+/// is skipped unread, so the speed function and the store can ask it on every lead.
+pub fn is_test(raw: &str) -> bool {
+    use std::borrow::Cow;
+    #[derive(serde::Deserialize)]
+    struct Marks<'a> {
+        #[serde(borrow, default)]
+        event: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        data: Option<&'a RawValue>,
+        #[serde(rename = "isTest", default)]
+        is_test: Option<serde_json::Value>,
+        #[serde(rename = "leadID", borrow, default)]
+        lead_id: Option<Cow<'a, str>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Data<'a> {
+        #[serde(borrow, default)]
+        business: Option<Business<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Business<'a> {
+        #[serde(borrow, default)]
+        name: Option<Cow<'a, str>>,
+    }
+    let Ok(marks) = serde_json::from_str::<Marks<'_>>(raw) else {
+        return false;
+    };
+    // The contract as [`contract_of`] tells it: a v4 envelope has an `event` object.
+    if marks
+        .event
+        .is_some_and(|event| event.get().starts_with('{'))
+    {
+        // Read only now: a legacy body's `data`, whatever it holds, is not its concern.
+        return marks
+            .data
+            .and_then(|data| serde_json::from_str::<Data<'_>>(data.get()).ok())
+            .and_then(|data| data.business?.name)
+            .is_some_and(|name| name == super::TEST_BUSINESS_NAME);
+    }
+    marks.is_test == Some(serde_json::Value::Bool(true))
+        || marks.lead_id.is_some_and(|id| id.starts_with("test-"))
+}
+
 /// A stored lead as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredLead {
@@ -104,5 +151,30 @@ mod tests {
         assert_eq!(contract_of(r#"{"leadID": "1"}"#), Contract::Legacy);
         assert_eq!(contract_of(r#"{"event": "x"}"#), Contract::Legacy);
         assert_eq!(contract_of("not json"), Contract::Legacy);
+    }
+
+    #[test]
+    fn a_test_lead_is_told_in_one_pass_whichever_its_contract() {
+        let v4 = |name: &str| {
+            format!(
+                r#"{{"event": {{"eventType": "NegotiationCreatedV4"}},
+                    "data": {{"negotiationID": "1", "business": {{"businessID": "b", "name": "{name}"}}}}}}"#
+            )
+        };
+        assert!(is_test(&v4(super::super::TEST_BUSINESS_NAME)));
+        assert!(!is_test(&v4("Example Lawn Co")));
+        assert!(is_test(r#"{"leadID": "1", "isTest": true}"#));
+        assert!(is_test(r#"{"leadID": "test-1"}"#));
+        assert!(!is_test(r#"{"leadID": "1", "isTest": "yes"}"#));
+        assert!(!is_test(r#"{"leadID": "1"}"#));
+        // A legacy body's marks are not read into a v4 one, nor the other way round.
+        assert!(!is_test(
+            r#"{"event": {}, "data": {"business": {}}, "isTest": true, "leadID": "test-1"}"#
+        ));
+        assert!(!is_test(
+            r#"{"leadID": "1", "data": {"business": {"name": "Test Business for Webhooks"}}}"#
+        ));
+        assert!(is_test(r#"{"leadID": "1", "isTest": true, "data": "x"}"#));
+        assert!(!is_test("not json"));
     }
 }
