@@ -29,6 +29,9 @@ const LEASE_MS: u64 = 30_000;
 pub enum FromBusiness {
     /// The echo of our reply `reply_id`: nothing stored.
     Echo { reply_id: String },
+    /// Thumbtack's automated Quick Reply ([`models::v4::is_quick_reply`]): not the pro's reply,
+    /// kept as sent by the caller.
+    QuickReply,
     /// Typed in the app: recorded as the sent reply `reply_id` (or found recorded before).
     TypedInApp { reply_id: String, arrival: Arrival },
     /// Its replyID is taken by another reply (another lead or text under the same messageID):
@@ -44,7 +47,8 @@ pub(super) async fn take<S: LeadStore + ReplyLedger>(
 ) -> Result<FromBusiness, StoreError> {
     let message = &fact.message;
     let reply_id = format!("{APP_PREFIX}{}", message.message.message_id);
-    let replies = store.conversation(&message.lead_id).await?.replies;
+    let records = store.conversation(&message.lead_id).await?;
+    let replies = records.replies;
     // Ours, of this very message: a redelivery. The lead's first response is written again
     // (it is written once), should the delivery that recorded the reply have failed before it.
     if let Some(recorded) = replies.iter().find(|r| r.reply_id == reply_id) {
@@ -74,6 +78,13 @@ pub(super) async fn take<S: LeadStore + ReplyLedger>(
         return Ok(FromBusiness::Echo {
             reply_id: reply_id.to_owned(),
         });
+    }
+    let lead_created = records.lead_raw.as_deref().and_then(|raw| {
+        let received_at_ms = records.lead_received_at_ms.unwrap_or_default();
+        models::v4::stored::lead(raw, received_at_ms).map(|stored| stored.lead.create_timestamp.0)
+    });
+    if models::v4::is_quick_reply(message.message.create_timestamp.0, lead_created) {
+        return Ok(FromBusiness::QuickReply);
     }
     let reply = ReplyRequest {
         reply_id: reply_id.clone(),

@@ -65,6 +65,8 @@ pub enum KeptWhy {
     EchoOfOurReply,
     /// A message from the business whose replyID another reply has taken.
     ReplyConflict,
+    /// Thumbtack's automated Quick Reply: not the pro's reply.
+    QuickReply,
 }
 
 impl KeptWhy {
@@ -74,6 +76,7 @@ impl KeptWhy {
             KeptWhy::NotFromTheCustomer => "not-from-the-customer",
             KeptWhy::EchoOfOurReply => "echo-of-our-reply",
             KeptWhy::ReplyConflict => "reply-conflict",
+            KeptWhy::QuickReply => "quick-reply",
         }
     }
 
@@ -95,6 +98,11 @@ impl KeptWhy {
             KeptWhy::ReplyConflict => (
                 "data.messageID",
                 "names a reply another message took: kept as sent, answered 2xx",
+            ),
+            KeptWhy::QuickReply => (
+                "data.sentAt",
+                "is within moments of the lead's creation: Thumbtack's Quick Reply, not the pro's \
+                 reply; kept as sent, answered 2xx",
             ),
         }
     }
@@ -203,6 +211,7 @@ async fn take<S: LeadStore + WebhookRegistry + ReplyLedger>(
                     KeptWhy::EchoOfOurReply
                 }
                 FromBusiness::Conflict => KeptWhy::ReplyConflict,
+                FromBusiness::QuickReply => KeptWhy::QuickReply,
             }
         }
         StoredV4::NotACustomerMessage(_) => KeptWhy::NotFromTheCustomer,

@@ -314,8 +314,76 @@ pub fn classify<'a>(message: &InboundMessage, sent: &[SentReply<'a>]) -> Origin<
         })
 }
 
+/// How soon (seconds) after its lead was created a business-side message that is not our echo is
+/// taken for Thumbtack's automated Quick Reply (facts §3.6, §7.13) rather than the pro typing: the
+/// Quick Reply goes out with the lead, while a person must open the lead and write. Its `from` is
+/// undocumented: whatever it is, a `Business` message this early is not counted as a person's
+/// reply. A pro who answers within the window is taken for it too (their reply is still kept).
+pub const QUICK_REPLY_WINDOW_SECONDS: u64 = 30;
+
+/// Whether a `Business` message sent at `sent_at_seconds` (unix) that is not the echo of ours is
+/// Thumbtack's Quick Reply, its lead created at `lead_created_seconds`. A message whose lead is
+/// not stored (it came before its negotiation, or its lead predates the connection) is not
+/// recognised as one: nothing says when the lead began.
+pub fn is_quick_reply(sent_at_seconds: u64, lead_created_seconds: Option<u64>) -> bool {
+    lead_created_seconds.is_some_and(|created| {
+        sent_at_seconds <= created.saturating_add(QUICK_REPLY_WINDOW_SECONDS)
+    })
+}
+
+/// Whether a message is the lead-description message (facts §3.6): its text is the request's
+/// description, line endings and surrounding blanks aside. Empty text is never one.
+pub fn is_lead_description(text: Option<&str>, description: Option<&str>) -> bool {
+    match (text.map(normalised), description.map(normalised)) {
+        (Some(text), Some(description)) => !text.is_empty() && text == description,
+        _ => false,
+    }
+}
+
 /// Text as compared for an echo: `\r\n` as `\n` (Thumbtack's messages carry `\r\n`), without
 /// surrounding blanks.
 fn normalised(text: &str) -> String {
     text.replace("\r\n", "\n").trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_business_message_within_moments_of_its_lead_is_a_quick_reply_and_a_later_one_is_not() {
+        let created = 1_790_762_400;
+        assert!(is_quick_reply(created + 2, Some(created)));
+        assert!(is_quick_reply(
+            created + QUICK_REPLY_WINDOW_SECONDS,
+            Some(created)
+        ));
+        assert!(!is_quick_reply(
+            created + QUICK_REPLY_WINDOW_SECONDS + 1,
+            Some(created)
+        ));
+        assert!(
+            !is_quick_reply(created, None),
+            "no stored lead: nothing says when it began"
+        );
+    }
+
+    #[test]
+    fn the_lead_description_message_is_the_one_whose_text_is_the_request_s_description() {
+        let description = Some("Need Full Service Lawn Care");
+        assert!(is_lead_description(
+            Some("Need Full Service Lawn Care\r\n"),
+            description
+        ));
+        assert!(!is_lead_description(
+            Some("Can you come Saturday?"),
+            description
+        ));
+        assert!(!is_lead_description(Some(""), Some(" ")));
+        assert!(!is_lead_description(None, description));
+        assert!(!is_lead_description(
+            Some("Need Full Service Lawn Care"),
+            None
+        ));
+    }
 }

@@ -21,8 +21,8 @@ pub mod review;
 pub mod stored;
 
 pub use facts::{
-    ECHO_WINDOW_SECONDS, EchoMatch, Fact, LeadFact, LeadV4Fields, MessageFact, Origin, Received,
-    SentReply, classify,
+    ECHO_WINDOW_SECONDS, EchoMatch, Fact, LeadFact, LeadV4Fields, MessageFact, Origin,
+    QUICK_REPLY_WINDOW_SECONDS, Received, SentReply, classify, is_lead_description, is_quick_reply,
 };
 pub use message::{MessageBusiness, MessageCreatedV4, MessageCustomer, Sender};
 pub use negotiation::{

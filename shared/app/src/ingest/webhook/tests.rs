@@ -341,3 +341,45 @@ async fn a_test_delivery_from_the_business_is_kept_and_not_counted_as_a_reply() 
     );
     assert!(!deps.store.person_replied(LEAD_ID).await.unwrap());
 }
+
+/// The fixture's lead as the pro's business's, created at `created_at`.
+fn pro_lead(created_at: &str) -> String {
+    let mut lead = lead();
+    lead["data"]["negotiationID"] = json!(LEAD_ID);
+    lead["data"]["business"]["businessID"] = json!(PRO_BUSINESS);
+    lead["data"]["createdAt"] = json!(created_at);
+    lead.to_string()
+}
+
+#[tokio::test]
+async fn a_business_message_moments_after_its_lead_is_the_quick_reply_not_the_pro_s_reply() {
+    use crate::ports::ReplyLedger;
+    let deps = pro_deps();
+    let lead = pro_lead("2026-09-30T10:00:00Z");
+    send(&deps, PRO_BUSINESS, Some(SECRET), lead.as_bytes())
+        .await
+        .unwrap();
+    let quick = from_the_business("5004", "Thanks for your request!", "2026-09-30T10:00:03Z");
+    let taken = send(&deps, PRO_BUSINESS, Some(SECRET), quick.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        taken,
+        WebhookAccepted::Kept {
+            event_type: "MessageCreatedV4".into(),
+            why: KeptWhy::QuickReply
+        }
+    );
+    assert_eq!(kept(&deps)[0].raw, quick.as_bytes(), "stored as sent");
+    assert!(!deps.store.person_replied(LEAD_ID).await.unwrap());
+    // The pro writing ten minutes later is a person's reply.
+    let typed = from_the_business("5005", "I can come Saturday.", "2026-09-30T10:10:00Z");
+    let taken = send(&deps, PRO_BUSINESS, Some(SECRET), typed.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(taken, WebhookAccepted::Replied { .. }),
+        "{taken:?}"
+    );
+    assert!(deps.store.person_replied(LEAD_ID).await.unwrap());
+}
