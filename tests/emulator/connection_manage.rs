@@ -2,17 +2,19 @@
 //! (their events and feed entries) and the broken connection's metric, against the table, moto's
 //! KMS and the Thumbtack simulator.
 
-use crate::connections::{Deps, USER, connect, deps, simulator};
+use crate::connections::{Deps, USER, connect, deps, simulator, webhooks_at_thumbtack};
 use crate::support::*;
 use adapters::dynamo::changes::fact;
 use app::connections::secret_hash;
 use app::connections::tokens::{TokenCache, TokenError, access_token};
-use app::connections::{ListAsked, ListError, list};
+use app::connections::{ListAsked, ListError, list, remove, sync};
 use app::events::Fact;
 use app::metrics::Metrics;
 use app::ports::{
     ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, Listings, SaveNotes,
+    TokenVault,
 };
+use secrecy::ExposeSecret;
 use simulator::Decision;
 
 fn stored(user_id: &str) -> Connection {
@@ -251,4 +253,254 @@ async fn partnerctl_lists_connections_without_their_tokens_or_secret_hashes() {
     assert!(!listed.contains("sealed-token-bytes"), "{listed}");
     let all = partnerctl(&table.name, &["connections", "list"]);
     assert!(all.ends_with("3 connection(s) shown\n"), "{all}");
+}
+
+/// Our webhooks at the simulator, by business, as the pro's token lists them.
+async fn our_webhooks(sim: &simulator::Simulator, deps: &Deps, business_ids: &[&str]) -> usize {
+    let token =
+        app::connections::tokens::user_token(deps, &TokenCache::default(), USER, app::now_millis)
+            .await
+            .unwrap();
+    let mut count = 0;
+    for business in business_ids {
+        count += webhooks_at_thumbtack(sim, token.expose_secret(), business)
+            .await
+            .len();
+    }
+    count
+}
+
+const SECOND_BUSINESS: &str = "5001000000000000010";
+const OPENED: &str = "5001000000000000099";
+
+#[tokio::test]
+async fn a_sync_after_a_business_was_opened_and_one_closed_registers_one_webhook_and_deletes_the_other()
+ {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = deps(&sim, &table).await;
+    connect(&sim, &deps, Decision::Approve).await;
+    let before = deps.store.connection(USER).await.unwrap().unwrap();
+    let kept = before
+        .businesses
+        .iter()
+        .find(|b| b.business_id == fixtures::BUSINESS_ID)
+        .unwrap()
+        .clone();
+    let closed_webhook = before
+        .businesses
+        .iter()
+        .find(|b| b.business_id == SECOND_BUSINESS)
+        .unwrap()
+        .webhook_id
+        .clone();
+
+    sim.control(
+        &format!("/sim/users/{USER}/businesses"),
+        serde_json::json!({"businessID": OPENED, "name": "New Co"}),
+    )
+    .await
+    .unwrap();
+    let closed = reqwest::Client::new()
+        .delete(format!(
+            "{}/sim/users/{USER}/businesses/{SECOND_BUSINESS}",
+            sim.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 204);
+
+    let synced = sync(&deps, USER, app::now_millis).await.unwrap();
+    assert_eq!(synced.added, [OPENED]);
+    assert_eq!(synced.removed, [SECOND_BUSINESS]);
+    let after = deps.store.connection(USER).await.unwrap().unwrap();
+    let ids: Vec<&str> = after
+        .businesses
+        .iter()
+        .map(|b| b.business_id.as_str())
+        .collect();
+    assert_eq!(ids, [fixtures::BUSINESS_ID, OPENED]);
+    assert!(
+        after.businesses.contains(&kept),
+        "the kept business keeps its webhook and secret"
+    );
+    assert!(!after.sealed_tokens.is_empty());
+    // One webhook of ours for each business the pro has; ours of the closed one deleted.
+    assert_eq!(
+        our_webhooks(&sim, &deps, &[fixtures::BUSINESS_ID, OPENED]).await,
+        2
+    );
+    assert!(
+        sim.log()
+            .iter()
+            .any(|e| e.method == "DELETE" && e.target.ends_with(&closed_webhook)),
+        "the closed business's webhook was deleted"
+    );
+    assert_eq!(
+        deps.store.business_user(OPENED).await.unwrap().as_deref(),
+        Some(USER)
+    );
+    assert_eq!(
+        deps.store.business_user(SECOND_BUSINESS).await.unwrap(),
+        None
+    );
+
+    // Nothing changed since: a second sync adds and removes nothing, and registers nothing.
+    let again = sync(&deps, USER, app::now_millis).await.unwrap();
+    assert!(
+        again.added.is_empty() && again.removed.is_empty(),
+        "{again:?}"
+    );
+    assert_eq!(
+        our_webhooks(&sim, &deps, &[fixtures::BUSINESS_ID, OPENED]).await,
+        2
+    );
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_disconnect_deletes_our_webhooks_at_thumbtack_erases_the_tokens_and_answers_the_same_twice()
+ {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = counted(&sim, &table).await;
+    connect(&sim, &deps, Decision::Approve).await;
+    let connected = deps.store.connection(USER).await.unwrap().unwrap();
+    let token = deps
+        .vault
+        .open(USER, &connected.sealed_tokens)
+        .await
+        .unwrap()
+        .access_token;
+    let business_ids = [fixtures::BUSINESS_ID, SECOND_BUSINESS];
+    assert_eq!(our_webhooks(&sim, &deps, &business_ids).await, 2);
+    let lead = sim.new_lead(fixtures::BUSINESS_ID).await;
+    assert!(lead.is_ok(), "{lead:?}");
+    let items_before = table.all_items().await.len();
+
+    let removed = remove(&deps, USER, app::now_millis).await.unwrap();
+    assert_eq!(removed.status, "removed");
+    assert!(removed.businesses.is_empty());
+    for business in business_ids {
+        assert!(
+            webhooks_at_thumbtack(&sim, token.expose_secret(), business)
+                .await
+                .is_empty(),
+            "no webhook of ours left for {business}"
+        );
+        assert_eq!(deps.store.business_user(business).await.unwrap(), None);
+    }
+    let stored = deps.store.connection(USER).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Removed);
+    assert!(stored.sealed_tokens.is_empty(), "the tokens are erased");
+    let record = table
+        .all_items()
+        .await
+        .into_iter()
+        .find(|i| {
+            i["SK"].as_s().unwrap() == "CONNECTION" && i["PK"].as_s().unwrap().ends_with(USER)
+        })
+        .unwrap();
+    assert!(!record.contains_key("sealedTokens"), "{record:?}");
+    let error = access_token(
+        &deps,
+        &TokenCache::default(),
+        fixtures::BUSINESS_ID,
+        app::now_millis,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(error, TokenError::NotConnected), "{error:?}");
+
+    let again = remove(&deps, USER, app::now_millis).await.unwrap();
+    assert_eq!(again, removed, "a second disconnect answers the same");
+    let kinds: Vec<&str> = connection_facts(&table)
+        .await
+        .iter()
+        .map(Fact::detail_type)
+        .collect();
+    assert_eq!(kinds, ["Connection Created", "Connection Removed"]);
+    // The business records went, one change came: everything else (the connection itself
+    // included) stays.
+    assert_eq!(table.all_items().await.len(), items_before - 2 + 1);
+    let sync_after = sync(&deps, USER, app::now_millis).await.unwrap_err();
+    assert!(
+        matches!(
+            sync_after,
+            app::connections::ManageError::NotConnected("removed")
+        ),
+        "{sync_after:?}"
+    );
+    sim.shutdown().await.unwrap();
+}
+
+/// `partnerctl connections <args>` against the API at `base_url`: its output, or its error.
+fn partnerctl_api(base_url: &str, args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new(binary("partnerctl"))
+        .arg("connections")
+        .args(args)
+        .env("BASE_URL", base_url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+// Two threads: partnerctl blocks this one while the stack answers it on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partnerctl_syncs_and_removes_a_connection_through_the_local_stack() {
+    let stack = crate::devstack_http::launch_stack_with(&[]).await;
+    let base = stack.base_url.clone();
+    let http = reqwest::Client::new();
+    let started: serde_json::Value = http
+        .post(format!("{base}/v1/connections"))
+        .json(&serde_json::json!({"reference": "pro-8"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sim = stack.simulator().unwrap();
+    let back = sim
+        .consent(started["authorizeURL"].as_str().unwrap(), Decision::Approve)
+        .await
+        .unwrap();
+    assert_eq!(http.get(&back).send().await.unwrap().status(), 200);
+    let user = simulator::Config::default().users[0].user_id.clone();
+    sim.control(
+        &format!("/sim/users/{user}/businesses"),
+        serde_json::json!({"businessID": OPENED}),
+    )
+    .await
+    .unwrap();
+
+    let synced: serde_json::Value =
+        serde_json::from_str(&partnerctl_api(&base, &["sync", &user]).unwrap()).unwrap();
+    assert_eq!(synced["added"], serde_json::json!([OPENED]));
+    assert_eq!(
+        synced["connection"]["businesses"].as_array().unwrap().len(),
+        3
+    );
+
+    let removed = partnerctl_api(&base, &["remove", &user]).unwrap();
+    let view: serde_json::Value = serde_json::from_str(&removed).unwrap();
+    assert_eq!(view["status"], "removed");
+    assert_eq!(partnerctl_api(&base, &["remove", &user]).unwrap(), removed);
+    let refused = partnerctl_api(&base, &["sync", &user]).unwrap_err();
+    assert!(
+        refused.contains("400") && refused.contains("removed"),
+        "{refused}"
+    );
+    let unknown = partnerctl_api(&base, &["remove", "no-such-user"]).unwrap_err();
+    assert!(unknown.contains("404"), "{unknown}");
+    stack.stop().await;
 }

@@ -59,7 +59,9 @@ pub async fn handle<S: LeadStore + Listings + BusinessDesk + StatsDesk>(
             | Endpoint::ConnectionStart
             | Endpoint::ConnectionCallback
             | Endpoint::ConnectionShow
-            | Endpoint::ConnectionList,
+            | Endpoint::ConnectionList
+            | Endpoint::ConnectionSync
+            | Endpoint::ConnectionRemove,
         )
         | None => {
             let span = tracing::info_span!("read_unknown_route", %request_id);

@@ -1,7 +1,9 @@
 //! The connections function's routes (`Function::Connections`): `POST /v1/connections` (the
 //! partner's back end starts a pro's connection), `GET /v1/connections/callback` (the pro's
 //! browser back from Thumbtack's consent page), `GET /v1/connections` (every connection, a page
-//! at a time) and `GET /v1/connections/{userID}` (a connection, as the partner may see it). The decisions are `app::connections`'; here the
+//! at a time), `GET /v1/connections/{userID}` (a connection, as the partner may see it),
+//! `POST /v1/connections/{userID}/sync` (its businesses listed again) and
+//! `DELETE /v1/connections/{userID}` (the pro disconnected). The decisions are `app::connections`'; here the
 //! request is read and the outcome answered: JSON for the partner, a redirect or a small page
 //! for the browser. Neither the code nor the state is ever logged.
 
@@ -11,7 +13,8 @@ use crate::response::json;
 use crate::route::respond;
 use crate::routes::{self, Endpoint, Function};
 use app::connections::{
-    self, CallbackQuery, ConnectDeps, ListAsked, ListError, Outcome, StartAsked, StartError,
+    self, CallbackQuery, ConnectDeps, ListAsked, ListError, ManageError, Outcome, StartAsked,
+    StartError,
 };
 use app::now_millis;
 use app::ports::{ConnectionStore, ThumbtackV4, TokenVault};
@@ -46,6 +49,14 @@ where
         Some(Endpoint::ConnectionList) => {
             let span = tracing::info_span!("connection_list", %request_id);
             respond(span, list(deps, &request)).await
+        }
+        Some(Endpoint::ConnectionSync) => {
+            let span = tracing::info_span!("connection_sync", %request_id, user_id = Empty);
+            respond(span, sync(deps, &request)).await
+        }
+        Some(Endpoint::ConnectionRemove) => {
+            let span = tracing::info_span!("connection_remove", %request_id, user_id = Empty);
+            respond(span, remove(deps, &request)).await
         }
         Some(Endpoint::ConnectionShow) => {
             let span = tracing::info_span!("connection_show", %request_id, user_id = Empty);
@@ -86,6 +97,69 @@ async fn start<S, T: ThumbtackV4, V>(
         Err(StartError::Invalid(invalid)) => Err(ApiError::Invalid(invalid)),
         Err(StartError::Thumbtack(error)) => Err(ApiError::Unavailable(Box::new(error))),
     }
+}
+
+/// The `{userID}` of the path, one that can have been stored (else 404), noted on the span.
+fn path_user(request: &Request) -> Result<String, ApiError> {
+    let parameters = request.path_parameters();
+    let user_id = parameters.first("userID").ok_or(ApiError::NotFound)?;
+    if !models::is_valid_id(user_id) {
+        return Err(ApiError::NotFound);
+    }
+    tracing::Span::current().record("user_id", user_id);
+    Ok(user_id.to_owned())
+}
+
+impl From<ManageError> for ApiError {
+    fn from(error: ManageError) -> Self {
+        match error {
+            ManageError::NotFound => ApiError::NotFound,
+            ManageError::NotConnected(status) => {
+                let mut problems = models::Problems::default();
+                problems.add(
+                    "userID",
+                    format!("is a {status} connection: the pro must connect again"),
+                );
+                ApiError::Invalid(Invalid {
+                    kind: InvalidKind::Fields,
+                    problems,
+                })
+            }
+            ManageError::Store(error) => ApiError::Store(error),
+            ManageError::Thumbtack(error) => ApiError::Unavailable(Box::new(error)),
+            ManageError::Token(cause) => ApiError::Unavailable(cause),
+        }
+    }
+}
+
+/// 200 `{"connection", "added", "removed"}`; 404; 400 for a broken or removed connection.
+async fn sync<S, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError>
+where
+    S: ConnectionStore,
+    T: ThumbtackV4,
+    V: TokenVault,
+{
+    let user_id = path_user(request)?;
+    let synced = connections::sync(deps, &user_id, now_millis).await?;
+    Ok(json(StatusCode::OK, &synced))
+}
+
+/// 200 with the connection, `removed` (the same answer when asked again); 404.
+async fn remove<S, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    request: &Request,
+) -> Result<Response<Body>, ApiError>
+where
+    S: ConnectionStore,
+    T: ThumbtackV4,
+    V: TokenVault,
+{
+    let user_id = path_user(request)?;
+    let removed = connections::remove(deps, &user_id, now_millis).await?;
+    Ok(json(StatusCode::OK, &removed))
 }
 
 /// 200 with the connection (never a token or a secret's hash), or 404.

@@ -92,6 +92,10 @@ pub enum Endpoint {
     ConnectionShow,
     /// Every connection, a page at a time (`app::connections::list`).
     ConnectionList,
+    /// A pro's businesses listed again, our webhooks with them (`app::connections::sync`).
+    ConnectionSync,
+    /// A pro disconnected: our webhooks deleted, the tokens erased (`app::connections::remove`).
+    ConnectionRemove,
 }
 
 /// One route of the API.
@@ -122,7 +126,7 @@ const fn route(
 }
 
 /// Every route of the API.
-pub static ROUTES: [ApiRoute; 16] = {
+pub static ROUTES: [ApiRoute; 18] = {
     use Auth::{Basic, Iam, Public, WebhookSecret};
     use Endpoint::*;
     use Function::{Connections, LeadInbound, MessageInbound, PartnerApi};
@@ -226,6 +230,20 @@ pub static ROUTES: [ApiRoute; 16] = {
             Method::GET,
             "/v1/connections/{userID}",
             ConnectionShow,
+            Connections,
+            Iam,
+        ),
+        route(
+            Method::POST,
+            "/v1/connections/{userID}/sync",
+            ConnectionSync,
+            Connections,
+            Iam,
+        ),
+        route(
+            Method::DELETE,
+            "/v1/connections/{userID}",
+            ConnectionRemove,
             Connections,
             Iam,
         ),

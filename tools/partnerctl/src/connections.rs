@@ -1,5 +1,7 @@
 //! `partnerctl connections`: the v4 connections of pros, as the partner API shows them
-//! (`GET /v1/connections/{userID}`): never a token, never a webhook secret's hash.
+//! (`GET /v1/connections/{userID}`): never a token, never a webhook secret's hash. `list` and
+//! `show` read the table; `sync` and `remove` ask the API (they call Thumbtack with the pro's
+//! token, which only the connections function may open), signed with SigV4 for its IAM routes.
 
 use adapters::DynamoStore;
 use app::ports::ConnectionStore;
@@ -46,5 +48,68 @@ pub async fn list(store: &DynamoStore, limit: usize) -> cli::Result {
         }
     }
     println!("{shown} connection(s) shown");
+    Ok(())
+}
+
+/// `connections sync <userID>` (`POST /v1/connections/{userID}/sync`) or `connections remove
+/// <userID>` (`DELETE /v1/connections/{userID}`) on the API at `base_url`: its answer printed.
+pub async fn ask_api(
+    base_url: &str,
+    sdk: &adapters::aws::SdkConfig,
+    method: http::Method,
+    path: &str,
+) -> cli::Result {
+    let url = format!("{}{path}", base_url.trim_end_matches('/'));
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(&url)
+        .body(Vec::new())?;
+    sign(&mut request, sdk).await?;
+    let request = reqwest::Request::try_from(request)?;
+    let response = reqwest::Client::new()
+        .execute(request)
+        .await
+        .map_err(|e| cli::context(format!("the API at {base_url}"), e))?;
+    let status = response.status();
+    let body = response.text().await?;
+    let shown = serde_json::from_str::<serde_json::Value>(&body)
+        .and_then(|json| serde_json::to_string_pretty(&json))
+        .unwrap_or(body);
+    if !status.is_success() {
+        return Err(format!("the API answered {status}: {shown}").into());
+    }
+    println!("{shown}");
+    Ok(())
+}
+
+/// The SigV4 headers for `execute-api`, when there are AWS credentials to sign with (locally the
+/// routes are open on loopback and the signature is not checked).
+async fn sign(request: &mut http::Request<Vec<u8>>, sdk: &adapters::aws::SdkConfig) -> cli::Result {
+    use aws_credential_types::provider::ProvideCredentials;
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let (Some(provider), Some(region)) = (sdk.credentials_provider(), sdk.region()) else {
+        return Ok(());
+    };
+    let Ok(credentials) = provider.provide_credentials().await else {
+        return Ok(());
+    };
+    let identity = credentials.into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region.as_ref())
+        .name("execute-api")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()?
+        .into();
+    let url = request.uri().to_string();
+    let signable = SignableRequest::new(
+        request.method().as_str(),
+        &url,
+        std::iter::empty(),
+        SignableBody::Bytes(request.body()),
+    )?;
+    let (instructions, _) = sign(signable, &params)?.into_parts();
+    instructions.apply_to_request_http1x(request);
     Ok(())
 }

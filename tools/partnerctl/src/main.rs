@@ -12,6 +12,8 @@
 //!   partnerctl leads <businessID> [--limit N]                        a business's leads
 //!   partnerctl connections list [--limit N]                          pros' v4 connections
 //!   partnerctl connections show <userID>                             a pro's v4 connection
+//!   partnerctl connections sync <userID>                             its businesses listed again
+//!   partnerctl connections remove <userID>                           disconnect the pro
 //!   partnerctl events [--follow]                                     events on the events queue
 
 use adapters::aws::{self, SdkConfig};
@@ -36,6 +38,7 @@ const USAGE: &str = "usage: partnerctl reply --lead L --business B --text T [--r
        partnerctl leads <businessID> [--limit N]
        partnerctl connections list [--limit N]
        partnerctl connections show <userID>
+       partnerctl connections sync|remove <userID>
        partnerctl events [--follow]";
 
 #[tokio::main]
@@ -135,6 +138,17 @@ async fn run(args: &[String]) -> cli::Result {
             }
             (Some("list"), _) => {
                 connections::list(&DynamoStore::from_config(&sdk, table), limit).await
+            }
+            // The API (BASE_URL, else the local stack's DEV_ADDR) calls Thumbtack.
+            (Some("sync"), Some(user_id)) => {
+                let path = format!("/v1/connections/{user_id}/sync");
+                let base = cli::local::base_url(&env);
+                connections::ask_api(&base, &sdk, http::Method::POST, &path).await
+            }
+            (Some("remove"), Some(user_id)) => {
+                let path = format!("/v1/connections/{user_id}");
+                let base = cli::local::base_url(&env);
+                connections::ask_api(&base, &sdk, http::Method::DELETE, &path).await
             }
             _ => Err(USAGE.into()),
         },

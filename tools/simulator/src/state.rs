@@ -114,8 +114,10 @@ impl Shared {
             ),
             None => (State::new(self.config.clone()), None),
         };
-        // The configuration is the process's, never stored: a redeploy changes it.
+        // The configuration is the process's, never stored: a redeploy changes it. The pros'
+        // businesses added or removed since (`/sim/users/{userID}/businesses`) are stored.
         state.config = self.config.clone();
+        state.apply_business_changes();
         let before = state.snapshot()?;
         Ok((state, version, before))
     }
@@ -197,6 +199,12 @@ pub struct State {
     pub faults: Faults,
     pub log: Vec<LogEntry>,
     next_id: u64,
+    /// Businesses a pro opened since the configuration's, by userID.
+    #[serde(default)]
+    pub added_businesses: BTreeMap<String, Vec<crate::config::Business>>,
+    /// Businesses a pro no longer has.
+    #[serde(default)]
+    pub removed_businesses: BTreeSet<String>,
 }
 
 impl State {
@@ -216,6 +224,8 @@ impl State {
             fail_next_refresh: BTreeSet::new(),
             faults: Faults::default(),
             log: Vec::new(),
+            added_businesses: BTreeMap::new(),
+            removed_businesses: BTreeSet::new(),
             // Thumbtack's ids are int64 values written as strings (facts §6.1).
             next_id: 5_900_000_000_000_000_000 + u64::from(fastrand::u32(..)) * 1000,
         }
@@ -237,6 +247,28 @@ impl State {
     pub fn new_id(&mut self) -> String {
         self.next_id += 1;
         self.next_id.to_string()
+    }
+
+    /// The configuration's pros with the businesses added and removed since: idempotent.
+    pub fn apply_business_changes(&mut self) {
+        for user in &mut self.config.users {
+            for added in self
+                .added_businesses
+                .get(&user.user_id)
+                .into_iter()
+                .flatten()
+            {
+                if !user
+                    .businesses
+                    .iter()
+                    .any(|b| b.business_id == added.business_id)
+                {
+                    user.businesses.push(added.clone());
+                }
+            }
+            user.businesses
+                .retain(|b| !self.removed_businesses.contains(&b.business_id));
+        }
     }
 
     pub fn user(&self, user_id: &str) -> Option<&User> {

@@ -82,6 +82,30 @@ pub(super) async fn call<T: DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|e| V4Error::Unavailable(Box::new(e)))
 }
 
+/// A `DELETE`: any 2xx, whatever its body (or none), and a 404 (already gone) are done.
+pub(super) async fn delete(
+    http: &reqwest::Client,
+    url: Url,
+    token: &SecretString,
+) -> Result<(), V4Error> {
+    let response = http
+        .delete(url)
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .map_err(|e| V4Error::Unavailable(Box::new(e.without_url())))?;
+    let code = response.status().as_u16();
+    if code == 202 || transient(&response).is_some() {
+        return Err(V4Error::Unavailable(
+            format!("Thumbtack answered {code}").into(),
+        ));
+    }
+    match code {
+        200..=299 | 404 => Ok(()),
+        _ => Err(V4Error::Refused { status: code }),
+    }
+}
+
 pub(super) fn user(answer: Value) -> Result<V4User, V4Error> {
     let user: User = serde_json::from_value(answer).map_err(|e| V4Error::Unavailable(e.into()))?;
     Ok(V4User {

@@ -130,4 +130,14 @@ impl ThumbtackV4 for HttpThumbtackV4 {
         let body = api::webhook_body(spec);
         api::webhook(api::call(self.api.http(), Method::PUT, url, token, Some(&body)).await?)
     }
+
+    async fn delete_webhook(
+        &self,
+        token: &SecretString,
+        business_id: &str,
+        webhook_id: &str,
+    ) -> Result<(), V4Error> {
+        let url = self.endpoint(&["businesses", business_id, "webhooks", webhook_id])?;
+        api::delete(self.api.http(), url, token).await
+    }
 }

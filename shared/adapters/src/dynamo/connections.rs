@@ -55,52 +55,18 @@ impl ConnectionStore for DynamoStore {
         connection: &Connection,
         notes: &SaveNotes,
     ) -> Result<(), StoreError> {
-        let writes = 1 + connection.businesses.len() + notes.gone.len() + 1;
-        if writes > MAX_TRANSACTION_ITEMS {
-            return Err(StoreError::Rejected(
-                format!(
-                    "{} businesses: more than one transaction holds",
-                    connection.businesses.len() + notes.gone.len()
-                )
-                .into(),
-            ));
-        }
-        let mut items = vec![connection_item(connection)];
-        items.extend(
-            connection
-                .businesses
-                .iter()
-                .map(|b| business_item(&connection.user_id, b, connection.updated_at)),
-        );
-        if let Some(change) = &notes.change {
-            items.push(self.change_item(&connection.user_id, change));
-        }
-        let mut writes = items
-            .into_iter()
-            .map(|item| put(&self.table, item))
-            .collect::<Result<Vec<_>, _>>()?;
-        for business_id in &notes.gone {
-            // Only a record that is still this user's: the business may have moved to another.
-            let delete = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(Item::from([
-                    (PK.to_owned(), s(business_pk(business_id))),
-                    (SK.to_owned(), s(CONNECTION_SK)),
-                ])))
-                .condition_expression("attribute_not_exists(PK) OR #user = :user")
-                .expression_attribute_names("#user", attr::USER_ID)
-                .expression_attribute_values(":user", s(&connection.user_id))
-                .build()
-                .map_err(|e| StoreError::Rejected(Box::new(e)))?;
-            writes.push(TransactWriteItem::builder().delete(delete).build());
-        }
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
+        self.write_connection(connection, notes, None)
             .await
-            .map_err(store_error)?;
-        Ok(())
+            .map(|_| ())
+    }
+
+    async fn replace_connection(
+        &self,
+        connection: &Connection,
+        notes: &SaveNotes,
+        seen: u64,
+    ) -> Result<bool, StoreError> {
+        self.write_connection(connection, notes, Some(seen)).await
     }
 
     async fn connections(
@@ -292,6 +258,94 @@ fn put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
         .build()
         .map(|put| TransactWriteItem::builder().put(put).build())
         .map_err(|e| StoreError::Rejected(Box::new(e)))
+}
+
+impl DynamoStore {
+    /// The connection, its businesses, the gone businesses' records deleted and its status
+    /// change, in one transaction; when `seen` is given, only over the record of that
+    /// `updatedAt` (`false` when it changed since).
+    async fn write_connection(
+        &self,
+        connection: &Connection,
+        notes: &SaveNotes,
+        seen: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        let writes = 1 + connection.businesses.len() + notes.gone.len() + 1;
+        if writes > MAX_TRANSACTION_ITEMS {
+            return Err(StoreError::Rejected(
+                format!(
+                    "{} businesses: more than one transaction holds",
+                    connection.businesses.len() + notes.gone.len()
+                )
+                .into(),
+            ));
+        }
+        let mut items = vec![connection_item(connection)];
+        items.extend(
+            connection
+                .businesses
+                .iter()
+                .map(|b| business_item(&connection.user_id, b, connection.updated_at)),
+        );
+        if let Some(change) = &notes.change {
+            items.push(self.change_item(&connection.user_id, change));
+        }
+        let mut writes = items
+            .into_iter()
+            .map(|item| put(&self.table, item))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(seen) = seen {
+            // Only over the record as it was read: a refresh since would be lost with its tokens.
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(connection_item(connection)))
+                .condition_expression("#updated = :seen")
+                .expression_attribute_names("#updated", attr::UPDATED_AT)
+                .expression_attribute_values(":seen", n(seen))
+                .build()
+                .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+            writes[0] = TransactWriteItem::builder().put(put).build();
+        }
+        for business_id in &notes.gone {
+            // Only a record that is still this user's: the business may have moved to another.
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(Item::from([
+                    (PK.to_owned(), s(business_pk(business_id))),
+                    (SK.to_owned(), s(CONNECTION_SK)),
+                ])))
+                .condition_expression("attribute_not_exists(PK) OR #user = :user")
+                .expression_attribute_names("#user", attr::USER_ID)
+                .expression_attribute_values(":user", s(&connection.user_id))
+                .build()
+                .map_err(|e| StoreError::Rejected(Box::new(e)))?;
+            writes.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if seen.is_some() && cancelled(&error) => Ok(false),
+            Err(error) => Err(store_error(error)),
+        }
+    }
+}
+
+/// Whether a transaction was cancelled by one of its conditions.
+fn cancelled(
+    error: &aws_sdk_dynamodb::error::SdkError<
+        TransactWriteItemsError,
+        aws_sdk_dynamodb::config::http::HttpResponse,
+    >,
+) -> bool {
+    matches!(
+        error.as_service_error(),
+        Some(TransactWriteItemsError::TransactionCanceledException(_))
+    )
 }
 
 fn connection_key(user_id: &str) -> Item {

@@ -8,10 +8,12 @@
 //! - `callback`: the callback's steps and its outcome;
 //! - `webhooks`: our webhook for each business, found again or registered, with its secret;
 //! - `tokens`: a valid access token for a business, refreshed once per user under a lease;
-//! - `list`: every connection, a page at a time, behind a sealed cursor.
+//! - `list`: every connection, a page at a time, behind a sealed cursor;
+//! - `manage`: a connection's businesses synced again, or the connection removed.
 
 mod callback;
 mod list;
+mod manage;
 mod settings;
 pub mod state;
 pub mod tokens;
@@ -19,6 +21,7 @@ mod webhooks;
 
 pub use callback::{CallbackQuery, ConnectError, Outcome, callback};
 pub use list::{ConnectionsPage, ListAsked, ListError, list};
+pub use manage::{ManageError, Synced, remove, sync};
 pub use settings::{ConnectSettings, ReturnUrls, SCOPES, WEBHOOK_EVENT_TYPES};
 pub use webhooks::{WEBHOOK_SECRET_HEADER, secret_hash};
 

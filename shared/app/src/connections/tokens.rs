@@ -97,13 +97,52 @@ where
         .business_user(business_id)
         .await?
         .ok_or(TokenError::NotConnected)?;
-    if let Some(token) = cache.cached(&user_id, now()) {
+    user_token(deps, cache, &user_id, now).await
+}
+
+/// A valid access token of the Thumbtack user `user_id` (what managing their connection calls
+/// with).
+pub async fn user_token<S, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    cache: &TokenCache,
+    user_id: &str,
+    now: impl Fn() -> u64,
+) -> Result<SecretString, TokenError>
+where
+    S: ConnectionStore,
+    T: ThumbtackV4,
+    V: TokenVault,
+{
+    token(deps, cache, user_id, now, 0).await
+}
+
+/// A token of `user_id`, refreshed when the stored one expires within [`REFRESH_BEFORE`] or
+/// its tokens were last written before `written_before` (ms; 0: never for that): the sweep's
+/// refresh of a refresh token idle too long.
+pub(super) async fn token<S, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    cache: &TokenCache,
+    user_id: &str,
+    now: impl Fn() -> u64,
+    written_before: u64,
+) -> Result<SecretString, TokenError>
+where
+    S: ConnectionStore,
+    T: ThumbtackV4,
+    V: TokenVault,
+{
+    let user_id = user_id.to_owned();
+    if written_before == 0
+        && let Some(token) = cache.cached(&user_id, now())
+    {
         return Ok(token);
     }
     let flight = cache.flight(&user_id);
     let _one_at_a_time = flight.lock().await;
     // Another caller of this process may have refreshed while this one waited.
-    if let Some(token) = cache.cached(&user_id, now()) {
+    if written_before == 0
+        && let Some(token) = cache.cached(&user_id, now())
+    {
         return Ok(token);
     }
     let holder = super::random_token(12);
@@ -124,7 +163,7 @@ where
             .map(|b| b.business_id.clone())
             .collect();
         let tokens = deps.vault.open(&user_id, &connection.sealed_tokens).await?;
-        if fresh(connection.access_expires_at, now()) {
+        if fresh(connection.access_expires_at, now()) && connection.updated_at >= written_before {
             cache.keep(
                 &user_id,
                 tokens.access_token.clone(),
@@ -174,6 +213,24 @@ where
         // The lease was taken over (this refresh outlived it): the other refresher's tokens
         // stand; read them.
     }
+}
+
+/// A token of `user_id` after Thumbtack refused one with a 401 (it expired early, or was
+/// revoked and reissued): refreshed now under the lease, whatever its stored expiry says. A
+/// refresh another process made meanwhile is only made again: harmless, the lease serialises it.
+pub async fn token_after_refusal<S, T, V>(
+    deps: &ConnectDeps<S, T, V>,
+    cache: &TokenCache,
+    user_id: &str,
+    now: impl Fn() -> u64,
+) -> Result<SecretString, TokenError>
+where
+    S: ConnectionStore,
+    T: ThumbtackV4,
+    V: TokenVault,
+{
+    let refused_at = now().max(1);
+    token(deps, cache, user_id, now, refused_at).await
 }
 
 /// Marks the connection broken (its `Connection Broken` stored with it) and counts it, once: a

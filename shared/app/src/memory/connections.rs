@@ -72,6 +72,22 @@ impl ConnectionStore for MemoryConnections {
         Ok(())
     }
 
+    async fn replace_connection(
+        &self,
+        connection: &Connection,
+        notes: &SaveNotes,
+        seen: u64,
+    ) -> Result<bool, StoreError> {
+        let stored = lock(&self.connections)
+            .get(&connection.user_id)
+            .map(|c| c.updated_at);
+        if stored != Some(seen) {
+            return Ok(false);
+        }
+        self.save_connection(connection, notes).await?;
+        Ok(true)
+    }
+
     async fn connections(
         &self,
         limit: usize,
@@ -204,7 +220,7 @@ impl TokenVault for PlainVault {
 #[derive(Debug)]
 pub struct FakeThumbtackV4 {
     pub user_id: String,
-    pub businesses: Vec<V4Business>,
+    businesses: Mutex<Vec<V4Business>>,
     state: Mutex<FakeState>,
 }
 
@@ -227,15 +243,14 @@ impl FakeThumbtackV4 {
     pub fn new(user_id: &str, businesses: &[(&str, &str)]) -> Self {
         FakeThumbtackV4 {
             user_id: user_id.to_owned(),
-            businesses: businesses
-                .iter()
-                .map(|(id, name)| V4Business {
-                    business_id: (*id).to_owned(),
-                    name: (*name).to_owned(),
-                })
-                .collect(),
+            businesses: Mutex::new(business_list(businesses)),
             state: Mutex::default(),
         }
+    }
+
+    /// The pro's businesses from now on (one opened, one closed).
+    pub fn set_businesses(&self, businesses: &[(&str, &str)]) {
+        *lock(&self.businesses) = business_list(businesses);
     }
 
     /// The next refresh fails with `error`.
@@ -267,7 +282,7 @@ impl FakeThumbtackV4 {
     }
 
     /// Every call made, as `exchange`, `self`, `businesses`, `list <b>`, `create <b>`,
-    /// `update <w>`.
+    /// `update <w>`, `delete <w>`.
     pub fn calls(&self) -> Vec<String> {
         lock(&self.state).calls.clone()
     }
@@ -349,7 +364,7 @@ impl ThumbtackV4 for FakeThumbtackV4 {
 
     async fn businesses(&self, _token: &SecretString) -> Result<Vec<V4Business>, V4Error> {
         self.call("businesses".into());
-        Ok(self.businesses.clone())
+        Ok(lock(&self.businesses).clone())
     }
 
     async fn webhooks(
@@ -419,4 +434,26 @@ impl ThumbtackV4 for FakeThumbtackV4 {
             webhook_url: spec.url.clone(),
         })
     }
+
+    async fn delete_webhook(
+        &self,
+        _token: &SecretString,
+        business_id: &str,
+        webhook_id: &str,
+    ) -> Result<(), V4Error> {
+        self.call(format!("delete {webhook_id}"));
+        self.check_business(business_id)?;
+        lock(&self.state).webhooks.remove(webhook_id);
+        Ok(())
+    }
+}
+
+fn business_list(businesses: &[(&str, &str)]) -> Vec<V4Business> {
+    businesses
+        .iter()
+        .map(|(id, name)| V4Business {
+            business_id: (*id).to_owned(),
+            name: (*name).to_owned(),
+        })
+        .collect()
 }

@@ -112,6 +112,16 @@ pub trait ConnectionStore: Send + Sync {
         notes: &SaveNotes,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// As [`ConnectionStore::save_connection`], only if the stored connection's `updated_at` is
+    /// still `seen` (no refresh, no other change since it was read): `false` when it was not,
+    /// and nothing is written.
+    fn replace_connection(
+        &self,
+        connection: &Connection,
+        notes: &SaveNotes,
+        seen: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Connections in order of their userID: at most `limit`, after the userID `after` (the
     /// first page when `None`); `next` is the last userID of the page when more may follow.
     fn connections(
@@ -277,6 +287,14 @@ pub trait ThumbtackV4: Send + Sync {
         webhook_id: &str,
         spec: &WebhookSpec,
     ) -> impl Future<Output = Result<V4Webhook, V4Error>> + Send;
+
+    /// Deletes a webhook: `Ok` also when Thumbtack no longer has it (404).
+    fn delete_webhook(
+        &self,
+        token: &SecretString,
+        business_id: &str,
+        webhook_id: &str,
+    ) -> impl Future<Output = Result<(), V4Error>> + Send;
 }
 
 /// A failed call to Thumbtack's v4 OAuth server or API.

@@ -126,3 +126,74 @@ pub async fn log(Extract(sim): Extract<Sim>) -> Response {
         Err(error) => error.into_response(),
     }
 }
+
+/// A business the pro opens: `{businessID?, name?}` (an id is made when none is given).
+#[derive(serde::Deserialize)]
+struct NewBusiness {
+    #[serde(rename = "businessID")]
+    business_id: Option<String>,
+    name: Option<String>,
+}
+
+/// The pro opens another business: `GET /api/v4/businesses` lists it from now on → 201 with it.
+pub async fn add_business(
+    Extract(sim): Extract<Sim>,
+    Path(user_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let asked: NewBusiness = match parse(&body) {
+        Ok(asked) => asked,
+        Err(response) => return response.into_response(),
+    };
+    sim.update(|state| {
+        if state.user(&user_id).is_none() {
+            return not_found("user");
+        }
+        let business_id = asked.business_id.clone().unwrap_or_else(|| state.new_id());
+        if let Some((owner, _)) = state.business(&business_id)
+            && owner.user_id != user_id
+        {
+            return bad_request("the business is another pro's");
+        }
+        let business = crate::config::Business {
+            business_id: business_id.clone(),
+            name: asked
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("Business {business_id}")),
+            image_url: None,
+        };
+        state.removed_businesses.remove(&business_id);
+        state
+            .added_businesses
+            .entry(user_id.clone())
+            .or_default()
+            .push(business.clone());
+        state.apply_business_changes();
+        (StatusCode::CREATED, Json(business)).into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The pro no longer has the business: it leaves their list (its webhooks stay, as nothing says
+/// Thumbtack deletes them) → 204.
+pub async fn remove_business(
+    Extract(sim): Extract<Sim>,
+    Path((user_id, business_id)): Path<(String, String)>,
+) -> Response {
+    sim.update(|state| {
+        match state.business(&business_id) {
+            Some((owner, _)) if owner.user_id == user_id => {}
+            _ => return not_found("business of this user"),
+        }
+        for added in state.added_businesses.values_mut() {
+            added.retain(|b| b.business_id != business_id);
+        }
+        state.removed_businesses.insert(business_id.clone());
+        state.apply_business_changes();
+        StatusCode::NO_CONTENT.into_response()
+    })
+    .await
+    .unwrap_or_else(IntoResponse::into_response)
+}

@@ -65,6 +65,11 @@ pub fn routes() -> Router<Sim> {
         )
         .route("/sim/faults/deliveries", post(admin::arm_delivery_fault))
         .route("/sim/users/{userID}/revoke", post(admin::revoke))
+        .route("/sim/users/{userID}/businesses", post(admin::add_business))
+        .route(
+            "/sim/users/{userID}/businesses/{businessID}",
+            axum::routing::delete(admin::remove_business),
+        )
         .route(
             "/sim/users/{userID}/invalid-grant",
             post(admin::invalid_grant),

@@ -254,3 +254,68 @@ async fn the_message_list_honours_limit_and_refuses_a_limit_over_twenty() {
     .expect("json");
     assert_eq!(none["data"], json!([]));
 }
+
+async fn listed_businesses(sim: &simulator::Simulator, token: &str) -> Vec<String> {
+    let listed: Value = api(sim, Method::GET, "/api/v4/businesses", token, None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    listed["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|b| b["businessID"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_business_the_pro_opens_is_listed_and_one_they_no_longer_have_is_not() {
+    let sim = start().await;
+    let token = access_token(&sim).await;
+    let before = listed_businesses(&sim, &token).await;
+    assert!(before.contains(&BUSINESS.to_owned()), "{before:?}");
+
+    let opened = control(
+        &sim,
+        &format!("/sim/users/{USER}/businesses"),
+        json!({"businessID": "5001000000000000099", "name": "New Co"}),
+    )
+    .await;
+    assert_eq!(opened.status(), 201);
+    let removed = http()
+        .delete(format!(
+            "{}/sim/users/{USER}/businesses/{BUSINESS}",
+            sim.url()
+        ))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(removed.status(), 204);
+
+    let after = listed_businesses(&sim, &token).await;
+    assert!(
+        after.contains(&"5001000000000000099".to_owned()),
+        "{after:?}"
+    );
+    assert!(!after.contains(&BUSINESS.to_owned()), "{after:?}");
+    assert_eq!(after.len(), before.len());
+
+    // Another pro's business is not this one's to close, nor to open.
+    let other = http()
+        .delete(format!(
+            "{}/sim/users/{USER}/businesses/{OTHER_USERS_BUSINESS}",
+            sim.url()
+        ))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(other.status(), 404);
+    let taken = control(
+        &sim,
+        &format!("/sim/users/{USER}/businesses"),
+        json!({"businessID": OTHER_USERS_BUSINESS}),
+    )
+    .await;
+    assert_eq!(taken.status(), 400);
+}
