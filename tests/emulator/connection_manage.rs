@@ -504,3 +504,156 @@ async fn partnerctl_syncs_and_removes_a_connection_through_the_local_stack() {
     assert!(unknown.contains("404"), "{unknown}");
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn the_sweep_refreshes_only_the_connections_idle_for_150_days_page_by_page() {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = deps(&sim, &table).await;
+    connect(&sim, &deps, Decision::Approve).await;
+    let connected = deps.store.connection(USER).await.unwrap().unwrap();
+    let day = 24 * 3_600_000;
+    let later = connected.updated_at + 151 * day;
+    // Another pro, refreshed 10 days before the sweep (its tokens would not even open: never
+    // touched); one broken for good (never refreshed again).
+    let mut recent = stored("u-recent");
+    recent.updated_at = later - 10 * day;
+    let mut broken = stored("u-broken");
+    broken.status = ConnectionStatus::Broken;
+    broken.updated_at = connected.updated_at - 10 * day;
+    for other in [&recent, &broken] {
+        deps.store
+            .save_connection(other, &SaveNotes::default())
+            .await
+            .unwrap();
+    }
+    let refreshes = || {
+        sim.log()
+            .iter()
+            .filter(|e| e.kind == "received" && e.target == "/oauth2/token")
+            .count()
+    };
+    let before = refreshes();
+
+    let swept = app::connections::sweep_idle_paged(&deps, || later, 1)
+        .await
+        .unwrap();
+    assert_eq!(swept.checked, 3);
+    assert_eq!(swept.refreshed, 1);
+    assert_eq!((swept.broken, swept.failed), (0, 0));
+    assert_eq!(
+        refreshes(),
+        before + 1,
+        "one refresh, the idle connection's"
+    );
+    let refreshed = deps.store.connection(USER).await.unwrap().unwrap();
+    assert_eq!(refreshed.updated_at, later);
+    assert_ne!(refreshed.sealed_tokens, connected.sealed_tokens);
+    assert_eq!(
+        deps.store.connection("u-recent").await.unwrap().unwrap(),
+        recent
+    );
+    assert_eq!(
+        deps.store.connection("u-broken").await.unwrap().unwrap(),
+        broken
+    );
+    // Its new token works at Thumbtack.
+    let token = deps
+        .vault
+        .open(USER, &refreshed.sealed_tokens)
+        .await
+        .unwrap()
+        .access_token;
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/v4/users/self", sim.url()))
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    // The same day again: nothing is idle now.
+    let again = app::connections::sweep_idle(&deps, || later).await.unwrap();
+    assert_eq!(again.refreshed, 0);
+    assert_eq!(refreshes(), before + 1);
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refresh_whose_answer_was_lost_is_recovered_by_the_next_caller_within_the_grace() {
+    let sim = simulator().await;
+    let table = fresh_table().await;
+    let deps = deps(&sim, &table).await;
+    connect(&sim, &deps, Decision::Approve).await;
+    let connected = deps.store.connection(USER).await.unwrap().unwrap();
+    let stored_tokens = deps
+        .vault
+        .open(USER, &connected.sealed_tokens)
+        .await
+        .unwrap();
+    let old_refresh = stored_tokens.refresh_token.unwrap();
+    // A refresher took the lease, Thumbtack rotated the token, and its answer never came back
+    // (the process died): the record still holds the old refresh token.
+    let later = connected.access_expires_at + 1;
+    let lease = u64::try_from(app::connections::tokens::LEASE.as_millis()).unwrap();
+    assert!(
+        deps.store
+            .take_refresh_lease(USER, "died", later + lease, later)
+            .await
+            .unwrap()
+    );
+    let lost = reqwest::Client::new()
+        .post(format!("{}/oauth2/token", sim.url()))
+        .basic_auth("sim-client", Some("sim-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=refresh_token&refresh_token={}",
+            url_escape(old_refresh.expose_secret())
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lost.status(), 200, "Thumbtack rotated the token");
+
+    // The next caller waits out the dead holder's lease (our clock runs 100 times faster than
+    // Thumbtack's, so the lease ends in well under a second of the grace), then refreshes with
+    // the old token, which Thumbtack still takes.
+    let started = std::time::Instant::now();
+    let now = move || later + u64::try_from(started.elapsed().as_millis()).unwrap() * 100;
+    let token = access_token(&deps, &TokenCache::default(), fixtures::BUSINESS_ID, now)
+        .await
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/v4/users/self", sim.url()))
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let recovered = deps.store.connection(USER).await.unwrap().unwrap();
+    assert_eq!(recovered.status, ConnectionStatus::Connected);
+    let saved = deps
+        .vault
+        .open(USER, &recovered.sealed_tokens)
+        .await
+        .unwrap();
+    assert_ne!(
+        saved.refresh_token.unwrap().expose_secret(),
+        old_refresh.expose_secret(),
+        "a new refresh token is on the record"
+    );
+    sim.shutdown().await.unwrap();
+}
+
+/// `text` as a form value (tokens are base64url-ish; escape the rest).
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -9,13 +9,15 @@
 //! - `webhooks`: our webhook for each business, found again or registered, with its secret;
 //! - `tokens`: a valid access token for a business, refreshed once per user under a lease;
 //! - `list`: every connection, a page at a time, behind a sealed cursor;
-//! - `manage`: a connection's businesses synced again, or the connection removed.
+//! - `manage`: a connection's businesses synced again, or the connection removed;
+//! - `sweep`: the daily refresh of connections idle for 150 days.
 
 mod callback;
 mod list;
 mod manage;
 mod settings;
 pub mod state;
+mod sweep;
 pub mod tokens;
 mod webhooks;
 
@@ -23,6 +25,7 @@ pub use callback::{CallbackQuery, ConnectError, Outcome, callback};
 pub use list::{ConnectionsPage, ListAsked, ListError, list};
 pub use manage::{ManageError, Synced, remove, sync};
 pub use settings::{ConnectSettings, ReturnUrls, SCOPES, WEBHOOK_EVENT_TYPES};
+pub use sweep::{IDLE_AFTER, SWEEP_PAGE, SweepError, Swept, sweep_idle, sweep_idle_paged};
 pub use webhooks::{WEBHOOK_SECRET_HEADER, secret_hash};
 
 use crate::ports::{ThumbtackV4, V4Error};
