@@ -316,10 +316,11 @@ pub fn classify<'a>(message: &InboundMessage, sent: &[SentReply<'a>]) -> Origin<
 
 /// How soon (seconds) after its lead was created a business-side message that is not our echo is
 /// taken for Thumbtack's automated Quick Reply (facts §3.6, §7.13) rather than the pro typing: the
-/// Quick Reply goes out with the lead, while a person must open the lead and write. Its `from` is
-/// undocumented: whatever it is, a `Business` message this early is not counted as a person's
-/// reply. A pro who answers within the window is taken for it too (their reply is still kept).
-pub const QUICK_REPLY_WINDOW_SECONDS: u64 = 30;
+/// Quick Reply is made with the lead, while a person must first be told of the lead, open it and
+/// write. Its `from` and timing are undocumented: none is allowed beyond the lead's own second
+/// (times have second precision), so that no pro quick to answer is taken for it; a Quick Reply
+/// sent later is then counted as the pro's reply (README, *Thumbtack v4*).
+pub const QUICK_REPLY_WINDOW_SECONDS: u64 = 0;
 
 /// Whether a `Business` message sent at `sent_at_seconds` (unix) that is not the echo of ours is
 /// Thumbtack's Quick Reply, its lead created at `lead_created_seconds`. A message whose lead is
@@ -353,7 +354,8 @@ mod tests {
     #[test]
     fn a_business_message_within_moments_of_its_lead_is_a_quick_reply_and_a_later_one_is_not() {
         let created = 1_790_762_400;
-        assert!(is_quick_reply(created + 2, Some(created)));
+        assert!(is_quick_reply(created, Some(created)));
+        assert!(is_quick_reply(created - 1, Some(created)), "clocks apart");
         assert!(is_quick_reply(
             created + QUICK_REPLY_WINDOW_SECONDS,
             Some(created)

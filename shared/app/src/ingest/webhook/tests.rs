@@ -359,7 +359,7 @@ async fn a_business_message_moments_after_its_lead_is_the_quick_reply_not_the_pr
     send(&deps, PRO_BUSINESS, Some(SECRET), lead.as_bytes())
         .await
         .unwrap();
-    let quick = from_the_business("5004", "Thanks for your request!", "2026-09-30T10:00:03Z");
+    let quick = from_the_business("5004", "Thanks for your request!", "2026-09-30T10:00:00Z");
     let taken = send(&deps, PRO_BUSINESS, Some(SECRET), quick.as_bytes())
         .await
         .unwrap();
@@ -372,8 +372,8 @@ async fn a_business_message_moments_after_its_lead_is_the_quick_reply_not_the_pr
     );
     assert_eq!(kept(&deps)[0].raw, quick.as_bytes(), "stored as sent");
     assert!(!deps.store.person_replied(LEAD_ID).await.unwrap());
-    // The pro writing ten minutes later is a person's reply.
-    let typed = from_the_business("5005", "I can come Saturday.", "2026-09-30T10:10:00Z");
+    // The pro writing a second later is a person's reply.
+    let typed = from_the_business("5005", "I can come Saturday.", "2026-09-30T10:00:01Z");
     let taken = send(&deps, PRO_BUSINESS, Some(SECRET), typed.as_bytes())
         .await
         .unwrap();
