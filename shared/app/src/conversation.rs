@@ -60,6 +60,7 @@ pub async fn view<S: LeadStore>(
                 error: None,
                 warnings: record.warnings.listed().to_vec(),
                 automatic: false,
+                contract: None,
             },
         ));
     }
@@ -82,6 +83,7 @@ pub async fn view<S: LeadStore>(
                 error: if failed { reply.error } else { None },
                 warnings: Vec::new(),
                 automatic,
+                contract: reply.contract,
             },
         ));
     }

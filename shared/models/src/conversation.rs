@@ -141,6 +141,9 @@ pub struct ConversationEntry {
     /// Outbound replies only: the automatic acknowledgement (`auto-<leadID>`), not a person's.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub automatic: bool,
+    /// Sent replies only: the contract the reply went out through (`legacy`, `v4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<crate::Contract>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

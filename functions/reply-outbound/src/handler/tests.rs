@@ -39,7 +39,7 @@ impl Thumbtack for Leads {
             });
         }
         self.sent.lock().unwrap().push(text.to_owned());
-        Ok(Accepted { status: 200 })
+        Ok(Accepted::legacy(200))
     }
 }
 

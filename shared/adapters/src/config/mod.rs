@@ -19,7 +19,7 @@ pub use connections::{
 pub use events::{EventsSettings, events_settings};
 pub use inbound::{InboundSettings, inbound_settings};
 pub use read::{ReadSettings, read_settings};
-pub use reply::{ReplySettings, reply_policy, reply_settings};
+pub use reply::{ReplySettings, ReplyV4Settings, reply_policy, reply_settings};
 pub use speed::{SpeedSettings, speed_settings};
 
 use crate::secrets::CredentialSetting;

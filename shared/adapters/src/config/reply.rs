@@ -1,8 +1,9 @@
 //! The reply function's settings and its retry policy.
 
+use super::connections::{V4_API_BASE_URL, V4_AUTH_URL, V4_TOKEN_URL};
 use super::{
-    ConfigError, Env, THUMBTACK_CONNECT_TIMEOUT, credential_setting, metrics_namespace, table_name,
-    thumbtack_timeout,
+    ConfigError, Env, THUMBTACK_CONNECT_TIMEOUT, credential_setting, http_url, metrics_namespace,
+    table_name, thumbtack_timeout,
 };
 use crate::secrets::CredentialSetting;
 use crate::thumbtack::{DEFAULT_BASE_URL, ThumbtackSettings};
@@ -20,6 +21,24 @@ pub struct ReplySettings {
     pub thumbtack_credentials: CredentialSetting,
     pub policy: RetryPolicy,
     pub metrics_namespace: Option<String>,
+    /// Replies through v4 for connected businesses and v4 leads; `None` (every reply through
+    /// legacy) unless `TOKEN_KEY_ID` is set.
+    pub v4: Option<ReplyV4Settings>,
+}
+
+/// What a v4 reply needs: the v4 API, the pro's tokens (the key they are sealed with) and how
+/// they are refreshed (our v4 client at Thumbtack's token endpoint).
+#[derive(Debug, Clone)]
+pub struct ReplyV4Settings {
+    /// `THUMBTACK_V4_API_BASE_URL` (`https://api.thumbtack.com/api`).
+    pub api: ThumbtackSettings,
+    /// `THUMBTACK_V4_TOKEN_URL` (and `THUMBTACK_V4_AUTH_URL`, which a refresh never uses).
+    pub oauth: crate::connect::OAuthUrls,
+    /// `THUMBTACK_V4_CLIENT_SECRET_ARN`, or `THUMBTACK_V4_CLIENT_ID` and
+    /// `THUMBTACK_V4_CLIENT_SECRET`.
+    pub client: CredentialSetting,
+    /// `TOKEN_KEY_ID`: the KMS key the tokens are sealed with.
+    pub token_key_id: String,
 }
 
 /// A try's budget beyond the request's own timeout (`RetryPolicy::attempt_budget`): a margin.
@@ -60,7 +79,41 @@ pub fn reply_settings<F: Fn(&str) -> Option<String>>(
         )?,
         policy: reply_policy(env)?,
         metrics_namespace: metrics_namespace(env),
+        v4: reply_v4_settings(env, timeout)?,
     })
+}
+
+/// [`ReplyV4Settings`] when `TOKEN_KEY_ID` is set.
+fn reply_v4_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    timeout: Duration,
+) -> Result<Option<ReplyV4Settings>, ConfigError> {
+    let Some(token_key_id) = env.optional("TOKEN_KEY_ID") else {
+        return Ok(None);
+    };
+    let api = http_url(env, "THUMBTACK_V4_API_BASE_URL", Some(V4_API_BASE_URL))?;
+    let auth = http_url(env, "THUMBTACK_V4_AUTH_URL", Some(V4_AUTH_URL))?;
+    let token = http_url(env, "THUMBTACK_V4_TOKEN_URL", Some(V4_TOKEN_URL))?;
+    // The client wants a redirect URI; only the consent flow sends one, never a refresh.
+    let oauth = crate::connect::OAuthUrls::new(&auth, &token, &api).map_err(|_| ConfigError {
+        var: "THUMBTACK_V4_TOKEN_URL",
+        problem: "must be a URL",
+    })?;
+    Ok(Some(ReplyV4Settings {
+        api: ThumbtackSettings {
+            base_url: api,
+            connect_timeout: THUMBTACK_CONNECT_TIMEOUT.min(timeout),
+            timeout,
+        },
+        oauth,
+        client: credential_setting(
+            env,
+            "THUMBTACK_V4_CLIENT_SECRET_ARN",
+            "THUMBTACK_V4_CLIENT_ID",
+            "THUMBTACK_V4_CLIENT_SECRET",
+        )?,
+        token_key_id,
+    }))
 }
 
 /// The reply function's retry policy: `REPLY_MAX_ATTEMPTS` (5: tries of a reply, as the ledger
@@ -100,6 +153,18 @@ mod tests {
         assert_eq!(settings.thumbtack.timeout, Duration::from_secs(10));
         assert_eq!(settings.policy.max_attempts, 5);
         assert!(!format!("{settings:?}").contains("secret"));
+        assert!(settings.v4.is_none(), "v4 only with TOKEN_KEY_ID");
+
+        let mut v4 = vars.to_vec();
+        v4.extend([
+            ("TOKEN_KEY_ID", "alias/tokens"),
+            ("THUMBTACK_V4_CLIENT_ID", "client-1"),
+            ("THUMBTACK_V4_CLIENT_SECRET", "client-secret-1"),
+        ]);
+        let settings = reply_settings(&env(&v4)).unwrap().v4.unwrap();
+        assert_eq!(settings.api.base_url, "https://api.thumbtack.com/api");
+        assert_eq!(settings.token_key_id, "alias/tokens");
+        assert!(!format!("{settings:?}").contains("client-secret-1"));
 
         let mut bad = vars.to_vec();
         bad.push(("REPLY_MAX_ATTEMPTS", "0"));

@@ -6,10 +6,10 @@ use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, corrupt, insert_change, n, number, parsed, s, string};
 use super::schema::attr::{
-    ATTEMPTS, AUTOMATIC_FIRST, BUSINESS_ID, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT, FAILURE,
-    FIRST_PERSON_REPLY_AT, FIRST_REPLY_AUTOMATIC, FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR,
-    LEAD_ID, LEASE_UNTIL, PERSON_REPLIED, RECEIVED_AT, REPLIED, REPLY_ID, SENT_AT, SEQUENCE,
-    STATUS, TEXT, TYPE, UPDATED_AT,
+    ATTEMPTS, AUTOMATIC_FIRST, BUSINESS_ID, CONTRACT, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT,
+    FAILURE, FIRST_PERSON_REPLY_AT, FIRST_REPLY_AUTOMATIC, FIRST_REPLY_SENT_AT, HTTP_STATUS,
+    LAST_ERROR, LEAD_ID, LEASE_UNTIL, PERSON_REPLIED, RAW, RECEIVED_AT, REPLIED, REPLY_ID, SENT_AT,
+    SENT_MESSAGE_ID, SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
 };
 use super::schema::{
     ACK_SK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, outcome_sk,
@@ -17,7 +17,7 @@ use super::schema::{
 };
 use super::stats::{Count, first_reply_bucket, lead_key, person_reply_bucket};
 use app::StoreError;
-use app::ports::{Claim, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord};
+use app::ports::{Accepted, Claim, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord};
 use app::speed::stats::{stats_day, wait_bucket};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
@@ -100,6 +100,14 @@ pub(super) fn reply_record(item: &Item) -> Result<ReplyRecord, StoreError> {
         enqueued_at_ms: number(item, ENQUEUED_AT)?,
         sequence: item.get(SEQUENCE).and_then(|v| v.as_s().ok()).cloned(),
         attempts: u32::try_from(number(item, ATTEMPTS)?).unwrap_or(u32::MAX),
+        contract: item
+            .get(CONTRACT)
+            .and_then(|v| v.as_s().ok())
+            .and_then(|name| name.parse().ok()),
+        sent_message_id: item
+            .get(SENT_MESSAGE_ID)
+            .and_then(|v| v.as_s().ok())
+            .cloned(),
     })
 }
 
@@ -316,15 +324,40 @@ impl ReplyLedger for DynamoStore {
         http_status: u16,
         now_ms: u64,
     ) -> Result<Recorded, StoreError> {
+        self.mark_sent_via(reply, attempt, &Accepted::legacy(http_status), now_ms)
+            .await
+    }
+
+    /// The reply item keeps the contract it went out through (`contract`) and, on v4, the
+    /// created message's id (`sentMessageID`, what its echo is matched by).
+    async fn mark_sent_via(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        accepted: &Accepted,
+        now_ms: u64,
+    ) -> Result<Recorded, StoreError> {
+        let http_status = accepted.status;
         let outcome = Outcome::Sent { http_status };
+        let mut set = format!(
+            "SET #status = :sent, {HTTP_STATUS} = :code, {SENT_AT} = :now, \
+             {UPDATED_AT} = :now, {CONTRACT} = :contract"
+        );
+        let mut values = vec![
+            (":code", n(u64::from(http_status))),
+            (":now", n(now_ms)),
+            (":contract", s(accepted.contract.as_str())),
+        ];
+        if let Some(message_id) = &accepted.message_id {
+            set.push_str(&format!(", {SENT_MESSAGE_ID} = :message"));
+            values.push((":message", s(message_id)));
+        }
+        set.push_str(&format!(" REMOVE {LEASE_UNTIL}, {LAST_ERROR}"));
         self.record_outcome(
             reply,
             attempt,
-            format!(
-                "SET #status = :sent, {HTTP_STATUS} = :code, {SENT_AT} = :now, \
-                 {UPDATED_AT} = :now REMOVE {LEASE_UNTIL}, {LAST_ERROR}"
-            ),
-            vec![(":code", n(u64::from(http_status))), (":now", n(now_ms))],
+            set,
+            values,
             Some(outcome_item(reply, attempt, &outcome, now_ms)),
         )
         .await
@@ -431,9 +464,17 @@ impl ReplyLedger for DynamoStore {
             }
         };
         // Two small reads at once: one round trip.
-        let (lead, note) = tokio::join!(self.get_attributes(key(LEAD_SK), &[BUSINESS_ID]), note);
+        // The body comes along for its contract: the read costs the same (DynamoDB charges a
+        // read by the item's size, whatever is projected).
+        let (lead, note) =
+            tokio::join!(self.get_attributes(key(LEAD_SK), &[BUSINESS_ID, RAW]), note);
+        let lead = lead?;
         Ok(ReplyContext {
-            lead_business_id: lead?.map(|item| string(&item, BUSINESS_ID)).transpose()?,
+            lead_contract: lead
+                .as_ref()
+                .map(|item| string(item, RAW).map(|raw| models::v4::stored::contract_of(&raw)))
+                .transpose()?,
+            lead_business_id: lead.map(|item| string(&item, BUSINESS_ID)).transpose()?,
             acknowledgement: note?
                 .map(|item| super::speed::ack_note(&item))
                 .transpose()?,

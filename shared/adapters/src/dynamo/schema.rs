@@ -397,6 +397,10 @@ pub mod attr {
     pub const FAILURE: &str = "failure";
     pub const HTTP_STATUS: &str = "httpStatus";
     pub const SENT_AT: &str = "sentAt";
+    /// The contract a reply went out through (`legacy`, `v4`).
+    pub const CONTRACT: &str = "contract";
+    /// The id Thumbtack gave the message a reply created (v4): what its echo is matched by.
+    pub const SENT_MESSAGE_ID: &str = "sentMessageID";
     pub const CREATED_AT: &str = "createdAt";
     pub const UPDATED_AT: &str = "updatedAt";
     // A count of refused deliveries (no body, no credentials, no address).

@@ -17,9 +17,7 @@ const EXCERPT_CHARS: usize = 200;
 pub async fn classify(response: reqwest::Response) -> Result<Accepted, SendError> {
     let status = response.status();
     if status.is_success() {
-        return Ok(Accepted {
-            status: status.as_u16(),
-        });
+        return Ok(Accepted::legacy(status.as_u16()));
     }
     if let Some(transient) = transient(&response) {
         return Err(transient);

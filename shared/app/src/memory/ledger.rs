@@ -18,6 +18,8 @@ impl ReplyLedger for MemoryStore {
                 enqueued_at_ms: claim.enqueued_at_ms,
                 sequence: claim.sequence.map(str::to_owned),
                 attempts: 1,
+                contract: None,
+                sent_message_id: None,
             };
             state.replies.insert(
                 claim.reply.reply_id.clone(),
@@ -73,6 +75,23 @@ impl ReplyLedger for MemoryStore {
                 .outcomes
                 .push((now, ReplyStatus::Sent, attempt, Some(status)));
         })
+    }
+
+    async fn mark_sent_via(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        accepted: &crate::ports::Accepted,
+        now: u64,
+    ) -> Result<Recorded, StoreError> {
+        let recorded = self.mark_sent(reply, attempt, accepted.status, now).await?;
+        if recorded == Recorded::Yes
+            && let Some(stored) = self.lock().replies.get_mut(&reply.reply_id)
+        {
+            stored.record.contract = Some(accepted.contract);
+            stored.record.sent_message_id = accepted.message_id.clone();
+        }
+        Ok(recorded)
     }
 
     async fn mark_retrying(
@@ -139,6 +158,10 @@ impl ReplyLedger for MemoryStore {
             acknowledgement: acknowledgement
                 .then(|| state.acknowledgements.get(lead_id).cloned())
                 .flatten(),
+            lead_contract: state
+                .leads
+                .get(lead_id)
+                .map(|lead| models::v4::stored::contract_of(&lead.raw)),
         })
     }
 

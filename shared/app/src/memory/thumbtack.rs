@@ -53,6 +53,6 @@ impl Thumbtack for ScriptedThumbtack {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .pop_front()
-            .unwrap_or(Ok(Accepted { status: 200 }))
+            .unwrap_or(Ok(Accepted::legacy(200)))
     }
 }

@@ -1,7 +1,7 @@
 //! The reply path's ports: the ledger that makes a reply go once, Thumbtack's messages API, and
 //! the queue the replies come from.
 
-use models::{ReplyRequest, ReplyStatus};
+use models::{Contract, ReplyRequest, ReplyStatus};
 use std::future::Future;
 use std::time::Duration;
 
@@ -20,6 +20,10 @@ pub struct ReplyRecord {
     /// The FIFO queue's sequence number: the order of replies enqueued in the same millisecond.
     pub sequence: Option<String>,
     pub attempts: u32,
+    /// The contract it went out through, once sent.
+    pub contract: Option<Contract>,
+    /// The id Thumbtack gave the message it created (v4), once sent.
+    pub sent_message_id: Option<String>,
 }
 
 /// A request to take ownership of sending one reply.
@@ -78,6 +82,19 @@ pub trait ReplyLedger: Send + Sync {
         http_status: u16,
         now_ms: u64,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    /// [`ReplyLedger::mark_sent`] with what the send returned besides its status: the contract
+    /// it went out through and, on v4, the created message's id (what its echo is matched by).
+    /// A ledger that keeps neither records the status alone.
+    fn mark_sent_via(
+        &self,
+        reply: &ReplyRequest,
+        attempt: u32,
+        accepted: &Accepted,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
+        self.mark_sent(reply, attempt, accepted.status, now_ms)
+    }
 
     /// The attempt failed transiently; the reply stays `sending` and the claim is released.
     fn mark_retrying(
@@ -146,12 +163,29 @@ pub struct ReplyContext {
     pub lead_business_id: Option<String>,
     /// The lead's acknowledgement note, when asked for and written.
     pub acknowledgement: Option<models::AckNote>,
+    /// The contract the stored lead came through; `None` while the lead is not stored.
+    pub lead_contract: Option<Contract>,
 }
 
 /// Thumbtack accepted the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     pub status: u16,
+    /// The contract the message went out through.
+    pub contract: Contract,
+    /// The created message's id, when Thumbtack answers with it (v4).
+    pub message_id: Option<String>,
+}
+
+impl Accepted {
+    /// Accepted through legacy, which answers with a status alone.
+    pub fn legacy(status: u16) -> Self {
+        Accepted {
+            status,
+            contract: Contract::Legacy,
+            message_id: None,
+        }
+    }
 }
 
 /// Why Thumbtack did not take the message. Details never contain the message text.
@@ -168,9 +202,13 @@ pub enum SendError {
     #[error("Thumbtack answered {status}: {excerpt}")]
     Permanent { status: u16, excerpt: String },
     /// Permanent too, and refused before any request: the reply cannot be addressed (an id that
-    /// is not a valid path segment).
+    /// is not a valid path segment) or is too long for Thumbtack.
     #[error("{detail}")]
     Invalid { detail: String },
+    /// Permanent, and refused before any request: we hold no usable authorisation for the
+    /// business (its v4 connection is broken or gone; the pro must connect again).
+    #[error("{detail}")]
+    Unauthorised { detail: String },
 }
 
 /// Thumbtack's messages API.
@@ -181,6 +219,19 @@ pub trait Thumbtack: Send + Sync {
         lead_id: &str,
         text: &str,
     ) -> impl Future<Output = Result<Accepted, SendError>> + Send;
+
+    /// A reply to a lead, knowing the contract the stored lead came through (`None`: not
+    /// stored): an implementation that serves both contracts picks by it and by the business.
+    fn send_reply(
+        &self,
+        business_id: &str,
+        lead_id: &str,
+        text: &str,
+        lead_contract: Option<Contract>,
+    ) -> impl Future<Output = Result<Accepted, SendError>> + Send {
+        let _ = lead_contract;
+        self.send_message(business_id, lead_id, text)
+    }
 }
 
 /// A queue operation failed.

@@ -79,9 +79,10 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     };
     tracing::Span::current().record("reply_id", reply.reply_id.as_str());
     tracing::Span::current().record("lead_id", reply.lead_id.as_str());
-    if let Err(ended) = steps::check_against_lead(deps, delivery, &reply).await {
-        return ended;
-    }
+    let lead_contract = match steps::check_against_lead(deps, delivery, &reply).await {
+        Ok(contract) => contract,
+        Err(ended) => return ended,
+    };
     let attempt = match steps::claim(deps, delivery, &reply).await {
         Ok(attempt) => attempt,
         Err(ended) => return ended,
@@ -95,9 +96,9 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             Err(error) => return steps::storage_unavailable(deps, delivery, &error).await,
         }
     }
-    match steps::send(deps, &reply, deadline).await {
-        Sent::Accepted { status, latency } => {
-            steps::record_sent(deps, &reply, attempt, (status, latency), deadline).await
+    match steps::send(deps, &reply, lead_contract, deadline).await {
+        Sent::Accepted { accepted, latency } => {
+            steps::record_sent(deps, &reply, attempt, (accepted, latency), deadline).await
         }
         Sent::Refused(failure) => {
             steps::fail_and_park(deps, delivery, &reply, attempt, failure).await

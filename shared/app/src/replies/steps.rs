@@ -6,10 +6,11 @@ use super::outcome::{FailureKind, Outcome};
 use super::policy::time_left;
 use super::{Delivery, ReplyDeps};
 use crate::ports::{
-    Claim, Parked, Recorded, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError, Thumbtack,
+    Accepted, Claim, Parked, Recorded, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError,
+    Thumbtack,
 };
 use crate::{error_chain as chain, millis, now_millis};
-use models::ReplyRequest;
+use models::{Contract, ReplyRequest};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -17,11 +18,13 @@ use std::time::{Duration, Instant};
 /// naming another business than its lead's (it would go to that business's Thumbtack path and be
 /// counted as this lead's reply), and an `auto-` reply that is not the acknowledgement
 /// speed-to-lead noted on the lead (the prefix is ours: a partner cannot write the note).
+/// Otherwise the contract the stored lead came through (`None`: not stored), which the send
+/// goes by.
 pub(super) async fn check_against_lead<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     delivery: &Delivery<'_>,
     reply: &ReplyRequest,
-) -> Result<(), Outcome> {
+) -> Result<Option<Contract>, Outcome> {
     let automatic = models::reply::is_automatic(&reply.reply_id);
     let context = match deps.ledger.reply_context(&reply.lead_id, automatic).await {
         Ok(context) => context,
@@ -40,7 +43,7 @@ pub(super) async fn check_against_lead<L: ReplyLedger, T: Thumbtack, Q: ReplyQue
     };
     match refusal {
         Some(reason) => Err(park(deps, delivery, reason, FailureKind::Invalid).await),
-        None => Ok(()),
+        None => Ok(context.lead_contract),
     }
 }
 
@@ -90,7 +93,7 @@ pub(super) async fn claim<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
 /// What the quick tries of one delivery came to.
 pub(super) enum Sent {
     Accepted {
-        status: u16,
+        accepted: Accepted,
         latency: Duration,
     },
     /// Thumbtack refused it, or it can never be sent as it is: `(reason, status, kind)`.
@@ -113,6 +116,7 @@ pub(super) type Failure = (String, Option<u16>, FailureKind);
 pub(super) async fn send<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     reply: &ReplyRequest,
+    lead_contract: Option<Contract>,
     deadline: Instant,
 ) -> Sent {
     let mut last_error = None;
@@ -127,12 +131,17 @@ pub(super) async fn send<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         let call_started = Instant::now();
         let answer = deps
             .thumbtack
-            .send_message(&reply.business_id, &reply.lead_id, &reply.text)
+            .send_reply(
+                &reply.business_id,
+                &reply.lead_id,
+                &reply.text,
+                lead_contract,
+            )
             .await;
         match answer {
             Ok(accepted) => {
                 return Sent::Accepted {
-                    status: accepted.status,
+                    accepted,
                     latency: call_started.elapsed(),
                 };
             }
@@ -142,6 +151,9 @@ pub(super) async fn send<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             }
             Err(SendError::Invalid { detail }) => {
                 return Sent::Refused((detail, None, FailureKind::Invalid));
+            }
+            Err(SendError::Unauthorised { detail }) => {
+                return Sent::Refused((detail, None, FailureKind::Refused));
             }
             Err(SendError::Transient {
                 status,
@@ -174,14 +186,15 @@ pub(super) async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     reply: &ReplyRequest,
     attempt: u32,
-    (status, send_latency): (u16, Duration),
+    (accepted, send_latency): (Accepted, Duration),
     deadline: Instant,
 ) -> Outcome {
+    let status = accepted.status;
     let sent_at = now_millis();
     let automatic = models::reply::is_automatic(&reply.reply_id);
     // Two items, independent of each other: one round trip instead of two.
     let ((), answered) = tokio::join!(
-        write_sent(deps, reply, attempt, status, deadline),
+        write_sent(deps, reply, attempt, &accepted, deadline),
         // The first reply's time is when Thumbtack took it, whichever try writes it.
         with_retries(deps, deadline, "mark the lead as answered", || {
             deps.ledger.first_reply(&reply.lead_id, automatic, sent_at)
@@ -273,11 +286,12 @@ async fn write_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     reply: &ReplyRequest,
     attempt: u32,
-    status: u16,
+    accepted: &Accepted,
     deadline: Instant,
 ) {
     let written = with_retries(deps, deadline, "record the send", || {
-        deps.ledger.mark_sent(reply, attempt, status, now_millis())
+        deps.ledger
+            .mark_sent_via(reply, attempt, accepted, now_millis())
     })
     .await;
     if written == Some(Recorded::Superseded) {
