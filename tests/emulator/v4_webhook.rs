@@ -701,3 +701,59 @@ async fn thumbtacks_test_delivery_is_stored_marked_test_in_its_event_and_kept_ou
     assert_eq!((leads, replied), (1, 0), "the real lead alone: {days:?}");
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn thumbtacks_quick_reply_with_its_lead_is_kept_and_the_lead_still_unanswered_by_a_person() {
+    use app::ports::ReplyLedger;
+    let (table, edge, sim) = connected().await;
+    let lead = sim.new_lead(BUSINESS).await.unwrap();
+    let secret = edge.secret_of(BUSINESS);
+    let stored: Value = serde_json::from_str(&stored_raw(
+        &table.all_items().await,
+        "message",
+        &lead.negotiation_id,
+    ))
+    .unwrap();
+    let created: Value = serde_json::from_str(&stored_raw(
+        &table.all_items().await,
+        "lead",
+        &lead.negotiation_id,
+    ))
+    .unwrap();
+    // Thumbtack's own message on the business side, made with the lead (its `from` undocumented,
+    // here `Business`).
+    let mut quick = stored.clone();
+    quick["data"]["messageID"] = json!("999000000000000777");
+    quick["data"]["from"] = json!("Business");
+    quick["data"]["text"] = json!("Thanks for reaching out! We'll reply soon.");
+    quick["data"]["sentAt"] = created["data"]["createdAt"].clone();
+    let (status, answer) = edge.post(BUSINESS, Some(&secret), &quick.to_string()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "kept", "{answer}");
+    assert_eq!(answer["reason"], "quick-reply", "{answer}");
+    assert!(
+        !table
+            .store
+            .person_replied(&lead.negotiation_id)
+            .await
+            .unwrap()
+    );
+    let (_, view) = read_lead(&table, &lead.negotiation_id).await;
+    assert!(
+        view["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["direction"] == "inbound"),
+        "not in the conversation as the pro's reply: {view}"
+    );
+    let page = table.store.list_quarantine(10, None).await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(
+        page.items[0].raw,
+        quick.to_string().as_bytes(),
+        "kept as sent"
+    );
+    assert_eq!(page.items[0].problems.paths(), ["data.sentAt"]);
+    sim.shutdown().await.unwrap();
+}
