@@ -67,7 +67,13 @@ async fn run() -> cli::Result {
     println!(
         "devstack: GET  {base}/v1/connections/callback (the pro's browser, back from consent)"
     );
+    println!(
+        "devstack: GET  {base}/v1/connections?limit=&cursor= (every connection, a page at a time)"
+    );
     println!("devstack: GET  {base}/v1/connections/{{userID}} (a connection, never its tokens)");
+    println!(
+        "devstack: POST {base}/v1/connections/{{userID}}/sync, DELETE {base}/v1/connections/{{userID}} (businesses again; disconnect)"
+    );
     println!("devstack: GET  {base}/healthz");
     println!("devstack: make reply TEXT='...' enqueues a pro's reply");
     println!(
