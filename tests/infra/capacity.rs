@@ -159,8 +159,8 @@ fn the_model_gives_the_issue_s_peaks() {
     );
 }
 
-/// The connections function's routes (issue 22): start, callback, list, read.
-const CONNECTION_ROUTES: usize = 4;
+/// The connections function's routes (issue 22): start, callback, list, read, sync, remove.
+const CONNECTION_ROUTES: usize = 6;
 
 #[test]
 fn every_route_has_a_throttle_of_its_own_at_least_twice_its_peak() {
