@@ -6,8 +6,9 @@
 //! Lambda's asynchronous retries run it again (each of its steps is safe to repeat) and the
 //! function's errors alarm sees it.
 
-use app::connections::ConnectDeps;
+use app::connections::{ConnectDeps, Swept, sweep_idle};
 use app::ports::{ConnectionStore, ThumbtackV4, TokenVault};
+use app::{error_chain, now_millis};
 use lambda_http::lambda_runtime::LambdaEvent;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Error, Service, service_fn};
@@ -58,7 +59,7 @@ where
 {
     let LambdaEvent { payload, context } = event;
     match invocation(&payload)? {
-        Invocation::Sweep => sweep(deps).await.map(|()| Value::Null),
+        Invocation::Sweep => Ok(serde_json::to_value(sweep(deps).await?)?),
         Invocation::Http(request) => {
             // lambda_http's adapter: the request with its context in, the answer in the shape
             // of the gateway it came from (REST or HTTP API) out.
@@ -74,17 +75,32 @@ where
     }
 }
 
-/// The daily sweep: every connection idle for 150 days is refreshed, so that none dies of
-/// Thumbtack's 180-day limit on a refresh token (issue 22, item 5). The sweep itself is
-/// `app::connections`'s; until it is there the schedule's invocation is logged and answered.
-async fn sweep<S, T, V>(_deps: &ConnectDeps<S, T, V>) -> Result<(), Error>
+/// The daily sweep (`app::connections::sweep_idle`): every connection idle for 150 days is
+/// refreshed, so that none dies of Thumbtack's 180-day limit on a refresh token. Its counts are
+/// logged and answered; a sweep that could not refresh every idle connection fails.
+async fn sweep<S, T, V>(deps: &ConnectDeps<S, T, V>) -> Result<Swept, Error>
 where
     S: ConnectionStore,
     T: ThumbtackV4,
     V: TokenVault,
 {
-    tracing::warn!("the daily sweep of idle connections is not built yet: nothing swept");
-    Ok(())
+    let span = tracing::info_span!("daily_sweep");
+    let _entered = span.enter();
+    match sweep_idle(deps, now_millis).await {
+        Ok(swept) => {
+            tracing::info!(
+                checked = swept.checked,
+                refreshed = swept.refreshed,
+                broken = swept.broken,
+                "swept"
+            );
+            Ok(swept)
+        }
+        Err(error) => {
+            tracing::error!(error = %error_chain(&error), "the sweep is incomplete; to be retried");
+            Err(Error::from(error))
+        }
+    }
 }
 
 #[cfg(test)]
