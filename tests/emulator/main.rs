@@ -33,4 +33,5 @@ mod speed;
 mod stats;
 mod support;
 mod v4_ingest;
+mod v4_replies;
 mod v4_webhook;

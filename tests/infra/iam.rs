@@ -119,10 +119,14 @@ fn written_partitions(function: &str) -> Option<BTreeSet<String>> {
         "SpeedToLeadFunction" => vec![lead_pk(any), business_settings_pk(any)],
         // A reply, its outcomes and the lead's first-reply times (LEAD#); the guard that makes a
         // replyID unique across leads (REPLYID#); the replies counted in the business's day
-        // (BUSINESS#).
-        "ReplyOutboundFunction" => {
-            vec![lead_pk(any), reply_guard_pk(any), business_settings_pk(any)]
-        }
+        // (BUSINESS#); a v4 pro's refreshed token, or their connection marked broken
+        // (CONNECTION#).
+        "ReplyOutboundFunction" => vec![
+            lead_pk(any),
+            reply_guard_pk(any),
+            business_settings_pk(any),
+            connection_pk(any),
+        ],
         // A business's settings.
         "PartnerApiFunction" => vec![business_settings_pk(any)],
         // A pro's connection and its status changes (CONNECTION#), the record of each of its

@@ -652,6 +652,11 @@ fn the_reply_function_has_a_role_of_its_own_with_only_the_actions_it_calls() {
             ("dynamodb:GetItem", "Table"),
             // Before the acknowledgement: has a person replied to the lead (its replies' ids)?
             ("dynamodb:Query", "Table"),
+            // v4 replies: the pro's token opened, and sealed again after a refresh made with
+            // our v4 client.
+            ("kms:Encrypt", "TokenKey"),
+            ("kms:Decrypt", "TokenKey"),
+            ("secretsmanager:GetSecretValue", "ThumbtackV4ClientSecret"),
         ])
     );
     assert!(!TEMPLATE.contains("ConditionCheckItem"), "no code calls it");

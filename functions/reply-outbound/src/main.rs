@@ -24,12 +24,20 @@ async fn init() -> Result<Deps, Error> {
     let sdk = aws::sdk_config().await;
     let secret = settings.thumbtack_credentials.is_read_at_init();
     let credentials = thumbtack_credentials(&settings.thumbtack_credentials, &sdk);
+    let ledger = DynamoStore::from_config(&sdk, settings.table);
+    let metrics = Metrics::configured(settings.metrics_namespace, "reply-outbound");
+    let mut thumbtack = HttpThumbtack::new(&settings.thumbtack, credentials)?;
+    // v4 for connected businesses and v4 leads (their tokens in the same table); no v4 client
+    // secret read at init: a process that only ever replies through legacy never needs it.
+    if let Some(v4) = settings.v4 {
+        thumbtack = thumbtack.with_v4_settings(&sdk, ledger.clone(), v4, metrics.clone())?;
+    }
     let deps = ReplyDeps {
-        ledger: DynamoStore::from_config(&sdk, settings.table),
-        thumbtack: HttpThumbtack::new(&settings.thumbtack, credentials)?,
+        ledger,
+        thumbtack,
         queue: SqsReplyQueue::from_config(&sdk, settings.queue_url, settings.dlq_url),
         policy: settings.policy,
-        metrics: Metrics::configured(settings.metrics_namespace, "reply-outbound"),
+        metrics,
     };
     // Init waits for Thumbtack's credentials (it fails without them): the connections a send
     // uses, to DynamoDB (the ledger) and to Thumbtack (a HEAD of its base URL), open meanwhile,

@@ -8,6 +8,7 @@ use crate::settings::{DevSettings, LocalThumbtackV4, login};
 use crate::speed::{LocalScheduler, SpeedWorker};
 use crate::worker::Worker;
 use adapters::aws::SdkConfig;
+use adapters::config::ReplyV4Settings;
 use adapters::connect::{HttpThumbtackV4, KmsVault};
 use adapters::dynamo::stream::TableStream;
 use adapters::events_queue::EventsQueue;
@@ -119,7 +120,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     }
 
     let store = DynamoStore::from_config(sdk, table);
-    let worker = Worker {
+    let mut worker = Worker {
         deps: ReplyDeps {
             ledger: store.clone(),
             thumbtack: HttpThumbtack::new(
@@ -179,6 +180,20 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
     };
     let token_key = ensure_token_key(sdk, "thumbtack-partner-local-tokens").await?;
     if let Some(connect) = settings.connections(&base_url, local_v4, &token_key)? {
+        // Replies go through v4 for connected businesses and v4 leads, as in AWS: the same
+        // Thumbtack, client and key as the connect flow, a token cache of the worker's own.
+        let reply_v4 = ReplyV4Settings {
+            api: connect.api.clone(),
+            oauth: connect.oauth.clone(),
+            client: connect.client.clone(),
+            token_key_id: connect.token_key_id.clone(),
+        };
+        worker.deps.thumbtack = worker.deps.thumbtack.clone().with_v4_settings(
+            sdk,
+            store.clone(),
+            reply_v4,
+            Metrics::off(),
+        )?;
         let api = ThumbtackClient::new(&connect.api)?;
         let client = thumbtack_credentials(&connect.client, sdk);
         stack = stack.with_connections(ConnectDeps {

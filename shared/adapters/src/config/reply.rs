@@ -32,7 +32,7 @@ pub struct ReplySettings {
 pub struct ReplyV4Settings {
     /// `THUMBTACK_V4_API_BASE_URL` (`https://api.thumbtack.com/api`).
     pub api: ThumbtackSettings,
-    /// `THUMBTACK_V4_TOKEN_URL` (and `THUMBTACK_V4_AUTH_URL`, which a refresh never uses).
+    /// `THUMBTACK_V4_TOKEN_URL`.
     pub oauth: crate::connect::OAuthUrls,
     /// `THUMBTACK_V4_CLIENT_SECRET_ARN`, or `THUMBTACK_V4_CLIENT_ID` and
     /// `THUMBTACK_V4_CLIENT_SECRET`.
@@ -92,13 +92,14 @@ fn reply_v4_settings<F: Fn(&str) -> Option<String>>(
         return Ok(None);
     };
     let api = http_url(env, "THUMBTACK_V4_API_BASE_URL", Some(V4_API_BASE_URL))?;
-    let auth = http_url(env, "THUMBTACK_V4_AUTH_URL", Some(V4_AUTH_URL))?;
     let token = http_url(env, "THUMBTACK_V4_TOKEN_URL", Some(V4_TOKEN_URL))?;
-    // The client wants a redirect URI; only the consent flow sends one, never a refresh.
-    let oauth = crate::connect::OAuthUrls::new(&auth, &token, &api).map_err(|_| ConfigError {
-        var: "THUMBTACK_V4_TOKEN_URL",
-        problem: "must be a URL",
-    })?;
+    // The client wants an authorization URL and a redirect URI; only the consent flow uses
+    // them, never a refresh.
+    let oauth =
+        crate::connect::OAuthUrls::new(V4_AUTH_URL, &token, &api).map_err(|_| ConfigError {
+            var: "THUMBTACK_V4_TOKEN_URL",
+            problem: "must be a URL",
+        })?;
     Ok(Some(ReplyV4Settings {
         api: ThumbtackSettings {
             base_url: api,
