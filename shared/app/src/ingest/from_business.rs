@@ -9,9 +9,10 @@
 //!   acknowledgement and the stats ask about: a person's reply, the lead's first response when
 //!   it is the first.
 //!
-//! The ledger keeps no send time and no messageID of our own replies yet (the v4 send is issue 23,
-//! item 5): an echo is matched by lead, text and [`models::v4::ECHO_WINDOW_SECONDS`] around the
-//! reply's enqueueing, which precedes its send by the queue's delay only.
+//! An echo is matched by the messageID our v4 send was answered with (kept on the reply); failing
+//! that (a reply sent through legacy, or an answer without an id), by lead, text and
+//! [`models::v4::ECHO_WINDOW_SECONDS`] around the reply's enqueueing, which precedes its send by
+//! the queue's delay only.
 
 use super::Arrival;
 use crate::ports::{Claim, LeadStore, ReplyClaim, ReplyLedger, StoreError};
@@ -68,7 +69,7 @@ pub(super) async fn take<S: LeadStore + ReplyLedger>(
         .map(|r| SentReply {
             reply_id: &r.reply_id,
             lead_id: &message.lead_id,
-            message_id: None,
+            message_id: r.sent_message_id.as_deref(),
             text: &r.text,
             sent_at_seconds: r.enqueued_at_ms / 1000,
             echoed: false,

@@ -315,6 +315,53 @@ async fn the_echo_of_our_reply_adds_nothing_and_is_kept_as_sent() {
 }
 
 #[tokio::test]
+async fn the_echo_of_a_v4_reply_is_found_by_its_message_id_whatever_its_text_and_time() {
+    use crate::ports::{Accepted, Claim, ReplyClaim, ReplyLedger};
+    let deps = pro_deps();
+    let ours = models::ReplyRequest {
+        reply_id: "r-v4".into(),
+        business_id: PRO_BUSINESS.into(),
+        lead_id: LEAD_ID.into(),
+        text: "See you Saturday.".into(),
+    };
+    let at = 1_790_762_400_000;
+    let claim = ReplyClaim {
+        reply: &ours,
+        enqueued_at_ms: at,
+        sequence: None,
+        now_ms: at,
+        lease_until_ms: at + 30_000,
+    };
+    let Claim::Claimed { attempt } = deps.store.claim(claim).await.unwrap() else {
+        panic!("claimed")
+    };
+    let accepted = Accepted {
+        status: 201,
+        contract: models::Contract::V4,
+        message_id: Some("5010".into()),
+    };
+    deps.store
+        .mark_sent_via(&ours, attempt, &accepted, at)
+        .await
+        .unwrap();
+    // Delivered back an hour later, its text reworded by Thumbtack: neither text nor time
+    // matches, the messageID does.
+    let echo = from_the_business("5010", "See you on Saturday!", "2026-09-30T11:00:00Z");
+    let taken = send(&deps, PRO_BUSINESS, Some(SECRET), echo.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        taken,
+        WebhookAccepted::Kept {
+            event_type: "MessageCreatedV4".into(),
+            why: KeptWhy::EchoOfOurReply
+        }
+    );
+    let app_reply = format!("{}5010", super::super::APP_PREFIX);
+    assert_eq!(deps.store.reply(&app_reply), None);
+}
+
+#[tokio::test]
 async fn a_test_delivery_from_the_business_is_kept_and_not_counted_as_a_reply() {
     use crate::ports::ReplyLedger;
     let deps = pro_deps();
