@@ -962,6 +962,7 @@ fn refused_credentials_raise_an_alarm_that_a_stray_scanner_does_not() {
         [
             ("lead-inbound".to_owned(), "lead".to_owned()),
             ("lead-inbound".to_owned(), "lead-update".to_owned()),
+            ("lead-inbound".to_owned(), "v4-webhook".to_owned()),
             ("message-inbound".to_owned(), "message".to_owned()),
             ("message-inbound".to_owned(), "review".to_owned())
         ]
