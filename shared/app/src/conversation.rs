@@ -28,6 +28,11 @@ pub async fn view<S: LeadStore>(
         .as_ref()
         .map(|lead| lead.business.business_id.clone())
         .unwrap_or_default();
+    // Only v4 has a lead-description message (facts §3.6); its first match is the one.
+    let description = summary
+        .as_ref()
+        .filter(|_| contract == models::Contract::V4)
+        .and_then(|lead| lead.request.description.clone());
     let lead = raw_json(lead_raw, "lead")?;
     let warning_count = records.lead_warnings.total();
     let warnings = records.lead_warnings.listed().to_vec();
@@ -47,6 +52,7 @@ pub async fn view<S: LeadStore>(
             }
         };
         let created = UnixSeconds(record.create_timestamp);
+        let lead_description = models::v4::is_lead_description(Some(&text), description.as_deref());
         timeline.push((
             created.0,
             record.received_at_ms,
@@ -58,6 +64,7 @@ pub async fn view<S: LeadStore>(
                 create_timestamp: created,
                 status: None,
                 error: None,
+                lead_description,
                 warnings: record.warnings.listed().to_vec(),
                 automatic: false,
                 contract: None,
@@ -84,11 +91,21 @@ pub async fn view<S: LeadStore>(
                 warnings: Vec::new(),
                 automatic,
                 contract: reply.contract,
+                lead_description: false,
             },
         ));
     }
     // Same second: the order of arrival, then the id, so the order is stable across reads.
     timeline.sort_by(|a, b| (a.0, a.1, &a.2, &a.3.id).cmp(&(b.0, b.1, &b.2, &b.3.id)));
+    // The first message that reads as the description is the description message; a customer
+    // writing the same words again later is the customer.
+    let mut seen = false;
+    for (_, _, _, entry) in &mut timeline {
+        if entry.lead_description {
+            entry.lead_description = !seen;
+            seen = true;
+        }
+    }
 
     let mut revisions = Vec::with_capacity(records.revisions.len());
     for record in records.revisions {

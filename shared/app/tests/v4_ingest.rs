@@ -204,3 +204,98 @@ async fn a_legacy_lead_reads_back_as_legacy() {
     assert_eq!(view.v4, None);
     assert_eq!(serde_json::to_value(&view).unwrap()["contract"], "legacy");
 }
+
+/// A customer's message of the lead, `text` at `sent_at`.
+fn customer_message(message_id: &str, text: &str, sent_at: &str) -> Value {
+    let mut message = message_of_the_lead();
+    message["data"]["messageID"] = json!(message_id);
+    message["data"]["text"] = json!(text);
+    message["data"]["sentAt"] = json!(sent_at);
+    message
+}
+
+#[tokio::test]
+async fn the_lead_description_message_is_shown_marked_in_either_order_and_only_the_first() {
+    let lead = sample(fixtures::v4::NEGOTIATION_CREATED);
+    let description = lead["data"]["request"]["description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let described = customer_message(
+        "6001",
+        &format!("{description}\r\n"),
+        "2026-08-16T17:13:00Z",
+    );
+    for negotiation_first in [false, true] {
+        let store = MemoryStore::new();
+        if negotiation_first {
+            deliver(&store, &lead).await;
+            deliver(&store, &described).await;
+        } else {
+            deliver(&store, &described).await;
+            deliver(&store, &lead).await;
+        }
+        // The customer writing, then writing the description's words again.
+        let later = "2026-08-16T17:20:00Z";
+        deliver(
+            &store,
+            &customer_message("6002", "Can you come Saturday?", later),
+        )
+        .await;
+        deliver(
+            &store,
+            &customer_message("6003", &description, "2026-08-16T17:30:00Z"),
+        )
+        .await;
+        let view = conversation::view(&store, NEGOTIATION_ID)
+            .await
+            .unwrap()
+            .unwrap();
+        let marks: Vec<(&str, bool)> = view
+            .messages
+            .iter()
+            .map(|m| (m.id.as_str(), m.lead_description))
+            .collect();
+        assert_eq!(
+            marks,
+            [("6001", true), ("6002", false), ("6003", false)],
+            "negotiation first: {negotiation_first}"
+        );
+        let shown = serde_json::to_value(&view).unwrap();
+        assert_eq!(shown["messages"][0]["leadDescription"], true);
+        assert!(shown["messages"][1].get("leadDescription").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_legacy_lead_s_message_is_never_taken_for_the_lead_description_message() {
+    let store = MemoryStore::new();
+    let lead: Value = serde_json::from_str(fixtures::LEAD).unwrap();
+    let mut message: Value = serde_json::from_str(fixtures::MESSAGE).unwrap();
+    message["leadID"] = lead["leadID"].clone();
+    message["message"]["text"] = lead["request"]["description"].clone();
+    assert!(
+        message["message"]["text"].is_string(),
+        "the fixture has a description"
+    );
+    let at = app::now_millis();
+    let lead = lead.to_string();
+    app::ingest::ingest::<models::Lead, _>(&store, &Metrics::off(), lead.as_bytes(), at)
+        .await
+        .unwrap();
+    let message = message.to_string();
+    app::ingest::ingest::<models::InboundMessage, _>(
+        &store,
+        &Metrics::off(),
+        message.as_bytes(),
+        at,
+    )
+    .await
+    .unwrap();
+    let view = conversation::view(&store, fixtures::LEAD_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.messages.len(), 1);
+    assert!(!view.messages[0].lead_description);
+}

@@ -144,6 +144,11 @@ pub struct ConversationEntry {
     /// Sent replies only: the contract the reply went out through (`legacy`, `v4`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract: Option<crate::Contract>,
+    /// Inbound messages of a v4 lead only: Thumbtack's lead-description message (its text is the
+    /// request's description, [`crate::v4::is_lead_description`]): kept in the conversation as
+    /// Thumbtack's app shows it, not the customer writing again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lead_description: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
