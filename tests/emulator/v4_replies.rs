@@ -202,6 +202,13 @@ async fn a_reply_to_a_v4_lead_reaches_the_negotiation_with_the_pros_token_and_ke
         .collect();
     assert_eq!(texts.len(), 1, "{view}");
     assert_eq!(texts[0]["id"], "v4-reply-1");
+    assert_eq!(texts[0]["delivered"], true, "the echo marks it delivered");
+    assert!(
+        ledger_record(&table, &lead, "v4-reply-1")
+            .await
+            .delivered_at_ms
+            .is_some()
+    );
     assert!(
         sim.log()
             .iter()

@@ -65,6 +65,7 @@ pub async fn view<S: LeadStore>(
                 status: None,
                 error: None,
                 lead_description,
+                delivered: false,
                 warnings: record.warnings.listed().to_vec(),
                 automatic: false,
                 contract: None,
@@ -92,6 +93,7 @@ pub async fn view<S: LeadStore>(
                 automatic,
                 contract: reply.contract,
                 lead_description: false,
+                delivered: reply.delivered_at_ms.is_some(),
             },
         ));
     }

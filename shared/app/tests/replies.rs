@@ -531,6 +531,18 @@ impl app::ports::ReplyLedger for SlowClaims {
             .await
     }
 
+    async fn mark_delivered(
+        &self,
+        lead_id: &str,
+        reply_id: &str,
+        echo_message_id: &str,
+        at_ms: u64,
+    ) -> Result<(), app::StoreError> {
+        self.inner
+            .mark_delivered(lead_id, reply_id, echo_message_id, at_ms)
+            .await
+    }
+
     async fn mark_retrying(
         &self,
         reply: &models::ReplyRequest,

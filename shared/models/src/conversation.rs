@@ -149,6 +149,10 @@ pub struct ConversationEntry {
     /// Thumbtack's app shows it, not the customer writing again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lead_description: bool,
+    /// Sent v4 replies only: Thumbtack delivered it back to our webhook (its echo), so the message
+    /// is in the conversation at Thumbtack.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delivered: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

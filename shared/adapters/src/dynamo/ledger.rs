@@ -6,10 +6,11 @@ use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, corrupt, insert_change, n, number, parsed, s, string};
 use super::schema::attr::{
-    ATTEMPTS, AUTOMATIC_FIRST, BUSINESS_ID, CONTRACT, CREATE_TIMESTAMP, CREATED_AT, ENQUEUED_AT,
-    FAILURE, FIRST_PERSON_REPLY_AT, FIRST_REPLY_AUTOMATIC, FIRST_REPLY_SENT_AT, HTTP_STATUS,
-    LAST_ERROR, LEAD_ID, LEASE_UNTIL, PERSON_REPLIED, RAW, RECEIVED_AT, REPLIED, REPLY_ID, SENT_AT,
-    SENT_MESSAGE_ID, SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
+    ATTEMPTS, AUTOMATIC_FIRST, BUSINESS_ID, CONTRACT, CREATE_TIMESTAMP, CREATED_AT, DELIVERED_AT,
+    ECHO_MESSAGE_ID, ENQUEUED_AT, FAILURE, FIRST_PERSON_REPLY_AT, FIRST_REPLY_AUTOMATIC,
+    FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, PERSON_REPLIED, RAW,
+    RECEIVED_AT, REPLIED, REPLY_ID, SENT_AT, SENT_MESSAGE_ID, SEQUENCE, STATUS, TEXT, TYPE,
+    UPDATED_AT,
 };
 use super::schema::{
     ACK_SK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, outcome_sk,
@@ -106,6 +107,14 @@ pub(super) fn reply_record(item: &Item) -> Result<ReplyRecord, StoreError> {
             .and_then(|name| name.parse().ok()),
         sent_message_id: item
             .get(SENT_MESSAGE_ID)
+            .and_then(|v| v.as_s().ok())
+            .cloned(),
+        delivered_at_ms: item
+            .get(DELIVERED_AT)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok()),
+        echo_message_id: item
+            .get(ECHO_MESSAGE_ID)
             .and_then(|v| v.as_s().ok())
             .cloned(),
     })
@@ -361,6 +370,33 @@ impl ReplyLedger for DynamoStore {
             Some(outcome_item(reply, attempt, &outcome, now_ms)),
         )
         .await
+    }
+
+    /// One conditional update of the reply item: a reply not stored, or marked already, is left
+    /// as it is (the first echo's time stands). A modification of the reply item is no fact: no
+    /// event, nothing in the changes feed.
+    async fn mark_delivered(
+        &self,
+        lead_id: &str,
+        reply_id: &str,
+        echo_message_id: &str,
+        at_ms: u64,
+    ) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(lead_pk(lead_id)))
+            .key(SK, s(reply_sk(reply_id)))
+            .update_expression(format!(
+                "SET {DELIVERED_AT} = :at, {ECHO_MESSAGE_ID} = :echo"
+            ))
+            .condition_expression(format!(
+                "attribute_exists({PK}) AND attribute_not_exists({DELIVERED_AT})"
+            ))
+            .expression_attribute_values(":at", n(at_ms))
+            .expression_attribute_values(":echo", s(echo_message_id));
+        if_condition_holds(update).await.map(|_| ())
     }
 
     async fn mark_retrying(

@@ -401,6 +401,10 @@ pub mod attr {
     pub const CONTRACT: &str = "contract";
     /// The id Thumbtack gave the message a reply created (v4): what its echo is matched by.
     pub const SENT_MESSAGE_ID: &str = "sentMessageID";
+    /// When Thumbtack delivered a sent reply back to our webhook (its v4 echo), and the echo's
+    /// messageID.
+    pub const DELIVERED_AT: &str = "deliveredAt";
+    pub const ECHO_MESSAGE_ID: &str = "echoMessageID";
     pub const CREATED_AT: &str = "createdAt";
     pub const UPDATED_AT: &str = "updatedAt";
     // A count of refused deliveries (no body, no credentials, no address).

@@ -2,7 +2,9 @@
 //! sent, or the pro typing in Thumbtack's app (issue 23, item 3). [`models::v4::classify`] tells
 //! them apart against the replies the ledger has sent on the lead.
 //!
-//! - An echo adds nothing to the conversation: the reply is there already.
+//! - An echo adds nothing to the conversation: the reply is there already. It marks the reply
+//!   delivered (the ledger keeps the echo's time and messageID, so that a redelivery of the
+//!   echo is found by its id and no other message is taken for it).
 //! - A message typed in the app is the pro's reply: it goes into the reply ledger as a reply sent
 //!   (replyID [`APP_PREFIX`] + its messageID, so a redelivery finds it), which is what the read
 //!   API shows as an outbound message, what `Reply Sent` is published from, and what the
@@ -69,13 +71,26 @@ pub(super) async fn take<S: LeadStore + ReplyLedger>(
         .map(|r| SentReply {
             reply_id: &r.reply_id,
             lead_id: &message.lead_id,
-            message_id: r.sent_message_id.as_deref(),
+            // The id our send was answered with; failing that, the echo's own, once one was
+            // matched by text: its redelivery is found by it.
+            message_id: r
+                .sent_message_id
+                .as_deref()
+                .or(r.echo_message_id.as_deref()),
             text: &r.text,
             sent_at_seconds: r.enqueued_at_ms / 1000,
-            echoed: false,
+            echoed: r.delivered_at_ms.is_some(),
         })
         .collect();
     if let Origin::Echo { reply_id, .. } = classify(message, &sent) {
+        store
+            .mark_delivered(
+                &message.lead_id,
+                reply_id,
+                &message.message.message_id,
+                at_ms,
+            )
+            .await?;
         return Ok(FromBusiness::Echo {
             reply_id: reply_id.to_owned(),
         });

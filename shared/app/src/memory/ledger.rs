@@ -20,6 +20,8 @@ impl ReplyLedger for MemoryStore {
                 attempts: 1,
                 contract: None,
                 sent_message_id: None,
+                delivered_at_ms: None,
+                echo_message_id: None,
             };
             state.replies.insert(
                 claim.reply.reply_id.clone(),
@@ -92,6 +94,25 @@ impl ReplyLedger for MemoryStore {
             stored.record.sent_message_id = accepted.message_id.clone();
         }
         Ok(recorded)
+    }
+
+    async fn mark_delivered(
+        &self,
+        lead_id: &str,
+        reply_id: &str,
+        echo_message_id: &str,
+        at_ms: u64,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut state = self.lock();
+        if let Some(stored) = state.replies.get_mut(reply_id)
+            && stored.request.lead_id == lead_id
+            && stored.record.delivered_at_ms.is_none()
+        {
+            stored.record.delivered_at_ms = Some(at_ms);
+            stored.record.echo_message_id = Some(echo_message_id.to_owned());
+        }
+        Ok(())
     }
 
     async fn mark_retrying(

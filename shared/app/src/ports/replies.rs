@@ -24,6 +24,11 @@ pub struct ReplyRecord {
     pub contract: Option<Contract>,
     /// The id Thumbtack gave the message it created (v4), once sent.
     pub sent_message_id: Option<String>,
+    /// When Thumbtack delivered it back to our webhook (its v4 echo), unix milliseconds: the
+    /// message is in the conversation at Thumbtack.
+    pub delivered_at_ms: Option<u64>,
+    /// The messageID of that echo, which a redelivery of it is matched by.
+    pub echo_message_id: Option<String>,
 }
 
 /// A request to take ownership of sending one reply.
@@ -95,6 +100,17 @@ pub trait ReplyLedger: Send + Sync {
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
         self.mark_sent(reply, attempt, accepted.status, now_ms)
     }
+
+    /// Thumbtack delivered the sent reply `reply_id` of `lead_id` back to our webhook as the
+    /// message `echo_message_id` at `at_ms`: it is marked delivered, once (a redelivery keeps the
+    /// first time). A reply that is not stored is left alone.
+    fn mark_delivered(
+        &self,
+        lead_id: &str,
+        reply_id: &str,
+        echo_message_id: &str,
+        at_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The attempt failed transiently; the reply stays `sending` and the claim is released.
     fn mark_retrying(

@@ -359,6 +359,62 @@ async fn the_echo_of_a_v4_reply_is_found_by_its_message_id_whatever_its_text_and
     );
     let app_reply = format!("{}5010", super::super::APP_PREFIX);
     assert_eq!(deps.store.reply(&app_reply), None);
+    // The echo marks our reply delivered, with the echo's time.
+    let delivered = deps.store.reply("r-v4").unwrap().delivered_at_ms;
+    assert!(delivered.is_some(), "marked delivered");
+    // Its redelivery changes nothing.
+    send(&deps, PRO_BUSINESS, Some(SECRET), echo.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(deps.store.reply("r-v4").unwrap().delivered_at_ms, delivered);
+}
+
+#[tokio::test]
+async fn a_text_matched_echo_delivered_again_is_still_the_echo_and_never_a_second_reply() {
+    use crate::ports::{Claim, ReplyClaim, ReplyLedger};
+    let deps = pro_deps();
+    // Sent through an answer that named no message: only its text and time can match.
+    let ours = models::ReplyRequest {
+        reply_id: "r-2".into(),
+        business_id: PRO_BUSINESS.into(),
+        lead_id: LEAD_ID.into(),
+        text: "On my way.".into(),
+    };
+    let at = 1_790_762_400_000;
+    let claim = ReplyClaim {
+        reply: &ours,
+        enqueued_at_ms: at,
+        sequence: None,
+        now_ms: at,
+        lease_until_ms: at + 30_000,
+    };
+    let Claim::Claimed { attempt } = deps.store.claim(claim).await.unwrap() else {
+        panic!("claimed")
+    };
+    deps.store.mark_sent(&ours, attempt, 200, at).await.unwrap();
+    let echo = from_the_business("5020", "On my way.", "2026-09-30T10:00:05Z");
+    for _ in 0..2 {
+        let taken = send(&deps, PRO_BUSINESS, Some(SECRET), echo.as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(
+            taken,
+            WebhookAccepted::Kept {
+                event_type: "MessageCreatedV4".into(),
+                why: KeptWhy::EchoOfOurReply
+            }
+        );
+    }
+    assert!(deps.store.reply("r-2").unwrap().delivered_at_ms.is_some());
+    // The pro then types the same words in the app: a message of its own, their reply.
+    let typed = from_the_business("5021", "On my way.", "2026-09-30T10:00:40Z");
+    let taken = send(&deps, PRO_BUSINESS, Some(SECRET), typed.as_bytes())
+        .await
+        .unwrap();
+    assert!(
+        matches!(taken, WebhookAccepted::Replied { .. }),
+        "{taken:?}"
+    );
 }
 
 #[tokio::test]
