@@ -12,4 +12,5 @@ pub mod runtime_api;
 pub mod sigv4;
 pub mod smoke;
 pub mod smoke_simulator;
+mod smoke_steps;
 mod smoke_v4;

@@ -5,7 +5,7 @@
 //! lead, a sync re-lists the pro's businesses, and the pro is disconnected, so a run leaves
 //! nothing connected and the next one connects again.
 
-use crate::smoke::{ReadApi, step, step_value};
+use crate::smoke_steps::{ReadApi, step, step_value};
 use cli::Error;
 use serde_json::{Value, json};
 use simulator::{Decision, Remote};

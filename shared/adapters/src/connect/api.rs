@@ -3,7 +3,7 @@
 //! challenge), 408, 429 and 5xx, and any answer that does not read, are worth trying later; any
 //! other 4xx is a refusal.
 
-use crate::thumbtack::transient;
+use crate::thumbtack::answer::transient;
 use app::ports::{V4Business, V4Error, V4User, V4Webhook, WebhookSpec};
 use reqwest::{Method, Url};
 use secrecy::{ExposeSecret, SecretString};

@@ -14,7 +14,7 @@ pub use oauth::{AUDIENCE, OAuthUrls};
 pub use vault::{CONTEXT_KEY, KmsVault};
 
 use crate::secrets::ThumbtackCredentials;
-use crate::thumbtack::ThumbtackClient;
+use crate::thumbtack::client::ThumbtackClient;
 use app::ports::{ThumbtackV4, TokenSet, V4Business, V4Error, V4User, V4Webhook, WebhookSpec};
 use reqwest::{Method, Url};
 use secrecy::SecretString;

@@ -12,11 +12,11 @@
 //!
 //! Those first three are shared by every version.
 
-mod answer;
+pub(crate) mod answer;
 mod auth;
 mod basic;
 mod bearer;
-mod client;
+pub(crate) mod client;
 mod legacy;
 mod v4;
 
