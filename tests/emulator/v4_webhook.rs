@@ -437,6 +437,19 @@ async fn a_lead_delivered_twice_is_stored_once_and_enters_the_changes_feed_once(
         })
         .count();
     assert_eq!(about_the_lead, 2, "the lead and its message, once each");
+    // Both entries say which contract carried them, as the read API does.
+    let page = app::ports::Listings::changes(&table.store, 0, u64::MAX, 100, None)
+        .await
+        .unwrap();
+    let contracts: Vec<(String, Value)> = page
+        .items
+        .iter()
+        .map(|entry| entry.fact.event().detail)
+        .filter(|detail| detail["leadID"] == lead.negotiation_id.as_str())
+        .map(|detail| (detail["leadID"].to_string(), detail["contract"].clone()))
+        .collect();
+    assert_eq!(contracts.len(), 2, "{contracts:?}");
+    assert!(contracts.iter().all(|(_, c)| c == "v4"), "{contracts:?}");
     sim.shutdown().await.unwrap();
 }
 
@@ -675,6 +688,7 @@ async fn thumbtacks_test_delivery_is_stored_marked_test_in_its_event_and_kept_ou
     };
     assert_eq!(event(&test_id)["test"], true, "{}", event(&test_id));
     assert!(event(&real.negotiation_id).get("test").is_none());
+    assert_eq!(event(&real.negotiation_id)["contract"], "v4");
     // Never acknowledged, and out of the business's figures.
     let records = app::LeadStore::conversation(&table.store, &test_id)
         .await

@@ -39,6 +39,7 @@ fn message(lead_id: &str, id: &str, at_ms: u64) -> Fact {
         message_id: id.into(),
         create_timestamp: 1_498_760_294,
         lead_known: false,
+        contract: models::Contract::Legacy,
         at_ms,
     }
 }

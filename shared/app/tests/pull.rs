@@ -418,10 +418,11 @@ async fn the_feed_lists_every_kind_of_fact_in_order_of_receipt() {
         entries,
         [
             json!({"type": "Lead Received", "occurredAt": "1970-01-01T00:00:10.000Z",
-                   "leadID": "l-1", "businessID": "b-1", "createTimestamp": 1_700_000_000}),
+                   "leadID": "l-1", "businessID": "b-1", "createTimestamp": 1_700_000_000,
+                   "contract": "legacy"}),
             json!({"type": "Message Received", "occurredAt": "1970-01-01T00:00:11.000Z",
                    "leadID": "l-1", "businessID": "286845156044809661", "messageID": "m-1",
-                   "createTimestamp": 1_498_760_294}),
+                   "createTimestamp": 1_498_760_294, "contract": "legacy"}),
             json!({"type": "Lead Revised", "occurredAt": "1970-01-01T00:00:12.000Z",
                    "leadID": "l-1", "revisionID": revision}),
             json!({"type": "Payload Quarantined", "occurredAt": "1970-01-01T00:00:13.000Z",

@@ -139,6 +139,7 @@ pub fn fact(item: &impl Attributes, place_ms: Option<u64>) -> Result<Option<Fact
                 lead_type: read.optional(attr::LEAD_TYPE),
                 lead_price: read.optional(attr::LEAD_PRICE),
                 test: item.flag(attr::TEST) == Some(true),
+                contract: contract(item),
             },
         },
         item_type::MESSAGE => Fact::MessageStored {
@@ -147,6 +148,7 @@ pub fn fact(item: &impl Attributes, place_ms: Option<u64>) -> Result<Option<Fact
             message_id: read.text(attr::MESSAGE_ID)?,
             create_timestamp: read.number(attr::CREATE_TIMESTAMP)?,
             lead_known: false,
+            contract: contract(item),
             at_ms: read.at(attr::RECEIVED_AT)?,
         },
         item_type::REVISION => {
@@ -207,6 +209,7 @@ pub fn fact(item: &impl Attributes, place_ms: Option<u64>) -> Result<Option<Fact
             category_id: read.optional(attr::CATEGORY_ID),
             rating: read.number(attr::RATING).ok(),
             verified: item.flag(attr::VERIFIED),
+            contract: contract(item),
             at_ms: read.at(attr::RECEIVED_AT)?,
         },
         item_type::UNANSWERED => Fact::LeadUnanswered {
@@ -317,5 +320,15 @@ impl<A: Attributes> Read<'_, A> {
     /// The ledger's try that ended a reply.
     fn attempt(&self) -> Result<u32, Undecodable> {
         Ok(u32::try_from(self.number(attr::ATTEMPTS)?).unwrap_or(u32::MAX))
+    }
+}
+
+/// The contract that carried a fact: `v4` when the item says it came through the v4 webhook
+/// ([`super::item::insert_contract`]), `legacy` otherwise.
+fn contract(item: &impl Attributes) -> models::Contract {
+    if item.text(attr::ROUTE) == Some(app::ports::Route::V4Webhook.as_str()) {
+        models::Contract::V4
+    } else {
+        models::Contract::Legacy
     }
 }

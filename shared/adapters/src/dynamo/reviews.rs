@@ -2,7 +2,9 @@
 //! newest first), and its entry in the conversation of the lead it names.
 
 use super::DynamoStore;
-use super::item::{Item, MAX_COPIED_BYTES, cut, insert_change, insert_warnings, n, s};
+use super::item::{
+    Item, MAX_COPIED_BYTES, cut, insert_change, insert_contract, insert_warnings, n, s,
+};
 use super::schema::{
     GSI1_PK, GSI1_SK, PK, REVIEW_SK, SK, attr, business_reviews_pk, item_type, lead_pk,
     lead_review_sk, review_index_sk, review_pk,
@@ -38,6 +40,7 @@ impl DynamoStore {
         if let Some(time) = &review.create_time {
             item.insert(attr::CREATE_TIME.into(), s(cut(time, MAX_COPIED_BYTES)));
         }
+        insert_contract(&mut item, new.raw);
         item.insert(attr::RAW.into(), s(new.raw));
         item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
         insert_warnings(&mut item, new.warnings);

@@ -365,7 +365,8 @@ pub mod attr {
     // A revision: what it is a revision of.
     pub const OF: &str = "of";
     pub const ID: &str = "id";
-    // A quarantined payload, and the chunks of a large one.
+    // A quarantined payload, and the chunks of a large one. On a lead, message or review: the
+    // route that delivered it when it was the v4 webhook (`v4-webhook`; none for legacy).
     pub const ROUTE: &str = "route";
     pub const SIZE: &str = "size";
     pub const CHUNKS: &str = "chunks";

@@ -4,8 +4,8 @@
 
 use super::DynamoStore;
 use super::item::{
-    Item, MAX_COPIED_BYTES, cut, insert_change, insert_warnings, n, number, optional_string,
-    parsed, s, string, warnings,
+    Item, MAX_COPIED_BYTES, cut, insert_change, insert_contract, insert_warnings, n, number,
+    optional_string, parsed, s, string, warnings,
 };
 use super::ledger::reply_record;
 use super::prices::update_record;
@@ -199,6 +199,7 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
     if models::v4::stored::is_test(new.raw) {
         item.insert(attr::TEST.into(), AttributeValue::Bool(true));
     }
+    insert_contract(&mut item, new.raw);
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);
@@ -228,6 +229,7 @@ fn message_item(new: NewMessage<'_>) -> Item {
         attr::CREATE_TIMESTAMP.into(),
         n(message.message.create_timestamp.0),
     );
+    insert_contract(&mut item, new.raw);
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);

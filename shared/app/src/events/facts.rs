@@ -3,8 +3,8 @@
 
 use crate::digest::sha256_hex;
 use crate::ports::{Event, LeadRef};
-use models::ReplyStatus;
 pub use models::time::rfc3339_millis;
+use models::{Contract, ReplyStatus};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -34,6 +34,8 @@ pub struct LeadFacts {
     /// lead): `"test": true`, the same name for both contracts; absent otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
+    /// The contract that carried it (`legacy`, `v4`), as the read API shows it.
+    pub contract: Contract,
 }
 
 /// A stored fact. `at_ms` is when it was stored (unix milliseconds): the event's `occurredAt`.
@@ -78,6 +80,8 @@ pub enum Fact {
         create_timestamp: u64,
         /// Whether its lead was stored when the message was (set by [`Fact::know_lead`]).
         lead_known: bool,
+        /// The contract that carried it (`legacy`, `v4`).
+        contract: Contract,
         #[serde(skip)]
         at_ms: u64,
     },
@@ -130,6 +134,8 @@ pub enum Fact {
         rating: Option<u64>,
         #[serde(skip_serializing_if = "Option::is_none")]
         verified: Option<bool>,
+        /// The contract that carried it (`legacy`, `v4`).
+        contract: Contract,
         #[serde(skip)]
         at_ms: u64,
     },
@@ -436,6 +442,7 @@ impl Fact {
                 ("leadID", text(lead_id)),
                 ("businessID", text(business_id)),
                 ("createTimestamp", lead.create_timestamp.into()),
+                ("contract", text(lead.contract.as_str())),
             ],
             Fact::LeadRevised {
                 lead_id, digest, ..
@@ -445,12 +452,14 @@ impl Fact {
                 business_id,
                 message_id,
                 create_timestamp,
+                contract,
                 ..
             } => vec![
                 ("leadID", text(lead_id)),
                 ("businessID", text(business_id)),
                 ("messageID", text(message_id)),
                 ("createTimestamp", (*create_timestamp).into()),
+                ("contract", text(contract.as_str())),
             ],
             Fact::MessageRevised {
                 lead_id,
@@ -478,11 +487,13 @@ impl Fact {
                 review_id,
                 business_id,
                 lead_id,
+                contract,
                 ..
             } => vec![
                 ("leadID", lead_id.as_deref().into()),
                 ("businessID", text(business_id)),
                 ("reviewID", text(review_id)),
+                ("contract", text(contract.as_str())),
             ],
             Fact::ReviewRevised {
                 review_id,
@@ -596,6 +607,7 @@ mod tests {
                 lead_type: None,
                 lead_price: None,
                 test: false,
+                contract: Contract::Legacy,
             },
         }
     }
@@ -616,8 +628,44 @@ mod tests {
                 "state": "CA",
                 "zipCode": "95125",
                 "createTimestamp": 1_498_760_294,
+                "contract": "legacy",
             })
         );
+    }
+
+    #[test]
+    fn a_v4_lead_message_and_review_say_so_in_their_events_and_feed_entries() {
+        let mut v4_lead = lead();
+        if let Fact::LeadStored { lead, .. } = &mut v4_lead {
+            lead.contract = Contract::V4;
+        }
+        let message = Fact::MessageStored {
+            lead_id: "l-1".into(),
+            business_id: "b-1".into(),
+            message_id: "m-1".into(),
+            create_timestamp: 1_498_760_294,
+            lead_known: true,
+            contract: Contract::V4,
+            at_ms: 1,
+        };
+        let review = Fact::ReviewReceived {
+            review_id: "r-1".into(),
+            business_id: "b-1".into(),
+            lead_id: Some("l-1".into()),
+            category_id: None,
+            rating: Some(5),
+            verified: None,
+            contract: Contract::V4,
+            at_ms: 1,
+        };
+        for fact in [v4_lead, message, review] {
+            assert_eq!(fact.event().detail["contract"], "v4", "{fact:?}");
+            assert!(
+                fact.feed_fields()
+                    .contains(&("contract", Value::from("v4"))),
+                "{fact:?}"
+            );
+        }
     }
 
     #[test]
@@ -653,6 +701,7 @@ mod tests {
             message_id: "m-1".into(),
             create_timestamp: 1_498_760_294,
             lead_known: false,
+            contract: Contract::Legacy,
             at_ms,
         };
         let stored_at = |received_at_ms| LeadRef {

@@ -97,6 +97,7 @@ impl Listings for MemoryStore {
         };
         for lead in state.leads.values() {
             let test = models::v4::stored::is_test(&lead.raw);
+            let contract = models::v4::stored::contract_of(&lead.raw);
             let lead = &lead.summary;
             add(
                 format!("LEAD#{}#LEAD", lead.lead_id),
@@ -113,6 +114,7 @@ impl Listings for MemoryStore {
                         lead_type: lead.lead_type.clone(),
                         lead_price: lead.lead_price.clone(),
                         test,
+                        contract,
                     },
                 },
             );
@@ -126,6 +128,7 @@ impl Listings for MemoryStore {
                     message_id: message_id.clone(),
                     create_timestamp: record.create_timestamp,
                     lead_known: false,
+                    contract: models::v4::stored::contract_of(&record.raw),
                     at_ms: record.received_at_ms,
                 },
             );
@@ -215,6 +218,7 @@ impl Listings for MemoryStore {
                     category_id: None,
                     rating: None,
                     verified: None,
+                    contract: models::v4::stored::contract_of(&review.record.raw),
                     at_ms: review.record.received_at_ms,
                 },
             );
