@@ -336,3 +336,39 @@ async fn a_legacy_lead_of_a_business_that_never_connected_is_answered_through_le
     assert_eq!(record.sent_message_id, None);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_v4_lead_is_acknowledged_through_v4_when_the_business_turned_it_on() {
+    let (stack, table) = connected_stack().await;
+    let sim = stack.simulator().unwrap();
+    let http = reqwest::Client::new();
+    let settings_url = format!("{}/v1/businesses/{BUSINESS}/settings", stack.base_url);
+    let mut document: Value = http
+        .get(&settings_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    document["autoAcknowledgement"]["enabled"] = json!(true);
+    let saved = http
+        .put(&settings_url)
+        .json(&document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+
+    // A customer requests the business now: the lead is new, so speed to lead answers it.
+    let lead = v4_lead(&stack).await;
+    let ack = format!("auto-{lead}");
+    let entry = settled(&stack, &lead, &ack).await;
+    assert_eq!(entry["status"], "sent", "{entry}");
+    assert_eq!(entry["automatic"], true, "{entry}");
+    assert_eq!(entry["contract"], "v4", "{entry}");
+    assert_eq!(sends(sim, &lead), [201], "one send, to the negotiation");
+    let record = ledger_record(&table, &lead, &ack).await;
+    assert!(record.sent_message_id.is_some());
+    stack.stop().await;
+}
