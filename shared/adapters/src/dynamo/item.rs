@@ -138,11 +138,12 @@ pub(super) fn insert_change(item: &mut Item) {
     item.insert(GSI2_PK.into(), s(shard));
 }
 
-/// Marks a fact that came through v4 (its body is a v4 envelope): `route` = `v4-webhook`, the
-/// route that delivered it. The changes feed's index copies `route`, so the feed, the events and
-/// the read API tell the contract alike; a legacy fact (and every one stored before v4) has none.
-pub fn insert_contract(item: &mut Item, raw: &str) {
-    if models::v4::stored::contract_of(raw) == models::Contract::V4 {
+/// Marks a fact that came through v4 (its body is a v4 envelope, `models::v4::stored`):
+/// `route` = `v4-webhook`, the route that delivered it. The changes feed's index copies `route`,
+/// so the feed, the events and the read API tell the contract alike; a legacy fact (and every
+/// one stored before v4) has none.
+pub fn insert_contract(item: &mut Item, contract: models::Contract) {
+    if contract == models::Contract::V4 {
         item.insert(
             attr::ROUTE.into(),
             AttributeValue::S(app::ports::Route::V4Webhook.as_str().to_owned()),

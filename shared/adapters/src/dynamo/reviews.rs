@@ -40,7 +40,7 @@ impl DynamoStore {
         if let Some(time) = &review.create_time {
             item.insert(attr::CREATE_TIME.into(), s(cut(time, MAX_COPIED_BYTES)));
         }
-        insert_contract(&mut item, new.raw);
+        insert_contract(&mut item, models::v4::stored::contract_of(new.raw));
         item.insert(attr::RAW.into(), s(new.raw));
         item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
         insert_warnings(&mut item, new.warnings);

@@ -195,11 +195,13 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         );
     }
     item.insert(attr::CREATE_TIMESTAMP.into(), n(lead.create_timestamp.0));
-    // Marked once here, from the body, so the stream's event and the stats need not read it.
-    if models::v4::stored::is_test(new.raw) {
+    // Marked once here, from the body (one pass), so the stream's event and the stats need not
+    // read it.
+    let marks = models::v4::stored::marks(new.raw);
+    if marks.test {
         item.insert(attr::TEST.into(), AttributeValue::Bool(true));
     }
-    insert_contract(&mut item, new.raw);
+    insert_contract(&mut item, marks.contract);
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);
@@ -229,7 +231,7 @@ fn message_item(new: NewMessage<'_>) -> Item {
         attr::CREATE_TIMESTAMP.into(),
         n(message.message.create_timestamp.0),
     );
-    insert_contract(&mut item, new.raw);
+    insert_contract(&mut item, models::v4::stored::contract_of(new.raw));
     item.insert(attr::RAW.into(), s(new.raw));
     item.insert(attr::RECEIVED_AT.into(), n(new.received_at_ms));
     insert_warnings(&mut item, new.warnings);

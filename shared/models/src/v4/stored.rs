@@ -30,9 +30,22 @@ pub fn contract_of(raw: &str) -> Contract {
 /// or a `leadID` starting `test-` (the sandbox's and the smoke test's). Everything else in the body
 /// is skipped unread, so the speed function and the store can ask it on every lead.
 pub fn is_test(raw: &str) -> bool {
+    marks(raw).test
+}
+
+/// What a stored body says of itself, in one pass: its contract ([`contract_of`]) and whether it
+/// is a test ([`is_test`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marks {
+    pub contract: Contract,
+    pub test: bool,
+}
+
+/// [`Marks`] of a body: what the store writes on a lead item, read once.
+pub fn marks(raw: &str) -> Marks {
     use std::borrow::Cow;
     #[derive(serde::Deserialize)]
-    struct Marks<'a> {
+    struct Read<'a> {
         #[serde(borrow, default)]
         event: Option<&'a RawValue>,
         #[serde(borrow, default)]
@@ -52,23 +65,30 @@ pub fn is_test(raw: &str) -> bool {
         #[serde(borrow, default)]
         name: Option<Cow<'a, str>>,
     }
-    let Ok(marks) = serde_json::from_str::<Marks<'_>>(raw) else {
-        return false;
+    let Ok(read) = serde_json::from_str::<Read<'_>>(raw) else {
+        return Marks {
+            contract: Contract::Legacy,
+            test: false,
+        };
     };
     // The contract as [`contract_of`] tells it: a v4 envelope has an `event` object.
-    if marks
-        .event
-        .is_some_and(|event| event.get().starts_with('{'))
-    {
+    if read.event.is_some_and(|event| event.get().starts_with('{')) {
         // Read only now: a legacy body's `data`, whatever it holds, is not its concern.
-        return marks
+        let test = read
             .data
             .and_then(|data| serde_json::from_str::<Data<'_>>(data.get()).ok())
             .and_then(|data| data.business?.name)
             .is_some_and(|name| name == super::TEST_BUSINESS_NAME);
+        return Marks {
+            contract: Contract::V4,
+            test,
+        };
     }
-    marks.is_test == Some(serde_json::Value::Bool(true))
-        || marks.lead_id.is_some_and(|id| id.starts_with("test-"))
+    Marks {
+        contract: Contract::Legacy,
+        test: read.is_test == Some(serde_json::Value::Bool(true))
+            || read.lead_id.is_some_and(|id| id.starts_with("test-")),
+    }
 }
 
 /// A stored lead as read back.
