@@ -24,7 +24,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-## bench: handler and events CPU, cold start, end to end, 2xx to event, events per shard, 2xx to acknowledgement, replies and list route benchmarks (docs/benchmarks.md)
+## bench: handler, v4 webhook and events CPU, cold start, end to end, 2xx to event, events per shard, 2xx to acknowledgement, replies (legacy and v4) and list route benchmarks (docs/benchmarks.md)
 bench:
 	@scripts/bench.sh
 

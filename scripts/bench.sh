@@ -17,6 +17,9 @@ criterion() {
 echo "== handler CPU, lead path (criterion)"
 criterion lead-inbound lead_path lead
 echo
+echo "== v4 webhook CPU per delivery (criterion)"
+criterion lead-inbound webhook_path webhook
+echo
 echo "== events function CPU per stream record (criterion)"
 criterion events-out event_path 'stream|lead record'
 echo
@@ -42,6 +45,9 @@ echo "== speed to lead: from the 2xx of POST /v1/lead to its acknowledgement at 
 echo
 echo "== replies"
 "$target/replies-bench"
+echo
+echo "== replies: v4 with a cached token beside legacy"
+"$target/v4-replies-bench"
 echo
 echo "== list route"
 "$target/list-bench"

@@ -1,0 +1,194 @@
+//! `make bench` (v4 replies): one reply at a time through the reply queue, the local worker and
+//! the reply-outbound handler to the Thumbtack simulator, alternately to a legacy lead (Basic
+//! auth, a business that is not connected) and to a v4 lead (the pro connected through our
+//! consent flow, the token cached after the first send): from the enqueue to the simulator's
+//! 2xx answer to the send. Both go through the same adapter with v4 configured, so both pay the
+//! business's connection lookup; what differs is the token and the version's path and body
+//! (issue 23, item 7: a v4 reply with a cached token within 10 % of a legacy one).
+
+use adapters::SqsReplyQueue;
+use adapters::config::Env;
+use bench::local_stack;
+use models::ReplyRequest;
+use serde_json::{Value, json};
+use simulator::{Decision, Simulator};
+use std::time::{Duration, Instant};
+
+use cli::Error;
+
+/// The simulated pro's business (connected) and one nobody connected (legacy).
+const V4_BUSINESS: &str = fixtures::BUSINESS_ID;
+const LEGACY_BUSINESS: &str = "286845156044809999";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    cli::exit("v4-replies-bench", run().await)
+}
+
+async fn run() -> Result<(), Error> {
+    let env = Env::process();
+    let rounds = usize::try_from(env.number("V4_REPLIES", 40)?)?.max(1);
+    // Thumbtack echoes a sent v4 message to the business's webhooks (facts §7.2): our webhook
+    // then handles it while the next reply goes out. V4_REPLIES_ECHO=off turns the echo off, to
+    // see the send alone.
+    let echo = std::env::var("V4_REPLIES_ECHO").as_deref() != Ok("off");
+    let name = format!("v4-replies-bench-{}", app::now_millis());
+    let (stack, sdk) = local_stack(&name, 200).await?;
+    let sim = stack
+        .simulator()
+        .ok_or("make dev's simulator is not running")?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    connect(&http, &stack.base_url, sim).await?;
+    let sim_url = stack.simulator_url.clone().unwrap_or_default();
+    let set = http
+        .put(format!("{sim_url}/sim/settings"))
+        .json(&json!({"echoSentMessages": echo}))
+        .send()
+        .await?;
+    if !set.status().is_success() {
+        return Err(format!("PUT /sim/settings answered {}", set.status()).into());
+    }
+    let v4_lead = sim.new_lead(V4_BUSINESS).await?.negotiation_id;
+    let legacy_lead = format!("{name}-legacy");
+    post_legacy_lead(&http, &stack.base_url, &legacy_lead).await?;
+    wait_stored(&http, &stack.base_url, &v4_lead).await?;
+
+    let queue = SqsReplyQueue::from_config(&sdk, &stack.queue_url, &stack.dlq_url);
+    let targets = [
+        (
+            "legacy",
+            LEGACY_BUSINESS,
+            legacy_lead.clone(),
+            format!("/v1/business/{LEGACY_BUSINESS}/lead/{legacy_lead}/message"),
+        ),
+        (
+            "v4",
+            V4_BUSINESS,
+            v4_lead.clone(),
+            format!("/api/v4/negotiations/{v4_lead}/messages"),
+        ),
+    ];
+    let mut latencies: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    // Round 0 warms both paths (connections, the v4 token's first opening) and is not counted.
+    for round in 0..=rounds {
+        for (i, (_, business, lead, path)) in targets.iter().enumerate() {
+            let before = answered(sim, path);
+            let reply = ReplyRequest {
+                reply_id: format!("{name}-{i}-{round}"),
+                business_id: (*business).to_owned(),
+                lead_id: lead.clone(),
+                text: format!("Reply {round}: Tuesday at 10 works."),
+            };
+            let started = Instant::now();
+            queue.enqueue(&reply).await?;
+            loop {
+                if answered(sim, path) > before {
+                    break;
+                }
+                if started.elapsed() > Duration::from_secs(15) {
+                    return Err(format!("reply {} was not sent within 15 s", reply.reply_id).into());
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            if round > 0 {
+                latencies[i].push(started.elapsed());
+            }
+            // The v4 echo and the worker's bookkeeping settle before the next one.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+    stack.stop().await;
+    adapters::provision::drop_table(&sdk, &name).await;
+
+    println!(
+        "From the enqueue of a reply to the simulator's 2xx answer to its send, {rounds} replies each, alternating; v4 echoes {}\n",
+        if echo { "on" } else { "off" }
+    );
+    println!("| contract | p50 | p90 | mean |\n|---|---|---|---|");
+    let mut means = Vec::new();
+    for ((contract, ..), latencies) in targets.iter().zip(latencies.iter_mut()) {
+        latencies.sort();
+        let mean = latencies.iter().sum::<Duration>() / u32::try_from(latencies.len())?;
+        means.push((latencies[latencies.len() / 2], mean));
+        println!(
+            "| {contract} | {:.1} ms | {:.1} ms | {:.1} ms |",
+            ms(latencies[latencies.len() / 2]),
+            ms(latencies[latencies.len() * 9 / 10]),
+            ms(mean)
+        );
+    }
+    println!(
+        "\nv4 / legacy: p50 {:.2}x, mean {:.2}x (target: within 1.10x)",
+        ms(means[1].0) / ms(means[0].0),
+        ms(means[1].1) / ms(means[0].1)
+    );
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// How many sends to `path` the simulator has answered with a 2xx.
+fn answered(sim: &Simulator, path: &str) -> usize {
+    sim.log()
+        .iter()
+        .filter(|e| e.kind == "received" && e.method == "POST" && e.target == path)
+        .filter(|e| e.status.is_some_and(|s| (200..300).contains(&s)))
+        .count()
+}
+
+/// The simulator's pro connects: `POST /v1/connections`, the consent page approved, our callback.
+async fn connect(http: &reqwest::Client, base: &str, sim: &Simulator) -> Result<(), Error> {
+    let started: Value = http
+        .post(format!("{base}/v1/connections"))
+        .json(&json!({"reference": "bench-pro"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let link = started["authorizeURL"]
+        .as_str()
+        .ok_or("POST /v1/connections gave no authorizeURL")?;
+    let back = sim.consent(link, Decision::Approve).await?;
+    let status = http.get(&back).send().await?.status();
+    if !status.is_success() {
+        return Err(format!("the callback answered {status}").into());
+    }
+    Ok(())
+}
+
+async fn post_legacy_lead(http: &reqwest::Client, base: &str, id: &str) -> Result<(), Error> {
+    let mut lead: Value = serde_json::from_str(fixtures::LEAD)?;
+    lead["leadID"] = id.into();
+    lead["business"]["businessID"] = LEGACY_BUSINESS.into();
+    let answer = http
+        .post(format!("{base}/v1/lead"))
+        .basic_auth(bench::USERNAME, Some(bench::PASSWORD))
+        .json(&lead)
+        .send()
+        .await?;
+    if !answer.status().is_success() {
+        return Err(format!("POST /v1/lead answered {}", answer.status()).into());
+    }
+    Ok(())
+}
+
+async fn wait_stored(http: &reqwest::Client, base: &str, lead: &str) -> Result<(), Error> {
+    let started = Instant::now();
+    while !http
+        .get(format!("{base}/v1/leads/{lead}"))
+        .send()
+        .await?
+        .status()
+        .is_success()
+    {
+        if started.elapsed() > Duration::from_secs(10) {
+            return Err(format!("the v4 lead {lead} was not stored").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
