@@ -134,7 +134,15 @@ pub(super) async fn take<S: LeadStore + ReplyLedger>(
         }
         Claim::Conflict { .. } => return Ok(FromBusiness::Conflict),
     };
-    store.mark_sent(&reply, attempt, 200, at_ms).await?;
+    // Sent through v4 by Thumbtack's app: its contract and its own messageID on the reply.
+    let accepted = crate::ports::Accepted {
+        status: 200,
+        contract: models::Contract::V4,
+        message_id: Some(message.message.message_id.clone()),
+    };
+    store
+        .mark_sent_via(&reply, attempt, &accepted, at_ms)
+        .await?;
     store.first_reply(&reply.lead_id, false, sent_at_ms).await?;
     Ok(FromBusiness::TypedInApp {
         reply_id,

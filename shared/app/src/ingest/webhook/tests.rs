@@ -260,6 +260,11 @@ async fn what_the_pro_types_in_the_app_is_their_reply_once_and_a_person_s_reply(
     let recorded = deps.store.reply(&reply_id).unwrap();
     assert_eq!(recorded.status, models::ReplyStatus::Sent);
     assert_eq!(recorded.text, "I can come Saturday.");
+    assert_eq!(
+        recorded.contract,
+        Some(models::Contract::V4),
+        "typed in the v4 app"
+    );
     // When the pro sent it, not when it arrived.
     assert_eq!(recorded.enqueued_at_ms, 1_790_762_400_000);
     // The acknowledgement asks this: a person answered.
