@@ -232,6 +232,34 @@ fn from_the_business(message_id: &str, text: &str, sent_at: &str) -> String {
     message.to_string()
 }
 
+/// Our reply `reply_id` with `text` on the lead, enqueued at 10:00:00 and claimed: the reply, the
+/// claim's attempt and the time.
+async fn claimed(
+    deps: &InboundDeps<MemoryStore, ()>,
+    reply_id: &str,
+    text: &str,
+) -> (models::ReplyRequest, u32, u64) {
+    use crate::ports::{Claim, ReplyClaim, ReplyLedger};
+    let ours = models::ReplyRequest {
+        reply_id: reply_id.into(),
+        business_id: PRO_BUSINESS.into(),
+        lead_id: LEAD_ID.into(),
+        text: text.into(),
+    };
+    let at = 1_790_762_400_000;
+    let claim = ReplyClaim {
+        reply: &ours,
+        enqueued_at_ms: at,
+        sequence: None,
+        now_ms: at,
+        lease_until_ms: at + 30_000,
+    };
+    let Claim::Claimed { attempt } = deps.store.claim(claim).await.unwrap() else {
+        panic!("claimed")
+    };
+    (ours, attempt, at)
+}
+
 fn pro_deps() -> InboundDeps<MemoryStore, ()> {
     let deps = deps();
     deps.store
@@ -281,26 +309,10 @@ async fn what_the_pro_types_in_the_app_is_their_reply_once_and_a_person_s_reply(
 
 #[tokio::test]
 async fn the_echo_of_our_reply_adds_nothing_and_is_kept_as_sent() {
-    use crate::ports::{Claim, ReplyClaim, ReplyLedger};
+    use crate::ports::ReplyLedger;
     let deps = pro_deps();
     // Our reply, enqueued at 10:00:00 and sent.
-    let ours = models::ReplyRequest {
-        reply_id: "r-1".into(),
-        business_id: PRO_BUSINESS.into(),
-        lead_id: LEAD_ID.into(),
-        text: "See you Saturday.".into(),
-    };
-    let at = 1_790_762_400_000;
-    let claim = ReplyClaim {
-        reply: &ours,
-        enqueued_at_ms: at,
-        sequence: None,
-        now_ms: at,
-        lease_until_ms: at + 30_000,
-    };
-    let Claim::Claimed { attempt } = deps.store.claim(claim).await.unwrap() else {
-        panic!("claimed")
-    };
+    let (ours, attempt, at) = claimed(&deps, "r-1", "See you Saturday.").await;
     deps.store.mark_sent(&ours, attempt, 200, at).await.unwrap();
     // Thumbtack delivers it back 21 s later, with `\r\n` line endings of its own.
     let echo = from_the_business("5002", "See you Saturday.\r\n", "2026-09-30T10:00:21Z");
@@ -321,25 +333,9 @@ async fn the_echo_of_our_reply_adds_nothing_and_is_kept_as_sent() {
 
 #[tokio::test]
 async fn the_echo_of_a_v4_reply_is_found_by_its_message_id_whatever_its_text_and_time() {
-    use crate::ports::{Accepted, Claim, ReplyClaim, ReplyLedger};
+    use crate::ports::{Accepted, ReplyLedger};
     let deps = pro_deps();
-    let ours = models::ReplyRequest {
-        reply_id: "r-v4".into(),
-        business_id: PRO_BUSINESS.into(),
-        lead_id: LEAD_ID.into(),
-        text: "See you Saturday.".into(),
-    };
-    let at = 1_790_762_400_000;
-    let claim = ReplyClaim {
-        reply: &ours,
-        enqueued_at_ms: at,
-        sequence: None,
-        now_ms: at,
-        lease_until_ms: at + 30_000,
-    };
-    let Claim::Claimed { attempt } = deps.store.claim(claim).await.unwrap() else {
-        panic!("claimed")
-    };
+    let (ours, attempt, at) = claimed(&deps, "r-v4", "See you Saturday.").await;
     let accepted = Accepted {
         status: 201,
         contract: models::Contract::V4,
@@ -376,26 +372,10 @@ async fn the_echo_of_a_v4_reply_is_found_by_its_message_id_whatever_its_text_and
 
 #[tokio::test]
 async fn a_text_matched_echo_delivered_again_is_still_the_echo_and_never_a_second_reply() {
-    use crate::ports::{Claim, ReplyClaim, ReplyLedger};
+    use crate::ports::ReplyLedger;
     let deps = pro_deps();
     // Sent through an answer that named no message: only its text and time can match.
-    let ours = models::ReplyRequest {
-        reply_id: "r-2".into(),
-        business_id: PRO_BUSINESS.into(),
-        lead_id: LEAD_ID.into(),
-        text: "On my way.".into(),
-    };
-    let at = 1_790_762_400_000;
-    let claim = ReplyClaim {
-        reply: &ours,
-        enqueued_at_ms: at,
-        sequence: None,
-        now_ms: at,
-        lease_until_ms: at + 30_000,
-    };
-    let Claim::Claimed { attempt } = deps.store.claim(claim).await.unwrap() else {
-        panic!("claimed")
-    };
+    let (ours, attempt, at) = claimed(&deps, "r-2", "On my way.").await;
     deps.store.mark_sent(&ours, attempt, 200, at).await.unwrap();
     let echo = from_the_business("5020", "On my way.", "2026-09-30T10:00:05Z");
     for _ in 0..2 {
