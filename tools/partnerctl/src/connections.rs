@@ -82,34 +82,16 @@ pub async fn ask_api(
     Ok(())
 }
 
-/// The SigV4 headers for `execute-api`, when there are AWS credentials to sign with (locally the
-/// routes are open on loopback and the signature is not checked).
+/// The SigV4 headers for `execute-api` ([`cli::sigv4`]), when there are AWS credentials to sign
+/// with (locally the routes are open on loopback and the signature is not checked).
 async fn sign(request: &mut http::Request<Vec<u8>>, sdk: &adapters::aws::SdkConfig) -> cli::Result {
     use aws_credential_types::provider::ProvideCredentials;
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     let (Some(provider), Some(region)) = (sdk.credentials_provider(), sdk.region()) else {
         return Ok(());
     };
-    let Ok(credentials) = provider.provide_credentials().await else {
+    // The SDK caches what it provides: asking here first costs the signature nothing.
+    if provider.provide_credentials().await.is_err() {
         return Ok(());
-    };
-    let identity = credentials.into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region.as_ref())
-        .name("execute-api")
-        .time(std::time::SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()?
-        .into();
-    let url = request.uri().to_string();
-    let signable = SignableRequest::new(
-        request.method().as_str(),
-        &url,
-        std::iter::empty(),
-        SignableBody::Bytes(request.body()),
-    )?;
-    let (instructions, _) = sign(signable, &params)?.into_parts();
-    instructions.apply_to_request_http1x(request);
-    Ok(())
+    }
+    cli::sigv4::sign_execute_api(request, sdk, region.as_ref()).await
 }

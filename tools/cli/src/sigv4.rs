@@ -1,13 +1,14 @@
-//! SigV4 for the read API: in AWS its routes are IAM-authorised (`execute-api`), so the smoke
-//! test and the load run sign their calls with the usual AWS credentials (which need the
-//! stack's PartnerApiReaderPolicy, and the SettingsEditorPolicy for a PUT of settings).
+//! SigV4 for the API's IAM routes: in AWS they are IAM-authorised (`execute-api`), so the smoke
+//! test, the load run and partnerctl sign their calls with the usual AWS credentials (which need
+//! the stack's PartnerApiReaderPolicy, the SettingsEditorPolicy for a PUT of settings, the
+//! ConnectionsManagerPolicy for the connection routes).
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use std::time::SystemTime;
 
-use cli::Error;
+use crate::Error;
 
 /// Adds the SigV4 headers for `execute-api` in `region` to `request`, signed with the
 /// credentials of `sdk`.
