@@ -53,6 +53,27 @@ pub fn public_api_url_parameter<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> 
     env.optional(PUBLIC_API_URL_PARAMETER)
 }
 
+/// Thumbtack's v4 API (`THUMBTACK_V4_API_BASE_URL`, its requests bounded by `timeout`) and our
+/// client there (`THUMBTACK_V4_CLIENT_SECRET_ARN`, or `THUMBTACK_V4_CLIENT_ID` and
+/// `THUMBTACK_V4_CLIENT_SECRET`): what every function that calls v4 reads alike.
+pub(super) fn v4_api_and_client<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    timeout: std::time::Duration,
+) -> Result<(ThumbtackSettings, CredentialSetting), ConfigError> {
+    let api = ThumbtackSettings {
+        base_url: http_url(env, "THUMBTACK_V4_API_BASE_URL", Some(V4_API_BASE_URL))?,
+        connect_timeout: THUMBTACK_CONNECT_TIMEOUT.min(timeout),
+        timeout,
+    };
+    let client = credential_setting(
+        env,
+        "THUMBTACK_V4_CLIENT_SECRET_ARN",
+        "THUMBTACK_V4_CLIENT_ID",
+        "THUMBTACK_V4_CLIENT_SECRET",
+    )?;
+    Ok((api, client))
+}
+
 /// `TABLE_NAME`, `TOKEN_KEY_ID`, `PUBLIC_API_URL` (the API's own base URL, which the redirect URI
 /// and the webhook URLs are built on), the v4 URLs and client (see [`ConnectionsSettings`]),
 /// `THUMBTACK_TIMEOUT_SECONDS`, `CONNECT_STATE_KEY`, `CONNECT_RETURN_URLS`, `METRICS_NAMESPACE`.
@@ -62,7 +83,6 @@ pub fn connections_settings<F: Fn(&str) -> Option<String>>(
     let public = http_url(env, "PUBLIC_API_URL", None)?;
     let auth = http_url(env, "THUMBTACK_V4_AUTH_URL", Some(V4_AUTH_URL))?;
     let token = http_url(env, "THUMBTACK_V4_TOKEN_URL", Some(V4_TOKEN_URL))?;
-    let api = http_url(env, "THUMBTACK_V4_API_BASE_URL", Some(V4_API_BASE_URL))?;
     let redirect = format!("{public}{CALLBACK_PATH}");
     let oauth =
         crate::connect::OAuthUrls::new(&auth, &token, &redirect).map_err(|_| ConfigError {
@@ -85,21 +105,12 @@ pub fn connections_settings<F: Fn(&str) -> Option<String>>(
         var: "CONNECT_RETURN_URLS",
         problem: "must be a comma-separated list of http(s) URLs",
     })?;
-    let timeout = thumbtack_timeout(env)?;
+    let (api, client) = v4_api_and_client(env, thumbtack_timeout(env)?)?;
     Ok(ConnectionsSettings {
         table: table_name(env)?,
-        api: ThumbtackSettings {
-            base_url: api,
-            connect_timeout: THUMBTACK_CONNECT_TIMEOUT.min(timeout),
-            timeout,
-        },
+        api,
         oauth,
-        client: credential_setting(
-            env,
-            "THUMBTACK_V4_CLIENT_SECRET_ARN",
-            "THUMBTACK_V4_CLIENT_ID",
-            "THUMBTACK_V4_CLIENT_SECRET",
-        )?,
+        client,
         token_key_id: env.required("TOKEN_KEY_ID")?,
         connect: app::connections::ConnectSettings {
             state_key: app::connections::state::StateKey::new(key.into_bytes()),

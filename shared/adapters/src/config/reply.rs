@@ -1,6 +1,6 @@
 //! The reply function's settings and its retry policy.
 
-use super::connections::{V4_API_BASE_URL, V4_AUTH_URL, V4_TOKEN_URL};
+use super::connections::{V4_AUTH_URL, V4_TOKEN_URL, v4_api_and_client};
 use super::{
     ConfigError, Env, THUMBTACK_CONNECT_TIMEOUT, credential_setting, http_url, metrics_namespace,
     table_name, thumbtack_timeout,
@@ -91,28 +91,21 @@ fn reply_v4_settings<F: Fn(&str) -> Option<String>>(
     let Some(token_key_id) = env.optional("TOKEN_KEY_ID") else {
         return Ok(None);
     };
-    let api = http_url(env, "THUMBTACK_V4_API_BASE_URL", Some(V4_API_BASE_URL))?;
+    let (api, client) = v4_api_and_client(env, timeout)?;
     let token = http_url(env, "THUMBTACK_V4_TOKEN_URL", Some(V4_TOKEN_URL))?;
     // The client wants an authorization URL and a redirect URI; only the consent flow uses
     // them, never a refresh.
     let oauth =
-        crate::connect::OAuthUrls::new(V4_AUTH_URL, &token, &api).map_err(|_| ConfigError {
-            var: "THUMBTACK_V4_TOKEN_URL",
-            problem: "must be a URL",
+        crate::connect::OAuthUrls::new(V4_AUTH_URL, &token, &api.base_url).map_err(|_| {
+            ConfigError {
+                var: "THUMBTACK_V4_TOKEN_URL",
+                problem: "must be a URL",
+            }
         })?;
     Ok(Some(ReplyV4Settings {
-        api: ThumbtackSettings {
-            base_url: api,
-            connect_timeout: THUMBTACK_CONNECT_TIMEOUT.min(timeout),
-            timeout,
-        },
+        api,
         oauth,
-        client: credential_setting(
-            env,
-            "THUMBTACK_V4_CLIENT_SECRET_ARN",
-            "THUMBTACK_V4_CLIENT_ID",
-            "THUMBTACK_V4_CLIENT_SECRET",
-        )?,
+        client,
         token_key_id,
     }))
 }
