@@ -92,3 +92,55 @@ async fn a_v4_lead_its_earlier_message_and_its_review_are_stored_once_and_read_b
     assert_eq!(view.reviews.len(), 1);
     assert_eq!(view.reviews[0].review.business_id, BUSINESS);
 }
+
+#[tokio::test]
+async fn a_business_s_legacy_and_v4_leads_list_together_each_with_its_contract() {
+    let table = fresh_table().await;
+    let store = &table.store;
+    // A legacy lead of the same business, created a day before the v4 one.
+    let raw = crate::support::with_field(fixtures::LEAD, "/business/businessID", json!(BUSINESS));
+    let raw = crate::support::with_field(&raw, "/createTimestamp", json!("1786813980"));
+    let legacy = models::Lead::parse(raw.as_bytes()).unwrap().value;
+    app::LeadStore::insert_lead(
+        store,
+        app::ports::NewLead {
+            lead: &legacy,
+            warnings: &models::Problems::NONE,
+            raw: &raw,
+            received_at_ms: app::now_millis(),
+        },
+    )
+    .await
+    .unwrap();
+    deliver(store, &sample(fixtures::v4::NEGOTIATION_CREATED)).await;
+
+    let asked = app::pull::LeadsAsked {
+        business_id: BUSINESS,
+        since: None,
+        until: None,
+        limit: None,
+        cursor: None,
+    };
+    let page = app::pull::business_leads(store, &crate::support::pull_settings(), asked)
+        .await
+        .unwrap();
+    let listed: Vec<(String, Value)> = page
+        .leads
+        .iter()
+        .map(|entry| serde_json::to_value(entry).unwrap())
+        .map(|entry| {
+            (
+                entry["leadID"].as_str().unwrap().to_owned(),
+                entry["contract"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (NEGOTIATION_ID.to_owned(), json!("v4")),
+            (legacy.lead_id.clone(), json!("legacy")),
+        ],
+        "newest first, each with the contract that carried it"
+    );
+}

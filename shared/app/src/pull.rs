@@ -107,6 +107,8 @@ pub struct LeadEntry {
     pub lead_id: String,
     #[serde(rename = "businessID")]
     pub business_id: String,
+    /// `"legacy"` or `"v4"`: the contract that carried it.
+    pub contract: models::Contract,
     /// Thumbtack's, unix seconds.
     pub create_timestamp: u64,
     /// When we stored it (RFC 3339, milliseconds).
@@ -342,6 +344,7 @@ fn lead_entry(lead: LeadSummary) -> LeadEntry {
     LeadEntry {
         lead_id: lead.lead_id,
         business_id: lead.business_id,
+        contract: lead.contract,
         create_timestamp: lead.create_timestamp,
         received_at: rfc3339_millis(lead.received_at_ms),
         category: lead.category,

@@ -96,6 +96,7 @@ async fn a_business_leads_come_newest_first_as_summaries_with_their_first_reply(
         json!({
             "leadID": "l-old",
             "businessID": "b-1",
+            "contract": "legacy",
             "createTimestamp": 1_700_000_100,
             "receivedAt": "1970-01-01T00:00:05.000Z",
             "category": "Interior Painting",

@@ -226,6 +226,7 @@ async fn a_business_leads_are_answered_newest_first_a_page_at_a_time() {
             json!({
                 "leadID": "l-3",
                 "businessID": "b-1",
+                "contract": "legacy",
                 "createTimestamp": 1_700_000_003,
                 "receivedAt": "1970-01-01T00:00:00.003Z",
                 "category": "Interior Painting",

@@ -44,8 +44,25 @@ impl Listings for DynamoStore {
             .map(|c| start_key(&partition, c, &range))
             .transpose()?;
         let (items, next) = self.index_newest(partition, range, limit, start).await?;
+        // GSI1 copies no contract, and a projection cannot change in place (a new index would
+        // have to be built and read instead): the page's lead items tell it, one `BatchGetItem`
+        // of their `route` alone (docs/data-model.md).
+        let routes = self
+            .batch_get_attributes(items.iter().map(key_of).collect(), Some(&[attr::ROUTE]))
+            .await?;
+        let mut summaries = Vec::with_capacity(items.len());
+        for item in &items {
+            let mut summary = lead_summary(item)?;
+            let route = routes
+                .get(&string(item, PK)?)
+                .and_then(|lead| optional_string(lead, attr::ROUTE));
+            if route.as_deref() == Some(app::ports::Route::V4Webhook.as_str()) {
+                summary.contract = models::Contract::V4;
+            }
+            summaries.push(summary);
+        }
         Ok(Page {
-            items: items.iter().map(lead_summary).collect::<Result<_, _>>()?,
+            items: summaries,
             next: next.as_ref().map(cursor).transpose()?,
         })
     }
@@ -250,6 +267,8 @@ fn lead_summary(item: &Item) -> Result<LeadSummary, StoreError> {
     let partition = string(item, GSI1_PK)?;
     Ok(LeadSummary {
         lead_id: string(item, attr::LEAD_ID)?,
+        // Told by the lead's item (`business_leads`).
+        contract: models::Contract::Legacy,
         business_id: business_of(&partition)
             .ok_or_else(|| super::item::corrupt(GSI1_PK))?
             .to_owned(),

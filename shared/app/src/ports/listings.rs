@@ -11,6 +11,8 @@ use crate::events::FeedEntry;
 pub struct LeadSummary {
     pub lead_id: String,
     pub business_id: String,
+    /// The contract that carried it.
+    pub contract: models::Contract,
     /// Thumbtack's, unix seconds.
     pub create_timestamp: u64,
     /// Ours, unix milliseconds.
