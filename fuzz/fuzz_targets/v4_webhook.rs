@@ -1,10 +1,12 @@
 //! Any bytes as a Thumbtack v4 webhook delivery: never a panic; a refusal always names a path; a
-//! delivery that is read maps onto our facts, and reads back the same from its stored body.
+//! delivery that is read maps onto our facts, and reads back the same from its stored body; the
+//! typed fast path and the walker agree on every input.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use models::v4::{Delivery, Fact, Received, stored};
 
 fuzz_target!(|body: &[u8]| {
+    assert_eq!(Delivery::parse(body), Delivery::parse_by_walking(body));
     match Delivery::parse(body) {
         Err(invalid) => assert!(!invalid.problems.is_empty()),
         Ok(parsed) => {

@@ -130,12 +130,12 @@ pub struct Business {
 pub const STATE_RULE: &str = "must be a two-letter state abbreviation";
 pub const ZIP_RULE: &str = "must be a five-digit ZIP code or a ZIP+4";
 
-fn is_state(text: &str) -> bool {
+pub(crate) fn is_state(text: &str) -> bool {
     text.len() == 2 && text.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// `95125`, `95125-1234` or `951251234`.
-fn is_zip(text: &str) -> bool {
+pub(crate) fn is_zip(text: &str) -> bool {
     let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
     match text.len() {
         5 | 9 => digits(text),

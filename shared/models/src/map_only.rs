@@ -23,6 +23,13 @@ pub(crate) fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         .collect())
 }
 
+/// `#[serde(default, deserialize_with = "map_only::optional")]`: a JSON object or `null`.
+pub(crate) fn optional<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(Option::<MapOnly<T>>::deserialize(deserializer)?.map(|item| item.0))
+}
+
 /// A `T` read from a JSON object only; the whole body is read through this.
 pub(crate) struct MapOnly<T>(pub(crate) T);
 

@@ -4,6 +4,7 @@
 //! JSON that serde_json's `Value` cannot hold included.
 #![allow(clippy::unwrap_used)]
 
+use models::v4::Delivery;
 use models::{InboundMessage, Invalid, Lead, Problems, ReplyRequest};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -119,6 +120,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
                 Just("businessID"),
                 Just("question"),
                 Just("leadType"),
+                Just("negotiationID"),
+                Just("createdAt"),
+                Just("customer"),
+                Just("start"),
+                Just("from"),
             ],
             raw_value()
         )
@@ -212,6 +218,7 @@ proptest! {
         }
         prop_assert_eq!(Lead::parse(&bytes), Lead::parse_by_walking(&bytes));
         prop_assert_eq!(InboundMessage::parse(&bytes), InboundMessage::parse_by_walking(&bytes));
+        prop_assert_eq!(Delivery::parse(&bytes), Delivery::parse_by_walking(&bytes));
     }
 
     #[test]
@@ -326,5 +333,17 @@ proptest! {
         let mut lead = lead;
         lead["request"]["description"] = json!("é".repeat(length / 2));
         prop_assert!(Lead::parse(&serde_json::to_vec(&lead).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn the_fast_path_and_the_walker_agree_on_mutated_v4_negotiations(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(fixtures::v4::NEGOTIATION_CREATED, &mutations);
+        prop_assert_eq!(Delivery::parse(&bytes), Delivery::parse_by_walking(&bytes));
+    }
+
+    #[test]
+    fn the_fast_path_and_the_walker_agree_on_mutated_v4_messages(mutations in prop::collection::vec(mutation(), 1..4)) {
+        let bytes = mutate(fixtures::v4::MESSAGE_CREATED, &mutations);
+        prop_assert_eq!(Delivery::parse(&bytes), Delivery::parse_by_walking(&bytes));
     }
 }

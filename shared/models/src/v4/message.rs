@@ -28,11 +28,23 @@ pub struct MessageCreatedV4 {
     /// RFC 3339, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::map_only::optional"
+    )]
     pub customer: Option<MessageCustomer>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::map_only::optional"
+    )]
     pub business: Option<MessageBusiness>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::map_only::objects"
+    )]
     pub attachments: Vec<Attachment>,
 }
 

@@ -12,9 +12,11 @@
 //!
 //! [`facts`] maps a delivery onto the facts legacy already has (a lead, a message, a review).
 //!
-//! There is no typed fast path here yet (legacy has one): the walker alone reads v4 bodies.
+//! A lead or a message with nothing wrong takes a typed fast path first ([`fast`]), as legacy
+//! payloads do; anything else, and every review or unknown event, is read by the walker alone.
 
 pub mod facts;
+mod fast;
 pub mod message;
 pub mod negotiation;
 pub mod review;
@@ -109,6 +111,18 @@ impl Delivery {
     /// missing or unusable; any other problem is a warning beside the delivery. Unknown fields
     /// are ignored here; the caller keeps the raw body.
     pub fn parse(body: &[u8]) -> Result<Parsed<Delivery>, Invalid> {
+        if let Some(value) = fast::typed(body) {
+            return Ok(Parsed {
+                value,
+                warnings: crate::problems::Problems::default(),
+            });
+        }
+        crate::walk::walk_only(body, read_delivery)
+    }
+
+    /// The walker alone, without the fast path: the tests check that both agree on every input.
+    #[doc(hidden)]
+    pub fn parse_by_walking(body: &[u8]) -> Result<Parsed<Delivery>, Invalid> {
         crate::walk::walk_only(body, read_delivery)
     }
 
@@ -168,7 +182,7 @@ fn read_event(w: &mut Walker, parent: &Entries, path: &Path<'_>) -> Option<Event
     })
 }
 
-fn is_time(text: &str) -> bool {
+pub(crate) fn is_time(text: &str) -> bool {
     time_as_unix_seconds(text).is_some()
 }
 

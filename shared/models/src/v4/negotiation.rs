@@ -32,14 +32,23 @@ pub struct NegotiationCreatedV4 {
     /// What the pro pays (`"$25.00"`), a display string kept as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_price: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::map_only::optional"
+    )]
     pub lead_price_breakdown: Option<PriceBreakdown>,
+    #[serde(deserialize_with = "crate::map_only::object")]
     pub business: NegotiationBusiness,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::map_only::object")]
     pub customer: NegotiationCustomer,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::map_only::object")]
     pub request: NegotiationRequest,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::map_only::optional"
+    )]
     pub estimate: Option<Estimate>,
 }
 
@@ -102,20 +111,40 @@ pub struct NegotiationRequest {
     pub customer_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::map_only::optional"
+    )]
     pub category: Option<Category>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::map_only::object")]
     pub location: Location,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::map_only::objects"
+    )]
     pub details: Vec<Detail>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::map_only::objects"
+    )]
     pub proposed_times: Vec<TimeSlot>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::map_only::optional"
+    )]
     pub booking: Option<Booking>,
     /// `CustomerTravelToProvider`, `ProviderTravelToCustomer`, `Remote`; others kept as sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub travel_preferences: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::map_only::objects"
+    )]
     pub attachments: Vec<Attachment>,
 }
 
