@@ -15,41 +15,92 @@ use crate::lead::{is_state, is_zip};
 use crate::map_only::MapOnly;
 use crate::text::has_visible_text;
 use serde::Deserialize;
+use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
-
-/// The envelope, its `data` kept raw until `eventType` says what it is (it may come first).
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(deserialize_with = "crate::map_only::object")]
-    event: Event,
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
+use std::borrow::Cow;
 
 /// The delivery, when it is a lead or a message the walker would read without a word.
 pub(super) fn typed(body: &[u8]) -> Option<Delivery> {
     let text = std::str::from_utf8(body).ok()?;
-    let MapOnly(envelope) = serde_json::from_str::<MapOnly<Envelope<'_>>>(text).ok()?;
-    if !event_follows_the_rules(&envelope.event) {
-        return None;
+    let Fast(delivery) = serde_json::from_str::<Fast>(text).ok()?;
+    let delivery = delivery?;
+    let follows = event_follows_the_rules(&delivery.event)
+        && match &delivery.data {
+            Data::Negotiation(lead) => negotiation_follows_the_rules(lead),
+            Data::Message(message) => message_follows_the_rules(message),
+            Data::Review(_) | Data::Unknown(_) => false,
+        };
+    follows.then_some(delivery)
+}
+
+/// The envelope in one pass when `event` comes before `data`, as Thumbtack sends them: `data` is
+/// read straight into the type its `eventType` names. Otherwise `data` is kept raw and read
+/// after. `None` (or an error): not for the fast path.
+struct Fast(Option<Delivery>);
+
+impl<'de> Deserialize<'de> for Fast {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EnvelopeVisitor).map(Fast)
     }
-    let data = envelope.data.get();
-    let data = match Kind::of(&envelope.event.event_type) {
-        Kind::NegotiationCreated => {
-            let MapOnly(lead) = serde_json::from_str::<MapOnly<NegotiationCreatedV4>>(data).ok()?;
-            negotiation_follows_the_rules(&lead).then(|| Data::Negotiation(Box::new(lead)))?
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Option<Delivery>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a v4 webhook delivery")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Delivery>, A::Error> {
+        let mut event: Option<Event> = None;
+        let mut data: Option<Data> = None;
+        let mut raw_data: Option<&'de RawValue> = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                // A key given twice is the walker's to name.
+                "event" if event.is_some() => return Ok(None),
+                "data" if data.is_some() || raw_data.is_some() => return Ok(None),
+                "event" => event = Some(map.next_value::<MapOnly<Event>>()?.0),
+                "data" => match event.as_ref().map(|event| Kind::of(&event.event_type)) {
+                    Some(Kind::NegotiationCreated) => {
+                        let MapOnly(lead) = map.next_value::<MapOnly<NegotiationCreatedV4>>()?;
+                        data = Some(Data::Negotiation(Box::new(lead)));
+                    }
+                    Some(Kind::MessageCreated) => {
+                        data = Some(Data::Message(map.next_value::<MapOnly<_>>()?.0));
+                    }
+                    Some(Kind::ReviewCreated | Kind::Unknown) => return Ok(None),
+                    None => raw_data = Some(map.next_value()?),
+                },
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
-        Kind::MessageCreated => {
-            let MapOnly(message) = serde_json::from_str::<MapOnly<MessageCreatedV4>>(data).ok()?;
-            message_follows_the_rules(&message).then_some(Data::Message(message))?
-        }
-        // Rare, and a review reads `text` where `reviewText` is missing: the walker's.
-        Kind::ReviewCreated | Kind::Unknown => return None,
-    };
-    Some(Delivery {
-        event: envelope.event,
-        data,
-    })
+        let Some(event) = event else {
+            return Ok(None);
+        };
+        let data = match (data, raw_data) {
+            (Some(data), _) => data,
+            (None, Some(raw)) => match Kind::of(&event.event_type) {
+                Kind::NegotiationCreated => {
+                    let MapOnly(lead) =
+                        serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
+                    Data::Negotiation(Box::new(lead))
+                }
+                Kind::MessageCreated => {
+                    let MapOnly(message) =
+                        serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
+                    Data::Message(message)
+                }
+                Kind::ReviewCreated | Kind::Unknown => return Ok(None),
+            },
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(Delivery { event, data }))
+    }
 }
 
 fn optional_id(id: Option<&str>) -> bool {
@@ -133,6 +184,26 @@ mod tests {
         ] {
             assert_eq!(typed(body.as_bytes()), Some(by_walking(body)), "{body}");
         }
+    }
+
+    #[test]
+    fn data_before_event_is_read_alike_and_a_key_given_twice_is_left_to_the_walker() {
+        let lead: serde_json::Value =
+            serde_json::from_str(fixtures::v4::NEGOTIATION_CREATED).unwrap();
+        let data_first = format!(r#"{{"data":{},"event":{}}}"#, lead["data"], lead["event"]);
+        assert_eq!(
+            typed(data_first.as_bytes()),
+            Some(by_walking(fixtures::v4::NEGOTIATION_CREATED))
+        );
+        let event_twice = format!(
+            r#"{{"event":{0},"event":{0},"data":{1}}}"#,
+            lead["event"], lead["data"]
+        );
+        assert_eq!(typed(event_twice.as_bytes()), None);
+        assert_eq!(
+            Delivery::parse(event_twice.as_bytes()),
+            Delivery::parse_by_walking(event_twice.as_bytes())
+        );
     }
 
     #[test]
