@@ -46,6 +46,9 @@ pub struct Launched {
     pub dlq_url: String,
     /// Where a catch-all rule on the bus delivers every event.
     pub events_queue_url: String,
+    /// The Thumbtack the reply worker sends through (v4 too, when configured): benchmarks time
+    /// its send alone, without the queue.
+    pub replies: HttpThumbtack,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     simulator: Option<Simulator>,
@@ -216,6 +219,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         None => (None, None),
     };
     let (stop, stopped) = watch::channel(false);
+    let replies = worker.deps.thumbtack.clone();
     let mut tasks = Vec::new();
     let worker_stop = stopped.clone();
     tasks.push(tokio::spawn(async move { worker.run(worker_stop).await }));
@@ -232,6 +236,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         queue_url,
         dlq_url,
         events_queue_url,
+        replies,
         stop,
         tasks,
         simulator,

@@ -4,12 +4,14 @@
 //! consent flow, the token cached after the first send): from the enqueue to the simulator's
 //! 2xx answer to the send. Both go through the same adapter with v4 configured, so both pay the
 //! business's connection lookup; what differs is the token and the version's path and body
-//! (issue 23, item 7: a v4 reply with a cached token within 10 % of a legacy one).
+//! (issue 23, item 7: a v4 reply with a cached token within 10 % of a legacy one). Then the
+//! adapter's send alone, called directly the same way, where the queue's noise is not.
 
 use adapters::SqsReplyQueue;
 use adapters::config::Env;
+use app::ports::Thumbtack as _;
 use bench::local_stack;
-use models::ReplyRequest;
+use models::{Contract, ReplyRequest};
 use serde_json::{Value, json};
 use simulator::{Decision, Simulator};
 use std::time::{Duration, Instant};
@@ -42,14 +44,7 @@ async fn run() -> Result<(), Error> {
         .build()?;
     connect(&http, &stack.base_url, sim).await?;
     let sim_url = stack.simulator_url.clone().unwrap_or_default();
-    let set = http
-        .put(format!("{sim_url}/sim/settings"))
-        .json(&json!({"echoSentMessages": echo}))
-        .send()
-        .await?;
-    if !set.status().is_success() {
-        return Err(format!("PUT /sim/settings answered {}", set.status()).into());
-    }
+    set_echo(&http, &sim_url, echo).await?;
     let v4_lead = sim.new_lead(V4_BUSINESS).await?.negotiation_id;
     let legacy_lead = format!("{name}-legacy");
     post_legacy_lead(&http, &stack.base_url, &legacy_lead).await?;
@@ -99,6 +94,31 @@ async fn run() -> Result<(), Error> {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
+    // The adapter's send alone, without the queue and the worker: the business's connection
+    // read, the token from the cache (v4) or the Basic credential (legacy), the call to the
+    // simulator. Echoes off: the echo is Thumbtack's work and our webhook's, not the send's.
+    set_echo(&http, &sim_url, false).await?;
+    let sends = usize::try_from(env.number("V4_SENDS", 200)?)?.max(1);
+    let mut alone: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..=sends {
+        for (i, (contract, business, lead, _)) in targets.iter().enumerate() {
+            let lead_contract = if *contract == "v4" {
+                Contract::V4
+            } else {
+                Contract::Legacy
+            };
+            let text = format!("Send {round}: Tuesday at 10 works.");
+            let started = Instant::now();
+            stack
+                .replies
+                .send_reply(business, lead, &text, Some(lead_contract))
+                .await
+                .map_err(|error| format!("the {contract} send failed: {error:?}"))?;
+            if round > 0 {
+                alone[i].push(started.elapsed());
+            }
+        }
+    }
     stack.stop().await;
     adapters::provision::drop_table(&sdk, &name).await;
 
@@ -106,6 +126,20 @@ async fn run() -> Result<(), Error> {
         "From the enqueue of a reply to the simulator's 2xx answer to its send, {rounds} replies each, alternating; v4 echoes {}\n",
         if echo { "on" } else { "off" }
     );
+    print_table(&targets, &mut latencies)?;
+    println!(
+        "\nThe adapter's send alone (HttpThumbtack::send_reply: the connection read, the token or \
+         the credential, the call), {sends} each, alternating; v4 echoes off\n"
+    );
+    print_table(&targets, &mut alone)?;
+    Ok(())
+}
+
+/// p50, p90 and mean per contract, and v4's over legacy's.
+fn print_table(
+    targets: &[(&str, &str, String, String); 2],
+    latencies: &mut [Vec<Duration>; 2],
+) -> Result<(), Error> {
     println!("| contract | p50 | p90 | mean |\n|---|---|---|---|");
     let mut means = Vec::new();
     for ((contract, ..), latencies) in targets.iter().zip(latencies.iter_mut()) {
@@ -113,7 +147,7 @@ async fn run() -> Result<(), Error> {
         let mean = latencies.iter().sum::<Duration>() / u32::try_from(latencies.len())?;
         means.push((latencies[latencies.len() / 2], mean));
         println!(
-            "| {contract} | {:.1} ms | {:.1} ms | {:.1} ms |",
+            "| {contract} | {:.2} ms | {:.2} ms | {:.2} ms |",
             ms(latencies[latencies.len() / 2]),
             ms(latencies[latencies.len() * 9 / 10]),
             ms(mean)
@@ -124,6 +158,19 @@ async fn run() -> Result<(), Error> {
         ms(means[1].0) / ms(means[0].0),
         ms(means[1].1) / ms(means[0].1)
     );
+    Ok(())
+}
+
+/// Whether the simulator echoes a sent v4 message to the business's webhooks.
+async fn set_echo(http: &reqwest::Client, sim_url: &str, echo: bool) -> Result<(), Error> {
+    let set = http
+        .put(format!("{sim_url}/sim/settings"))
+        .json(&json!({"echoSentMessages": echo}))
+        .send()
+        .await?;
+    if !set.status().is_success() {
+        return Err(format!("PUT /sim/settings answered {}", set.status()).into());
+    }
     Ok(())
 }
 
