@@ -27,6 +27,7 @@ async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body()
         lead: &lead,
         warnings: &Problems::NONE,
         raw: LEAD,
+        marks: models::v4::stored::marks(LEAD),
         received_at_ms: 1,
     };
     assert_eq!(store.insert_lead(new).await.unwrap(), Insert::Created);
@@ -35,6 +36,7 @@ async fn a_lead_is_inserted_once_and_the_second_insert_returns_the_stored_body()
         lead: &lead,
         warnings: &Problems::NONE,
         raw: &other_raw,
+        marks: models::v4::stored::marks(&other_raw),
         received_at_ms: 2,
     };
     assert_eq!(
@@ -56,6 +58,7 @@ async fn a_lead_item_carries_its_typed_fields_beside_the_raw_body() {
             lead: &lead,
             warnings: &Problems::NONE,
             raw: LEAD,
+            marks: models::v4::stored::marks(LEAD),
             received_at_ms: 42,
         })
         .await
@@ -99,6 +102,7 @@ async fn a_lead_type_is_copied_onto_the_item_when_it_is_a_string_and_cut_like_th
                 lead: &lead,
                 warnings: &Problems::NONE,
                 raw: &raw,
+                marks: models::v4::stored::marks(&raw),
                 received_at_ms: 1,
             })
             .await
@@ -148,6 +152,7 @@ async fn the_conversation_query_returns_the_lead_its_messages_and_revisions_in_o
             lead: &lead,
             warnings: &Problems::NONE,
             raw: LEAD,
+            marks: models::v4::stored::marks(LEAD),
             received_at_ms: 6,
         })
         .await
@@ -216,6 +221,7 @@ async fn a_business_leads_are_listed_newest_first_from_the_index() {
                 lead: &lead,
                 warnings: &Problems::NONE,
                 raw: &raw,
+                marks: models::v4::stored::marks(&raw),
                 received_at_ms: 1,
             })
             .await
@@ -247,6 +253,7 @@ async fn a_business_leads_come_a_page_at_a_time_and_the_pages_list_each_once() {
                 lead: &lead,
                 warnings: &Problems::NONE,
                 raw: &raw,
+                marks: models::v4::stored::marks(&raw),
                 received_at_ms: 1,
             })
             .await
@@ -410,6 +417,7 @@ async fn a_body_at_the_size_limit_fits_in_one_item_with_its_fields() {
                 lead: &lead,
                 warnings: &Problems::NONE,
                 raw: &raw,
+                marks: models::v4::stored::marks(&raw),
                 received_at_ms: 1
             })
             .await
@@ -445,6 +453,7 @@ async fn a_missing_table_is_a_permanent_storage_error() {
             lead: &lead,
             warnings: &Problems::NONE,
             raw: LEAD,
+            marks: models::v4::stored::marks(LEAD),
             received_at_ms: 1,
         })
         .await
@@ -465,6 +474,7 @@ async fn an_unreachable_database_is_a_transient_storage_error() {
             lead: &lead,
             warnings: &Problems::NONE,
             raw: LEAD,
+            marks: models::v4::stored::marks(LEAD),
             received_at_ms: 1,
         })
         .await
@@ -491,6 +501,7 @@ async fn the_index_carries_what_the_listings_read_and_no_body() {
             lead: &lead,
             warnings: &Problems::NONE,
             raw: &raw,
+            marks: models::v4::stored::marks(&raw),
             received_at_ms: 5,
         })
         .await

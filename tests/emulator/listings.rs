@@ -36,6 +36,7 @@ async fn insert_raw_lead(store: &DynamoStore, raw: &str, received_at_ms: u64) {
             lead: &lead,
             warnings: &Problems::NONE,
             raw,
+            marks: models::v4::stored::marks(raw),
             received_at_ms,
         })
         .await

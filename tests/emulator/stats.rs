@@ -26,6 +26,7 @@ async fn stored_lead(
             lead: &lead,
             warnings: &Problems::NONE,
             raw: &raw,
+            marks: models::v4::stored::marks(&raw),
             received_at_ms: received_ms,
         })
         .await

@@ -107,6 +107,7 @@ async fn a_business_s_legacy_and_v4_leads_list_together_each_with_its_contract()
             lead: &legacy,
             warnings: &models::Problems::NONE,
             raw: &raw,
+            marks: models::v4::stored::marks(&raw),
             received_at_ms: app::now_millis(),
         },
     )

@@ -39,6 +39,7 @@ fn lead_path(accepted: &AcceptedCredentials, header: &[u8], body: &[u8]) -> usiz
         lead: &parsed.value,
         warnings: &parsed.warnings,
         raw,
+        marks: models::v4::stored::marks(raw),
         received_at_ms: 1,
     });
     item.len()
@@ -95,6 +96,7 @@ fn benches(c: &mut Criterion) {
                 lead: black_box(&parsed.value),
                 warnings: &parsed.warnings,
                 raw: LEAD,
+                marks: models::v4::stored::marks(LEAD),
                 received_at_ms: 1,
             })
             .len()

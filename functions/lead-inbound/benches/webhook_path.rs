@@ -8,6 +8,8 @@ use adapters::dynamo::lead_item;
 use app::connections::secret_hash;
 use app::ports::NewLead;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use models::Contract;
+use models::v4::stored::Marks;
 use models::v4::{Delivery, Fact, MessageCreatedV4, NegotiationCreatedV4, Received};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -37,6 +39,11 @@ fn webhook_path(stored_hash: &str, body: &[u8]) -> usize {
             lead: &fact.lead,
             warnings: &parsed.warnings,
             raw,
+            // As the handler: the delivery told them.
+            marks: Marks {
+                contract: Contract::V4,
+                test: fact.test,
+            },
             received_at_ms: 1,
         })
         .len(),
@@ -128,6 +135,10 @@ fn benches(c: &mut Criterion) {
                 lead: black_box(&fact.lead),
                 warnings: &parsed.warnings,
                 raw: fixtures::v4::NEGOTIATION_CREATED,
+                marks: Marks {
+                    contract: Contract::V4,
+                    test: fact.test,
+                },
                 received_at_ms: 1,
             })
             .len()

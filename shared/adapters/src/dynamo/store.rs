@@ -195,9 +195,8 @@ pub fn lead_item(new: NewLead<'_>) -> Item {
         );
     }
     item.insert(attr::CREATE_TIMESTAMP.into(), n(lead.create_timestamp.0));
-    // Marked once here, from the body (one pass), so the stream's event and the stats need not
-    // read it.
-    let marks = models::v4::stored::marks(new.raw);
+    // Marked on the item, so the stream's event and the stats need not read the body.
+    let marks = new.marks;
     if marks.test {
         item.insert(attr::TEST.into(), AttributeValue::Bool(true));
     }

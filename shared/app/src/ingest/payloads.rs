@@ -82,6 +82,7 @@ impl Payload for Lead {
             lead,
             warnings: &parsed.warnings,
             raw,
+            marks: models::v4::stored::marks(raw),
             received_at_ms,
         };
         let insert = store.insert_lead(new).await?;

@@ -69,6 +69,11 @@ pub async fn store_v4<S: LeadStore>(
                     lead,
                     warnings,
                     raw,
+                    // The delivery told them: no second read of the body.
+                    marks: models::v4::stored::Marks {
+                        contract: models::Contract::V4,
+                        test: fact.test,
+                    },
                     received_at_ms: at_ms,
                 })
                 .await?;

@@ -211,7 +211,7 @@ impl LeadStore for MemoryStore {
             summary: LeadSummary {
                 lead_id: typed.lead_id.clone(),
                 business_id: typed.business.business_id.clone(),
-                contract: models::v4::stored::contract_of(lead.raw),
+                contract: lead.marks.contract,
                 create_timestamp: typed.create_timestamp.0,
                 received_at_ms: lead.received_at_ms,
                 category: typed.request.category.clone(),

@@ -90,6 +90,9 @@ pub struct NewLead<'a> {
     pub lead: &'a Lead,
     pub warnings: &'a Problems,
     pub raw: &'a str,
+    /// What `raw` says of itself (its contract, whether it is a test), written on the lead's
+    /// item: `models::v4::stored::marks(raw)`, or what the parsed delivery already told.
+    pub marks: models::v4::stored::Marks,
     pub received_at_ms: u64,
 }
 

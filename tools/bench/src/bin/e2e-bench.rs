@@ -98,6 +98,7 @@ async fn run() -> Result<(), Error> {
                     lead: &parsed.value,
                     warnings: &parsed.warnings,
                     raw: &body,
+                    marks: models::v4::stored::marks(&body),
                     received_at_ms: 1,
                 });
                 let sent = Instant::now();

@@ -104,6 +104,7 @@ async fn run() -> Result<(), Error> {
                 lead: &parsed.value,
                 warnings: &parsed.warnings,
                 raw: &raw,
+                marks: models::v4::stored::marks(&raw),
                 received_at_ms: app::now_millis(),
             })
             .await?;
