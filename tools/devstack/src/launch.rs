@@ -49,6 +49,8 @@ pub struct Launched {
     /// The Thumbtack the reply worker sends through (v4 too, when configured): benchmarks time
     /// its send alone, without the queue.
     pub replies: HttpThumbtack,
+    /// The v4 settings replies go out with, when v4 is configured.
+    pub reply_v4: Option<ReplyV4Settings>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     simulator: Option<Simulator>,
@@ -182,6 +184,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         _ => None,
     };
     let token_key = ensure_token_key(sdk, "thumbtack-partner-local-tokens").await?;
+    let mut replies_v4 = None;
     if let Some(connect) = settings.connections(&base_url, local_v4, &token_key)? {
         // Replies go through v4 for connected businesses and v4 leads, as in AWS: the same
         // Thumbtack, client and key as the connect flow, a token cache of the worker's own.
@@ -191,6 +194,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
             client: connect.client.clone(),
             token_key_id: connect.token_key_id.clone(),
         };
+        replies_v4 = Some(reply_v4.clone());
         worker.deps.thumbtack = worker.deps.thumbtack.clone().with_v4_settings(
             sdk,
             store.clone(),
@@ -237,6 +241,7 @@ pub async fn launch(settings: &DevSettings, sdk: &SdkConfig) -> cli::Result<Laun
         dlq_url,
         events_queue_url,
         replies,
+        reply_v4: replies_v4,
         stop,
         tasks,
         simulator,

@@ -7,9 +7,11 @@
 //! (issue 23, item 7: a v4 reply with a cached token within 10 % of a legacy one). Then the
 //! adapter's send alone, called directly the same way, where the queue's noise is not.
 
-use adapters::SqsReplyQueue;
 use adapters::config::Env;
-use app::ports::Thumbtack as _;
+use adapters::secrets::{CredentialSetting, thumbtack_credentials};
+use adapters::thumbtack::ThumbtackSettings;
+use adapters::{DynamoStore, HttpThumbtack, SqsReplyQueue};
+use app::ports::{ConnectionStore as _, Thumbtack as _};
 use bench::local_stack;
 use models::{Contract, ReplyRequest};
 use serde_json::{Value, json};
@@ -119,6 +121,46 @@ async fn run() -> Result<(), Error> {
             }
         }
     }
+    // The same sends against a responder that answers both paths alike at once: only our side
+    // differs (the simulator's v4 handler does more than its legacy one).
+    let responder = Responder::start().await?;
+    let sim_origin = stack.thumbtack_url.clone();
+    let v4 = stack
+        .reply_v4
+        .clone()
+        .ok_or("the local stack has no v4 settings")?;
+    let ours = responder.thumbtack(&sdk, &name, &sim_origin, v4)?;
+    let mut ours_alone: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..=sends {
+        for (i, (contract, business, lead, _)) in targets.iter().enumerate() {
+            let lead_contract = if *contract == "v4" {
+                Contract::V4
+            } else {
+                Contract::Legacy
+            };
+            let started = Instant::now();
+            ours.send_reply(business, lead, "Tuesday at 10 works.", Some(lead_contract))
+                .await
+                .map_err(|error| format!("the {contract} send failed: {error:?}"))?;
+            if round > 0 {
+                ours_alone[i].push(started.elapsed());
+            }
+        }
+    }
+    // The connection read alone, which both sends make: the emulator answers a record found
+    // (the connected business) slower than one absent (the legacy one).
+    let registry = DynamoStore::from_config(&sdk, &name);
+    let mut reads: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..=sends {
+        for (i, (_, business, ..)) in targets.iter().enumerate() {
+            let started = Instant::now();
+            registry.business_user(business).await?;
+            if round > 0 {
+                reads[i].push(started.elapsed());
+            }
+        }
+    }
+    responder.stop();
     stack.stop().await;
     adapters::provision::drop_table(&sdk, &name).await;
 
@@ -132,7 +174,74 @@ async fn run() -> Result<(), Error> {
          the credential, the call), {sends} each, alternating; v4 echoes off\n"
     );
     print_table(&targets, &mut alone)?;
+    println!(
+        "\nThe same sends to a responder answering both paths alike at once (201, a messageID): \
+         our side alone, {sends} each, alternating\n"
+    );
+    print_table(&targets, &mut ours_alone)?;
+    println!(
+        "\nThe business's connection read alone (ConnectionStore::business_user: a GetItem), \
+         {sends} each, alternating\n"
+    );
+    print_table(&targets, &mut reads)?;
     Ok(())
+}
+
+/// An HTTP server on loopback answering every request at once, the same way: 201 and a
+/// `messageID`, as Thumbtack's v4 send does (legacy reads only the status).
+struct Responder {
+    url: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Responder {
+    async fn start() -> Result<Responder, Error> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let app = axum::Router::new().fallback(|| async {
+            (
+                axum::http::StatusCode::CREATED,
+                axum::Json(json!({"messageID": "responder-1"})),
+            )
+        });
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Responder { url, server })
+    }
+
+    /// The local stack's reply Thumbtack, both versions pointed here instead of at the simulator
+    /// (`origin`), with the same token registry, key and cache rules.
+    fn thumbtack(
+        &self,
+        sdk: &adapters::aws::SdkConfig,
+        table: &str,
+        origin: &str,
+        mut v4: adapters::config::ReplyV4Settings,
+    ) -> Result<HttpThumbtack, Error> {
+        let legacy = ThumbtackSettings {
+            base_url: self.url.clone(),
+            ..v4.api.clone()
+        };
+        v4.api.base_url = v4.api.base_url.replace(origin, &self.url);
+        let credential = CredentialSetting::Fixed(app::auth::Credential {
+            username: "partner".to_owned(),
+            password: "responder".to_owned().into(),
+        });
+        Ok(
+            HttpThumbtack::new(&legacy, thumbtack_credentials(&credential, sdk))?
+                .with_v4_settings(
+                    sdk,
+                    DynamoStore::from_config(sdk, table),
+                    v4,
+                    app::metrics::Metrics::off(),
+                )?,
+        )
+    }
+
+    fn stop(self) {
+        self.server.abort();
+    }
 }
 
 /// p50, p90 and mean per contract, and v4's over legacy's.
