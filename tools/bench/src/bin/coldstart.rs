@@ -21,7 +21,7 @@ use adapters::provision::{drop_table, ensure_bus, ensure_table};
 use adapters::{DynamoStore, aws};
 use bench::calls::{self, CallLog, Recorder};
 use bench::{PASSWORD, USERNAME, percentile};
-use fixtures::events::{DYNAMODB_STREAM, REST_GET, REST_POST, SQS_FIFO_REPLIES};
+use fixtures::events::{DYNAMODB_STREAM, HTTP_POST, REST_GET, REST_POST, SQS_FIFO_REPLIES};
 use fixtures::{LEAD, MESSAGE};
 use harness::runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
@@ -45,14 +45,22 @@ const FLOORS: [(&str, &str); 2] = [
 ];
 
 /// The functions, with the event each gets first; each has a `baseline-<function>`.
-const FUNCTIONS: [(&str, &str); 6] = [
+const FUNCTIONS: [(&str, &str); 7] = [
     ("lead-inbound", "POST /v1/lead (REST v1)"),
+    // lead-inbound again, its first event a v4 webhook delivery of a new lead.
+    (V4_WEBHOOK, "POST /v4/webhooks/{id} (HTTP v2)"),
     ("message-inbound", "POST /v1/message (REST v1)"),
     ("partner-api", "GET /v1/leads/{id} (REST v1)"),
     ("reply-outbound", "SQS batch of one reply"),
     ("events-out", "stream batch of one lead"),
     ("speed-to-lead", "Lead Received from the bus"),
 ];
+
+/// The row of lead-inbound started by a v4 webhook delivery (its baseline is
+/// `baseline-lead-inbound-v4`).
+const V4_WEBHOOK: &str = "lead-inbound-v4";
+/// The header secret of the connected business's webhook, whose hash the table holds.
+const V4_SECRET: &str = "coldstart-webhook-secret-of-256-bits-or-so";
 
 /// The target: a function's median at most this share of its baseline's.
 const TARGET: f64 = 0.8;
@@ -75,6 +83,15 @@ fn rows() -> Vec<(String, &'static str)> {
 /// The function whose environment and events a binary gets: a baseline gets its function's.
 fn function_of(binary: &str) -> &str {
     binary.strip_prefix("baseline-").unwrap_or(binary)
+}
+
+/// The binary a row starts: the v4 webhook's row is lead-inbound's.
+fn binary_of(row: &str) -> &str {
+    if row == V4_WEBHOOK {
+        "lead-inbound"
+    } else {
+        row
+    }
 }
 
 fn release_binary(name: &str) -> Result<PathBuf, Error> {
@@ -116,7 +133,7 @@ fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, S
         ("TABLE_NAME", table.to_owned()),
     ];
     match function_of(name) {
-        "lead-inbound" | "message-inbound" => {
+        "lead-inbound" | "message-inbound" | V4_WEBHOOK => {
             env.push((
                 "PARTNER_CREDENTIALS_SECRET_ARN",
                 shared.partner_secret.clone(),
@@ -195,6 +212,25 @@ fn event(name: &str, n: usize, table: &str) -> Result<Value, Error> {
             event["body"] = json!(message.to_string());
             event
         }
+        V4_WEBHOOK => {
+            let mut delivery: Value = serde_json::from_str(fixtures::v4::NEGOTIATION_CREATED)?;
+            delivery["data"]["negotiationID"] = json!(format!("coldstart-v4-{n}"));
+            let business = V4_BUSINESS;
+            let path = format!("/v4/webhooks/{business}");
+            let mut event: Value = serde_json::from_str(HTTP_POST)?;
+            event["routeKey"] = json!("POST /v4/webhooks/{businessID}");
+            event["requestContext"]["routeKey"] = json!("POST /v4/webhooks/{businessID}");
+            event["rawPath"] = json!(path);
+            event["requestContext"]["http"]["path"] = json!(path);
+            event["pathParameters"] = json!({"businessID": business});
+            event["headers"] = json!({
+                "content-type": "application/json",
+                app::connections::WEBHOOK_SECRET_HEADER: V4_SECRET,
+            });
+            event["body"] = json!(delivery.to_string());
+            event["isBase64Encoded"] = json!(false);
+            event
+        }
         "partner-api" => serde_json::from_str(REST_GET)?,
         "reply-outbound" => {
             let mut event: Value = serde_json::from_str(SQS_FIFO_REPLIES)?;
@@ -258,6 +294,34 @@ fn answered(name: &str, answer: Option<Answer>) -> Result<(), Error> {
     }
 }
 
+/// The business of Thumbtack's sample negotiation, connected: its webhook's secret hash stored.
+const V4_BUSINESS: &str = "586100000000000001";
+
+async fn connect(store: &DynamoStore) -> Result<(), Error> {
+    use app::ports::{ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, SaveNotes};
+    let now = app::now_millis();
+    let connection = Connection {
+        user_id: "coldstart-user".to_owned(),
+        reference: "coldstart".to_owned(),
+        status: ConnectionStatus::Connected,
+        businesses: vec![ConnectedBusiness {
+            business_id: V4_BUSINESS.to_owned(),
+            name: "Example Lawn Co".to_owned(),
+            webhook_id: "587700000000000001".to_owned(),
+            secret_hash: app::connections::secret_hash(V4_SECRET),
+        }],
+        sealed_tokens: vec![0],
+        access_expires_at: now + 3_600_000,
+        scopes: Vec::new(),
+        connected_at: now,
+        updated_at: now,
+    };
+    store
+        .save_connection(&connection, &SaveNotes::default())
+        .await?;
+    Ok(())
+}
+
 async fn store_lead(store: &DynamoStore, raw: &str) -> Result<(), Error> {
     let lead = models::Lead::parse(raw.as_bytes()).map_err(|e| e.to_string())?;
     app::ingest::store_parsed(store, &lead, raw, app::now_millis()).await?;
@@ -277,6 +341,9 @@ async fn cold_start(
         // The lead the event asks about, or the lead the reply answers (its first reply).
         store_lead(&store, LEAD).await?;
     }
+    if function_of(name) == V4_WEBHOOK {
+        connect(&store).await?;
+    }
     if function_of(name) == "speed-to-lead" {
         for n in [run * 2, run * 2 + 1] {
             let mut lead: Value = serde_json::from_str(LEAD)?;
@@ -291,7 +358,7 @@ async fn cold_start(
         event(name, run * 2 + 1, &table)?,
     );
     let runtime = RuntimeApi::start().await?;
-    let mut command = tokio::process::Command::new(release_binary(name)?);
+    let mut command = tokio::process::Command::new(release_binary(binary_of(name))?);
     command
         .env_clear()
         .envs(environment(name, &table, shared))

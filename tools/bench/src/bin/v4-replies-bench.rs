@@ -101,26 +101,7 @@ async fn run() -> Result<(), Error> {
     // simulator. Echoes off: the echo is Thumbtack's work and our webhook's, not the send's.
     set_echo(&http, &sim_url, false).await?;
     let sends = usize::try_from(env.number("V4_SENDS", 200)?)?.max(1);
-    let mut alone: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
-    for round in 0..=sends {
-        for (i, (contract, business, lead, _)) in targets.iter().enumerate() {
-            let lead_contract = if *contract == "v4" {
-                Contract::V4
-            } else {
-                Contract::Legacy
-            };
-            let text = format!("Send {round}: Tuesday at 10 works.");
-            let started = Instant::now();
-            stack
-                .replies
-                .send_reply(business, lead, &text, Some(lead_contract))
-                .await
-                .map_err(|error| format!("the {contract} send failed: {error:?}"))?;
-            if round > 0 {
-                alone[i].push(started.elapsed());
-            }
-        }
-    }
+    let mut alone = time_sends(&stack.replies, &targets, sends).await?;
     // The same sends against a responder that answers both paths alike at once: only our side
     // differs (the simulator's v4 handler does more than its legacy one).
     let responder = Responder::start().await?;
@@ -130,23 +111,7 @@ async fn run() -> Result<(), Error> {
         .clone()
         .ok_or("the local stack has no v4 settings")?;
     let ours = responder.thumbtack(&sdk, &name, &sim_origin, v4)?;
-    let mut ours_alone: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
-    for round in 0..=sends {
-        for (i, (contract, business, lead, _)) in targets.iter().enumerate() {
-            let lead_contract = if *contract == "v4" {
-                Contract::V4
-            } else {
-                Contract::Legacy
-            };
-            let started = Instant::now();
-            ours.send_reply(business, lead, "Tuesday at 10 works.", Some(lead_contract))
-                .await
-                .map_err(|error| format!("the {contract} send failed: {error:?}"))?;
-            if round > 0 {
-                ours_alone[i].push(started.elapsed());
-            }
-        }
-    }
+    let mut ours_alone = time_sends(&ours, &targets, sends).await?;
     // The connection read alone, which both sends make: the emulator answers a record found
     // (the connected business) slower than one absent (the legacy one).
     let registry = DynamoStore::from_config(&sdk, &name);
@@ -242,6 +207,35 @@ impl Responder {
     fn stop(self) {
         self.server.abort();
     }
+}
+
+/// `sends` replies to each target through `thumbtack.send_reply`, alternating, each timed; round
+/// 0 warms both and is not counted.
+async fn time_sends(
+    thumbtack: &HttpThumbtack,
+    targets: &[(&str, &str, String, String); 2],
+    sends: usize,
+) -> Result<[Vec<Duration>; 2], Error> {
+    let mut latencies: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..=sends {
+        for (i, (contract, business, lead, _)) in targets.iter().enumerate() {
+            let lead_contract = if *contract == "v4" {
+                Contract::V4
+            } else {
+                Contract::Legacy
+            };
+            let text = format!("Send {round}: Tuesday at 10 works.");
+            let started = Instant::now();
+            thumbtack
+                .send_reply(business, lead, &text, Some(lead_contract))
+                .await
+                .map_err(|error| format!("the {contract} send failed: {error:?}"))?;
+            if round > 0 {
+                latencies[i].push(started.elapsed());
+            }
+        }
+    }
+    Ok(latencies)
 }
 
 /// p50, p90 and mean per contract, and v4's over legacy's.
