@@ -46,11 +46,11 @@ pub fn exit(name: &str, result: Result) -> ExitCode {
     }
 }
 
+pub mod sigv4;
+
 /// The README's "Local settings": what `make dev` runs with, and what the tools that talk to it
 /// assume, when a variable is unset. The functions' own defaults (`adapters::config`) stand for
 /// the rest.
-pub mod sigv4;
-
 pub mod local {
     use adapters::config::Env;
 
