@@ -325,7 +325,7 @@ impl<A: Attributes> Read<'_, A> {
 
 /// The contract that carried a fact: `v4` when the item says it came through the v4 webhook
 /// ([`super::item::insert_contract`]), `legacy` otherwise.
-fn contract(item: &impl Attributes) -> models::Contract {
+pub(super) fn contract(item: &impl Attributes) -> models::Contract {
     if item.text(attr::ROUTE) == Some(app::ports::Route::V4Webhook.as_str()) {
         models::Contract::V4
     } else {

@@ -50,19 +50,14 @@ impl Listings for DynamoStore {
         let routes = self
             .batch_get_attributes(items.iter().map(key_of).collect(), Some(&[attr::ROUTE]))
             .await?;
-        let mut summaries = Vec::with_capacity(items.len());
-        for item in &items {
-            let mut summary = lead_summary(item)?;
-            let route = routes
+        let summaries = items.iter().map(|item| {
+            let contract = routes
                 .get(&string(item, PK)?)
-                .and_then(|lead| optional_string(lead, attr::ROUTE));
-            if route.as_deref() == Some(app::ports::Route::V4Webhook.as_str()) {
-                summary.contract = models::Contract::V4;
-            }
-            summaries.push(summary);
-        }
+                .map_or(models::Contract::Legacy, super::changes::contract);
+            lead_summary(item, contract)
+        });
         Ok(Page {
-            items: summaries,
+            items: summaries.collect::<Result<_, _>>()?,
             next: next.as_ref().map(cursor).transpose()?,
         })
     }
@@ -263,12 +258,12 @@ impl SortRange {
 }
 
 /// A lead as the index copies it (`schema::GSI1_PROJECTED`); its business is its partition's.
-fn lead_summary(item: &Item) -> Result<LeadSummary, StoreError> {
+/// A GSI1 entry as the list route shows it; `contract` is its lead item's (GSI1 copies none).
+fn lead_summary(item: &Item, contract: models::Contract) -> Result<LeadSummary, StoreError> {
     let partition = string(item, GSI1_PK)?;
     Ok(LeadSummary {
         lead_id: string(item, attr::LEAD_ID)?,
-        // Told by the lead's item (`business_leads`).
-        contract: models::Contract::Legacy,
+        contract,
         business_id: business_of(&partition)
             .ok_or_else(|| super::item::corrupt(GSI1_PK))?
             .to_owned(),

@@ -97,8 +97,8 @@ impl Listings for MemoryStore {
         };
         for lead in state.leads.values() {
             let test = models::v4::stored::is_test(&lead.raw);
-            let contract = models::v4::stored::contract_of(&lead.raw);
             let lead = &lead.summary;
+            let contract = lead.contract;
             add(
                 format!("LEAD#{}#LEAD", lead.lead_id),
                 Fact::LeadStored {
