@@ -482,23 +482,7 @@ async fn a_business_that_turned_it_on_gets_one_acknowledgement_at_the_simulator_
     let http = reqwest::Client::new();
     let base = &stack.base_url;
     let business = fixtures::BUSINESS_ID;
-    let settings_url = format!("{base}/v1/businesses/{business}/settings");
-    let mut document: serde_json::Value = http
-        .get(&settings_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    document["autoAcknowledgement"]["enabled"] = serde_json::json!(true);
-    let saved = http
-        .put(&settings_url)
-        .json(&document)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), 200);
+    crate::support::turn_on_acknowledgement(base, business).await;
 
     // A new lead: one created weeks ago is neither acknowledged nor checked.
     let created = app::now_millis() / 1000 - 5;

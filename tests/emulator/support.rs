@@ -239,3 +239,26 @@ pub fn partnerctl(table: &str, args: &[&str]) -> String {
 pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> serde_json::Value {
     http.get(url).send().await.unwrap().json().await.unwrap()
 }
+
+/// Turns on `business_id`'s automatic acknowledgement through the local stack at `base`
+/// (`GET`, then `PUT` of its settings with `autoAcknowledgement.enabled`).
+pub async fn turn_on_acknowledgement(base: &str, business_id: &str) {
+    let http = reqwest::Client::new();
+    let settings_url = format!("{base}/v1/businesses/{business_id}/settings");
+    let mut document: serde_json::Value = http
+        .get(&settings_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    document["autoAcknowledgement"]["enabled"] = serde_json::json!(true);
+    let saved = http
+        .put(&settings_url)
+        .json(&document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+}

@@ -341,24 +341,7 @@ async fn a_legacy_lead_of_a_business_that_never_connected_is_answered_through_le
 async fn a_new_v4_lead_is_acknowledged_through_v4_when_the_business_turned_it_on() {
     let (stack, table) = connected_stack().await;
     let sim = stack.simulator().unwrap();
-    let http = reqwest::Client::new();
-    let settings_url = format!("{}/v1/businesses/{BUSINESS}/settings", stack.base_url);
-    let mut document: Value = http
-        .get(&settings_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    document["autoAcknowledgement"]["enabled"] = json!(true);
-    let saved = http
-        .put(&settings_url)
-        .json(&document)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), 200);
+    crate::support::turn_on_acknowledgement(&stack.base_url, BUSINESS).await;
 
     // A customer requests the business now: the lead is new, so speed to lead answers it.
     let lead = v4_lead(&stack).await;
