@@ -103,7 +103,7 @@ async fn run() -> Result<(), Error> {
     let sends = usize::try_from(env.number("V4_SENDS", 200)?)?.max(1);
     let mut alone = time_sends(&stack.replies, &targets, sends).await?;
     // The same sends against a responder that answers both paths alike at once: only our side
-    // differs (the simulator's v4 handler does more than its legacy one).
+    // differs.
     let responder = Responder::start().await?;
     let sim_origin = stack.thumbtack_url.clone();
     let v4 = stack
@@ -112,10 +112,8 @@ async fn run() -> Result<(), Error> {
         .ok_or("the local stack has no v4 settings")?;
     let ours = responder.thumbtack(&sdk, &name, &sim_origin, v4)?;
     let mut ours_alone = time_sends(&ours, &targets, sends).await?;
-    // The connection read alone, which both sends make: the emulator answers a record found
-    // (the connected business) slower than one absent (the legacy one).
-    // And, paired in each round, the same read just before each send to the responder: the send
-    // less its read is what the two contracts' sends do differently, on our side.
+    // The connection read alone, which both sends make, each just before a send to the
+    // responder: the send less its read is what the two contracts' sends do differently.
     let registry = DynamoStore::from_config(&sdk, &name);
     let mut reads: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
     let mut rest: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
@@ -124,16 +122,7 @@ async fn run() -> Result<(), Error> {
             let started = Instant::now();
             registry.business_user(business).await?;
             let read = started.elapsed();
-            let started = Instant::now();
-            ours.send_reply(
-                business,
-                lead,
-                "Tuesday at 10 works.",
-                Some(contract_of(contract)),
-            )
-            .await
-            .map_err(|error| format!("the {contract} send failed: {error:?}"))?;
-            let send = started.elapsed();
+            let send = send_timed(&ours, contract, business, lead, round).await?;
             if round > 0 {
                 reads[i].push(read);
                 rest[i].push(send.saturating_sub(read));
@@ -248,19 +237,30 @@ async fn time_sends(
     let mut latencies: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
     for round in 0..=sends {
         for (i, (contract, business, lead, _)) in targets.iter().enumerate() {
-            let lead_contract = contract_of(contract);
-            let text = format!("Send {round}: Tuesday at 10 works.");
-            let started = Instant::now();
-            thumbtack
-                .send_reply(business, lead, &text, Some(lead_contract))
-                .await
-                .map_err(|error| format!("the {contract} send failed: {error:?}"))?;
+            let took = send_timed(thumbtack, contract, business, lead, round).await?;
             if round > 0 {
-                latencies[i].push(started.elapsed());
+                latencies[i].push(took);
             }
         }
     }
     Ok(latencies)
+}
+
+/// One reply of `round` to the `contract` target's lead through `thumbtack.send_reply`, timed.
+async fn send_timed(
+    thumbtack: &HttpThumbtack,
+    contract: &str,
+    business: &str,
+    lead: &str,
+    round: usize,
+) -> Result<Duration, Error> {
+    let text = format!("Send {round}: Tuesday at 10 works.");
+    let started = Instant::now();
+    thumbtack
+        .send_reply(business, lead, &text, Some(contract_of(contract)))
+        .await
+        .map_err(|error| format!("the {contract} send failed: {error:?}"))?;
+    Ok(started.elapsed())
 }
 
 /// p50, p90 and mean per contract, and v4's over legacy's.
