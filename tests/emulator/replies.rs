@@ -1035,3 +1035,42 @@ async fn a_delivery_that_lost_its_claim_changes_nothing_with_its_outcome_writes(
         Claim::AlreadySent
     );
 }
+
+#[tokio::test]
+async fn a_new_reply_is_claimed_with_two_puts_and_no_read_and_so_is_its_redelivery_found_sent() {
+    use app::ports::{Claim, ReplyClaim, ReplyLedger};
+    let table = fresh_table().await;
+    let (store, proxy) = counted_store(&table.name).await;
+    let reply = ReplyRequest {
+        reply_id: "r-1".into(),
+        business_id: BUSINESS.into(),
+        lead_id: "lead-1".into(),
+        text: "hello".into(),
+    };
+    let now = 1_800_000_000_000_u64;
+    let claim = ReplyClaim {
+        reply: &reply,
+        enqueued_at_ms: now,
+        sequence: None,
+        now_ms: now,
+        lease_until_ms: now + 120_000,
+    };
+    let calls = || {
+        let count = |operation| proxy.counts.calls(operation);
+        (count("GetItem"), count("PutItem"), count("UpdateItem"))
+    };
+    assert_eq!(
+        store.claim(claim).await.unwrap(),
+        Claim::Claimed { attempt: 1 }
+    );
+    assert_eq!(calls(), (0, 2, 0), "the guard's and the reply's puts");
+    store.mark_sent(&reply, 1, 200, now).await.unwrap();
+    let before = calls();
+    assert_eq!(store.claim(claim).await.unwrap(), Claim::AlreadySent);
+    let after = calls();
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1, after.2 - before.2),
+        (0, 2, 0),
+        "the two puts' failed conditions say what is stored"
+    );
+}

@@ -123,3 +123,39 @@ async fn a_lead_and_its_first_replies_are_counted_once_in_its_business_day() {
     assert_eq!(stats.median_first_reply_seconds, Some(10));
     assert_eq!(stats.median_first_person_reply_seconds, Some(7_200));
 }
+
+#[tokio::test]
+async fn a_first_reply_counted_from_the_replys_context_reads_nothing_and_a_stale_one_counts_once() {
+    let table = fresh_table().await;
+    let created = 1_796_640_000;
+    let received = created * 1000 + 2_000;
+    stored_lead(&table.store, "700000000011", "b-known", created, received).await;
+    let (store, proxy) = counted_store(&table.name).await;
+    let context = store.reply_context("700000000011", false).await.unwrap();
+    let known = context
+        .first_reply
+        .expect("the context read takes the lead's count fields");
+    assert_eq!(proxy.counts.calls("GetItem"), 1, "the context's one read");
+
+    let first = store
+        .first_reply_known("700000000011", false, received + 5_000, Some(&known))
+        .await;
+    assert_eq!(first.unwrap(), Some(created));
+    assert_eq!(proxy.counts.calls("GetItem"), 1, "the count read nothing");
+    assert_eq!(proxy.counts.calls("TransactWriteItems"), 1);
+
+    // Another reply that read the context before the first was counted: its count fails its
+    // conditions, reads the lead and finds it answered.
+    let again = store
+        .first_reply_known("700000000011", false, received + 6_000, Some(&known))
+        .await;
+    assert_eq!(again.unwrap(), None);
+    assert_eq!(proxy.counts.calls("GetItem"), 2);
+    let day = stats_day(created);
+    let days = store.daily_stats("b-known", &day, &day).await.unwrap();
+    assert_eq!(
+        (days[0].replied, days[0].person_replied),
+        (1, 1),
+        "counted once"
+    );
+}

@@ -73,6 +73,19 @@ pub async fn fresh_table() -> TestTable {
     }
 }
 
+/// A store on `table` whose calls go through a proxy that counts them by operation.
+pub async fn counted_store(table: &str) -> (DynamoStore, harness::faults::RunningProxy) {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let proxy = harness::faults::start(&endpoint, harness::faults::FaultPlan::none())
+        .await
+        .unwrap();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk().await)
+        .endpoint_url(&proxy.url)
+        .build();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table);
+    (store, proxy)
+}
+
 /// A store on a freshly created table.
 pub async fn fresh_store() -> DynamoStore {
     fresh_table().await.store

@@ -49,6 +49,17 @@ pub struct FaultPlan {
     pub hold: Duration,
 }
 
+impl FaultPlan {
+    /// No faults: the proxy only counts.
+    pub fn none() -> Self {
+        FaultPlan {
+            share: 0.0,
+            kinds: Vec::new(),
+            hold: Duration::ZERO,
+        }
+    }
+}
+
 /// How many calls the proxy saw and failed, by kind.
 #[derive(Debug, Default)]
 pub struct FaultCounts {

@@ -8,9 +8,9 @@ use super::item::{Item, corrupt, insert_change, n, number, parsed, s, string};
 use super::schema::attr::{
     ATTEMPTS, AUTOMATIC_FIRST, BUSINESS_ID, CONTRACT, CREATE_TIMESTAMP, CREATED_AT, DELIVERED_AT,
     ECHO_MESSAGE_ID, ENQUEUED_AT, FAILURE, FIRST_PERSON_REPLY_AT, FIRST_REPLY_AUTOMATIC,
-    FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, PERSON_REPLIED, RAW,
-    RECEIVED_AT, REPLIED, REPLY_ID, SENT_AT, SENT_MESSAGE_ID, SEQUENCE, STATUS, TEXT, TYPE,
-    UPDATED_AT,
+    FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, PERSON_REPLIED,
+    RECEIVED_AT, REPLIED, REPLY_ID, ROUTE, SENT_AT, SENT_MESSAGE_ID, SEQUENCE, STATUS, TEST, TEXT,
+    TYPE, UPDATED_AT,
 };
 use super::schema::{
     ACK_SK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, outcome_sk,
@@ -18,7 +18,9 @@ use super::schema::{
 };
 use super::stats::{Count, first_reply_bucket, lead_key, person_reply_bucket};
 use app::StoreError;
-use app::ports::{Accepted, Claim, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord};
+use app::ports::{
+    Accepted, Claim, LeadFirstReply, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord,
+};
 use app::speed::stats::{stats_day, wait_bucket};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
@@ -150,9 +152,42 @@ fn returned_number<T: std::str::FromStr>(output: &UpdateItemOutput, name: &str) 
         .ok()
 }
 
+/// What a reply reads of its lead: whose it is, its contract, and its first-reply count's needs.
+const LEAD_ANSWERED: [&str; 7] = [
+    BUSINESS_ID,
+    ROUTE,
+    CREATE_TIMESTAMP,
+    RECEIVED_AT,
+    FIRST_REPLY_SENT_AT,
+    FIRST_PERSON_REPLY_AT,
+    TEST,
+];
+
+fn lead_first_reply(lead: &Item) -> Result<LeadFirstReply, StoreError> {
+    Ok(LeadFirstReply {
+        business_id: string(lead, BUSINESS_ID)?,
+        created_s: number(lead, CREATE_TIMESTAMP)?,
+        received_at_ms: number(lead, RECEIVED_AT)?,
+        replied: lead.contains_key(FIRST_REPLY_SENT_AT),
+        person_replied: lead.contains_key(FIRST_PERSON_REPLY_AT),
+        test: lead.contains_key(TEST),
+    })
+}
+
+/// What creating a reply came to.
+enum Creation {
+    Created,
+    /// The replyID is another lead's (that lead's id).
+    GuardOf(String),
+    /// The reply is stored already (a redelivery, or another delivery of it at the same time).
+    Exists(Item),
+}
+
 impl DynamoStore {
-    /// Creates the reply (status `sending`) and its guard, or reports that one of them exists.
-    async fn create_reply(&self, claim: &ReplyClaim<'_>) -> Result<bool, StoreError> {
+    /// Creates the reply (status `sending`) under its guard, or says what stands in the way: the
+    /// guard of another lead, or the reply itself (as stored: a put whose condition fails
+    /// returns the item it found).
+    async fn create_reply(&self, claim: &ReplyClaim<'_>) -> Result<Creation, StoreError> {
         let reply = claim.reply;
         let mut item = reply_key(reply);
         item.insert(TYPE.into(), s(item_type::REPLY));
@@ -177,12 +212,16 @@ impl DynamoStore {
         // the next delivery of the same reply creates the reply. (A failed transaction would do
         // the same in DynamoDB; moto answers one by restoring a copy of the table, which undoes
         // concurrent writes and cuts the stream's readers off.)
-        if let Some(existing) = self.insert_item(guard).await?
-            && string(&existing, LEAD_ID)? != reply.lead_id
-        {
-            return Ok(false);
+        if let Some(existing) = self.insert_item(guard).await? {
+            let owner = string(&existing, LEAD_ID)?;
+            if owner != reply.lead_id {
+                return Ok(Creation::GuardOf(owner));
+            }
         }
-        Ok(self.insert_item(item).await?.is_none())
+        Ok(match self.insert_item(item).await? {
+            None => Creation::Created,
+            Some(existing) => Creation::Exists(existing),
+        })
     }
 
     /// Takes over an existing reply that is not sent and whose claim has expired.
@@ -279,28 +318,16 @@ impl DynamoStore {
 impl ReplyLedger for DynamoStore {
     async fn claim(&self, claim: ReplyClaim<'_>) -> Result<Claim, StoreError> {
         let reply = claim.reply;
-        // Redeliveries are common (retries, redrives): a read first spares them two puts that
-        // would fail on their condition.
-        let known = self.get(reply_key(reply)).await?.is_some();
-        if !known && self.create_reply(&claim).await? {
-            return Ok(Claim::Claimed { attempt: 1 });
-        }
-        if let Some(guard) = self.get(guard_key(reply)).await? {
-            let owner = string(&guard, LEAD_ID)?;
-            if owner != reply.lead_id {
+        // Straight to the puts: a new reply, by far the most common delivery, is claimed in two
+        // round trips; a redelivery learns what is stored from the puts' failed conditions.
+        let existing = match self.create_reply(&claim).await? {
+            Creation::Created => return Ok(Claim::Claimed { attempt: 1 }),
+            Creation::GuardOf(owner) => {
                 return Ok(Claim::Conflict {
                     reason: format!("replyID already used for lead {owner}"),
                 });
             }
-        }
-        let Some(existing) = self.get(reply_key(reply)).await? else {
-            // The guard is ours, the reply not yet created (its creator died in between).
-            return match self.create_reply(&claim).await? {
-                true => Ok(Claim::Claimed { attempt: 1 }),
-                false => Err(StoreError::Unavailable(
-                    "the reply was being created by another delivery".into(),
-                )),
-            };
+            Creation::Exists(existing) => existing,
         };
         if string(&existing, BUSINESS_ID)? != reply.business_id
             || string(&existing, TEXT)? != reply.text
@@ -499,18 +526,18 @@ impl ReplyLedger for DynamoStore {
                 false => Ok(None),
             }
         };
-        // Two small reads at once: one round trip.
-        // The body comes along for its contract: the read costs the same (DynamoDB charges a
-        // read by the item's size, whatever is projected).
-        let (lead, note) =
-            tokio::join!(self.get_attributes(key(LEAD_SK), &[BUSINESS_ID, RAW]), note);
+        // Two small reads at once: one round trip. The lead's read also takes what its
+        // first-reply count needs after the send, which then reads nothing.
+        let (lead, note) = tokio::join!(self.get_attributes(key(LEAD_SK), &LEAD_ANSWERED), note);
         let lead = lead?;
         Ok(ReplyContext {
-            lead_contract: lead
+            lead_contract: lead.as_ref().map(super::changes::contract),
+            lead_business_id: lead
                 .as_ref()
-                .map(|item| string(item, RAW).map(|raw| models::v4::stored::contract_of(&raw)))
+                .map(|item| string(item, BUSINESS_ID))
                 .transpose()?,
-            lead_business_id: lead.map(|item| string(&item, BUSINESS_ID)).transpose()?,
+            // A lead missing a field is read again by the count, which says what is wrong.
+            first_reply: lead.as_ref().and_then(|item| lead_first_reply(item).ok()),
             acknowledgement: note?
                 .map(|item| super::speed::ack_note(&item))
                 .transpose()?,
@@ -523,30 +550,41 @@ impl ReplyLedger for DynamoStore {
         automatic: bool,
         now_ms: u64,
     ) -> Result<Option<u64>, StoreError> {
-        let wanted = [
-            BUSINESS_ID,
-            CREATE_TIMESTAMP,
-            RECEIVED_AT,
-            FIRST_REPLY_SENT_AT,
-            FIRST_PERSON_REPLY_AT,
-        ];
+        self.first_reply_known(lead_id, automatic, now_ms, None)
+            .await
+    }
+
+    async fn first_reply_known(
+        &self,
+        lead_id: &str,
+        automatic: bool,
+        now_ms: u64,
+        known: Option<&LeadFirstReply>,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut known = known.cloned();
         // Twice at most: a concurrent reply of the same lead may count one of the two first.
         for _ in 0..2 {
-            let Some(lead) = self.get_attributes(lead_key(lead_id), &wanted).await? else {
-                return Ok(None);
+            let lead = match known.take() {
+                Some(lead) => lead,
+                None => match self
+                    .get_attributes(lead_key(lead_id), &LEAD_ANSWERED)
+                    .await?
+                {
+                    Some(item) => lead_first_reply(&item)?,
+                    None => return Ok(None),
+                },
             };
-            let first = !lead.contains_key(FIRST_REPLY_SENT_AT);
-            let first_by_person = !automatic && !lead.contains_key(FIRST_PERSON_REPLY_AT);
-            if !first && !first_by_person {
+            let first = !lead.replied;
+            let first_by_person = !automatic && !lead.person_replied;
+            if lead.test || (!first && !first_by_person) {
                 return Ok(None);
             }
-            let created = number(&lead, CREATE_TIMESTAMP)?;
-            let waited = now_ms.saturating_sub(number(&lead, RECEIVED_AT)?) / 1000;
+            let waited = now_ms.saturating_sub(lead.received_at_ms) / 1000;
             let bucket = wait_bucket(waited);
             let mut count = Count {
                 lead_id,
-                business_id: &string(&lead, BUSINESS_ID)?,
-                day: stats_day(created),
+                business_id: &lead.business_id,
+                day: stats_day(lead.created_s),
                 on_lead: Vec::new(),
                 add: Vec::new(),
             };
@@ -568,7 +606,7 @@ impl ReplyLedger for DynamoStore {
             }
             // The lead's own createTimestamp is the response-time metric's start.
             if self.count_once(count).await? {
-                return Ok(first.then_some(created));
+                return Ok(first.then_some(lead.created_s));
             }
         }
         Ok(None)

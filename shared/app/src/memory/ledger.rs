@@ -183,6 +183,7 @@ impl ReplyLedger for MemoryStore {
                 .leads
                 .get(lead_id)
                 .map(|lead| models::v4::stored::contract_of(&lead.raw)),
+            first_reply: None,
         })
     }
 

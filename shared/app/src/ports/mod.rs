@@ -37,8 +37,8 @@ pub use listings::{CreatedWindow, Cursor, LeadSummary, Listed, Listings, Page, Q
 pub use quarantine::{QuarantineDesk, ReplayNote};
 pub use refusals::{Refusal, RefusalCount, RefusalLog, RefusalReason};
 pub use replies::{
-    Accepted, Claim, Parked, QueueError, Recorded, ReplyClaim, ReplyContext, ReplyLedger,
-    ReplyQueue, ReplyRecord, SendError, Thumbtack,
+    Accepted, Claim, LeadFirstReply, Parked, QueueError, Recorded, ReplyClaim, ReplyContext,
+    ReplyLedger, ReplyQueue, ReplyRecord, SendError, Thumbtack,
 };
 pub use speed::{
     AckNote, AckStatus, BusinessDesk, DayStats, Outbox, ScheduleError, Scheduler, StatsDesk,

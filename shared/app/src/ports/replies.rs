@@ -170,6 +170,36 @@ pub trait ReplyLedger: Send + Sync {
         automatic: bool,
         now_ms: u64,
     ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+
+    /// [`ReplyLedger::first_reply`] for a reply whose context was read before its send: the
+    /// count may go by what that read found of the lead (`known`, from
+    /// [`ReplyContext::first_reply`]) instead of reading the lead again. The count's writes are
+    /// conditional, so a reply counted in between still counts once.
+    fn first_reply_known(
+        &self,
+        lead_id: &str,
+        automatic: bool,
+        now_ms: u64,
+        known: Option<&LeadFirstReply>,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send {
+        let _ = known;
+        self.first_reply(lead_id, automatic, now_ms)
+    }
+}
+
+/// What counting a lead's first reply needs of the lead, as a read found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadFirstReply {
+    pub business_id: String,
+    /// The lead's `createTimestamp`, unix seconds.
+    pub created_s: u64,
+    pub received_at_ms: u64,
+    /// A reply was sent for the lead before.
+    pub replied: bool,
+    /// A person's reply was sent for the lead before.
+    pub person_replied: bool,
+    /// A test lead counts in no figures.
+    pub test: bool,
 }
 
 /// What is stored about a reply's lead: see [`ReplyLedger::reply_context`].
@@ -181,6 +211,8 @@ pub struct ReplyContext {
     pub acknowledgement: Option<models::AckNote>,
     /// The contract the stored lead came through; `None` while the lead is not stored.
     pub lead_contract: Option<Contract>,
+    /// What the lead's first-reply count needs, when the ledger read it with the rest.
+    pub first_reply: Option<LeadFirstReply>,
 }
 
 /// Thumbtack accepted the message.

@@ -79,8 +79,8 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     };
     tracing::Span::current().record("reply_id", reply.reply_id.as_str());
     tracing::Span::current().record("lead_id", reply.lead_id.as_str());
-    let lead_contract = match steps::check_against_lead(deps, delivery, &reply).await {
-        Ok(contract) => contract,
+    let lead = match steps::check_against_lead(deps, delivery, &reply).await {
+        Ok(lead) => lead,
         Err(ended) => return ended,
     };
     let attempt = match steps::claim(deps, delivery, &reply).await {
@@ -96,9 +96,11 @@ pub async fn deliver<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
             Err(error) => return steps::storage_unavailable(deps, delivery, &error).await,
         }
     }
-    match steps::send(deps, &reply, lead_contract, deadline).await {
+    match steps::send(deps, &reply, lead.lead_contract, deadline).await {
         Sent::Accepted { accepted, latency } => {
-            steps::record_sent(deps, &reply, attempt, (accepted, latency), deadline).await
+            let sent = (accepted, latency);
+            let known = lead.first_reply.as_ref();
+            steps::record_sent(deps, &reply, attempt, sent, known, deadline).await
         }
         Sent::Refused(failure) => {
             steps::fail_and_park(deps, delivery, &reply, attempt, failure).await

@@ -6,8 +6,8 @@ use super::outcome::{FailureKind, Outcome};
 use super::policy::time_left;
 use super::{Delivery, ReplyDeps};
 use crate::ports::{
-    Accepted, Claim, Parked, Recorded, ReplyClaim, ReplyLedger, ReplyQueue, SendError, StoreError,
-    Thumbtack,
+    Accepted, Claim, LeadFirstReply, Parked, Recorded, ReplyClaim, ReplyContext, ReplyLedger,
+    ReplyQueue, SendError, StoreError, Thumbtack,
 };
 use crate::{error_chain as chain, millis, now_millis};
 use models::{Contract, ReplyRequest};
@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 /// naming another business than its lead's (it would go to that business's Thumbtack path and be
 /// counted as this lead's reply), and an `auto-` reply that is not the acknowledgement
 /// speed-to-lead noted on the lead (the prefix is ours: a partner cannot write the note).
-/// Otherwise the contract the stored lead came through (`None`: not stored), which the send
-/// goes by.
+/// Otherwise what was read of the lead: the contract it came through (`None`: not stored), which
+/// the send goes by, and what its first-reply count needs.
 pub(super) async fn check_against_lead<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     deps: &ReplyDeps<L, T, Q>,
     delivery: &Delivery<'_>,
     reply: &ReplyRequest,
-) -> Result<Option<Contract>, Outcome> {
+) -> Result<ReplyContext, Outcome> {
     let automatic = models::reply::is_automatic(&reply.reply_id);
     let context = match deps.ledger.reply_context(&reply.lead_id, automatic).await {
         Ok(context) => context,
@@ -43,13 +43,13 @@ pub(super) async fn check_against_lead<L: ReplyLedger, T: Thumbtack, Q: ReplyQue
     };
     match refusal {
         Some(reason) => Err(park(deps, delivery, reason, FailureKind::Invalid).await),
-        None => Ok(context.lead_contract),
+        None => Ok(context),
     }
 }
 
 /// Whether the lead's acknowledgement note names exactly this reply: `auto-<leadID>`, enqueued,
 /// with this text.
-fn vouched_for(context: &crate::ports::ReplyContext, reply: &ReplyRequest) -> bool {
+fn vouched_for(context: &ReplyContext, reply: &ReplyRequest) -> bool {
     reply.reply_id == crate::speed::acknowledgement_id(&reply.lead_id)
         && context.acknowledgement.as_ref().is_some_and(|note| {
             note.status == models::AckStatus::Enqueued
@@ -187,6 +187,7 @@ pub(super) async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
     reply: &ReplyRequest,
     attempt: u32,
     (accepted, send_latency): (Accepted, Duration),
+    lead: Option<&LeadFirstReply>,
     deadline: Instant,
 ) -> Outcome {
     let status = accepted.status;
@@ -197,7 +198,8 @@ pub(super) async fn record_sent<L: ReplyLedger, T: Thumbtack, Q: ReplyQueue>(
         write_sent(deps, reply, attempt, &accepted, deadline),
         // The first reply's time is when Thumbtack took it, whichever try writes it.
         with_retries(deps, deadline, "mark the lead as answered", || {
-            deps.ledger.first_reply(&reply.lead_id, automatic, sent_at)
+            deps.ledger
+                .first_reply_known(&reply.lead_id, automatic, sent_at, lead)
         })
     );
     let first_response = answered

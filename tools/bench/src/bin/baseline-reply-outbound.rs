@@ -1,11 +1,11 @@
 //! The cold-start baseline of reply-outbound, by hand (`coldstart`): a `lambda_runtime` function
 //! with the default `aws_config::load_from_env` and a reqwest client; init reads Thumbtack's
 //! credentials (`AWSCURRENT`); per record of an SQS batch it makes reply-outbound's calls for a
-//! new reply in the same order: the lead's `GetItem` (whose business it is), the reply's
-//! `GetItem` (a redelivery?), the conditional `PutItem`s of the reply's guard and of the reply,
-//! the `POST` to Thumbtack, then the reply's `UpdateItem` (`sent`), the lead's first reply (a
-//! `GetItem` of the lead, then a `TransactWriteItems` marking it and adding one to its business's
-//! day) and the `PutItem` of the send's outcome.
+//! new reply in the same order: the lead's `GetItem` (whose business it is, and what its first
+//! reply's count needs), the conditional `PutItem`s of the reply's guard and of the reply, the
+//! `POST` to Thumbtack, then the reply's `UpdateItem` (`sent`), the lead's first reply (a
+//! `TransactWriteItems` marking it and adding one to its business's day) and the `PutItem` of the
+//! send's outcome.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
@@ -77,24 +77,16 @@ async fn deliver(deps: &Deps, body: &str) -> Result<(), Error> {
     let (table, client) = (deps.table.as_str(), &deps.client);
     let lead_pk = format!("LEAD#{lead_id}");
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
-    client
+    // The lead: whose it is, and what its first reply's count needs after the send.
+    let lead = client
         .get_item()
         .table_name(table)
         .key("PK", s(&lead_pk))
         .key("SK", s("LEAD"))
+        .projection_expression("businessID, createTimestamp, receivedAt, firstReplySentAt")
         .send()
         .await?;
     let reply_sk = format!("REPLY#{reply_id}");
-    let known = client
-        .get_item()
-        .table_name(table)
-        .key("PK", s(&lead_pk))
-        .key("SK", s(&reply_sk))
-        .send()
-        .await?;
-    if known.item.is_some() {
-        return Ok(());
-    }
     client
         .put_item()
         .table_name(table)
@@ -148,13 +140,6 @@ async fn deliver(deps: &Deps, body: &str) -> Result<(), Error> {
             ("SK".to_owned(), s("LEAD")),
         ])
     };
-    let lead = client
-        .get_item()
-        .table_name(table)
-        .set_key(Some(lead_key()))
-        .projection_expression("businessID, createTimestamp, receivedAt, firstReplySentAt")
-        .send()
-        .await?;
     if let Some(lead) = lead.item()
         && !lead.contains_key("firstReplySentAt")
     {
