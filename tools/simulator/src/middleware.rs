@@ -57,11 +57,7 @@ pub async fn endpoint_faults(State(sim): State<Sim>, request: Request, next: Nex
 /// Appends `entry`, numbered after the last one. A storage fault loses the entry, not the request.
 pub async fn push(sim: &Sim, entry: LogEntry) {
     let stored = sim
-        .update(|state| {
-            let mut entry = entry.clone();
-            entry.seq = state.log.last().map_or(0, |last| last.seq) + 1;
-            state.log.push(entry);
-        })
+        .update(|state| crate::log::append(&mut state.log, entry.clone()))
         .await;
     if let Err(error) = stored {
         tracing::warn!(error = %error, "a log entry was not kept");
