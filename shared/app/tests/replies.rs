@@ -504,13 +504,37 @@ async fn a_reply_claimed_by_another_delivery_comes_back_no_sooner_than_the_claim
     assert!(deps.thumbtack.calls().is_empty());
 }
 
-/// The in-memory ledger, with claims that take `delay` (a slow or throttled DynamoDB).
-struct SlowClaims {
+/// The in-memory ledger, with claims that take `delay` (a slow or throttled DynamoDB), a context
+/// that carries [`KNOWN`] for a stored lead, and a note of what each first-reply count was given.
+struct Observed {
     inner: MemoryStore,
     delay: Duration,
+    known_given: std::sync::Mutex<Vec<Option<app::ports::LeadFirstReply>>>,
 }
 
-impl app::ports::ReplyLedger for SlowClaims {
+impl Observed {
+    fn new(delay: Duration) -> Self {
+        Observed {
+            inner: MemoryStore::new(),
+            delay,
+            known_given: std::sync::Mutex::default(),
+        }
+    }
+}
+
+/// What [`Observed`]'s context read says of a stored lead's first reply.
+fn known() -> app::ports::LeadFirstReply {
+    app::ports::LeadFirstReply {
+        business_id: "b-1".into(),
+        created_s: 1_764_600_000,
+        received_at_ms: 1_764_600_001_000,
+        replied: false,
+        person_replied: false,
+        test: false,
+    }
+}
+
+impl app::ports::ReplyLedger for Observed {
     async fn claim(
         &self,
         claim: app::ports::ReplyClaim<'_>,
@@ -587,7 +611,9 @@ impl app::ports::ReplyLedger for SlowClaims {
         lead_id: &str,
         acknowledgement: bool,
     ) -> Result<app::ports::ReplyContext, app::StoreError> {
-        self.inner.reply_context(lead_id, acknowledgement).await
+        let mut context = self.inner.reply_context(lead_id, acknowledgement).await?;
+        context.first_reply = context.lead_business_id.as_ref().map(|_| known());
+        Ok(context)
     }
 
     async fn first_reply(
@@ -598,6 +624,17 @@ impl app::ports::ReplyLedger for SlowClaims {
     ) -> Result<Option<u64>, app::StoreError> {
         self.inner.first_reply(lead_id, automatic, now_ms).await
     }
+
+    async fn first_reply_known(
+        &self,
+        lead_id: &str,
+        automatic: bool,
+        now_ms: u64,
+        known: Option<&app::ports::LeadFirstReply>,
+    ) -> Result<Option<u64>, app::StoreError> {
+        self.known_given.lock().unwrap().push(known.cloned());
+        self.inner.first_reply(lead_id, automatic, now_ms).await
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -605,10 +642,7 @@ async fn after_a_slow_claim_nothing_is_sent_without_time_for_the_send_and_its_re
     use app::ports::{Claim, ReplyClaim, ReplyLedger};
     let policy = RetryPolicy::default();
     let deps = ReplyDeps {
-        ledger: SlowClaims {
-            inner: MemoryStore::new(),
-            delay: Duration::from_secs(20),
-        },
+        ledger: Observed::new(Duration::from_secs(20)),
         thumbtack: ScriptedThumbtack::default(),
         queue: RecordingQueue::default(),
         policy,
@@ -710,11 +744,15 @@ async fn acknowledgement_noted(store: &MemoryStore, text: &str) {
 
 /// The sample lead stored as lead `l-1` of business `b-1`, as the replies above name it.
 async fn lead_l1_of_b1_stored(deps: &ReplyDeps<MemoryStore, ScriptedThumbtack, RecordingQueue>) {
+    lead_l1_of_b1_stored_in(&deps.ledger).await;
+}
+
+async fn lead_l1_of_b1_stored_in(store: &MemoryStore) {
     let body = fixtures::LEAD
         .replace("299614694480093245", "l-1")
         .replace("286845156044809661", "b-1");
     let lead = models::Lead::parse(body.as_bytes()).unwrap();
-    app::ingest::store_parsed(&deps.ledger, &lead, &body, 1)
+    app::ingest::store_parsed(store, &lead, &body, 1)
         .await
         .unwrap();
 }
@@ -810,4 +848,30 @@ async fn a_first_reply_time_that_cannot_be_written_at_once_is_written_on_a_later
             ..
         }
     ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sent_reply_s_first_reply_count_goes_by_what_the_check_read_of_its_lead() {
+    let deps = ReplyDeps {
+        ledger: Observed::new(Duration::ZERO),
+        thumbtack: ScriptedThumbtack::default(),
+        queue: RecordingQueue::default(),
+        policy: RetryPolicy::default(),
+        metrics: Metrics::off(),
+    };
+    // A lead not stored: nothing read of it, the count reads for itself.
+    let unknown_lead = BODY.replace("l-1", "l-9").replace("r-1", "r-9");
+    assert!(matches!(
+        deliver(&deps, &delivery(&unknown_lead, 1), far()).await,
+        Outcome::Sent { .. }
+    ));
+    lead_l1_of_b1_stored_in(&deps.ledger.inner).await;
+    assert!(matches!(
+        deliver(&deps, &delivery(BODY, 1), far()).await,
+        Outcome::Sent { .. }
+    ));
+    assert_eq!(
+        *deps.ledger.known_given.lock().unwrap(),
+        [None, Some(known())]
+    );
 }
