@@ -6,22 +6,19 @@ use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, corrupt, insert_change, n, number, parsed, s, string};
 use super::schema::attr::{
-    ATTEMPTS, AUTOMATIC_FIRST, BUSINESS_ID, CONTRACT, CREATE_TIMESTAMP, CREATED_AT, DELIVERED_AT,
-    ECHO_MESSAGE_ID, ENQUEUED_AT, FAILURE, FIRST_PERSON_REPLY_AT, FIRST_REPLY_AUTOMATIC,
-    FIRST_REPLY_SENT_AT, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, PERSON_REPLIED,
-    RECEIVED_AT, REPLIED, REPLY_ID, ROUTE, SENT_AT, SENT_MESSAGE_ID, SEQUENCE, STATUS, TEST, TEXT,
-    TYPE, UPDATED_AT,
+    ATTEMPTS, BUSINESS_ID, CONTRACT, CREATED_AT, DELIVERED_AT, ECHO_MESSAGE_ID, ENQUEUED_AT,
+    FAILURE, HTTP_STATUS, LAST_ERROR, LEAD_ID, LEASE_UNTIL, REPLY_ID, SENT_AT, SENT_MESSAGE_ID,
+    SEQUENCE, STATUS, TEXT, TYPE, UPDATED_AT,
 };
 use super::schema::{
     ACK_SK, GSI2_PK, GSI2_SK, LEAD_SK, PK, REPLY_GUARD_SK, SK, item_type, lead_pk, outcome_sk,
     reply_guard_pk, reply_sk,
 };
-use super::stats::{Count, first_reply_bucket, lead_key, person_reply_bucket};
+use super::stats::{LEAD_ANSWERED, lead_first_reply};
 use app::StoreError;
 use app::ports::{
     Accepted, Claim, LeadFirstReply, Recorded, ReplyClaim, ReplyContext, ReplyLedger, ReplyRecord,
 };
-use app::speed::stats::{stats_day, wait_bucket};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
@@ -150,28 +147,6 @@ fn returned_number<T: std::str::FromStr>(output: &UpdateItemOutput, name: &str) 
         .ok()?
         .parse()
         .ok()
-}
-
-/// What a reply reads of its lead: whose it is, its contract, and its first-reply count's needs.
-const LEAD_ANSWERED: [&str; 7] = [
-    BUSINESS_ID,
-    ROUTE,
-    CREATE_TIMESTAMP,
-    RECEIVED_AT,
-    FIRST_REPLY_SENT_AT,
-    FIRST_PERSON_REPLY_AT,
-    TEST,
-];
-
-fn lead_first_reply(lead: &Item) -> Result<LeadFirstReply, StoreError> {
-    Ok(LeadFirstReply {
-        business_id: string(lead, BUSINESS_ID)?,
-        created_s: number(lead, CREATE_TIMESTAMP)?,
-        received_at_ms: number(lead, RECEIVED_AT)?,
-        replied: lead.contains_key(FIRST_REPLY_SENT_AT),
-        person_replied: lead.contains_key(FIRST_PERSON_REPLY_AT),
-        test: lead.contains_key(TEST),
-    })
 }
 
 /// What creating a reply came to.
@@ -561,54 +536,7 @@ impl ReplyLedger for DynamoStore {
         now_ms: u64,
         known: Option<&LeadFirstReply>,
     ) -> Result<Option<u64>, StoreError> {
-        let mut known = known.cloned();
-        // Twice at most: a concurrent reply of the same lead may count one of the two first.
-        for _ in 0..2 {
-            let lead = match known.take() {
-                Some(lead) => lead,
-                None => match self
-                    .get_attributes(lead_key(lead_id), &LEAD_ANSWERED)
-                    .await?
-                {
-                    Some(item) => lead_first_reply(&item)?,
-                    None => return Ok(None),
-                },
-            };
-            let first = !lead.replied;
-            let first_by_person = !automatic && !lead.person_replied;
-            if lead.test || (!first && !first_by_person) {
-                return Ok(None);
-            }
-            let waited = now_ms.saturating_sub(lead.received_at_ms) / 1000;
-            let bucket = wait_bucket(waited);
-            let mut count = Count {
-                lead_id,
-                business_id: &lead.business_id,
-                day: stats_day(lead.created_s),
-                on_lead: Vec::new(),
-                add: Vec::new(),
-            };
-            if first {
-                count.on_lead.push((FIRST_REPLY_SENT_AT, n(now_ms)));
-                count
-                    .on_lead
-                    .push((FIRST_REPLY_AUTOMATIC, AttributeValue::Bool(automatic)));
-                count.add.push(REPLIED.to_owned());
-                count.add.push(first_reply_bucket(bucket));
-                if automatic {
-                    count.add.push(AUTOMATIC_FIRST.to_owned());
-                }
-            }
-            if first_by_person {
-                count.on_lead.push((FIRST_PERSON_REPLY_AT, n(now_ms)));
-                count.add.push(PERSON_REPLIED.to_owned());
-                count.add.push(person_reply_bucket(bucket));
-            }
-            // The lead's own createTimestamp is the response-time metric's start.
-            if self.count_once(count).await? {
-                return Ok(first.then_some(lead.created_s));
-            }
-        }
-        Ok(None)
+        self.count_first_reply(lead_id, automatic, now_ms, known)
+            .await
     }
 }

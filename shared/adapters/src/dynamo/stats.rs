@@ -3,16 +3,17 @@
 //! change in one transaction, so that a count is added once however often it is asked for.
 //!
 //! The transaction is only sent when the lead's item, read first, says something is left to
-//! count: a repeated event or reply reads and writes nothing (and moto, which answers a failed
-//! transaction by restoring a copy of the table, never sees one outside a true race).
+//! count: a repeated event or reply writes nothing (and moto, which answers a failed transaction
+//! by restoring a copy of the table, never sees one outside a true race). A reply's count goes by
+//! the read of the lead made before its claim (`ReplyLedger::reply_context`), so reads nothing.
 
 use super::DynamoStore;
 use super::errors::store_error;
 use super::item::{Item, n, number, s, string};
 use super::schema::{LEAD_SK, PK, SK, attr, business_settings_pk, item_type, lead_pk, stats_sk};
 use app::StoreError;
-use app::ports::{DayStats, StatsDesk};
-use app::speed::stats::{WAIT_BOUNDS, stats_day};
+use app::ports::{DayStats, LeadFirstReply, StatsDesk};
+use app::speed::stats::{WAIT_BOUNDS, stats_day, wait_bucket};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use std::collections::HashMap;
@@ -46,7 +47,89 @@ pub(super) struct Count<'a> {
     pub add: Vec<String>,
 }
 
+/// What a reply reads of its lead: whose it is, its contract, and its first-reply count's needs.
+pub(super) const LEAD_ANSWERED: [&str; 7] = [
+    attr::BUSINESS_ID,
+    attr::ROUTE,
+    attr::CREATE_TIMESTAMP,
+    attr::RECEIVED_AT,
+    attr::FIRST_REPLY_SENT_AT,
+    attr::FIRST_PERSON_REPLY_AT,
+    attr::TEST,
+];
+
+pub(super) fn lead_first_reply(lead: &Item) -> Result<LeadFirstReply, StoreError> {
+    Ok(LeadFirstReply {
+        business_id: string(lead, attr::BUSINESS_ID)?,
+        created_s: number(lead, attr::CREATE_TIMESTAMP)?,
+        received_at_ms: number(lead, attr::RECEIVED_AT)?,
+        replied: lead.contains_key(attr::FIRST_REPLY_SENT_AT),
+        person_replied: lead.contains_key(attr::FIRST_PERSON_REPLY_AT),
+        test: lead.contains_key(attr::TEST),
+    })
+}
+
 impl DynamoStore {
+    /// Counts a lead's first reply and first person's reply, each once (`ReplyLedger::first_reply`),
+    /// going by `known` (the lead as the reply's context read it) on the first try.
+    pub(super) async fn count_first_reply(
+        &self,
+        lead_id: &str,
+        automatic: bool,
+        now_ms: u64,
+        known: Option<&LeadFirstReply>,
+    ) -> Result<Option<u64>, StoreError> {
+        let mut known = known.cloned();
+        // Twice at most: a concurrent reply of the same lead may count one of the two first.
+        for _ in 0..2 {
+            let lead = match known.take() {
+                Some(lead) => lead,
+                None => match self
+                    .get_attributes(lead_key(lead_id), &LEAD_ANSWERED)
+                    .await?
+                {
+                    Some(item) => lead_first_reply(&item)?,
+                    None => return Ok(None),
+                },
+            };
+            let first = !lead.replied;
+            let first_by_person = !automatic && !lead.person_replied;
+            if lead.test || (!first && !first_by_person) {
+                return Ok(None);
+            }
+            let waited = now_ms.saturating_sub(lead.received_at_ms) / 1000;
+            let bucket = wait_bucket(waited);
+            let mut count = Count {
+                lead_id,
+                business_id: &lead.business_id,
+                day: stats_day(lead.created_s),
+                on_lead: Vec::new(),
+                add: Vec::new(),
+            };
+            if first {
+                count.on_lead.push((attr::FIRST_REPLY_SENT_AT, n(now_ms)));
+                count
+                    .on_lead
+                    .push((attr::FIRST_REPLY_AUTOMATIC, AttributeValue::Bool(automatic)));
+                count.add.push(attr::REPLIED.to_owned());
+                count.add.push(first_reply_bucket(bucket));
+                if automatic {
+                    count.add.push(attr::AUTOMATIC_FIRST.to_owned());
+                }
+            }
+            if first_by_person {
+                count.on_lead.push((attr::FIRST_PERSON_REPLY_AT, n(now_ms)));
+                count.add.push(attr::PERSON_REPLIED.to_owned());
+                count.add.push(person_reply_bucket(bucket));
+            }
+            // The lead's own createTimestamp is the response-time metric's start.
+            if self.count_once(count).await? {
+                return Ok(first.then_some(lead.created_s));
+            }
+        }
+        Ok(None)
+    }
+
     /// Writes `count` in one transaction: `false` when the lead is gone or one of its attributes
     /// was set meanwhile (another call counted first; nothing was written).
     pub(super) async fn count_once(&self, count: Count<'_>) -> Result<bool, StoreError> {
