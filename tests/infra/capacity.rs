@@ -238,6 +238,10 @@ fn reply_concurrency_times_one_instance_s_rate_carries_twice_the_peak_reply_rate
         carried >= with_acknowledgements,
         "{carried:.0} < {with_acknowledgements:.0}"
     );
+    // Whoever sets the parameter reads the figure it is sized from.
+    let description = spec["Description"].as_str().unwrap_or_default();
+    let figure = format!("{REPLIES_PER_SECOND_PER_INSTANCE} replies/s per instance");
+    assert!(description.contains(&figure), "{description}");
 }
 
 #[test]
