@@ -15,7 +15,7 @@ use crate::lead::{is_state, is_zip};
 use crate::map_only::MapOnly;
 use crate::text::has_visible_text;
 use serde::Deserialize;
-use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -64,14 +64,10 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
                 "data" if data.is_some() || raw_data.is_some() => return Ok(None),
                 "event" => event = Some(map.next_value::<MapOnly<Event>>()?.0),
                 "data" => match event.as_ref().map(|event| Kind::of(&event.event_type)) {
-                    Some(Kind::NegotiationCreated) => {
-                        let MapOnly(lead) = map.next_value::<MapOnly<NegotiationCreatedV4>>()?;
-                        data = Some(Data::Negotiation(Box::new(lead)));
-                    }
-                    Some(Kind::MessageCreated) => {
-                        data = Some(Data::Message(map.next_value::<MapOnly<_>>()?.0));
-                    }
-                    Some(Kind::ReviewCreated | Kind::Unknown) => return Ok(None),
+                    Some(kind) => match map.next_value_seed(DataOf(kind))? {
+                        Some(read) => data = Some(read),
+                        None => return Ok(None),
+                    },
                     None => raw_data = Some(map.next_value()?),
                 },
                 _ => {
@@ -84,22 +80,40 @@ impl<'de> Visitor<'de> for EnvelopeVisitor {
         };
         let data = match (data, raw_data) {
             (Some(data), _) => data,
-            (None, Some(raw)) => match Kind::of(&event.event_type) {
-                Kind::NegotiationCreated => {
-                    let MapOnly(lead) =
-                        serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
-                    Data::Negotiation(Box::new(lead))
+            (None, Some(raw)) => {
+                let mut json = serde_json::Deserializer::from_str(raw.get());
+                let read = DataOf(Kind::of(&event.event_type)).deserialize(&mut json);
+                match read.map_err(A::Error::custom)? {
+                    Some(data) => data,
+                    None => return Ok(None),
                 }
-                Kind::MessageCreated => {
-                    let MapOnly(message) =
-                        serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
-                    Data::Message(message)
-                }
-                Kind::ReviewCreated | Kind::Unknown => return Ok(None),
-            },
+            }
             (None, None) => return Ok(None),
         };
         Ok(Some(Delivery { event, data }))
+    }
+}
+
+/// `data` read as the type its event's kind names, wherever it stands in the envelope; `None`
+/// for a review or an unknown event, which are the walker's (a review reads `text` where
+/// `reviewText` is missing).
+struct DataOf(Kind);
+
+impl<'de> DeserializeSeed<'de> for DataOf {
+    type Value = Option<Data>;
+
+    fn deserialize<D: Deserializer<'de>>(self, data: D) -> Result<Option<Data>, D::Error> {
+        Ok(match self.0 {
+            Kind::NegotiationCreated => {
+                let MapOnly(lead) = MapOnly::<NegotiationCreatedV4>::deserialize(data)?;
+                Some(Data::Negotiation(Box::new(lead)))
+            }
+            Kind::MessageCreated => Some(Data::Message(MapOnly::deserialize(data)?.0)),
+            Kind::ReviewCreated | Kind::Unknown => {
+                IgnoredAny::deserialize(data)?;
+                None
+            }
+        })
     }
 }
 
