@@ -533,14 +533,6 @@ async fn counted(
     (deps, proxy)
 }
 
-fn no_faults() -> FaultPlan {
-    FaultPlan {
-        share: 0.0,
-        kinds: Vec::new(),
-        hold: Duration::ZERO,
-    }
-}
-
 /// The id of the first record whose fact needs its lead looked up.
 fn first_lookup(batch: &StreamEvent) -> String {
     batch
@@ -559,7 +551,7 @@ fn first_lookup(batch: &StreamEvent) -> String {
 #[tokio::test]
 async fn a_stream_batch_looks_up_the_leads_of_all_its_records_in_one_batch_get_item() {
     let (path, batch) = Box::pin(mixed_batch()).await;
-    let (deps, proxy) = counted(&path.table.name, no_faults()).await;
+    let (deps, proxy) = counted(&path.table.name, FaultPlan::none()).await;
     let response = Box::pin(events_out::handler::process(&deps, &batch)).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(proxy.counts.calls("BatchGetItem"), 1);
@@ -594,7 +586,7 @@ async fn a_stream_batch_looks_up_the_leads_of_all_its_records_in_one_batch_get_i
 #[tokio::test]
 async fn keys_dynamodb_leaves_unprocessed_are_asked_for_again_and_the_events_are_the_same() {
     let (path, batch) = Box::pin(mixed_batch()).await;
-    let (deps, proxy) = counted(&path.table.name, no_faults()).await;
+    let (deps, proxy) = counted(&path.table.name, FaultPlan::none()).await;
     proxy.leave_batch_keys_unprocessed(2);
     let response = Box::pin(events_out::handler::process(&deps, &batch)).await;
     assert!(response.batch_item_failures.is_empty());
@@ -606,7 +598,7 @@ async fn keys_dynamodb_leaves_unprocessed_are_asked_for_again_and_the_events_are
 #[tokio::test]
 async fn keys_left_unprocessed_every_time_fail_the_batch_at_its_first_lookup_after_a_few_tries() {
     let (path, batch) = Box::pin(mixed_batch()).await;
-    let (deps, proxy) = counted(&path.table.name, no_faults()).await;
+    let (deps, proxy) = counted(&path.table.name, FaultPlan::none()).await;
     proxy.leave_batch_keys_unprocessed(u32::MAX);
     let started = std::time::Instant::now();
     let response = Box::pin(events_out::handler::process(&deps, &batch)).await;

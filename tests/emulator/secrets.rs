@@ -239,11 +239,7 @@ async fn a_blank_password_is_refused_for_both_credentials() {
 /// calls go through a proxy that counts them.
 async fn counted_source(arn: &str) -> (PartnerCredentials, harness::faults::RunningProxy) {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    let plan = harness::faults::FaultPlan {
-        share: 0.0,
-        kinds: Vec::new(),
-        hold: Duration::ZERO,
-    };
+    let plan = harness::faults::FaultPlan::none();
     let proxy = harness::faults::start(&endpoint, plan).await.unwrap();
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&proxy.url)

@@ -258,14 +258,7 @@ pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> ser
 pub async fn turn_on_acknowledgement(base: &str, business_id: &str) {
     let http = reqwest::Client::new();
     let settings_url = format!("{base}/v1/businesses/{business_id}/settings");
-    let mut document: serde_json::Value = http
-        .get(&settings_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut document = get_json(&http, &settings_url).await;
     document["autoAcknowledgement"]["enabled"] = serde_json::json!(true);
     let saved = http
         .put(&settings_url)

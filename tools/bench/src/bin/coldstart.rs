@@ -61,6 +61,8 @@ const FUNCTIONS: [(&str, &str); 7] = [
 const V4_WEBHOOK: &str = "lead-inbound-v4";
 /// The header secret of the connected business's webhook, whose hash the table holds.
 const V4_SECRET: &str = "coldstart-webhook-secret-of-256-bits-or-so";
+/// The business of Thumbtack's sample negotiation, connected: its webhook's secret hash stored.
+const V4_BUSINESS: &str = "586100000000000001";
 
 /// The target: a function's median at most this share of its baseline's.
 const TARGET: f64 = 0.8;
@@ -293,9 +295,6 @@ fn answered(name: &str, answer: Option<Answer>) -> Result<(), Error> {
         other => Err(format!("{name} answered {other:?}").into()),
     }
 }
-
-/// The business of Thumbtack's sample negotiation, connected: its webhook's secret hash stored.
-const V4_BUSINESS: &str = "586100000000000001";
 
 async fn connect(store: &DynamoStore) -> Result<(), Error> {
     use app::ports::{ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, SaveNotes};

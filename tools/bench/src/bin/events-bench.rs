@@ -218,11 +218,7 @@ async fn measure(
 
     // The events function's DynamoDB calls through a proxy that only counts them.
     let endpoint = Env::process().required("AWS_ENDPOINT_URL")?;
-    let plan = harness::faults::FaultPlan {
-        share: 0.0,
-        kinds: Vec::new(),
-        hold: Duration::ZERO,
-    };
+    let plan = harness::faults::FaultPlan::none();
     let proxy = harness::faults::start(&endpoint, plan).await?;
     let config = aws_sdk_dynamodb::config::Builder::from(sdk)
         .endpoint_url(&proxy.url)
