@@ -20,12 +20,22 @@ pub enum Answer {
     Error(Value),
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct RuntimeState {
     next: tokio::sync::Mutex<Option<mpsc::Receiver<(String, Value)>>>,
     waiting: Mutex<HashMap<String, oneshot::Sender<Answer>>>,
     first_poll: Mutex<Option<Instant>>,
     polled: Notify,
+    /// Run at the first `next`, before the event is handed over (`before_first_event`).
+    on_first_poll: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl std::fmt::Debug for RuntimeState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeState")
+            .field("first_poll", &self.first_poll)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -95,6 +105,24 @@ impl RuntimeApi {
         }
     }
 
+    /// Runs `hook` when the function first asks for an invocation, before it gets the event (at
+    /// once if it already has): the cold-start benchmark holds a process to Lambda's CPU share
+    /// from its first invocation on.
+    pub fn before_first_event(&self, hook: impl FnOnce() + Send + 'static) {
+        let polled = lock(&self.state.first_poll).is_some();
+        if polled {
+            hook();
+        } else {
+            *lock(&self.state.on_first_poll) = Some(Box::new(hook));
+            // It may have polled while the hook was stored.
+            if lock(&self.state.first_poll).is_some()
+                && let Some(hook) = lock(&self.state.on_first_poll).take()
+            {
+                hook();
+            }
+        }
+    }
+
     /// Hands `event` to the function and waits (up to 30 s) for its answer.
     pub async fn invoke(&self, event: Value) -> Option<Answer> {
         let n = self
@@ -126,6 +154,9 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
             state.polled.notify_waiters();
         }
     }
+    if let Some(hook) = lock(&state.on_first_poll).take() {
+        hook();
+    }
     let mut guard = state.next.lock().await;
     let Some(receiver) = guard.as_mut() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -151,6 +182,12 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
         "Root=1-00000000-000000000000000000000000".to_owned(),
     );
     (headers, event.to_string()).into_response()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The most a synchronous invocation may answer, in bytes: Lambda's 6 MB response payload
@@ -198,4 +235,66 @@ fn answer(state: &RuntimeState, id: &str, answer: Answer) -> StatusCode {
         let _ = sender.send(answer);
     }
     StatusCode::ACCEPTED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    async fn poll_next(runtime: &RuntimeApi) -> reqwest::Response {
+        reqwest::get(format!(
+            "http://{}/2018-06-01/runtime/invocation/next",
+            runtime.address
+        ))
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_first_event_hook_runs_when_the_function_asks_and_before_it_gets_the_event() {
+        let runtime = Arc::new(RuntimeApi::start().await.unwrap());
+        let ran = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&ran);
+        runtime.before_first_event(move || seen.store(true, Ordering::SeqCst));
+        assert!(!ran.load(Ordering::SeqCst), "ran before anything polled");
+
+        let invoking = Arc::clone(&runtime);
+        let invocation =
+            tokio::spawn(async move { invoking.invoke(serde_json::json!({"n": 1})).await });
+        let event = poll_next(&runtime).await;
+        assert!(
+            ran.load(Ordering::SeqCst),
+            "the event came before the hook ran"
+        );
+        let id = event.headers()["lambda-runtime-aws-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        reqwest::Client::new()
+            .post(format!(
+                "http://{}/2018-06-01/runtime/invocation/{id}/response",
+                runtime.address
+            ))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(
+            invocation.await.unwrap(),
+            Some(Answer::Response(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_hook_set_after_the_first_poll_runs_at_once() {
+        let runtime = Arc::new(RuntimeApi::start().await.unwrap());
+        let polling = Arc::clone(&runtime);
+        let _poll = tokio::spawn(async move { poll_next(&polling).await });
+        runtime.first_poll(Duration::from_secs(5)).await.unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&ran);
+        runtime.before_first_event(move || seen.store(true, Ordering::SeqCst));
+        assert!(ran.load(Ordering::SeqCst));
+    }
 }
