@@ -374,3 +374,34 @@ fn docs_capacity_gives_every_throttle_and_sizing_parameter_with_its_default() {
         );
     }
 }
+
+const BENCH_SCRIPT: &str = include_str!("../../scripts/bench.sh");
+
+/// `make bench` times cold starts at the CPU Lambda gives a function of the template's memory:
+/// a function given more or less memory (and so more or less CPU) than the bench assumes would
+/// be judged at a share it does not run with.
+#[test]
+fn the_cold_start_is_timed_at_the_cpu_share_of_the_memory_every_function_is_given() {
+    let benched: u64 = BENCH_SCRIPT
+        .lines()
+        .find_map(|line| line.strip_prefix("cpu_mb="))
+        .expect("scripts/bench.sh sets cpu_mb")
+        .trim()
+        .parse()
+        .unwrap();
+    let template = template();
+    let global = template["Globals"]["Function"]["MemorySize"].as_u64();
+    assert_eq!(global, Some(benched), "Globals.Function.MemorySize");
+    let Value::Mapping(resources) = &template["Resources"] else {
+        panic!("no Resources");
+    };
+    for (name, resource) in resources {
+        if resource["Type"].as_str() == Some("AWS::Serverless::Function") {
+            let own = &resource["Properties"]["MemorySize"];
+            assert!(
+                own.is_null() || own.as_u64() == Some(benched),
+                "{name:?} sets its own MemorySize {own:?}; the cold start is timed at {benched} MB"
+            );
+        }
+    }
+}

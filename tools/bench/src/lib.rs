@@ -1,7 +1,9 @@
 //! What the benchmarks of `make bench` share: the percentiles and how a duration is printed, the
-//! local stack on names of its own, and the recording of the calls a process makes (`calls`).
+//! local stack on names of its own, the recording of the calls a process makes (`calls`), and the
+//! CPU share Lambda gives a function (`cpu`).
 
 pub mod calls;
+pub mod cpu;
 
 use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;

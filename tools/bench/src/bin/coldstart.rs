@@ -15,11 +15,17 @@
 //! target's baseline) and `hello-lambda`, which calls nothing. Each start gets a fresh table
 //! (moto's transactions copy the whole table: a growing one would slow the later runs). The
 //! functions read their credentials from Secrets Manager, as deployed (`infra/template.yaml`).
+//!
+//! Each binary runs on a whole core of this machine unless `COLDSTART_CPU_MB` holds it to the
+//! CPU Lambda gives a function of that memory (`bench::cpu`), from its spawn or, with
+//! `COLDSTART_CPU_FROM=invocation`, from its first invocation. Every table gives the CPU time
+//! each binary used in init and in its first invocation.
 
 use adapters::config::Env;
 use adapters::provision::{drop_table, ensure_bus, ensure_table};
 use adapters::{DynamoStore, aws};
 use bench::calls::{self, CallLog, Recorder};
+use bench::cpu::{self, CpuShare};
 use bench::{PASSWORD, USERNAME, percentile};
 use fixtures::events::{DYNAMODB_STREAM, HTTP_POST, REST_GET, REST_POST, SQS_FIFO_REPLIES};
 use fixtures::{LEAD, MESSAGE};
@@ -27,6 +33,7 @@ use harness::runtime_api::{Answer, RuntimeApi};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use cli::Error;
@@ -117,6 +124,10 @@ struct Shared {
     thumbtack: String,
     bus: String,
     log: CallLog,
+    /// COLDSTART_CPU_MB: every binary held to the CPU of a Lambda function of that memory.
+    cpu: Option<CpuShare>,
+    /// COLDSTART_CPU_FROM=invocation: init on a whole core, the share from the first event on.
+    cpu_from_invocation: bool,
 }
 
 /// Lambda's environment for `name`, and what our template sets for it.
@@ -276,6 +287,9 @@ struct Start {
     init: Duration,
     first_answer: Duration,
     second: Duration,
+    /// CPU time used in init (to the first `next`) and in the first invocation.
+    init_cpu: Duration,
+    first_cpu: Duration,
     /// The calls it made up to a moment after its first answer (through the recorder only).
     calls: Vec<calls::Call>,
 }
@@ -357,19 +371,46 @@ async fn cold_start(
         event(name, run * 2 + 1, &table)?,
     );
     let runtime = RuntimeApi::start().await?;
-    let mut command = tokio::process::Command::new(release_binary(binary_of(name))?);
-    command
-        .env_clear()
-        .envs(environment(name, &table, shared))
-        .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+    let binary = release_binary(binary_of(name))?;
+    let configure = |command: &mut tokio::process::Command| {
+        command
+            .env_clear()
+            .envs(environment(name, &table, shared))
+            .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+    };
     shared.log.take();
-    let started = Instant::now();
-    let mut child = command.spawn()?;
+    let limiter = match &shared.cpu {
+        Some(cpu) if shared.cpu_from_invocation => {
+            cpu.limit(false)?;
+            Some(cpu.limiter())
+        }
+        _ => None,
+    };
+    let (mut child, started) = match &shared.cpu {
+        Some(cpu) => cpu.spawn(&binary, configure).await?,
+        None => {
+            let mut command = tokio::process::Command::new(binary);
+            configure(&mut command);
+            let started = Instant::now();
+            (command.spawn()?, started)
+        }
+    };
+    // At the first `next`, before the event: the CPU init used, then the quota if it waited.
+    let pid = child.id().ok_or("the child has no pid")?;
+    let init_cpu = Arc::new(Mutex::new(None));
+    let noted = Arc::clone(&init_cpu);
+    runtime.before_first_event(move || {
+        *noted.lock().unwrap_or_else(PoisonError::into_inner) = cpu::used_by(pid);
+        if let Some(limit) = limiter {
+            limit();
+        }
+    });
     let answer = runtime.invoke(first).await;
     let first_answer = started.elapsed();
+    let first_cpu = cpu::used_by(pid);
     answered(name, answer)?;
     let init = runtime
         .first_poll(Duration::ZERO)
@@ -385,10 +426,16 @@ async fn cold_start(
     let second = sent.elapsed();
     let _ = child.kill().await;
     drop_table(sdk, &table).await;
+    let init_cpu = *init_cpu.lock().unwrap_or_else(PoisonError::into_inner);
     Ok(Start {
         init,
         first_answer,
         second,
+        init_cpu: init_cpu.unwrap_or_default(),
+        first_cpu: first_cpu
+            .zip(init_cpu)
+            .map(|(all, init)| all.saturating_sub(init))
+            .unwrap_or_default(),
         calls,
     })
 }
@@ -446,6 +493,19 @@ async fn run() -> Result<(), Error> {
         thumbtack,
         bus,
         log,
+        cpu: env
+            .optional("COLDSTART_CPU_MB")
+            .map(|mb| -> Result<_, Error> { CpuShare::of_memory(mb.parse()?) })
+            .transpose()?,
+        cpu_from_invocation: match env.optional("COLDSTART_CPU_FROM").as_deref() {
+            None | Some("spawn") => false,
+            Some("invocation") => true,
+            Some(other) => {
+                return Err(
+                    format!("COLDSTART_CPU_FROM is spawn or invocation, not {other}").into(),
+                );
+            }
+        },
     };
     // COLDSTART_ONLY=a,b: only those binaries (a quick look; the table needs them all).
     let only = env.optional("COLDSTART_ONLY");
@@ -520,18 +580,30 @@ async fn run() -> Result<(), Error> {
         }
     }
 
-    let held = if latency.is_zero() {
+    let mut held = if latency.is_zero() {
         String::new()
     } else {
         format!(", every AWS call held {} ms", latency.as_millis())
     };
+    if let Some(cpu) = &shared.cpu {
+        held.push_str(&format!(
+            ", each binary held to the CPU of a {} MB function ({} µs every 20 ms) from its {}",
+            cpu.memory_mb,
+            cpu.quota_us(),
+            if shared.cpu_from_invocation {
+                "first invocation"
+            } else {
+                "spawn"
+            }
+        ));
+    }
     println!(
         "\nCold start: spawn to the first answer (init and first invocation), {runs} starts each, taking turns (release builds{held}, ms)\n"
     );
     println!(
-        "| binary | first event | spawn to first answer, median | p10 to p90 | init (spawn to first `next`) | second invocation |"
+        "| binary | first event | spawn to first answer, median | p10 to p90 | init (spawn to first `next`) | second invocation | CPU used: init / first invocation |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let mut medians = std::collections::HashMap::new();
     for ((name, event), starts) in rows.iter().zip(&starts) {
         let sorted = |pick: fn(&Start) -> Duration| {
@@ -543,12 +615,14 @@ async fn run() -> Result<(), Error> {
         let median = percentile(&totals, 0.5);
         medians.insert(name.clone(), median);
         println!(
-            "| {name} | {event} | {} | {} to {} | {} | {} |",
+            "| {name} | {event} | {} | {} to {} | {} | {} | {} / {} |",
             ms(median),
             ms(percentile(&totals, 0.1)),
             ms(percentile(&totals, 0.9)),
             ms(percentile(&sorted(|s| s.init), 0.5)),
             ms(percentile(&sorted(|s| s.second), 0.5)),
+            ms(percentile(&sorted(|s| s.init_cpu), 0.5)),
+            ms(percentile(&sorted(|s| s.first_cpu), 0.5)),
         );
     }
 
