@@ -21,17 +21,23 @@
 //! `COLDSTART_CPU_FROM=invocation`, from its first invocation. Every table gives the CPU time
 //! each binary used in init and in its first invocation.
 
+mod binaries;
+mod events;
+
 use adapters::config::Env;
 use adapters::provision::{drop_table, ensure_bus, ensure_table};
 use adapters::{DynamoStore, aws};
 use bench::calls::{self, CallLog, Recorder};
 use bench::cpu::{self, CpuShare};
 use bench::{PASSWORD, USERNAME, percentile};
-use fixtures::events::{DYNAMODB_STREAM, HTTP_POST, REST_GET, REST_POST, SQS_FIFO_REPLIES};
-use fixtures::{LEAD, MESSAGE};
-use harness::runtime_api::{Answer, RuntimeApi};
+use binaries::{
+    FLOORS, FUNCTIONS, V4_WEBHOOK, baseline_of, binary_of, function_of, release_binary, rows,
+};
+use events::{answered, connect, environment, event, speed_lead_id, store_lead};
+use fixtures::LEAD;
+use harness::runtime_api::RuntimeApi;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -43,78 +49,8 @@ async fn main() -> std::process::ExitCode {
     cli::exit("coldstart", run().await)
 }
 
-/// The floors, with the event each gets first.
-const FLOORS: [(&str, &str); 2] = [
-    // The previous target's baseline: one `PutItem` per request.
-    ("putitem-lambda", "POST /v1/lead (REST v1)"),
-    // A `lambda_http` process that answers without calling anything.
-    ("hello-lambda", "POST /v1/lead (REST v1)"),
-];
-
-/// The functions, with the event each gets first; each has a `baseline-<function>`.
-const FUNCTIONS: [(&str, &str); 7] = [
-    ("lead-inbound", "POST /v1/lead (REST v1)"),
-    // lead-inbound again, its first event a v4 webhook delivery of a new lead.
-    (V4_WEBHOOK, "POST /v4/webhooks/{id} (HTTP v2)"),
-    ("message-inbound", "POST /v1/message (REST v1)"),
-    ("partner-api", "GET /v1/leads/{id} (REST v1)"),
-    ("reply-outbound", "SQS batch of one reply"),
-    ("events-out", "stream batch of one lead"),
-    ("speed-to-lead", "Lead Received from the bus"),
-];
-
-/// The row of lead-inbound started by a v4 webhook delivery (its baseline is
-/// `baseline-lead-inbound-v4`).
-const V4_WEBHOOK: &str = "lead-inbound-v4";
-/// The header secret of the connected business's webhook, whose hash the table holds.
-const V4_SECRET: &str = "coldstart-webhook-secret-of-256-bits-or-so";
-/// The business of Thumbtack's sample negotiation, connected: its webhook's secret hash stored.
-const V4_BUSINESS: &str = "586100000000000001";
-
 /// The target: a function's median at most this share of its baseline's.
 const TARGET: f64 = 0.8;
-
-fn baseline_of(function: &str) -> String {
-    format!("baseline-{function}")
-}
-
-/// Every binary with its first event, in the order they take turns: the floors, then each
-/// function's baseline and the function.
-fn rows() -> Vec<(String, &'static str)> {
-    let mut rows: Vec<(String, &str)> = FLOORS.iter().map(|(n, e)| ((*n).to_owned(), *e)).collect();
-    for (function, event) in FUNCTIONS {
-        rows.push((baseline_of(function), event));
-        rows.push((function.to_owned(), event));
-    }
-    rows
-}
-
-/// The function whose environment and events a binary gets: a baseline gets its function's.
-fn function_of(binary: &str) -> &str {
-    binary.strip_prefix("baseline-").unwrap_or(binary)
-}
-
-/// The binary a row starts: the v4 webhook's row is lead-inbound's.
-fn binary_of(row: &str) -> &str {
-    if row == V4_WEBHOOK {
-        "lead-inbound"
-    } else {
-        row
-    }
-}
-
-fn release_binary(name: &str) -> Result<PathBuf, Error> {
-    let here = std::env::current_exe()?;
-    let path = here.parent().ok_or("no parent")?.join(name);
-    if !path.exists() {
-        return Err(format!(
-            "{} is missing: build it with cargo build --release",
-            path.display()
-        )
-        .into());
-    }
-    Ok(path)
-}
 
 /// What every start shares: the emulator, the secrets, the bus, Thumbtack's stand-in.
 struct Shared {
@@ -130,157 +66,6 @@ struct Shared {
     cpu_from_invocation: bool,
 }
 
-/// Lambda's environment for `name`, and what our template sets for it.
-fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, String)> {
-    let endpoint = &shared.endpoint;
-    let mut env = vec![
-        ("AWS_LAMBDA_FUNCTION_NAME", name.to_owned()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
-        ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
-        ("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        ("AWS_ENDPOINT_URL", endpoint.clone()),
-        ("TABLE_NAME", table.to_owned()),
-    ];
-    match function_of(name) {
-        "lead-inbound" | "message-inbound" | V4_WEBHOOK => {
-            env.push((
-                "PARTNER_CREDENTIALS_SECRET_ARN",
-                shared.partner_secret.clone(),
-            ));
-        }
-        "reply-outbound" => env.extend([
-            (
-                "THUMBTACK_CREDENTIALS_SECRET_ARN",
-                shared.thumbtack_secret.clone(),
-            ),
-            ("THUMBTACK_API_BASE_URL", shared.thumbtack.clone()),
-            (
-                "REPLY_QUEUE_URL",
-                format!("{endpoint}/123456789012/coldstart.fifo"),
-            ),
-            (
-                "REPLY_DLQ_URL",
-                format!("{endpoint}/123456789012/coldstart-dlq.fifo"),
-            ),
-        ]),
-        // The list routes' cursor key (a generated secret in the template).
-        "partner-api" => env.push(("CURSOR_KEY", "coldstart bench cursor key".to_owned())),
-        "events-out" => env.push(("EVENT_BUS_NAME", shared.bus.clone())),
-        "speed-to-lead" => env.extend([
-            (
-                "REPLY_QUEUE_URL",
-                format!("{endpoint}/123456789012/coldstart.fifo"),
-            ),
-            ("SCHEDULE_GROUP", "default".to_owned()),
-            (
-                "SCHEDULER_ROLE_ARN",
-                "arn:aws:iam::123456789012:role/coldstart".to_owned(),
-            ),
-            (
-                "SCHEDULE_DEAD_LETTER_ARN",
-                "arn:aws:sqs:us-east-1:123456789012:coldstart-failed".to_owned(),
-            ),
-        ]),
-        _ => {}
-    }
-    env
-}
-
-fn authorized(mut event: Value) -> Value {
-    let header = "Basic dGh1bWJ0YWNrOmJlbmNoLXBhc3N3b3Jk"; // thumbtack:bench-password
-    event["headers"]["Authorization"] = json!(header);
-    event["multiValueHeaders"]["Authorization"] = json!([header]);
-    event
-}
-
-/// The lead speed-to-lead's `n`th event is about: stored before the start, unique to `table`
-/// (moto keeps schedules, named after the lead, while it runs).
-fn speed_lead_id(table: &str, n: usize) -> String {
-    format!("{table}-{n}")
-}
-
-/// The `n`th event for `name` (of the start with `table`): new ids each time, so every one is a
-/// first delivery.
-fn event(name: &str, n: usize, table: &str) -> Result<Value, Error> {
-    Ok(match function_of(name) {
-        "putitem-lambda" | "hello-lambda" | "lead-inbound" => {
-            let mut lead: Value = serde_json::from_str(LEAD)?;
-            lead["leadID"] = json!(format!("coldstart-{n}"));
-            let mut event = authorized(serde_json::from_str(REST_POST)?);
-            event["body"] = json!(lead.to_string());
-            event
-        }
-        "message-inbound" => {
-            let mut message: Value = serde_json::from_str(MESSAGE)?;
-            message["message"]["messageID"] = json!(format!("coldstart-message-{n}"));
-            let mut event = authorized(serde_json::from_str(REST_POST)?);
-            event["path"] = json!("/v1/message");
-            event["resource"] = json!("/v1/message");
-            event["requestContext"]["path"] = json!("/Prod/v1/message");
-            event["requestContext"]["resourcePath"] = json!("/v1/message");
-            event["body"] = json!(message.to_string());
-            event
-        }
-        V4_WEBHOOK => {
-            let mut delivery: Value = serde_json::from_str(fixtures::v4::NEGOTIATION_CREATED)?;
-            delivery["data"]["negotiationID"] = json!(format!("coldstart-v4-{n}"));
-            let business = V4_BUSINESS;
-            let path = format!("/v4/webhooks/{business}");
-            let mut event: Value = serde_json::from_str(HTTP_POST)?;
-            event["routeKey"] = json!("POST /v4/webhooks/{businessID}");
-            event["requestContext"]["routeKey"] = json!("POST /v4/webhooks/{businessID}");
-            event["rawPath"] = json!(path);
-            event["requestContext"]["http"]["path"] = json!(path);
-            event["pathParameters"] = json!({"businessID": business});
-            event["headers"] = json!({
-                "content-type": "application/json",
-                app::connections::WEBHOOK_SECRET_HEADER: V4_SECRET,
-            });
-            event["body"] = json!(delivery.to_string());
-            event["isBase64Encoded"] = json!(false);
-            event
-        }
-        "partner-api" => serde_json::from_str(REST_GET)?,
-        "reply-outbound" => {
-            let mut event: Value = serde_json::from_str(SQS_FIFO_REPLIES)?;
-            let mut record = event["Records"][0].take();
-            record["body"] = json!(
-                json!({
-                    "replyID": format!("coldstart-reply-{n}"),
-                    "businessID": fixtures::BUSINESS_ID,
-                    "leadID": fixtures::LEAD_ID,
-                    "text": "Thanks, I can come on Tuesday."
-                })
-                .to_string()
-            );
-            event["Records"] = json!([record]);
-            event
-        }
-        "events-out" => {
-            let mut event: Value = serde_json::from_str(DYNAMODB_STREAM)?;
-            let lead = event["Records"][0].take();
-            event["Records"] = json!([lead]);
-            event
-        }
-        "speed-to-lead" => json!({
-            "version": "0",
-            "id": format!("coldstart-{n}"),
-            "detail-type": app::events::DetailType::LeadReceived.as_str(),
-            "source": app::events::SOURCE,
-            "account": "123456789012",
-            "time": "2026-12-01T00:00:00Z",
-            "region": "us-east-1",
-            "resources": [],
-            "detail": {"leadID": speed_lead_id(table, n), "businessID": fixtures::BUSINESS_ID},
-        }),
-        other => return Err(format!("no event for {other}").into()),
-    })
-}
-
 /// One cold start: the event waits before the process exists; returns the time from `spawn` to
 /// the first `next` and to the first answer, and the second invocation's time.
 struct Start {
@@ -292,53 +77,6 @@ struct Start {
     first_cpu: Duration,
     /// The calls it made up to a moment after its first answer (through the recorder only).
     calls: Vec<calls::Call>,
-}
-
-fn answered(name: &str, answer: Option<Answer>) -> Result<(), Error> {
-    match answer {
-        Some(Answer::Response(response))
-            if response["statusCode"]
-                .as_u64()
-                .is_some_and(|status| (200..300).contains(&status))
-                || response["batchItemFailures"] == json!([])
-                // speed-to-lead answers nothing: its event is asynchronous.
-                || (function_of(name) == "speed-to-lead" && response.is_null()) =>
-        {
-            Ok(())
-        }
-        other => Err(format!("{name} answered {other:?}").into()),
-    }
-}
-
-async fn connect(store: &DynamoStore) -> Result<(), Error> {
-    use app::ports::{ConnectedBusiness, Connection, ConnectionStatus, ConnectionStore, SaveNotes};
-    let now = app::now_millis();
-    let connection = Connection {
-        user_id: "coldstart-user".to_owned(),
-        reference: "coldstart".to_owned(),
-        status: ConnectionStatus::Connected,
-        businesses: vec![ConnectedBusiness {
-            business_id: V4_BUSINESS.to_owned(),
-            name: "Example Lawn Co".to_owned(),
-            webhook_id: "587700000000000001".to_owned(),
-            secret_hash: app::connections::secret_hash(V4_SECRET),
-        }],
-        sealed_tokens: vec![0],
-        access_expires_at: now + 3_600_000,
-        scopes: Vec::new(),
-        connected_at: now,
-        updated_at: now,
-    };
-    store
-        .save_connection(&connection, &SaveNotes::default())
-        .await?;
-    Ok(())
-}
-
-async fn store_lead(store: &DynamoStore, raw: &str) -> Result<(), Error> {
-    let lead = models::Lead::parse(raw.as_bytes()).map_err(|e| e.to_string())?;
-    app::ingest::store_parsed(store, &lead, raw, app::now_millis()).await?;
-    Ok(())
 }
 
 async fn cold_start(
@@ -600,12 +338,19 @@ async fn run() -> Result<(), Error> {
     println!(
         "\nCold start: spawn to the first answer (init and first invocation), {runs} starts each, taking turns (release builds{held}, ms)\n"
     );
+    let medians = print_times(&rows, &starts);
+    print_ratios(&rows, &medians, &made);
+    Ok(())
+}
+
+/// The table of times and CPU of every binary; each one's median first answer.
+fn print_times(rows: &[(String, &str)], starts: &[Vec<Start>]) -> HashMap<String, Duration> {
     println!(
         "| binary | first event | spawn to first answer, median | p10 to p90 | init (spawn to first `next`) | second invocation | CPU used: init / first invocation |"
     );
     println!("|---|---|---|---|---|---|---|");
-    let mut medians = std::collections::HashMap::new();
-    for ((name, event), starts) in rows.iter().zip(&starts) {
+    let mut medians = HashMap::new();
+    for ((name, event), starts) in rows.iter().zip(starts) {
         let sorted = |pick: fn(&Start) -> Duration| {
             let mut all: Vec<Duration> = starts.iter().map(pick).collect();
             all.sort();
@@ -625,7 +370,15 @@ async fn run() -> Result<(), Error> {
             ms(percentile(&sorted(|s| s.first_cpu), 0.5)),
         );
     }
+    medians
+}
 
+/// Each function's median over its baseline's, whether they made the same calls, and the floors.
+fn print_ratios(
+    rows: &[(String, &str)],
+    medians: &HashMap<String, Duration>,
+    made: &[Vec<calls::Call>],
+) {
     println!("\nEach function against its baseline (target: at most {TARGET}x)\n");
     println!(
         "| function | baseline median | function median | ratio | target | same calls as the baseline (warm-ups aside) |"
@@ -670,5 +423,4 @@ async fn run() -> Result<(), Error> {
             );
         }
     }
-    Ok(())
 }
