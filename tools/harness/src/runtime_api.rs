@@ -90,12 +90,7 @@ impl RuntimeApi {
         let deadline = Instant::now() + limit;
         loop {
             let notified = self.state.polled.notified();
-            if let Some(at) = *self
-                .state
-                .first_poll
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-            {
+            if let Some(at) = *lock(&self.state.first_poll) {
                 return Some(at);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
@@ -130,11 +125,7 @@ impl RuntimeApi {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("invocation-{n}");
         let (sender, receiver) = oneshot::channel();
-        self.state
-            .waiting
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id.clone(), sender);
+        lock(&self.state.waiting).insert(id.clone(), sender);
         self.events.send((id, event)).await.ok()?;
         tokio::time::timeout(Duration::from_secs(30), receiver)
             .await
@@ -145,10 +136,7 @@ impl RuntimeApi {
 
 async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
     {
-        let mut first = state
-            .first_poll
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut first = lock(&state.first_poll);
         if first.is_none() {
             *first = Some(Instant::now());
             state.polled.notify_waiters();
@@ -184,6 +172,7 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
     (headers, event.to_string()).into_response()
 }
 
+/// A lock that a panicked holder does not poison: the state stays usable for the test's report.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
@@ -226,12 +215,7 @@ async fn error(
 }
 
 fn answer(state: &RuntimeState, id: &str, answer: Answer) -> StatusCode {
-    if let Some(sender) = state
-        .waiting
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(id)
-    {
+    if let Some(sender) = lock(&state.waiting).remove(id) {
         let _ = sender.send(answer);
     }
     StatusCode::ACCEPTED
