@@ -525,7 +525,7 @@ impl ReplyLedger for DynamoStore {
         automatic: bool,
         now_ms: u64,
     ) -> Result<Option<u64>, StoreError> {
-        self.first_reply_known(lead_id, automatic, now_ms, None)
+        self.count_first_reply(lead_id, automatic, now_ms, None)
             .await
     }
 
