@@ -19,7 +19,14 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// clients at the local emulator) with bounded timeouts, so a stuck call ends in an error the
 /// handler can answer with 5xx well before API Gateway's 29-second limit.
 pub async fn sdk_config() -> SdkConfig {
-    load(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT)).await
+    sdk_config_trusting(&extra_roots()).await
+}
+
+/// [`sdk_config`] trusting the CA certificates of `extra_pem` beside Amazon's (what
+/// `AWS_CA_BUNDLE` names for [`sdk_config`]).
+pub async fn sdk_config_trusting(extra_pem: &[u8]) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT);
+    load(timeouts, extra_pem).await
 }
 
 /// [`sdk_config`] for the emulator (`make dev`'s stack, the emulator tests): one attempt may take
@@ -31,12 +38,27 @@ pub async fn sdk_config() -> SdkConfig {
 /// times. Here a call is sent again only when it failed; connecting stays bounded (a call not yet
 /// sent is safe to retry).
 pub async fn emulator_sdk_config() -> SdkConfig {
-    load(TimeoutConfig::builder().disable_operation_attempt_timeout()).await
+    let timeouts = TimeoutConfig::builder().disable_operation_attempt_timeout();
+    load(timeouts, &extra_roots()).await
 }
 
-async fn load(timeouts: aws_config::timeout::TimeoutConfigBuilder) -> SdkConfig {
+/// The CA certificates (PEM) of the file `AWS_CA_BUNDLE` names, the variable the AWS CLI and the
+/// other SDKs read for the same purpose: a TLS proxy or emulator in front of AWS that Amazon's
+/// roots do not sign (the cold-start bench's HTTPS proxy). Unset, empty or unreadable: none, and
+/// only Amazon's roots are trusted (an unreadable file is logged).
+fn extra_roots() -> Vec<u8> {
+    let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty()) else {
+        return Vec::new();
+    };
+    std::fs::read(&path).unwrap_or_else(|error| {
+        tracing::error!(%error, path = %path.to_string_lossy(), "AWS_CA_BUNDLE not read");
+        Vec::new()
+    })
+}
+
+async fn load(timeouts: aws_config::timeout::TimeoutConfigBuilder, extra_pem: &[u8]) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client())
+        .http_client(http_client(extra_pem))
         .timeout_config(
             timeouts
                 .connect_timeout(Duration::from_secs(2))
@@ -54,11 +76,15 @@ const AMAZON_ROOTS: &[u8] = include_bytes!("../certs/amazon-trust-services.pem")
 
 /// The SDK's HTTPS client, trusting Amazon's roots only. The default trusts the system store,
 /// which it reads and parses at start-up: about 150 files here, most of the cold start of a
-/// function. Trusting only the CAs that sign AWS endpoints is also the narrower trust.
-fn http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    let trust = TrustStore::empty()
+/// function. Trusting only the CAs that sign AWS endpoints is also the narrower trust; `extra_pem`
+/// adds what `AWS_CA_BUNDLE` names.
+fn http_client(extra_pem: &[u8]) -> aws_sdk_dynamodb::config::SharedHttpClient {
+    let mut trust = TrustStore::empty()
         .with_native_roots(false)
         .with_pem_certificate(AMAZON_ROOTS);
+    if !extra_pem.is_empty() {
+        trust = trust.with_pem_certificate(extra_pem);
+    }
     let context = TlsContext::builder()
         .with_trust_store(trust)
         .build()

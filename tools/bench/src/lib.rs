@@ -1,9 +1,10 @@
 //! What the benchmarks of `make bench` share: the percentiles and how a duration is printed, the
 //! local stack on names of its own, the recording of the calls a process makes (`calls`), and the
-//! CPU share Lambda gives a function (`cpu`).
+//! CPU share Lambda gives a function (`cpu`), HTTPS in front of the emulator (`tls`).
 
 pub mod calls;
 pub mod cpu;
+pub mod tls;
 
 use adapters::aws::{self, SdkConfig};
 use adapters::config::Env;
