@@ -1,7 +1,7 @@
 //! The binaries the cold start takes turns between: the floors, each function and its by-hand
 //! baseline, with the event each gets first.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cli::Error;
 
@@ -64,9 +64,17 @@ pub(super) fn binary_of(row: &str) -> &str {
     }
 }
 
-pub(super) fn release_binary(name: &str) -> Result<PathBuf, Error> {
+/// The release binary `name`: beside this one, or for a baseline or a floor in `by_hand` when
+/// given (`COLDSTART_BASELINES`: built as a user's own project is, without this workspace's
+/// `.cargo/config.toml`).
+pub(super) fn release_binary(name: &str, by_hand: Option<&Path>) -> Result<PathBuf, Error> {
+    let ours = FUNCTIONS.iter().any(|(function, _)| *function == name);
     let here = std::env::current_exe()?;
-    let path = here.parent().ok_or("no parent")?.join(name);
+    let dir = match by_hand {
+        Some(dir) if !ours => dir,
+        _ => here.parent().ok_or("no parent")?,
+    };
+    let path = dir.join(name);
     if !path.exists() {
         return Err(format!(
             "{} is missing: build it with cargo build --release",

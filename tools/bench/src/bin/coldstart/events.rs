@@ -13,7 +13,7 @@ use cli::Error;
 
 /// Lambda's environment for `name`, and what our template sets for it.
 pub(super) fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'static str, String)> {
-    let endpoint = &shared.endpoint;
+    let endpoint = shared.endpoints.sqs();
     let mut env = vec![
         ("AWS_LAMBDA_FUNCTION_NAME", name.to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
@@ -23,9 +23,9 @@ pub(super) fn environment(name: &str, table: &str, shared: &Shared) -> Vec<(&'st
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        ("AWS_ENDPOINT_URL", endpoint.clone()),
         ("TABLE_NAME", table.to_owned()),
     ];
+    env.extend(shared.endpoints.environment());
     match function_of(name) {
         "lead-inbound" | "message-inbound" | V4_WEBHOOK => {
             env.push((

@@ -19,9 +19,11 @@
 //! Each binary runs on a whole core of this machine unless `COLDSTART_CPU_MB` holds it to the
 //! CPU Lambda gives a function of that memory (`bench::cpu`), from its spawn or, with
 //! `COLDSTART_CPU_FROM=invocation`, from its first invocation. Every table gives the CPU time
-//! each binary used in init and in its first invocation.
+//! each binary used in init and in its first invocation. `COLDSTART_TLS=1` serves every AWS call
+//! over HTTPS, an endpoint per service, as AWS does (`endpoints`).
 
 mod binaries;
+mod endpoints;
 mod events;
 
 use adapters::config::Env;
@@ -33,6 +35,7 @@ use bench::{PASSWORD, USERNAME, percentile};
 use binaries::{
     FLOORS, FUNCTIONS, V4_WEBHOOK, baseline_of, binary_of, function_of, release_binary, rows,
 };
+use endpoints::Endpoints;
 use events::{answered, connect, environment, event, speed_lead_id, store_lead};
 use fixtures::LEAD;
 use harness::runtime_api::RuntimeApi;
@@ -54,7 +57,7 @@ const TARGET: f64 = 0.8;
 
 /// What every start shares: the emulator, the secrets, the bus, Thumbtack's stand-in.
 struct Shared {
-    endpoint: String,
+    endpoints: Endpoints,
     partner_secret: String,
     thumbtack_secret: String,
     thumbtack: String,
@@ -64,6 +67,8 @@ struct Shared {
     cpu: Option<CpuShare>,
     /// COLDSTART_CPU_FROM=invocation: init on a whole core, the share from the first event on.
     cpu_from_invocation: bool,
+    /// COLDSTART_BASELINES: where the baselines and floors are, built as a user's project is.
+    by_hand: Option<std::path::PathBuf>,
 }
 
 /// One cold start: the event waits before the process exists; returns the time from `spawn` to
@@ -109,7 +114,7 @@ async fn cold_start(
         event(name, run * 2 + 1, &table)?,
     );
     let runtime = RuntimeApi::start().await?;
-    let binary = release_binary(binary_of(name))?;
+    let binary = release_binary(binary_of(name), shared.by_hand.as_deref())?;
     let configure = |command: &mut tokio::process::Command| {
         command
             .env_clear()
@@ -227,7 +232,10 @@ async fn run() -> Result<(), Error> {
             "bench",
         )
         .await?,
-        endpoint: endpoint.clone(),
+        endpoints: Endpoints::new(
+            env.optional("COLDSTART_TLS").is_some(),
+            &std::env::temp_dir().join(format!("coldstart-{stamp}")),
+        )?,
         thumbtack,
         bus,
         log,
@@ -235,6 +243,7 @@ async fn run() -> Result<(), Error> {
             .optional("COLDSTART_CPU_MB")
             .map(|mb| -> Result<_, Error> { CpuShare::of_memory(mb.parse()?) })
             .transpose()?,
+        by_hand: env.optional("COLDSTART_BASELINES").map(Into::into),
         cpu_from_invocation: match env.optional("COLDSTART_CPU_FROM").as_deref() {
             None | Some("spawn") => false,
             Some("invocation") => true,
@@ -257,7 +266,7 @@ async fn run() -> Result<(), Error> {
 
     // One start of each through the recording proxy: the calls each makes, in order.
     let recorder = Recorder::start(&endpoint, shared.log.clone()).await?;
-    shared.endpoint.clone_from(&recorder.url);
+    shared.endpoints.route_to(&recorder.url).await?;
     // Five recorded starts each, taking turns: the calls of the first, the median count of
     // connections opened.
     let recorded = 5;
@@ -272,8 +281,8 @@ async fn run() -> Result<(), Error> {
             }
         }
     }
+    shared.endpoints.route_to(&endpoint).await?;
     drop(recorder);
-    shared.endpoint.clone_from(&endpoint);
     // COLDSTART_CALL_TIMES=1: each call of the first recorded start, from spawn, in ms.
     if env.optional("COLDSTART_CALL_TIMES").is_some() {
         for ((name, _), calls) in rows.iter().zip(&made) {
@@ -308,7 +317,7 @@ async fn run() -> Result<(), Error> {
         None
     } else {
         let held = Recorder::with_latency(&endpoint, CallLog::default(), latency).await?;
-        shared.endpoint.clone_from(&held.url);
+        shared.endpoints.route_to(&held.url).await?;
         Some(held)
     };
     let mut starts: Vec<Vec<Start>> = rows.iter().map(|_| Vec::new()).collect();
@@ -323,6 +332,15 @@ async fn run() -> Result<(), Error> {
     } else {
         format!(", every AWS call held {} ms", latency.as_millis())
     };
+    if shared.endpoints.tls() {
+        held.push_str(", AWS over HTTPS, an endpoint per service");
+    }
+    if let Some(dir) = &shared.by_hand {
+        held.push_str(&format!(
+            ", baselines and floors from {} (built as a user's project is)",
+            dir.display()
+        ));
+    }
     if let Some(cpu) = &shared.cpu {
         held.push_str(&format!(
             ", each binary held to the CPU of a {} MB function ({} µs every 20 ms) from its {}",
