@@ -141,6 +141,21 @@ mod tests {
         );
     }
 
+    /// aws-lc's CPU jitter entropy costs about 30 ms of CPU at a process's first TLS handshake,
+    /// inside every cold start: `.cargo/config.toml` builds aws-lc without it. Its code is absent
+    /// from a binary built so, and present in one built by default.
+    #[test]
+    fn the_crypto_under_tls_is_built_without_cpu_jitter_entropy() {
+        let binary = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        // The symbol's name, spelled backwards here: the literal itself is in this binary.
+        let needle: Vec<u8> = "tini_yportne_tnej".bytes().rev().collect();
+        let linked = binary.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            !linked,
+            "aws-lc was built with CPU jitter entropy (AWS_LC_SYS_NO_JITTER_ENTROPY)"
+        );
+    }
+
     #[tokio::test]
     async fn the_sdk_configuration_builds_with_the_amazon_trust_store() {
         let config = super::sdk_config().await;
